@@ -1,0 +1,40 @@
+# Sieve: the quick start's two commands, `make demo` and `make test`. Both set
+# up everything on a fresh Debian 12 machine first (apt packages, CMake).
+BUILD ?= build
+LLVM := /usr/lib/llvm-22
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DMLIR_DIR=$(LLVM)/lib/cmake/mlir \
+  -DCMAKE_C_COMPILER=$(LLVM)/bin/clang -DCMAKE_CXX_COMPILER=$(LLVM)/bin/clang++ \
+  -DLLVM_EXTERNAL_LIT=$(LLVM)/bin/lit \
+  $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+
+.PHONY: all deps build test demo docs bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+test: build
+	@scripts/run-tests.sh $(BUILD)
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+# Regenerates the dialect and pass references in docs/generated/.
+docs: build
+	ninja -C $(BUILD) mlir-doc
+	scripts/update-docs.sh $(BUILD)
+
+bench: build
+	ninja -C $(BUILD) sieve-bench
+	$(BUILD)/bench/sieve-bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,60 @@
+//===- BufferLiveness.h - Lifetimes of a function's buffers -----*- C++ -*-===//
+//
+// Part of Sieve. Collects the buffers a bufferized function allocates, the
+// range of top-level ops during which each one (or any view of it) is used,
+// and which buffers can share storage because an elementwise op reads one
+// while writing the other in place.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SIEVE_ANALYSIS_BUFFERLIVENESS_H
+#define SIEVE_ANALYSIS_BUFFERLIVENESS_H
+
+#include "sieve/Analysis/ArenaPlanner.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <vector>
+
+namespace sieve {
+
+/// One allocation of the function.
+struct AllocatedBuffer {
+  /// The `memref.alloc` or `memref.alloca`.
+  mlir::Operation *alloc = nullptr;
+  uint64_t size = 0;
+  /// Top-level op indices of the first and last use of the buffer or a view.
+  unsigned first = 0, last = 0;
+  /// The first top-level op that uses the buffer: the one that produces its
+  /// contents, and the name the report gives the buffer.
+  mlir::Operation *producer = nullptr;
+  /// Index of the buffer whose storage this one reuses in place, or -1.
+  int sharesWith = -1;
+};
+
+struct BufferLiveness {
+  /// The function's top-level ops, by index.
+  std::vector<mlir::Operation *> schedule;
+  std::vector<AllocatedBuffer> buffers;
+
+  /// One lifetime per storage group: buffers that share storage in place are
+  /// folded into the group of the buffer they reuse. `groupOf[i]` is the
+  /// index into `lifetimes` of buffer i.
+  std::vector<BufferLifetime> lifetimes;
+  std::vector<unsigned> groupOf;
+};
+
+/// Analyses `func`. Fails, with a diagnostic at the op, for allocations that
+/// cannot be placed statically (dynamic sizes, allocations inside regions,
+/// buffers escaping through the terminator).
+mlir::FailureOr<BufferLiveness> analyzeBufferLiveness(mlir::func::FuncOp func,
+                                                      bool allowInPlace = true);
+
+/// Byte size of a statically shaped memref as LLVM lays it out: elements
+/// take a power-of-two number of bytes (i1 one byte, i48 eight).
+uint64_t getStaticByteSize(mlir::MemRefType type);
+
+} // namespace sieve
+
+#endif // SIEVE_ANALYSIS_BUFFERLIVENESS_H

@@ -1,0 +1,88 @@
+//===- Pipelines.h - The compile pipeline and its stages --------*- C++ -*-===//
+//
+// Part of Sieve. `sieve-compile` runs these stages in order; each is also a
+// registered pipeline (`sieve-<stage>-pipeline`) so that `sieve-opt` can replay
+// any one of them on the IR that `--save-stages` wrote before it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SIEVE_PIPELINES_PIPELINES_H
+#define SIEVE_PIPELINES_PIPELINES_H
+
+#include "sieve/Target/TargetInfo.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <optional>
+#include <string>
+
+namespace sieve {
+
+/// Accepts only the names of the target table.
+struct TargetNameParser : public llvm::cl::parser<std::string> {
+  using llvm::cl::parser<std::string>::parser;
+  bool parse(llvm::cl::Option &option, llvm::StringRef argName,
+             llvm::StringRef arg, std::string &value);
+};
+
+/// Accepts "" (the target's default), "none", or a size such as "256KiB".
+struct MemoryBudgetParser : public llvm::cl::parser<std::string> {
+  using llvm::cl::parser<std::string>::parser;
+  bool parse(llvm::cl::Option &option, llvm::StringRef argName,
+             llvm::StringRef arg, std::string &value);
+};
+
+struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
+  PassOptions::Option<std::string, TargetNameParser> target{
+      *this, "target", llvm::cl::desc("Target to compile for"),
+      llvm::cl::init("x86-64-avx2")};
+  PassOptions::Option<std::string> entry{
+      *this, "entry",
+      llvm::cl::desc("Entry function (default: the only public function)")};
+  PassOptions::Option<std::string> modelName{
+      *this, "name",
+      llvm::cl::desc("Model name: prefix of the C symbols and macros"),
+      llvm::cl::init("model")};
+  PassOptions::Option<std::string, MemoryBudgetParser> memoryBudget{
+      *this, "memory-budget",
+      llvm::cl::desc("Largest arena, e.g. 256KiB or 320KB; 'none' for no "
+                     "limit (default: the board's SRAM on an MCU, none on a "
+                     "CPU)")};
+  PassOptions::Option<std::string> placement{
+      *this, "placement",
+      llvm::cl::desc("Arena placement strategy (see sieve-plan-memory)"),
+      llvm::cl::init("best")};
+};
+
+/// The budget `options` ask for on `target`, in bytes; 0 means none.
+uint64_t getMemoryBudget(const CompileOptions &options,
+                         const TargetInfo &target);
+
+/// One step of the compile pipeline.
+struct CompileStage {
+  llvm::StringLiteral name;
+  llvm::StringLiteral summary;
+  /// The stage's passes, as a textual pipeline on `builtin.module`.
+  std::string (*pipeline)(const CompileOptions &options,
+                          const TargetInfo &target);
+};
+
+/// The stages, in order: import, lower-tosa, fuse, bufferize, plan-memory,
+/// lower-to-llvm.
+llvm::ArrayRef<CompileStage> getCompileStages();
+
+/// Adds `stage` (or the whole pipeline) to `pm`, which must be anchored on
+/// builtin.module.
+mlir::LogicalResult addStage(mlir::OpPassManager &pm, const CompileStage &stage,
+                             const CompileOptions &options);
+mlir::LogicalResult buildCompilePipeline(mlir::OpPassManager &pm,
+                                         const CompileOptions &options);
+
+/// Registers `sieve-compile-pipeline` and one `sieve-<stage>-pipeline` per
+/// stage.
+void registerSievePipelines();
+
+} // namespace sieve
+
+#endif // SIEVE_PIPELINES_PIPELINES_H

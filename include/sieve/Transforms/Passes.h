@@ -1,0 +1,37 @@
+//===- Passes.h - Sieve's target-independent passes -------------*- C++ -*-===//
+//
+// Part of Sieve.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SIEVE_TRANSFORMS_PASSES_H
+#define SIEVE_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace sieve {
+
+#define GEN_PASS_DECL
+#include "sieve/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "sieve/Transforms/Passes.h.inc"
+
+/// Attribute names shared by the passes and the emitters.
+namespace attrs {
+/// Marks the function that becomes the C entry point.
+inline constexpr llvm::StringLiteral kEntry = "sieve.entry";
+/// Arrays of dictionaries describing the entry's inputs and outputs.
+inline constexpr llvm::StringLiteral kInputs = "sieve.inputs";
+inline constexpr llvm::StringLiteral kOutputs = "sieve.outputs";
+/// The memory plan recorded by sieve-plan-memory.
+inline constexpr llvm::StringLiteral kMemoryPlan = "sieve.memory_plan";
+/// User-provided quantisation scale on an argument or result.
+inline constexpr llvm::StringLiteral kScale = "sieve.scale";
+} // namespace attrs
+
+} // namespace sieve
+
+#endif // SIEVE_TRANSFORMS_PASSES_H

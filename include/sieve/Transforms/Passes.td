@@ -1,0 +1,180 @@
+//===- Passes.td - Sieve's target-independent passes -------*- tablegen -*-===//
+//
+// Part of Sieve. The passes of the compile pipeline that do not belong to one
+// of Sieve's dialects: checking and recording the model's interface, the
+// static memory arena, and the C entry point.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SIEVE_TRANSFORMS_PASSES_TD
+#define SIEVE_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def VerifyInput : Pass<"sieve-verify-input", "mlir::ModuleOp"> {
+  let summary = "Check that a model is something Sieve can compile";
+  let description = [{
+    Rejects, with a diagnostic at the offending op, what the rest of the
+    pipeline cannot handle: a module without a unique entry function,
+    tensors with dynamic or unranked shapes, element types outside
+    f32/f16/bf16/i1/i8/i16/i32/i64, and ops from dialects that Sieve does not
+    lower (`tosa`, `linalg`, `tensor`, `arith`, `math`, `func`, `scf`,
+    `bufferization`, `ml_program` constants and Sieve's own dialects are
+    accepted).
+
+    ```mlir
+    // error: 'tosa.add' op has a dynamic shape (tensor<?x8xf32>); Sieve
+    //        compiles static shapes only
+    %0 = tosa.add %a, %b : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"\"",
+           "Name of the entry function (default: the only public function "
+           "with a body)">
+  ];
+}
+
+def RecordInterface : Pass<"sieve-record-interface", "mlir::ModuleOp"> {
+  let summary = "Mark the entry function and record its inputs and outputs";
+  let description = [{
+    Marks the entry function with `sieve.entry`, makes every other function
+    private (so that inlining and symbol DCE leave one function), and stores
+    what the C header must say about each input and output while the
+    exporter's ops are still there: its name, shape, element type and, for
+    int8 models, the quantisation zero point (read from the `tosa.rescale`
+    that consumes an input or produces an output) and scale (from a
+    `sieve.scale` argument or result attribute, since TOSA does not carry it).
+
+    ```mlir
+    func.func @main(%arg0: tensor<1x8xi8>) -> tensor<1x8xi8>
+        attributes {sieve.entry,
+                    sieve.inputs = [{name = "in0", zero_point = -128 : i64} ],
+                    sieve.outputs = [{name = "out0", zero_point = 3 : i64} ]}
+    ```
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"\"",
+           "Name of the entry function (default: the only public function "
+           "with a body)">
+  ];
+}
+
+def ApproximateMath : Pass<"sieve-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Replace transcendental math ops by polynomial approximations";
+  let description = [{
+    Rewrites `math.exp`, `math.tanh`, `math.log`, `math.erf` and friends into
+    arithmetic (upstream's polynomial approximations, accurate to a few ULP
+    in f32), and `math.floor` into an exact integer round trip, so that
+    compiled models call no libm: a bare-metal MCU image has none, and the
+    same code runs on every target.
+
+    ```mlir
+    %y = math.exp %x : f32   // becomes a range reduction and a polynomial
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
+def ElideOutputCopies : Pass<"sieve-elide-output-copies", "mlir::func::FuncOp"> {
+  let summary = "Compute outputs directly in the caller's output buffers";
+  let description = [{
+    After bufferization and `buffer-results-to-out-params`, an output that
+    passes through a reshape ends as a copy from a temporary buffer into the
+    output argument. When the temporary is not used after the copy and the
+    output argument is not touched before it, the temporary is replaced by a
+    view of the output argument and the copy disappears: the arena no longer
+    holds the output twice.
+
+    ```mlir
+    %a = memref.alloc() : memref<1x4xi8>
+    linalg.generic ... outs(%a : memref<1x4xi8>)
+    %c = memref.collapse_shape %a [[0, 1]] : memref<1x4xi8> into memref<4xi8>
+    memref.copy %c, %out : memref<4xi8> to memref<4xi8>
+    // becomes
+    %a = memref.expand_shape %out [[0, 1]] output_shape [1, 4]
+        : memref<4xi8> into memref<1x4xi8>
+    linalg.generic ... outs(%a : memref<1x4xi8>)
+    ```
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
+def ExpandStridedCopies
+    : Pass<"sieve-expand-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Turn copies between non-contiguous buffers into loops";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between contiguous
+    buffers to `llvm.memcpy`, but any other copy to a call of `memrefCopy`
+    from MLIR's C runner library, which no firmware links. This pass rewrites
+    the latter into `linalg.copy`, which becomes plain loops.
+
+    ```mlir
+    memref.copy %in, %sub : memref<1x8x8x4xi8> to memref<1x8x8x4xi8, strided<[400, 40, 4, 1], offset: 44>>
+    // becomes
+    linalg.copy ins(%in : memref<1x8x8x4xi8>) outs(%sub : memref<1x8x8x4xi8, strided<...>>)
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def PlanMemory : Pass<"sieve-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Place every intermediate buffer in one static arena";
+  let description = [{
+    Runs on bufferized IR. Every `memref.alloc`/`memref.alloca` of the entry
+    function becomes a `memref.view` into one arena, passed by the caller as
+    a new last argument `memref<Nxi8>`, at an offset chosen from the buffers'
+    lifetimes (the range of top-level ops that use the buffer or one of its
+    aliases). The result never allocates at run time.
+
+    Placement tries several orders (by size, as TFLite Micro and TinyEngine
+    do; by operator breadth; by lifetime) with first-fit and best-fit, and
+    keeps the smallest arena. An elementwise op whose input buffer dies where
+    its same-sized output buffer is born writes in place. The plan, the
+    analytic lower bound (the largest sum of simultaneously live buffers) and
+    the op at the peak are recorded in a `sieve.memory_plan` attribute on the
+    function; with `memory-budget`, a plan that does not fit is an error at
+    the peak op that says by how much.
+
+    ```mlir
+    %0 = memref.alloc() : memref<16xf32>
+    // becomes, with the arena as the last argument
+    %c64 = arith.constant 64 : index
+    %0 = memref.view %arena[%c64][] : memref<128xi8> to memref<16xf32>
+    ```
+  }];
+  let options = [
+    Option<"alignment", "alignment", "uint64_t", /*default=*/"16",
+           "Byte alignment of every buffer offset (and of the arena)">,
+    Option<"memoryBudget", "memory-budget", "uint64_t", /*default=*/"0",
+           "Largest arena in bytes; 0 means no budget">,
+    Option<"strategy", "strategy", "std::string", /*default=*/"\"best\"",
+           "Placement: 'best' (smallest of all orders), 'greedy-by-size' "
+           "(TFLite Micro's rule), 'greedy-by-breadth' or 'by-lifetime'">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def ExportEntry : Pass<"sieve-export-entry", "mlir::ModuleOp"> {
+  let summary = "Give the entry function its C signature";
+  let description = [{
+    Renames the entry function to `<name>_run` and makes it return `i32` 0
+    (the status of the C ABI), after checking that every argument is a
+    statically shaped memref with the identity layout, so that the LLVM
+    lowering with bare-pointer calling convention gives exactly
+
+    ```c
+    int32_t <name>_run(const T *in0, ..., T *out0, ..., void *arena);
+    ```
+  }];
+  let options = [
+    Option<"modelName", "name", "std::string", /*default=*/"\"model\"",
+           "Prefix of the C symbols (a C identifier)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+#endif // SIEVE_TRANSFORMS_PASSES_TD

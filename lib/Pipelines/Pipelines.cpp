@@ -1,0 +1,179 @@
+//===- Pipelines.cpp - The compile pipeline and its stages ----------------===//
+//
+// Part of Sieve. Stages are written as textual pipelines: the same text works
+// with `sieve-opt -pass-pipeline=...`, so what the driver runs is what a user
+// can replay.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Pipelines/Pipelines.h"
+
+#include "sieve/Support/ByteSize.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace sieve;
+
+bool TargetNameParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
+                             llvm::StringRef arg, std::string &value) {
+  if (!lookupTarget(arg))
+    return option.error("unknown target '" + arg +
+                        "'; known targets: " + getKnownTargetNames());
+  value = arg.str();
+  return false;
+}
+
+bool MemoryBudgetParser::parse(llvm::cl::Option &option,
+                               llvm::StringRef argName, llvm::StringRef arg,
+                               std::string &value) {
+  if (!arg.empty() && arg != "none" && !parseByteSize(arg))
+    return option.error("invalid memory budget '" + arg +
+                        "'; write a size such as 262144, 256KiB, 320KB or "
+                        "0.5MiB, or 'none'");
+  value = arg.str();
+  return false;
+}
+
+uint64_t sieve::getMemoryBudget(const CompileOptions &options,
+                                const TargetInfo &target) {
+  StringRef budget = options.memoryBudget;
+  if (budget.empty())
+    return target.sramBytes;
+  if (budget == "none")
+    return 0;
+  return parseByteSize(budget).value_or(0);
+}
+
+static bool is32Bit(const TargetInfo &target) {
+  return target.pointerBits == 32;
+}
+
+static std::string importStage(const CompileOptions &options,
+                               const TargetInfo &) {
+  std::string entry = options.entry;
+  return llvm::formatv("sieve-verify-input{{entry={0}}, "
+                       "sieve-record-interface{{entry={0}}, inline, "
+                       "symbol-dce, canonicalize, cse",
+                       entry.empty() ? "''" : entry)
+      .str();
+}
+
+static std::string lowerTosaStage(const CompileOptions &,
+                                  const TargetInfo &target) {
+  // Upstream's tosa-to-linalg-pipeline without tosa-validate (which wants a
+  // TOSA profile declaration that exporters do not write). On 32-bit targets,
+  // tosa.apply_scale becomes 32-bit arithmetic (umull and friends) instead of
+  // 64-bit multiplies; both are exact.
+  return llvm::formatv(
+             "func.func(tosa-to-scf, tosa-optional-decompositions, "
+             "canonicalize, tosa-infer-shapes, tosa-make-broadcastable, "
+             "tosa-to-linalg-named, canonicalize, tosa-layerwise-constant-fold, "
+             "tosa-make-broadcastable, tosa-to-linalg, "
+             "tosa-to-arith{{include-apply-rescale=true use-32-bit={0}}, "
+             "tosa-to-tensor), canonicalize, cse",
+             is32Bit(target) ? "true" : "false")
+      .str();
+}
+
+static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
+  return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
+         "canonicalize, cse";
+}
+
+static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
+  return "eliminate-empty-tensors, empty-tensor-to-alloc-tensor, "
+         "one-shot-bufferize{bufferize-function-boundaries=true "
+         "function-boundary-type-conversion=identity-layout-map}, "
+         "buffer-results-to-out-params{hoist-static-allocs=true "
+         "modify-public-functions=true}, canonicalize, "
+         "func.func(sieve-elide-output-copies), canonicalize, cse";
+}
+
+static std::string planMemoryStage(const CompileOptions &options,
+                                   const TargetInfo &target) {
+  return llvm::formatv("sieve-plan-memory{{alignment={0} memory-budget={1} "
+                       "strategy={2}}, sieve-export-entry{{name={3}}",
+                       target.arenaAlignment, getMemoryBudget(options, target),
+                       std::string(options.placement),
+                       std::string(options.modelName))
+      .str();
+}
+
+static std::string lowerToLLVMStage(const CompileOptions &,
+                                    const TargetInfo &target) {
+  unsigned bits = target.pointerBits;
+  return llvm::formatv(
+             "func.func(sieve-expand-strided-copies, convert-linalg-to-loops, "
+             "sieve-approximate-math), lower-affine, convert-scf-to-cf, "
+             "expand-strided-metadata, lower-affine, arith-expand, "
+             "convert-vector-to-llvm, convert-math-to-llvm, "
+             "finalize-memref-to-llvm{{index-bitwidth={0}}, "
+             "convert-arith-to-llvm{{index-bitwidth={0}}, "
+             "convert-index-to-llvm{{index-bitwidth={0}}, "
+             "convert-cf-to-llvm{{index-bitwidth={0}}, "
+             "convert-func-to-llvm{{index-bitwidth={0} "
+             "use-bare-ptr-memref-call-conv=true}, "
+             "reconcile-unrealized-casts, canonicalize",
+             bits)
+      .str();
+}
+
+static const CompileStage kStages[] = {
+    {"import", "check the model, record its interface, inline",
+     importStage},
+    {"lower-tosa", "TOSA to linalg, arith and tensor", lowerTosaStage},
+    {"fuse", "elementwise ops to linalg, fused", fuseStage},
+    {"bufferize", "tensors to buffers; outputs into caller buffers",
+     bufferizeStage},
+    {"plan-memory", "static arena placement; the C entry point",
+     planMemoryStage},
+    {"lower-to-llvm", "loops, then the LLVM dialect", lowerToLLVMStage},
+};
+
+ArrayRef<CompileStage> sieve::getCompileStages() { return kStages; }
+
+LogicalResult sieve::addStage(OpPassManager &pm, const CompileStage &stage,
+                              const CompileOptions &options) {
+  const TargetInfo *target = lookupTarget(options.target);
+  if (!target)
+    return failure();
+  std::string text = stage.pipeline(options, *target);
+  std::string error;
+  llvm::raw_string_ostream errorStream(error);
+  if (failed(parsePassPipeline(text, pm, errorStream))) {
+    llvm::errs() << "internal error: stage '" << stage.name
+                 << "' has an invalid pipeline: " << error << "\n";
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult sieve::buildCompilePipeline(OpPassManager &pm,
+                                          const CompileOptions &options) {
+  for (const CompileStage &stage : kStages)
+    if (failed(addStage(pm, stage, options)))
+      return failure();
+  return success();
+}
+
+void sieve::registerSievePipelines() {
+  PassPipelineRegistration<CompileOptions>(
+      "sieve-compile-pipeline",
+      "The whole compile pipeline, from a TOSA or linalg model to the LLVM "
+      "dialect",
+      [](OpPassManager &pm, const CompileOptions &options) {
+        (void)buildCompilePipeline(pm, options);
+      });
+  for (const CompileStage &stage : kStages) {
+    std::string name = ("sieve-" + stage.name + "-pipeline").str();
+    std::string summary =
+        ("Stage '" + stage.name + "' of sieve-compile: " + stage.summary).str();
+    PassPipelineRegistration<CompileOptions>(
+        name, summary,
+        [&stage](OpPassManager &pm, const CompileOptions &options) {
+          (void)addStage(pm, stage, options);
+        });
+  }
+}

@@ -1,0 +1,386 @@
+//===- ModelInterface.cpp - What a compiled model looks like from C -------===//
+//
+// Part of Sieve.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Target/ModelInterface.h"
+
+#include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Passes.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+using namespace sieve;
+
+static std::string cTypeFor(Type type) {
+  if (type.isInteger(1))
+    return "uint8_t";
+  if (auto intType = dyn_cast<IntegerType>(type))
+    return ("int" + Twine(llvm::PowerOf2Ceil(intType.getWidth())) + "_t").str();
+  if (type.isF32())
+    return "float";
+  if (type.isF64())
+    return "double";
+  if (type.isF16() || type.isBF16())
+    return "uint16_t"; // raw bits: C has no portable half type
+  return "uint8_t";
+}
+
+static std::string typeName(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+static TensorInterface describeTensor(MemRefType type, DictionaryAttr info,
+                                      StringRef fallbackName) {
+  TensorInterface tensor;
+  tensor.name = fallbackName.str();
+  if (info) {
+    if (auto name = info.getAs<StringAttr>("name"))
+      tensor.name = name.str();
+    if (auto zp = info.getAs<IntegerAttr>("zero_point"))
+      tensor.zeroPoint = zp.getInt();
+    if (auto scale = info.getAs<FloatAttr>("scale"))
+      tensor.scale = scale.getValueAsDouble();
+  }
+  tensor.shape.assign(type.getShape().begin(), type.getShape().end());
+  tensor.elementType = typeName(type.getElementType());
+  tensor.cType = cTypeFor(type.getElementType());
+  tensor.bytes = getStaticByteSize(type);
+  return tensor;
+}
+
+FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
+                                                       StringRef name) {
+  func::FuncOp func = getEntryFunction(module);
+  if (!func)
+    return module.emitError("no entry function marked 'sieve.entry'");
+  auto inputs = func->getAttrOfType<ArrayAttr>(attrs::kInputs);
+  auto outputs = func->getAttrOfType<ArrayAttr>(attrs::kOutputs);
+  auto plan = func->getAttrOfType<DictionaryAttr>(attrs::kMemoryPlan);
+  if (!inputs || !outputs || !plan)
+    return func.emitError("the entry function lacks the interface and memory "
+                          "plan attributes (run sieve-record-interface and "
+                          "sieve-plan-memory)");
+  unsigned numArgs = func.getNumArguments();
+  if (numArgs != inputs.size() + outputs.size() + 1)
+    return func.emitError("expected ")
+           << inputs.size() << " inputs, " << outputs.size()
+           << " outputs and the arena as arguments, got " << numArgs;
+
+  ModelInterface model;
+  model.name = name.str();
+  model.entrySymbol = func.getName().str();
+  auto sourceName = func->getAttrOfType<StringAttr>("sieve.source_name");
+  model.sourceFunction = sourceName ? sourceName.str() : model.entrySymbol;
+  for (unsigned i = 0; i < numArgs - 1; ++i) {
+    auto type = cast<MemRefType>(func.getArgument(i).getType());
+    bool isInput = i < inputs.size();
+    unsigned index = isInput ? i : i - inputs.size();
+    auto info = dyn_cast<DictionaryAttr>(isInput ? inputs[index]
+                                                 : outputs[index]);
+    TensorInterface tensor = describeTensor(
+        type, info, ((isInput ? "in" : "out") + Twine(index)).str());
+    (isInput ? model.inputs : model.outputs).push_back(std::move(tensor));
+  }
+
+  MemoryPlanInterface &memory = model.memory;
+  auto getInt = [&](StringRef key) -> uint64_t {
+    auto attr = plan.getAs<IntegerAttr>(key);
+    return attr ? attr.getInt() : 0;
+  };
+  memory.arenaSize = getInt("arena_size");
+  memory.lowerBound = getInt("lower_bound");
+  memory.greedyBySize = getInt("greedy_by_size");
+  memory.alignment = getInt("alignment");
+  memory.budget = getInt("budget");
+  memory.peakIndex = getInt("peak_index");
+  if (auto text = plan.getAs<StringAttr>("strategy"))
+    memory.strategy = text.str();
+  if (auto text = plan.getAs<StringAttr>("peak_op"))
+    memory.peakOp = text.str();
+  if (auto buffers = plan.getAs<ArrayAttr>("buffers"))
+    for (auto entry : buffers.getAsRange<DictionaryAttr>()) {
+      PlannedBuffer buffer;
+      auto get = [&](StringRef key) -> uint64_t {
+        auto attr = entry.getAs<IntegerAttr>(key);
+        return attr ? attr.getInt() : 0;
+      };
+      buffer.size = get("size");
+      buffer.offset = get("offset");
+      buffer.first = get("first");
+      buffer.last = get("last");
+      if (auto text = entry.getAs<StringAttr>("op"))
+        buffer.op = text.str();
+      if (auto text = entry.getAs<StringAttr>("loc"))
+        buffer.loc = text.str();
+      if (auto shared = entry.getAs<IntegerAttr>("in_place_of"))
+        buffer.inPlaceOf = shared.getInt();
+      memory.buffers.push_back(std::move(buffer));
+    }
+  for (auto global : module.getOps<memref::GlobalOp>())
+    if (global.getConstant() && global.getInitialValue())
+      memory.weightBytes += getStaticByteSize(global.getType());
+  return model;
+}
+
+//===----------------------------------------------------------------------===//
+// C header
+//===----------------------------------------------------------------------===//
+
+static std::string shapeText(ArrayRef<int64_t> shape, StringRef separator) {
+  std::string text;
+  for (auto [i, dim] : llvm::enumerate(shape))
+    text += (i ? separator.str() : "") + std::to_string(dim);
+  return text;
+}
+
+static int64_t numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t dim : shape)
+    n *= dim;
+  return n;
+}
+
+static void emitTensorMacros(const TensorInterface &tensor, StringRef prefix,
+                             llvm::raw_ostream &os) {
+  os << "/* \"" << tensor.name << "\": " << tensor.elementType << " ["
+     << shapeText(tensor.shape, ", ") << "]";
+  if (tensor.zeroPoint)
+    os << ", zero point " << *tensor.zeroPoint;
+  if (tensor.scale)
+    os << ", scale " << llvm::formatv("{0:g}", *tensor.scale).str();
+  os << " */\n";
+  os << "typedef " << tensor.cType << " " << llvm::StringRef(prefix).lower()
+     << "_t;\n";
+  os << "#define " << prefix << "_RANK " << tensor.shape.size() << "\n";
+  os << "#define " << prefix << "_SHAPE {" << shapeText(tensor.shape, ", ")
+     << "}\n";
+  os << "#define " << prefix << "_ELEMENTS " << numElements(tensor.shape)
+     << "u\n";
+  os << "#define " << prefix << "_BYTES " << tensor.bytes << "u\n";
+  if (tensor.zeroPoint)
+    os << "#define " << prefix << "_ZERO_POINT (" << *tensor.zeroPoint
+       << ")\n";
+  if (tensor.scale)
+    os << "#define " << prefix << "_SCALE "
+       << llvm::formatv("{0:e}", *tensor.scale).str() << "\n";
+  os << "\n";
+}
+
+void sieve::emitCHeader(const ModelInterface &model, const TargetInfo &target,
+                        llvm::raw_ostream &os) {
+  std::string upper = StringRef(model.name).upper();
+  std::string guard = "SIEVE_MODEL_" + upper + "_H";
+  os << "/* " << model.name << ".h: interface of the model compiled by "
+     << "sieve-compile for " << target.name << " (" << target.triple
+     << ").\n   Generated file; see docs/abi.md. */\n";
+  os << "#ifndef " << guard << "\n#define " << guard << "\n\n";
+  os << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  os << "/* Scratch memory for every intermediate tensor: the caller provides "
+        "ARENA_SIZE bytes\n   aligned to ARENA_ALIGN. Its contents need no "
+        "initialisation and are garbage afterwards. */\n";
+  os << "#define " << upper << "_ARENA_SIZE " << model.memory.arenaSize
+     << "u\n";
+  os << "#define " << upper << "_ARENA_ALIGN " << model.memory.alignment
+     << "u\n";
+  os << "/* Constant data (weights, tables) in the object's read-only "
+        "section: flash on an MCU. */\n";
+  os << "#define " << upper << "_WEIGHT_BYTES " << model.memory.weightBytes
+     << "u\n";
+  os << "#define " << upper << "_NUM_INPUTS " << model.inputs.size() << "\n";
+  os << "#define " << upper << "_NUM_OUTPUTS " << model.outputs.size()
+     << "\n\n";
+  for (auto [i, tensor] : llvm::enumerate(model.inputs))
+    emitTensorMacros(tensor, upper + "_INPUT" + std::to_string(i), os);
+  for (auto [i, tensor] : llvm::enumerate(model.outputs))
+    emitTensorMacros(tensor, upper + "_OUTPUT" + std::to_string(i), os);
+
+  os << "/* Runs the model once. Inputs, outputs and the arena must not "
+        "overlap.\n   Returns 0. Reentrant if each call has its own arena. "
+        "*/\n";
+  os << "int32_t " << model.entrySymbol << "(";
+  bool first = true;
+  auto comma = [&] {
+    if (!first)
+      os << ", ";
+    first = false;
+  };
+  for (auto [i, tensor] : llvm::enumerate(model.inputs)) {
+    comma();
+    os << "const " << tensor.cType << " *in" << i;
+  }
+  for (auto [i, tensor] : llvm::enumerate(model.outputs)) {
+    comma();
+    os << tensor.cType << " *out" << i;
+  }
+  comma();
+  os << "void *arena);\n\n";
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Report
+//===----------------------------------------------------------------------===//
+
+static const char *kMemoryRule =
+    "arena = every intermediate buffer, placed at static offsets; network "
+    "inputs and outputs live in caller buffers and are not counted; weights "
+    "are read-only globals (flash), counted separately; an elementwise op "
+    "whose input dies where its same-sized output is born writes in place; "
+    "lower bound = the largest sum of simultaneously live buffers (sizes "
+    "rounded up to the alignment)";
+
+static void writeTensor(llvm::json::OStream &j, const TensorInterface &t) {
+  j.object([&] {
+    j.attribute("name", t.name);
+    j.attributeArray("shape", [&] {
+      for (int64_t dim : t.shape)
+        j.value(dim);
+    });
+    j.attribute("element_type", t.elementType);
+    j.attribute("c_type", t.cType);
+    j.attribute("bytes", t.bytes);
+    if (t.zeroPoint)
+      j.attribute("zero_point", *t.zeroPoint);
+    if (t.scale)
+      j.attribute("scale", *t.scale);
+  });
+}
+
+void sieve::emitJsonReport(const ModelInterface &model,
+                           const TargetInfo &target,
+                           const ReportContext &context,
+                           llvm::raw_ostream &os) {
+  const MemoryPlanInterface &m = model.memory;
+  llvm::json::OStream j(os, 2);
+  j.object([&] {
+    j.attribute("model", model.name);
+    j.attribute("source", context.source);
+    j.attribute("entry", model.entrySymbol);
+    j.attribute("function", model.sourceFunction);
+    j.attributeObject("target", [&] {
+      j.attribute("name", target.name);
+      j.attribute("triple", target.triple);
+      j.attribute("cpu", target.cpu);
+      j.attribute("features", target.features);
+      j.attribute("microcontroller", target.isMicrocontroller);
+      j.attribute("sram_bytes", target.sramBytes);
+      j.attribute("flash_bytes", target.flashBytes);
+      j.attribute("runner", stringifyRunner(target.runner));
+      j.attribute("run_command", target.runCommand);
+    });
+    j.attributeArray("inputs", [&] {
+      for (const TensorInterface &t : model.inputs)
+        writeTensor(j, t);
+    });
+    j.attributeArray("outputs", [&] {
+      for (const TensorInterface &t : model.outputs)
+        writeTensor(j, t);
+    });
+    j.attributeObject("memory", [&] {
+      j.attribute("rule", kMemoryRule);
+      j.attribute("arena_bytes", m.arenaSize);
+      j.attribute("lower_bound_bytes", m.lowerBound);
+      j.attribute("arena_over_lower_bound",
+                  m.lowerBound ? double(m.arenaSize) / m.lowerBound : 1.0);
+      j.attribute("greedy_by_size_bytes", m.greedyBySize);
+      j.attribute("strategy", m.strategy);
+      j.attribute("alignment", m.alignment);
+      j.attribute("budget_bytes", m.budget);
+      j.attributeObject("peak", [&] {
+        j.attribute("op_index", m.peakIndex);
+        j.attribute("op", m.peakOp);
+      });
+      j.attribute("weight_bytes", m.weightBytes);
+      uint64_t io = 0;
+      for (const TensorInterface &t : model.inputs)
+        io += t.bytes;
+      for (const TensorInterface &t : model.outputs)
+        io += t.bytes;
+      j.attribute("io_bytes", io);
+      j.attributeArray("buffers", [&] {
+        for (auto [i, b] : llvm::enumerate(m.buffers))
+          j.object([&] {
+            j.attribute("id", static_cast<int64_t>(i));
+            j.attribute("bytes", b.size);
+            j.attribute("offset", b.offset);
+            j.attribute("first_op", b.first);
+            j.attribute("last_op", b.last);
+            j.attribute("produced_by", b.op);
+            j.attribute("location", b.loc);
+            if (b.inPlaceOf)
+              j.attribute("in_place_of", *b.inPlaceOf);
+          });
+      });
+    });
+    j.attribute("code_bytes", context.codeBytes);
+    j.attributeArray("undefined_symbols", [&] {
+      for (const std::string &symbol : context.undefinedSymbols)
+        j.value(symbol);
+    });
+  });
+  os << "\n";
+}
+
+static std::string bytesText(uint64_t bytes) {
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  return llvm::formatv("{0} B ({1:f1} KiB)", bytes, bytes / 1024.0).str();
+}
+
+void sieve::printReportTable(const ModelInterface &model,
+                             const TargetInfo &target,
+                             const ReportContext &context,
+                             llvm::raw_ostream &os) {
+  const MemoryPlanInterface &m = model.memory;
+  os << "Sieve memory report: " << model.name << " for " << target.name
+     << " (" << target.triple << ")\n";
+  auto row = [&](StringRef label, const std::string &value) {
+    os << llvm::formatv("  {0,-24}{1}\n", label, value);
+  };
+  row("arena", bytesText(m.arenaSize) +
+                   (m.budget ? ", budget " + bytesText(m.budget) : ""));
+  row("lower bound", bytesText(m.lowerBound) +
+                         llvm::formatv(", arena/bound = {0:f3}",
+                                       m.lowerBound
+                                           ? double(m.arenaSize) / m.lowerBound
+                                           : 1.0)
+                             .str());
+  row("greedy by size", bytesText(m.greedyBySize) + " (TFLite Micro's rule)");
+  row("placement", m.strategy);
+  row("peak at", "op " + std::to_string(m.peakIndex) + ": " + m.peakOp);
+  row("weights (flash)", bytesText(m.weightBytes));
+  if (context.codeBytes)
+    row("code", bytesText(context.codeBytes));
+  auto tensorRows = [&](StringRef kind,
+                        const std::vector<TensorInterface> &tensors) {
+    for (auto [i, t] : llvm::enumerate(tensors))
+      row((kind + " " + Twine(i)).str(),
+          t.elementType + " [" + shapeText(t.shape, "x") + "], " +
+              bytesText(t.bytes) + ", \"" + t.name + "\"");
+  };
+  tensorRows("input", model.inputs);
+  tensorRows("output", model.outputs);
+  if (!context.undefinedSymbols.empty())
+    row("needs from the link", llvm::join(context.undefinedSymbols, ", "));
+  if (m.buffers.empty())
+    return;
+  os << llvm::formatv("  {0,4} {1,10} {2,10} {3,11}  {4}\n", "buf", "bytes",
+                      "offset", "ops", "produced by");
+  for (auto [i, b] : llvm::enumerate(m.buffers)) {
+    std::string producer = b.op + (b.loc.empty() ? "" : " at " + b.loc);
+    if (b.inPlaceOf)
+      producer += " (in place of " + std::to_string(*b.inPlaceOf) + ")";
+    os << llvm::formatv("  {0,4} {1,10} {2,10} {3,5}-{4,-5}  {5}\n", i, b.size,
+                        b.offset, b.first, b.last, producer);
+  }
+}

@@ -1,0 +1,181 @@
+//===- PlanMemory.cpp - Place all buffers in one static arena -------------===//
+//
+// Part of Sieve. After this pass the entry function allocates nothing: every
+// intermediate buffer is a view into an arena that the caller provides, which
+// is what an MCU without a heap needs and what makes the peak memory a number
+// known at compile time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Analysis/ArenaPlanner.h"
+#include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+namespace sieve {
+#define GEN_PASS_DEF_PLANMEMORY
+#include "sieve/Transforms/Passes.h.inc"
+} // namespace sieve
+
+using namespace mlir;
+using namespace sieve;
+
+namespace {
+
+std::string describeOp(Operation *op) {
+  std::string where = describeLocation(op->getLoc());
+  std::string name = op->getName().getStringRef().str();
+  return where.empty() ? name : name + " at " + where;
+}
+
+struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
+  using Base::Base;
+
+  /// The placement the `strategy` option names; none means "best".
+  std::optional<PlacementStrategy> fixedStrategy;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!parsePlacementStrategy(strategy, fixedStrategy)) {
+      module.emitError("unknown placement strategy '")
+          << strategy
+          << "'; use best, greedy-by-size, greedy-by-breadth or by-lifetime "
+             "(optionally with /best-fit)";
+      return signalPassFailure();
+    }
+    if (alignment == 0 || !llvm::isPowerOf2_64(alignment)) {
+      module.emitError("arena alignment must be a power of two, got ")
+          << alignment;
+      return signalPassFailure();
+    }
+
+    // The entry function if one is marked, else every function with a body
+    // (convenient when replaying the pass on hand-written IR).
+    SmallVector<func::FuncOp> funcs;
+    if (func::FuncOp entry = getEntryFunction(module))
+      funcs.push_back(entry);
+    else
+      for (auto func : module.getOps<func::FuncOp>())
+        if (!func.isExternal())
+          funcs.push_back(func);
+    for (func::FuncOp func : funcs)
+      if (failed(plan(func)))
+        return signalPassFailure();
+  }
+
+  LogicalResult plan(func::FuncOp func) {
+    if (!func.getBody().hasOneBlock())
+      return func.emitError("cannot plan memory for a function with several "
+                            "blocks; plan before lowering to cf");
+    FailureOr<BufferLiveness> liveness = analyzeBufferLiveness(func);
+    if (failed(liveness))
+      return failure();
+
+    ArrayRef<BufferLifetime> lifetimes = liveness->lifetimes;
+    ArenaPlan arena = fixedStrategy
+                          ? placeBuffers(lifetimes, alignment, *fixedStrategy)
+                          : placeBuffersBest(lifetimes, alignment);
+    ArenaPlan bySize = placeBuffers(lifetimes, alignment,
+                                    {PlacementOrder::BySize, GapChoice::FirstFit});
+    LiveBytesPeak peak = computeLiveBytesPeak(lifetimes, alignment);
+    assert(isValidPlan(lifetimes, arena) && "placement produced an overlap");
+
+    Operation *peakOp = liveness->schedule.empty()
+                            ? func.getOperation()
+                            : liveness->schedule[std::min<size_t>(
+                                  peak.index, liveness->schedule.size() - 1)];
+    uint64_t budget = memoryBudget;
+    if (budget && arena.arenaSize > budget) {
+      InFlightDiagnostic diag =
+          peakOp->emitError()
+          << "the memory plan needs a " << arena.arenaSize << "-byte arena, "
+          << arena.arenaSize - budget << " bytes over the budget of " << budget
+          << " bytes; at this '" << peakOp->getName() << "' " << peak.bytes
+          << " bytes of buffers are live";
+      if (peak.bytes > budget)
+        diag.attachNote(func.getLoc())
+            << "no placement can fit: the live buffers alone exceed the "
+               "budget by "
+            << peak.bytes - budget << " bytes";
+      return diag;
+    }
+
+    rewriteAllocations(func, *liveness, arena);
+    recordPlan(func, *liveness, arena, bySize, peak, peakOp);
+    return success();
+  }
+
+  /// Adds the arena argument and turns every allocation into a view of it.
+  void rewriteAllocations(func::FuncOp func, const BufferLiveness &liveness,
+                          const ArenaPlan &arena) {
+    MLIRContext *ctx = func.getContext();
+    auto arenaType = MemRefType::get({static_cast<int64_t>(arena.arenaSize)},
+                                     IntegerType::get(ctx, 8));
+    unsigned index = func.getNumArguments();
+    (void)func.insertArgument(
+        index, arenaType,
+        DictionaryAttr::get(ctx, {NamedAttribute(
+                                     StringAttr::get(ctx, "sieve.arena"),
+                                     UnitAttr::get(ctx))}),
+        func.getLoc());
+    Value arenaArg = func.getArgument(index);
+
+    for (auto [i, buffer] : llvm::enumerate(liveness.buffers)) {
+      Operation *alloc = buffer.alloc;
+      OpBuilder builder(alloc);
+      uint64_t offset = arena.offsets[liveness.groupOf[i]];
+      Value offsetValue = arith::ConstantIndexOp::create(builder, alloc->getLoc(),
+                                                         offset);
+      Value view = memref::ViewOp::create(
+          builder, alloc->getLoc(), alloc->getResult(0).getType(), arenaArg,
+          offsetValue, ValueRange{});
+      for (Operation *user :
+           llvm::make_early_inc_range(alloc->getResult(0).getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          user->erase();
+      alloc->getResult(0).replaceAllUsesWith(view);
+      alloc->erase();
+    }
+  }
+
+  void recordPlan(func::FuncOp func, const BufferLiveness &liveness,
+                  const ArenaPlan &arena, const ArenaPlan &bySize,
+                  LiveBytesPeak peak, Operation *peakOp) {
+    Builder b(func.getContext());
+    SmallVector<Attribute> buffers;
+    for (auto [i, buffer] : llvm::enumerate(liveness.buffers)) {
+      SmallVector<NamedAttribute> entry = {
+          b.getNamedAttr("size", b.getI64IntegerAttr(buffer.size)),
+          b.getNamedAttr("offset", b.getI64IntegerAttr(
+                                       arena.offsets[liveness.groupOf[i]])),
+          b.getNamedAttr("first", b.getI64IntegerAttr(buffer.first)),
+          b.getNamedAttr("last", b.getI64IntegerAttr(buffer.last)),
+          b.getNamedAttr("op", b.getStringAttr(
+                                   buffer.producer->getName().getStringRef())),
+          b.getNamedAttr("loc", b.getStringAttr(describeLocation(
+                                    buffer.producer->getLoc())))};
+      if (buffer.sharesWith >= 0)
+        entry.push_back(b.getNamedAttr(
+            "in_place_of", b.getI64IntegerAttr(buffer.sharesWith)));
+      buffers.push_back(b.getDictionaryAttr(entry));
+    }
+    SmallVector<NamedAttribute> plan = {
+        b.getNamedAttr("arena_size", b.getI64IntegerAttr(arena.arenaSize)),
+        b.getNamedAttr("lower_bound", b.getI64IntegerAttr(peak.bytes)),
+        b.getNamedAttr("greedy_by_size", b.getI64IntegerAttr(bySize.arenaSize)),
+        b.getNamedAttr("strategy", b.getStringAttr(stringifyPlacementStrategy(
+                                       arena.strategy))),
+        b.getNamedAttr("alignment", b.getI64IntegerAttr(alignment)),
+        b.getNamedAttr("budget",
+                       b.getI64IntegerAttr(static_cast<uint64_t>(memoryBudget))),
+        b.getNamedAttr("peak_index", b.getI64IntegerAttr(peak.index)),
+        b.getNamedAttr("peak_op", b.getStringAttr(describeOp(peakOp))),
+        b.getNamedAttr("buffers", b.getArrayAttr(buffers))};
+    func->setAttr(attrs::kMemoryPlan, b.getDictionaryAttr(plan));
+  }
+};
+
+} // namespace

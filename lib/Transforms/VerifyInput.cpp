@@ -1,0 +1,133 @@
+//===- VerifyInput.cpp - Reject what Sieve cannot compile -----------------===//
+//
+// Part of Sieve. Failing early, at the op, is kinder than a conversion
+// failure deep in the pipeline or an LLVM crash.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Passes.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace sieve {
+#define GEN_PASS_DEF_VERIFYINPUT
+#include "sieve/Transforms/Passes.h.inc"
+} // namespace sieve
+
+using namespace mlir;
+using namespace sieve;
+
+namespace {
+
+/// Dialects whose ops the compile pipeline lowers.
+bool isAcceptedDialect(StringRef ns) {
+  static const llvm::StringSet<> accepted = {
+      "builtin", "func",   "tosa",          "linalg", "tensor", "arith",
+      "math",    "scf",    "bufferization", "affine", "llvm",   "ml_program",
+      "complex", "index"};
+  return accepted.contains(ns);
+}
+
+/// TOSA ops that have no lowering to linalg.
+bool isUnsupportedTosaOp(Operation *op) {
+  return isa<tosa::CustomOp, tosa::FFT2dOp, tosa::RFFT2dOp, tosa::VariableOp,
+             tosa::VariableReadOp, tosa::VariableWriteOp>(op);
+}
+
+bool isSupportedElementType(Type type) {
+  if (auto intType = dyn_cast<IntegerType>(type))
+    return llvm::is_contained({1u, 8u, 16u, 32u, 48u, 64u},
+                              intType.getWidth());
+  return isa<IndexType, Float16Type, BFloat16Type, Float32Type, Float64Type>(
+      type);
+}
+
+/// Returns a reason why `type` cannot be compiled, or "".
+std::string checkType(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped)
+    return "";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (!shaped.hasRank())
+    os << "has an unranked type (" << type
+       << "); Sieve compiles static shapes only";
+  else if (!shaped.hasStaticShape())
+    os << "has a dynamic shape (" << type
+       << "); Sieve compiles static shapes only";
+  else if (!isSupportedElementType(shaped.getElementType()))
+    os << "has element type " << shaped.getElementType()
+       << ", which Sieve does not compile (supported: i1, i8, i16, i32, i48, "
+          "i64, f16, bf16, f32, f64; quantised models use TOSA 1.0's i8 with "
+          "tosa.rescale)";
+  return text;
+}
+
+struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<func::FuncOp> entryFunc = findEntryFunction(module, entry);
+    if (failed(entryFunc))
+      return signalPassFailure();
+
+    for (Type type : entryFunc->getFunctionType().getInputs())
+      if (!isa<RankedTensorType>(type) || !checkType(type).empty()) {
+        emitSignatureError(*entryFunc, "input", type);
+        return signalPassFailure();
+      }
+    for (Type type : entryFunc->getFunctionType().getResults())
+      if (!isa<RankedTensorType>(type) || !checkType(type).empty()) {
+        emitSignatureError(*entryFunc, "output", type);
+        return signalPassFailure();
+      }
+
+    WalkResult result = module.walk([&](Operation *op) {
+      StringRef ns = op->getName().getDialectNamespace();
+      if (ns == "attn" || ns == "patch" || ns == "tern") {
+        op->emitError() << "'" << op->getName()
+                        << "' cannot be compiled to code yet: no lowering of "
+                           "the '"
+                        << ns << "' dialect is part of the pipeline";
+        return WalkResult::interrupt();
+      }
+      if (!isAcceptedDialect(ns)) {
+        op->emitError() << "'" << op->getName()
+                        << "' is not supported: Sieve compiles TOSA and "
+                           "linalg-on-tensors models (with arith, math, "
+                           "tensor, scf and func)";
+        return WalkResult::interrupt();
+      }
+      if (isUnsupportedTosaOp(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' is not supported: it has no lowering to linalg";
+        return WalkResult::interrupt();
+      }
+      for (TypeRange types : {TypeRange(op->getOperandTypes()),
+                              TypeRange(op->getResultTypes())})
+        for (Type type : types) {
+          std::string reason = checkType(type);
+          if (!reason.empty()) {
+            op->emitError() << "'" << op->getName() << "' " << reason;
+            return WalkResult::interrupt();
+          }
+        }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+
+  void emitSignatureError(func::FuncOp func, StringRef what, Type type) {
+    std::string reason = checkType(type);
+    if (reason.empty())
+      reason = "is not a ranked tensor";
+    func.emitError() << "entry function '" << func.getName() << "': an "
+                     << what << " of type " << type << " " << reason;
+  }
+};
+
+} // namespace

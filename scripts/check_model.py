@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Compile a model with sieve-compile, run it on targets, compare with a reference.
+
+The reference does not go through Sieve: the model is lowered with upstream
+MLIR's plain pipeline (mlir-opt) and run by mlir-runner on the same seeded
+inputs. Sieve's object file is linked with a small C harness and run natively,
+under qemu-aarch64 or under qemu-system-arm, as the target table says (the
+JSON report carries the target's row). Integer outputs must match bit for bit;
+float outputs to a stated tolerance.
+
+    check_model.py MODEL.mlir --targets x86-64-avx2,cortex-m55 --work DIR
+
+Prints one line per target (PASS/FAIL/BUILT) and exits non-zero on any failure.
+Standard library only.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RUNTIME = os.path.join(ROOT, "runtime")
+LLVM_BIN = "/usr/lib/llvm-22/bin"
+
+# Upstream-only lowering used for the reference (see ../shared/MLIR22-NOTES.md).
+REFERENCE_PIPELINE = (
+    "builtin.module(func.func(tosa-to-scf, tosa-optional-decompositions, "
+    "tosa-infer-shapes, tosa-make-broadcastable, tosa-to-linalg-named, "
+    "tosa-to-linalg, tosa-to-arith{include-apply-rescale=true}, tosa-to-tensor), "
+    "convert-elementwise-to-linalg, "
+    "one-shot-bufferize{bufferize-function-boundaries}, "
+    "func.func(convert-linalg-to-loops), convert-scf-to-cf, "
+    "expand-strided-metadata, lower-affine, finalize-memref-to-llvm, "
+    "convert-arith-to-llvm, convert-math-to-llvm, convert-func-to-llvm, "
+    "convert-cf-to-llvm, reconcile-unrealized-casts)")
+
+# element type -> (struct format, C type, print function, is float)
+ELEMENTS = {
+    "i1": ("B", "uint8_t", "sieve_print_u8", False),
+    "i8": ("b", "int8_t", "sieve_print_i8", False),
+    "i16": ("h", "int16_t", "sieve_print_i16", False),
+    "i32": ("i", "int32_t", "sieve_print_i32", False),
+    "i64": ("q", "int64_t", "sieve_print_i64", False),
+    "f32": ("f", "float", "sieve_print_f32", True),
+    "f64": ("d", "double", "sieve_print_f64", True),
+}
+
+
+def tool(name):
+    found = shutil.which(name)
+    if found:
+        return found
+    candidate = os.path.join(LLVM_BIN, name)
+    if os.path.exists(candidate):
+        return candidate
+    sys.exit("check_model: cannot find %s" % name)
+
+
+def run(cmd, timeout=600, **kwargs):
+    result = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            universal_newlines=True, timeout=timeout, **kwargs)
+    return result
+
+
+def must(cmd, what, timeout=600):
+    result = run(cmd, timeout=timeout)
+    if result.returncode != 0:
+        sys.stderr.write("check_model: %s failed (exit %d):\n  %s\n%s%s" % (
+            what, result.returncode, " ".join(cmd), result.stdout[-4000:],
+            result.stderr[-4000:]))
+        sys.exit(1)
+    return result.stdout
+
+
+def num_elements(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def make_inputs(inputs, seed):
+    """Seeded random data per input: the full int range, or floats k/64 in [-2, 2]."""
+    rng = random.Random(seed)
+    values = []
+    for t in inputs:
+        n = num_elements(t["shape"])
+        et = t["element_type"]
+        if et == "i1":
+            values.append([rng.randint(0, 1) for _ in range(n)])
+        elif et.startswith("i"):
+            bits = min(int(et[1:]), 16)  # keep wide integers in a sane range
+            lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+            values.append([rng.randint(lo, hi) for _ in range(n)])
+        else:
+            values.append([rng.randint(-128, 128) / 64.0 for _ in range(n)])
+    return values
+
+
+def tensor_type(t):
+    dims = "x".join(str(d) for d in t["shape"])
+    return "tensor<%s%s%s>" % (dims, "x" if dims else "", t["element_type"])
+
+
+def dense_hex(t, data):
+    fmt = ELEMENTS[t["element_type"]][0]
+    return "0x" + struct.pack("<%d%s" % (len(data), fmt), *data).hex().upper()
+
+
+def reference_wrapper(report, inputs, values):
+    """An MLIR function that calls the model on constant inputs and prints
+    every output with printMemrefI32/I64 (floats as their bits)."""
+    lines = ["  func.func @sieve_reference_main() {"]
+    args = []
+    for i, (t, data) in enumerate(zip(inputs, values)):
+        lines.append('    %%in%d = arith.constant dense<"%s"> : %s' % (
+            i, dense_hex(t, data), tensor_type(t)))
+        args.append("%%in%d" % i)
+    outs = report["outputs"]
+    result_types = ", ".join(tensor_type(t) for t in outs)
+    lines.append("    %%r:%d = func.call @%s(%s) : (%s) -> (%s)" % (
+        len(outs), report["function"], ", ".join(args),
+        ", ".join(tensor_type(t) for t in inputs), result_types))
+    for i, t in enumerate(outs):
+        et = t["element_type"]
+        ty = tensor_type(t)
+        wide = "i64" if et in ("i64", "f64") else "i32"
+        wty = ty.replace("x" + et + ">", "x" + wide + ">").replace("<" + et + ">", "<" + wide + ">")
+        value = "%%w%d" % i
+        if et in ("f32", "f64"):
+            lines.append("    %s = arith.bitcast %%r#%d : %s to %s" % (value, i, ty, wty))
+        elif et == "i1":
+            lines.append("    %s = arith.extui %%r#%d : %s to %s" % (value, i, ty, wty))
+        elif et in ("i8", "i16"):
+            lines.append("    %s = arith.extsi %%r#%d : %s to %s" % (value, i, ty, wty))
+        else:
+            value = "%%r#%d" % i
+        mty = wty.replace("tensor<", "memref<")
+        lines.append("    %%m%d = bufferization.to_buffer %s : %s to %s" % (i, value, wty, mty))
+        lines.append("    %%u%d = memref.cast %%m%d : %s to memref<*x%s>" % (i, i, mty, wide))
+        lines.append("    func.call @printMemref%s(%%u%d) : (memref<*x%s>) -> ()" % (
+            wide.upper(), i, wide))
+    lines.append("    return")
+    lines.append("  }")
+    lines.append("  func.func private @printMemrefI32(memref<*xi32>)")
+    lines.append("  func.func private @printMemrefI64(memref<*xi64>)")
+    return "\n".join(lines) + "\n"
+
+
+def insert_into_module(text, extra):
+    """Adds functions to the model's module (explicit or implicit)."""
+    body = re.sub(r"//[^\n]*", "", text)
+    for line in body.splitlines():
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s.startswith("module"):
+            end = text.rstrip().rfind("}")
+            return text[:end] + extra + text[end:]
+        break
+    return text + "\n" + extra
+
+
+def parse_memref_prints(text):
+    """All values printed by printMemref*, one list per call."""
+    chunks = text.split("Unranked Memref")[1:]
+    results = []
+    for chunk in chunks:
+        data = chunk.split("data =", 1)[1]
+        results.append([int(v) for v in re.findall(r"-?\d+", data)])
+    return results
+
+
+def bits_to_float(bits, et):
+    if et == "f32":
+        return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
+    return struct.unpack("<d", struct.pack("<Q", bits & 0xFFFFFFFFFFFFFFFF))[0]
+
+
+def decode(values, et):
+    if et in ("f32", "f64"):
+        return [bits_to_float(v, et) for v in values]
+    return values
+
+
+def run_reference(model, report, inputs, values, work):
+    with open(model) as f:
+        text = f.read()
+    wrapped = insert_into_module(text, reference_wrapper(report, inputs, values))
+    src = os.path.join(work, "reference.mlir")
+    with open(src, "w") as f:
+        f.write(wrapped)
+    lowered = os.path.join(work, "reference.llvm.mlir")
+    must([tool("mlir-opt"), src, "--pass-pipeline=" + REFERENCE_PIPELINE,
+          "-o", lowered], "reference lowering (mlir-opt)")
+    lib = os.path.join(LLVM_BIN, "..", "lib")
+    out = must([tool("mlir-runner"), lowered, "-e", "sieve_reference_main",
+                "-entry-point-result=void", "-O2",
+                "-shared-libs=%s,%s" % (os.path.join(lib, "libmlir_runner_utils.so"),
+                                        os.path.join(lib, "libmlir_c_runner_utils.so"))],
+               "reference run (mlir-runner)")
+    printed = parse_memref_prints(out)
+    outs = report["outputs"]
+    if len(printed) != len(outs):
+        sys.exit("check_model: the reference printed %d tensors, expected %d" % (
+            len(printed), len(outs)))
+    return [decode(p, t["element_type"]) for p, t in zip(printed, outs)]
+
+
+def c_array(t, data, name, const=True):
+    ctype = ELEMENTS[t["element_type"]][1]
+    if t["element_type"] in ("f32", "f64"):
+        items = ", ".join(repr(float(v)) + ("f" if ctype == "float" else "") for v in data)
+    else:
+        items = ", ".join(str(v) for v in data)
+    return "static %s%s %s[%d] = {%s};\n" % (
+        "const " if const else "", ctype, name, max(len(data), 1), items)
+
+
+def harness_source(report, inputs, values, header):
+    model = report["model"]
+    upper = model.upper()
+    src = ['#include "%s"' % os.path.basename(header), '#include "sieve_test_io.h"', ""]
+    for i, (t, data) in enumerate(zip(inputs, values)):
+        src.append(c_array(t, data, "in%d" % i))
+    for i, t in enumerate(report["outputs"]):
+        src.append("static %s out%d[%d];" % (
+            ELEMENTS[t["element_type"]][1], i, max(num_elements(t["shape"]), 1)))
+    src.append("static uint8_t arena[%s_ARENA_SIZE + 1] __attribute__((aligned(%s_ARENA_ALIGN)));"
+               % (upper, upper))
+    src.append("")
+    src.append("int main(void) {")
+    args = ["in%d" % i for i in range(len(inputs))] + \
+           ["out%d" % i for i in range(len(report["outputs"]))] + ["arena"]
+    src.append("  int32_t status = %s(%s);" % (report["entry"], ", ".join(args)))
+    src.append('  sieve_print_i32("status", &status, 1);')
+    for i, t in enumerate(report["outputs"]):
+        src.append('  %s("out%d", out%d, %d);' % (
+            ELEMENTS[t["element_type"]][2], i, i, num_elements(t["shape"])))
+    src.append("  return 0;")
+    src.append("}")
+    return "\n".join(src) + "\n"
+
+
+def parse_harness_output(text, outs):
+    values = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts or not re.fullmatch(r"status|out\d+", parts[0]):
+            continue
+        values.setdefault(parts[0], []).extend(int(v, 0) for v in parts[1:])
+    if values.get("status") != [0]:
+        return None, "model returned status %s" % values.get("status")
+    results = []
+    for i, t in enumerate(outs):
+        got = values.get("out%d" % i, [])
+        if len(got) != num_elements(t["shape"]):
+            return None, "out%d has %d values, expected %d" % (
+                i, len(got), num_elements(t["shape"]))
+        results.append(decode(got, t["element_type"]))
+    return results, ""
+
+
+def compare(got, want, outs, rtol, atol):
+    """Returns (ok, summary)."""
+    worst = 0.0
+    mismatches = 0
+    first = None
+    for i, (g, w, t) in enumerate(zip(got, want, outs)):
+        is_float = ELEMENTS[t["element_type"]][3]
+        for k, (a, b) in enumerate(zip(g, w)):
+            if is_float:
+                err = abs(a - b)
+                bad = not (err <= atol + rtol * abs(b)) or (a != a) != (b != b)
+                worst = max(worst, err)
+            else:
+                bad = a != b
+                worst = max(worst, abs(a - b))
+            if bad:
+                mismatches += 1
+                if first is None:
+                    first = "out%d[%d]: got %r, want %r" % (i, k, a, b)
+    total = sum(len(w) for w in want)
+    if mismatches:
+        return False, "%d of %d values differ (first %s, max |err| %g)" % (
+            mismatches, total, first, worst)
+    kind = "bit-exact" if all(not ELEMENTS[t["element_type"]][3] for t in outs) else \
+        "max |err| %.3g" % worst
+    return True, "%d values match, %s" % (total, kind)
+
+
+def build_and_run(report, obj, header, source, work, target):
+    t = report["target"]
+    exe = os.path.join(work, "harness.elf")
+    main_c = os.path.join(work, "main.c")
+    with open(main_c, "w") as f:
+        f.write(source)
+    clang = tool("clang")
+    inc = ["-I", work, "-I", os.path.join(RUNTIME, "test")]
+    test_io = os.path.join(RUNTIME, "test", "test_io.c")
+    runner = t["runner"]
+    if runner == "native":
+        must([clang, "-O1", "-w"] + inc + [main_c, test_io,
+              os.path.join(RUNTIME, "test", "io_hosted.c"), obj, "-lm", "-o", exe],
+             "linking the harness")
+        cmd = [exe]
+    elif runner == "qemu-user":
+        must([clang, "--target=" + t["triple"].replace("-unknown", ""), "-O1", "-w",
+              "-static", "-fuse-ld=lld"] + inc +
+             [main_c, test_io, os.path.join(RUNTIME, "test", "io_hosted.c"), obj,
+              "-lm", "-o", exe], "linking the harness")
+        cmd = t["run_command"].split() + [exe]
+    elif runner == "qemu-system":
+        board = t["run_command"].split("-M")[1].split()[0]
+        cm = os.path.join(RUNTIME, "cortex-m")
+        must([clang, "--target=" + t["triple"], "-mcpu=" + t["cpu"], "-mfloat-abi=hard",
+              "-O1", "-w", "-ffreestanding", "-nostdlib", "-fuse-ld=lld",
+              "-L", cm, "-T", os.path.join(cm, board + ".ld")] + inc +
+             [os.path.join(cm, "startup.s"), os.path.join(cm, "semihost.c"),
+              main_c, test_io, obj, "-o", exe], "linking the harness")
+        cmd = t["run_command"].split() + [
+            "-nographic", "-semihosting-config", "enable=on,target=native",
+            "-kernel", exe]
+    else:
+        return None, "compile only", 0.0
+    start = time.time()
+    result = run(cmd, timeout=600)
+    elapsed = time.time() - start
+    if result.returncode != 0:
+        return None, "harness exited with %d: %s" % (
+            result.returncode, (result.stderr or result.stdout)[-500:]), elapsed
+    # QEMU writes semihosting output to stderr.
+    got, error = parse_harness_output(result.stdout + result.stderr, report["outputs"])
+    return got, error, elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model")
+    parser.add_argument("--targets", default="x86-64-avx2")
+    parser.add_argument("--work", required=True, help="directory for build products")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rtol", type=float, default=1e-4)
+    parser.add_argument("--atol", type=float, default=1e-5)
+    parser.add_argument("--sieve-flag", action="append", default=[],
+                        help="extra flag for sieve-compile (repeatable)")
+    parser.add_argument("--show-report", action="store_true",
+                        help="print sieve-compile's report table")
+    args = parser.parse_args()
+
+    os.makedirs(args.work, exist_ok=True)
+    name = re.sub(r"\W", "_", os.path.splitext(os.path.basename(args.model))[0])
+    if name[0].isdigit():
+        name = "m_" + name
+
+    reference = None
+    failures = 0
+    for target in args.targets.split(","):
+        work = os.path.join(args.work, target)
+        os.makedirs(work, exist_ok=True)
+        obj = os.path.join(work, name + ".o")
+        table = must([tool("sieve-compile"), args.model, "--target=" + target,
+                      "-o", obj] + args.sieve_flag, "sieve-compile for " + target)
+        if args.show_report:
+            sys.stdout.write(table)
+        with open(os.path.join(work, name + ".json")) as f:
+            report = json.load(f)
+        inputs = report["inputs"]
+        values = make_inputs(inputs, args.seed)
+        if reference is None and report["target"]["runner"] != "none":
+            reference = run_reference(args.model, report, inputs, values, args.work)
+        memory = report["memory"]
+        mem = "arena %d B, bound %d B" % (memory["arena_bytes"], memory["lower_bound_bytes"])
+        source = harness_source(report, inputs, values, os.path.join(work, name + ".h"))
+        got, error, elapsed = build_and_run(report, obj, os.path.join(work, name + ".h"),
+                                            source, work, target)
+        if error == "compile only":
+            print("BUILT %s %s: %s (%s)" % (target, name, "object compiled, not runnable here", mem))
+            continue
+        if got is None:
+            print("FAIL %s %s: %s" % (target, name, error))
+            failures += 1
+            continue
+        ok, summary = compare(got, reference, report["outputs"], args.rtol, args.atol)
+        print("%s %s %s: %s (%s, run %.2f s)" % ("PASS" if ok else "FAIL", target, name,
+                                                summary, mem, elapsed))
+        failures += 0 if ok else 1
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Sieve needs, if any are missing: LLVM/MLIR 22
+# (Debian's bookworm-security packages), the cross-target runners and libraries,
+# and the build tools. Nothing is downloaded at build time beyond these.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build ccache python3
+  clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libstdc++-12-dev libgtest-dev libbenchmark-dev
+  qemu-user qemu-system-arm libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"

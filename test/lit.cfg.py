@@ -1,0 +1,49 @@
+# -*- Python -*-
+# lit configuration of Sieve's tests: FileCheck tests of the passes and
+# tools, the gtest unit tests, and execution tests that compile models and run
+# them natively or under QEMU.
+
+import os
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "Sieve"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.sieve_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%sieve_src", config.sieve_src_root))
+config.substitutions.append(("%models", os.path.join(config.sieve_src_root, "..", "shared", "models")))
+config.substitutions.append(("%examples", os.path.join(config.sieve_src_root, "examples")))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%check-model", "%s %s" % (config.python_executable,
+                                 os.path.join(config.sieve_src_root, "scripts", "check_model.py"))))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.sieve_tools_dir, config.llvm_tools_dir]
+tools = ["sieve-opt", "sieve-compile", "mlir-opt", "mlir-runner", "clang",
+         "llvm-objdump", "llvm-nm", "llvm-readelf"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+llvm_config.with_environment("PATH", config.sieve_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# Features that execution tests require.
+def have(program):
+    return lit.util.which(program) is not None
+if have("qemu-aarch64") and os.path.exists("/usr/aarch64-linux-gnu/lib/libc.a"):
+    config.available_features.add("qemu-aarch64")
+if have("qemu-system-arm"):
+    config.available_features.add("qemu-system-arm")
+with open("/proc/cpuinfo") as cpuinfo:
+    flags = cpuinfo.read()
+    if " avx2" in flags:
+        config.available_features.add("host-avx2")

@@ -1,0 +1,307 @@
+//===- sieve-compile.cpp - One-shot compiler driver -----------------------===//
+//
+// Part of Sieve. Runs the registered compile pipeline stage by stage on a
+// model and writes an object file (or assembly, LLVM IR, MLIR), the C header
+// of the entry point, and the memory report.
+//
+//   sieve-compile model.mlir --target=cortex-m55 --memory-budget=256KiB -o m.o
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/InitAll.h"
+#include "sieve/Pipelines/Pipelines.h"
+#include "sieve/Support/ByteSize.h"
+#include "sieve/Target/CodeEmitter.h"
+#include "sieve/Target/ModelInterface.h"
+#include "sieve/Target/TargetInfo.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+using namespace sieve;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("sieve-compile options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                       cl::value_desc("file"),
+                                       cl::cat(category));
+static cl::opt<std::string>
+    targetName("target", cl::desc("Target (see --list-targets)"),
+               cl::init("x86-64-avx2"), cl::cat(category));
+static cl::opt<std::string> memoryBudget(
+    "memory-budget",
+    cl::desc("Largest arena, e.g. 256KiB, 320KB, 262144; 'none' for no limit "
+             "(default: the board's SRAM on an MCU target, none on a CPU)"),
+    cl::cat(category));
+enum class EmitKind { MLIR, LLVM, Asm, Obj };
+static cl::opt<EmitKind> emitKind(
+    "emit", cl::desc("What to write to -o"), cl::init(EmitKind::Obj),
+    cl::values(clEnumValN(EmitKind::MLIR, "mlir", "the LLVM-dialect MLIR"),
+               clEnumValN(EmitKind::LLVM, "llvm", "optimized LLVM IR"),
+               clEnumValN(EmitKind::Asm, "asm", "target assembly"),
+               clEnumValN(EmitKind::Obj, "obj", "an ELF object file")),
+    cl::cat(category));
+static cl::opt<std::string>
+    modelName("name",
+              cl::desc("Model name, the prefix of the C symbols (default: "
+                       "the output file's stem)"),
+              cl::cat(category));
+static cl::opt<std::string>
+    entryName("entry",
+              cl::desc("Entry function (default: the only public one)"),
+              cl::cat(category));
+static cl::opt<std::string> headerFile(
+    "header",
+    cl::desc("Where to write the C header (default with --emit=obj: the "
+             "output's path with .h)"),
+    cl::cat(category));
+static cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("Where to write the JSON memory report (default with "
+             "--emit=obj: the output's path with .json)"),
+    cl::cat(category));
+static cl::opt<std::string> saveStages(
+    "save-stages",
+    cl::desc("Write the IR before the first and after every stage to "
+             "DIR/NN-<stage>.mlir"),
+    cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<std::string>
+    placement("placement",
+              cl::desc("Arena placement: best (default), greedy-by-size, "
+                       "greedy-by-breadth, by-lifetime"),
+              cl::init("best"), cl::cat(category));
+static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
+                           cl::cat(category));
+static cl::opt<bool> listTargets("list-targets",
+                                 cl::desc("Print the target table and exit"),
+                                 cl::cat(category));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "sieve-compile") << message << "\n";
+  return 1;
+}
+
+static void printTargets(llvm::raw_ostream &os) {
+  os << llvm::formatv("{0,-15} {1,-28} {2,-15} {3,-7} {4,-12} {5,-9} {6}\n",
+                      "target", "triple", "cpu", "simd", "table", "dot",
+                      "runs here via");
+  for (const TargetInfo &t : getAllTargets()) {
+    std::string run = t.runCommand.empty()
+                          ? stringifyRunner(t.runner).str()
+                          : t.runCommand.str();
+    if (t.runner == Runner::None)
+      run = "compile only";
+    os << llvm::formatv("{0,-15} {1,-28} {2,-15} {3,-7} {4,-12} {5,-9} {6}\n",
+                        t.name, t.triple, t.cpu, t.vectorBits,
+                        stringifyTableLookup(t.tableLookup),
+                        stringifyDotProduct(t.dotProduct), run);
+  }
+}
+
+/// A C identifier from a file name: "mbv2-0.35.o" gives "mbv2_0_35".
+static std::string identifierFromPath(StringRef path) {
+  std::string name = llvm::sys::path::stem(path).str();
+  for (char &c : name)
+    if (!llvm::isAlnum(c))
+      c = '_';
+  if (name.empty() || llvm::isDigit(name[0]))
+    name = "model_" + name;
+  return name;
+}
+
+static std::string replaceExtension(StringRef path, StringRef extension) {
+  llvm::SmallString<256> result(path);
+  llvm::sys::path::replace_extension(result, extension);
+  return std::string(result.str());
+}
+
+static LogicalResult writeFile(StringRef path, StringRef contents) {
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file) {
+    fail(error);
+    return failure();
+  }
+  file->os() << contents;
+  file->keep();
+  return success();
+}
+
+static LogicalResult writeModule(ModuleOp module, StringRef path) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return writeFile(path, text);
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAllPasses();
+  registerSievePassesAndPipelines();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "sieve-compile: compile a TOSA or linalg model to an object file, a C "
+      "header and a memory report\n");
+
+  if (listTargets) {
+    printTargets(llvm::outs());
+    return 0;
+  }
+  const TargetInfo *target = lookupTarget(targetName);
+  if (!target)
+    return fail("unknown target '" + targetName +
+                "'; known targets: " + getKnownTargetNames());
+  if (inputFile.empty())
+    return fail("no input file; usage: sieve-compile model.mlir "
+                "--target=<name> -o out.o");
+  if (!memoryBudget.empty() && memoryBudget != "none" &&
+      !parseByteSize(memoryBudget))
+    return fail("invalid memory budget '" + memoryBudget +
+                "'; write a size such as 262144, 256KiB, 320KB or 0.5MiB, "
+                "or 'none'");
+  if (outputFile.empty())
+    outputFile = replaceExtension(
+        llvm::sys::path::filename(inputFile),
+        emitKind == EmitKind::Obj    ? "o"
+        : emitKind == EmitKind::Asm  ? "s"
+        : emitKind == EmitKind::LLVM ? "ll"
+                                     : "llvm.mlir");
+  bool toStdout = outputFile == "-";
+  if (modelName.empty())
+    modelName = identifierFromPath(toStdout ? StringRef(inputFile)
+                                            : StringRef(outputFile));
+  if (emitKind == EmitKind::Obj && !toStdout) {
+    if (headerFile.empty())
+      headerFile = replaceExtension(outputFile, "h");
+    if (reportFile.empty())
+      reportFile = replaceExtension(outputFile, "json");
+  }
+
+  CompileOptions options;
+  options.target = targetName;
+  options.entry = entryName;
+  options.modelName = modelName;
+  options.memoryBudget = memoryBudget;
+  options.placement = placement;
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  // Diagnostics point at the model's source; the generic form of the op
+  // they would add is noise for a model author.
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
+  if (!input)
+    return fail(error);
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  if (!saveStages.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(saveStages))
+      return fail("cannot create '" + saveStages + "': " + ec.message());
+    if (failed(writeModule(*module, saveStages + "/00-input.mlir")))
+      return 1;
+  }
+
+  std::optional<ModelInterface> model;
+  for (auto [i, stage] : llvm::enumerate(getCompileStages())) {
+    PassManager pm(&context);
+    if (failed(applyPassManagerCLOptions(pm)) ||
+        failed(addStage(pm, stage, options)))
+      return 1;
+    if (failed(pm.run(*module))) {
+      if (stage.name == "plan-memory" && memoryBudget.empty() &&
+          target->sramBytes)
+        llvm::errs() << "note: the budget defaults to the "
+                     << target->sramBytes / 1024 << " KiB of SRAM of the "
+                     << target->name
+                     << " reference board; set it with --memory-budget\n";
+      return 1;
+    }
+    if (!saveStages.empty() &&
+        failed(writeModule(*module, llvm::formatv("{0}/{1:d2}-{2}.mlir",
+                                                  saveStages, i + 1,
+                                                  stage.name)
+                                        .str())))
+      return 1;
+    if (stage.name == "plan-memory") {
+      FailureOr<ModelInterface> extracted =
+          extractModelInterface(*module, modelName);
+      if (failed(extracted))
+        return 1;
+      model = std::move(*extracted);
+    }
+  }
+  assert(model && "the pipeline has a plan-memory stage");
+
+  ReportContext report;
+  report.source = inputFile;
+  if (emitKind == EmitKind::MLIR) {
+    if (failed(writeModule(*module, outputFile)))
+      return 1;
+  } else {
+    CodeKind kind = emitKind == EmitKind::LLVM  ? CodeKind::LLVMIR
+                    : emitKind == EmitKind::Asm ? CodeKind::Assembly
+                                                : CodeKind::Object;
+    FailureOr<std::string> code = emitCode(*module, *target, kind);
+    if (failed(code))
+      return 1;
+    if (kind == CodeKind::Object) {
+      report.undefinedSymbols = listUndefinedSymbols(*code);
+      report.codeBytes = getCodeBytes(*code);
+    }
+    if (failed(writeFile(outputFile, *code)))
+      return 1;
+  }
+
+  if (!headerFile.empty()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    emitCHeader(*model, *target, os);
+    if (failed(writeFile(headerFile, text)))
+      return 1;
+  }
+  if (!reportFile.empty()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    emitJsonReport(*model, *target, report, os);
+    if (failed(writeFile(reportFile, text)))
+      return 1;
+  }
+  if (target->flashBytes && model->memory.weightBytes > target->flashBytes)
+    llvm::WithColor::warning(llvm::errs(), "sieve-compile")
+        << "the weights take " << model->memory.weightBytes
+        << " bytes, more than the " << target->flashBytes
+        << " bytes of flash of the reference board for " << target->name
+        << "\n";
+  if (!quiet)
+    printReportTable(*model, *target, report,
+                     toStdout ? llvm::errs() : llvm::outs());
+  return 0;
+}
