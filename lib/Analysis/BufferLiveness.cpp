@@ -6,10 +6,14 @@
 
 #include "sieve/Analysis/BufferLiveness.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/DenseMap.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace sieve;
@@ -50,6 +54,100 @@ static bool canWriteInPlace(linalg::LinalgOp op, OpOperand *in, OpOperand *out,
       return false;
   }
   return true;
+}
+
+/// A buffer that is only written and read inside one branch of an scf.if,
+/// and leaves it only through that if's result or an `arith.select` on its
+/// condition (what canonicalization makes of such results): the buffer of
+/// the other branch is never alive at the same time.
+struct BranchUse {
+  Operation *ifOp;
+  unsigned region;
+};
+
+static std::optional<BranchUse>
+findBranchUse(Value root, const BufferViewFlowAnalysis &aliases) {
+  BufferViewFlowAnalysis::ValueSetT views = aliases.resolve(root);
+  // Where the buffer merges with another one after the branch.
+  SmallVector<Value> merges;
+  llvm::SmallPtrSet<Value, 8> merged;
+  for (Value view : views) {
+    Operation *def = view.getDefiningOp();
+    if (isa_and_nonnull<scf::IfOp, arith::SelectOp>(def)) {
+      merges.push_back(view);
+      for (Value derived : aliases.resolve(view))
+        merged.insert(derived);
+    }
+  }
+  if (merges.empty())
+    return std::nullopt;
+
+  // The innermost scf.if around every other use, and the branch.
+  std::optional<BranchUse> branch;
+  for (Value view : views) {
+    if (merged.contains(view))
+      continue;
+    for (Operation *user : view.getUsers()) {
+      if (llvm::any_of(user->getResults(),
+                       [&](Value result) { return merged.contains(result); }))
+        continue; // The merge itself.
+      Region *region = user->getParentRegion();
+      while (region && !isa<scf::IfOp>(region->getParentOp()))
+        region = region->getParentRegion();
+      if (!region)
+        return std::nullopt;
+      BranchUse use{region->getParentOp(), region->getRegionNumber()};
+      if (branch && (branch->ifOp != use.ifOp || branch->region != use.region))
+        return std::nullopt;
+      branch = use;
+    }
+  }
+  if (!branch)
+    return std::nullopt;
+  auto ifOp = cast<scf::IfOp>(branch->ifOp);
+  for (Value merge : merges) {
+    Operation *def = merge.getDefiningOp();
+    if (auto select = dyn_cast<arith::SelectOp>(def)) {
+      if (select.getCondition() != ifOp.getCondition())
+        return std::nullopt;
+    } else if (def != ifOp) {
+      return std::nullopt;
+    }
+  }
+  return branch;
+}
+
+/// The buffer whose storage `buffer` can reuse in place, if any: one that an
+/// elementwise op reads for the last time while it writes `buffer` first.
+static std::optional<unsigned>
+findInPlaceSource(const BufferLiveness &liveness,
+                  const AllocatedBuffer &buffer,
+                  const DenseMap<Value, Value> &rootOf,
+                  const DenseMap<Value, unsigned> &bufferIndexOf,
+                  const std::vector<bool> &visited) {
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(buffer.producer);
+  if (!linalgOp || !linalgOp.hasPureBufferSemantics())
+    return std::nullopt;
+  Value outRoot = buffer.alloc->getResult(0);
+  for (OpOperand &out : linalgOp.getDpsInitsMutable()) {
+    if (rootOf.lookup(out.get()) != outRoot)
+      continue;
+    for (OpOperand *in : linalgOp.getDpsInputOperands()) {
+      Value inRoot = rootOf.lookup(in->get());
+      if (!inRoot || inRoot == outRoot)
+        continue;
+      unsigned a = bufferIndexOf.lookup(inRoot);
+      if (!visited[a])
+        continue;
+      const AllocatedBuffer &source = liveness.buffers[a];
+      const BufferLifetime &group = liveness.lifetimes[liveness.groupOf[a]];
+      if (source.last == buffer.first && group.last == buffer.first &&
+          source.size == buffer.size &&
+          canWriteInPlace(linalgOp, in, &out, inRoot, rootOf))
+        return a;
+    }
+  }
+  return std::nullopt;
 }
 
 FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func,
@@ -111,8 +209,9 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func,
               "(buffer-results-to-out-params)");
           return failure();
         }
-        // Views and reshapes do not touch the data: their users do.
-        if (isa<ViewLikeOpInterface>(user) && user->getNumRegions() == 0 &&
+        // Views, reshapes and selects do not touch the data: their users do.
+        if (isa<ViewLikeOpInterface, arith::SelectOp>(user) &&
+            user->getNumRegions() == 0 &&
             llvm::all_of(user->getResults(),
                          [&](Value result) { return views.contains(result); }))
           continue;
@@ -132,43 +231,57 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func,
   }
 
   // In-place reuse: buffer B joins the storage group of buffer A when the op
-  // that first writes B is the last one to read A, elementwise.
-  liveness.groupOf.resize(liveness.buffers.size());
+  // that first writes B is the last one to read A, elementwise. Buffers are
+  // visited by first use, so that A's group is complete when B is considered.
+  size_t numBuffers = liveness.buffers.size();
+  liveness.groupOf.assign(numBuffers, 0);
+  std::vector<bool> visited(numBuffers, false);
+  std::vector<unsigned> byFirstUse(numBuffers);
+  std::iota(byFirstUse.begin(), byFirstUse.end(), 0);
+  llvm::stable_sort(byFirstUse, [&](unsigned a, unsigned b) {
+    return liveness.buffers[a].first < liveness.buffers[b].first;
+  });
   DenseMap<Value, unsigned> bufferIndexOf;
   for (auto [i, buffer] : llvm::enumerate(liveness.buffers))
     bufferIndexOf[buffer.alloc->getResult(0)] = i;
-  for (auto [i, buffer] : llvm::enumerate(liveness.buffers)) {
-    liveness.groupOf[i] = liveness.lifetimes.size();
-    auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(buffer.producer);
-    if (allowInPlace && linalgOp && linalgOp.hasPureBufferSemantics()) {
-      Value outRoot = buffer.alloc->getResult(0);
-      for (OpOperand &out : linalgOp.getDpsInitsMutable()) {
-        if (rootOf.lookup(out.get()) != outRoot)
-          continue;
-        for (OpOperand *in : linalgOp.getDpsInputOperands()) {
-          Value inRoot = rootOf.lookup(in->get());
-          if (!inRoot || inRoot == outRoot)
-            continue;
-          unsigned a = bufferIndexOf[inRoot];
-          if (a >= i)
-            continue;
-          const AllocatedBuffer &source = liveness.buffers[a];
-          BufferLifetime &group = liveness.lifetimes[liveness.groupOf[a]];
-          if (source.last != buffer.first || group.last != buffer.first ||
-              source.size != buffer.size ||
-              !canWriteInPlace(linalgOp, in, &out, inRoot, rootOf))
-            continue;
-          liveness.buffers[i].sharesWith = a;
-          liveness.groupOf[i] = liveness.groupOf[a];
-          group.last = std::max(group.last, buffer.last);
-          break;
-        }
-        if (liveness.buffers[i].sharesWith >= 0)
-          break;
-      }
+  std::vector<std::optional<BranchUse>> branches;
+  for (AllocatedBuffer &buffer : liveness.buffers)
+    branches.push_back(findBranchUse(buffer.alloc->getResult(0), aliases));
+  for (unsigned i : byFirstUse) {
+    AllocatedBuffer &buffer = liveness.buffers[i];
+    visited[i] = true;
+    std::optional<unsigned> partner;
+    if (allowInPlace) {
+      partner = findInPlaceSource(liveness, buffer, rootOf, bufferIndexOf,
+                                  visited);
+      if (partner)
+        buffer.sharing = AllocatedBuffer::Sharing::InPlace;
     }
-    if (liveness.buffers[i].sharesWith < 0)
-      liveness.lifetimes.push_back({buffer.size, buffer.first, buffer.last});
+    if (!partner && branches[i]) {
+      // A buffer of another branch of the same scf.if, not yet paired.
+      for (unsigned j = 0; j < numBuffers && !partner; ++j)
+        if (visited[j] && j != i && branches[j] &&
+            branches[j]->ifOp == branches[i]->ifOp &&
+            branches[j]->region != branches[i]->region &&
+            liveness.buffers[j].sharing == AllocatedBuffer::Sharing::None &&
+            llvm::none_of(liveness.buffers, [&](const AllocatedBuffer &b) {
+              return b.sharesWith == static_cast<int>(j);
+            }))
+          partner = j;
+      if (partner)
+        buffer.sharing = AllocatedBuffer::Sharing::OtherBranch;
+    }
+    if (partner) {
+      buffer.sharesWith = *partner;
+      liveness.groupOf[i] = liveness.groupOf[*partner];
+      BufferLifetime &group = liveness.lifetimes[liveness.groupOf[i]];
+      group.first = std::min(group.first, buffer.first);
+      group.last = std::max(group.last, buffer.last);
+      group.size = std::max(group.size, buffer.size);
+      continue;
+    }
+    liveness.groupOf[i] = liveness.lifetimes.size();
+    liveness.lifetimes.push_back({buffer.size, buffer.first, buffer.last});
   }
   return liveness;
 }

@@ -79,16 +79,18 @@ static std::string lowerTosaStage(const CompileOptions &,
 
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
-         "canonicalize, cse";
+         "canonicalize, cse, func.func(sieve-fuse-into-rows), canonicalize, cse";
 }
 
 static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
-  return "eliminate-empty-tensors, empty-tensor-to-alloc-tensor, "
+  return "func.func(sieve-clone-shared-inits), eliminate-empty-tensors, "
+         "empty-tensor-to-alloc-tensor, "
          "one-shot-bufferize{bufferize-function-boundaries=true "
          "function-boundary-type-conversion=identity-layout-map}, "
          "buffer-results-to-out-params{hoist-static-allocs=true "
-         "modify-public-functions=true}, canonicalize, "
-         "func.func(sieve-elide-output-copies), canonicalize, cse";
+         "modify-public-functions=true}, func.func(buffer-hoisting, buffer-loop-hoisting), "
+         "canonicalize, "
+         "func.func(sieve-elide-copies), canonicalize, cse";
 }
 
 static std::string planMemoryStage(const CompileOptions &options,

@@ -122,8 +122,10 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
         buffer.op = text.str();
       if (auto text = entry.getAs<StringAttr>("loc"))
         buffer.loc = text.str();
-      if (auto shared = entry.getAs<IntegerAttr>("in_place_of"))
-        buffer.inPlaceOf = shared.getInt();
+      if (auto shared = entry.getAs<IntegerAttr>("shares_with"))
+        buffer.sharesWith = shared.getInt();
+      if (auto sharing = entry.getAs<StringAttr>("sharing"))
+        buffer.sharing = sharing.str();
       memory.buffers.push_back(std::move(buffer));
     }
   for (auto global : module.getOps<memref::GlobalOp>())
@@ -317,8 +319,10 @@ void sieve::emitJsonReport(const ModelInterface &model,
             j.attribute("last_op", b.last);
             j.attribute("produced_by", b.op);
             j.attribute("location", b.loc);
-            if (b.inPlaceOf)
-              j.attribute("in_place_of", *b.inPlaceOf);
+            if (b.sharesWith) {
+              j.attribute("shares_with", *b.sharesWith);
+              j.attribute("sharing", b.sharing);
+            }
           });
       });
     });
@@ -378,8 +382,9 @@ void sieve::printReportTable(const ModelInterface &model,
                       "offset", "ops", "produced by");
   for (auto [i, b] : llvm::enumerate(m.buffers)) {
     std::string producer = b.op + (b.loc.empty() ? "" : " at " + b.loc);
-    if (b.inPlaceOf)
-      producer += " (in place of " + std::to_string(*b.inPlaceOf) + ")";
+    if (b.sharesWith)
+      producer += " (shares " + std::to_string(*b.sharesWith) + ", " +
+                  b.sharing + ")";
     os << llvm::formatv("  {0,4} {1,10} {2,10} {3,5}-{4,-5}  {5}\n", i, b.size,
                         b.offset, b.first, b.last, producer);
   }

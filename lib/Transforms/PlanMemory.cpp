@@ -157,9 +157,15 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
                                    buffer.producer->getName().getStringRef())),
           b.getNamedAttr("loc", b.getStringAttr(describeLocation(
                                     buffer.producer->getLoc())))};
-      if (buffer.sharesWith >= 0)
+      if (buffer.sharesWith >= 0) {
         entry.push_back(b.getNamedAttr(
-            "in_place_of", b.getI64IntegerAttr(buffer.sharesWith)));
+            "shares_with", b.getI64IntegerAttr(buffer.sharesWith)));
+        entry.push_back(b.getNamedAttr(
+            "sharing",
+            b.getStringAttr(buffer.sharing == AllocatedBuffer::Sharing::InPlace
+                                ? "in-place"
+                                : "other-branch")));
+      }
       buffers.push_back(b.getDictionaryAttr(entry));
     }
     SmallVector<NamedAttribute> plan = {

@@ -29,7 +29,11 @@ struct AllocatedBuffer {
   /// The first top-level op that uses the buffer: the one that produces its
   /// contents, and the name the report gives the buffer.
   mlir::Operation *producer = nullptr;
-  /// Index of the buffer whose storage this one reuses in place, or -1.
+  /// Why this buffer can live in the storage of buffer `sharesWith`:
+  /// an elementwise op writes it in place of its dying input, or it is used
+  /// in the other branch of an `scf.if` than that buffer.
+  enum class Sharing { None, InPlace, OtherBranch };
+  Sharing sharing = Sharing::None;
   int sharesWith = -1;
 };
 
@@ -38,8 +42,9 @@ struct BufferLiveness {
   std::vector<mlir::Operation *> schedule;
   std::vector<AllocatedBuffer> buffers;
 
-  /// One lifetime per storage group: buffers that share storage in place are
-  /// folded into the group of the buffer they reuse. `groupOf[i]` is the
+  /// One lifetime per storage group: buffers that share storage are folded
+  /// into the group of the buffer they share with (the group's size is the
+  /// largest member's). `groupOf[i]` is the
   /// index into `lifetimes` of buffer i.
   std::vector<BufferLifetime> lifetimes;
   std::vector<unsigned> groupOf;

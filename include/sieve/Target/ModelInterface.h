@@ -36,7 +36,10 @@ struct PlannedBuffer {
   uint64_t size = 0, offset = 0;
   unsigned first = 0, last = 0;
   std::string op, loc;
-  std::optional<unsigned> inPlaceOf;
+  /// The buffer whose storage this one shares, and why ("in-place",
+  /// "other-branch").
+  std::optional<unsigned> sharesWith;
+  std::string sharing;
 };
 
 struct MemoryPlanInterface {

@@ -78,10 +78,67 @@ def ApproximateMath : Pass<"sieve-approximate-math", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
-def ElideOutputCopies : Pass<"sieve-elide-output-copies", "mlir::func::FuncOp"> {
-  let summary = "Compute outputs directly in the caller's output buffers";
+def CloneSharedInits : Pass<"sieve-clone-shared-inits", "mlir::func::FuncOp"> {
+  let summary = "Give every destination operand its own initial value";
   let description = [{
-    After bufferization and `buffer-results-to-out-params`, an output that
+    CSE merges identical `linalg.fill`s and `tensor.empty`s, so that several
+    matmuls accumulate into "the same" zero tensor. Bufferization must then
+    keep the shared zeros alive and copy them for every op that writes its
+    result in place: one extra buffer for the whole span, and a copy each.
+    This pass clones such an init (a `tensor.empty`, a `linalg.fill` or an
+    elementwise broadcast of constants) for each destination that uses it,
+    right before that use.
+
+    ```mlir
+    %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %a = linalg.matmul ins(...) outs(%z : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %b = linalg.matmul ins(...) outs(%z : tensor<4x4xf32>) -> tensor<4x4xf32>
+    // becomes: each matmul gets its own tensor.empty and fill
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def FuseIntoRows : Pass<"sieve-fuse-into-rows", "mlir::func::FuncOp"> {
+  let summary = "Compute convolutions and matmuls row by row, fused with their consumers";
+  let description = [{
+    An int8 convolution produces int32 accumulators that only the following
+    requantisation (`tosa.rescale`, lowered to an elementwise `linalg.generic`)
+    reads. Computed whole, the accumulator tensor is four times the size of
+    the layer's output and dominates peak memory. This pass tiles such an
+    elementwise consumer by output rows (its two outermost dimensions for
+    rank 3 and more, its first for rank 2) and fuses into the row loop the
+    producers that only it uses: the convolution or matmul, the fill or bias
+    broadcast that initialises its accumulators, and the `tensor.pad` of its
+    input. The accumulators then take one row, and border padding is applied
+    per row instead of materialising a padded copy of the input; this is how
+    TFLite Micro and CMSIS-NN kernels behave.
+
+    ```mlir
+    %acc = linalg.conv_2d_nhwc_fhwc_q ... -> tensor<1x72x72x48xi32>
+    %out = linalg.generic ... ins(%acc ...) -> tensor<1x72x72x48xi8>
+    // becomes
+    %out = scf.for %row = %c0 to %c72 step %c1 iter_args(%o = %init) {
+      %acc_row = linalg.conv_2d_nhwc_fhwc_q ... -> tensor<1x1x72x48xi32>
+      %out_row = linalg.generic ... ins(%acc_row ...) -> tensor<1x1x72x48xi8>
+      scf.yield (tensor.insert_slice %out_row into %o)
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def ElideCopies : Pass<"sieve-elide-copies", "mlir::func::FuncOp"> {
+  let summary = "Remove copies that bufferization leaves behind";
+  let description = [{
+    Removes copies of a buffer onto itself (what in-place updates of a loop's
+    tensor become), and computes outputs directly in the caller's buffers:
+    after bufferization and `buffer-results-to-out-params`, an output that
     passes through a reshape ends as a copy from a temporary buffer into the
     output argument. When the temporary is not used after the copy and the
     output argument is not touched before it, the temporary is replaced by a

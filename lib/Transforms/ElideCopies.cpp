@@ -1,4 +1,4 @@
-//===- ElideOutputCopies.cpp - Write outputs in the caller's buffers ------===//
+//===- ElideCopies.cpp - Remove copies bufferization leaves behind -------===//
 //
 // Part of Sieve.
 //
@@ -10,7 +10,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 namespace sieve {
-#define GEN_PASS_DEF_ELIDEOUTPUTCOPIES
+#define GEN_PASS_DEF_ELIDECOPIES
 #include "sieve/Transforms/Passes.h.inc"
 } // namespace sieve
 
@@ -53,23 +53,27 @@ Value undoReshapes(OpBuilder &builder, Value output,
   return output;
 }
 
-struct ElideOutputCopiesPass final
-    : sieve::impl::ElideOutputCopiesBase<ElideOutputCopiesPass> {
+struct ElideCopiesPass final : sieve::impl::ElideCopiesBase<ElideCopiesPass> {
   using Base::Base;
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (func.isExternal())
       return;
+    func.walk([](memref::CopyOp copy) {
+      if (copy.getSource() == copy.getTarget())
+        copy.erase();
+    });
     Block &body = func.getBody().front();
     SmallVector<memref::CopyOp> copies;
     for (auto copy : body.getOps<memref::CopyOp>())
       copies.push_back(copy);
     for (memref::CopyOp copy : copies)
-      elide(copy);
+      elideOutputCopy(copy);
   }
 
-  void elide(memref::CopyOp copy) {
+  /// Makes the buffer copied into an output argument a view of that argument.
+  void elideOutputCopy(memref::CopyOp copy) {
     auto output = dyn_cast<BlockArgument>(copy.getTarget());
     if (!output || output.getOwner()->getParentOp() != getOperation() ||
         !output.hasOneUse())
