@@ -22,6 +22,7 @@ config.substitutions.append(("%sieve_src", config.sieve_src_root))
 config.substitutions.append(("%models", os.path.join(config.sieve_src_root, "..", "shared", "models")))
 config.substitutions.append(("%examples", os.path.join(config.sieve_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(
     ("%check-model", "%s %s" % (config.python_executable,
                                  os.path.join(config.sieve_src_root, "scripts", "check_model.py"))))

@@ -48,7 +48,7 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     }
     if (alignment == 0 || !llvm::isPowerOf2_64(alignment)) {
       module.emitError("arena alignment must be a power of two, got ")
-          << alignment;
+          << static_cast<uint64_t>(alignment);
       return signalPassFailure();
     }
 
@@ -81,7 +81,9 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     ArenaPlan bySize = placeBuffers(lifetimes, alignment,
                                     {PlacementOrder::BySize, GapChoice::FirstFit});
     LiveBytesPeak peak = computeLiveBytesPeak(lifetimes, alignment);
-    assert(isValidPlan(lifetimes, arena) && "placement produced an overlap");
+    if (!isValidPlan(lifetimes, arena))
+      return func.emitError("internal error: the arena placement overlaps "
+                            "live buffers; please report this model");
 
     Operation *peakOp = liveness->schedule.empty()
                             ? func.getOperation()

@@ -1,0 +1,40 @@
+// RUN: sieve-opt %s -split-input-file -sieve-elide-copies | FileCheck %s
+
+// The output is computed in the caller's buffer, through the reshape.
+// CHECK-LABEL: func @through_reshape
+// CHECK-SAME: (%[[IN:.*]]: memref<1x4xf32>, %[[OUT:.*]]: memref<4xf32>)
+// CHECK-NOT: memref.alloc
+// CHECK: %[[VIEW:.*]] = memref.expand_shape %[[OUT]] {{\[}}[0, 1]] output_shape [1, 4] : memref<4xf32> into memref<1x4xf32>
+// CHECK: linalg.copy ins(%[[IN]] : memref<1x4xf32>) outs(%[[VIEW]] : memref<1x4xf32>)
+// CHECK-NOT: memref.copy
+func.func @through_reshape(%in: memref<1x4xf32>, %out: memref<4xf32>) {
+  %a = memref.alloc() : memref<1x4xf32>
+  linalg.copy ins(%in : memref<1x4xf32>) outs(%a : memref<1x4xf32>)
+  %c = memref.collapse_shape %a [[0, 1]] : memref<1x4xf32> into memref<4xf32>
+  memref.copy %c, %out : memref<4xf32> to memref<4xf32>
+  return
+}
+
+// -----
+
+// The temporary is read after the copy: the copy stays.
+// CHECK-LABEL: func @still_used
+// CHECK: memref.alloc
+// CHECK: memref.copy
+func.func @still_used(%in: memref<4xf32>, %out: memref<4xf32>, %out2: memref<4xf32>) {
+  %a = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%in : memref<4xf32>) outs(%a : memref<4xf32>)
+  memref.copy %a, %out : memref<4xf32> to memref<4xf32>
+  linalg.copy ins(%a : memref<4xf32>) outs(%out2 : memref<4xf32>)
+  return
+}
+
+// -----
+
+// A copy of a buffer onto itself disappears.
+// CHECK-LABEL: func @self_copy
+// CHECK-NOT: memref.copy
+func.func @self_copy(%buf: memref<4xf32>) {
+  memref.copy %buf, %buf : memref<4xf32> to memref<4xf32>
+  return
+}

@@ -1,0 +1,77 @@
+// RUN: sieve-opt %s -split-input-file -sieve-verify-input -verify-diagnostics
+
+// expected-error @+1 {{entry function 'dyn': an input of type 'tensor<?x8xf32>' has a dynamic shape (tensor<?x8xf32>); Sieve compiles static shapes only}}
+func.func @dyn(%a: tensor<?x8xf32>) -> tensor<?x8xf32> {
+  return %a : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @dynamic_inside(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{'tensor.cast' has a dynamic shape (tensor<?xf32>); Sieve compiles static shapes only}}
+  %d = tensor.cast %a : tensor<4xf32> to tensor<?xf32>
+  %s = tensor.cast %d : tensor<?xf32> to tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{an output of type 'tensor<*xf32>' has an unranked type}}
+func.func @unranked(%a: tensor<4xf32>) -> tensor<*xf32> {
+  %u = tensor.cast %a : tensor<4xf32> to tensor<*xf32>
+  return %u : tensor<*xf32>
+}
+
+// -----
+
+func.func @complex(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tensor.empty' has element type complex<f32>, which Sieve does not compile}}
+  %c = tensor.empty() : tensor<4xcomplex<f32>>
+  return %a : tensor<4xf32>
+}
+
+// -----
+
+func.func @custom(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tosa.custom' is not supported: it has no lowering to linalg}}
+  %0 = tosa.custom %a {domain_name = "acme", operator_name = "magic", implementation_attrs = ""} : (tensor<4xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @gpu_op(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'gpu.barrier' is not supported: Sieve compiles TOSA and linalg-on-tensors models}}
+  gpu.barrier
+  return %a : tensor<4xf32>
+}
+
+// -----
+
+func.func @attention(%q: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{'attn.attention' cannot be compiled to code yet: no lowering of the 'attn' dialect is part of the pipeline}}
+  %o = attn.attention %q, %q, %q {scale = 1.0 : f32} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %o : tensor<4x8xf32>
+}
+
+// -----
+
+// expected-error @+1 {{the module has 2 public functions; choose the entry point with --entry=<name>}}
+module {
+  // expected-note @+1 {{candidate 'a'}}
+  func.func @a(%x: tensor<4xf32>) -> tensor<4xf32> {
+    return %x : tensor<4xf32>
+  }
+  // expected-note @+1 {{candidate 'b'}}
+  func.func @b(%x: tensor<4xf32>) -> tensor<4xf32> {
+    return %x : tensor<4xf32>
+  }
+}
+
+// -----
+
+// expected-error @+1 {{the module has no public function with a body to compile}}
+module {
+  func.func private @external(tensor<4xf32>) -> tensor<4xf32>
+}
