@@ -53,9 +53,11 @@ static bool is32Bit(const TargetInfo &target) {
 static std::string importStage(const CompileOptions &options,
                                const TargetInfo &) {
   std::string entry = options.entry;
-  return llvm::formatv("sieve-verify-input{{entry={0}}, "
-                       "sieve-record-interface{{entry={0}}, inline, "
-                       "symbol-dce, canonicalize, cse",
+  // Inline first, so that the interface sees the ops next to the inputs and
+  // outputs even when the exporter wrapped them in calls.
+  return llvm::formatv("sieve-verify-input{{entry={0}}, inline, "
+                       "sieve-record-interface{{entry={0}}, symbol-dce, "
+                       "canonicalize, cse",
                        entry.empty() ? "''" : entry)
       .str();
 }
@@ -78,8 +80,11 @@ static std::string lowerTosaStage(const CompileOptions &,
 }
 
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
+  // No CSE after cloning inits: it would merge the clones again.
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
-         "canonicalize, cse, func.func(sieve-fuse-into-rows), canonicalize, cse";
+         "canonicalize, cse, "
+         "func.func(sieve-clone-shared-inits, sieve-fuse-into-rows), "
+         "canonicalize";
 }
 
 static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {

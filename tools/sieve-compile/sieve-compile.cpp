@@ -115,9 +115,11 @@ static void printTargets(llvm::raw_ostream &os) {
   }
 }
 
-/// A C identifier from a file name: "mbv2-0.35.o" gives "mbv2_0_35".
+/// A C identifier from a file name, up to its first dot: "mbv2-w35.o" and
+/// "mbv2-w35.llvm.mlir" give "mbv2_w35".
 static std::string identifierFromPath(StringRef path) {
-  std::string name = llvm::sys::path::stem(path).str();
+  std::string name =
+      llvm::sys::path::filename(path).split('.').first.str();
   for (char &c : name)
     if (!llvm::isAlnum(c))
       c = '_';
@@ -144,10 +146,13 @@ static LogicalResult writeFile(StringRef path, StringRef contents) {
   return success();
 }
 
+/// Writes `module` with its locations, so that a stage replayed with
+/// sieve-opt still points diagnostics and reports at the original model.
 static LogicalResult writeModule(ModuleOp module, StringRef path) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  module.print(os);
+  module.print(os, OpPrintingFlags().enableDebugInfo());
+  os << "\n";
   return writeFile(path, text);
 }
 
