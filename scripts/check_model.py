@@ -23,7 +23,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -225,10 +224,15 @@ def c_array(t, data, name, const=True):
         "const " if const else "", ctype, name, max(len(data), 1), items)
 
 
-def harness_source(report, inputs, values, header):
+def harness_source(report, inputs, values, header, timed):
+    """A C main that runs the model once, prints its outputs, and on a
+    native target times repeated runs."""
     model = report["model"]
     upper = model.upper()
-    src = ['#include "%s"' % os.path.basename(header), '#include "sieve_test_io.h"', ""]
+    src = ['#include "%s"' % os.path.basename(header), '#include "sieve_test_io.h"']
+    if timed:
+        src += ["#include <time.h>"]
+    src.append("")
     for i, (t, data) in enumerate(zip(inputs, values)):
         src.append(c_array(t, data, "in%d" % i))
     for i, t in enumerate(report["outputs"]):
@@ -236,15 +240,36 @@ def harness_source(report, inputs, values, header):
             ELEMENTS[t["element_type"]][1], i, max(num_elements(t["shape"]), 1)))
     src.append("static uint8_t arena[%s_ARENA_SIZE + 1] __attribute__((aligned(%s_ARENA_ALIGN)));"
                % (upper, upper))
-    src.append("")
-    src.append("int main(void) {")
     args = ["in%d" % i for i in range(len(inputs))] + \
            ["out%d" % i for i in range(len(report["outputs"]))] + ["arena"]
-    src.append("  int32_t status = %s(%s);" % (report["entry"], ", ".join(args)))
+    call = "%s(%s)" % (report["entry"], ", ".join(args))
+    src.append("")
+    if timed:
+        src += ["static int64_t now_ns(void) {",
+                "  struct timespec t;",
+                "  clock_gettime(CLOCK_MONOTONIC, &t);",
+                "  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;",
+                "}", ""]
+    src.append("int main(void) {")
+    src.append("  int32_t status = %s;" % call)
     src.append('  sieve_print_i32("status", &status, 1);')
     for i, t in enumerate(report["outputs"]):
         src.append('  %s("out%d", out%d, %d);' % (
             ELEMENTS[t["element_type"]][2], i, i, num_elements(t["shape"])))
+    if timed:
+        # The median of runs over about 0.3 s: noise-robust, cheap.
+        src += ["  int64_t samples[64];",
+                "  int n = 0;",
+                "  for (int64_t start = now_ns(); n < 64 && (n < 5 || now_ns() - start < 300000000); ++n) {",
+                "    int64_t t0 = now_ns();",
+                "    (void)%s;" % call,
+                "    samples[n] = now_ns() - t0;",
+                "  }",
+                "  for (int i = 1; i < n; ++i)",
+                "    for (int j = i; j > 0 && samples[j - 1] > samples[j]; --j) {",
+                "      int64_t t = samples[j]; samples[j] = samples[j - 1]; samples[j - 1] = t;",
+                "    }",
+                '  sieve_print_i64("time_ns", &samples[n / 2], 1);']
     src.append("  return 0;")
     src.append("}")
     return "\n".join(src) + "\n"
@@ -254,7 +279,7 @@ def parse_harness_output(text, outs):
     values = {}
     for line in text.splitlines():
         parts = line.split()
-        if not parts or not re.fullmatch(r"status|out\d+", parts[0]):
+        if not parts or not re.fullmatch(r"status|time_ns|out\d+", parts[0]):
             continue
         values.setdefault(parts[0], []).extend(int(v, 0) for v in parts[1:])
     if values.get("status") != [0]:
@@ -266,7 +291,7 @@ def parse_harness_output(text, outs):
             return None, "out%d has %d values, expected %d" % (
                 i, len(got), num_elements(t["shape"]))
         results.append(decode(got, t["element_type"]))
-    return results, ""
+    return results, values.get("time_ns", [None])[0]
 
 
 def compare(got, want, outs, rtol, atol):
@@ -297,27 +322,55 @@ def compare(got, want, outs, rtol, atol):
     return True, "%d values match, %s" % (total, kind)
 
 
-def build_and_run(report, obj, header, source, work, target):
+def symbol_range(exe, symbol):
+    """`lo=0x..,hi=0x..` of a function in an ELF, for the icount plugin."""
+    for line in must([tool("llvm-nm"), "-S", exe], "llvm-nm").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[3] == symbol:
+            lo = int(parts[0], 16) & ~1  # clear the Thumb bit
+            return "lo=0x%x,hi=0x%x" % (lo, lo + int(parts[1], 16))
+    return None
+
+
+class Run:
+    """What running a compiled model on one target gave."""
+
+    def __init__(self, outputs=None, error="", seconds=None, instructions=None):
+        self.outputs = outputs
+        self.error = error
+        self.seconds = seconds            # median time of one run (native only)
+        self.instructions = instructions  # executed in the entry function (QEMU only)
+
+    def measure(self):
+        if self.seconds is not None:
+            return "%.3f ms per run" % (self.seconds * 1e3)
+        if self.instructions is not None:
+            return "%d instructions" % self.instructions
+        return ""
+
+
+def build_and_run(report, obj, header, inputs, values, work, icount_plugin):
     t = report["target"]
+    runner = t["runner"]
+    if runner == "none":
+        return None
     exe = os.path.join(work, "harness.elf")
     main_c = os.path.join(work, "main.c")
     with open(main_c, "w") as f:
-        f.write(source)
+        f.write(harness_source(report, inputs, values, header, runner == "native"))
     clang = tool("clang")
     inc = ["-I", work, "-I", os.path.join(RUNTIME, "test")]
     test_io = os.path.join(RUNTIME, "test", "test_io.c")
-    runner = t["runner"]
+    hosted_io = os.path.join(RUNTIME, "test", "io_hosted.c")
     if runner == "native":
-        must([clang, "-O1", "-w"] + inc + [main_c, test_io,
-              os.path.join(RUNTIME, "test", "io_hosted.c"), obj, "-lm", "-o", exe],
+        must([clang, "-O1", "-w"] + inc + [main_c, test_io, hosted_io, obj, "-lm", "-o", exe],
              "linking the harness")
         cmd = [exe]
     elif runner == "qemu-user":
         must([clang, "--target=" + t["triple"].replace("-unknown", ""), "-O1", "-w",
-              "-static", "-fuse-ld=lld"] + inc +
-             [main_c, test_io, os.path.join(RUNTIME, "test", "io_hosted.c"), obj,
-              "-lm", "-o", exe], "linking the harness")
-        cmd = t["run_command"].split() + [exe]
+              "-static", "-fuse-ld=lld"] + inc + [main_c, test_io, hosted_io, obj, "-lm",
+                                                 "-o", exe], "linking the harness")
+        cmd = t["run_command"].split()
     elif runner == "qemu-system":
         board = t["run_command"].split("-M")[1].split()[0]
         cm = os.path.join(RUNTIME, "cortex-m")
@@ -327,19 +380,65 @@ def build_and_run(report, obj, header, source, work, target):
              [os.path.join(cm, "startup.s"), os.path.join(cm, "semihost.c"),
               main_c, test_io, obj, "-o", exe], "linking the harness")
         cmd = t["run_command"].split() + [
-            "-nographic", "-semihosting-config", "enable=on,target=native",
-            "-kernel", exe]
+            "-nographic", "-semihosting-config", "enable=on,target=native"]
     else:
-        return None, "compile only", 0.0
-    start = time.time()
+        sys.exit("check_model: unknown runner '%s'" % runner)
+    if runner != "native":
+        span = symbol_range(exe, report["entry"])
+        if icount_plugin and span:
+            cmd += ["-plugin", "%s,%s" % (icount_plugin, span), "-d", "plugin"]
+        cmd += ["-kernel", exe] if runner == "qemu-system" else [exe]
+
     result = run(cmd, timeout=600)
-    elapsed = time.time() - start
     if result.returncode != 0:
-        return None, "harness exited with %d: %s" % (
-            result.returncode, (result.stderr or result.stdout)[-500:]), elapsed
-    # QEMU writes semihosting output to stderr.
-    got, error = parse_harness_output(result.stdout + result.stderr, report["outputs"])
-    return got, error, elapsed
+        return Run(error="harness exited with %d: %s" % (
+            result.returncode, (result.stderr or result.stdout)[-500:]))
+    # QEMU writes semihosting output and plugin logs to stderr.
+    text = result.stdout + result.stderr
+    outputs, time_ns = parse_harness_output(text, report["outputs"])
+    if outputs is None:
+        return Run(error=time_ns)
+    counted = re.search(r"icount: total=\d+ range\[\S+\)=(\d+)", text)
+    return Run(outputs, seconds=time_ns / 1e9 if time_ns else None,
+               instructions=int(counted.group(1)) if counted else None)
+
+
+def model_name(path):
+    name = re.sub(r"\W", "_", os.path.basename(path).split(".")[0])
+    return "m_" + name if name[0].isdigit() else name
+
+
+def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
+          icount_plugin=None, show_report=False):
+    """Compiles, runs and compares `model` on each target. Yields, per
+    target, (target, status, message, report) with status PASS/FAIL/BUILT."""
+    os.makedirs(work, exist_ok=True)
+    name = model_name(model)
+    reference = None
+    for target in targets:
+        twork = os.path.join(work, target)
+        os.makedirs(twork, exist_ok=True)
+        obj = os.path.join(twork, name + ".o")
+        table = must([tool("sieve-compile"), model, "--target=" + target, "-o", obj] +
+                     list(sieve_flags), "sieve-compile for " + target)
+        if show_report:
+            sys.stdout.write(table)
+        with open(os.path.join(twork, name + ".json")) as f:
+            report = json.load(f)
+        inputs = report["inputs"]
+        values = make_inputs(inputs, seed)
+        run_result = build_and_run(report, obj, os.path.join(twork, name + ".h"), inputs,
+                                   values, twork, icount_plugin)
+        if run_result is None:
+            yield target, "BUILT", "object compiled, not runnable here", report, None
+            continue
+        if run_result.outputs is None:
+            yield target, "FAIL", run_result.error, report, run_result
+            continue
+        if reference is None:
+            reference = run_reference(model, report, inputs, values, work)
+        ok, summary = compare(run_result.outputs, reference, report["outputs"], rtol, atol)
+        yield target, "PASS" if ok else "FAIL", summary, report, run_result
 
 
 def main():
@@ -353,47 +452,24 @@ def main():
     parser.add_argument("--atol", type=float, default=1e-5)
     parser.add_argument("--sieve-flag", action="append", default=[],
                         help="extra flag for sieve-compile (repeatable)")
+    parser.add_argument("--icount-plugin", help="QEMU plugin counting instructions "
+                        "(build/lib/libsieve-icount.so)")
     parser.add_argument("--show-report", action="store_true",
                         help="print sieve-compile's report table")
     args = parser.parse_args()
 
-    os.makedirs(args.work, exist_ok=True)
-    name = re.sub(r"\W", "_", os.path.splitext(os.path.basename(args.model))[0])
-    if name[0].isdigit():
-        name = "m_" + name
-
-    reference = None
     failures = 0
-    for target in args.targets.split(","):
-        work = os.path.join(args.work, target)
-        os.makedirs(work, exist_ok=True)
-        obj = os.path.join(work, name + ".o")
-        table = must([tool("sieve-compile"), args.model, "--target=" + target,
-                      "-o", obj] + args.sieve_flag, "sieve-compile for " + target)
-        if args.show_report:
-            sys.stdout.write(table)
-        with open(os.path.join(work, name + ".json")) as f:
-            report = json.load(f)
-        inputs = report["inputs"]
-        values = make_inputs(inputs, args.seed)
-        if reference is None and report["target"]["runner"] != "none":
-            reference = run_reference(args.model, report, inputs, values, args.work)
+    for target, status, message, report, result in check(
+            args.model, args.targets.split(","), args.work, args.seed, args.rtol, args.atol,
+            args.sieve_flag, args.icount_plugin, args.show_report):
         memory = report["memory"]
-        mem = "arena %d B, bound %d B" % (memory["arena_bytes"], memory["lower_bound_bytes"])
-        source = harness_source(report, inputs, values, os.path.join(work, name + ".h"))
-        got, error, elapsed = build_and_run(report, obj, os.path.join(work, name + ".h"),
-                                            source, work, target)
-        if error == "compile only":
-            print("BUILT %s %s: %s (%s)" % (target, name, "object compiled, not runnable here", mem))
-            continue
-        if got is None:
-            print("FAIL %s %s: %s" % (target, name, error))
-            failures += 1
-            continue
-        ok, summary = compare(got, reference, report["outputs"], args.rtol, args.atol)
-        print("%s %s %s: %s (%s, run %.2f s)" % ("PASS" if ok else "FAIL", target, name,
-                                                summary, mem, elapsed))
-        failures += 0 if ok else 1
+        details = ["arena %d B" % memory["arena_bytes"],
+                   "bound %d B" % memory["lower_bound_bytes"]]
+        if result and result.measure():
+            details.append(result.measure())
+        print("%s %s %s: %s (%s)" % (status, target, report["model"], message,
+                                     ", ".join(details)))
+        failures += status == "FAIL"
     sys.exit(1 if failures else 0)
 
 
