@@ -20,7 +20,6 @@ config.excludes = ["Inputs", "models", "CMakeLists.txt", "lit.cfg.py", "lit.site
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%sieve_src", config.sieve_src_root))
 config.substitutions.append(("%sieve_obj", config.sieve_obj_root))
-config.substitutions.append(("%models", os.path.join(config.sieve_src_root, "..", "shared", "models")))
 config.substitutions.append(("%examples", os.path.join(config.sieve_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
