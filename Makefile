@@ -32,9 +32,9 @@ docs: build
 	ninja -C $(BUILD) mlir-doc
 	scripts/update-docs.sh $(BUILD)
 
+# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py).
 bench: build
-	ninja -C $(BUILD) sieve-bench
-	$(BUILD)/bench/sieve-bench
+	python3 bench/memory_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

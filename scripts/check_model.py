@@ -29,7 +29,7 @@ ROOT = os.path.dirname(HERE)
 RUNTIME = os.path.join(ROOT, "runtime")
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 
-# Upstream-only lowering used for the reference (see ../shared/MLIR22-NOTES.md).
+# Upstream-only lowering used for the reference: no Sieve pass is involved.
 REFERENCE_PIPELINE = (
     "builtin.module(func.func(tosa-to-scf, tosa-optional-decompositions, "
     "tosa-infer-shapes, tosa-make-broadcastable, tosa-to-linalg-named, "

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <random>
 
 using namespace sieve;
 
@@ -96,15 +97,18 @@ static std::vector<unsigned> placementOrder(
   return ids;
 }
 
-ArenaPlan sieve::placeBuffers(llvm::ArrayRef<BufferLifetime> buffers,
-                              uint64_t alignment, PlacementStrategy strategy) {
+/// Places the buffers one by one in `order`, each in the lowest (first-fit)
+/// or tightest (best-fit) gap among the already placed buffers that are alive
+/// at the same time.
+static ArenaPlan placeInOrder(llvm::ArrayRef<BufferLifetime> buffers,
+                              uint64_t alignment, llvm::ArrayRef<unsigned> order,
+                              GapChoice gapChoice) {
   ArenaPlan plan;
-  plan.strategy = strategy;
   plan.offsets.assign(buffers.size(), 0);
   std::vector<unsigned> placed;
   placed.reserve(buffers.size());
 
-  for (unsigned id : placementOrder(buffers, strategy.order)) {
+  for (unsigned id : order) {
     const BufferLifetime &buffer = buffers[id];
     uint64_t size = alignTo(buffer.size, alignment);
     // The placed buffers alive at the same time, by offset.
@@ -123,7 +127,7 @@ ArenaPlan sieve::placeBuffers(llvm::ArrayRef<BufferLifetime> buffers,
       uint64_t begin = plan.offsets[other];
       if (begin >= cursor && begin - cursor >= size) {
         uint64_t slack = begin - cursor - size;
-        if (strategy.gap == GapChoice::FirstFit) {
+        if (gapChoice == GapChoice::FirstFit) {
           best = cursor;
           break;
         }
@@ -142,16 +146,56 @@ ArenaPlan sieve::placeBuffers(llvm::ArrayRef<BufferLifetime> buffers,
   return plan;
 }
 
+ArenaPlan sieve::placeBuffers(llvm::ArrayRef<BufferLifetime> buffers,
+                              uint64_t alignment, PlacementStrategy strategy) {
+  ArenaPlan plan =
+      placeInOrder(buffers, alignment, placementOrder(buffers, strategy.order),
+                   strategy.gap);
+  plan.strategy = strategy;
+  return plan;
+}
+
 ArenaPlan sieve::placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
                                   uint64_t alignment) {
   std::optional<ArenaPlan> best;
+  std::vector<unsigned> bestOrder;
   for (PlacementOrder order : {PlacementOrder::BySize, PlacementOrder::ByBreadth,
                                PlacementOrder::ByLifetime})
     for (GapChoice gap : {GapChoice::FirstFit, GapChoice::BestFit}) {
-      ArenaPlan plan = placeBuffers(buffers, alignment, {order, gap});
-      if (!best || plan.arenaSize < best->arenaSize)
+      std::vector<unsigned> ids = placementOrder(buffers, order);
+      ArenaPlan plan = placeInOrder(buffers, alignment, ids, gap);
+      plan.strategy = {order, gap};
+      if (!best || plan.arenaSize < best->arenaSize) {
         best = std::move(plan);
+        bestOrder = std::move(ids);
+      }
     }
+
+  // Greedy orders leave holes when a long-lived buffer lands where two
+  // shorter ones needed to meet. A local search over the order, seeded for
+  // reproducible plans, swaps a few buffers at a time and keeps any order
+  // that is no worse, until the arena reaches the lower bound or the work
+  // budget (about 2e8 conflict checks) runs out.
+  uint64_t bound = computeLiveBytesPeak(buffers, alignment).bytes;
+  size_t n = buffers.size();
+  if (n < 2 || best->arenaSize <= bound)
+    return std::move(*best);
+  std::mt19937 rng(20211015);
+  size_t iterations = std::min<size_t>(4000, 200000000 / (n * n) + 1);
+  std::uniform_int_distribution<size_t> pick(0, n - 1), swaps(1, 4);
+  GapChoice gap = best->strategy.gap;
+  for (size_t i = 0; i < iterations && best->arenaSize > bound; ++i) {
+    std::vector<unsigned> order = bestOrder;
+    for (size_t k = swaps(rng); k > 0; --k)
+      std::swap(order[pick(rng)], order[pick(rng)]);
+    ArenaPlan plan = placeInOrder(buffers, alignment, order, gap);
+    if (plan.arenaSize > best->arenaSize)
+      continue;
+    plan.strategy = best->strategy;
+    plan.searched = true;
+    best = std::move(plan);
+    bestOrder = std::move(order);
+  }
   return std::move(*best);
 }
 
@@ -173,6 +217,11 @@ bool sieve::isValidPlan(llvm::ArrayRef<BufferLifetime> buffers,
     }
   }
   return true;
+}
+
+std::string sieve::describePlacement(const ArenaPlan &plan) {
+  std::string text = stringifyPlacementStrategy(plan.strategy).str();
+  return plan.searched ? text + " + local search" : text;
 }
 
 llvm::StringRef sieve::stringifyPlacementStrategy(PlacementStrategy strategy) {

@@ -174,8 +174,7 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
         b.getNamedAttr("arena_size", b.getI64IntegerAttr(arena.arenaSize)),
         b.getNamedAttr("lower_bound", b.getI64IntegerAttr(peak.bytes)),
         b.getNamedAttr("greedy_by_size", b.getI64IntegerAttr(bySize.arenaSize)),
-        b.getNamedAttr("strategy", b.getStringAttr(stringifyPlacementStrategy(
-                                       arena.strategy))),
+        b.getNamedAttr("strategy", b.getStringAttr(describePlacement(arena))),
         b.getNamedAttr("alignment", b.getI64IntegerAttr(alignment)),
         b.getNamedAttr("budget",
                        b.getI64IntegerAttr(static_cast<uint64_t>(memoryBudget))),

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace sieve {
@@ -55,6 +56,8 @@ struct ArenaPlan {
   std::vector<uint64_t> offsets;
   uint64_t arenaSize = 0;
   PlacementStrategy strategy{PlacementOrder::BySize, GapChoice::FirstFit};
+  /// Whether a local search over the order improved on the greedy strategy.
+  bool searched = false;
 };
 
 /// The largest sum of sizes of simultaneously live buffers (no plan can use
@@ -72,7 +75,9 @@ ArenaPlan placeBuffers(llvm::ArrayRef<BufferLifetime> buffers,
                        uint64_t alignment, PlacementStrategy strategy);
 
 /// Tries every order with both gap choices and keeps the smallest arena
-/// (ties go to the earlier strategy, so TFLite Micro's rule wins a tie).
+/// (ties go to the earlier strategy, so TFLite Micro's rule wins a tie); if
+/// that is above the lower bound, improves the best order by a seeded local
+/// search. Deterministic.
 ArenaPlan placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
                            uint64_t alignment);
 
@@ -82,6 +87,9 @@ bool isValidPlan(llvm::ArrayRef<BufferLifetime> buffers,
                  const ArenaPlan &plan);
 
 llvm::StringRef stringifyPlacementStrategy(PlacementStrategy strategy);
+
+/// The strategy of `plan`, with " + local search" when the search improved it.
+std::string describePlacement(const ArenaPlan &plan);
 
 /// Parses the names used by `sieve-plan-memory{strategy=...}`: "best" gives
 /// std::nullopt in `*strategy`; unknown names return false.
