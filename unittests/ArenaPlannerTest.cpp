@@ -18,14 +18,14 @@ static const PlacementStrategy kBySize{PlacementOrder::BySize,
 /// Random chains of ops, the shape of a CNN: each op reads recent buffers
 /// and writes one, sometimes with a long-lived residual.
 static std::vector<BufferLifetime> randomNetwork(std::mt19937 &rng) {
-  std::uniform_int_distribution<int> numOps(2, 40), size(1, 4096),
-      span(0, 6), coin(0, 9);
+  std::uniform_int_distribution<int> numOps(2, 40), size(1, 4096), span(0, 6),
+      coin(0, 9);
   std::vector<BufferLifetime> buffers;
   int n = numOps(rng);
   for (int t = 0; t < n; ++t) {
     unsigned last = t + 1 + (coin(rng) == 0 ? span(rng) * 3 : span(rng) / 3);
-    buffers.push_back({static_cast<uint64_t>(size(rng)),
-                       static_cast<unsigned>(t), last});
+    buffers.push_back(
+        {static_cast<uint64_t>(size(rng)), static_cast<unsigned>(t), last});
   }
   return buffers;
 }
@@ -101,7 +101,8 @@ TEST(ArenaPlanner, LocalSearchIsDeterministic) {
   std::mt19937 rng(99);
   for (int trial = 0; trial < 20; ++trial) {
     std::vector<BufferLifetime> buffers = randomNetwork(rng);
-    ArenaPlan a = placeBuffersBest(buffers, 16), b = placeBuffersBest(buffers, 16);
+    ArenaPlan a = placeBuffersBest(buffers, 16),
+              b = placeBuffersBest(buffers, 16);
     EXPECT_EQ(a.offsets, b.offsets);
     EXPECT_EQ(describePlacement(a), describePlacement(b));
   }
@@ -111,8 +112,9 @@ TEST(ArenaPlanner, StrategyNamesRoundTrip) {
   std::optional<PlacementStrategy> strategy;
   EXPECT_TRUE(parsePlacementStrategy("best", strategy));
   EXPECT_FALSE(strategy);
-  for (PlacementOrder order : {PlacementOrder::BySize, PlacementOrder::ByBreadth,
-                               PlacementOrder::ByLifetime})
+  for (PlacementOrder order :
+       {PlacementOrder::BySize, PlacementOrder::ByBreadth,
+        PlacementOrder::ByLifetime})
     for (GapChoice gap : {GapChoice::FirstFit, GapChoice::BestFit}) {
       llvm::StringRef name = stringifyPlacementStrategy({order, gap});
       ASSERT_TRUE(parsePlacementStrategy(name, strategy)) << name.str();

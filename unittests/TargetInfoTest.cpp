@@ -40,7 +40,8 @@ TEST(TargetInfo, RowsAreConsistent) {
     EXPECT_EQ(t.runCommand.empty(),
               t.runner == Runner::Native || t.runner == Runner::None)
         << t.name.str();
-    EXPECT_TRUE(t.arenaAlignment && !(t.arenaAlignment & (t.arenaAlignment - 1)))
+    EXPECT_TRUE(t.arenaAlignment &&
+                !(t.arenaAlignment & (t.arenaAlignment - 1)))
         << t.name.str();
   }
 }

@@ -19,8 +19,9 @@ static uint64_t alignTo(uint64_t value, uint64_t alignment) {
   return llvm::alignTo(value, alignment);
 }
 
-LiveBytesPeak sieve::computeLiveBytesPeak(
-    llvm::ArrayRef<BufferLifetime> buffers, uint64_t alignment) {
+LiveBytesPeak
+sieve::computeLiveBytesPeak(llvm::ArrayRef<BufferLifetime> buffers,
+                            uint64_t alignment) {
   // Sweep the op indices: +size at `first`, -size after `last`.
   std::vector<std::pair<unsigned, int64_t>> events;
   events.reserve(2 * buffers.size());
@@ -46,8 +47,8 @@ LiveBytesPeak sieve::computeLiveBytesPeak(
 }
 
 /// The order in which `placeBuffers` visits the buffers.
-static std::vector<unsigned> placementOrder(
-    llvm::ArrayRef<BufferLifetime> buffers, PlacementOrder order) {
+static std::vector<unsigned>
+placementOrder(llvm::ArrayRef<BufferLifetime> buffers, PlacementOrder order) {
   std::vector<unsigned> ids(buffers.size());
   std::iota(ids.begin(), ids.end(), 0);
   auto bySizeThenFirst = [&](unsigned a, unsigned b) {
@@ -78,8 +79,8 @@ static std::vector<unsigned> placementOrder(
         breadth[t] += b.size;
     std::vector<unsigned> ops(numOps);
     std::iota(ops.begin(), ops.end(), 0);
-    llvm::stable_sort(ops,
-                      [&](unsigned a, unsigned b) { return breadth[a] > breadth[b]; });
+    llvm::stable_sort(
+        ops, [&](unsigned a, unsigned b) { return breadth[a] > breadth[b]; });
     std::vector<bool> taken(buffers.size(), false);
     std::vector<unsigned> sorted;
     sorted.reserve(buffers.size());
@@ -101,7 +102,8 @@ static std::vector<unsigned> placementOrder(
 /// or tightest (best-fit) gap among the already placed buffers that are alive
 /// at the same time.
 static ArenaPlan placeInOrder(llvm::ArrayRef<BufferLifetime> buffers,
-                              uint64_t alignment, llvm::ArrayRef<unsigned> order,
+                              uint64_t alignment,
+                              llvm::ArrayRef<unsigned> order,
                               GapChoice gapChoice) {
   ArenaPlan plan;
   plan.offsets.assign(buffers.size(), 0);
@@ -136,8 +138,8 @@ static ArenaPlan placeInOrder(llvm::ArrayRef<BufferLifetime> buffers,
           bestSlack = slack;
         }
       }
-      cursor = std::max(cursor,
-                        alignTo(begin + buffers[other].size, alignment));
+      cursor =
+          std::max(cursor, alignTo(begin + buffers[other].size, alignment));
     }
     plan.offsets[id] = best ? *best : cursor;
     plan.arenaSize = std::max(plan.arenaSize, plan.offsets[id] + size);
@@ -159,8 +161,9 @@ ArenaPlan sieve::placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
                                   uint64_t alignment) {
   std::optional<ArenaPlan> best;
   std::vector<unsigned> bestOrder;
-  for (PlacementOrder order : {PlacementOrder::BySize, PlacementOrder::ByBreadth,
-                               PlacementOrder::ByLifetime})
+  for (PlacementOrder order :
+       {PlacementOrder::BySize, PlacementOrder::ByBreadth,
+        PlacementOrder::ByLifetime})
     for (GapChoice gap : {GapChoice::FirstFit, GapChoice::BestFit}) {
       std::vector<unsigned> ids = placementOrder(buffers, order);
       ArenaPlan plan = placeInOrder(buffers, alignment, ids, gap);
@@ -243,8 +246,9 @@ bool sieve::parsePlacementStrategy(llvm::StringRef name,
     strategy = std::nullopt;
     return true;
   }
-  for (PlacementOrder order : {PlacementOrder::BySize, PlacementOrder::ByBreadth,
-                               PlacementOrder::ByLifetime})
+  for (PlacementOrder order :
+       {PlacementOrder::BySize, PlacementOrder::ByBreadth,
+        PlacementOrder::ByLifetime})
     for (GapChoice gap : {GapChoice::FirstFit, GapChoice::BestFit})
       if (stringifyPlacementStrategy({order, gap}) == name) {
         strategy = PlacementStrategy{order, gap};

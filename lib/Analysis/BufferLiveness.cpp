@@ -120,8 +120,7 @@ findBranchUse(Value root, const BufferViewFlowAnalysis &aliases) {
 /// The buffer whose storage `buffer` can reuse in place, if any: one that an
 /// elementwise op reads for the last time while it writes `buffer` first.
 static std::optional<unsigned>
-findInPlaceSource(const BufferLiveness &liveness,
-                  const AllocatedBuffer &buffer,
+findInPlaceSource(const BufferLiveness &liveness, const AllocatedBuffer &buffer,
                   const DenseMap<Value, Value> &rootOf,
                   const DenseMap<Value, unsigned> &bufferIndexOf,
                   const std::vector<bool> &visited) {
@@ -252,8 +251,8 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func,
     visited[i] = true;
     std::optional<unsigned> partner;
     if (allowInPlace) {
-      partner = findInPlaceSource(liveness, buffer, rootOf, bufferIndexOf,
-                                  visited);
+      partner =
+          findInPlaceSource(liveness, buffer, rootOf, bufferIndexOf, visited);
       if (partner)
         buffer.sharing = AllocatedBuffer::Sharing::InPlace;
     }

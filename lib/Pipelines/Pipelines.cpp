@@ -71,7 +71,8 @@ static std::string lowerTosaStage(const CompileOptions &,
   return llvm::formatv(
              "func.func(tosa-to-scf, tosa-optional-decompositions, "
              "canonicalize, tosa-infer-shapes, tosa-make-broadcastable, "
-             "tosa-to-linalg-named, canonicalize, tosa-layerwise-constant-fold, "
+             "tosa-to-linalg-named, canonicalize, "
+             "tosa-layerwise-constant-fold, "
              "tosa-make-broadcastable, tosa-to-linalg, "
              "tosa-to-arith{{include-apply-rescale=true use-32-bit={0}}, "
              "tosa-to-tensor), canonicalize, cse",
@@ -93,7 +94,8 @@ static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
          "one-shot-bufferize{bufferize-function-boundaries=true "
          "function-boundary-type-conversion=identity-layout-map}, "
          "buffer-results-to-out-params{hoist-static-allocs=true "
-         "modify-public-functions=true}, func.func(buffer-hoisting, buffer-loop-hoisting), "
+         "modify-public-functions=true}, func.func(buffer-hoisting, "
+         "buffer-loop-hoisting), "
          "canonicalize, "
          "func.func(sieve-elide-copies), canonicalize, cse";
 }
@@ -128,8 +130,7 @@ static std::string lowerToLLVMStage(const CompileOptions &,
 }
 
 static const CompileStage kStages[] = {
-    {"import", "check the model, record its interface, inline",
-     importStage},
+    {"import", "check the model, record its interface, inline", importStage},
     {"lower-tosa", "TOSA to linalg, arith and tensor", lowerTosaStage},
     {"fuse", "elementwise ops to linalg, fused", fuseStage},
     {"bufferize", "tensors to buffers; outputs into caller buffers",

@@ -19,14 +19,13 @@ std::optional<uint64_t> sieve::parseByteSize(llvm::StringRef text) {
   double value;
   if (number.empty() || number.getAsDouble(value) || value < 0)
     return std::nullopt;
-  std::optional<double> scale =
-      llvm::StringSwitch<std::optional<double>>(unit)
-          .Cases({"", "B"}, 1.0)
-          .Cases({"KiB", "K", "k"}, 1024.0)
-          .Cases({"MiB", "M"}, 1024.0 * 1024.0)
-          .Cases({"KB", "kB"}, 1000.0)
-          .Case("MB", 1000.0 * 1000.0)
-          .Default(std::nullopt);
+  std::optional<double> scale = llvm::StringSwitch<std::optional<double>>(unit)
+                                    .Cases({"", "B"}, 1.0)
+                                    .Cases({"KiB", "K", "k"}, 1024.0)
+                                    .Cases({"MiB", "M"}, 1024.0 * 1024.0)
+                                    .Cases({"KB", "kB"}, 1000.0)
+                                    .Case("MB", 1000.0 * 1000.0)
+                                    .Default(std::nullopt);
   if (!scale)
     return std::nullopt;
   double bytes = value * *scale;

@@ -72,9 +72,8 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   passes.run(module, mam);
 }
 
-FailureOr<std::string> sieve::emitCode(ModuleOp module,
-                                       const TargetInfo &target,
-                                       CodeKind kind) {
+FailureOr<std::string>
+sieve::emitCode(ModuleOp module, const TargetInfo &target, CodeKind kind) {
   std::string error;
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(target, error);
@@ -107,8 +106,9 @@ FailureOr<std::string> sieve::emitCode(ModuleOp module,
   llvm::SmallString<0> buffer;
   llvm::raw_svector_ostream stream(buffer);
   llvm::legacy::PassManager codegen;
-  auto fileType = kind == CodeKind::Object ? llvm::CodeGenFileType::ObjectFile
-                                           : llvm::CodeGenFileType::AssemblyFile;
+  auto fileType = kind == CodeKind::Object
+                      ? llvm::CodeGenFileType::ObjectFile
+                      : llvm::CodeGenFileType::AssemblyFile;
   if (machine->addPassesToEmitFile(codegen, stream, nullptr, fileType))
     return module.emitError("the LLVM target for ")
            << target.triple << " cannot emit this file type";

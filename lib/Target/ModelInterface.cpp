@@ -85,8 +85,8 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
     auto type = cast<MemRefType>(func.getArgument(i).getType());
     bool isInput = i < inputs.size();
     unsigned index = isInput ? i : i - inputs.size();
-    auto info = dyn_cast<DictionaryAttr>(isInput ? inputs[index]
-                                                 : outputs[index]);
+    auto info =
+        dyn_cast<DictionaryAttr>(isInput ? inputs[index] : outputs[index]);
     TensorInterface tensor = describeTensor(
         type, info, ((isInput ? "in" : "out") + Twine(index)).str());
     (isInput ? model.inputs : model.outputs).push_back(std::move(tensor));
@@ -170,8 +170,7 @@ static void emitTensorMacros(const TensorInterface &tensor, StringRef prefix,
      << "u\n";
   os << "#define " << prefix << "_BYTES " << tensor.bytes << "u\n";
   if (tensor.zeroPoint)
-    os << "#define " << prefix << "_ZERO_POINT (" << *tensor.zeroPoint
-       << ")\n";
+    os << "#define " << prefix << "_ZERO_POINT (" << *tensor.zeroPoint << ")\n";
   if (tensor.scale)
     os << "#define " << prefix << "_SCALE "
        << llvm::formatv("{0:e}", *tensor.scale).str() << "\n";
@@ -346,19 +345,18 @@ void sieve::printReportTable(const ModelInterface &model,
                              const ReportContext &context,
                              llvm::raw_ostream &os) {
   const MemoryPlanInterface &m = model.memory;
-  os << "Sieve memory report: " << model.name << " for " << target.name
-     << " (" << target.triple << ")\n";
+  os << "Sieve memory report: " << model.name << " for " << target.name << " ("
+     << target.triple << ")\n";
   auto row = [&](StringRef label, const std::string &value) {
     os << llvm::formatv("  {0,-24}{1}\n", label, value);
   };
   row("arena", bytesText(m.arenaSize) +
                    (m.budget ? ", budget " + bytesText(m.budget) : ""));
-  row("lower bound", bytesText(m.lowerBound) +
-                         llvm::formatv(", arena/bound = {0:f3}",
-                                       m.lowerBound
-                                           ? double(m.arenaSize) / m.lowerBound
-                                           : 1.0)
-                             .str());
+  row("lower bound",
+      bytesText(m.lowerBound) +
+          llvm::formatv(", arena/bound = {0:f3}",
+                        m.lowerBound ? double(m.arenaSize) / m.lowerBound : 1.0)
+              .str());
   row("greedy by size", bytesText(m.greedyBySize) + " (TFLite Micro's rule)");
   row("placement", m.strategy);
   row("peak at", "op " + std::to_string(m.peakIndex) + ": " + m.peakOp);
@@ -383,8 +381,8 @@ void sieve::printReportTable(const ModelInterface &model,
   for (auto [i, b] : llvm::enumerate(m.buffers)) {
     std::string producer = b.op + (b.loc.empty() ? "" : " at " + b.loc);
     if (b.sharesWith)
-      producer += " (shares " + std::to_string(*b.sharesWith) + ", " +
-                  b.sharing + ")";
+      producer +=
+          " (shares " + std::to_string(*b.sharesWith) + ", " + b.sharing + ")";
     os << llvm::formatv("  {0,4} {1,10} {2,10} {3,5}-{4,-5}  {5}\n", i, b.size,
                         b.offset, b.first, b.last, producer);
   }

@@ -48,15 +48,15 @@ struct ExpandFloor final : OpRewritePattern<math::FloorOp> {
     };
     Value x = op.getOperand();
     Value magnitude = math::AbsFOp::create(rewriter, loc, x);
-    Value limit =
-        constant(std::ldexp(1.0, floatType.getFPMantissaWidth() - 1));
-    Value small = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OLT,
-                                        magnitude, limit);
+    Value limit = constant(std::ldexp(1.0, floatType.getFPMantissaWidth() - 1));
+    Value small = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OLT, magnitude, limit);
     Value integer = arith::FPToSIOp::create(rewriter, loc, intType, x);
     Value truncated = arith::SIToFPOp::create(rewriter, loc, type, integer);
     Value roundedUp = arith::CmpFOp::create(
         rewriter, loc, arith::CmpFPredicate::OGT, truncated, x);
-    Value stepped = arith::SubFOp::create(rewriter, loc, truncated, constant(1));
+    Value stepped =
+        arith::SubFOp::create(rewriter, loc, truncated, constant(1));
     Value floor =
         arith::SelectOp::create(rewriter, loc, roundedUp, stepped, truncated);
     rewriter.replaceOpWithNewOp<arith::SelectOp>(op, small, floor, x);

@@ -28,10 +28,11 @@ bool isInitProducer(Operation *op) {
   if (!generic || generic.getNumLoops() != generic.getNumParallelLoops())
     return false;
   // A broadcast of constants (a bias) into an empty tensor.
-  return llvm::all_of(generic.getDpsInputOperands(), [](OpOperand *operand) {
-           Operation *def = operand->get().getDefiningOp();
-           return def && def->hasTrait<OpTrait::ConstantLike>();
-         }) &&
+  return llvm::all_of(generic.getDpsInputOperands(),
+                      [](OpOperand *operand) {
+                        Operation *def = operand->get().getDefiningOp();
+                        return def && def->hasTrait<OpTrait::ConstantLike>();
+                      }) &&
          llvm::all_of(generic.getDpsInits(), [](Value init) {
            return init.getDefiningOp<tensor::EmptyOp>();
          });
@@ -58,8 +59,7 @@ struct CloneSharedInitsPass final
     getOperation().walk([&](DestinationStyleOpInterface op) {
       for (OpOperand &init : op.getDpsInitsMutable()) {
         Operation *producer = init.get().getDefiningOp();
-        if (producer && isInitProducer(producer) &&
-            !init.get().hasOneUse())
+        if (producer && isInitProducer(producer) && !init.get().hasOneUse())
           sharedInits.push_back(&init);
       }
     });

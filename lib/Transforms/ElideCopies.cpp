@@ -1,4 +1,4 @@
-//===- ElideCopies.cpp - Remove copies bufferization leaves behind -------===//
+//===- ElideCopies.cpp - Remove copies bufferization leaves behind --------===//
 //
 // Part of Sieve.
 //

@@ -23,7 +23,8 @@ namespace {
 
 bool isCIdentifier(StringRef name) {
   return !name.empty() && (llvm::isAlpha(name[0]) || name[0] == '_') &&
-         llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+         llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
 struct ExportEntryPass final : sieve::impl::ExportEntryBase<ExportEntryPass> {

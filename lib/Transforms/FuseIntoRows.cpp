@@ -15,9 +15,9 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace sieve {
 #define GEN_PASS_DEF_FUSEINTOROWS
@@ -53,8 +53,9 @@ bool rowsSaveMemory(Operation *producer, linalg::LinalgOp consumer) {
 /// reduction's result that nothing else reads and that is cheaper by rows.
 bool isRowFusionRoot(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() ||
-      op.getNumLoops() != op.getNumParallelLoops() || op.getNumDpsInits() != 1 ||
-      op.getNumLoops() < 2 || !isa<func::FuncOp>(op->getParentOp()))
+      op.getNumLoops() != op.getNumParallelLoops() ||
+      op.getNumDpsInits() != 1 || op.getNumLoops() < 2 ||
+      !isa<func::FuncOp>(op->getParentOp()))
     return false;
   if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
     return false;
@@ -82,9 +83,9 @@ llvm::SmallPtrSet<Operation *, 8> collectFusableProducers(Operation *root) {
       bool isInit = false;
       if (auto dps = dyn_cast<DestinationStyleOpInterface>(consumer))
         isInit = llvm::is_contained(dps.getDpsInits(), operand);
-      bool wanted = isReduction(producer) || isa<tensor::PadOp>(producer) ||
-                    (isInit && isa<linalg::LinalgOp>(producer) &&
-                     consumer != root);
+      bool wanted =
+          isReduction(producer) || isa<tensor::PadOp>(producer) ||
+          (isInit && isa<linalg::LinalgOp>(producer) && consumer != root);
       if (wanted && isa<TilingInterface>(producer)) {
         fusable.insert(producer);
         worklist.push_back(producer);
@@ -117,8 +118,7 @@ struct FuseIntoRowsPass final
 
       scf::SCFTileAndFuseOptions options;
       options.tilingOptions.setTileSizes(tileSizes);
-      llvm::SmallPtrSet<Operation *, 8> fusable =
-          collectFusableProducers(root);
+      llvm::SmallPtrSet<Operation *, 8> fusable = collectFusableProducers(root);
       options.setFusionControlFn(
           [&](tensor::ExtractSliceOp, OpResult producer, bool)
               -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {

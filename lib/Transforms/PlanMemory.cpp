@@ -78,8 +78,8 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     ArenaPlan arena = fixedStrategy
                           ? placeBuffers(lifetimes, alignment, *fixedStrategy)
                           : placeBuffersBest(lifetimes, alignment);
-    ArenaPlan bySize = placeBuffers(lifetimes, alignment,
-                                    {PlacementOrder::BySize, GapChoice::FirstFit});
+    ArenaPlan bySize = placeBuffers(
+        lifetimes, alignment, {PlacementOrder::BySize, GapChoice::FirstFit});
     LiveBytesPeak peak = computeLiveBytesPeak(lifetimes, alignment);
     if (!isValidPlan(lifetimes, arena))
       return func.emitError("internal error: the arena placement overlaps "
@@ -119,9 +119,9 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     unsigned index = func.getNumArguments();
     (void)func.insertArgument(
         index, arenaType,
-        DictionaryAttr::get(ctx, {NamedAttribute(
-                                     StringAttr::get(ctx, "sieve.arena"),
-                                     UnitAttr::get(ctx))}),
+        DictionaryAttr::get(ctx,
+                            {NamedAttribute(StringAttr::get(ctx, "sieve.arena"),
+                                            UnitAttr::get(ctx))}),
         func.getLoc());
     Value arenaArg = func.getArgument(index);
 
@@ -129,11 +129,11 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
       Operation *alloc = buffer.alloc;
       OpBuilder builder(alloc);
       uint64_t offset = arena.offsets[liveness.groupOf[i]];
-      Value offsetValue = arith::ConstantIndexOp::create(builder, alloc->getLoc(),
-                                                         offset);
-      Value view = memref::ViewOp::create(
-          builder, alloc->getLoc(), alloc->getResult(0).getType(), arenaArg,
-          offsetValue, ValueRange{});
+      Value offsetValue =
+          arith::ConstantIndexOp::create(builder, alloc->getLoc(), offset);
+      Value view = memref::ViewOp::create(builder, alloc->getLoc(),
+                                          alloc->getResult(0).getType(),
+                                          arenaArg, offsetValue, ValueRange{});
       for (Operation *user :
            llvm::make_early_inc_range(alloc->getResult(0).getUsers()))
         if (isa<memref::DeallocOp>(user))
@@ -155,13 +155,13 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
                                        arena.offsets[liveness.groupOf[i]])),
           b.getNamedAttr("first", b.getI64IntegerAttr(buffer.first)),
           b.getNamedAttr("last", b.getI64IntegerAttr(buffer.last)),
-          b.getNamedAttr("op", b.getStringAttr(
-                                   buffer.producer->getName().getStringRef())),
+          b.getNamedAttr(
+              "op", b.getStringAttr(buffer.producer->getName().getStringRef())),
           b.getNamedAttr("loc", b.getStringAttr(describeLocation(
                                     buffer.producer->getLoc())))};
       if (buffer.sharesWith >= 0) {
-        entry.push_back(b.getNamedAttr(
-            "shares_with", b.getI64IntegerAttr(buffer.sharesWith)));
+        entry.push_back(b.getNamedAttr("shares_with",
+                                       b.getI64IntegerAttr(buffer.sharesWith)));
         entry.push_back(b.getNamedAttr(
             "sharing",
             b.getStringAttr(buffer.sharing == AllocatedBuffer::Sharing::InPlace
@@ -176,8 +176,8 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
         b.getNamedAttr("greedy_by_size", b.getI64IntegerAttr(bySize.arenaSize)),
         b.getNamedAttr("strategy", b.getStringAttr(describePlacement(arena))),
         b.getNamedAttr("alignment", b.getI64IntegerAttr(alignment)),
-        b.getNamedAttr("budget",
-                       b.getI64IntegerAttr(static_cast<uint64_t>(memoryBudget))),
+        b.getNamedAttr(
+            "budget", b.getI64IntegerAttr(static_cast<uint64_t>(memoryBudget))),
         b.getNamedAttr("peak_index", b.getI64IntegerAttr(peak.index)),
         b.getNamedAttr("peak_op", b.getStringAttr(describeOp(peakOp))),
         b.getNamedAttr("buffers", b.getArrayAttr(buffers))};

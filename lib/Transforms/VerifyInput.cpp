@@ -24,9 +24,9 @@ namespace {
 /// Dialects whose ops the compile pipeline lowers.
 bool isAcceptedDialect(StringRef ns) {
   static const llvm::StringSet<> accepted = {
-      "builtin", "func",   "tosa",          "linalg", "tensor", "arith",
-      "math",    "scf",    "bufferization", "affine", "llvm",   "ml_program",
-      "complex", "index"};
+      "builtin", "func",       "tosa",    "linalg",        "tensor",
+      "arith",   "math",       "scf",     "bufferization", "affine",
+      "llvm",    "ml_program", "complex", "index"};
   return accepted.contains(ns);
 }
 
@@ -38,8 +38,7 @@ bool isUnsupportedTosaOp(Operation *op) {
 
 bool isSupportedElementType(Type type) {
   if (auto intType = dyn_cast<IntegerType>(type))
-    return llvm::is_contained({1u, 8u, 16u, 32u, 48u, 64u},
-                              intType.getWidth());
+    return llvm::is_contained({1u, 8u, 16u, 32u, 48u, 64u}, intType.getWidth());
   return isa<IndexType, Float16Type, BFloat16Type, Float32Type, Float64Type>(
       type);
 }
@@ -106,8 +105,8 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
                         << "' is not supported: it has no lowering to linalg";
         return WalkResult::interrupt();
       }
-      for (TypeRange types : {TypeRange(op->getOperandTypes()),
-                              TypeRange(op->getResultTypes())})
+      for (TypeRange types :
+           {TypeRange(op->getOperandTypes()), TypeRange(op->getResultTypes())})
         for (Type type : types) {
           std::string reason = checkType(type);
           if (!reason.empty()) {
@@ -125,8 +124,8 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
     std::string reason = checkType(type);
     if (reason.empty())
       reason = "is not a ranked tensor";
-    func.emitError() << "entry function '" << func.getName() << "': an "
-                     << what << " of type " << type << " " << reason;
+    func.emitError() << "entry function '" << func.getName() << "': an " << what
+                     << " of type " << type << " " << reason;
   }
 };
 

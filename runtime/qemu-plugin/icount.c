@@ -1,4 +1,4 @@
-/*===- icount.c - QEMU plugin: count the instructions a model executes ---===*
+/*===- icount.c - QEMU plugin: count the instructions a model executes -----===*
  *
  * Part of Sieve's test runtime. QEMU has no timing model, so instruction
  * counts are what the tests and the demo report for emulated targets.

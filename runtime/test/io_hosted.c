@@ -1,4 +1,4 @@
-/*===- io_hosted.c - Harness output on a hosted platform ----------------===*
+/*===- io_hosted.c - Harness output on a hosted platform -------------------===*
  *
  * Part of Sieve's test runtime.
  *

@@ -1,4 +1,4 @@
-/*===- sieve_test_io.h - Output of the execution-test harnesses ---------===*
+/*===- sieve_test_io.h - Output of the execution-test harnesses ------------===*
  *
  * Part of Sieve's test runtime. The harnesses print results as text lines
  * that scripts/check_model.py parses; sieve_write is the one function each

@@ -1,4 +1,4 @@
-/*===- test_io.c - Output of the execution-test harnesses ---------------===*
+/*===- test_io.c - Output of the execution-test harnesses ------------------===*
  *
  * Part of Sieve's test runtime. No printf: the Cortex-M images have no C
  * library.
@@ -48,21 +48,21 @@ static void putHex(LineBuffer *line, uint64_t value, int digits) {
   put(line, text);
 }
 
-#define SIEVE_PRINT(suffix, type, putValue)                                  \
-  void sieve_print_##suffix(const char *name, const type *data,              \
-                            uint32_t count) {                                \
-    LineBuffer line = {{0}, 0};                                              \
-    for (uint32_t i = 0; i < count; ++i) {                                   \
-      if (i % 32 == 0) {                                                     \
-        if (i)                                                               \
-          put(&line, "\n");                                                  \
-        put(&line, name);                                                    \
-      }                                                                      \
-      put(&line, " ");                                                       \
-      putValue;                                                              \
-    }                                                                        \
-    put(&line, "\n");                                                        \
-    flush(&line);                                                            \
+#define SIEVE_PRINT(suffix, type, putValue)                                    \
+  void sieve_print_##suffix(const char *name, const type *data,                \
+                            uint32_t count) {                                  \
+    LineBuffer line = {{0}, 0};                                                \
+    for (uint32_t i = 0; i < count; ++i) {                                     \
+      if (i % 32 == 0) {                                                       \
+        if (i)                                                                 \
+          put(&line, "\n");                                                    \
+        put(&line, name);                                                      \
+      }                                                                        \
+      put(&line, " ");                                                         \
+      putValue;                                                                \
+    }                                                                          \
+    put(&line, "\n");                                                          \
+    flush(&line);                                                              \
   }
 
 SIEVE_PRINT(i8, int8_t, putSigned(&line, data[i]))

@@ -42,9 +42,10 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
                                        cl::cat(category));
-static cl::opt<std::string>
-    targetName("target", cl::desc("Target (see --list-targets)"),
-               cl::init("x86-64-avx2"), cl::cat(category));
+static cl::opt<std::string> targetName("target",
+                                       cl::desc("Target (see --list-targets)"),
+                                       cl::init("x86-64-avx2"),
+                                       cl::cat(category));
 static cl::opt<std::string> memoryBudget(
     "memory-budget",
     cl::desc("Largest arena, e.g. 256KiB, 320KB, 262144; 'none' for no limit "
@@ -72,11 +73,11 @@ static cl::opt<std::string> headerFile(
     cl::desc("Where to write the C header (default with --emit=obj: the "
              "output's path with .h)"),
     cl::cat(category));
-static cl::opt<std::string> reportFile(
-    "report",
-    cl::desc("Where to write the JSON memory report (default with "
-             "--emit=obj: the output's path with .json)"),
-    cl::cat(category));
+static cl::opt<std::string>
+    reportFile("report",
+               cl::desc("Where to write the JSON memory report (default with "
+                        "--emit=obj: the output's path with .json)"),
+               cl::cat(category));
 static cl::opt<std::string> saveStages(
     "save-stages",
     cl::desc("Write the IR before the first and after every stage to "
@@ -103,9 +104,8 @@ static void printTargets(llvm::raw_ostream &os) {
                       "target", "triple", "cpu", "simd", "table", "dot",
                       "runs here via");
   for (const TargetInfo &t : getAllTargets()) {
-    std::string run = t.runCommand.empty()
-                          ? stringifyRunner(t.runner).str()
-                          : t.runCommand.str();
+    std::string run = t.runCommand.empty() ? stringifyRunner(t.runner).str()
+                                           : t.runCommand.str();
     if (t.runner == Runner::None)
       run = "compile only";
     os << llvm::formatv("{0,-15} {1,-28} {2,-15} {3,-7} {4,-12} {5,-9} {6}\n",
@@ -118,8 +118,7 @@ static void printTargets(llvm::raw_ostream &os) {
 /// A C identifier from a file name, up to its first dot: "mbv2-w35.o" and
 /// "mbv2-w35.llvm.mlir" give "mbv2_w35".
 static std::string identifierFromPath(StringRef path) {
-  std::string name =
-      llvm::sys::path::filename(path).split('.').first.str();
+  std::string name = llvm::sys::path::filename(path).split('.').first.str();
   for (char &c : name)
     if (!llvm::isAlnum(c))
       c = '_';
@@ -185,12 +184,11 @@ int main(int argc, char **argv) {
                 "'; write a size such as 262144, 256KiB, 320KB or 0.5MiB, "
                 "or 'none'");
   if (outputFile.empty())
-    outputFile = replaceExtension(
-        llvm::sys::path::filename(inputFile),
-        emitKind == EmitKind::Obj    ? "o"
-        : emitKind == EmitKind::Asm  ? "s"
-        : emitKind == EmitKind::LLVM ? "ll"
-                                     : "llvm.mlir");
+    outputFile = replaceExtension(llvm::sys::path::filename(inputFile),
+                                  emitKind == EmitKind::Obj    ? "o"
+                                  : emitKind == EmitKind::Asm  ? "s"
+                                  : emitKind == EmitKind::LLVM ? "ll"
+                                                               : "llvm.mlir");
   bool toStdout = outputFile == "-";
   if (modelName.empty())
     modelName = identifierFromPath(toStdout ? StringRef(inputFile)
@@ -251,8 +249,7 @@ int main(int argc, char **argv) {
     }
     if (!saveStages.empty() &&
         failed(writeModule(*module, llvm::formatv("{0}/{1:d2}-{2}.mlir",
-                                                  saveStages, i + 1,
-                                                  stage.name)
+                                                  saveStages, i + 1, stage.name)
                                         .str())))
       return 1;
     if (stage.name == "plan-memory") {

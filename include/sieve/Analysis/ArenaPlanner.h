@@ -83,8 +83,7 @@ ArenaPlan placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
 
 /// Checks that no two simultaneously live buffers overlap in `plan`, and
 /// that every buffer lies inside the arena.
-bool isValidPlan(llvm::ArrayRef<BufferLifetime> buffers,
-                 const ArenaPlan &plan);
+bool isValidPlan(llvm::ArrayRef<BufferLifetime> buffers, const ArenaPlan &plan);
 
 llvm::StringRef stringifyPlacementStrategy(PlacementStrategy strategy);
 

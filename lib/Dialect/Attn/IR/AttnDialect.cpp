@@ -1,4 +1,4 @@
-//===- AttnDialect.cpp - The attn dialect ----------------------------------===//
+//===- AttnDialect.cpp - The attn dialect ---------------------------------===//
 //
 // Part of Sieve: the attention dialect.
 //

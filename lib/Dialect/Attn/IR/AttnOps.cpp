@@ -1,4 +1,4 @@
-//===- AttnOps.cpp - Ops of the attn dialect -------------------------------===//
+//===- AttnOps.cpp - Ops of the attn dialect ------------------------------===//
 //
 // Part of Sieve.
 //
@@ -62,8 +62,8 @@ LogicalResult AttentionOp::verify() {
   if (!std::isfinite(scale) || scale == 0.0f)
     return emitOpError("scale must be finite and non-zero, got ") << scale;
 
-  if (getCausal() && !ShapedType::isDynamic(lq) &&
-      !ShapedType::isDynamic(lk) && lq > lk)
+  if (getCausal() && !ShapedType::isDynamic(lq) && !ShapedType::isDynamic(lk) &&
+      lq > lk)
     return emitOpError("causal attention aligns queries with the last keys "
                        "and needs at least as many keys as queries, got ")
            << lq << " queries and " << lk << " keys";

@@ -1,4 +1,4 @@
-//===- PatchDialect.cpp - The patch dialect ----------------------------------===//
+//===- PatchDialect.cpp - The patch dialect -------------------------------===//
 //
 // Part of Sieve: the patch-based inference dialect.
 //

@@ -1,4 +1,4 @@
-//===- PatchOps.cpp - Ops of the patch dialect -----------------------------===//
+//===- PatchOps.cpp - Ops of the patch dialect ----------------------------===//
 //
 // Part of Sieve.
 //
@@ -54,8 +54,8 @@ LogicalResult WindowOp::verify() {
       if (end <= 0 || begin >= size)
         return emitOpError("window of patch (")
                << index[0] << ", " << index[1] << ") covers "
-               << (d == 0 ? "rows " : "columns ") << begin << " to "
-               << end - 1 << ", outside the input's 0 to " << size - 1;
+               << (d == 0 ? "rows " : "columns ") << begin << " to " << end - 1
+               << ", outside the input's 0 to " << size - 1;
     }
   }
   return success();

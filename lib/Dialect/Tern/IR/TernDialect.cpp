@@ -1,4 +1,4 @@
-//===- TernDialect.cpp - The tern dialect ----------------------------------===//
+//===- TernDialect.cpp - The tern dialect ---------------------------------===//
 //
 // Part of Sieve: the ternary matmul dialect.
 //

@@ -1,4 +1,4 @@
-//===- TernOps.cpp - Ops of the tern dialect -------------------------------===//
+//===- TernOps.cpp - Ops of the tern dialect ------------------------------===//
 //
 // Part of Sieve.
 //

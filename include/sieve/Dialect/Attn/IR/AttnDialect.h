@@ -1,4 +1,4 @@
-//===- AttnDialect.h - The attn dialect ----------------------------*- C++ -*-===//
+//===- AttnDialect.h - The attn dialect -------------------------*- C++ -*-===//
 //
 // Part of Sieve: the attention dialect.
 //

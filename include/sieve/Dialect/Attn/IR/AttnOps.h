@@ -1,4 +1,4 @@
-//===- AttnOps.h - Ops of the attn dialect -------------------------*- C++ -*-===//
+//===- AttnOps.h - Ops of the attn dialect ----------------------*- C++ -*-===//
 //
 // Part of Sieve: the attention dialect.
 //

@@ -1,4 +1,4 @@
-//===- PatchDialect.h - The patch dialect ----------------------------*- C++ -*-===//
+//===- PatchDialect.h - The patch dialect -----------------------*- C++ -*-===//
 //
 // Part of Sieve: the patch-based inference dialect.
 //

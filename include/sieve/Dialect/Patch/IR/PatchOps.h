@@ -1,4 +1,4 @@
-//===- PatchOps.h - Ops of the patch dialect -------------------------*- C++ -*-===//
+//===- PatchOps.h - Ops of the patch dialect --------------------*- C++ -*-===//
 //
 // Part of Sieve: the patch-based inference dialect.
 //

@@ -1,4 +1,4 @@
-//===- TernDialect.h - The tern dialect ----------------------------*- C++ -*-===//
+//===- TernDialect.h - The tern dialect -------------------------*- C++ -*-===//
 //
 // Part of Sieve: the ternary matmul dialect.
 //

@@ -1,4 +1,4 @@
-//===- TernOps.h - Ops of the tern dialect -------------------------*- C++ -*-===//
+//===- TernOps.h - Ops of the tern dialect ----------------------*- C++ -*-===//
 //
 // Part of Sieve: the ternary matmul dialect.
 //
