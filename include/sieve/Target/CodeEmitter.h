@@ -1,4 +1,4 @@
-//===- CodeEmitter.h - LLVM dialect to object code ---------------*- C++ -*-===//
+//===- CodeEmitter.h - LLVM dialect to object code --------------*- C++ -*-===//
 //
 // Part of Sieve. Code generation runs in process with LLVM's TargetMachine:
 // no llc, no clang, so what the tests link is what users get.

@@ -1,4 +1,4 @@
-//===- ModelInterface.h - A compiled model seen from C -----------*- C++ -*-===//
+//===- ModelInterface.h - A compiled model seen from C ----------*- C++ -*-===//
 //
 // Part of Sieve. The facts about a compiled model that its users rely on:
 // the entry point's inputs and outputs and the memory plan. Extracted once
