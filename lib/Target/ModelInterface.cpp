@@ -92,45 +92,14 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
     (isInput ? model.inputs : model.outputs).push_back(std::move(tensor));
   }
 
-  MemoryPlanInterface &memory = model.memory;
-  auto getInt = [&](StringRef key) -> uint64_t {
-    auto attr = plan.getAs<IntegerAttr>(key);
-    return attr ? attr.getInt() : 0;
-  };
-  memory.arenaSize = getInt("arena_size");
-  memory.lowerBound = getInt("lower_bound");
-  memory.greedyBySize = getInt("greedy_by_size");
-  memory.alignment = getInt("alignment");
-  memory.budget = getInt("budget");
-  memory.peakIndex = getInt("peak_index");
-  if (auto text = plan.getAs<StringAttr>("strategy"))
-    memory.strategy = text.str();
-  if (auto text = plan.getAs<StringAttr>("peak_op"))
-    memory.peakOp = text.str();
-  if (auto buffers = plan.getAs<ArrayAttr>("buffers"))
-    for (auto entry : buffers.getAsRange<DictionaryAttr>()) {
-      PlannedBuffer buffer;
-      auto get = [&](StringRef key) -> uint64_t {
-        auto attr = entry.getAs<IntegerAttr>(key);
-        return attr ? attr.getInt() : 0;
-      };
-      buffer.size = get("size");
-      buffer.offset = get("offset");
-      buffer.first = get("first");
-      buffer.last = get("last");
-      if (auto text = entry.getAs<StringAttr>("op"))
-        buffer.op = text.str();
-      if (auto text = entry.getAs<StringAttr>("loc"))
-        buffer.loc = text.str();
-      if (auto shared = entry.getAs<IntegerAttr>("shares_with"))
-        buffer.sharesWith = shared.getInt();
-      if (auto sharing = entry.getAs<StringAttr>("sharing"))
-        buffer.sharing = sharing.str();
-      memory.buffers.push_back(std::move(buffer));
-    }
+  std::optional<MemoryPlan> memory = MemoryPlan::fromAttr(plan);
+  if (!memory)
+    return func.emitError("malformed '")
+           << attrs::kMemoryPlan << "' attribute: " << plan;
+  model.memory = std::move(*memory);
   for (auto global : module.getOps<memref::GlobalOp>())
     if (global.getConstant() && global.getInitialValue())
-      memory.weightBytes += getStaticByteSize(global.getType());
+      model.weightBytes += getStaticByteSize(global.getType());
   return model;
 }
 
@@ -195,8 +164,7 @@ void sieve::emitCHeader(const ModelInterface &model, const TargetInfo &target,
      << "u\n";
   os << "/* Constant data (weights, tables) in the object's read-only "
         "section: flash on an MCU. */\n";
-  os << "#define " << upper << "_WEIGHT_BYTES " << model.memory.weightBytes
-     << "u\n";
+  os << "#define " << upper << "_WEIGHT_BYTES " << model.weightBytes << "u\n";
   os << "#define " << upper << "_NUM_INPUTS " << model.inputs.size() << "\n";
   os << "#define " << upper << "_NUM_OUTPUTS " << model.outputs.size()
      << "\n\n";
@@ -261,7 +229,7 @@ void sieve::emitJsonReport(const ModelInterface &model,
                            const TargetInfo &target,
                            const ReportContext &context,
                            llvm::raw_ostream &os) {
-  const MemoryPlanInterface &m = model.memory;
+  const MemoryPlan &m = model.memory;
   llvm::json::OStream j(os, 2);
   j.object([&] {
     j.attribute("model", model.name);
@@ -301,7 +269,7 @@ void sieve::emitJsonReport(const ModelInterface &model,
         j.attribute("op_index", m.peakIndex);
         j.attribute("op", m.peakOp);
       });
-      j.attribute("weight_bytes", m.weightBytes);
+      j.attribute("weight_bytes", model.weightBytes);
       uint64_t io = 0;
       for (const TensorInterface &t : model.inputs)
         io += t.bytes;
@@ -344,7 +312,7 @@ void sieve::printReportTable(const ModelInterface &model,
                              const TargetInfo &target,
                              const ReportContext &context,
                              llvm::raw_ostream &os) {
-  const MemoryPlanInterface &m = model.memory;
+  const MemoryPlan &m = model.memory;
   os << "Sieve memory report: " << model.name << " for " << target.name << " ("
      << target.triple << ")\n";
   auto row = [&](StringRef label, const std::string &value) {
@@ -360,7 +328,7 @@ void sieve::printReportTable(const ModelInterface &model,
   row("greedy by size", bytesText(m.greedyBySize) + " (TFLite Micro's rule)");
   row("placement", m.strategy);
   row("peak at", "op " + std::to_string(m.peakIndex) + ": " + m.peakOp);
-  row("weights (flash)", bytesText(m.weightBytes));
+  row("weights (flash)", bytesText(model.weightBytes));
   if (context.codeBytes)
     row("code", bytesText(context.codeBytes));
   auto tensorRows = [&](StringRef kind,

@@ -10,6 +10,7 @@
 #include "sieve/Analysis/ArenaPlanner.h"
 #include "sieve/Analysis/BufferLiveness.h"
 #include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/MemoryPlan.h"
 #include "sieve/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -146,42 +147,31 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
   void recordPlan(func::FuncOp func, const BufferLiveness &liveness,
                   const ArenaPlan &arena, const ArenaPlan &bySize,
                   LiveBytesPeak peak, Operation *peakOp) {
-    Builder b(func.getContext());
-    SmallVector<Attribute> buffers;
+    MemoryPlan plan;
+    plan.arenaSize = arena.arenaSize;
+    plan.lowerBound = peak.bytes;
+    plan.greedyBySize = bySize.arenaSize;
+    plan.alignment = alignment;
+    plan.budget = memoryBudget;
+    plan.strategy = describePlacement(arena);
+    plan.peakIndex = peak.index;
+    plan.peakOp = describeOp(peakOp);
     for (auto [i, buffer] : llvm::enumerate(liveness.buffers)) {
-      SmallVector<NamedAttribute> entry = {
-          b.getNamedAttr("size", b.getI64IntegerAttr(buffer.size)),
-          b.getNamedAttr("offset", b.getI64IntegerAttr(
-                                       arena.offsets[liveness.groupOf[i]])),
-          b.getNamedAttr("first", b.getI64IntegerAttr(buffer.first)),
-          b.getNamedAttr("last", b.getI64IntegerAttr(buffer.last)),
-          b.getNamedAttr(
-              "op", b.getStringAttr(buffer.producer->getName().getStringRef())),
-          b.getNamedAttr("loc", b.getStringAttr(describeLocation(
-                                    buffer.producer->getLoc())))};
+      PlannedBuffer &planned = plan.buffers.emplace_back();
+      planned.size = buffer.size;
+      planned.offset = arena.offsets[liveness.groupOf[i]];
+      planned.first = buffer.first;
+      planned.last = buffer.last;
+      planned.op = buffer.producer->getName().getStringRef().str();
+      planned.loc = describeLocation(buffer.producer->getLoc());
       if (buffer.sharesWith >= 0) {
-        entry.push_back(b.getNamedAttr("shares_with",
-                                       b.getI64IntegerAttr(buffer.sharesWith)));
-        entry.push_back(b.getNamedAttr(
-            "sharing",
-            b.getStringAttr(buffer.sharing == AllocatedBuffer::Sharing::InPlace
-                                ? "in-place"
-                                : "other-branch")));
+        planned.sharesWith = buffer.sharesWith;
+        planned.sharing = buffer.sharing == AllocatedBuffer::Sharing::InPlace
+                              ? "in-place"
+                              : "other-branch";
       }
-      buffers.push_back(b.getDictionaryAttr(entry));
     }
-    SmallVector<NamedAttribute> plan = {
-        b.getNamedAttr("arena_size", b.getI64IntegerAttr(arena.arenaSize)),
-        b.getNamedAttr("lower_bound", b.getI64IntegerAttr(peak.bytes)),
-        b.getNamedAttr("greedy_by_size", b.getI64IntegerAttr(bySize.arenaSize)),
-        b.getNamedAttr("strategy", b.getStringAttr(describePlacement(arena))),
-        b.getNamedAttr("alignment", b.getI64IntegerAttr(alignment)),
-        b.getNamedAttr(
-            "budget", b.getI64IntegerAttr(static_cast<uint64_t>(memoryBudget))),
-        b.getNamedAttr("peak_index", b.getI64IntegerAttr(peak.index)),
-        b.getNamedAttr("peak_op", b.getStringAttr(describeOp(peakOp))),
-        b.getNamedAttr("buffers", b.getArrayAttr(buffers))};
-    func->setAttr(attrs::kMemoryPlan, b.getDictionaryAttr(plan));
+    func->setAttr(attrs::kMemoryPlan, plan.toAttr(func.getContext()));
   }
 };
 

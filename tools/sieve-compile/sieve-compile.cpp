@@ -296,9 +296,9 @@ int main(int argc, char **argv) {
     if (failed(writeFile(reportFile, text)))
       return 1;
   }
-  if (target->flashBytes && model->memory.weightBytes > target->flashBytes)
+  if (target->flashBytes && model->weightBytes > target->flashBytes)
     llvm::WithColor::warning(llvm::errs(), "sieve-compile")
-        << "the weights take " << model->memory.weightBytes
+        << "the weights take " << model->weightBytes
         << " bytes, more than the " << target->flashBytes
         << " bytes of flash of the reference board for " << target->name
         << "\n";

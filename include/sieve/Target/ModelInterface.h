@@ -11,6 +11,7 @@
 #define SIEVE_TARGET_MODELINTERFACE_H
 
 #include "sieve/Target/TargetInfo.h"
+#include "sieve/Transforms/MemoryPlan.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -32,34 +33,15 @@ struct TensorInterface {
   std::optional<double> scale;
 };
 
-struct PlannedBuffer {
-  uint64_t size = 0, offset = 0;
-  unsigned first = 0, last = 0;
-  std::string op, loc;
-  /// The buffer whose storage this one shares, and why ("in-place",
-  /// "other-branch").
-  std::optional<unsigned> sharesWith;
-  std::string sharing;
-};
-
-struct MemoryPlanInterface {
-  uint64_t arenaSize = 0, lowerBound = 0, greedyBySize = 0;
-  uint64_t alignment = 0, budget = 0;
-  std::string strategy;
-  unsigned peakIndex = 0;
-  std::string peakOp;
-  std::vector<PlannedBuffer> buffers;
-  /// Bytes of constant globals (weights, tables): flash on an MCU.
-  uint64_t weightBytes = 0;
-};
-
 struct ModelInterface {
   std::string name;
   std::string entrySymbol;
   /// The entry function's name in the source model.
   std::string sourceFunction;
   std::vector<TensorInterface> inputs, outputs;
-  MemoryPlanInterface memory;
+  MemoryPlan memory;
+  /// Bytes of constant globals (weights, tables): flash on an MCU.
+  uint64_t weightBytes = 0;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.
