@@ -149,8 +149,7 @@ findInPlaceSource(const BufferLiveness &liveness, const AllocatedBuffer &buffer,
   return std::nullopt;
 }
 
-FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func,
-                                                       bool allowInPlace) {
+FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
   BufferLiveness liveness;
   Block &body = func.getBody().front();
   DenseMap<Operation *, unsigned> indexOf;
@@ -249,13 +248,10 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func,
   for (unsigned i : byFirstUse) {
     AllocatedBuffer &buffer = liveness.buffers[i];
     visited[i] = true;
-    std::optional<unsigned> partner;
-    if (allowInPlace) {
-      partner =
-          findInPlaceSource(liveness, buffer, rootOf, bufferIndexOf, visited);
-      if (partner)
-        buffer.sharing = AllocatedBuffer::Sharing::InPlace;
-    }
+    std::optional<unsigned> partner =
+        findInPlaceSource(liveness, buffer, rootOf, bufferIndexOf, visited);
+    if (partner)
+      buffer.sharing = AllocatedBuffer::Sharing::InPlace;
     if (!partner && branches[i]) {
       // A buffer of another branch of the same scf.if, not yet paired.
       for (unsigned j = 0; j < numBuffers && !partner; ++j)

@@ -16,11 +16,27 @@
 using namespace mlir;
 using namespace sieve;
 
+std::string sieve::checkTargetName(StringRef name) {
+  if (lookupTarget(name))
+    return "";
+  return ("unknown target '" + name +
+          "'; known targets: " + getKnownTargetNames())
+      .str();
+}
+
+std::string sieve::checkMemoryBudget(StringRef budget) {
+  if (budget.empty() || budget == "none" || parseByteSize(budget))
+    return "";
+  return ("invalid memory budget '" + budget +
+          "'; write a size such as 262144, 256KiB, 320KB or 0.5MiB, or 'none'")
+      .str();
+}
+
 bool TargetNameParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
                              llvm::StringRef arg, std::string &value) {
-  if (!lookupTarget(arg))
-    return option.error("unknown target '" + arg +
-                        "'; known targets: " + getKnownTargetNames());
+  std::string error = checkTargetName(arg);
+  if (!error.empty())
+    return option.error(error);
   value = arg.str();
   return false;
 }
@@ -28,10 +44,9 @@ bool TargetNameParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
 bool MemoryBudgetParser::parse(llvm::cl::Option &option,
                                llvm::StringRef argName, llvm::StringRef arg,
                                std::string &value) {
-  if (!arg.empty() && arg != "none" && !parseByteSize(arg))
-    return option.error("invalid memory budget '" + arg +
-                        "'; write a size such as 262144, 256KiB, 320KB or "
-                        "0.5MiB, or 'none'");
+  std::string error = checkMemoryBudget(arg);
+  if (!error.empty())
+    return option.error(error);
   value = arg.str();
   return false;
 }

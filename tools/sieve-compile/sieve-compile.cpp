@@ -10,7 +10,6 @@
 
 #include "sieve/InitAll.h"
 #include "sieve/Pipelines/Pipelines.h"
-#include "sieve/Support/ByteSize.h"
 #include "sieve/Target/CodeEmitter.h"
 #include "sieve/Target/ModelInterface.h"
 #include "sieve/Target/TargetInfo.h"
@@ -171,18 +170,14 @@ int main(int argc, char **argv) {
     printTargets(llvm::outs());
     return 0;
   }
+  for (const std::string &error :
+       {checkTargetName(targetName), checkMemoryBudget(memoryBudget)})
+    if (!error.empty())
+      return fail(error);
   const TargetInfo *target = lookupTarget(targetName);
-  if (!target)
-    return fail("unknown target '" + targetName +
-                "'; known targets: " + getKnownTargetNames());
   if (inputFile.empty())
     return fail("no input file; usage: sieve-compile model.mlir "
                 "--target=<name> -o out.o");
-  if (!memoryBudget.empty() && memoryBudget != "none" &&
-      !parseByteSize(memoryBudget))
-    return fail("invalid memory budget '" + memoryBudget +
-                "'; write a size such as 262144, 256KiB, 320KB or 0.5MiB, "
-                "or 'none'");
   if (outputFile.empty())
     outputFile = replaceExtension(llvm::sys::path::filename(inputFile),
                                   emitKind == EmitKind::Obj    ? "o"
@@ -298,10 +293,9 @@ int main(int argc, char **argv) {
   }
   if (target->flashBytes && model->weightBytes > target->flashBytes)
     llvm::WithColor::warning(llvm::errs(), "sieve-compile")
-        << "the weights take " << model->weightBytes
-        << " bytes, more than the " << target->flashBytes
-        << " bytes of flash of the reference board for " << target->name
-        << "\n";
+        << "the weights take " << model->weightBytes << " bytes, more than the "
+        << target->flashBytes << " bytes of flash of the reference board for "
+        << target->name << "\n";
   if (!quiet)
     printReportTable(*model, *target, report,
                      toStdout ? llvm::errs() : llvm::outs());

@@ -53,8 +53,7 @@ struct BufferLiveness {
 /// Analyses `func`. Fails, with a diagnostic at the op, for allocations that
 /// cannot be placed statically (dynamic sizes, allocations inside regions,
 /// buffers escaping through the terminator).
-mlir::FailureOr<BufferLiveness> analyzeBufferLiveness(mlir::func::FuncOp func,
-                                                      bool allowInPlace = true);
+mlir::FailureOr<BufferLiveness> analyzeBufferLiveness(mlir::func::FuncOp func);
 
 /// Byte size of a statically shaped memref as LLVM lays it out: elements
 /// take a power-of-two number of bytes (i1 one byte, i48 eight).

@@ -19,6 +19,12 @@
 
 namespace sieve {
 
+/// The error for an option value, or "" when it is valid: a target of the
+/// table; a memory budget that is "" (the target's default), "none", or a
+/// size such as "256KiB".
+std::string checkTargetName(llvm::StringRef name);
+std::string checkMemoryBudget(llvm::StringRef budget);
+
 /// Accepts only the names of the target table.
 struct TargetNameParser : public llvm::cl::parser<std::string> {
   using llvm::cl::parser<std::string>::parser;
