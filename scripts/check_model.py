@@ -48,6 +48,7 @@ ELEMENTS = {
     "i16": ("h", "int16_t", "sieve_print_i16", False),
     "i32": ("i", "int32_t", "sieve_print_i32", False),
     "i64": ("q", "int64_t", "sieve_print_i64", False),
+    "f16": ("e", "uint16_t", "sieve_print_u16", True),  # raw IEEE-754 bits in C
     "f32": ("f", "float", "sieve_print_f32", True),
     "f64": ("d", "double", "sieve_print_f64", True),
 }
@@ -86,8 +87,16 @@ def num_elements(shape):
     return n
 
 
+def check_supported(tensors):
+    for t in tensors:
+        if t["element_type"] not in ELEMENTS:
+            sys.exit("check_model: the harness cannot feed or print %s tensors" %
+                     t["element_type"])
+
+
 def make_inputs(inputs, seed):
     """Seeded random data per input: the full int range, or floats k/64 in [-2, 2]."""
+    check_supported(inputs)
     rng = random.Random(seed)
     values = []
     for t in inputs:
@@ -132,9 +141,15 @@ def reference_wrapper(report, inputs, values):
         et = t["element_type"]
         ty = tensor_type(t)
         wide = "i64" if et in ("i64", "f64") else "i32"
-        wty = ty.replace("x" + et + ">", "x" + wide + ">").replace("<" + et + ">", "<" + wide + ">")
+
+        def retype(t, to):
+            return ty.replace("x" + et + ">", "x" + to + ">").replace("<" + et + ">", "<" + to + ">")
+        wty = retype(ty, wide)
         value = "%%w%d" % i
-        if et in ("f32", "f64"):
+        if et == "f16":
+            lines.append("    %%h%d = arith.bitcast %%r#%d : %s to %s" % (i, i, ty, retype(ty, "i16")))
+            lines.append("    %s = arith.extui %%h%d : %s to %s" % (value, i, retype(ty, "i16"), wty))
+        elif et in ("f32", "f64"):
             lines.append("    %s = arith.bitcast %%r#%d : %s to %s" % (value, i, ty, wty))
         elif et == "i1":
             lines.append("    %s = arith.extui %%r#%d : %s to %s" % (value, i, ty, wty))
@@ -179,13 +194,15 @@ def parse_memref_prints(text):
 
 
 def bits_to_float(bits, et):
+    if et == "f16":
+        return struct.unpack("<e", struct.pack("<H", bits & 0xFFFF))[0]
     if et == "f32":
         return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
     return struct.unpack("<d", struct.pack("<Q", bits & 0xFFFFFFFFFFFFFFFF))[0]
 
 
 def decode(values, et):
-    if et in ("f32", "f64"):
+    if et in ("f16", "f32", "f64"):
         return [bits_to_float(v, et) for v in values]
     return values
 
@@ -216,6 +233,8 @@ def run_reference(model, report, inputs, values, work):
 
 def c_array(t, data, name, const=True):
     ctype = ELEMENTS[t["element_type"]][1]
+    if t["element_type"] == "f16":
+        data = struct.unpack("<%dH" % len(data), struct.pack("<%de" % len(data), *data))
     if t["element_type"] in ("f32", "f64"):
         items = ", ".join(repr(float(v)) + ("f" if ctype == "float" else "") for v in data)
     else:
@@ -426,6 +445,7 @@ def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
         with open(os.path.join(twork, name + ".json")) as f:
             report = json.load(f)
         inputs = report["inputs"]
+        check_supported(report["outputs"])
         values = make_inputs(inputs, seed)
         run_result = build_and_run(report, obj, os.path.join(twork, name + ".h"), inputs,
                                    values, twork, icount_plugin)

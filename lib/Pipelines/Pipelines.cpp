@@ -104,7 +104,8 @@ static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
 }
 
 static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
-  return "func.func(sieve-clone-shared-inits), eliminate-empty-tensors, "
+  return "func.func(sieve-copy-repeated-results, sieve-clone-shared-inits), "
+         "eliminate-empty-tensors, "
          "empty-tensor-to-alloc-tensor, "
          "one-shot-bufferize{bufferize-function-boundaries=true "
          "function-boundary-type-conversion=identity-layout-map}, "

@@ -19,6 +19,7 @@ void sieve_print_i16(const char *name, const int16_t *data, uint32_t count);
 void sieve_print_i32(const char *name, const int32_t *data, uint32_t count);
 void sieve_print_i64(const char *name, const int64_t *data, uint32_t count);
 void sieve_print_u8(const char *name, const uint8_t *data, uint32_t count);
+void sieve_print_u16(const char *name, const uint16_t *data, uint32_t count);
 void sieve_print_f32(const char *name, const float *data, uint32_t count);
 void sieve_print_f64(const char *name, const double *data, uint32_t count);
 

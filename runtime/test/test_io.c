@@ -70,6 +70,7 @@ SIEVE_PRINT(i16, int16_t, putSigned(&line, data[i]))
 SIEVE_PRINT(i32, int32_t, putSigned(&line, data[i]))
 SIEVE_PRINT(i64, int64_t, putSigned(&line, data[i]))
 SIEVE_PRINT(u8, uint8_t, putSigned(&line, data[i]))
+SIEVE_PRINT(u16, uint16_t, putSigned(&line, data[i]))
 SIEVE_PRINT(f32, float, {
   union {
     float f;

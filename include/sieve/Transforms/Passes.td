@@ -100,6 +100,25 @@ def CloneSharedInits : Pass<"sieve-clone-shared-inits", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def CopyRepeatedResults
+    : Pass<"sieve-copy-repeated-results", "mlir::func::FuncOp"> {
+  let summary = "Give each output of a function its own tensor";
+  let description = [{
+    A model may return the same tensor twice. Each output is a separate
+    caller buffer, so each must be written; upstream's
+    `buffer-results-to-out-params` does not handle a buffer returned twice.
+    This pass copies every repeated result into a fresh tensor.
+
+    ```mlir
+    return %0, %0 : tensor<8xf32>, tensor<8xf32>
+    // becomes
+    %1 = bufferization.alloc_tensor() copy(%0) : tensor<8xf32>
+    return %0, %1 : tensor<8xf32>, tensor<8xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
 def FuseIntoRows : Pass<"sieve-fuse-into-rows", "mlir::func::FuncOp"> {
   let summary = "Compute convolutions and matmuls row by row, fused with their consumers";
   let description = [{
