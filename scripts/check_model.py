@@ -38,7 +38,7 @@ REFERENCE_PIPELINE = (
     "one-shot-bufferize{bufferize-function-boundaries}, "
     "func.func(convert-linalg-to-loops), convert-scf-to-cf, "
     "expand-strided-metadata, lower-affine, finalize-memref-to-llvm, "
-    "convert-arith-to-llvm, convert-math-to-llvm, convert-func-to-llvm, "
+    "convert-arith-to-llvm, convert-math-to-llvm, convert-math-to-libm, convert-func-to-llvm, "
     "convert-cf-to-llvm, reconcile-unrealized-casts)")
 
 # element type -> (struct format, C type, print function, is float)
