@@ -293,6 +293,7 @@ void sieve::emitJsonReport(const ModelInterface &model,
           });
       });
     });
+    j.attribute("macs", model.macs);
     j.attribute("code_bytes", context.codeBytes);
     j.attributeArray("undefined_symbols", [&] {
       for (const std::string &symbol : context.undefinedSymbols)
@@ -329,6 +330,8 @@ void sieve::printReportTable(const ModelInterface &model,
   row("placement", m.strategy);
   row("peak at", "op " + std::to_string(m.peakIndex) + ": " + m.peakOp);
   row("weights (flash)", bytesText(model.weightBytes));
+  if (model.macs)
+    row("MACs", std::to_string(model.macs));
   if (context.codeBytes)
     row("code", bytesText(context.codeBytes));
   auto tensorRows = [&](StringRef kind,

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "sieve/Analysis/MacCount.h"
 #include "sieve/InitAll.h"
 #include "sieve/Pipelines/Pipelines.h"
 #include "sieve/Target/CodeEmitter.h"
@@ -228,6 +229,7 @@ int main(int argc, char **argv) {
   }
 
   std::optional<ModelInterface> model;
+  uint64_t macs = 0;
   for (auto [i, stage] : llvm::enumerate(getCompileStages())) {
     PassManager pm(&context);
     if (failed(applyPassManagerCLOptions(pm)) ||
@@ -247,12 +249,17 @@ int main(int argc, char **argv) {
                                                   saveStages, i + 1, stage.name)
                                         .str())))
       return 1;
+    // Work is counted on linalg before tiling; the interface is complete
+    // once the entry point has its C signature.
+    if (stage.name == "lower-tosa")
+      macs = countMacs(*module);
     if (stage.name == "plan-memory") {
       FailureOr<ModelInterface> extracted =
           extractModelInterface(*module, modelName);
       if (failed(extracted))
         return 1;
       model = std::move(*extracted);
+      model->macs = macs;
     }
   }
   assert(model && "the pipeline has a plan-memory stage");

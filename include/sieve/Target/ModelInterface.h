@@ -42,6 +42,8 @@ struct ModelInterface {
   MemoryPlan memory;
   /// Bytes of constant globals (weights, tables): flash on an MCU.
   uint64_t weightBytes = 0;
+  /// Multiply-accumulates of one run, counted on linalg before tiling.
+  uint64_t macs = 0;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.
