@@ -113,9 +113,11 @@ def make_inputs(inputs, seed):
     return values
 
 
-def tensor_type(t):
+def tensor_type(t, element=None):
+    """The MLIR tensor type of a report tensor, optionally with another
+    element type."""
     dims = "x".join(str(d) for d in t["shape"])
-    return "tensor<%s%s%s>" % (dims, "x" if dims else "", t["element_type"])
+    return "tensor<%s%s%s>" % (dims, "x" if dims else "", element or t["element_type"])
 
 
 def dense_hex(t, data):
@@ -141,14 +143,12 @@ def reference_wrapper(report, inputs, values):
         et = t["element_type"]
         ty = tensor_type(t)
         wide = "i64" if et in ("i64", "f64") else "i32"
-
-        def retype(t, to):
-            return ty.replace("x" + et + ">", "x" + to + ">").replace("<" + et + ">", "<" + to + ">")
-        wty = retype(ty, wide)
+        wty = tensor_type(t, wide)
         value = "%%w%d" % i
         if et == "f16":
-            lines.append("    %%h%d = arith.bitcast %%r#%d : %s to %s" % (i, i, ty, retype(ty, "i16")))
-            lines.append("    %s = arith.extui %%h%d : %s to %s" % (value, i, retype(ty, "i16"), wty))
+            half = tensor_type(t, "i16")
+            lines.append("    %%h%d = arith.bitcast %%r#%d : %s to %s" % (i, i, ty, half))
+            lines.append("    %s = arith.extui %%h%d : %s to %s" % (value, i, half, wty))
         elif et in ("f32", "f64"):
             lines.append("    %s = arith.bitcast %%r#%d : %s to %s" % (value, i, ty, wty))
         elif et == "i1":
