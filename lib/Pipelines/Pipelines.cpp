@@ -9,6 +9,7 @@
 #include "sieve/Pipelines/Pipelines.h"
 
 #include "sieve/Support/ByteSize.h"
+#include "sieve/Transforms/EntryFunction.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -30,6 +31,12 @@ std::string sieve::checkMemoryBudget(StringRef budget) {
   return ("invalid memory budget '" + budget +
           "'; write a size such as 262144, 256KiB, 320KB or 0.5MiB, or 'none'")
       .str();
+}
+
+std::string sieve::checkModelName(StringRef name) {
+  if (isCIdentifier(name))
+    return "";
+  return ("model name '" + name + "' is not a C identifier").str();
 }
 
 bool TargetNameParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
@@ -148,7 +155,8 @@ static std::string lowerToLLVMStage(const CompileOptions &,
 static const CompileStage kStages[] = {
     {"import", "check the model, record its interface, inline", importStage},
     {"lower-tosa", "TOSA to linalg, arith and tensor", lowerTosaStage},
-    {"fuse", "elementwise ops to linalg, fused", fuseStage},
+    {"fuse", "elementwise fusion; convolutions by rows with their consumers",
+     fuseStage},
     {"bufferize", "tensors to buffers; outputs into caller buffers",
      bufferizeStage},
     {"plan-memory", "static arena placement; the C entry point",

@@ -7,6 +7,8 @@
 #include "sieve/Transforms/EntryFunction.h"
 #include "sieve/Transforms/Passes.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 using namespace mlir;
 
 func::FuncOp sieve::getEntryFunction(ModuleOp module) {
@@ -43,6 +45,12 @@ FailureOr<func::FuncOp> sieve::findEntryFunction(ModuleOp module,
   for (func::FuncOp func : candidates)
     diag.attachNote(func.getLoc()) << "candidate '" << func.getName() << "'";
   return diag;
+}
+
+bool sieve::isCIdentifier(StringRef name) {
+  return !name.empty() && (llvm::isAlpha(name[0]) || name[0] == '_') &&
+         llvm::all_of(name,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
 std::string sieve::describeLocation(Location loc) {

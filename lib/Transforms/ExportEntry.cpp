@@ -9,7 +9,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/ADT/StringExtras.h"
 
 namespace sieve {
 #define GEN_PASS_DEF_EXPORTENTRY
@@ -20,12 +19,6 @@ using namespace mlir;
 using namespace sieve;
 
 namespace {
-
-bool isCIdentifier(StringRef name) {
-  return !name.empty() && (llvm::isAlpha(name[0]) || name[0] == '_') &&
-         llvm::all_of(name,
-                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
-}
 
 struct ExportEntryPass final : sieve::impl::ExportEntryBase<ExportEntryPass> {
   using Base::Base;

@@ -189,6 +189,8 @@ int main(int argc, char **argv) {
   if (modelName.empty())
     modelName = identifierFromPath(toStdout ? StringRef(inputFile)
                                             : StringRef(outputFile));
+  if (std::string error = checkModelName(modelName); !error.empty())
+    return fail(error + "; choose one with --name");
   if (emitKind == EmitKind::Obj && !toStdout) {
     if (headerFile.empty())
       headerFile = replaceExtension(outputFile, "h");

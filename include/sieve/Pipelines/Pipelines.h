@@ -21,9 +21,10 @@ namespace sieve {
 
 /// The error for an option value, or "" when it is valid: a target of the
 /// table; a memory budget that is "" (the target's default), "none", or a
-/// size such as "256KiB".
+/// size such as "256KiB"; a model name that is a C identifier.
 std::string checkTargetName(llvm::StringRef name);
 std::string checkMemoryBudget(llvm::StringRef budget);
+std::string checkModelName(llvm::StringRef name);
 
 /// Accepts only the names of the target table.
 struct TargetNameParser : public llvm::cl::parser<std::string> {

@@ -23,6 +23,9 @@ mlir::func::FuncOp getEntryFunction(mlir::ModuleOp module);
 mlir::FailureOr<mlir::func::FuncOp> findEntryFunction(mlir::ModuleOp module,
                                                       llvm::StringRef name);
 
+/// Whether `name` can be a C identifier (and so prefix the entry's symbols).
+bool isCIdentifier(llvm::StringRef name);
+
 /// A short text for a location in reports: `file.mlir:12:5` for a file
 /// location (base name only), the name of a name location, "" if unknown.
 std::string describeLocation(mlir::Location loc);
