@@ -243,6 +243,7 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
   for (auto [i, buffer] : llvm::enumerate(liveness.buffers))
     bufferIndexOf[buffer.alloc->getResult(0)] = i;
   std::vector<std::optional<BranchUse>> branches;
+  std::vector<bool> branchPaired(numBuffers, false);
   for (AllocatedBuffer &buffer : liveness.buffers)
     branches.push_back(findBranchUse(buffer.alloc->getResult(0), aliases));
   for (unsigned i : byFirstUse) {
@@ -255,16 +256,15 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
     if (!partner && branches[i]) {
       // A buffer of another branch of the same scf.if, not yet paired.
       for (unsigned j = 0; j < numBuffers && !partner; ++j)
-        if (visited[j] && j != i && branches[j] &&
-            branches[j]->ifOp == branches[i]->ifOp &&
-            branches[j]->region != branches[i]->region &&
+        if (visited[j] && !branchPaired[j] && branches[j] &&
             liveness.buffers[j].sharing == AllocatedBuffer::Sharing::None &&
-            llvm::none_of(liveness.buffers, [&](const AllocatedBuffer &b) {
-              return b.sharesWith == static_cast<int>(j);
-            }))
+            branches[j]->ifOp == branches[i]->ifOp &&
+            branches[j]->region != branches[i]->region)
           partner = j;
-      if (partner)
+      if (partner) {
         buffer.sharing = AllocatedBuffer::Sharing::OtherBranch;
+        branchPaired[i] = branchPaired[*partner] = true;
+      }
     }
     if (partner) {
       buffer.sharesWith = *partner;
