@@ -55,12 +55,15 @@ ELEMENTS = {
 
 
 def tool(name):
+    """Sieve's tools from PATH (lit puts the build's first); LLVM's from the
+    LLVM 22 installation Sieve is built with, never whichever clang comes
+    first on PATH (an older one cannot link Cortex-M harnesses)."""
+    candidate = os.path.join(LLVM_BIN, name)
+    if not name.startswith("sieve-") and os.path.exists(candidate):
+        return candidate
     found = shutil.which(name)
     if found:
         return found
-    candidate = os.path.join(LLVM_BIN, name)
-    if os.path.exists(candidate):
-        return candidate
     sys.exit("check_model: cannot find %s" % name)
 
 
@@ -269,9 +272,20 @@ def harness_source(report, inputs, values, header, timed):
                 "  clock_gettime(CLOCK_MONOTONIC, &t);",
                 "  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;",
                 "}", ""]
+    # Inputs are const: in .rodata, read-only on hosted targets, so a write
+    # faults there; on bare metal, their checksum after the run shows it.
+    src += ["static uint32_t input_checksum(void) {",
+            "  uint32_t sum = 2166136261u;"]
+    for i in range(len(inputs)):
+        src += ["  for (unsigned k = 0; k < sizeof(in%d); ++k)" % i,
+                "    sum = (sum ^ ((const volatile uint8_t *)in%d)[k]) * 16777619u;" % i]
+    src += ["  return sum;", "}", ""]
     src.append("int main(void) {")
+    src.append("  uint32_t checksum_before = input_checksum();")
     src.append("  int32_t status = %s;" % call)
+    src.append("  int32_t inputs_intact = input_checksum() == checksum_before;")
     src.append('  sieve_print_i32("status", &status, 1);')
+    src.append('  sieve_print_i32("inputs_intact", &inputs_intact, 1);')
     for i, t in enumerate(report["outputs"]):
         src.append('  %s("out%d", out%d, %d);' % (
             ELEMENTS[t["element_type"]][2], i, i, num_elements(t["shape"])))
@@ -298,11 +312,13 @@ def parse_harness_output(text, outs):
     values = {}
     for line in text.splitlines():
         parts = line.split()
-        if not parts or not re.fullmatch(r"status|time_ns|out\d+", parts[0]):
+        if not parts or not re.fullmatch(r"status|inputs_intact|time_ns|out\d+", parts[0]):
             continue
         values.setdefault(parts[0], []).extend(int(v, 0) for v in parts[1:])
     if values.get("status") != [0]:
         return None, "model returned status %s" % values.get("status")
+    if values.get("inputs_intact") != [1]:
+        return None, "the model wrote into an input"
     results = []
     for i, t in enumerate(outs):
         got = values.get("out%d" % i, [])

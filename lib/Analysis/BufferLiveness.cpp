@@ -13,16 +13,39 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <limits>
 #include <numeric>
 
 using namespace mlir;
 using namespace sieve;
 
-uint64_t sieve::getStaticByteSize(MemRefType type) {
+std::optional<uint64_t> sieve::getByteSize(ShapedType type,
+                                           unsigned indexBits) {
+  if (!type.hasStaticShape())
+    return std::nullopt;
+  Type element = type.getElementType();
+  uint64_t bits = 0;
+  if (isa<IndexType>(element))
+    bits = indexBits;
+  else if (element.isIntOrFloat())
+    bits = element.getIntOrFloatBitWidth();
+  else
+    return std::nullopt;
   // LLVM stores i1 in a byte and i48 in eight: round to a power of two.
-  uint64_t elementBytes =
-      llvm::PowerOf2Ceil(llvm::divideCeil(type.getElementTypeBitWidth(), 8));
-  return type.getNumElements() * elementBytes;
+  uint64_t bytes = llvm::PowerOf2Ceil(llvm::divideCeil(bits, 8));
+  bool overflowed = false;
+  for (int64_t dim : type.getShape())
+    bytes = llvm::SaturatingMultiply(bytes, static_cast<uint64_t>(dim),
+                                     &overflowed);
+  if (overflowed)
+    return std::nullopt;
+  return bytes;
+}
+
+uint64_t sieve::getStaticByteSize(MemRefType type) {
+  // Larger than any budget, so that a size that cannot be counted fails the
+  // plan instead of wrapping around.
+  return getByteSize(type).value_or(std::numeric_limits<uint64_t>::max());
 }
 
 /// Whether the elementwise op `op` may write its init operand `out` into the

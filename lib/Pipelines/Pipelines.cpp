@@ -25,10 +25,10 @@ std::string sieve::checkTargetName(StringRef name) {
       .str();
 }
 
-std::string sieve::checkMemoryBudget(StringRef budget) {
+std::string sieve::checkBudget(StringRef budget, StringRef what) {
   if (budget.empty() || budget == "none" || parseByteSize(budget))
     return "";
-  return ("invalid memory budget '" + budget +
+  return ("invalid " + what + " budget '" + budget +
           "'; write a size such as 262144, 256KiB, 320KB or 0.5MiB, or 'none'")
       .str();
 }
@@ -48,24 +48,33 @@ bool TargetNameParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
   return false;
 }
 
-bool MemoryBudgetParser::parse(llvm::cl::Option &option,
-                               llvm::StringRef argName, llvm::StringRef arg,
-                               std::string &value) {
-  std::string error = checkMemoryBudget(arg);
+bool BudgetParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
+                         llvm::StringRef arg, std::string &value) {
+  std::string error =
+      checkBudget(arg, argName.starts_with("flash") ? "flash" : "memory");
   if (!error.empty())
     return option.error(error);
   value = arg.str();
   return false;
 }
 
-uint64_t sieve::getMemoryBudget(const CompileOptions &options,
-                                const TargetInfo &target) {
-  StringRef budget = options.memoryBudget;
+/// A budget option's bytes: `fallback` when it is unset, 0 for "none".
+static uint64_t budgetBytes(StringRef budget, uint64_t fallback) {
   if (budget.empty())
-    return target.sramBytes;
+    return fallback;
   if (budget == "none")
     return 0;
   return parseByteSize(budget).value_or(0);
+}
+
+uint64_t sieve::getMemoryBudget(const CompileOptions &options,
+                                const TargetInfo &target) {
+  return budgetBytes(options.memoryBudget, target.sramBytes);
+}
+
+uint64_t sieve::getFlashBudget(const CompileOptions &options,
+                               const TargetInfo &target) {
+  return budgetBytes(options.flashBudget, target.defaultFlashBudget());
 }
 
 static bool is32Bit(const TargetInfo &target) {
@@ -73,14 +82,20 @@ static bool is32Bit(const TargetInfo &target) {
 }
 
 static std::string importStage(const CompileOptions &options,
-                               const TargetInfo &) {
+                               const TargetInfo &target) {
   std::string entry = options.entry;
   // Inline first, so that the interface sees the ops next to the inputs and
   // outputs even when the exporter wrapped them in calls.
-  return llvm::formatv("sieve-verify-input{{entry={0}}, inline, "
+  // Canonicalization removes the checks whose condition folds to true.
+  return llvm::formatv("sieve-verify-input{{entry={0} max-object-bytes={1} "
+                       "index-bitwidth={2}}, inline, "
                        "sieve-record-interface{{entry={0}}, symbol-dce, "
-                       "canonicalize, cse",
-                       entry.empty() ? "''" : entry)
+                       "{3}canonicalize, cse",
+                       entry.empty() ? "''" : entry, target.maxObjectBytes(),
+                       target.pointerBits,
+                       options.asserts == AssertMode::Drop
+                           ? "func.func(sieve-drop-asserts), "
+                           : "")
       .str();
 }
 
@@ -105,13 +120,14 @@ static std::string lowerTosaStage(const CompileOptions &,
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
   // No CSE after cloning inits: it would merge the clones again.
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
-         "canonicalize, cse, "
+         "func.func(sieve-fold-constants), canonicalize, cse, "
          "func.func(sieve-clone-shared-inits, sieve-fuse-into-rows), "
          "canonicalize";
 }
 
 static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
-  return "func.func(sieve-copy-repeated-results, sieve-clone-shared-inits), "
+  return "func.func(sieve-fill-splat-results, sieve-copy-repeated-results, "
+         "sieve-clone-shared-inits), "
          "eliminate-empty-tensors, "
          "empty-tensor-to-alloc-tensor, "
          "one-shot-bufferize{bufferize-function-boundaries=true "
@@ -126,9 +142,11 @@ static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
 static std::string planMemoryStage(const CompileOptions &options,
                                    const TargetInfo &target) {
   return llvm::formatv("sieve-plan-memory{{alignment={0} memory-budget={1} "
-                       "strategy={2}}, sieve-export-entry{{name={3}}",
+                       "strategy={2} max-arena-bytes={3} flash-budget={4}}, "
+                       "sieve-export-entry{{name={5}}",
                        target.arenaAlignment, getMemoryBudget(options, target),
-                       std::string(options.placement),
+                       std::string(options.placement), target.maxObjectBytes(),
+                       getFlashBudget(options, target),
                        std::string(options.modelName))
       .str();
 }

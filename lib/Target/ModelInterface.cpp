@@ -97,6 +97,16 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
     return func.emitError("malformed '")
            << attrs::kMemoryPlan << "' attribute: " << plan;
   model.memory = std::move(*memory);
+  if (auto checks = func->getAttrOfType<ArrayAttr>(attrs::kChecks))
+    for (auto check : checks.getAsRange<DictionaryAttr>()) {
+      RuntimeCheck &c = model.checks.emplace_back();
+      if (auto status = check.getAs<IntegerAttr>("status"))
+        c.status = status.getInt();
+      if (auto message = check.getAs<StringAttr>("message"))
+        c.message = message.str();
+      if (auto loc = check.getAs<StringAttr>("loc"))
+        c.loc = loc.str();
+    }
   for (auto global : module.getOps<memref::GlobalOp>())
     if (global.getConstant() && global.getInitialValue())
       model.weightBytes += getStaticByteSize(global.getType());
@@ -121,9 +131,22 @@ static int64_t numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
+/// `text` with nothing that could end a C comment or a line.
+static std::string cCommentText(StringRef text) {
+  std::string safe;
+  for (char c : text) {
+    if (c == '\n' || c == '\r')
+      c = ' ';
+    if (c == '/' && !safe.empty() && safe.back() == '*')
+      safe += ' ';
+    safe += c;
+  }
+  return safe;
+}
+
 static void emitTensorMacros(const TensorInterface &tensor, StringRef prefix,
                              llvm::raw_ostream &os) {
-  os << "/* \"" << tensor.name << "\": " << tensor.elementType << " ["
+  os << "/* \"" << cCommentText(tensor.name) << "\": " << tensor.elementType << " ["
      << shapeText(tensor.shape, ", ") << "]";
   if (tensor.zeroPoint)
     os << ", zero point " << *tensor.zeroPoint;
@@ -174,8 +197,18 @@ void sieve::emitCHeader(const ModelInterface &model, const TargetInfo &target,
     emitTensorMacros(tensor, upper + "_OUTPUT" + std::to_string(i), os);
 
   os << "/* Runs the model once. Inputs, outputs and the arena must not "
-        "overlap.\n   Returns 0. Reentrant if each call has its own arena. "
-        "*/\n";
+        "overlap.\n   Reentrant if each call has its own arena. Returns 0";
+  if (model.checks.empty()) {
+    os << ". */\n";
+  } else {
+    os << ", or the number of the first run-time check\n   that failed (the "
+          "outputs are then unspecified):\n";
+    for (const RuntimeCheck &check : model.checks)
+      os << "     " << check.status << ": " << cCommentText(check.message)
+         << (check.loc.empty() ? "" : " (" + cCommentText(check.loc) + ")")
+         << "\n";
+    os << " */\n";
+  }
   os << "int32_t " << model.entrySymbol << "(";
   bool first = true;
   auto comma = [&] {
@@ -294,6 +327,14 @@ void sieve::emitJsonReport(const ModelInterface &model,
       });
     });
     j.attribute("macs", model.macs);
+    j.attributeArray("checks", [&] {
+      for (const RuntimeCheck &check : model.checks)
+        j.object([&] {
+          j.attribute("status", check.status);
+          j.attribute("message", check.message);
+          j.attribute("location", check.loc);
+        });
+    });
     j.attribute("code_bytes", context.codeBytes);
     j.attributeArray("undefined_symbols", [&] {
       for (const std::string &symbol : context.undefinedSymbols)
@@ -341,6 +382,10 @@ void sieve::printReportTable(const ModelInterface &model,
           t.elementType + " [" + shapeText(t.shape, "x") + "], " +
               bytesText(t.bytes) + ", \"" + t.name + "\"");
   };
+  for (const RuntimeCheck &check : model.checks)
+    row("check " + std::to_string(check.status),
+        "\"" + check.message + "\"" +
+            (check.loc.empty() ? "" : " at " + check.loc));
   tensorRows("input", model.inputs);
   tensorRows("output", model.outputs);
   if (!context.undefinedSymbols.empty())

@@ -8,6 +8,7 @@
 #include "sieve/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace sieve {
@@ -71,16 +72,62 @@ struct ExportEntryPass final : sieve::impl::ExportEntryBase<ExportEntryPass> {
     for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
       func.setArgAttrs(i, ArrayRef<NamedAttribute>{});
 
-    // Return the C status code 0.
+    if (failed(lowerChecks(func)))
+      return signalPassFailure();
+    func.setPublic();
+  }
+
+  /// Turns the `cf.assert`s that survived folding into the status the entry
+  /// point returns: 0, or k when the k-th check (in program order) is the
+  /// first that failed. Execution goes on after a failed check (every shape
+  /// is static, so no access depends on it), but the outputs are then
+  /// unspecified. The checks are recorded for the header and the report.
+  LogicalResult lowerChecks(func::FuncOp func) {
     MLIRContext *ctx = &getContext();
     auto i32 = IntegerType::get(ctx, 32);
     func.setType(FunctionType::get(ctx, func.getArgumentTypes(), {i32}));
-    func.walk([&](func::ReturnOp ret) {
-      OpBuilder builder(ret);
-      Value zero = arith::ConstantIntOp::create(builder, ret.getLoc(), i32, 0);
-      ret->setOperands(zero);
+
+    SmallVector<cf::AssertOp> asserts;
+    WalkResult nested = func.walk([&](cf::AssertOp op) {
+      if (op->getParentOp() != func) {
+        op.emitError("this run-time check sits inside a loop or a branch; "
+                     "Sieve turns only top-level checks into the entry "
+                     "point's status (drop checks with --asserts=drop)");
+        return WalkResult::interrupt();
+      }
+      asserts.push_back(op);
+      return WalkResult::advance();
     });
-    func.setPublic();
+    if (nested.wasInterrupted())
+      return failure();
+
+    OpBuilder builder = OpBuilder::atBlockBegin(&func.getBody().front());
+    Value zero = arith::ConstantIntOp::create(builder, func.getLoc(), i32, 0);
+    Value status = zero;
+    SmallVector<Attribute> checks;
+    for (auto [i, op] : llvm::enumerate(asserts)) {
+      builder.setInsertionPoint(op);
+      Location loc = op.getLoc();
+      Value code = arith::ConstantIntOp::create(builder, loc, i32, i + 1);
+      Value noneFailed = arith::CmpIOp::create(
+          builder, loc, arith::CmpIPredicate::eq, status, zero);
+      Value ifFailed =
+          arith::SelectOp::create(builder, loc, noneFailed, code, status);
+      status =
+          arith::SelectOp::create(builder, loc, op.getArg(), status, ifFailed);
+      checks.push_back(DictionaryAttr::get(
+          ctx, {NamedAttribute(StringAttr::get(ctx, "status"),
+                               builder.getI32IntegerAttr(i + 1)),
+                NamedAttribute(StringAttr::get(ctx, "message"),
+                               op.getMsgAttr()),
+                NamedAttribute(StringAttr::get(ctx, "loc"),
+                               StringAttr::get(ctx, describeLocation(loc)))}));
+      op.erase();
+    }
+    if (!checks.empty())
+      func->setAttr(attrs::kChecks, ArrayAttr::get(ctx, checks));
+    func.walk([&](func::ReturnOp ret) { ret->setOperands(status); });
+    return success();
   }
 };
 

@@ -65,6 +65,33 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     for (func::FuncOp func : funcs)
       if (failed(plan(func)))
         return signalPassFailure();
+    if (failed(checkFlashBudget(module)))
+      return signalPassFailure();
+  }
+
+  /// Constant globals are the image's read-only data: flash on an MCU.
+  LogicalResult checkFlashBudget(ModuleOp module) {
+    uint64_t total = 0;
+    memref::GlobalOp largest;
+    uint64_t largestBytes = 0;
+    for (auto global : module.getOps<memref::GlobalOp>()) {
+      if (!global.getConstant() || !global.getInitialValue())
+        continue;
+      uint64_t bytes = getStaticByteSize(global.getType());
+      total = llvm::SaturatingAdd(total, bytes);
+      if (!largest || bytes > largestBytes) {
+        largest = global;
+        largestBytes = bytes;
+      }
+    }
+    uint64_t budget = flashBudget;
+    if (!budget || total <= budget)
+      return success();
+    return largest.emitError()
+           << "the weights take " << total << " bytes, "
+           << total - budget << " bytes over the flash budget of " << budget
+           << " bytes; this constant is the largest, with " << largestBytes
+           << " bytes";
   }
 
   LogicalResult plan(func::FuncOp func) {
@@ -91,6 +118,14 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
                             : liveness->schedule[std::min<size_t>(
                                   peak.index, liveness->schedule.size() - 1)];
     uint64_t budget = memoryBudget;
+    if (arena.arenaSize > maxArenaBytes)
+      return peakOp->emitError()
+             << "the memory plan needs a " << arena.arenaSize
+             << "-byte arena, more than the "
+             << static_cast<uint64_t>(maxArenaBytes)
+             << " bytes the target can address; at this '"
+             << peakOp->getName() << "' " << peak.bytes
+             << " bytes of buffers are live";
     if (budget && arena.arenaSize > budget) {
       InFlightDiagnostic diag =
           peakOp->emitError()

@@ -9,6 +9,7 @@
 #include "sieve/Transforms/EntryFunction.h"
 #include "sieve/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
 
@@ -131,10 +132,17 @@ struct RecordInterfacePass final
     func->setAttr(attrs::kEntry, UnitAttr::get(ctx));
 
     SmallVector<Attribute> inputs, outputs;
-    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    for (unsigned i = 0; i < func.getNumArguments(); ++i) {
       inputs.push_back(describe(ctx, func.getArgAttrDict(i),
                                 ("in" + Twine(i)).str(),
                                 inputZeroPoint(func.getArgument(i))));
+      // Inputs are only read (docs/abi.md): they may sit in flash or in a
+      // caller's const buffer. Bufferization then copies an input that the
+      // model updates in place (destination-passing style) instead of
+      // writing into it.
+      func.setArgAttr(i, bufferization::BufferizationDialect::kWritableAttrName,
+                      BoolAttr::get(ctx, false));
+    }
     auto returnOp = cast<func::ReturnOp>(func.getBody().back().getTerminator());
     for (unsigned i = 0; i < func.getNumResults(); ++i)
       outputs.push_back(describe(ctx, func.getResultAttrDict(i),

@@ -5,9 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "sieve/Analysis/BufferLiveness.h"
 #include "sieve/Transforms/EntryFunction.h"
 #include "sieve/Transforms/Passes.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -43,29 +45,51 @@ bool isSupportedElementType(Type type) {
       type);
 }
 
-/// Returns a reason why `type` cannot be compiled, or "".
-std::string checkType(Type type) {
-  auto shaped = dyn_cast<ShapedType>(type);
-  if (!shaped)
-    return "";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (!shaped.hasRank())
-    os << "has an unranked type (" << type
-       << "); Sieve compiles static shapes only";
-  else if (!shaped.hasStaticShape())
-    os << "has a dynamic shape (" << type
-       << "); Sieve compiles static shapes only";
-  else if (!isSupportedElementType(shaped.getElementType()))
-    os << "has element type " << shaped.getElementType()
-       << ", which Sieve does not compile (supported: i1, i8, i16, i32, i48, "
-          "i64, f16, bf16, f32, f64; quantised models use TOSA 1.0's i8 with "
-          "tosa.rescale)";
-  return text;
+/// Element types that a C caller can pass: the interface's types of
+/// docs/abi.md. (`index` has no fixed width; LLVM stores i48 in eight bytes
+/// whose top two are undefined.)
+bool isInterfaceElementType(Type type) {
+  if (auto intType = dyn_cast<IntegerType>(type))
+    return llvm::is_contained({1u, 8u, 16u, 32u, 64u}, intType.getWidth());
+  return isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(type);
 }
 
 struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
   using Base::Base;
+
+  /// Returns a reason why `type` cannot be compiled, or "".
+  std::string checkType(Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped)
+      return "";
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    if (!shaped.hasRank()) {
+      os << "has an unranked type (" << type
+         << "); Sieve compiles static shapes only";
+    } else if (!shaped.hasStaticShape()) {
+      os << "has a dynamic shape (" << type
+         << "); Sieve compiles static shapes only";
+    } else if (!isSupportedElementType(shaped.getElementType())) {
+      os << "has element type " << shaped.getElementType()
+         << ", which Sieve does not compile (supported: i1, i8, i16, i32, "
+            "i48, i64, f16, bf16, f32, f64; quantised models use TOSA 1.0's "
+            "i8 with tosa.rescale)";
+    } else {
+      std::optional<uint64_t> bytes = getByteSize(shaped, indexBitwidth);
+      if (!bytes || *bytes > maxObjectBytes) {
+        os << "has a tensor of ";
+        if (bytes)
+          os << *bytes << " bytes";
+        else
+          os << "more than 2^64 bytes";
+        os << " (" << type << "), more than the "
+           << static_cast<uint64_t>(maxObjectBytes)
+           << " bytes one object can take on the target";
+      }
+    }
+    return text;
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -74,15 +98,11 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
       return signalPassFailure();
 
     for (Type type : entryFunc->getFunctionType().getInputs())
-      if (!isa<RankedTensorType>(type) || !checkType(type).empty()) {
-        emitSignatureError(*entryFunc, "input", type);
+      if (failed(checkInterfaceType(*entryFunc, "input", type)))
         return signalPassFailure();
-      }
     for (Type type : entryFunc->getFunctionType().getResults())
-      if (!isa<RankedTensorType>(type) || !checkType(type).empty()) {
-        emitSignatureError(*entryFunc, "output", type);
+      if (failed(checkInterfaceType(*entryFunc, "output", type)))
         return signalPassFailure();
-      }
 
     WalkResult result = module.walk([&](Operation *op) {
       StringRef ns = op->getName().getDialectNamespace();
@@ -93,7 +113,7 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
                         << ns << "' dialect is part of the pipeline";
         return WalkResult::interrupt();
       }
-      if (!isAcceptedDialect(ns)) {
+      if (!isAcceptedDialect(ns) && !isa<cf::AssertOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not supported: Sieve compiles TOSA and "
                            "linalg-on-tensors models (with arith, math, "
@@ -120,12 +140,22 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
       signalPassFailure();
   }
 
-  void emitSignatureError(func::FuncOp func, StringRef what, Type type) {
+  /// An input or output of the entry point must be a statically shaped
+  /// tensor of an element type that C can pass.
+  LogicalResult checkInterfaceType(func::FuncOp func, StringRef what,
+                                   Type type) {
     std::string reason = checkType(type);
-    if (reason.empty())
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (reason.empty() && !tensor)
       reason = "is not a ranked tensor";
-    func.emitError() << "entry function '" << func.getName() << "': an " << what
-                     << " of type " << type << " " << reason;
+    if (reason.empty() && !isInterfaceElementType(tensor.getElementType()))
+      reason = "has an element type that the C interface cannot pass "
+               "(inputs and outputs may be i1, i8, i16, i32, i64, f16, bf16, "
+               "f32 or f64)";
+    if (reason.empty())
+      return success();
+    return func.emitError() << "entry function '" << func.getName() << "': an "
+                            << what << " of type " << type << " " << reason;
   }
 };
 

@@ -21,6 +21,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -30,6 +31,9 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+#include "llvm/Support/thread.h"
+
+#include <chrono>
 
 using namespace mlir;
 using namespace sieve;
@@ -50,6 +54,12 @@ static cl::opt<std::string> memoryBudget(
     "memory-budget",
     cl::desc("Largest arena, e.g. 256KiB, 320KB, 262144; 'none' for no limit "
              "(default: the board's SRAM on an MCU target, none on a CPU)"),
+    cl::cat(category));
+static cl::opt<std::string> flashBudget(
+    "flash-budget",
+    cl::desc("Largest total of weights and other constants, e.g. 1MiB; "
+             "'none' for no limit (default: the board's flash on an MCU, the "
+             "2 GiB of the small code model on a CPU)"),
     cl::cat(category));
 enum class EmitKind { MLIR, LLVM, Asm, Obj };
 static cl::opt<EmitKind> emitKind(
@@ -83,6 +93,17 @@ static cl::opt<std::string> saveStages(
     cl::desc("Write the IR before the first and after every stage to "
              "DIR/NN-<stage>.mlir"),
     cl::value_desc("DIR"), cl::cat(category));
+static cl::opt<AssertMode> asserts(
+    "asserts",
+    cl::desc("Run-time checks (cf.assert) that do not fold away at compile "
+             "time"),
+    cl::init(AssertMode::Check),
+    cl::values(clEnumValN(AssertMode::Check, "check",
+                          "a failed check makes the entry point return its "
+                          "number as the status (default)"),
+               clEnumValN(AssertMode::Drop, "drop",
+                          "remove them, with a remark each")),
+    cl::cat(category));
 static cl::opt<std::string>
     placement("placement",
               cl::desc("Arena placement: best (default), greedy-by-size, "
@@ -93,10 +114,59 @@ static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the target table and exit"),
                                  cl::cat(category));
+static cl::opt<bool>
+    verbose("v", cl::desc("Print each stage as it finishes, with its time"),
+            cl::cat(category));
+
+/// Errors reported so far, by `fail` or as diagnostics: the driver never
+/// exits non-zero without saying why.
+static unsigned numErrors = 0;
 
 static int fail(const llvm::Twine &message) {
+  ++numErrors;
   llvm::WithColor::error(llvm::errs(), "sieve-compile") << message << "\n";
   return 1;
+}
+
+/// Regions, attributes and types nest no deeper than this in any real model.
+/// The parser, the verifier and the passes recurse once per level, so a
+/// deeper input would overflow the stack instead of getting a diagnostic.
+constexpr unsigned kMaxNestingDepth = 1000;
+/// The compilation runs on a thread with this much stack (reserved, not
+/// committed), so that the nesting the limit allows is always safe, with
+/// sanitizers too.
+constexpr unsigned kStackBytes = 256u << 20;
+
+/// Where `text` nests brackets deeper than kMaxNestingDepth: an error message
+/// with line and column, or "". Strings and comments are skipped.
+static std::string checkNestingDepth(StringRef text, StringRef path) {
+  unsigned depth = 0, line = 1;
+  size_t lineStart = 0;
+  for (size_t i = 0, e = text.size(); i < e; ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      lineStart = i + 1;
+    } else if (c == '"') {
+      for (++i; i < e && text[i] != '"' && text[i] != '\n'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (c == '/' && i + 1 < e && text[i + 1] == '/') {
+      i = text.find('\n', i);
+      if (i == StringRef::npos)
+        break;
+      --i;
+    } else if (c == '{' || c == '(' || c == '[' || c == '<') {
+      if (++depth > kMaxNestingDepth)
+        return llvm::formatv("{0}:{1}:{2}: the input nests brackets more than "
+                             "{3} levels deep; Sieve does not compile it",
+                             path, line, i - lineStart + 1, kMaxNestingDepth)
+            .str();
+    } else if ((c == '}' || c == ')' || c == ']' || c == '>') && depth) {
+      --depth;
+    }
+  }
+  return "";
 }
 
 static void printTargets(llvm::raw_ostream &os) {
@@ -141,6 +211,13 @@ static LogicalResult writeFile(StringRef path, StringRef contents) {
     return failure();
   }
   file->os() << contents;
+  file->os().flush();
+  if (std::error_code ec = file->os().error()) {
+    // Cleared, or the stream would abort with "IO failure" when destroyed.
+    file->os().clear_error();
+    fail("cannot write '" + path + "': " + ec.message());
+    return failure();
+  }
   file->keep();
   return success();
 }
@@ -155,24 +232,52 @@ static LogicalResult writeModule(ModuleOp module, StringRef path) {
   return writeFile(path, text);
 }
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
-  mlir::registerAllPasses();
-  registerSievePassesAndPipelines();
-  registerMLIRContextCLOptions();
-  registerPassManagerCLOptions();
-  registerAsmPrinterCLOptions();
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "sieve-compile: compile a TOSA or linalg model to an object file, a C "
-      "header and a memory report\n");
+/// After a plan that does not fit: where the budgets the user did not set
+/// came from.
+static void noteDefaultBudgets(const TargetInfo &target) {
+  if (!target.isMicrocontroller)
+    return;
+  std::string sram = llvm::formatv("{0} KiB of SRAM", target.sramBytes / 1024);
+  std::string flash =
+      llvm::formatv("{0} KiB of flash", target.flashBytes / 1024);
+  if (memoryBudget.empty() && flashBudget.empty())
+    llvm::errs() << "note: the budgets default to the " << sram << " and "
+                 << flash << " of the " << target.name
+                 << " reference board; set them with --memory-budget and "
+                    "--flash-budget\n";
+  else if (memoryBudget.empty() || flashBudget.empty())
+    llvm::errs() << "note: the " << (memoryBudget.empty() ? "memory" : "flash")
+                 << " budget defaults to the "
+                 << (memoryBudget.empty() ? sram : flash) << " of the "
+                 << target.name << " reference board; set it with --"
+                 << (memoryBudget.empty() ? "memory" : "flash") << "-budget\n";
+}
 
+/// Prints, with -v, how long each step took.
+class StepTimer {
+public:
+  void done(StringRef step) {
+    auto now = std::chrono::steady_clock::now();
+    if (verbose)
+      llvm::errs() << llvm::formatv(
+          "sieve-compile: {0,-14} {1,8:f3} s\n", step,
+          std::chrono::duration<double>(now - start).count());
+    start = now;
+  }
+
+private:
+  std::chrono::steady_clock::time_point start =
+      std::chrono::steady_clock::now();
+};
+
+static int compile() {
   if (listTargets) {
     printTargets(llvm::outs());
     return 0;
   }
   for (const std::string &error :
-       {checkTargetName(targetName), checkMemoryBudget(memoryBudget)})
+       {checkTargetName(targetName), checkBudget(memoryBudget, "memory"),
+        checkBudget(flashBudget, "flash")})
     if (!error.empty())
       return fail(error);
   const TargetInfo *target = lookupTarget(targetName);
@@ -203,7 +308,9 @@ int main(int argc, char **argv) {
   options.entry = entryName;
   options.modelName = modelName;
   options.memoryBudget = memoryBudget;
+  options.flashBudget = flashBudget;
   options.placement = placement;
+  options.asserts = asserts;
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -213,15 +320,38 @@ int main(int argc, char **argv) {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  // Counts the errors that reach the user, then lets the source manager's
+  // handler print them.
+  context.getDiagEngine().registerHandler([](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      ++numErrors;
+    return failure();
+  });
+
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope rootTiming = timing.getRootScope();
+  StepTimer steps;
 
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
   if (!input)
     return fail(error);
+  if (std::string deep = checkNestingDepth(input->getBuffer(), inputFile);
+      !deep.empty())
+    return fail(deep);
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  TimingScope parseTiming = rootTiming.nest("parse");
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
+  parseTiming.stop();
+  if (!module) {
+    // Some op parsers fail without a message; say at least which file.
+    if (!numErrors)
+      return fail("could not parse '" + inputFile +
+                  "' as MLIR (the parser gave no reason)");
     return 1;
+  }
+  steps.done("parse");
 
   if (!saveStages.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(saveStages))
@@ -234,18 +364,17 @@ int main(int argc, char **argv) {
   uint64_t macs = 0;
   for (auto [i, stage] : llvm::enumerate(getCompileStages())) {
     PassManager pm(&context);
+    TimingScope stageTiming = rootTiming.nest(StringRef(stage.name));
+    pm.enableTiming(stageTiming);
     if (failed(applyPassManagerCLOptions(pm)) ||
         failed(addStage(pm, stage, options)))
       return 1;
     if (failed(pm.run(*module))) {
-      if (stage.name == "plan-memory" && memoryBudget.empty() &&
-          target->sramBytes)
-        llvm::errs() << "note: the budget defaults to the "
-                     << target->sramBytes / 1024 << " KiB of SRAM of the "
-                     << target->name
-                     << " reference board; set it with --memory-budget\n";
+      if (stage.name == "plan-memory")
+        noteDefaultBudgets(*target);
       return 1;
     }
+    steps.done(stage.name);
     if (!saveStages.empty() &&
         failed(writeModule(*module, llvm::formatv("{0}/{1:d2}-{2}.mlir",
                                                   saveStages, i + 1, stage.name)
@@ -275,9 +404,12 @@ int main(int argc, char **argv) {
     CodeKind kind = emitKind == EmitKind::LLVM  ? CodeKind::LLVMIR
                     : emitKind == EmitKind::Asm ? CodeKind::Assembly
                                                 : CodeKind::Object;
+    TimingScope codegenTiming = rootTiming.nest("codegen");
     FailureOr<std::string> code = emitCode(*module, *target, kind);
+    codegenTiming.stop();
     if (failed(code))
       return 1;
+    steps.done("codegen");
     if (kind == CodeKind::Object) {
       report.undefinedSymbols = listUndefinedSymbols(*code);
       report.codeBytes = getCodeBytes(*code);
@@ -300,13 +432,30 @@ int main(int argc, char **argv) {
     if (failed(writeFile(reportFile, text)))
       return 1;
   }
-  if (target->flashBytes && model->weightBytes > target->flashBytes)
-    llvm::WithColor::warning(llvm::errs(), "sieve-compile")
-        << "the weights take " << model->weightBytes << " bytes, more than the "
-        << target->flashBytes << " bytes of flash of the reference board for "
-        << target->name << "\n";
   if (!quiet)
     printReportTable(*model, *target, report,
                      toStdout ? llvm::errs() : llvm::outs());
   return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAllPasses();
+  registerSievePassesAndPipelines();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "sieve-compile: compile a TOSA or linalg model to an object file, a C "
+      "header and a memory report\n");
+
+  int status = 1;
+  llvm::thread worker(std::optional<unsigned>(kStackBytes),
+                      [&] { status = compile(); });
+  worker.join();
+  if (status != 0 && numErrors == 0)
+    fail("compilation failed without a diagnostic; please report this model");
+  return status;
 }

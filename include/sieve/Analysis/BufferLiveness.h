@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
 #include <vector>
 
 namespace sieve {
@@ -55,8 +56,14 @@ struct BufferLiveness {
 /// buffers escaping through the terminator).
 mlir::FailureOr<BufferLiveness> analyzeBufferLiveness(mlir::func::FuncOp func);
 
-/// Byte size of a statically shaped memref as LLVM lays it out: elements
-/// take a power-of-two number of bytes (i1 one byte, i48 eight).
+/// Byte size of a statically shaped tensor or memref as LLVM lays it out:
+/// elements take a power-of-two number of bytes (i1 one byte, i48 eight),
+/// `index` takes `indexBits`. std::nullopt for dynamic shapes, element types
+/// without a fixed size, and sizes that do not fit 64 bits.
+std::optional<uint64_t> getByteSize(mlir::ShapedType type,
+                                    unsigned indexBits = 64);
+
+/// getByteSize of a memref, or UINT64_MAX when it has none.
 uint64_t getStaticByteSize(mlir::MemRefType type);
 
 } // namespace sieve

@@ -20,10 +20,11 @@
 namespace sieve {
 
 /// The error for an option value, or "" when it is valid: a target of the
-/// table; a memory budget that is "" (the target's default), "none", or a
-/// size such as "256KiB"; a model name that is a C identifier.
+/// table; a memory or flash budget (`what`) that is "" (the target's
+/// default), "none", or a size such as "256KiB"; a model name that is a C
+/// identifier.
 std::string checkTargetName(llvm::StringRef name);
-std::string checkMemoryBudget(llvm::StringRef budget);
+std::string checkBudget(llvm::StringRef budget, llvm::StringRef what);
 std::string checkModelName(llvm::StringRef name);
 
 /// Accepts only the names of the target table.
@@ -34,10 +35,16 @@ struct TargetNameParser : public llvm::cl::parser<std::string> {
 };
 
 /// Accepts "" (the target's default), "none", or a size such as "256KiB".
-struct MemoryBudgetParser : public llvm::cl::parser<std::string> {
+struct BudgetParser : public llvm::cl::parser<std::string> {
   using llvm::cl::parser<std::string>::parser;
   bool parse(llvm::cl::Option &option, llvm::StringRef argName,
              llvm::StringRef arg, std::string &value);
+};
+
+/// What becomes of the run-time checks (`cf.assert`) of a model.
+enum class AssertMode {
+  Check, ///< a failed check sets the entry point's status
+  Drop,  ///< removed, with a remark each
 };
 
 struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
@@ -51,20 +58,37 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "name",
       llvm::cl::desc("Model name: prefix of the C symbols and macros"),
       llvm::cl::init("model")};
-  PassOptions::Option<std::string, MemoryBudgetParser> memoryBudget{
+  PassOptions::Option<std::string, BudgetParser> memoryBudget{
       *this, "memory-budget",
       llvm::cl::desc("Largest arena, e.g. 256KiB or 320KB; 'none' for no "
                      "limit (default: the board's SRAM on an MCU, none on a "
                      "CPU)")};
+  PassOptions::Option<std::string, BudgetParser> flashBudget{
+      *this, "flash-budget",
+      llvm::cl::desc("Largest total of weights and other constants, e.g. "
+                     "1MiB; 'none' for no limit (default: the board's flash "
+                     "on an MCU, the small code model's 2 GiB on a CPU)")};
+  PassOptions::Option<AssertMode> asserts{
+      *this, "asserts",
+      llvm::cl::desc("Run-time checks (cf.assert) that do not fold away"),
+      llvm::cl::init(AssertMode::Check),
+      llvm::cl::values(
+          clEnumValN(AssertMode::Check, "check",
+                     "a failed check makes the entry point return its "
+                     "number as the status"),
+          clEnumValN(AssertMode::Drop, "drop",
+                     "remove them, with a remark each"))};
   PassOptions::Option<std::string> placement{
       *this, "placement",
       llvm::cl::desc("Arena placement strategy (see sieve-plan-memory)"),
       llvm::cl::init("best")};
 };
 
-/// The budget `options` ask for on `target`, in bytes; 0 means none.
+/// The budgets `options` ask for on `target`, in bytes; 0 means none.
 uint64_t getMemoryBudget(const CompileOptions &options,
                          const TargetInfo &target);
+uint64_t getFlashBudget(const CompileOptions &options,
+                        const TargetInfo &target);
 
 /// One step of the compile pipeline.
 struct CompileStage {

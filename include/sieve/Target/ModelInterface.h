@@ -33,6 +33,13 @@ struct TensorInterface {
   std::optional<double> scale;
 };
 
+/// A run-time check of the model (a `cf.assert` of the exporter): when it
+/// fails first, the entry point returns `status`.
+struct RuntimeCheck {
+  int64_t status = 0;
+  std::string message, loc;
+};
+
 struct ModelInterface {
   std::string name;
   std::string entrySymbol;
@@ -44,6 +51,7 @@ struct ModelInterface {
   uint64_t weightBytes = 0;
   /// Multiply-accumulates of one run, counted on linalg before tiling.
   uint64_t macs = 0;
+  std::vector<RuntimeCheck> checks;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.

@@ -68,6 +68,19 @@ struct TargetInfo {
   Runner runner;
   /// The emulator invocation for QemuUser/QemuSystem ("" otherwise).
   llvm::StringLiteral runCommand;
+
+  /// The largest object (a tensor, the arena) that code for this target can
+  /// address: offsets are signed pointer-sized integers, and user space on
+  /// x86-64 and AArch64 Linux spans 47 bits.
+  uint64_t maxObjectBytes() const {
+    return pointerBits == 32 ? (uint64_t(1) << 31) - 1 : uint64_t(1) << 47;
+  }
+  /// How many bytes of constants (weights) an image may hold: the board's
+  /// flash on an MCU; on a CPU, the 2 GiB that the small code model (what
+  /// compiled objects use) can address.
+  uint64_t defaultFlashBudget() const {
+    return flashBytes ? flashBytes : uint64_t(2) << 30;
+  }
 };
 
 /// Every target, the host default first.

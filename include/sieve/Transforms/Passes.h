@@ -28,6 +28,9 @@ inline constexpr llvm::StringLiteral kInputs = "sieve.inputs";
 inline constexpr llvm::StringLiteral kOutputs = "sieve.outputs";
 /// The memory plan recorded by sieve-plan-memory.
 inline constexpr llvm::StringLiteral kMemoryPlan = "sieve.memory_plan";
+/// The run-time checks of the entry point, recorded by sieve-export-entry:
+/// an array of {status, message, loc} dictionaries.
+inline constexpr llvm::StringLiteral kChecks = "sieve.checks";
 /// User-provided quantisation scale on an argument or result.
 inline constexpr llvm::StringLiteral kScale = "sieve.scale";
 } // namespace attrs

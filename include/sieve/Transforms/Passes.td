@@ -31,7 +31,13 @@ def VerifyInput : Pass<"sieve-verify-input", "mlir::ModuleOp"> {
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"\"",
            "Name of the entry function (default: the only public function "
-           "with a body)">
+           "with a body)">,
+    Option<"maxObjectBytes", "max-object-bytes", "uint64_t",
+           /*default=*/"uint64_t(1) << 47",
+           "Largest tensor in bytes that the target can address (the "
+           "target table's limit; 2^47 on 64-bit CPUs, 2^31-1 on 32-bit MCUs)">,
+    Option<"indexBitwidth", "index-bitwidth", "unsigned", /*default=*/"64",
+           "Bits of an `index` element on the target">
   ];
 }
 
@@ -45,6 +51,9 @@ def RecordInterface : Pass<"sieve-record-interface", "mlir::ModuleOp"> {
     int8 models, the quantisation zero point (read from the `tosa.rescale`
     that consumes an input or produces an output) and scale (from a
     `sieve.scale` argument or result attribute, since TOSA does not carry it).
+    Inputs are marked `bufferization.writable = false`: the C interface
+    promises that they are only read, so bufferization copies an input that
+    the model would update in place.
 
     ```mlir
     func.func @main(%arg0: tensor<1x8xi8>) -> tensor<1x8xi8>
@@ -100,6 +109,30 @@ def CloneSharedInits : Pass<"sieve-clone-shared-inits", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def FillSplatResults : Pass<"sieve-fill-splat-results", "mlir::func::FuncOp"> {
+  let summary = "Write returned splat constants with a fill";
+  let description = [{
+    Bufferized as it is, a returned constant becomes a global that the entry
+    point copies into the output buffer: every element is written out at
+    compile time and stored in flash, only to be copied once. A splat (one
+    value everywhere, possibly reshaped) becomes a `linalg.fill` of the
+    output instead, which costs neither flash nor arena, whatever its size.
+
+    ```mlir
+    %0 = arith.constant dense<1> : tensor<1x65536x65536x4xi8>
+    return %0 : tensor<1x65536x65536x4xi8>
+    // becomes
+    %c1 = arith.constant 1 : i8
+    %e = tensor.empty() : tensor<1x65536x65536x4xi8>
+    %1 = linalg.fill ins(%c1 : i8) outs(%e : tensor<1x65536x65536x4xi8>) -> tensor<1x65536x65536x4xi8>
+    return %1 : tensor<1x65536x65536x4xi8>
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def CopyRepeatedResults
     : Pass<"sieve-copy-repeated-results", "mlir::func::FuncOp"> {
   let summary = "Give each output of a function its own tensor";
@@ -117,6 +150,35 @@ def CopyRepeatedResults
     ```
   }];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
+def FoldConstants : Pass<"sieve-fold-constants", "mlir::func::FuncOp"> {
+  let summary = "Compute linalg ops on constants at compile time";
+  let description = [{
+    Exporters transform weights at run time: torch-mlir writes every linear
+    layer as a `linalg.generic` that transposes the constant weight, then a
+    `linalg.matmul`. Computed at run time, the transposed weight needs an
+    arena buffer of its size. This pass replaces by a constant every
+    all-parallel linalg op (generic or named) whose result is only read as
+    an input and whose operands are constants:
+    - when they are splats (or scalars), the result is a splat, whatever its
+      size: the body is evaluated once with the ops' folders, so a
+      transposed, broadcast, cast or scaled splat stays a splat;
+    - when a dense constant is only rearranged (transpose, copy), without
+      growing, the elements are permuted (up to 2^24 of them).
+    Results that another op accumulates into (destination operands) stay
+    fills: scratch memory is cheaper to fill than to copy from flash.
+
+    ```mlir
+    %w = arith.constant dense<5.000000e-01> : tensor<1000x1024xf32>
+    %t = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>,
+                                          affine_map<(d0, d1) -> (d0, d1)>], ...}
+        ins(%w : tensor<1000x1024xf32>) outs(%e : tensor<1024x1000xf32>) { ... }
+    // becomes
+    %t = arith.constant dense<5.000000e-01> : tensor<1024x1000xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 def FuseIntoRows : Pass<"sieve-fuse-into-rows", "mlir::func::FuncOp"> {
@@ -228,7 +290,13 @@ def PlanMemory : Pass<"sieve-plan-memory", "mlir::ModuleOp"> {
            "Largest arena in bytes; 0 means no budget">,
     Option<"strategy", "strategy", "std::string", /*default=*/"\"best\"",
            "Placement: 'best' (smallest of all orders), 'greedy-by-size' "
-           "(TFLite Micro's rule), 'greedy-by-breadth' or 'by-lifetime'">
+           "(TFLite Micro's rule), 'greedy-by-breadth' or 'by-lifetime'">,
+    Option<"maxArenaBytes", "max-arena-bytes", "uint64_t",
+           /*default=*/"uint64_t(1) << 47",
+           "Largest arena the target can address, whatever the budget">,
+    Option<"flashBudget", "flash-budget", "uint64_t", /*default=*/"0",
+           "Largest total of constant globals (weights) in bytes; 0 means "
+           "no budget">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::memref::MemRefDialect"];
@@ -237,13 +305,28 @@ def PlanMemory : Pass<"sieve-plan-memory", "mlir::ModuleOp"> {
 def ExportEntry : Pass<"sieve-export-entry", "mlir::ModuleOp"> {
   let summary = "Give the entry function its C signature";
   let description = [{
-    Renames the entry function to `<name>_run` and makes it return `i32` 0
-    (the status of the C ABI), after checking that every argument is a
-    statically shaped memref with the identity layout, so that the LLVM
-    lowering with bare-pointer calling convention gives exactly
+    Renames the entry function to `<name>_run` and makes it return an `i32`
+    status, after checking that every argument is a statically shaped memref
+    with the identity layout, so that the LLVM lowering with bare-pointer
+    calling convention gives exactly
 
     ```c
     int32_t <name>_run(const T *in0, ..., T *out0, ..., void *arena);
+    ```
+
+    The status is 0, or k when the k-th run-time check failed first: the
+    `cf.assert`s that exporters write (torch-mlir checks shapes and modes
+    this way) and that did not fold away become a chain of selects on the
+    status; they are recorded in `sieve.checks` for the header and the
+    report.
+
+    ```mlir
+    cf.assert %ok, "expected a batch of one"
+    // becomes
+    %c1 = arith.constant 1 : i32
+    %none = arith.cmpi eq, %status, %c0 : i32
+    %first = arith.select %none, %c1, %status : i32
+    %status1 = arith.select %ok, %status, %first : i32
     ```
   }];
   let options = [
@@ -251,6 +334,19 @@ def ExportEntry : Pass<"sieve-export-entry", "mlir::ModuleOp"> {
            "Prefix of the C symbols (a C identifier)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+def DropAsserts : Pass<"sieve-drop-asserts", "mlir::func::FuncOp"> {
+  let summary = "Remove run-time checks, with a remark for each";
+  let description = [{
+    For `sieve-compile --asserts=drop`: erases every `cf.assert` (whose
+    condition then usually becomes dead code), with a remark that names it,
+    instead of turning it into the entry point's status.
+
+    ```mlir
+    cf.assert %ok, "expected a batch of one"   // removed
+    ```
+  }];
 }
 
 #endif // SIEVE_TRANSFORMS_PASSES_TD
