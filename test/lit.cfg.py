@@ -44,6 +44,9 @@ if have("qemu-aarch64") and os.path.exists("/usr/aarch64-linux-gnu/lib/libc.a"):
     config.available_features.add("qemu-aarch64")
 if have("qemu-system-arm"):
     config.available_features.add("qemu-system-arm")
+# The memory map test renders its pictures (librsvg2-bin, from install-deps).
+if have("rsvg-convert"):
+    config.available_features.add("rsvg-convert")
 with open("/proc/cpuinfo") as cpuinfo:
     flags = cpuinfo.read()
     if " avx2" in flags:

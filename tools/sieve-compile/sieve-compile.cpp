@@ -12,6 +12,7 @@
 #include "sieve/InitAll.h"
 #include "sieve/Pipelines/Pipelines.h"
 #include "sieve/Target/CodeEmitter.h"
+#include "sieve/Target/MemoryMap.h"
 #include "sieve/Target/ModelInterface.h"
 #include "sieve/Target/TargetInfo.h"
 
@@ -88,6 +89,10 @@ static cl::opt<std::string>
                cl::desc("Where to write the JSON memory report (default with "
                         "--emit=obj: the output's path with .json)"),
                cl::cat(category));
+static cl::opt<std::string>
+    memoryMap("memory-map",
+              cl::desc("Where to write the arena plan as an SVG picture"),
+              cl::value_desc("file.svg"), cl::cat(category));
 static cl::opt<std::string> saveStages(
     "save-stages",
     cl::desc("Write the IR before the first and after every stage to "
@@ -430,6 +435,13 @@ static int compile() {
     llvm::raw_string_ostream os(text);
     emitJsonReport(*model, *target, report, os);
     if (failed(writeFile(reportFile, text)))
+      return 1;
+  }
+  if (!memoryMap.empty()) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    emitMemoryMapSvg(*model, *target, os);
+    if (failed(writeFile(memoryMap, text)))
       return 1;
   }
   if (!quiet)
