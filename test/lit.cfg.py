@@ -15,7 +15,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.sieve_obj_root, "test")
-config.excludes = ["Inputs", "models", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "README.md"]
+config.excludes = ["Inputs", "models", "regressions", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "README.md"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%sieve_src", config.sieve_src_root))

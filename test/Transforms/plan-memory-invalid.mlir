@@ -43,3 +43,4 @@ func.func @escapes() -> memref<4xf32> {
   // expected-error @+1 {{a buffer escapes through the terminator; outputs must be written into the caller's output arguments (buffer-results-to-out-params)}}
   return %a : memref<4xf32>
 }
+

@@ -3,7 +3,9 @@
 // Zero points come from the rescale that reads the input (through a
 // reshape) and the rescale that produces the output; names from the
 // exporter's saved-model paths; scales from sieve.scale.
+// Inputs are only read: bufferization must not write into them.
 // CHECK-LABEL: func @main
+// CHECK-SAME: %arg0: tensor<1x1x1x8xi8> {bufferization.writable = false
 // CHECK-SAME: sieve.entry
 // CHECK-SAME: sieve.inputs = [{name = "input_0", scale = 3.920000e-03 : f64, zero_point = -128 : i64}]
 // CHECK-SAME: sieve.outputs = [{name = "output_0", zero_point = 5 : i64}]

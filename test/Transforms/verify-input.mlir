@@ -75,3 +75,28 @@ module {
 module {
   func.func private @external(tensor<4xf32>) -> tensor<4xf32>
 }
+
+// -----
+
+// The C interface has no type for `index` (which once crashed the driver).
+// expected-error @+1 {{entry function 'idx': an input of type 'tensor<8xindex>' has an element type that the C interface cannot pass}}
+func.func @idx(%a: tensor<8xindex>) -> tensor<8xindex> {
+  return %a : tensor<8xindex>
+}
+
+// -----
+
+// expected-error @+1 {{an output of type 'tensor<4xi48>' has an element type that the C interface cannot pass}}
+func.func @i48(%a: tensor<4xi32>) -> tensor<4xi48> {
+  %0 = arith.extsi %a : tensor<4xi32> to tensor<4xi48>
+  return %0 : tensor<4xi48>
+}
+
+// -----
+
+// Inside the model, index tensors are fine.
+func.func @index_inside(%a: tensor<4xi32>) -> tensor<4xi32> {
+  %0 = arith.index_cast %a : tensor<4xi32> to tensor<4xindex>
+  %1 = arith.index_cast %0 : tensor<4xindex> to tensor<4xi32>
+  return %1 : tensor<4xi32>
+}

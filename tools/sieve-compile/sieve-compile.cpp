@@ -11,6 +11,7 @@
 #include "sieve/Analysis/MacCount.h"
 #include "sieve/InitAll.h"
 #include "sieve/Pipelines/Pipelines.h"
+#include "sieve/Support/LargeStack.h"
 #include "sieve/Target/CodeEmitter.h"
 #include "sieve/Target/MemoryMap.h"
 #include "sieve/Target/ModelInterface.h"
@@ -32,7 +33,6 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
-#include "llvm/Support/thread.h"
 
 #include <chrono>
 
@@ -135,12 +135,8 @@ static int fail(const llvm::Twine &message) {
 
 /// Regions, attributes and types nest no deeper than this in any real model.
 /// The parser, the verifier and the passes recurse once per level, so a
-/// deeper input would overflow the stack instead of getting a diagnostic.
+/// deeper input would overflow even the large stack the compilation runs on.
 constexpr unsigned kMaxNestingDepth = 1000;
-/// The compilation runs on a thread with this much stack (reserved, not
-/// committed), so that the nesting the limit allows is always safe, with
-/// sanitizers too.
-constexpr unsigned kStackBytes = 256u << 20;
 
 /// Where `text` nests brackets deeper than kMaxNestingDepth: an error message
 /// with line and column, or "". Strings and comments are skipped.
@@ -463,10 +459,7 @@ int main(int argc, char **argv) {
       "sieve-compile: compile a TOSA or linalg model to an object file, a C "
       "header and a memory report\n");
 
-  int status = 1;
-  llvm::thread worker(std::optional<unsigned>(kStackBytes),
-                      [&] { status = compile(); });
-  worker.join();
+  int status = runWithLargeStack(compile);
   if (status != 0 && numErrors == 0)
     fail("compilation failed without a diagnostic; please report this model");
   return status;

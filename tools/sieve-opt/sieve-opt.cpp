@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/InitAll.h"
+#include "sieve/Support/LargeStack.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllPasses.h"
@@ -17,6 +18,8 @@ int main(int argc, char **argv) {
   sieve::registerSievePassesAndPipelines();
   mlir::DialectRegistry registry;
   sieve::registerAllDialects(registry);
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "Sieve optimizer driver\n", registry));
+  return sieve::runWithLargeStack([&] {
+    return mlir::asMainReturnCode(
+        mlir::MlirOptMain(argc, argv, "Sieve optimizer driver\n", registry));
+  });
 }
