@@ -1,6 +1,7 @@
 # Sieve: the quick start's two commands, `make demo` and `make test`. Both set
 # up everything on a fresh Debian 12 machine first (apt packages, CMake).
 BUILD ?= build
+SANITIZER_BUILD ?= build-sanitizers
 LLVM := /usr/lib/llvm-22
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DMLIR_DIR=$(LLVM)/lib/cmake/mlir \
@@ -8,7 +9,7 @@ CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DLLVM_EXTERNAL_LIT=$(LLVM)/bin/lit \
   $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all deps build test demo docs bench clean
+.PHONY: all deps build test test-sanitizers demo docs bench clean
 
 all: build
 
@@ -24,6 +25,16 @@ build: deps $(BUILD)/build.ninja
 test: build
 	@scripts/run-tests.sh $(BUILD)
 
+# The compiler built with AddressSanitizer and UndefinedBehaviorSanitizer in
+# its own folder, then the whole suite (fuzzer included) run with it. CI runs
+# this after `make test`.
+$(SANITIZER_BUILD)/build.ninja: | deps
+	cmake -S . -B $(SANITIZER_BUILD) $(CMAKE_FLAGS) -DSIEVE_SANITIZE=ON
+
+test-sanitizers: deps $(SANITIZER_BUILD)/build.ninja
+	ninja -C $(SANITIZER_BUILD)
+	@scripts/run-tests.sh $(SANITIZER_BUILD)
+
 demo: build
 	@scripts/demo.sh $(BUILD)
 
@@ -37,4 +48,4 @@ bench: build
 	python3 bench/memory_bench.py $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SANITIZER_BUILD)

@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build ccache python3
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libclang-rt-22-dev
   libstdc++-12-dev libgtest-dev librsvg2-bin
   qemu-user qemu-system-arm libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
 )

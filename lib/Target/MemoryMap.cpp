@@ -118,19 +118,11 @@ static std::string bytesText(uint64_t bytes) {
 
 /// Short form for axis ticks and line labels: "512 B", "12 KiB", "1.25 MiB".
 static std::string shortBytes(uint64_t bytes) {
-  auto trimmed = [](double value) {
-    std::string text = formatv("{0:f2}", value).str();
-    while (text.back() == '0')
-      text.pop_back();
-    if (text.back() == '.')
-      text.pop_back();
-    return text;
-  };
   if (bytes < 1024)
     return std::to_string(bytes) + " B";
   if (bytes < 1024 * 1024)
-    return trimmed(bytes / 1024.0) + " KiB";
-  return trimmed(bytes / (1024.0 * 1024.0)) + " MiB";
+    return num(bytes / 1024.0) + " KiB";
+  return num(bytes / (1024.0 * 1024.0)) + " MiB";
 }
 
 /// A colour per layer that does not depend on the model, the placement or
