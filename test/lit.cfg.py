@@ -27,7 +27,12 @@ config.substitutions.append(
     ("%check-model", "%s %s" % (config.python_executable,
                                  os.path.join(config.sieve_src_root, "scripts", "check_model.py"))))
 
-llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.with_system_environment(["HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"])
+# The tools compile on a worker thread with a large stack, where LLVM installs
+# its own signal stack; AddressSanitizer would then fail to unmap its own at
+# thread exit (a sanitizer build only; see `make test-sanitizers`).
+config.environment.setdefault("ASAN_OPTIONS", "use_sigaltstack=0")
+config.environment.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.sieve_tools_dir, config.llvm_tools_dir]
