@@ -10,6 +10,11 @@ packages=(
   libclang-rt-22-dev
   libstdc++-12-dev libgtest-dev librsvg2-bin
   qemu-user qemu-system-arm libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
+  # Test-only: Arm NN 20.08's TfLite parser and its reference (CpuRef) backend
+  # plugin, for sieve-tflite-oracle, the independent oracle of the TFLite
+  # tests (docs/testing.md). The compiler does not use them; without them the
+  # oracle is not built and its tests are unsupported.
+  libarmnntfliteparser-dev libarmnn-dev libarmnn-cpuref-backend22
 )
 
 missing=()
