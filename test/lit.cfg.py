@@ -24,6 +24,14 @@ config.substitutions.append(("%examples", os.path.join(config.sieve_src_root, "e
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(
+    ("%tflite-oracle-py", "%s %s" % (config.python_executable,
+                                     os.path.join(config.sieve_src_root, "scripts", "tflite_oracle.py"))))
+# The real models of ../shared/models next to the source tree (see its
+# README.md), or where SIEVE_SHARED_MODELS says.
+shared_models = os.environ.get("SIEVE_SHARED_MODELS") or os.path.normpath(
+    os.path.join(config.sieve_src_root, "..", "shared", "models"))
+config.substitutions.append(("%shared_models", shared_models))
+config.substitutions.append(
     ("%check-model", "%s %s" % (config.python_executable,
                                  os.path.join(config.sieve_src_root, "scripts", "check_model.py"))))
 
@@ -38,6 +46,8 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.sieve_tools_dir, config.llvm_tools_dir]
 tools = ["sieve-opt", "sieve-compile", "mlir-opt", "mlir-runner", "clang",
          "llvm-objdump", "llvm-nm", "llvm-readelf"]
+if config.sieve_tflite_oracle:
+    tools.append("sieve-tflite-oracle")
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.sieve_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -52,6 +62,12 @@ if have("qemu-system-arm"):
 # The memory map test renders its pictures (librsvg2-bin, from install-deps).
 if have("rsvg-convert"):
     config.available_features.add("rsvg-convert")
+# The TFLite oracle (utils/tflite-oracle, test-only): built when CMake found
+# Arm NN, runnable when its CpuRef backend plugin is where the build found it.
+if config.sieve_tflite_oracle and os.path.isdir(config.sieve_armnn_backend_dir):
+    config.available_features.add("armnn")
+if os.path.isdir(shared_models):
+    config.available_features.add("shared-models")
 with open("/proc/cpuinfo") as cpuinfo:
     flags = cpuinfo.read()
     if " avx2" in flags:
