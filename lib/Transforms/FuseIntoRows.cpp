@@ -59,8 +59,15 @@ bool isRowFusionRoot(linalg::LinalgOp op) {
     return false;
   if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
     return false;
+  // Upstream tiling divides by loop sizes: an empty op (a zero-sized
+  // dimension anywhere in its operands) has no rows to compute anyway.
+  if (llvm::is_contained(op.getStaticLoopRanges(), 0))
+    return false;
   return llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *operand) {
     Operation *producer = operand->get().getDefiningOp();
+    if (auto linalgProducer = dyn_cast_if_present<linalg::LinalgOp>(producer))
+      if (llvm::is_contained(linalgProducer.getStaticLoopRanges(), 0))
+        return false;
     return isReduction(producer) && producer->hasOneUse() &&
            op.getMatchingIndexingMap(operand).isIdentity() &&
            rowsSaveMemory(producer, op);

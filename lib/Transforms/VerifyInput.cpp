@@ -10,6 +10,7 @@
 #include "sieve/Transforms/Passes.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -45,6 +46,15 @@ bool isSupportedElementType(Type type) {
       type);
 }
 
+/// tensor.pad's verifier lets a static padding of ShapedType::kDynamic (the
+/// marker of a dynamic one) through without its value, and folding then
+/// crashes; negative paddings make no sense in a model either.
+bool isValidPadding(tensor::PadOp pad) {
+  return llvm::all_of(llvm::concat<const int64_t>(pad.getStaticLow(),
+                                                  pad.getStaticHigh()),
+                      [](int64_t size) { return size >= 0; });
+}
+
 /// Element types that a C caller can pass: the interface's types of
 /// docs/abi.md. (`index` has no fixed width; LLVM stores i48 in eight bytes
 /// whose top two are undefined.)
@@ -75,6 +85,9 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
          << ", which Sieve does not compile (supported: i1, i8, i16, i32, "
             "i48, i64, f16, bf16, f32, f64; quantised models use TOSA 1.0's "
             "i8 with tosa.rescale)";
+    } else if (shaped.getNumElements() == 0) {
+      os << "has a tensor without elements (" << type
+         << "); Sieve compiles tensors of at least one element";
     } else {
       std::optional<uint64_t> bytes = getByteSize(shaped, indexBitwidth);
       if (!bytes || *bytes > maxObjectBytes) {
@@ -82,7 +95,7 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
         if (bytes)
           os << *bytes << " bytes";
         else
-          os << "more than 2^64 bytes";
+          os << "2^64 bytes or more";
         os << " (" << type << "), more than the "
            << static_cast<uint64_t>(maxObjectBytes)
            << " bytes one object can take on the target";
@@ -118,6 +131,12 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
                         << "' is not supported: Sieve compiles TOSA and "
                            "linalg-on-tensors models (with arith, math, "
                            "tensor, scf and func)";
+        return WalkResult::interrupt();
+      }
+      if (auto pad = dyn_cast<tensor::PadOp>(op); pad && !isValidPadding(pad)) {
+        op->emitError() << "'" << op->getName()
+                        << "' has a padding that is not a size: every static "
+                           "low and high padding must be at least 0";
         return WalkResult::interrupt();
       }
       if (isUnsupportedTosaOp(op)) {

@@ -18,7 +18,7 @@ func.func @flat(%a: tensor<4294967296xi8>) -> tensor<4294967296xi8> {
 
 // A size that overflows 64 bits is counted as such, not wrapped.
 func.func @overflow(%a: tensor<4xi8>) -> tensor<4xi8> {
-  // expected-error @+1 {{'tensor.empty' has a tensor of more than 2^64 bytes (tensor<9223372036854775807x4xi32>)}}
+  // expected-error @+1 {{'tensor.empty' has a tensor of 2^64 bytes or more (tensor<9223372036854775807x4xi32>)}}
   %e = tensor.empty() : tensor<9223372036854775807x4xi32>
   return %a : tensor<4xi8>
 }

@@ -100,3 +100,23 @@ func.func @index_inside(%a: tensor<4xi32>) -> tensor<4xi32> {
   %1 = arith.index_cast %0 : tensor<4xindex> to tensor<4xi32>
   return %1 : tensor<4xi32>
 }
+
+// -----
+
+func.func @empty(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tensor.empty' has a tensor without elements (tensor<0x4xf32>); Sieve compiles tensors of at least one element}}
+  %e = tensor.empty() : tensor<0x4xf32>
+  return %a : tensor<4xf32>
+}
+
+// -----
+
+func.func @negative_pad(%a: tensor<1x4xi8>) -> tensor<1x5xi8> {
+  %c = arith.constant 0 : i8
+  // expected-error @+1 {{'tensor.pad' has a padding that is not a size: every static low and high padding must be at least 0}}
+  %p = tensor.pad %a low[0, -1] high[0, 2] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %c : i8
+  } : tensor<1x4xi8> to tensor<1x5xi8>
+  return %p : tensor<1x5xi8>
+}

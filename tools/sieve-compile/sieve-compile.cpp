@@ -26,6 +26,7 @@
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
@@ -343,7 +344,18 @@ static int compile() {
     return fail(deep);
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   TimingScope parseTiming = rootTiming.nest("parse");
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module;
+  // A few of MLIR 22's op parsers crash on malformed input (a
+  // linalg.batch_matmul of index elements, an out-of-range permutation);
+  // the user gets a diagnostic instead of a signal.
+  llvm::CrashRecoveryContext::Enable();
+  llvm::CrashRecoveryContext recovery;
+  if (!recovery.RunSafely([&] {
+        module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+      }))
+    return fail("MLIR's parser crashed on '" + inputFile + "'" +
+                (numErrors ? " after the errors above" : "") +
+                " (a bug of MLIR 22 that this input triggers)");
   parseTiming.stop();
   if (!module) {
     // Some op parsers fail without a message; say at least which file.

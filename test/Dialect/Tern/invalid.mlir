@@ -45,3 +45,11 @@ func.func @activations(%x: tensor<3x4xf32>) -> tensor<3x2xi32> {
   %y = tern.matmul %x weights(dense<0> : tensor<2x4xi8>) : tensor<3x4xf32> -> tensor<3x2xi32>
   return %y : tensor<3x2xi32>
 }
+
+// -----
+
+func.func @splat(%x: tensor<3x4xi8>) -> tensor<3x2xi32> {
+  // expected-error @+1 {{weights are all 2, which is not ternary (-1, 0 or +1)}}
+  %y = tern.matmul %x weights(dense<2> : tensor<2x4xi8>) : tensor<3x4xi8> -> tensor<3x2xi32>
+  return %y : tensor<3x2xi32>
+}

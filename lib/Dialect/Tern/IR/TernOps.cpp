@@ -32,10 +32,18 @@ LogicalResult MatmulOp::verify() {
     return emitOpError("result must be [M, N] = [")
            << in.getDimSize(0) << ", " << n << "], got " << out;
 
-  // The whole point of the op: every weight is -1, 0 or +1.
+  // The whole point of the op: every weight is -1, 0 or +1. A splat is one
+  // value, however many weights it stands for.
   auto values = getWeights().tryGetValues<APInt>();
   if (!values)
     return emitOpError("weights must be integer elements");
+  if (getWeights().isSplat()) {
+    int64_t value = getWeights().getSplatValue<APInt>().getSExtValue();
+    if (value < -1 || value > 1)
+      return emitOpError("weights are all ")
+             << value << ", which is not ternary (-1, 0 or +1)";
+    return success();
+  }
   int64_t index = 0;
   for (const APInt &w : *values) {
     int64_t value = w.getSExtValue();
