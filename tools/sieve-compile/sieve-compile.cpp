@@ -255,6 +255,16 @@ static void noteDefaultBudgets(const TargetInfo &target) {
                  << (memoryBudget.empty() ? "memory" : "flash") << "-budget\n";
 }
 
+/// Runs `step`; false if it crashed. Upstream verifiers let some malformed
+/// IR through that later crashes a pass: the user gets an error naming the
+/// step instead of a signal, and the fuzzer (which counts "internal compiler
+/// error" as a finding) still sees it.
+static bool runRecoveringFromCrash(llvm::function_ref<void()> step) {
+  llvm::CrashRecoveryContext::Enable();
+  llvm::CrashRecoveryContext recovery;
+  return recovery.RunSafely(step);
+}
+
 /// Prints, with -v, how long each step took.
 class StepTimer {
 public:
@@ -348,11 +358,8 @@ static int compile() {
   // A few of MLIR 22's op parsers crash on malformed input (a
   // linalg.batch_matmul of index elements, an out-of-range permutation);
   // the user gets a diagnostic instead of a signal.
-  llvm::CrashRecoveryContext::Enable();
-  llvm::CrashRecoveryContext recovery;
-  if (!recovery.RunSafely([&] {
-        module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-      }))
+  if (!runRecoveringFromCrash(
+          [&] { module = parseSourceFile<ModuleOp>(sourceMgr, &context); }))
     return fail("MLIR's parser crashed on '" + inputFile + "'" +
                 (numErrors ? " after the errors above" : "") +
                 " (a bug of MLIR 22 that this input triggers)");
@@ -382,7 +389,13 @@ static int compile() {
     if (failed(applyPassManagerCLOptions(pm)) ||
         failed(addStage(pm, stage, options)))
       return 1;
-    if (failed(pm.run(*module))) {
+    LogicalResult result = failure();
+    if (!runRecoveringFromCrash([&] { result = pm.run(*module); }))
+      return fail("internal compiler error: stage '" + stage.name +
+                  "' crashed on this model; please report it (sieve-opt "
+                  "replays the stage on the IR that --save-stages writes, with "
+                  "a stack trace)");
+    if (failed(result)) {
       if (stage.name == "plan-memory")
         noteDefaultBudgets(*target);
       return 1;
@@ -418,7 +431,12 @@ static int compile() {
                     : emitKind == EmitKind::Asm ? CodeKind::Assembly
                                                 : CodeKind::Object;
     TimingScope codegenTiming = rootTiming.nest("codegen");
-    FailureOr<std::string> code = emitCode(*module, *target, kind);
+    FailureOr<std::string> code = failure();
+    if (!runRecoveringFromCrash(
+            [&] { code = emitCode(*module, *target, kind); }))
+      return fail("internal compiler error: LLVM crashed generating code for "
+                  "this model; please report it (--emit=mlir writes its "
+                  "input)");
     codegenTiming.stop();
     if (failed(code))
       return 1;
