@@ -64,6 +64,63 @@ struct ExpandFloor final : OpRewritePattern<math::FloorOp> {
   }
 };
 
+/// roundeven(x) (ties to even; TOSA's float-to-int cast rounds so) through a
+/// 32-bit integer: upstream's expansion round-trips through i64, which on a
+/// 32-bit MCU calls the soft-float helpers __fixsfdi and __floatdisf that a
+/// bare-metal image does not have. Below 2^(mantissa bits), f = floor(x) and
+/// x - f are exact, so stepping up when the fraction is above one half, or
+/// exactly one half with f odd, is exact; above it x is an integer.
+struct ExpandRoundEven final : OpRewritePattern<math::RoundEvenOp> {
+  ExpandRoundEven(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
+
+  LogicalResult matchAndRewrite(math::RoundEvenOp op,
+                                PatternRewriter &rewriter) const override {
+    Type type = op.getType();
+    auto floatType = dyn_cast<FloatType>(getElementTypeOrSelf(type));
+    if (!floatType || floatType.getWidth() != 32)
+      return failure();
+    Location loc = op.getLoc();
+    Type intType = rewriter.getIntegerType(32);
+    if (auto shaped = dyn_cast<ShapedType>(type))
+      intType = shaped.clone(intType);
+    auto constant = [&](double value) -> Value {
+      TypedAttr attr = rewriter.getFloatAttr(floatType, value);
+      if (auto shaped = dyn_cast<ShapedType>(type))
+        attr = DenseElementsAttr::get(shaped, attr);
+      return arith::ConstantOp::create(rewriter, loc, type, attr);
+    };
+    auto intConstant = [&](int64_t value) -> Value {
+      TypedAttr attr = rewriter.getIntegerAttr(rewriter.getI32Type(), value);
+      if (auto shaped = dyn_cast<ShapedType>(intType))
+        attr = DenseElementsAttr::get(shaped, attr);
+      return arith::ConstantOp::create(rewriter, loc, intType, attr);
+    };
+    Value x = op.getOperand();
+    Value magnitude = math::AbsFOp::create(rewriter, loc, x);
+    Value limit = constant(std::ldexp(1.0, floatType.getFPMantissaWidth() - 1));
+    Value small = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OLT, magnitude, limit);
+    Value floor = math::FloorOp::create(rewriter, loc, x);
+    Value fraction = arith::SubFOp::create(rewriter, loc, x, floor);
+    Value half = constant(0.5);
+    Value above = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OGT, fraction, half);
+    Value tie = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OEQ,
+                                      fraction, half);
+    Value integer = arith::FPToSIOp::create(rewriter, loc, intType, floor);
+    Value lowBit =
+        arith::AndIOp::create(rewriter, loc, integer, intConstant(1));
+    Value odd = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ne,
+                                      lowBit, intConstant(0));
+    Value up = arith::OrIOp::create(
+        rewriter, loc, above, arith::AndIOp::create(rewriter, loc, tie, odd));
+    Value stepped = arith::AddFOp::create(rewriter, loc, floor, constant(1));
+    Value rounded = arith::SelectOp::create(rewriter, loc, up, stepped, floor);
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, small, rounded, x);
+    return success();
+  }
+};
+
 struct ApproximateMathPass final
     : sieve::impl::ApproximateMathBase<ApproximateMathPass> {
   using Base::Base;
@@ -77,7 +134,7 @@ struct ApproximateMathPass final
     auto all = [](StringRef) { return true; };
     populateMathF32ExpansionPatterns(patterns, all);
     populateMathPolynomialApproximationPatterns(patterns, all);
-    patterns.add<ExpandFloor>(&getContext());
+    patterns.add<ExpandFloor, ExpandRoundEven>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
