@@ -10,6 +10,12 @@ float outputs to a stated tolerance.
 
     check_model.py MODEL.mlir --targets x86-64-avx2,cortex-m55 --work DIR
 
+MODEL may be a TFLite flatbuffer (`.tflite`, recognised by its file
+identifier): sieve-compile reads it directly, and the reference lowers the
+TOSA that `sieve-import-tflite` gives for it. `--input-file` feeds an
+input's raw bytes instead of seeded data, and `--print-outputs` prints what
+each target computed.
+
 Prints one line per target (PASS/FAIL/BUILT) and exits non-zero on any failure.
 Standard library only.
 """
@@ -97,15 +103,37 @@ def check_supported(tensors):
                      t["element_type"])
 
 
-def make_inputs(inputs, seed):
-    """Seeded random data per input: the full int range, or floats k/64 in [-2, 2]."""
+def is_tflite(path):
+    """A TFLite flatbuffer: the file identifier "TFL3" at bytes 4 to 8."""
+    with open(path, "rb") as f:
+        return f.read(8)[4:8] == b"TFL3"
+
+
+def read_input_file(path, t):
+    """An input's elements from a file of raw little-endian bytes."""
+    fmt = ELEMENTS[t["element_type"]][0]
+    n = num_elements(t["shape"])
+    with open(path, "rb") as f:
+        data = f.read()
+    size = struct.calcsize("<%d%s" % (n, fmt))
+    if len(data) != size:
+        sys.exit("check_model: %s has %d bytes, the input needs %d" % (
+            path, len(data), size))
+    return list(struct.unpack("<%d%s" % (n, fmt), data))
+
+
+def make_inputs(inputs, seed, files=()):
+    """Seeded random data per input: the full int range, or floats k/64 in
+    [-2, 2]; or the bytes of `files[i]` for input i."""
     check_supported(inputs)
     rng = random.Random(seed)
     values = []
-    for t in inputs:
+    for i, t in enumerate(inputs):
         n = num_elements(t["shape"])
         et = t["element_type"]
-        if et == "i1":
+        if i < len(files) and files[i]:
+            values.append(read_input_file(files[i], t))
+        elif et == "i1":
             values.append([rng.randint(0, 1) for _ in range(n)])
         elif et.startswith("i"):
             bits = min(int(et[1:]), 16)  # keep wide integers in a sane range
@@ -444,12 +472,18 @@ def model_name(path):
 
 
 def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
-          icount_plugin=None, show_report=False):
+          icount_plugin=None, show_report=False, input_files=()):
     """Compiles, runs and compares `model` on each target. Yields, per
     target, (target, status, message, report) with status PASS/FAIL/BUILT."""
     os.makedirs(work, exist_ok=True)
     name = model_name(model)
     reference = None
+    reference_model = model
+    if is_tflite(model):
+        # The reference needs MLIR: the importer's TOSA, lowered upstream.
+        reference_model = os.path.join(work, name + ".imported.mlir")
+        must([tool("sieve-import-tflite"), model, "-o", reference_model],
+             "sieve-import-tflite")
     for target in targets:
         twork = os.path.join(work, target)
         os.makedirs(twork, exist_ok=True)
@@ -462,7 +496,7 @@ def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
             report = json.load(f)
         inputs = report["inputs"]
         check_supported(report["outputs"])
-        values = make_inputs(inputs, seed)
+        values = make_inputs(inputs, seed, input_files)
         run_result = build_and_run(report, obj, os.path.join(twork, name + ".h"), inputs,
                                    values, twork, icount_plugin)
         if run_result is None:
@@ -472,7 +506,7 @@ def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
             yield target, "FAIL", run_result.error, report, run_result
             continue
         if reference is None:
-            reference = run_reference(model, report, inputs, values, work)
+            reference = run_reference(reference_model, report, inputs, values, work)
         ok, summary = compare(run_result.outputs, reference, report["outputs"], rtol, atol)
         yield target, "PASS" if ok else "FAIL", summary, report, run_result
 
@@ -492,12 +526,20 @@ def main():
                         "(build/lib/libsieve-icount.so)")
     parser.add_argument("--show-report", action="store_true",
                         help="print sieve-compile's report table")
+    parser.add_argument("--input-file", action="append", default=[],
+                        help="raw little-endian bytes of the next input instead of "
+                        "seeded data (repeatable, in input order)")
+    parser.add_argument("--print-outputs", action="store_true",
+                        help="print each target's outputs: OUTPUT <target> out<i>: values")
     args = parser.parse_args()
 
     failures = 0
     for target, status, message, report, result in check(
             args.model, args.targets.split(","), args.work, args.seed, args.rtol, args.atol,
-            args.sieve_flag, args.icount_plugin, args.show_report):
+            args.sieve_flag, args.icount_plugin, args.show_report, args.input_file):
+        if args.print_outputs and result and result.outputs:
+            for i, values in enumerate(result.outputs):
+                print("OUTPUT %s out%d: %s" % (target, i, " ".join(str(v) for v in values)))
         memory = report["memory"]
         details = ["arena %d B" % memory["arena_bytes"],
                    "bound %d B" % memory["lower_bound_bytes"]]

@@ -9,6 +9,7 @@ packages=(
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libclang-rt-22-dev
   libstdc++-12-dev libgtest-dev librsvg2-bin
+  libflatbuffers-dev flatbuffers-compiler
   qemu-user qemu-system-arm libc6-dev-arm64-cross libgcc-12-dev-arm64-cross
   # Test-only: Arm NN 20.08's TfLite parser and its reference (CpuRef) backend
   # plugin, for sieve-tflite-oracle, the independent oracle of the TFLite

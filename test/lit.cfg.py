@@ -20,6 +20,7 @@ config.excludes = ["Inputs", "models", "regressions", "CMakeLists.txt", "lit.cfg
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%sieve_src", config.sieve_src_root))
 config.substitutions.append(("%sieve_obj", config.sieve_obj_root))
+config.substitutions.append(("%models", os.path.join(config.sieve_src_root, "test", "models")))
 config.substitutions.append(("%examples", os.path.join(config.sieve_src_root, "examples")))
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
@@ -44,7 +45,7 @@ config.environment.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.sieve_tools_dir, config.llvm_tools_dir]
-tools = ["sieve-opt", "sieve-compile", "mlir-opt", "mlir-runner", "clang",
+tools = ["sieve-opt", "sieve-compile", "sieve-import-tflite", "mlir-opt", "mlir-runner", "clang",
          "llvm-objdump", "llvm-nm", "llvm-readelf"]
 if config.sieve_tflite_oracle:
     tools.append("sieve-tflite-oracle")

@@ -88,6 +88,8 @@ std::optional<int64_t> outputZeroPoint(Value output) {
 /// A readable name from exporter attributes, else `fallback`.
 std::string exporterName(DictionaryAttr attrs, StringRef fallback) {
   if (attrs) {
+    if (auto name = attrs.getAs<StringAttr>(attrs::kName))
+      return name.str();
     if (auto path = attrs.getAs<ArrayAttr>("tf_saved_model.index_path"))
       if (path.size() == 1)
         if (auto name = dyn_cast<StringAttr>(path[0]))
@@ -105,6 +107,11 @@ DictionaryAttr describe(MLIRContext *ctx, DictionaryAttr attrs,
   SmallVector<NamedAttribute> entries;
   entries.push_back(b.getNamedAttr(
       "name", b.getStringAttr(exporterName(attrs, fallbackName))));
+  // An importer that knows the zero point (TFLite's) says so; otherwise it
+  // is inferred from the ops next to the tensor.
+  if (attrs)
+    if (auto zp = attrs.getAs<IntegerAttr>(attrs::kZeroPoint))
+      zeroPoint = zp.getInt();
   if (zeroPoint)
     entries.push_back(
         b.getNamedAttr("zero_point", b.getI64IntegerAttr(*zeroPoint)));

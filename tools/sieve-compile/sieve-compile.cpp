@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Analysis/MacCount.h"
+#include "sieve/Import/TFLite/TFLiteImporter.h"
 #include "sieve/InitAll.h"
 #include "sieve/Pipelines/Pipelines.h"
 #include "sieve/Support/LargeStack.h"
@@ -43,7 +44,8 @@ namespace cl = llvm::cl;
 
 static cl::OptionCategory category("sieve-compile options");
 
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<model.mlir|model.tflite>"),
                                       cl::cat(category));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                        cl::value_desc("file"),
@@ -332,6 +334,17 @@ static int compile() {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
+  if (!input)
+    return fail(error);
+  // A TFLite flatbuffer is recognised by its file identifier, whatever its
+  // name, and imported as TOSA; anything else is parsed as MLIR.
+  bool isTFLite = isTFLiteFlatbuffer(input->getBuffer());
+  // Diagnostics then point into the model by operator and tensor name.
+  std::optional<TFLiteDiagnosticHandler> tfliteDiagnostics;
+  if (isTFLite)
+    tfliteDiagnostics.emplace(&context);
   // Counts the errors that reach the user, then lets the source manager's
   // handler print them.
   context.getDiagEngine().registerHandler([](Diagnostic &diag) {
@@ -345,24 +358,26 @@ static int compile() {
   TimingScope rootTiming = timing.getRootScope();
   StepTimer steps;
 
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFile, &error);
-  if (!input)
-    return fail(error);
-  if (std::string deep = checkNestingDepth(input->getBuffer(), inputFile);
-      !deep.empty())
-    return fail(deep);
-  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
-  TimingScope parseTiming = rootTiming.nest("parse");
+  if (!isTFLite) {
+    if (std::string deep = checkNestingDepth(input->getBuffer(), inputFile);
+        !deep.empty())
+      return fail(deep);
+  }
+  TimingScope parseTiming = rootTiming.nest(isTFLite ? "import" : "parse");
   OwningOpRef<ModuleOp> module;
-  // A few of MLIR 22's op parsers crash on malformed input (a
-  // linalg.batch_matmul of index elements, an out-of-range permutation);
-  // the user gets a diagnostic instead of a signal.
-  if (!runRecoveringFromCrash(
-          [&] { module = parseSourceFile<ModuleOp>(sourceMgr, &context); }))
-    return fail("MLIR's parser crashed on '" + inputFile + "'" +
-                (numErrors ? " after the errors above" : "") +
-                " (a bug of MLIR 22 that this input triggers)");
+  if (isTFLite) {
+    module = importTFLite(*input, &context);
+  } else {
+    sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+    // A few of MLIR 22's op parsers crash on malformed input (a
+    // linalg.batch_matmul of index elements, an out-of-range permutation);
+    // the user gets a diagnostic instead of a signal.
+    if (!runRecoveringFromCrash(
+            [&] { module = parseSourceFile<ModuleOp>(sourceMgr, &context); }))
+      return fail("MLIR's parser crashed on '" + inputFile + "'" +
+                  (numErrors ? " after the errors above" : "") +
+                  " (a bug of MLIR 22 that this input triggers)");
+  }
   parseTiming.stop();
   if (!module) {
     // Some op parsers fail without a message; say at least which file.
@@ -371,7 +386,7 @@ static int compile() {
                   "' as MLIR (the parser gave no reason)");
     return 1;
   }
-  steps.done("parse");
+  steps.done(isTFLite ? "import" : "parse");
 
   if (!saveStages.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(saveStages))
@@ -486,8 +501,8 @@ int main(int argc, char **argv) {
   registerDefaultTimingManagerCLOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
-      "sieve-compile: compile a TOSA or linalg model to an object file, a C "
-      "header and a memory report\n");
+      "sieve-compile: compile a TOSA or linalg model, or a TFLite flatbuffer, "
+      "to an object file, a C header and a memory report\n");
 
   int status = runWithLargeStack(compile);
   if (status != 0 && numErrors == 0)

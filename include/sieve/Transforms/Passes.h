@@ -33,6 +33,11 @@ inline constexpr llvm::StringLiteral kMemoryPlan = "sieve.memory_plan";
 inline constexpr llvm::StringLiteral kChecks = "sieve.checks";
 /// User-provided quantisation scale on an argument or result.
 inline constexpr llvm::StringLiteral kScale = "sieve.scale";
+/// Name and zero point of an argument or result, as an importer that knows
+/// them (the TFLite importer) records them; they take precedence over what
+/// sieve-record-interface would infer.
+inline constexpr llvm::StringLiteral kName = "sieve.name";
+inline constexpr llvm::StringLiteral kZeroPoint = "sieve.zero_point";
 } // namespace attrs
 
 } // namespace sieve

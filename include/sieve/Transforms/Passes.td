@@ -51,6 +51,9 @@ def RecordInterface : Pass<"sieve-record-interface", "mlir::ModuleOp"> {
     int8 models, the quantisation zero point (read from the `tosa.rescale`
     that consumes an input or produces an output) and scale (from a
     `sieve.scale` argument or result attribute, since TOSA does not carry it).
+    An importer that knows them states the name and zero point as
+    `sieve.name` and `sieve.zero_point` argument or result attributes, which
+    take precedence (the TFLite importer does).
     Inputs are marked `bufferization.writable = false`: the C interface
     promises that they are only read, so bufferization copies an input that
     the model would update in place.

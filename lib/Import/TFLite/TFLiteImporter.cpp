@@ -1,0 +1,1542 @@
+//===- TFLiteImporter.cpp - Read a .tflite model as TOSA ------------------===//
+//
+// Part of Sieve. Translates the first subgraph of a TFLite flatbuffer into a
+// func.func of TOSA 1.0 ops. Int8 operators follow TFLite's reference kernels
+// (tensorflow/lite/kernels/internal/reference/integer_ops): the same
+// QuantizeMultiplier, and `tosa.rescale` with DOUBLE_ROUND where TFLite calls
+// MultiplyByQuantizedMultiplier, which computes the same integers
+// (docs/tflite.md has the argument).
+//
+// Nothing is read from the file before the flatbuffers verifier has accepted
+// it, and every index the file holds (tensors, buffers, opcodes) is checked
+// before use.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Import/TFLite/TFLiteImporter.h"
+
+#include "TFLiteSchema_generated.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+using llvm::MemoryBufferRef;
+namespace tfl = sieve::tfl;
+
+bool sieve::isTFLiteFlatbuffer(StringRef bytes) {
+  return bytes.size() >= 8 && bytes.substr(4, 4) == "TFL3";
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// TFLite's quantisation arithmetic
+//===----------------------------------------------------------------------===//
+
+/// TFLite's QuantizeMultiplier (kernels/internal/quantization_util.cc): a
+/// real multiplier as a Q31 fixed-point value in [2^30, 2^31) and a power of
+/// two exponent. Kept identical so that the integers match TFLite's.
+void quantizeMultiplier(double real, int32_t &multiplier, int &exponent) {
+  if (real == 0.0) {
+    multiplier = 0;
+    exponent = 0;
+    return;
+  }
+  double q = std::frexp(real, &exponent);
+  int64_t qFixed = static_cast<int64_t>(std::round(q * (1LL << 31)));
+  if (qFixed == (1LL << 31)) {
+    qFixed /= 2;
+    ++exponent;
+  }
+  if (exponent < -31) {
+    exponent = 0;
+    qFixed = 0;
+  }
+  if (exponent > 30) {
+    exponent = 30;
+    qFixed = (1LL << 31) - 1;
+  }
+  multiplier = static_cast<int32_t>(qFixed);
+}
+
+/// TFLite's quantised activation range (CalculateActivationRangeQuantized):
+/// std::round is TfLiteRound, half away from zero.
+std::pair<int64_t, int64_t>
+activationRange(tfl::ActivationFunctionType activation, float scale,
+                int64_t zeroPoint, int64_t qmin, int64_t qmax) {
+  auto quantize = [&](float f) {
+    return zeroPoint + static_cast<int64_t>(std::round(f / scale));
+  };
+  switch (activation) {
+  case tfl::ActivationFunctionType_RELU:
+    return {std::max(qmin, quantize(0.0f)), qmax};
+  case tfl::ActivationFunctionType_RELU6:
+    return {std::max(qmin, quantize(0.0f)), std::min(qmax, quantize(6.0f))};
+  case tfl::ActivationFunctionType_RELU_N1_TO_1:
+    return {std::max(qmin, quantize(-1.0f)), std::min(qmax, quantize(1.0f))};
+  default:
+    return {qmin, qmax};
+  }
+}
+
+/// Quantisation of one tensor: per tensor (one scale) or per channel along
+/// `dimension`.
+struct Quant {
+  SmallVector<float> scales;
+  SmallVector<int64_t> zeroPoints;
+  int dimension = 0;
+
+  bool present() const { return !scales.empty(); }
+  float scale() const { return scales.front(); }
+  int64_t zeroPoint() const { return zeroPoints.empty() ? 0 : zeroPoints[0]; }
+};
+
+//===----------------------------------------------------------------------===//
+// The importer
+//===----------------------------------------------------------------------===//
+
+class Importer {
+public:
+  Importer(MemoryBufferRef buffer, MLIRContext *ctx)
+      : buffer(buffer), ctx(ctx), builder(ctx),
+        fileName(llvm::sys::path::filename(buffer.getBufferIdentifier())) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  // Diagnostics.
+  Location fileLoc() { return NameLoc::get(StringAttr::get(ctx, fileName)); }
+  InFlightDiagnostic fileError() { return emitError(fileLoc()); }
+  /// At the operator: its location names the operator index, opcode and
+  /// output tensor.
+  InFlightDiagnostic opError() { return emitError(opLoc); }
+
+  // Reading the model.
+  LogicalResult checkBuffer();
+  LogicalResult checkTensors();
+  FailureOr<ArrayRef<uint8_t>> tensorData(int32_t index);
+  std::string tensorName(int32_t index);
+  Quant quant(int32_t index);
+  RankedTensorType tensorType(int32_t index);
+  FailureOr<Value> input(unsigned i);
+  FailureOr<SmallVector<int64_t>> intConstant(unsigned i);
+  bool hasInput(unsigned i);
+  int32_t inputIndex(unsigned i) { return (*op->inputs())[i]; }
+  int32_t outputIndex(unsigned i = 0) { return (*op->outputs())[i]; }
+
+  // Building TOSA.
+  Value constant(RankedTensorType type, Attribute attr);
+  Value scalarConstant(Type elementType, double value,
+                       ArrayRef<int64_t> shape = {1});
+  Value zeroPoint(Type elementType, int64_t value);
+  Value shapeConstant(ArrayRef<int64_t> shape);
+  Value reshape(Value value, ArrayRef<int64_t> shape);
+  Value rescale(Value value, Type elementType, ArrayRef<double> scales,
+                int64_t inputZp, int64_t outputZp, bool doubleRound = true);
+  Value rescaleExact(Value value, Type elementType, int32_t multiplier,
+                     int shift, int64_t inputZp, int64_t outputZp,
+                     bool doubleRound);
+  Value clamp(Value value, double lo, double hi);
+  Value activation(Value value, tfl::ActivationFunctionType activation,
+                   int32_t tensor);
+  Value toF32(Value value, const Quant &q);
+  Value fromF32(Value value, RankedTensorType type, const Quant &q);
+  Value table(Value value, const Quant &in, const Quant &out,
+              llvm::function_ref<double(double)> fn);
+  bool isInt8(Value value) {
+    return cast<ShapedType>(value.getType()).getElementType().isInteger(8);
+  }
+  std::array<int64_t, 4> padding(tfl::Padding padding, int64_t inH, int64_t inW,
+                                 int64_t kH, int64_t kW, int64_t strideH,
+                                 int64_t strideW, int64_t dilH, int64_t dilW);
+
+  // Operators.
+  LogicalResult convertOperator();
+  FailureOr<Value> convertConv(bool depthwise);
+  FailureOr<Value> convertFullyConnected();
+  FailureOr<Value> convertPool(bool average);
+  FailureOr<Value> convertSoftmax();
+  FailureOr<Value> convertAddSub(bool subtract);
+  FailureOr<Value> convertMul();
+  FailureOr<Value> convertPad();
+  FailureOr<Value> convertMean();
+  FailureOr<Value> convertConcatenation();
+  FailureOr<Value> convertStridedSlice();
+  FailureOr<Value> convertUnary(tfl::BuiltinOperator code);
+  FailureOr<Value> convertQuantize();
+  FailureOr<Value> convertDequantize();
+
+  MemoryBufferRef buffer;
+  MLIRContext *ctx;
+  OpBuilder builder;
+  std::string fileName;
+  const tfl::Model *model = nullptr;
+  const tfl::SubGraph *graph = nullptr;
+  SmallVector<Value> values;
+
+  // The operator being converted.
+  const tfl::Operator *op = nullptr;
+  unsigned opIndex = 0;
+  tfl::BuiltinOperator opCode = tfl::BuiltinOperator_ADD;
+  std::string opName;
+  Location opLoc = UnknownLoc::get(ctx);
+};
+
+LogicalResult Importer::checkBuffer() {
+  StringRef bytes = buffer.getBuffer();
+  if (bytes.size() < 8)
+    return fileError() << "is not a TFLite model: " << bytes.size()
+                       << " bytes, shorter than a flatbuffer header",
+           failure();
+  if (!sieve::isTFLiteFlatbuffer(bytes))
+    return fileError() << "is not a TFLite model: bytes 4 to 8 are '"
+                       << llvm::toHex(bytes.substr(4, 4))
+                       << "' (hex), not the file identifier 'TFL3'",
+           failure();
+  if (bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE)
+    return fileError() << "is larger than a flatbuffer can be (" << bytes.size()
+                       << " bytes)",
+           failure();
+  auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
+  uint32_t rootOffset = flatbuffers::ReadScalar<uint32_t>(data);
+  if (rootOffset >= bytes.size())
+    return fileError() << "is truncated or corrupt: the root table offset "
+                       << rootOffset << " points past the end of the file ("
+                       << bytes.size() << " bytes)",
+           failure();
+  flatbuffers::Verifier verifier(data, bytes.size(), /*max_depth=*/64,
+                                 /*max_tables=*/10000000);
+  if (!tfl::VerifyModelBuffer(verifier))
+    return fileError() << "is truncated or corrupt: the flatbuffers verifier "
+                          "rejects it (a table, vector or string is "
+                          "malformed or lies outside the "
+                       << bytes.size() << " bytes of the file)",
+           failure();
+  model = tfl::GetModel(data);
+  if (!model->subgraphs() || model->subgraphs()->size() == 0)
+    return fileError() << "has no subgraph", failure();
+  if (model->subgraphs()->size() > 1)
+    return fileError() << "has " << model->subgraphs()->size()
+                       << " subgraphs; Sieve imports models with one "
+                          "(control flow is not supported)",
+           failure();
+  graph = model->subgraphs()->Get(0);
+  if (!graph->tensors() || !graph->operators() || !graph->inputs() ||
+      !graph->outputs())
+    return fileError() << "has a subgraph without tensors, operators, "
+                          "inputs or outputs",
+           failure();
+  return success();
+}
+
+std::string Importer::tensorName(int32_t index) {
+  const tfl::Tensor *t = graph->tensors()->Get(index);
+  if (t->name() && t->name()->size())
+    return t->name()->str();
+  return ("tensor" + Twine(index)).str();
+}
+
+/// Every tensor: a static shape and an element type Sieve compiles, a valid
+/// buffer index, no sparsity. Checked once, before any op is built.
+LogicalResult Importer::checkTensors() {
+  unsigned numBuffers = model->buffers() ? model->buffers()->size() : 0;
+  for (auto [i, t] : llvm::enumerate(*graph->tensors())) {
+    auto error = [&, i = i]() {
+      return fileError() << "tensor " << i << " '" << tensorName(i) << "': ";
+    };
+    if (t->buffer() != 0 && t->buffer() >= numBuffers)
+      return error() << "buffer index " << t->buffer()
+                     << " is out of range (the model has " << numBuffers
+                     << " buffers)",
+             failure();
+    if (t->sparsity())
+      return error() << "is sparse; Sieve reads dense tensors only", failure();
+    // Converters mark the batch dimension -1 in the shape signature and 1
+    // in the shape, which is what TFLite (Micro) runs: that batch of 1 is
+    // compiled. Any other unknown dimension makes the model dynamic.
+    if (t->shape_signature())
+      for (auto [d, size] : llvm::enumerate(*t->shape_signature()))
+        if (size < 0 && !(d == 0 && t->shape() && t->shape()->size() &&
+                          t->shape()->Get(0) == 1))
+          return error() << "has a dynamic shape (dimension " << d
+                         << " is -1 in its shape signature); Sieve compiles "
+                            "static shapes only",
+                 failure();
+    if (t->shape())
+      for (int32_t d : *t->shape())
+        if (d <= 0)
+          return error() << "has a dimension of " << d
+                         << "; Sieve compiles static, non-empty shapes only",
+                 failure();
+    switch (t->type()) {
+    case tfl::TensorType_FLOAT32:
+    case tfl::TensorType_INT8:
+    case tfl::TensorType_INT16:
+    case tfl::TensorType_INT32:
+    case tfl::TensorType_INT64:
+      break;
+    default:
+      return error() << "has element type "
+                     << tfl::EnumNameTensorType(t->type())
+                     << "; Sieve imports FLOAT32, INT8, INT16, INT32 and "
+                        "INT64 tensors",
+             failure();
+    }
+    if (t->quantization() &&
+        t->quantization()->details_type() != tfl::QuantizationDetails_NONE)
+      return error() << "uses custom quantisation, which Sieve does not read",
+             failure();
+    // Data in or beyond the file, of the size the shape needs, whether or
+    // not an operator reads it.
+    if (failed(tensorData(i)))
+      return failure();
+  }
+  return success();
+}
+
+RankedTensorType Importer::tensorType(int32_t index) {
+  const tfl::Tensor *t = graph->tensors()->Get(index);
+  SmallVector<int64_t> shape;
+  if (t->shape())
+    for (int32_t d : *t->shape())
+      shape.push_back(d);
+  Type element;
+  switch (t->type()) {
+  case tfl::TensorType_FLOAT32:
+    element = builder.getF32Type();
+    break;
+  case tfl::TensorType_INT8:
+    element = builder.getIntegerType(8);
+    break;
+  case tfl::TensorType_INT16:
+    element = builder.getIntegerType(16);
+    break;
+  case tfl::TensorType_INT64:
+    element = builder.getIntegerType(64);
+    break;
+  default:
+    element = builder.getIntegerType(32);
+    break;
+  }
+  return RankedTensorType::get(shape, element);
+}
+
+Quant Importer::quant(int32_t index) {
+  Quant q;
+  const tfl::QuantizationParameters *p =
+      graph->tensors()->Get(index)->quantization();
+  if (!p || !p->scale())
+    return q;
+  for (float s : *p->scale())
+    q.scales.push_back(s);
+  if (p->zero_point())
+    for (int64_t z : *p->zero_point())
+      q.zeroPoints.push_back(z);
+  q.dimension = p->quantized_dimension();
+  return q;
+}
+
+/// The bytes of a constant tensor, checked against its shape and the file.
+/// Empty when the tensor has no data (an activation).
+FailureOr<ArrayRef<uint8_t>> Importer::tensorData(int32_t index) {
+  const tfl::Tensor *t = graph->tensors()->Get(index);
+  if (t->buffer() == 0)
+    return ArrayRef<uint8_t>();
+  const tfl::Buffer *b = model->buffers()->Get(t->buffer());
+  ArrayRef<uint8_t> data;
+  if (b->offset() > 1) {
+    // Data outside the flatbuffer (models over 2 GiB).
+    uint64_t size = buffer.getBufferSize();
+    if (b->offset() > size || b->size() > size - b->offset())
+      return fileError() << "tensor " << index << " '" << tensorName(index)
+                         << "': buffer " << t->buffer() << " points at bytes "
+                         << b->offset() << " to " << b->offset() + b->size()
+                         << ", outside the file (" << size << " bytes)",
+             failure();
+    data = ArrayRef<uint8_t>(
+        reinterpret_cast<const uint8_t *>(buffer.getBufferStart()) +
+            b->offset(),
+        b->size());
+  } else if (b->data()) {
+    data = ArrayRef<uint8_t>(b->data()->data(), b->data()->size());
+  }
+  if (data.empty())
+    return data;
+  RankedTensorType type = tensorType(index);
+  uint64_t expected = type.getNumElements() *
+                      (type.getElementType().getIntOrFloatBitWidth() / 8);
+  if (data.size() != expected)
+    return fileError() << "tensor " << index << " '" << tensorName(index)
+                       << "': buffer " << t->buffer() << " holds "
+                       << data.size() << " bytes, its shape " << type
+                       << " needs " << expected,
+           failure();
+  return data;
+}
+
+bool Importer::hasInput(unsigned i) {
+  return op->inputs() && i < op->inputs()->size() && inputIndex(i) >= 0;
+}
+
+/// The value of the operator's `i`-th input: an earlier result, a model
+/// input, or a constant made from its buffer.
+FailureOr<Value> Importer::input(unsigned i) {
+  if (!hasInput(i))
+    return opError() << "input " << i << " is missing", failure();
+  int32_t index = inputIndex(i);
+  if (Value v = values[index])
+    return v;
+  FailureOr<ArrayRef<uint8_t>> data = tensorData(index);
+  if (failed(data))
+    return failure();
+  if (data->empty())
+    return opError() << "input " << i << " is tensor " << index << " '"
+                     << tensorName(index)
+                     << "', which no earlier operator writes and which has "
+                        "no data",
+           failure();
+  RankedTensorType type = tensorType(index);
+  auto attr = DenseElementsAttr::getFromRawBuffer(
+      type, ArrayRef<char>(reinterpret_cast<const char *>(data->data()),
+                           data->size()));
+  OpBuilder::InsertionGuard guard(builder);
+  values[index] = constant(type, attr);
+  return values[index];
+}
+
+/// A small integer constant input (shapes, paddings, axes, slice bounds).
+FailureOr<SmallVector<int64_t>> Importer::intConstant(unsigned i) {
+  if (!hasInput(i))
+    return opError() << "input " << i << " is missing", failure();
+  int32_t index = inputIndex(i);
+  FailureOr<ArrayRef<uint8_t>> data = tensorData(index);
+  if (failed(data))
+    return failure();
+  RankedTensorType type = tensorType(index);
+  if (data->empty() || !type.getElementType().isInteger() ||
+      type.getElementType().getIntOrFloatBitWidth() < 32)
+    return opError() << "input " << i << " ('" << tensorName(index)
+                     << "') must be an INT32 or INT64 constant",
+           failure();
+  SmallVector<int64_t> result;
+  bool wide = type.getElementType().getIntOrFloatBitWidth() == 64;
+  for (int64_t k = 0, e = type.getNumElements(); k < e; ++k) {
+    if (wide) {
+      int64_t v;
+      std::memcpy(&v, data->data() + 8 * k, 8);
+      result.push_back(v);
+    } else {
+      int32_t v;
+      std::memcpy(&v, data->data() + 4 * k, 4);
+      result.push_back(v);
+    }
+  }
+  return result;
+}
+
+Value Importer::constant(RankedTensorType type, Attribute attr) {
+  return tosa::ConstOp::create(builder, opLoc, type, cast<ElementsAttr>(attr));
+}
+
+Value Importer::scalarConstant(Type elementType, double value,
+                               ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, elementType);
+  Attribute attr;
+  if (isa<FloatType>(elementType))
+    attr =
+        DenseElementsAttr::get(type, builder.getFloatAttr(elementType, value));
+  else
+    attr = DenseElementsAttr::get(
+        type, builder.getIntegerAttr(elementType, static_cast<int64_t>(value)));
+  return constant(type, attr);
+}
+
+Value Importer::zeroPoint(Type elementType, int64_t value) {
+  return scalarConstant(elementType, static_cast<double>(value));
+}
+
+Value Importer::shapeConstant(ArrayRef<int64_t> shape) {
+  auto type = tosa::shapeType::get(ctx, shape.size());
+  auto attr = DenseIntElementsAttr::get(
+      RankedTensorType::get({static_cast<int64_t>(shape.size())},
+                            builder.getIndexType()),
+      shape);
+  return tosa::ConstShapeOp::create(builder, opLoc, type, attr);
+}
+
+Value Importer::reshape(Value value, ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == shape)
+    return value;
+  // Weights are reshaped here, not at run time: TOSA's filter layouts
+  // differ from TFLite's only in shape.
+  if (auto constOp = value.getDefiningOp<tosa::ConstOp>()) {
+    auto attr = cast<DenseElementsAttr>(constOp.getValues());
+    Value reshaped =
+        constant(type.clone(shape), attr.reshape(type.clone(shape)));
+    if (value.use_empty()) {
+      for (Value &v : values)
+        if (v == value)
+          v = Value();
+      constOp.erase();
+    }
+    return reshaped;
+  }
+  return tosa::ReshapeOp::create(builder, opLoc, type.clone(shape), value,
+                                 shapeConstant(shape));
+}
+
+/// `tosa.rescale` with the multipliers and shifts TFLite's QuantizeMultiplier
+/// gives for `scales` (one, or one per channel along the last dimension).
+Value Importer::rescale(Value value, Type elementType, ArrayRef<double> scales,
+                        int64_t inputZp, int64_t outputZp, bool doubleRound) {
+  SmallVector<int32_t> multipliers;
+  SmallVector<int8_t> shifts;
+  for (double s : scales) {
+    int32_t m;
+    int e;
+    quantizeMultiplier(s, m, e);
+    // TFLite's exponent is a left shift; TOSA's shift is a right shift of
+    // the 64-bit product by 31 bits of Q31 plus the exponent's.
+    int shift = 31 - e;
+    if (m == 0)
+      shift = 31;
+    multipliers.push_back(m);
+    shifts.push_back(static_cast<int8_t>(std::clamp(shift, 2, 62)));
+  }
+  auto inType = cast<RankedTensorType>(value.getType());
+  int64_t n = multipliers.size();
+  Value mult = constant(
+      RankedTensorType::get({n}, builder.getI32Type()),
+      DenseElementsAttr::get(RankedTensorType::get({n}, builder.getI32Type()),
+                             ArrayRef<int32_t>(multipliers)));
+  Value shift = constant(
+      RankedTensorType::get({n}, builder.getI8Type()),
+      DenseElementsAttr::get(RankedTensorType::get({n}, builder.getI8Type()),
+                             ArrayRef<int8_t>(shifts)));
+  return tosa::RescaleOp::create(
+      builder, opLoc, inType.clone(elementType), value, mult, shift,
+      zeroPoint(inType.getElementType(), inputZp),
+      zeroPoint(elementType, outputZp), /*scale32=*/true,
+      doubleRound ? tosa::RoundingMode::DOUBLE_ROUND
+                  : tosa::RoundingMode::SINGLE_ROUND,
+      /*per_channel=*/n > 1, /*input_unsigned=*/false,
+      /*output_unsigned=*/false);
+}
+
+/// A rescale with a given multiplier and TOSA shift: exact integer steps
+/// (subtracting a zero point, shifting left) that TFLite writes as plain C.
+Value Importer::rescaleExact(Value value, Type elementType, int32_t multiplier,
+                             int shift, int64_t inputZp, int64_t outputZp,
+                             bool doubleRound) {
+  auto inType = cast<RankedTensorType>(value.getType());
+  auto i32 = builder.getI32Type();
+  auto i8 = builder.getI8Type();
+  return tosa::RescaleOp::create(
+      builder, opLoc, inType.clone(elementType), value,
+      scalarConstant(i32, multiplier), scalarConstant(i8, shift),
+      zeroPoint(inType.getElementType(), inputZp),
+      zeroPoint(elementType, outputZp), /*scale32=*/true,
+      doubleRound ? tosa::RoundingMode::DOUBLE_ROUND
+                  : tosa::RoundingMode::SINGLE_ROUND,
+      /*per_channel=*/false, /*input_unsigned=*/false,
+      /*output_unsigned=*/false);
+}
+
+Value Importer::clamp(Value value, double lo, double hi) {
+  Type element = cast<ShapedType>(value.getType()).getElementType();
+  Attribute min, max;
+  if (isa<FloatType>(element)) {
+    min = builder.getFloatAttr(element, lo);
+    max = builder.getFloatAttr(element, hi);
+  } else {
+    min = builder.getIntegerAttr(element, static_cast<int64_t>(lo));
+    max = builder.getIntegerAttr(element, static_cast<int64_t>(hi));
+  }
+  return tosa::ClampOp::create(builder, opLoc, value.getType(), value, min,
+                               max);
+}
+
+/// A fused activation on `value`, whose quantisation is that of `tensor`:
+/// a clamp to TFLite's activation range, or nothing when the range is the
+/// whole type.
+Value Importer::activation(Value value, tfl::ActivationFunctionType act,
+                           int32_t tensor) {
+  if (act == tfl::ActivationFunctionType_NONE)
+    return value;
+  if (isInt8(value)) {
+    Quant q = quant(tensor);
+    auto [lo, hi] = activationRange(act, q.scale(), q.zeroPoint(), -128, 127);
+    if (lo == -128 && hi == 127)
+      return value;
+    return clamp(value, lo, hi);
+  }
+  float inf = std::numeric_limits<float>::max();
+  switch (act) {
+  case tfl::ActivationFunctionType_RELU:
+    return clamp(value, 0.0, inf);
+  case tfl::ActivationFunctionType_RELU6:
+    return clamp(value, 0.0, 6.0);
+  case tfl::ActivationFunctionType_RELU_N1_TO_1:
+    return clamp(value, -1.0, 1.0);
+  case tfl::ActivationFunctionType_TANH:
+    return tosa::TanhOp::create(builder, opLoc, value.getType(), value);
+  default:
+    return value;
+  }
+}
+
+/// TFLite's padding (ComputePaddingHeightWidth): SAME puts the odd pixel at
+/// the bottom and right. Returns TOSA's [top, bottom, left, right].
+std::array<int64_t, 4> Importer::padding(tfl::Padding padding, int64_t inH,
+                                         int64_t inW, int64_t kH, int64_t kW,
+                                         int64_t strideH, int64_t strideW,
+                                         int64_t dilH, int64_t dilW) {
+  if (padding != tfl::Padding_SAME)
+    return {0, 0, 0, 0};
+  auto total = [](int64_t in, int64_t k, int64_t stride, int64_t dil) {
+    int64_t out = (in + stride - 1) / stride;
+    int64_t effective = (k - 1) * dil + 1;
+    return std::max<int64_t>((out - 1) * stride + effective - in, 0);
+  };
+  int64_t h = total(inH, kH, strideH, dilH), w = total(inW, kW, strideW, dilW);
+  return {h / 2, h - h / 2, w / 2, w - w / 2};
+}
+
+/// Int8 to f32, dequantised: (q - zero point) * scale.
+Value Importer::toF32(Value value, const Quant &q) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto f32 = builder.getF32Type();
+  auto ftype = type.clone(f32);
+  SmallVector<int64_t> ones(type.getRank(), 1);
+  Value f = tosa::CastOp::create(builder, opLoc, ftype, value);
+  f = tosa::SubOp::create(builder, opLoc, ftype, f,
+                          scalarConstant(f32, q.zeroPoint(), ones));
+  return tosa::MulOp::create(builder, opLoc, ftype, f,
+                             scalarConstant(f32, q.scale(), ones),
+                             scalarConstant(builder.getI8Type(), 0));
+}
+
+/// F32 to int8, quantised: round(x / scale) + zero point, saturated. The
+/// division is a multiplication by the reciprocal, and the rounding is
+/// TOSA's cast (to nearest, ties to even).
+Value Importer::fromF32(Value value, RankedTensorType type, const Quant &q) {
+  auto f32 = builder.getF32Type();
+  auto ftype = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> ones(ftype.getRank(), 1);
+  Value f = tosa::MulOp::create(builder, opLoc, ftype, value,
+                                scalarConstant(f32, 1.0 / q.scale(), ones),
+                                scalarConstant(builder.getI8Type(), 0));
+  f = tosa::AddOp::create(builder, opLoc, ftype, f,
+                          scalarConstant(f32, q.zeroPoint(), ones));
+  f = clamp(f, -128.0, 127.0);
+  return tosa::CastOp::create(builder, opLoc, type, f);
+}
+
+/// An int8 elementwise function as a 256-entry `tosa.table`: each input
+/// value dequantised, mapped by `fn` in double, and requantised with
+/// rounding half away from zero (TFLite's int8 LUT kernels do the same).
+Value Importer::table(Value value, const Quant &in, const Quant &out,
+                      llvm::function_ref<double(double)> fn) {
+  SmallVector<int8_t> entries;
+  for (int q = -128; q < 128; ++q) {
+    double x = in.scale() * (q - in.zeroPoint());
+    double y = std::round(fn(x) / out.scale()) + out.zeroPoint();
+    entries.push_back(static_cast<int8_t>(std::clamp(y, -128.0, 127.0)));
+  }
+  auto type = RankedTensorType::get({256}, builder.getI8Type());
+  Value lut =
+      constant(type, DenseElementsAttr::get(type, ArrayRef<int8_t>(entries)));
+  return tosa::TableOp::create(builder, opLoc, value.getType(), value, lut);
+}
+
+//===----------------------------------------------------------------------===//
+// Operators
+//===----------------------------------------------------------------------===//
+
+FailureOr<Value> Importer::convertConv(bool depthwise) {
+  FailureOr<Value> x = input(0), w = input(1);
+  if (failed(x) || failed(w))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  auto wType = cast<RankedTensorType>(w->getType());
+  RankedTensorType outType = tensorType(outputIndex());
+  if (xType.getRank() != 4 || wType.getRank() != 4 || outType.getRank() != 4)
+    return opError() << "expects 4-d input, filter and output", failure();
+
+  tfl::Padding pad;
+  int64_t strideH, strideW, dilH, dilW;
+  tfl::ActivationFunctionType act;
+  if (depthwise) {
+    const tfl::DepthwiseConv2DOptions *o =
+        op->builtin_options_as_DepthwiseConv2DOptions();
+    if (!o)
+      return opError() << "has no DepthwiseConv2DOptions", failure();
+    pad = o->padding();
+    strideH = o->stride_h(), strideW = o->stride_w();
+    dilH = o->dilation_h_factor(), dilW = o->dilation_w_factor();
+    act = o->fused_activation_function();
+  } else {
+    const tfl::Conv2DOptions *o = op->builtin_options_as_Conv2DOptions();
+    if (!o)
+      return opError() << "has no Conv2DOptions", failure();
+    pad = o->padding();
+    strideH = o->stride_h(), strideW = o->stride_w();
+    dilH = o->dilation_h_factor(), dilW = o->dilation_w_factor();
+    act = o->fused_activation_function();
+  }
+  if (strideH < 1 || strideW < 1 || dilH < 1 || dilW < 1)
+    return opError() << "has a stride or dilation below 1", failure();
+
+  int64_t kH = wType.getDimSize(1), kW = wType.getDimSize(2);
+  int64_t outC = outType.getDimSize(3);
+  // TFLite's depthwise filter is [1, KH, KW, C * M]; TOSA's [KH, KW, C, M].
+  Value weight = *w;
+  if (depthwise) {
+    int64_t inC = xType.getDimSize(3);
+    if (wType.getDimSize(0) != 1 || outC % inC || wType.getDimSize(3) != outC)
+      return opError() << "has a depthwise filter " << wType
+                       << " that does not match " << xType << " -> " << outType,
+             failure();
+    weight = reshape(weight, {kH, kW, inC, outC / inC});
+  } else if (wType.getDimSize(3) != xType.getDimSize(3) ||
+             wType.getDimSize(0) != outC) {
+    return opError() << "has a filter " << wType << " that does not match "
+                     << xType << " -> " << outType,
+           failure();
+  }
+  auto pads = padding(pad, xType.getDimSize(1), xType.getDimSize(2), kH, kW,
+                      strideH, strideW, dilH, dilW);
+
+  bool quantized = xType.getElementType().isInteger(8);
+  Type acc =
+      quantized ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+  Value bias;
+  if (hasInput(2)) {
+    FailureOr<Value> b = input(2);
+    if (failed(b))
+      return failure();
+    bias = *b;
+  } else {
+    bias = scalarConstant(acc, 0.0, {outC});
+  }
+  Quant qx = quant(inputIndex(0)), qw = quant(inputIndex(1)),
+        qo = quant(outputIndex());
+  if (quantized && (!qx.present() || !qw.present() || !qo.present()))
+    return opError() << "is int8 without quantisation parameters", failure();
+  Type element = xType.getElementType();
+  Value inZp = zeroPoint(element, quantized ? qx.zeroPoint() : 0);
+  Value wZp = zeroPoint(element, 0);
+  if (quantized && llvm::any_of(qw.zeroPoints, [](int64_t z) { return z; }))
+    return opError() << "has a filter with a non-zero zero point; TFLite's "
+                        "int8 kernels require symmetric filters",
+           failure();
+
+  auto accType = outType.clone(acc);
+  Value result;
+  if (depthwise)
+    result = tosa::DepthwiseConv2DOp::create(
+        builder, opLoc, accType, *x, weight, bias, inZp, wZp,
+        builder.getDenseI64ArrayAttr(pads),
+        builder.getDenseI64ArrayAttr({strideH, strideW}),
+        builder.getDenseI64ArrayAttr({dilH, dilW}), TypeAttr::get(acc));
+  else
+    result = tosa::Conv2DOp::create(
+        builder, opLoc, accType, *x, weight, bias, inZp, wZp,
+        builder.getDenseI64ArrayAttr(pads),
+        builder.getDenseI64ArrayAttr({strideH, strideW}),
+        builder.getDenseI64ArrayAttr({dilH, dilW}), TypeAttr::get(acc));
+  if (quantized) {
+    // PopulateConvolutionQuantizationParams: in double, per output channel.
+    SmallVector<double> scales;
+    for (int64_t c = 0; c < (qw.scales.size() > 1 ? outC : 1); ++c)
+      scales.push_back(static_cast<double>(qx.scale()) *
+                       static_cast<double>(qw.scales[c]) /
+                       static_cast<double>(qo.scale()));
+    if (qw.scales.size() > 1 && qw.scales.size() != size_t(outC))
+      return opError() << "has " << qw.scales.size() << " filter scales for "
+                       << outC << " channels",
+             failure();
+    result = rescale(result, element, scales, 0, qo.zeroPoint());
+  }
+  return activation(result, act, outputIndex());
+}
+
+FailureOr<Value> Importer::convertFullyConnected() {
+  FailureOr<Value> x = input(0), w = input(1);
+  if (failed(x) || failed(w))
+    return failure();
+  const tfl::FullyConnectedOptions *o =
+      op->builtin_options_as_FullyConnectedOptions();
+  if (o &&
+      o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat_DEFAULT)
+    return opError() << "uses shuffled weights, which Sieve does not read",
+           failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  auto wType = cast<RankedTensorType>(w->getType());
+  RankedTensorType outType = tensorType(outputIndex());
+  if (wType.getRank() != 2)
+    return opError() << "expects a 2-d filter, not " << wType, failure();
+  int64_t outC = wType.getDimSize(0), depth = wType.getDimSize(1);
+  if (xType.getNumElements() % depth || outType.getNumElements() % outC)
+    return opError() << "has input " << xType << " and filter " << wType
+                     << " that do not match",
+           failure();
+  int64_t batch = xType.getNumElements() / depth;
+  bool quantized = xType.getElementType().isInteger(8);
+  if (!quantized && !xType.getElementType().isF32())
+    return opError() << "supports int8 and float32, not " << xType, failure();
+  Type acc =
+      quantized ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+  Type element = xType.getElementType();
+  if (cast<RankedTensorType>(w->getType()).getElementType() != element)
+    return opError() << "has a " << wType << " filter for " << xType
+                     << " input (hybrid models are not supported)",
+           failure();
+
+  // As a 1x1 convolution over `batch` pixels, TOSA 1.0 having no
+  // fully_connected: the row-by-row machinery applies unchanged.
+  Value x4 = reshape(*x, {batch, 1, 1, depth});
+  Value w4 = reshape(*w, {outC, 1, 1, depth});
+  Value bias;
+  if (hasInput(2)) {
+    FailureOr<Value> b = input(2);
+    if (failed(b))
+      return failure();
+    bias = reshape(*b, {outC});
+  } else {
+    bias = scalarConstant(acc, 0.0, {outC});
+  }
+  Quant qx = quant(inputIndex(0)), qw = quant(inputIndex(1)),
+        qo = quant(outputIndex());
+  if (quantized && (!qx.present() || !qw.present() || !qo.present()))
+    return opError() << "is int8 without quantisation parameters", failure();
+  Value result = tosa::Conv2DOp::create(
+      builder, opLoc, RankedTensorType::get({batch, 1, 1, outC}, acc), x4, w4,
+      bias, zeroPoint(element, quantized ? qx.zeroPoint() : 0),
+      zeroPoint(element, 0), builder.getDenseI64ArrayAttr({0, 0, 0, 0}),
+      builder.getDenseI64ArrayAttr({1, 1}),
+      builder.getDenseI64ArrayAttr({1, 1}), TypeAttr::get(acc));
+  if (quantized) {
+    SmallVector<double> scales;
+    if (qw.scales.size() > 1) {
+      for (float s : qw.scales)
+        scales.push_back(static_cast<double>(qx.scale()) *
+                         static_cast<double>(s) /
+                         static_cast<double>(qo.scale()));
+    } else {
+      // GetQuantizedConvolutionMultipler: the product in float, then double.
+      float product = qx.scale() * qw.scale();
+      scales.push_back(static_cast<double>(product) /
+                       static_cast<double>(qo.scale()));
+    }
+    result = rescale(result, element, scales, 0, qo.zeroPoint());
+  }
+  result = reshape(result, outType.getShape());
+  return activation(result,
+                    o ? o->fused_activation_function()
+                      : tfl::ActivationFunctionType_NONE,
+                    outputIndex());
+}
+
+FailureOr<Value> Importer::convertPool(bool average) {
+  FailureOr<Value> x = input(0);
+  if (failed(x))
+    return failure();
+  const tfl::Pool2DOptions *o = op->builtin_options_as_Pool2DOptions();
+  if (!o)
+    return opError() << "has no Pool2DOptions", failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  RankedTensorType outType = tensorType(outputIndex());
+  if (xType.getRank() != 4)
+    return opError() << "expects a 4-d input", failure();
+  int64_t kH = o->filter_height(), kW = o->filter_width();
+  int64_t sH = o->stride_h(), sW = o->stride_w();
+  if (kH < 1 || kW < 1 || sH < 1 || sW < 1)
+    return opError() << "has a filter or stride below 1", failure();
+  auto pads = padding(o->padding(), xType.getDimSize(1), xType.getDimSize(2),
+                      kH, kW, sH, sW, 1, 1);
+  Value result;
+  bool quantized = isInt8(*x);
+  if (average) {
+    // TFLite averages the stored int8 values (input and output share their
+    // quantisation), so both zero points are 0 here.
+    Type element = xType.getElementType();
+    Type acc =
+        quantized ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+    result = tosa::AvgPool2dOp::create(
+        builder, opLoc, outType, *x, zeroPoint(element, 0),
+        zeroPoint(element, 0), builder.getDenseI64ArrayAttr({kH, kW}),
+        builder.getDenseI64ArrayAttr({sH, sW}),
+        builder.getDenseI64ArrayAttr(pads), TypeAttr::get(acc));
+  } else {
+    result = tosa::MaxPool2dOp::create(builder, opLoc, outType, *x,
+                                       builder.getDenseI64ArrayAttr({kH, kW}),
+                                       builder.getDenseI64ArrayAttr({sH, sW}),
+                                       builder.getDenseI64ArrayAttr(pads));
+  }
+  return activation(result, o->fused_activation_function(), outputIndex());
+}
+
+/// Softmax along the last axis. Int8 is dequantised, computed in f32 and
+/// requantised (docs/tflite.md: TFLite's int8 kernel uses a fixed-point exp
+/// and may differ by one step).
+FailureOr<Value> Importer::convertSoftmax() {
+  FailureOr<Value> x = input(0);
+  if (failed(x))
+    return failure();
+  const tfl::SoftmaxOptions *o = op->builtin_options_as_SoftmaxOptions();
+  float beta = o ? o->beta() : 1.0f;
+  auto xType = cast<RankedTensorType>(x->getType());
+  RankedTensorType outType = tensorType(outputIndex());
+  auto f32 = builder.getF32Type();
+  auto ftype = xType.clone(f32);
+  int64_t rank = xType.getRank();
+  if (rank < 1)
+    return opError() << "expects a ranked input", failure();
+  SmallVector<int64_t> reduced(xType.getShape());
+  reduced.back() = 1;
+  SmallVector<int64_t> ones(rank, 1);
+  Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
+  bool quantized = isInt8(*x);
+  if (quantized && (!qx.present() || !qo.present()))
+    return opError() << "is int8 without quantisation parameters", failure();
+  Value f = quantized ? tosa::CastOp::create(builder, opLoc, ftype, *x) : *x;
+  Value max =
+      tosa::ReduceMaxOp::create(builder, opLoc, xType.clone(reduced, f32), f,
+                                static_cast<uint32_t>(rank - 1));
+  Value shifted = tosa::SubOp::create(builder, opLoc, ftype, f, max);
+  double factor = beta * (quantized ? qx.scale() : 1.0);
+  Value shift0 = scalarConstant(builder.getI8Type(), 0);
+  Value scaled = tosa::MulOp::create(builder, opLoc, ftype, shifted,
+                                     scalarConstant(f32, factor, ones), shift0);
+  Value e = tosa::ExpOp::create(builder, opLoc, ftype, scaled);
+  Value sum =
+      tosa::ReduceSumOp::create(builder, opLoc, xType.clone(reduced, f32), e,
+                                static_cast<uint32_t>(rank - 1));
+  Value inv = tosa::ReciprocalOp::create(builder, opLoc, sum.getType(), sum);
+  Value p = tosa::MulOp::create(builder, opLoc, ftype, e, inv,
+                                scalarConstant(builder.getI8Type(), 0));
+  if (!quantized)
+    return p;
+  return fromF32(p, outType, qo);
+}
+
+/// TFLite's int8 ADD and SUB (reference_integer_ops::Add): both inputs
+/// shifted left by 20 bits and scaled to twice the larger input scale, added,
+/// and scaled to the output. Each step is a rescale that computes exactly
+/// TFLite's integers.
+FailureOr<Value> Importer::convertAddSub(bool subtract) {
+  FailureOr<Value> a = input(0), b = input(1);
+  if (failed(a) || failed(b))
+    return failure();
+  RankedTensorType outType = tensorType(outputIndex());
+  tfl::ActivationFunctionType act = tfl::ActivationFunctionType_NONE;
+  if (subtract) {
+    if (auto *o = op->builtin_options_as_SubOptions())
+      act = o->fused_activation_function();
+  } else if (auto *o = op->builtin_options_as_AddOptions()) {
+    act = o->fused_activation_function();
+  }
+  auto rankUp = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(outType.getRank() - t.getRank(), 1);
+    llvm::append_range(shape, t.getShape());
+    return reshape(v, shape);
+  };
+  Value lhs = rankUp(*a), rhs = rankUp(*b);
+  if (!isInt8(lhs)) {
+    Value r =
+        subtract
+            ? tosa::SubOp::create(builder, opLoc, outType, lhs, rhs).getResult()
+            : tosa::AddOp::create(builder, opLoc, outType, lhs, rhs)
+                  .getResult();
+    return activation(r, act, outputIndex());
+  }
+  Quant qa = quant(inputIndex(0)), qb = quant(inputIndex(1)),
+        qo = quant(outputIndex());
+  if (!qa.present() || !qb.present() || !qo.present())
+    return opError() << "is int8 without quantisation parameters", failure();
+  const int leftShift = 20;
+  double twiceMax = 2 * static_cast<double>(std::max(qa.scale(), qb.scale()));
+  auto i32 = builder.getI32Type();
+  auto widen = [&](Value v, const Quant &q) {
+    // (q - zp) << 20, exact: 2^30 * x >> 10 with the rounding bit below.
+    Value shifted = rescaleExact(v, i32, 1 << 30, 30 - leftShift, q.zeroPoint(),
+                                 0, /*doubleRound=*/false);
+    return rescale(shifted, i32, {static_cast<double>(q.scale()) / twiceMax}, 0,
+                   0);
+  };
+  Value wa = widen(lhs, qa), wb = widen(rhs, qb);
+  auto accType = outType.clone(i32);
+  Value sum =
+      subtract
+          ? tosa::SubOp::create(builder, opLoc, accType, wa, wb).getResult()
+          : tosa::AddOp::create(builder, opLoc, accType, wa, wb).getResult();
+  Value r =
+      rescale(sum, outType.getElementType(),
+              {twiceMax / ((1 << leftShift) * static_cast<double>(qo.scale()))},
+              0, qo.zeroPoint());
+  return activation(r, act, outputIndex());
+}
+
+/// TFLite's int8 MUL: (a - zpa) * (b - zpb) in int32, then
+/// MultiplyByQuantizedMultiplier by sa * sb / so.
+FailureOr<Value> Importer::convertMul() {
+  FailureOr<Value> a = input(0), b = input(1);
+  if (failed(a) || failed(b))
+    return failure();
+  RankedTensorType outType = tensorType(outputIndex());
+  tfl::ActivationFunctionType act = tfl::ActivationFunctionType_NONE;
+  if (auto *o = op->builtin_options_as_MulOptions())
+    act = o->fused_activation_function();
+  auto rankUp = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(outType.getRank() - t.getRank(), 1);
+    llvm::append_range(shape, t.getShape());
+    return reshape(v, shape);
+  };
+  Value lhs = rankUp(*a), rhs = rankUp(*b);
+  Value shift0 = scalarConstant(builder.getI8Type(), 0);
+  if (!isInt8(lhs))
+    return activation(
+        tosa::MulOp::create(builder, opLoc, outType, lhs, rhs, shift0), act,
+        outputIndex());
+  Quant qa = quant(inputIndex(0)), qb = quant(inputIndex(1)),
+        qo = quant(outputIndex());
+  if (!qa.present() || !qb.present() || !qo.present())
+    return opError() << "is int8 without quantisation parameters", failure();
+  auto i32 = builder.getI32Type();
+  Value wa = rescaleExact(lhs, i32, 1 << 30, 30, qa.zeroPoint(), 0, false);
+  Value wb = rescaleExact(rhs, i32, 1 << 30, 30, qb.zeroPoint(), 0, false);
+  Value product =
+      tosa::MulOp::create(builder, opLoc, outType.clone(i32), wa, wb, shift0);
+  Value r = rescale(
+      product, outType.getElementType(),
+      {static_cast<double>(qa.scale()) * static_cast<double>(qb.scale()) /
+       static_cast<double>(qo.scale())},
+      0, qo.zeroPoint());
+  return activation(r, act, outputIndex());
+}
+
+FailureOr<Value> Importer::convertPad() {
+  FailureOr<Value> x = input(0);
+  FailureOr<SmallVector<int64_t>> pads = intConstant(1);
+  if (failed(x) || failed(pads))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  if (int64_t(pads->size()) != 2 * xType.getRank())
+    return opError() << "has " << pads->size() << " paddings for a rank "
+                     << xType.getRank() << " input",
+           failure();
+  Value padConst = zeroPoint(xType.getElementType(),
+                             isInt8(*x) ? quant(inputIndex(0)).zeroPoint() : 0);
+  return tosa::PadOp::create(builder, opLoc, tensorType(outputIndex()), *x,
+                             shapeConstant(*pads), padConst)
+      .getResult();
+}
+
+/// MEAN over constant axes: a sum in int32 (or f32) and one rescale by
+/// input scale / (count * output scale).
+FailureOr<Value> Importer::convertMean() {
+  FailureOr<Value> x = input(0);
+  FailureOr<SmallVector<int64_t>> axes = intConstant(1);
+  if (failed(x) || failed(axes))
+    return failure();
+  auto xType = cast<RankedTensorType>(x->getType());
+  RankedTensorType outType = tensorType(outputIndex());
+  int64_t rank = xType.getRank();
+  SmallVector<bool> reduce(rank, false);
+  for (int64_t a : *axes) {
+    if (a < -rank || a >= rank)
+      return opError() << "has axis " << a << " for a rank " << rank
+                       << " input",
+             failure();
+    reduce[a < 0 ? a + rank : a] = true;
+  }
+  bool quantized = isInt8(*x);
+  Type acc =
+      quantized ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+  Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
+  if (quantized && (!qx.present() || !qo.present()))
+    return opError() << "is int8 without quantisation parameters", failure();
+  Value v = quantized
+                ? rescaleExact(*x, acc, 1 << 30, 30, qx.zeroPoint(), 0, false)
+                : *x;
+  SmallVector<int64_t> shape(xType.getShape());
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (!reduce[d])
+      continue;
+    count *= shape[d];
+    shape[d] = 1;
+    v = tosa::ReduceSumOp::create(builder, opLoc,
+                                  RankedTensorType::get(shape, acc), v,
+                                  static_cast<uint32_t>(d));
+  }
+  if (quantized)
+    v = rescale(v, xType.getElementType(),
+                {static_cast<double>(qx.scale()) /
+                 (count * static_cast<double>(qo.scale()))},
+                0, qo.zeroPoint());
+  else
+    v = tosa::MulOp::create(
+        builder, opLoc, v.getType(), v,
+        scalarConstant(acc, 1.0 / count, SmallVector<int64_t>(rank, 1)),
+        scalarConstant(builder.getI8Type(), 0));
+  return reshape(v, outType.getShape());
+}
+
+FailureOr<Value> Importer::convertConcatenation() {
+  const tfl::ConcatenationOptions *o =
+      op->builtin_options_as_ConcatenationOptions();
+  RankedTensorType outType = tensorType(outputIndex());
+  int64_t axis = o ? o->axis() : 0;
+  if (axis < 0)
+    axis += outType.getRank();
+  if (axis < 0 || axis >= outType.getRank())
+    return opError() << "has axis " << (o ? o->axis() : 0) << " out of range",
+           failure();
+  SmallVector<Value> inputs;
+  Quant qo = quant(outputIndex());
+  for (unsigned i = 0, e = op->inputs()->size(); i < e; ++i) {
+    FailureOr<Value> v = input(i);
+    if (failed(v))
+      return failure();
+    Value value = *v;
+    if (isInt8(value)) {
+      Quant qi = quant(inputIndex(i));
+      if (qi.scale() != qo.scale() || qi.zeroPoint() != qo.zeroPoint())
+        value = rescale(
+            value, outType.getElementType(),
+            {static_cast<double>(qi.scale()) / static_cast<double>(qo.scale())},
+            qi.zeroPoint(), qo.zeroPoint());
+    }
+    inputs.push_back(value);
+  }
+  Value r = tosa::ConcatOp::create(builder, opLoc, outType, inputs,
+                                   builder.getI32IntegerAttr(axis));
+  return activation(
+      r, o ? o->fused_activation_function() : tfl::ActivationFunctionType_NONE,
+      outputIndex());
+}
+
+/// STRIDED_SLICE with constant bounds, unit strides and no ellipsis or new
+/// axes: a tosa.slice and a reshape (for shrunk axes).
+FailureOr<Value> Importer::convertStridedSlice() {
+  FailureOr<Value> x = input(0);
+  FailureOr<SmallVector<int64_t>> begin = intConstant(1), end = intConstant(2),
+                                  strides = intConstant(3);
+  if (failed(x) || failed(begin) || failed(end) || failed(strides))
+    return failure();
+  const tfl::StridedSliceOptions *o =
+      op->builtin_options_as_StridedSliceOptions();
+  auto xType = cast<RankedTensorType>(x->getType());
+  int64_t rank = xType.getRank();
+  if (o && (o->ellipsis_mask() || o->new_axis_mask()))
+    return opError() << "uses an ellipsis or new-axis mask, which Sieve does "
+                        "not support",
+           failure();
+  if (int64_t(begin->size()) != rank || int64_t(end->size()) != rank ||
+      int64_t(strides->size()) != rank)
+    return opError() << "has bounds of the wrong length", failure();
+  SmallVector<int64_t> start, size;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t dim = xType.getDimSize(d);
+    if ((*strides)[d] != 1)
+      return opError() << "has stride " << (*strides)[d] << " on axis " << d
+                       << "; Sieve supports unit strides",
+             failure();
+    int64_t b = (*begin)[d], e = (*end)[d];
+    if (o && (o->begin_mask() >> d) & 1)
+      b = 0;
+    if (o && (o->end_mask() >> d) & 1)
+      e = dim;
+    if (o && o->offset())
+      e += b;
+    if (b < 0)
+      b += dim;
+    if (e < 0)
+      e += dim;
+    if (o && (o->shrink_axis_mask() >> d) & 1)
+      e = b + 1;
+    b = std::clamp<int64_t>(b, 0, dim);
+    e = std::clamp<int64_t>(e, b, dim);
+    if (e == b)
+      return opError() << "gives an empty slice on axis " << d, failure();
+    start.push_back(b);
+    size.push_back(e - b);
+  }
+  Value r = tosa::SliceOp::create(builder, opLoc, xType.clone(size), *x,
+                                  shapeConstant(start), shapeConstant(size));
+  return reshape(r, tensorType(outputIndex()).getShape());
+}
+
+FailureOr<Value> Importer::convertUnary(tfl::BuiltinOperator code) {
+  FailureOr<Value> x = input(0);
+  if (failed(x))
+    return failure();
+  RankedTensorType outType = tensorType(outputIndex());
+  if (isInt8(*x)) {
+    Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
+    if (!qx.present() || !qo.present())
+      return opError() << "is int8 without quantisation parameters", failure();
+    switch (code) {
+    case tfl::BuiltinOperator_LOGISTIC:
+      return table(*x, qx, qo,
+                   [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+    case tfl::BuiltinOperator_TANH:
+      return table(*x, qx, qo, [](double v) { return std::tanh(v); });
+    case tfl::BuiltinOperator_HARD_SWISH:
+      return table(*x, qx, qo, [](double v) {
+        return v * std::min(6.0, std::max(0.0, v + 3.0)) / 6.0;
+      });
+    default: {
+      // RELU, RELU6, RELU_N1_TO_1 (reference ReluX): requantise, then clamp.
+      Value r = rescale(
+          *x, outType.getElementType(),
+          {static_cast<double>(qx.scale()) / static_cast<double>(qo.scale())},
+          qx.zeroPoint(), qo.zeroPoint());
+      auto act = code == tfl::BuiltinOperator_RELU
+                     ? tfl::ActivationFunctionType_RELU
+                 : code == tfl::BuiltinOperator_RELU6
+                     ? tfl::ActivationFunctionType_RELU6
+                     : tfl::ActivationFunctionType_RELU_N1_TO_1;
+      return activation(r, act, outputIndex());
+    }
+    }
+  }
+  auto type = x->getType();
+  switch (code) {
+  case tfl::BuiltinOperator_LOGISTIC:
+    return tosa::SigmoidOp::create(builder, opLoc, type, *x).getResult();
+  case tfl::BuiltinOperator_TANH:
+    return tosa::TanhOp::create(builder, opLoc, type, *x).getResult();
+  case tfl::BuiltinOperator_HARD_SWISH: {
+    auto ftype = cast<RankedTensorType>(type);
+    SmallVector<int64_t> ones(ftype.getRank(), 1);
+    auto f32 = ftype.getElementType();
+    Value t = tosa::AddOp::create(builder, opLoc, type, *x,
+                                  scalarConstant(f32, 3.0, ones));
+    t = clamp(t, 0.0, 6.0);
+    t = tosa::MulOp::create(builder, opLoc, type, t,
+                            scalarConstant(f32, 1.0 / 6.0, ones),
+                            scalarConstant(builder.getI8Type(), 0));
+    return tosa::MulOp::create(builder, opLoc, type, *x, t,
+                               scalarConstant(builder.getI8Type(), 0))
+        .getResult();
+  }
+  case tfl::BuiltinOperator_RELU:
+    return activation(*x, tfl::ActivationFunctionType_RELU, outputIndex());
+  case tfl::BuiltinOperator_RELU6:
+    return activation(*x, tfl::ActivationFunctionType_RELU6, outputIndex());
+  default:
+    return activation(*x, tfl::ActivationFunctionType_RELU_N1_TO_1,
+                      outputIndex());
+  }
+}
+
+/// QUANTIZE: float to int8 (round(x / scale) + zero point), or int8 to int8
+/// with other parameters (a rescale, as TFLite's Requantize).
+FailureOr<Value> Importer::convertQuantize() {
+  FailureOr<Value> x = input(0);
+  if (failed(x))
+    return failure();
+  RankedTensorType outType = tensorType(outputIndex());
+  Quant qo = quant(outputIndex());
+  if (!outType.getElementType().isInteger(8) || !qo.present())
+    return opError() << "must produce a quantised int8 tensor", failure();
+  if (isInt8(*x)) {
+    Quant qx = quant(inputIndex(0));
+    return rescale(
+        *x, outType.getElementType(),
+        {static_cast<double>(qx.scale()) / static_cast<double>(qo.scale())},
+        qx.zeroPoint(), qo.zeroPoint());
+  }
+  return fromF32(*x, outType, qo);
+}
+
+FailureOr<Value> Importer::convertDequantize() {
+  FailureOr<Value> x = input(0);
+  if (failed(x))
+    return failure();
+  if (!isInt8(*x) || !quant(inputIndex(0)).present())
+    return opError() << "must read a quantised int8 tensor", failure();
+  return toF32(*x, quant(inputIndex(0)));
+}
+
+LogicalResult Importer::convertOperator() {
+  if (!op->outputs() || op->outputs()->size() != 1)
+    return opError() << "has " << (op->outputs() ? op->outputs()->size() : 0)
+                     << " outputs; Sieve imports operators with one",
+           failure();
+  FailureOr<Value> result;
+  switch (opCode) {
+  case tfl::BuiltinOperator_CONV_2D:
+    result = convertConv(/*depthwise=*/false);
+    break;
+  case tfl::BuiltinOperator_DEPTHWISE_CONV_2D:
+    result = convertConv(/*depthwise=*/true);
+    break;
+  case tfl::BuiltinOperator_FULLY_CONNECTED:
+    result = convertFullyConnected();
+    break;
+  case tfl::BuiltinOperator_AVERAGE_POOL_2D:
+    result = convertPool(/*average=*/true);
+    break;
+  case tfl::BuiltinOperator_MAX_POOL_2D:
+    result = convertPool(/*average=*/false);
+    break;
+  case tfl::BuiltinOperator_RESHAPE:
+  case tfl::BuiltinOperator_SQUEEZE: {
+    FailureOr<Value> x = input(0);
+    if (failed(x))
+      return failure();
+    RankedTensorType outType = tensorType(outputIndex());
+    if (cast<RankedTensorType>(x->getType()).getNumElements() !=
+        outType.getNumElements())
+      return opError() << "reshapes " << x->getType() << " to " << outType
+                       << ", a different number of elements",
+             failure();
+    result = reshape(*x, outType.getShape());
+    break;
+  }
+  case tfl::BuiltinOperator_SOFTMAX:
+    result = convertSoftmax();
+    break;
+  case tfl::BuiltinOperator_ADD:
+    result = convertAddSub(/*subtract=*/false);
+    break;
+  case tfl::BuiltinOperator_SUB:
+    result = convertAddSub(/*subtract=*/true);
+    break;
+  case tfl::BuiltinOperator_MUL:
+    result = convertMul();
+    break;
+  case tfl::BuiltinOperator_PAD:
+    result = convertPad();
+    break;
+  case tfl::BuiltinOperator_MEAN:
+    result = convertMean();
+    break;
+  case tfl::BuiltinOperator_CONCATENATION:
+    result = convertConcatenation();
+    break;
+  case tfl::BuiltinOperator_STRIDED_SLICE:
+    result = convertStridedSlice();
+    break;
+  case tfl::BuiltinOperator_LOGISTIC:
+  case tfl::BuiltinOperator_TANH:
+  case tfl::BuiltinOperator_HARD_SWISH:
+  case tfl::BuiltinOperator_RELU:
+  case tfl::BuiltinOperator_RELU6:
+  case tfl::BuiltinOperator_RELU_N1_TO_1:
+    result = convertUnary(opCode);
+    break;
+  case tfl::BuiltinOperator_QUANTIZE:
+    result = convertQuantize();
+    break;
+  case tfl::BuiltinOperator_DEQUANTIZE:
+    result = convertDequantize();
+    break;
+  default:
+    return opError() << "operator " << opName
+                     << " is not supported by Sieve's TFLite importer "
+                        "(docs/tflite.md lists the supported operators)",
+           failure();
+  }
+  if (failed(result))
+    return failure();
+  RankedTensorType expected = tensorType(outputIndex());
+  if (result->getType() != expected)
+    return opError() << "gives " << result->getType()
+                     << " where the model declares " << expected,
+           failure();
+  values[outputIndex()] = *result;
+  return success();
+}
+
+/// Argument and result attributes: the tensor's name and quantisation,
+/// which RecordInterface copies into the header and report.
+DictionaryAttr interfaceAttrs(OpBuilder &b, StringRef name, const Quant &q) {
+  SmallVector<NamedAttribute> attrs;
+  attrs.push_back(b.getNamedAttr("sieve.name", b.getStringAttr(name)));
+  if (q.present()) {
+    attrs.push_back(
+        b.getNamedAttr("sieve.scale", b.getF64FloatAttr(q.scale())));
+    attrs.push_back(
+        b.getNamedAttr("sieve.zero_point", b.getI64IntegerAttr(q.zeroPoint())));
+  }
+  return b.getDictionaryAttr(attrs);
+}
+
+OwningOpRef<ModuleOp> Importer::run() {
+  if (failed(checkBuffer()) || failed(checkTensors()))
+    return nullptr;
+  unsigned numTensors = graph->tensors()->size();
+  unsigned numOpcodes =
+      model->operator_codes() ? model->operator_codes()->size() : 0;
+  auto checkIndices = [&](const flatbuffers::Vector<int32_t> *indices,
+                          StringRef what, bool optional) -> LogicalResult {
+    if (!indices)
+      return success();
+    for (int32_t i : *indices)
+      if ((i < 0 && !(optional && i == -1)) || i >= int32_t(numTensors))
+        return fileError() << what << " refers to tensor " << i
+                           << ", out of range (the subgraph has " << numTensors
+                           << " tensors)",
+               failure();
+    return success();
+  };
+  if (failed(
+          checkIndices(graph->inputs(), "the subgraph's input list", false)) ||
+      failed(
+          checkIndices(graph->outputs(), "the subgraph's output list", false)))
+    return nullptr;
+
+  Location moduleLoc = fileLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(moduleLoc);
+  builder.setInsertionPointToEnd(module->getBody());
+  SmallVector<Type> argTypes, resultTypes;
+  for (int32_t i : *graph->inputs())
+    argTypes.push_back(tensorType(i));
+  for (int32_t i : *graph->outputs())
+    resultTypes.push_back(tensorType(i));
+  auto func =
+      func::FuncOp::create(builder, moduleLoc, "main",
+                           builder.getFunctionType(argTypes, resultTypes));
+  Block *body = func.addEntryBlock();
+  values.assign(numTensors, Value());
+  for (auto [k, i] : llvm::enumerate(*graph->inputs())) {
+    values[i] = body->getArgument(k);
+    func.setArgAttrs(k, interfaceAttrs(builder, tensorName(i), quant(i)));
+  }
+  for (auto [k, i] : llvm::enumerate(*graph->outputs()))
+    func.setResultAttrs(k, interfaceAttrs(builder, tensorName(i), quant(i)));
+
+  builder.setInsertionPointToEnd(body);
+  for (auto [k, o] : llvm::enumerate(*graph->operators())) {
+    op = o;
+    opIndex = k;
+    opName = "operator";
+    opLoc = NameLoc::get(
+        builder.getStringAttr(llvm::formatv("{0} op {1}", fileName, k).str()));
+    if (op->opcode_index() >= numOpcodes)
+      return opError() << "has opcode index " << op->opcode_index()
+                       << ", out of range (the model has " << numOpcodes
+                       << " operator codes)",
+             nullptr;
+    const tfl::OperatorCode *code =
+        model->operator_codes()->Get(op->opcode_index());
+    // Files before schema 3a hold the code in the deprecated byte field
+    // only; later ones in both, or in the new field alone for codes above
+    // 127 (TFLite's GetBuiltinCode).
+    int32_t builtin = std::max<int32_t>(code->builtin_code(),
+                                        code->deprecated_builtin_code());
+    opCode = static_cast<tfl::BuiltinOperator>(builtin);
+    opName = builtin == 32 && code->custom_code()
+                 ? "CUSTOM '" + code->custom_code()->str() + "'"
+             : tfl::EnumNameBuiltinOperator(
+                   static_cast<tfl::BuiltinOperator>(builtin))[0]
+                 ? tfl::EnumNameBuiltinOperator(
+                       static_cast<tfl::BuiltinOperator>(builtin))
+                 : ("BuiltinOperator " + Twine(builtin)).str();
+    if (failed(checkIndices(op->inputs(),
+                            "operator " + Twine(k).str() + " (" + opName +
+                                ")'s inputs",
+                            true)) ||
+        failed(checkIndices(op->outputs(),
+                            "operator " + Twine(k).str() + " (" + opName +
+                                ")'s outputs",
+                            false)))
+      return nullptr;
+    std::string output = op->outputs() && op->outputs()->size()
+                             ? tensorName(outputIndex())
+                             : std::string("?");
+    opLoc = NameLoc::get(builder.getStringAttr(
+        llvm::formatv("{0} op {1} {2} -> {3}", fileName, k, opName, output)
+            .str()));
+    if (failed(convertOperator()))
+      return nullptr;
+  }
+
+  SmallVector<Value> results;
+  for (int32_t i : *graph->outputs()) {
+    if (!values[i]) {
+      op = nullptr;
+      emitError(fileLoc()) << "output tensor " << i << " '" << tensorName(i)
+                           << "' is written by no operator";
+      return nullptr;
+    }
+    results.push_back(values[i]);
+  }
+  func::ReturnOp::create(builder, moduleLoc, results);
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> sieve::importTFLite(MemoryBufferRef buffer,
+                                          MLIRContext *context) {
+  context->loadDialect<func::FuncDialect, tosa::TosaDialect>();
+  return Importer(buffer, context).run();
+}
+
+/// The name of the first name location in `loc`: where in the TFLite model.
+static std::optional<std::string> modelPosition(Location loc) {
+  std::optional<std::string> found;
+  loc->walk([&](Location inner) {
+    if (auto name = dyn_cast<NameLoc>(inner)) {
+      found = name.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
+static StringRef severityName(DiagnosticSeverity severity) {
+  switch (severity) {
+  case DiagnosticSeverity::Error:
+    return "error";
+  case DiagnosticSeverity::Warning:
+    return "warning";
+  case DiagnosticSeverity::Remark:
+    return "remark";
+  case DiagnosticSeverity::Note:
+    return "note";
+  }
+  llvm_unreachable("unknown severity");
+}
+
+sieve::TFLiteDiagnosticHandler::TFLiteDiagnosticHandler(MLIRContext *context,
+                                                        llvm::raw_ostream &os)
+    : ScopedDiagnosticHandler(context) {
+  setHandler([&os](Diagnostic &diag) -> LogicalResult {
+    std::optional<std::string> where = modelPosition(diag.getLocation());
+    if (!where)
+      return failure();
+    os << *where << ": " << severityName(diag.getSeverity()) << ": " << diag
+       << "\n";
+    for (Diagnostic &note : diag.getNotes()) {
+      std::optional<std::string> at = modelPosition(note.getLocation());
+      os << at.value_or(*where) << ": note: " << note << "\n";
+    }
+    os.flush();
+    return success();
+  });
+}
