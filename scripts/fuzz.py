@@ -20,8 +20,9 @@ the same input and the same commands on every run; the time budget only
 decides how many cases run.
 
 A run FAILS when the tool is killed by a signal, prints a sanitizer report,
-`LLVM ERROR`, an assertion failure or a crash report (`PLEASE submit a bug
-report`, `Stack dump`), hangs (uses the per-run timeout of CPU time, 30 s by
+`LLVM ERROR`, an assertion failure, a crash report (`PLEASE submit a bug
+report`, `Stack dump`) or an `internal compiler error` (a crash the tool
+caught), hangs (uses the per-run timeout of CPU time, 30 s by
 default, or three times that of wall time), or exits non-zero without an
 `error:` line on stderr. Exit 0, or non-zero with a diagnostic, is fine. A hung
 tool gets SIGQUIT before SIGKILL, so that LLVM's handler prints where it hung.
@@ -114,7 +115,15 @@ SANITIZER_RE = re.compile(r"ERROR: (Address|Memory|Thread|HWAddress)Sanitizer|Le
 ASSERTION_RE = re.compile(r"Assertion .* failed|^Assertion failed", re.M)
 LLVM_ERROR_RE = re.compile(r"^LLVM ERROR: (.*)$", re.M)
 CRASH_RE = re.compile(r"PLEASE submit a bug report|^Stack dump:", re.M)
-ERROR_LINE_RE = re.compile(r"error:")
+ERROR_LINE_RE = re.compile(r"error:|: for the -+[\w-]+ option: ")
+# What the tools print for a crash they caught or an LLVM fatal error that is
+# not the user's: a bug, however politely reported.
+INTERNAL_ERROR_RE = re.compile(r"internal compiler error: (.*)")
+# A crash inside one of MLIR 22's op parsers (its pretty stack trace ends in
+# one): an upstream bug that sieve-compile reports as an error and sieve-opt,
+# like mlir-opt, does not catch. Listed, not counted as a failure.
+UPSTREAM_PARSER_RE = re.compile(r"^\d+\.\tMLIR Parser: custom op parser '([^']+)'\s*$", re.M)
+TOLERATED_KINDS = {"upstream-parser-crash"}
 # Stack frames of LLVM's crash handler and of libc, skipped when naming the
 # frame a crash happened in.
 HANDLER_FRAME_RE = re.compile(r"PrintStackTrace|SignalHandler|RunSignalHandlers|"
@@ -732,6 +741,13 @@ def classify(returncode, stdout, stderr, timed_out):
         message = m.group(1)
         kind = "out-of-memory" if "out of memory" in message else "llvm-error"
         return kind, message[:160]
+    m = INTERNAL_ERROR_RE.search(text)
+    if m:
+        return "internal-error", m.group(1)[:160]
+    parsers = UPSTREAM_PARSER_RE.findall(text)
+    if (returncode < 0 or CRASH_RE.search(text)) and parsers and \
+            "sieve::" not in text:
+        return "upstream-parser-crash", parsers[-1]
     if returncode < 0:
         return "signal:" + signal_name(returncode), crash_site(text)
     if CRASH_RE.search(text):
@@ -1020,7 +1036,8 @@ def run_all(args, corpus, regressions, bin_dir, work_root, memory_limit, start):
             case, run = outcome.case, outcome.run
             if outcome.kind:
                 where = save(outcome, args.save, args.seed) if args.save else None
-                print("FAIL %s [%s] %s: %s <- %s%s%s" % (
+                print("%s %s [%s] %s: %s <- %s%s%s" % (
+                    "NOTE" if outcome.kind in TOLERATED_KINDS else "FAIL",
                     run.name, outcome.kind, run.tool, case.origin,
                     "; ".join(case.mutations) or "unchanged",
                     " | " + outcome.detail if outcome.detail else "",
@@ -1065,11 +1082,16 @@ def run_all(args, corpus, regressions, bin_dir, work_root, memory_limit, start):
 def summarize(cases, outcomes, seconds, args):
     """Prints the summary, the last line `fuzz: N cases, M failures`; returns the exit status."""
     by_tool = collections.Counter(o.run.tool.split()[0] for o in outcomes)
-    failures = [o for o in outcomes if o.kind]
+    failures = [o for o in outcomes if o.kind and o.kind not in TOLERATED_KINDS]
+    tolerated = [o for o in outcomes if o.kind in TOLERATED_KINDS]
     diagnosed = sum(1 for o in outcomes if not o.kind and o.returncode != 0)
+    if tolerated:
+        print("upstream MLIR parser crashes in sieve-opt (not failures): %s" % ", ".join(
+            sorted(set("%s (%s)" % (o.detail, o.run.name) for o in tolerated))))
     print("runs by tool: %s" % ", ".join("%s %d" % kv for kv in sorted(by_tool.items())))
     print("outcomes: %d exit 0, %d diagnosed, %d failures" % (
-        len(outcomes) - diagnosed - len(failures), diagnosed, len(failures)))
+        len(outcomes) - diagnosed - len(failures) - len(tolerated), diagnosed,
+        len(failures)))
     if failures:
         kinds = collections.Counter(o.kind for o in failures)
         print("failures by kind: %s" % ", ".join("%s %d" % kv for kv in sorted(kinds.items())))

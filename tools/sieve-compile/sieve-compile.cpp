@@ -12,7 +12,7 @@
 #include "sieve/Import/TFLite/TFLiteImporter.h"
 #include "sieve/InitAll.h"
 #include "sieve/Pipelines/Pipelines.h"
-#include "sieve/Support/LargeStack.h"
+#include "sieve/Support/ToolSupport.h"
 #include "sieve/Target/CodeEmitter.h"
 #include "sieve/Target/MemoryMap.h"
 #include "sieve/Target/ModelInterface.h"
@@ -504,6 +504,7 @@ int main(int argc, char **argv) {
       "sieve-compile: compile a TOSA or linalg model, or a TFLite flatbuffer, "
       "to an object file, a C header and a memory report\n");
 
+  installFatalErrorHandler("sieve-compile");
   int status = runWithLargeStack(compile);
   if (status != 0 && numErrors == 0)
     fail("compilation failed without a diagnostic; please report this model");

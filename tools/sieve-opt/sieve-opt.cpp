@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/InitAll.h"
-#include "sieve/Support/LargeStack.h"
+#include "sieve/Support/ToolSupport.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllPasses.h"
@@ -18,6 +18,7 @@ int main(int argc, char **argv) {
   sieve::registerSievePassesAndPipelines();
   mlir::DialectRegistry registry;
   sieve::registerAllDialects(registry);
+  sieve::installFatalErrorHandler("sieve-opt");
   return sieve::runWithLargeStack([&] {
     return mlir::asMainReturnCode(
         mlir::MlirOptMain(argc, argv, "Sieve optimizer driver\n", registry));
