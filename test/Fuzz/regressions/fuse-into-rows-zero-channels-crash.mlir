@@ -1,4 +1,6 @@
 // sieve-fuse-into-rows on a linalg conv with 0 output channels (weights tensor<0x1x1x32xi8>) and a consumer: SIGSEGV in linalg::computeTileSizes under tileConsumerAndFuseProducersUsingSCF, called from FuseIntoRowsPass; sieve-compile crashes the same way on this linalg model
+// FUZZ-RUN: sieve-opt --sieve-fuse-into-rows
+// FUZZ-RUN: sieve-compile --target=cortex-m4
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @f(%x: tensor<1x1x1x32xi8>, %w: tensor<0x1x1x32xi8>) -> tensor<1x1x1x0xi8> {
   %c0 = arith.constant 0 : i32
