@@ -122,7 +122,8 @@ INTERNAL_ERROR_RE = re.compile(r"internal compiler error: (.*)")
 # A crash inside one of MLIR 22's op parsers (its pretty stack trace ends in
 # one): an upstream bug that sieve-compile reports as an error and sieve-opt,
 # like mlir-opt, does not catch. Listed, not counted as a failure.
-UPSTREAM_PARSER_RE = re.compile(r"^\d+\.\tMLIR Parser: custom op parser '([^']+)'\s*$", re.M)
+PRETTY_STACK_RE = re.compile(r"^\d+\.\t(.*?)\s*$", re.M)
+UPSTREAM_PARSER_RE = re.compile(r"MLIR Parser: custom op parser '([^']+)'")
 TOLERATED_KINDS = {"upstream-parser-crash"}
 # Stack frames of LLVM's crash handler and of libc, skipped when naming the
 # frame a crash happened in.
@@ -744,10 +745,10 @@ def classify(returncode, stdout, stderr, timed_out):
     m = INTERNAL_ERROR_RE.search(text)
     if m:
         return "internal-error", m.group(1)[:160]
-    parsers = UPSTREAM_PARSER_RE.findall(text)
-    if (returncode < 0 or CRASH_RE.search(text)) and parsers and \
-            "sieve::" not in text:
-        return "upstream-parser-crash", parsers[-1]
+    entries = PRETTY_STACK_RE.findall(text)
+    parser = UPSTREAM_PARSER_RE.match(entries[-1]) if entries else None
+    if (returncode < 0 or CRASH_RE.search(text)) and parser:
+        return "upstream-parser-crash", parser.group(1)
     if returncode < 0:
         return "signal:" + signal_name(returncode), crash_site(text)
     if CRASH_RE.search(text):
