@@ -118,7 +118,7 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
          << ", which Sieve does not compile (supported: i1, i8, i16, i32, "
             "i48, i64, f16, bf16, f32, f64; quantised models use TOSA 1.0's "
             "i8 with tosa.rescale)";
-    } else if (shaped.getNumElements() == 0) {
+    } else if (llvm::is_contained(shaped.getShape(), 0)) {
       os << "has a tensor without elements (" << type
          << "); Sieve compiles tensors of at least one element";
     } else {

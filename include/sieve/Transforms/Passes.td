@@ -16,11 +16,16 @@ def VerifyInput : Pass<"sieve-verify-input", "mlir::ModuleOp"> {
   let description = [{
     Rejects, with a diagnostic at the offending op, what the rest of the
     pipeline cannot handle: a module without a unique entry function,
-    tensors with dynamic or unranked shapes, element types outside
-    f32/f16/bf16/i1/i8/i16/i32/i64, and ops from dialects that Sieve does not
-    lower (`tosa`, `linalg`, `tensor`, `arith`, `math`, `func`, `scf`,
-    `bufferization`, `ml_program` constants and Sieve's own dialects are
-    accepted).
+    tensors with dynamic or unranked shapes, without elements, or larger
+    than one object can be on the target (`max-object-bytes`, sizes counted
+    without wrapping), element types outside
+    f32/f16/bf16/i1/i8/i16/i32/i48/i64/index (and at the entry point's
+    interface, those a C caller can pass: not i48, not index), ops from
+    dialects that Sieve does not lower (`tosa`, `linalg`, `tensor`, `arith`,
+    `math`, `func`, `scf`, `bufferization`, `ml_program` constants and
+    `cf.assert` are accepted), and IR that MLIR 22's verifiers let through
+    but its passes crash on (negative `tensor.pad` paddings, a
+    `tosa.rescale` that changes the shape, reassociations out of order).
 
     ```mlir
     // error: 'tosa.add' op has a dynamic shape (tensor<?x8xf32>); Sieve
