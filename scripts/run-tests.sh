@@ -9,6 +9,10 @@ results="$build/test-results.json"
 "$lit" -sv --no-gtest-sharding -j "$(nproc)" --time-tests -o "$results" "$build/test"
 status=$?
 
+# How much the fuzzer ran (test/Fuzz/fuzz.test keeps its summary).
+fuzz_summary="$build/test/Fuzz/Output/fuzz.test.tmp/summary.txt"
+[[ -f "$fuzz_summary" ]] && tail -n 1 "$fuzz_summary"
+
 python3 - "$results" <<'PY'
 import collections, json, sys
 tests = json.load(open(sys.argv[1]))["tests"]
