@@ -20,7 +20,7 @@ codes = collections.Counter(t["code"] for t in tests)
 passed = codes["PASS"] + codes["XFAIL"]
 failed = sum(codes[c] for c in ("FAIL", "XPASS", "TIMEOUT", "UNRESOLVED"))
 skipped = codes["UNSUPPORTED"]
-print("sieve tests: %d passed, %d failed%s" % (
-    passed, failed, ", %d unsupported" % skipped if skipped else ""))
+print("tests: %d passed, %d failed%s" % (
+    passed, failed, ", %d skipped" % skipped if skipped else ""))
 PY
 exit $status
