@@ -16,6 +16,17 @@ TOSA that `sieve-import-tflite` gives for it. `--input-file` feeds an
 input's raw bytes instead of seeded data, and `--print-outputs` prints what
 each target computed.
 
+Two more comparisons for a `.tflite`, each a line of its own per target:
+
+- `--tflite-reference`: bit for bit against TFLite's int8 reference kernels
+  (`sieve-tflite-reference`, utils/tflite-reference) on the same inputs;
+- `--armnn`: against the Arm NN oracle (`sieve-tflite-oracle`), which rounds
+  once in float where TFLite rounds twice in fixed point. Values that differ
+  are counted, with the largest difference, and each must be one where Sieve
+  equals the reference kernels (so `--armnn` implies `--tflite-reference`);
+  float outputs must agree within 1e-5 relative. A model that Arm NN refuses
+  is reported (SKIP) with its reason, not failed.
+
 Prints one line per target (PASS/FAIL/BUILT) and exits non-zero on any failure.
 Standard library only.
 """
@@ -400,6 +411,8 @@ class Run:
 
     def __init__(self, outputs=None, error="", seconds=None, instructions=None):
         self.outputs = outputs
+        # (status, against what, message) of the TFLite comparisons.
+        self.tflite = []
         self.error = error
         self.seconds = seconds            # median time of one run (native only)
         self.instructions = instructions  # executed in the entry function (QEMU only)
@@ -471,14 +484,85 @@ def model_name(path):
     return "m_" + name if name[0].isdigit() else name
 
 
+REFERENCE_KERNELS = "TFLite reference kernels"
+ARMNN = "Arm NN"
+
+
+def run_tflite_program(model, inputs, values, work, program):
+    """Outputs of `model` run by the reference kernels or Arm NN, as lists of
+    values; or the program's refusal as a string."""
+    import tflite_oracle  # imports this module: not at the top
+    try:
+        results = tflite_oracle.run_oracle(
+            model, [(t["element_type"], v) for t, v in zip(inputs, values)],
+            work=work, program=program)
+    except tflite_oracle.OracleError as e:
+        return str(e)
+    return [v for _, _, v in results]
+
+
+def compare_tflite(got, reference, armnn, outs):
+    """The TFLite comparisons of one target's outputs: a list of (status,
+    against, message). `reference`/`armnn` are outputs, a refusal (a
+    string) or None (not asked for)."""
+    lines = []
+    total = sum(len(g) for g in got)
+    if isinstance(reference, str):
+        lines.append(("FAIL", REFERENCE_KERNELS, "refused: " + reference))
+    elif reference is not None:
+        ok, summary = compare(got, reference, outs, 0.0, 0.0)
+        lines.append(("PASS" if ok else "FAIL", REFERENCE_KERNELS, summary))
+    if isinstance(armnn, str):
+        lines.append(("SKIP", ARMNN, "refused: " + armnn.splitlines()[-1]))
+    elif armnn is not None:
+        differ, worst, unexplained, first = 0, 0, 0, None
+        for i, (g, a, t) in enumerate(zip(got, armnn, outs)):
+            is_float = ELEMENTS[t["element_type"]][3]
+            for k, (x, y) in enumerate(zip(g, a)):
+                if is_float:
+                    bad = not abs(x - y) <= 1e-5 * abs(y)
+                    if bad:
+                        unexplained += 1
+                else:
+                    bad = x != y
+                    # Arm NN rounds once in float; a difference is accepted
+                    # only where TFLite's fixed-point kernels give Sieve's
+                    # value.
+                    if bad and not (isinstance(reference, list) and
+                                    reference[i][k] == x):
+                        unexplained += 1
+                if bad:
+                    differ += 1
+                    worst = max(worst, abs(x - y))
+                    if first is None:
+                        first = "out%d[%d]: got %r, Arm NN %r" % (i, k, x, y)
+        if unexplained:
+            lines.append(("FAIL", ARMNN, "%d of %d values differ (first %s), %d of them "
+                          "where Sieve differs from TFLite's reference kernels too" % (
+                              differ, total, first, unexplained)))
+        elif differ:
+            lines.append(("PASS", ARMNN, "%d of %d values differ, by at most %g, each where "
+                          "Sieve equals TFLite's reference kernels" % (differ, total, worst)))
+        else:
+            lines.append(("PASS", ARMNN, "%d values match, bit-exact" % total))
+    return lines
+
+
 def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
-          icount_plugin=None, show_report=False, input_files=()):
+          icount_plugin=None, show_report=False, input_files=(),
+          tflite_reference=False, armnn=False):
     """Compiles, runs and compares `model` on each target. Yields, per
-    target, (target, status, message, report) with status PASS/FAIL/BUILT."""
+    target, (target, status, message, report) with status PASS/FAIL/BUILT.
+    For a .tflite, `tflite_reference` and `armnn` add comparisons with
+    TFLite's reference kernels and Arm NN (`result.tflite`); a failed one
+    fails the target."""
     os.makedirs(work, exist_ok=True)
     name = model_name(model)
     reference = None
     reference_model = model
+    tflite_outputs = {}
+    armnn = armnn and is_tflite(model)
+    tflite_reference = (tflite_reference or armnn) and is_tflite(model)
     if is_tflite(model):
         # The reference needs MLIR: the importer's TOSA, lowered upstream.
         reference_model = os.path.join(work, name + ".imported.mlir")
@@ -508,6 +592,18 @@ def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
         if reference is None:
             reference = run_reference(reference_model, report, inputs, values, work)
         ok, summary = compare(run_result.outputs, reference, report["outputs"], rtol, atol)
+        if tflite_reference or armnn:
+            # The same inputs on every target: run each program once.
+            import tflite_oracle
+            for wanted, program in ((tflite_reference, tflite_oracle.REFERENCE),
+                                    (armnn, tflite_oracle.ORACLE)):
+                if wanted and program not in tflite_outputs:
+                    tflite_outputs[program] = run_tflite_program(
+                        model, inputs, values, os.path.join(work, program), program)
+            run_result.tflite = compare_tflite(
+                run_result.outputs, tflite_outputs.get(tflite_oracle.REFERENCE),
+                tflite_outputs.get(tflite_oracle.ORACLE), report["outputs"])
+            ok = ok and all(status != "FAIL" for status, _, _ in run_result.tflite)
         yield target, "PASS" if ok else "FAIL", summary, report, run_result
 
 
@@ -531,12 +627,19 @@ def main():
                         "seeded data (repeatable, in input order)")
     parser.add_argument("--print-outputs", action="store_true",
                         help="print each target's outputs: OUTPUT <target> out<i>: values")
+    parser.add_argument("--tflite-reference", action="store_true",
+                        help="a .tflite: also bit for bit against TFLite's reference kernels "
+                        "(sieve-tflite-reference)")
+    parser.add_argument("--armnn", action="store_true",
+                        help="a .tflite: also against the Arm NN oracle, differences "
+                        "checked against the reference kernels")
     args = parser.parse_args()
 
     failures = 0
     for target, status, message, report, result in check(
             args.model, args.targets.split(","), args.work, args.seed, args.rtol, args.atol,
-            args.sieve_flag, args.icount_plugin, args.show_report, args.input_file):
+            args.sieve_flag, args.icount_plugin, args.show_report, args.input_file,
+            args.tflite_reference, args.armnn):
         if args.print_outputs and result and result.outputs:
             for i, values in enumerate(result.outputs):
                 print("OUTPUT %s out%d: %s" % (target, i, " ".join(str(v) for v in values)))
@@ -547,6 +650,9 @@ def main():
             details.append(result.measure())
         print("%s %s %s: %s (%s)" % (status, target, report["model"], message,
                                      ", ".join(details)))
+        for tstatus, against, tmessage in (result.tflite if result else []):
+            print("%s %s %s vs %s: %s" % (tstatus, target, report["model"], against,
+                                          tmessage))
         failures += status == "FAIL"
     sys.exit(1 if failures else 0)
 

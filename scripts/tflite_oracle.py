@@ -21,7 +21,11 @@ and by hand:
     tflite_oracle.py MODEL.tflite --input in0.bin[,in1.bin]
 
 The oracle binary is $SIEVE_TFLITE_ORACLE, else `sieve-tflite-oracle` on
-PATH, else build/bin/ of this source tree. Standard library only.
+PATH, else build/bin/ of this source tree. `--reference` (or
+`program=REFERENCE` in the functions) runs `sieve-tflite-reference`
+(utils/tflite-reference, $SIEVE_TFLITE_REFERENCE) instead: TFLite's int8
+reference kernels transcribed, the bit-exact reference, which takes the same
+command line. Standard library only.
 """
 
 import argparse
@@ -51,26 +55,35 @@ class OracleError(Exception):
     (Arm NN's own words included)."""
 
 
-def find_oracle():
-    explicit = os.environ.get("SIEVE_TFLITE_ORACLE")
+# The two programs that run a .tflite: Arm NN (the independent oracle) and
+# TFLite's reference kernels (the bit-exact reference).
+ORACLE = "sieve-tflite-oracle"
+REFERENCE = "sieve-tflite-reference"
+_ENVIRONMENT = {ORACLE: "SIEVE_TFLITE_ORACLE", REFERENCE: "SIEVE_TFLITE_REFERENCE"}
+
+
+def find_oracle(program=ORACLE):
+    explicit = os.environ.get(_ENVIRONMENT[program])
     if explicit:
         return explicit
-    found = shutil.which("sieve-tflite-oracle")
+    found = shutil.which(program)
     if found:
         return found
-    built = os.path.join(os.path.dirname(HERE), "build", "bin", "sieve-tflite-oracle")
+    built = os.path.join(os.path.dirname(HERE), "build", "bin", program)
     if os.path.exists(built):
         return built
-    raise OracleError("cannot find sieve-tflite-oracle (built when CMake finds Arm NN; "
-                      "see docs/testing.md) and SIEVE_TFLITE_ORACLE is not set")
+    if program == ORACLE:
+        raise OracleError("cannot find sieve-tflite-oracle (built when CMake finds Arm NN; "
+                          "see docs/testing.md) and SIEVE_TFLITE_ORACLE is not set")
+    raise OracleError("cannot find %s and %s is not set" % (program, _ENVIRONMENT[program]))
 
 
-def _oracle(args):
-    result = subprocess.run([find_oracle()] + args, stdout=subprocess.PIPE,
+def _oracle(args, program=ORACLE):
+    result = subprocess.run([find_oracle(program)] + args, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
     if result.returncode != 0:
         message = result.stderr.strip() or "exit status %d" % result.returncode
-        raise OracleError(message.replace("sieve-tflite-oracle: error: ", "", 1))
+        raise OracleError(message.replace(program + ": error: ", "", 1))
     return result.stdout
 
 
@@ -91,9 +104,9 @@ def _parse_tensors(text):
     return tensors
 
 
-def describe(model_path):
+def describe(model_path, program=ORACLE):
     """(inputs, outputs) of the model as the oracle sees them."""
-    tensors = _parse_tensors(_oracle([model_path, "--describe"]))
+    tensors = _parse_tensors(_oracle([model_path, "--describe"], program))
     return tensors["input"], tensors["output"]
 
 
@@ -139,7 +152,7 @@ def unpack(dtype, data):
     return list(struct.unpack("<%d%s" % (len(data) // size, FORMATS[dtype]), data))
 
 
-def run_oracle(model_path, inputs, work=None, tensors=None):
+def run_oracle(model_path, inputs, work=None, tensors=None, program=ORACLE):
     """Runs the model on `inputs`, a list of (dtype, data) per model input,
     data the raw bytes or a list of values of that dtype. Returns a list of
     (dtype, shape, values) per output. Raises OracleError when Arm NN
@@ -147,12 +160,13 @@ def run_oracle(model_path, inputs, work=None, tensors=None):
 
     `work` keeps the input and output files there (a temporary folder
     otherwise); `tensors`, a list, receives the output tensors' descriptions
-    (scale, zero point, name) when given."""
+    (scale, zero point, name) when given. `program=REFERENCE` runs TFLite's
+    reference kernels instead of Arm NN."""
     if work is None:
         with tempfile.TemporaryDirectory(prefix="sieve-oracle-") as tmp:
-            return run_oracle(model_path, inputs, tmp, tensors)
+            return run_oracle(model_path, inputs, tmp, tensors, program)
     os.makedirs(work, exist_ok=True)
-    model_inputs, _ = describe(model_path)
+    model_inputs, _ = describe(model_path, program)
     if len(inputs) != len(model_inputs):
         raise OracleError("%s has %d input(s), %d given" % (
             model_path, len(model_inputs), len(inputs)))
@@ -166,7 +180,7 @@ def run_oracle(model_path, inputs, work=None, tensors=None):
             f.write(data if isinstance(data, (bytes, bytearray)) else pack(dtype, data))
         paths.append(path)
     outputs = _parse_tensors(_oracle([model_path, "--input=" + ",".join(paths),
-                                      "--output-dir=" + work]))["output"]
+                                      "--output-dir=" + work], program))["output"]
     results = []
     for t in outputs:
         with open(os.path.join(work, "out%d.bin" % t["index"]), "rb") as f:
@@ -205,14 +219,18 @@ def main():
     parser.add_argument("--work", help="keep the oracle's files here")
     parser.add_argument("--dequantize", action="store_true",
                         help="also print quantised outputs as real values")
+    parser.add_argument("--reference", action="store_true",
+                        help="run TFLite's reference kernels (sieve-tflite-reference), "
+                        "not Arm NN")
     args = parser.parse_args()
+    program = REFERENCE if args.reference else ORACLE
 
     try:
-        inputs, _ = describe(args.model)
+        inputs, _ = describe(args.model, program)
         if args.describe:
             for t in inputs:
                 print(tensor_line("input", t))
-            for t in describe(args.model)[1]:
+            for t in describe(args.model, program)[1]:
                 print(tensor_line("output", t))
             return 0
         if sum(x is not None for x in (args.seed, args.real, args.input)) != 1:
@@ -247,7 +265,7 @@ def main():
         for t, (dtype, raw) in zip(inputs, data):
             print("%s: %s" % (tensor_line("input", t), shown(unpack(dtype, raw))))
         tensors = []
-        results = run_oracle(args.model, data, args.work, tensors)
+        results = run_oracle(args.model, data, args.work, tensors, program)
         for t, (dtype, shape, values) in zip(tensors, results):
             print("%s: %s" % (tensor_line("output", t), " ".join(str(v) for v in values)))
             if args.dequantize and dtype in QUANTISED:

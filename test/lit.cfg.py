@@ -45,7 +45,7 @@ config.environment.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.sieve_tools_dir, config.llvm_tools_dir]
-tools = ["sieve-opt", "sieve-compile", "sieve-import-tflite", "mlir-opt", "mlir-runner", "clang",
+tools = ["sieve-opt", "sieve-compile", "sieve-import-tflite", "sieve-tflite-reference", "mlir-opt", "mlir-runner", "clang",
          "llvm-objdump", "llvm-nm", "llvm-readelf"]
 if config.sieve_tflite_oracle:
     tools.append("sieve-tflite-oracle")

@@ -167,17 +167,20 @@ def run(kernel, q):
     return x[0]
 
 
-differ, worst, armnn_mismatch = [], 0, []
-with tempfile.TemporaryDirectory() as work:
-    for q in range(-128, 128):
-        [(_, _, [got])] = tflite_oracle.run_oracle(sys.argv[2], [("i8", [q])], work=work)
-        if got != run(armnn_layer, q):
-            armnn_mismatch.append(q)
-        want = run(tflite_layer, q)
-        if got != want:
-            differ.append("%d: %d/%d" % (q, got, want))
-            worst = max(worst, abs(got - want))
-print("oracle vs Arm NN's float kernel: %d of 256 inputs differ" % len(armnn_mismatch))
-print("oracle vs TFLite's reference kernel: %d of 256 inputs differ, by at most %d" % (
-    len(differ), worst))
-print("input: oracle/tflite " + ", ".join(differ))
+# Imported by test/Tools/sieve-tflite-reference (with the same arguments in
+# sys.argv) for its version of TFLite's kernel, without running the oracle.
+if __name__ == "__main__":
+    differ, worst, armnn_mismatch = [], 0, []
+    with tempfile.TemporaryDirectory() as work:
+        for q in range(-128, 128):
+            [(_, _, [got])] = tflite_oracle.run_oracle(sys.argv[2], [("i8", [q])], work=work)
+            if got != run(armnn_layer, q):
+                armnn_mismatch.append(q)
+            want = run(tflite_layer, q)
+            if got != want:
+                differ.append("%d: %d/%d" % (q, got, want))
+                worst = max(worst, abs(got - want))
+    print("oracle vs Arm NN's float kernel: %d of 256 inputs differ" % len(armnn_mismatch))
+    print("oracle vs TFLite's reference kernel: %d of 256 inputs differ, by at most %d" % (
+        len(differ), worst))
+    print("input: oracle/tflite " + ", ".join(differ))

@@ -1,0 +1,844 @@
+//===- sieve-tflite-reference.cpp - TFLite's int8 reference kernels -------===//
+//
+// Part of Sieve's tests. Runs a .tflite model with a straightforward C++
+// transcription of TFLite's int8 reference kernels
+// (tensorflow/lite/kernels/internal/reference/integer_ops/{conv,
+// depthwise_conv,fully_connected,pooling}.h, reference/softmax.h with
+// gemmlowp's fixed-point exp and reciprocal, common.h's
+// MultiplyByQuantizedMultiplier) and the parameter computations of TFLite
+// Micro's Prepare functions (quantization_util.cc, kernel_util.cc). It is the
+// bit-exact reference of the TFLite tests: Arm NN (sieve-tflite-oracle)
+// stays the independent oracle, but it rounds in float and refuses
+// person_detect.
+//
+//   sieve-tflite-reference model.tflite --input=in0.bin --output-dir=DIR
+//   sieve-tflite-reference model.tflite --describe
+//
+// The command line and the printed lines are sieve-tflite-oracle's, so that
+// scripts/tflite_oracle.py drives either. The file is read with the reader
+// flatc generates from lib/Import/TFLite/TFLiteSchema.fbs, after the
+// flatbuffers verifier; the code shares nothing else with Sieve's importer.
+// Test-only: nothing in the compiler uses it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TFLiteSchema_generated.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace tfl = sieve::tfl;
+
+namespace {
+
+struct ReferenceError {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string &message) {
+  throw ReferenceError{message};
+}
+
+//===----------------------------------------------------------------------===//
+// Fixed-point arithmetic (TFLite's common.h, gemmlowp's fixedpoint.h)
+//===----------------------------------------------------------------------===//
+
+int32_t saturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
+  bool overflow = a == b && a == std::numeric_limits<int32_t>::min();
+  int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  int32_t high = static_cast<int32_t>((ab + nudge) / (1LL << 31));
+  return overflow ? std::numeric_limits<int32_t>::max() : high;
+}
+
+int32_t roundingDivideByPOT(int32_t x, int exponent) {
+  int32_t mask = static_cast<int32_t>((1LL << exponent) - 1);
+  int32_t remainder = x & mask;
+  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/// gemmlowp's SaturatingRoundingMultiplyByPOT: a saturating left shift for a
+/// positive exponent, a rounding right shift otherwise.
+int32_t saturatingRoundingMultiplyByPOT(int32_t x, int exponent) {
+  if (exponent <= 0)
+    return roundingDivideByPOT(x, -exponent);
+  int32_t threshold = static_cast<int32_t>((1LL << (31 - exponent)) - 1);
+  if (x > threshold)
+    return std::numeric_limits<int32_t>::max();
+  if (x < -threshold)
+    return std::numeric_limits<int32_t>::min();
+  return static_cast<int32_t>(static_cast<uint32_t>(x) << exponent);
+}
+
+/// TFLite's MultiplyByQuantizedMultiplier (the non-double-rounding-free
+/// version of common.h that the reference kernels use).
+int32_t multiplyByQuantizedMultiplier(int32_t x, int32_t multiplier,
+                                      int shift) {
+  int leftShift = shift > 0 ? shift : 0;
+  int rightShift = shift > 0 ? 0 : -shift;
+  return roundingDivideByPOT(
+      saturatingRoundingDoublingHighMul(
+          static_cast<int32_t>(static_cast<int64_t>(x) * (1LL << leftShift)),
+          multiplier),
+      rightShift);
+}
+
+/// TFLite's QuantizeMultiplier (quantization_util.cc).
+void quantizeMultiplier(double real, int32_t &multiplier, int &shift) {
+  if (real == 0.0) {
+    multiplier = 0;
+    shift = 0;
+    return;
+  }
+  double q = std::frexp(real, &shift);
+  int64_t qFixed = static_cast<int64_t>(std::round(q * (1LL << 31)));
+  if (qFixed == (1LL << 31)) {
+    qFixed /= 2;
+    ++shift;
+  }
+  if (shift < -31) {
+    shift = 0;
+    qFixed = 0;
+  }
+  if (shift > 30) {
+    shift = 30;
+    qFixed = (1LL << 31) - 1;
+  }
+  multiplier = static_cast<int32_t>(qFixed);
+}
+
+// gemmlowp FixedPoint<int32_t, I> values are kept as raw int32; products of
+// two are saturatingRoundingDoublingHighMul, sums plain int32 additions.
+
+/// gemmlowp's exp_on_interval_between_negative_one_quarter_and_0_excl
+/// (0 integer bits in and out).
+int32_t expOnIntervalBetweenNegativeOneQuarterAnd0Excl(int32_t a) {
+  const int32_t constantTerm = 1895147668;    // exp(-1/8)
+  const int32_t constantOneOverThree = 715827883;
+  int32_t x = a + (1 << 28);                  // a + 1/8
+  int32_t x2 = saturatingRoundingDoublingHighMul(x, x);
+  int32_t x3 = saturatingRoundingDoublingHighMul(x2, x);
+  int32_t x4 = saturatingRoundingDoublingHighMul(x2, x2);
+  int32_t x4Over4 = saturatingRoundingMultiplyByPOT(x4, -2);
+  int32_t poly = saturatingRoundingMultiplyByPOT(
+      saturatingRoundingDoublingHighMul(x4Over4 + x3, constantOneOverThree) +
+          x2,
+      -1);
+  return constantTerm + saturatingRoundingDoublingHighMul(constantTerm, x + poly);
+}
+
+/// gemmlowp's exp_on_negative_values for an input with `integerBits`
+/// integer bits; the result has 0 integer bits.
+int32_t expOnNegativeValues(int32_t a, int integerBits) {
+  const int fractionalBits = 31 - integerBits;
+  const int32_t oneQuarter = 1 << (fractionalBits - 2);
+  const int32_t mask = oneQuarter - 1;
+  int32_t aModQuarterMinusOneQuarter = (a & mask) - oneQuarter;
+  int32_t result = expOnIntervalBetweenNegativeOneQuarterAnd0Excl(
+      saturatingRoundingMultiplyByPOT(aModQuarterMinusOneQuarter,
+                                      integerBits));
+  int32_t remainder = aModQuarterMinusOneQuarter - a;
+  // The barrel shifter: exp(-2^k) for the bits of the remainder.
+  static const struct {
+    int exponent;
+    int32_t multiplier;
+  } barrel[] = {{-2, 1672461947}, {-1, 1302514674}, {0, 790015084},
+                {1, 290630308},   {2, 39332535},    {3, 720401},
+                {4, 242}};
+  for (const auto &step : barrel)
+    if (integerBits > step.exponent &&
+        (remainder & (1 << (fractionalBits + step.exponent))))
+      result = saturatingRoundingDoublingHighMul(result, step.multiplier);
+  if (integerBits > 5) {
+    int32_t clamp = -(1 << (36 - integerBits)); // -32.0
+    if (a < clamp)
+      result = 0;
+  }
+  if (a == 0)
+    result = std::numeric_limits<int32_t>::max(); // One() with 0 integer bits
+  return result;
+}
+
+/// gemmlowp's one_over_one_plus_x_for_x_in_0_1 (Newton-Raphson).
+int32_t oneOverOnePlusXForXIn01(int32_t a) {
+  int64_t sum = static_cast<int64_t>(a) + std::numeric_limits<int32_t>::max();
+  int32_t halfDenominator = static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
+  const int32_t c48Over17 = 1515870810;     // 2 integer bits
+  const int32_t cNeg32Over17 = -1010580540; // 2 integer bits
+  int32_t x =
+      c48Over17 + saturatingRoundingDoublingHighMul(halfDenominator, cNeg32Over17);
+  const int32_t oneF2 = 1 << 29;
+  for (int i = 0; i < 3; ++i) {
+    int32_t halfDenominatorTimesX =
+        saturatingRoundingDoublingHighMul(halfDenominator, x);
+    int32_t oneMinus = oneF2 - halfDenominatorTimesX;
+    // F2 * F2 is F4; Rescale<2> shifts left by 2, saturating.
+    x = x + saturatingRoundingMultiplyByPOT(
+                saturatingRoundingDoublingHighMul(x, oneMinus), 2);
+  }
+  // ExactMulByPot<-1> makes it F1 (same raw); Rescale<0> shifts left by 1.
+  return saturatingRoundingMultiplyByPOT(x, 1);
+}
+
+/// TFLite's GetReciprocal (common.h).
+int32_t getReciprocal(int32_t x, int xIntegerDigits, int &numBitsOverUnit) {
+  uint32_t ux = static_cast<uint32_t>(x);
+  int headroomPlusOne = ux ? __builtin_clz(ux) : 32;
+  numBitsOverUnit = xIntegerDigits - headroomPlusOne;
+  int32_t shiftedSumMinusOne = static_cast<int32_t>(
+      (headroomPlusOne < 32 ? ux << headroomPlusOne : 0u) - (1u << 31));
+  return oneOverOnePlusXForXIn01(shiftedSumMinusOne);
+}
+
+//===----------------------------------------------------------------------===//
+// The model
+//===----------------------------------------------------------------------===//
+
+struct Tensor {
+  std::string name;
+  tfl::TensorType type = tfl::TensorType_FLOAT32;
+  std::vector<int> shape;
+  std::vector<float> scales;
+  std::vector<int64_t> zeroPoints;
+  const uint8_t *constant = nullptr; // data in the file, or null
+  std::vector<uint8_t> data;         // computed values
+  size_t elements() const {
+    size_t n = 1;
+    for (int d : shape)
+      n *= d;
+    return n;
+  }
+  float scale() const { return scales.empty() ? 0.0f : scales[0]; }
+  int32_t zeroPoint() const {
+    return zeroPoints.empty() ? 0 : static_cast<int32_t>(zeroPoints[0]);
+  }
+  const uint8_t *bytes() const { return constant ? constant : data.data(); }
+  const int8_t *i8() const { return reinterpret_cast<const int8_t *>(bytes()); }
+  const int32_t *i32() const {
+    return reinterpret_cast<const int32_t *>(bytes());
+  }
+};
+
+size_t elementSize(tfl::TensorType type) {
+  switch (type) {
+  case tfl::TensorType_INT8:
+    return 1;
+  case tfl::TensorType_INT16:
+    return 2;
+  case tfl::TensorType_FLOAT32:
+  case tfl::TensorType_INT32:
+    return 4;
+  case tfl::TensorType_INT64:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+const char *elementName(tfl::TensorType type) {
+  switch (type) {
+  case tfl::TensorType_INT8:
+    return "i8";
+  case tfl::TensorType_INT16:
+    return "i16";
+  case tfl::TensorType_FLOAT32:
+    return "f32";
+  case tfl::TensorType_INT32:
+    return "i32";
+  case tfl::TensorType_INT64:
+    return "i64";
+  default:
+    return "unknown";
+  }
+}
+
+class Model {
+public:
+  explicit Model(const std::string &path);
+  void run();
+
+  std::vector<Tensor> tensors;
+  std::vector<int> inputs, outputs;
+
+private:
+  std::string bytes;
+  const tfl::Model *model = nullptr;
+  const tfl::SubGraph *graph = nullptr;
+
+  Tensor &in(const tfl::Operator *op, unsigned i);
+  Tensor &out(const tfl::Operator *op);
+  void activationRange(tfl::ActivationFunctionType act, const Tensor &out,
+                       int32_t &lo, int32_t &hi);
+  void conv(const tfl::Operator *op, bool depthwise);
+  void fullyConnected(const tfl::Operator *op);
+  void pool(const tfl::Operator *op, bool average);
+  void softmax(const tfl::Operator *op);
+};
+
+Model::Model(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    fail("cannot read " + path);
+  bytes.assign(std::istreambuf_iterator<char>(file),
+               std::istreambuf_iterator<char>());
+  auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
+  if (bytes.size() < 8 || bytes.compare(4, 4, "TFL3") != 0)
+    fail(path + " is not a TFLite model (no TFL3 identifier)");
+  flatbuffers::Verifier verifier(data, bytes.size());
+  if (!tfl::VerifyModelBuffer(verifier))
+    fail(path + " is corrupt: the flatbuffers verifier rejects it");
+  model = tfl::GetModel(data);
+  if (!model->subgraphs() || model->subgraphs()->size() != 1)
+    fail("the model must have exactly one subgraph");
+  graph = model->subgraphs()->Get(0);
+  if (!graph->tensors() || !graph->operators() || !graph->inputs() ||
+      !graph->outputs())
+    fail("the subgraph lacks tensors, operators, inputs or outputs");
+  unsigned numBuffers = model->buffers() ? model->buffers()->size() : 0;
+  for (const tfl::Tensor *t : *graph->tensors()) {
+    Tensor tensor;
+    tensor.name = t->name() ? t->name()->str() : "";
+    tensor.type = t->type();
+    if (t->shape())
+      tensor.shape.assign(t->shape()->begin(), t->shape()->end());
+    for (int d : tensor.shape)
+      if (d <= 0)
+        fail("tensor '" + tensor.name + "' has a dimension of " +
+             std::to_string(d));
+    if (const tfl::QuantizationParameters *q = t->quantization()) {
+      if (q->scale())
+        tensor.scales.assign(q->scale()->begin(), q->scale()->end());
+      if (q->zero_point())
+        tensor.zeroPoints.assign(q->zero_point()->begin(),
+                                 q->zero_point()->end());
+    }
+    if (t->buffer() >= numBuffers && t->buffer() != 0)
+      fail("tensor '" + tensor.name + "' has a buffer index out of range");
+    if (t->buffer() != 0) {
+      const tfl::Buffer *b = model->buffers()->Get(t->buffer());
+      if (b->data() && b->data()->size()) {
+        if (b->data()->size() != tensor.elements() * elementSize(tensor.type))
+          fail("tensor '" + tensor.name + "' has " +
+               std::to_string(b->data()->size()) + " bytes of data, its " +
+               "shape needs " +
+               std::to_string(tensor.elements() * elementSize(tensor.type)));
+        tensor.constant = b->data()->data();
+      }
+    }
+    tensors.push_back(std::move(tensor));
+  }
+  auto index = [&](int i) {
+    if (i < 0 || static_cast<size_t>(i) >= tensors.size())
+      fail("tensor index " + std::to_string(i) + " out of range");
+    return i;
+  };
+  for (int i : *graph->inputs())
+    inputs.push_back(index(i));
+  for (int i : *graph->outputs())
+    outputs.push_back(index(i));
+}
+
+Tensor &Model::in(const tfl::Operator *op, unsigned i) {
+  if (!op->inputs() || i >= op->inputs()->size() || op->inputs()->Get(i) < 0 ||
+      static_cast<size_t>(op->inputs()->Get(i)) >= tensors.size())
+    fail("operator input " + std::to_string(i) + " is missing");
+  Tensor &t = tensors[op->inputs()->Get(i)];
+  if (!t.constant && t.data.empty())
+    fail("operator input '" + t.name + "' has no value");
+  return t;
+}
+
+Tensor &Model::out(const tfl::Operator *op) {
+  if (!op->outputs() || op->outputs()->size() != 1 ||
+      op->outputs()->Get(0) < 0 ||
+      static_cast<size_t>(op->outputs()->Get(0)) >= tensors.size())
+    fail("operators must have one output");
+  Tensor &t = tensors[op->outputs()->Get(0)];
+  t.data.assign(t.elements() * elementSize(t.type), 0);
+  return t;
+}
+
+/// CalculateActivationRangeQuantized (kernel_util.cc) for int8.
+void Model::activationRange(tfl::ActivationFunctionType act, const Tensor &o,
+                            int32_t &lo, int32_t &hi) {
+  auto quantize = [&](float f) {
+    return o.zeroPoint() + static_cast<int32_t>(std::round(f / o.scale()));
+  };
+  lo = -128;
+  hi = 127;
+  switch (act) {
+  case tfl::ActivationFunctionType_NONE:
+    break;
+  case tfl::ActivationFunctionType_RELU:
+    lo = std::max(lo, quantize(0.0f));
+    break;
+  case tfl::ActivationFunctionType_RELU6:
+    lo = std::max(lo, quantize(0.0f));
+    hi = std::min(hi, quantize(6.0f));
+    break;
+  case tfl::ActivationFunctionType_RELU_N1_TO_1:
+    lo = std::max(lo, quantize(-1.0f));
+    hi = std::min(hi, quantize(1.0f));
+    break;
+  default:
+    fail("unsupported fused activation");
+  }
+}
+
+void requireInt8(const Tensor &t) {
+  if (t.type != tfl::TensorType_INT8 || t.scales.empty())
+    fail("tensor '" + t.name + "' is not quantised int8; the reference runs "
+         "int8 models only");
+}
+
+/// ComputePaddingWithOffset (padding.h): the padding before; the odd pixel
+/// goes after.
+int padding(tfl::Padding padding, int stride, int dilation, int in, int filter,
+            int out) {
+  if (padding == tfl::Padding_VALID)
+    return 0;
+  int effective = (filter - 1) * dilation + 1;
+  int total = std::max(0, (out - 1) * stride + effective - in);
+  return total / 2;
+}
+
+/// reference_integer_ops::ConvPerChannel and DepthwiseConvPerChannel, with
+/// the multipliers of PopulateConvolutionQuantizationParams.
+void Model::conv(const tfl::Operator *op, bool depthwise) {
+  const Tensor &x = in(op, 0), &w = in(op, 1);
+  const Tensor *bias = op->inputs()->size() > 2 && op->inputs()->Get(2) >= 0
+                           ? &in(op, 2)
+                           : nullptr;
+  Tensor &y = out(op);
+  requireInt8(x);
+  requireInt8(w);
+  requireInt8(y);
+  if (x.shape.size() != 4 || w.shape.size() != 4 || y.shape.size() != 4)
+    fail("convolution tensors must be 4-D");
+  tfl::Padding pad;
+  int strideH, strideW, dilH, dilW, multiplier = 1;
+  tfl::ActivationFunctionType act;
+  if (depthwise) {
+    auto *o = op->builtin_options_as_DepthwiseConv2DOptions();
+    if (!o)
+      fail("DEPTHWISE_CONV_2D without options");
+    pad = o->padding();
+    strideH = o->stride_h();
+    strideW = o->stride_w();
+    dilH = o->dilation_h_factor();
+    dilW = o->dilation_w_factor();
+    act = o->fused_activation_function();
+  } else {
+    auto *o = op->builtin_options_as_Conv2DOptions();
+    if (!o)
+      fail("CONV_2D without options");
+    pad = o->padding();
+    strideH = o->stride_h();
+    strideW = o->stride_w();
+    dilH = o->dilation_h_factor();
+    dilW = o->dilation_w_factor();
+    act = o->fused_activation_function();
+  }
+  int batches = x.shape[0], inH = x.shape[1], inW = x.shape[2],
+      inC = x.shape[3];
+  int outH = y.shape[1], outW = y.shape[2], outC = y.shape[3];
+  int kH = w.shape[1], kW = w.shape[2];
+  if (depthwise) {
+    if (w.shape[0] != 1 || w.shape[3] != outC || outC % inC)
+      fail("depthwise filter shape does not fit");
+    multiplier = outC / inC;
+  } else if (w.shape[0] != outC || w.shape[3] != inC) {
+    fail("convolution filter shape does not fit");
+  }
+  if (y.shape[0] != batches)
+    fail("convolution batch mismatch");
+  if (bias && (bias->type != tfl::TensorType_INT32 ||
+               bias->elements() != static_cast<size_t>(outC)))
+    fail("convolution bias must be int32 with one value per channel");
+  int padH = padding(pad, strideH, dilH, inH, kH, outH);
+  int padW = padding(pad, strideW, dilW, inW, kW, outW);
+  std::vector<int32_t> mult(outC);
+  std::vector<int> shift(outC);
+  for (int c = 0; c < outC; ++c) {
+    double filterScale = w.scales.size() > 1 ? w.scales.at(c) : w.scales[0];
+    quantizeMultiplier(static_cast<double>(x.scale()) * filterScale /
+                           static_cast<double>(y.scale()),
+                       mult[c], shift[c]);
+  }
+  int32_t lo, hi;
+  activationRange(act, y, lo, hi);
+  const int32_t inputOffset = -x.zeroPoint(), outputOffset = y.zeroPoint();
+  const int8_t *xd = x.i8(), *wd = w.i8();
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  for (int b = 0; b < batches; ++b)
+    for (int oy = 0; oy < outH; ++oy)
+      for (int ox = 0; ox < outW; ++ox)
+        for (int oc = 0; oc < outC; ++oc) {
+          int32_t acc = 0;
+          int ic0 = depthwise ? oc / multiplier : 0;
+          int icN = depthwise ? ic0 + 1 : inC;
+          for (int fy = 0; fy < kH; ++fy)
+            for (int fx = 0; fx < kW; ++fx) {
+              int iy = oy * strideH - padH + dilH * fy;
+              int ix = ox * strideW - padW + dilW * fx;
+              // Zero padding: outside the image contributes nothing.
+              if (iy < 0 || iy >= inH || ix < 0 || ix >= inW)
+                continue;
+              for (int ic = ic0; ic < icN; ++ic) {
+                int32_t xv = xd[((b * inH + iy) * inW + ix) * inC + ic];
+                int32_t wv = depthwise
+                                 ? wd[(fy * kW + fx) * outC + oc]
+                                 : wd[((oc * kH + fy) * kW + fx) * inC + ic];
+                acc += wv * (xv + inputOffset);
+              }
+            }
+          if (bias)
+            acc += bias->i32()[oc];
+          acc = multiplyByQuantizedMultiplier(acc, mult[oc], shift[oc]);
+          acc += outputOffset;
+          acc = std::min(std::max(acc, lo), hi);
+          yd[((b * outH + oy) * outW + ox) * outC + oc] =
+              static_cast<int8_t>(acc);
+        }
+}
+
+/// reference_integer_ops::FullyConnected, with the multiplier of
+/// GetQuantizedConvolutionMultipler (the product of the scales in float).
+void Model::fullyConnected(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0), &w = in(op, 1);
+  const Tensor *bias = op->inputs()->size() > 2 && op->inputs()->Get(2) >= 0
+                           ? &in(op, 2)
+                           : nullptr;
+  Tensor &y = out(op);
+  requireInt8(x);
+  requireInt8(w);
+  requireInt8(y);
+  auto *o = op->builtin_options_as_FullyConnectedOptions();
+  if (w.shape.size() != 2)
+    fail("FULLY_CONNECTED weights must be 2-D");
+  if (o && o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat_DEFAULT)
+    fail("FULLY_CONNECTED with shuffled weights is not supported");
+  int units = w.shape[0], depth = w.shape[1];
+  if (x.elements() % depth || y.elements() != x.elements() / depth * units)
+    fail("FULLY_CONNECTED shapes do not fit");
+  if (bias && (bias->type != tfl::TensorType_INT32 ||
+               bias->elements() != static_cast<size_t>(units)))
+    fail("FULLY_CONNECTED bias must be int32 with one value per unit");
+  int batches = x.elements() / depth;
+  std::vector<int32_t> mult(units);
+  std::vector<int> shift(units);
+  for (int u = 0; u < units; ++u) {
+    float filterScale = w.scales.size() > 1 ? w.scales.at(u) : w.scales[0];
+    double real = w.scales.size() > 1
+                      ? static_cast<double>(x.scale()) * filterScale /
+                            static_cast<double>(y.scale())
+                      : static_cast<double>(x.scale() * filterScale) /
+                            static_cast<double>(y.scale());
+    quantizeMultiplier(real, mult[u], shift[u]);
+  }
+  int32_t lo, hi;
+  activationRange(o ? o->fused_activation_function()
+                    : tfl::ActivationFunctionType_NONE,
+                  y, lo, hi);
+  const int32_t inputOffset = -x.zeroPoint(), filterOffset = -w.zeroPoint(),
+                outputOffset = y.zeroPoint();
+  const int8_t *xd = x.i8(), *wd = w.i8();
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  for (int b = 0; b < batches; ++b)
+    for (int u = 0; u < units; ++u) {
+      int32_t acc = 0;
+      for (int d = 0; d < depth; ++d)
+        acc += (wd[u * depth + d] + filterOffset) *
+               (xd[b * depth + d] + inputOffset);
+      if (bias)
+        acc += bias->i32()[u];
+      acc = multiplyByQuantizedMultiplier(acc, mult[u], shift[u]);
+      acc += outputOffset;
+      yd[b * units + u] = static_cast<int8_t>(std::min(std::max(acc, lo), hi));
+    }
+}
+
+/// reference_integer_ops::AveragePool and MaxPool: windows clipped to the
+/// image, the average rounded half away from zero.
+void Model::pool(const tfl::Operator *op, bool average) {
+  const Tensor &x = in(op, 0);
+  Tensor &y = out(op);
+  requireInt8(x);
+  requireInt8(y);
+  auto *o = op->builtin_options_as_Pool2DOptions();
+  if (!o || x.shape.size() != 4 || y.shape.size() != 4 ||
+      x.shape[0] != y.shape[0] || x.shape[3] != y.shape[3])
+    fail("pooling shapes or options do not fit");
+  int batches = x.shape[0], inH = x.shape[1], inW = x.shape[2],
+      depth = x.shape[3], outH = y.shape[1], outW = y.shape[2];
+  int kH = o->filter_height(), kW = o->filter_width();
+  int padH = padding(o->padding(), o->stride_h(), 1, inH, kH, outH);
+  int padW = padding(o->padding(), o->stride_w(), 1, inW, kW, outW);
+  int32_t lo, hi;
+  activationRange(o->fused_activation_function(), y, lo, hi);
+  const int8_t *xd = x.i8();
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  for (int b = 0; b < batches; ++b)
+    for (int oy = 0; oy < outH; ++oy)
+      for (int ox = 0; ox < outW; ++ox)
+        for (int c = 0; c < depth; ++c) {
+          int y0 = oy * o->stride_h() - padH, x0 = ox * o->stride_w() - padW;
+          int fy0 = std::max(0, -y0), fy1 = std::min(kH, inH - y0);
+          int fx0 = std::max(0, -x0), fx1 = std::min(kW, inW - x0);
+          int32_t acc = average ? 0 : -128;
+          int count = 0;
+          for (int fy = fy0; fy < fy1; ++fy)
+            for (int fx = fx0; fx < fx1; ++fx) {
+              int32_t v = xd[((b * inH + y0 + fy) * inW + x0 + fx) * depth + c];
+              acc = average ? acc + v : std::max(acc, v);
+              ++count;
+            }
+          if (average) {
+            if (count == 0)
+              fail("an average-pooling window lies outside the image");
+            acc = acc > 0 ? (acc + count / 2) / count
+                          : (acc - count / 2) / count;
+          }
+          acc = std::min(std::max(acc, lo), hi);
+          yd[((b * outH + oy) * outW + ox) * depth + c] =
+              static_cast<int8_t>(acc);
+        }
+}
+
+/// reference_ops::Softmax for int8 in and out, with the parameters of TFLite
+/// Micro's CalculateSoftmaxParams (PreprocessSoftmaxScaling,
+/// CalculateInputRadius). The output is in steps of 1/256 from -128, as
+/// TFLite requires of an int8 softmax.
+void Model::softmax(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0);
+  Tensor &y = out(op);
+  requireInt8(x);
+  requireInt8(y);
+  if (y.zeroPoint() != -128 || y.scale() != 1.0f / 256)
+    fail("an int8 SOFTMAX output must have zero point -128 and scale 1/256");
+  auto *o = op->builtin_options_as_SoftmaxOptions();
+  double beta = o ? o->beta() : 1.0;
+  const int scaledDiffIntegerBits = 5, accumulationIntegerBits = 12;
+  double realMultiplier =
+      std::min<double>(beta * static_cast<double>(x.scale()) *
+                           (1 << (31 - scaledDiffIntegerBits)),
+                       (1LL << 31) - 1.0);
+  int32_t inputMultiplier;
+  int inputLeftShift;
+  quantizeMultiplier(realMultiplier, inputMultiplier, inputLeftShift);
+  if (inputLeftShift < 0)
+    fail("SOFTMAX input scale too small for TFLite's kernel");
+  double maxInputRescaled = 1.0 * ((1 << scaledDiffIntegerBits) - 1) *
+                            (1LL << (31 - scaledDiffIntegerBits)) /
+                            (1LL << inputLeftShift);
+  int diffMin = -static_cast<int>(std::floor(maxInputRescaled));
+  if (x.shape.empty() || x.elements() != y.elements())
+    fail("SOFTMAX shapes do not fit");
+  int depth = x.shape.back();
+  int outer = x.elements() / depth;
+  const int8_t *xd = x.i8();
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  auto rescaled = [&](int32_t diff) {
+    // MultiplyByQuantizedMultiplierGreaterThanOne.
+    return saturatingRoundingDoublingHighMul(
+        static_cast<int32_t>(static_cast<int64_t>(diff) * (1LL << inputLeftShift)),
+        inputMultiplier);
+  };
+  for (int i = 0; i < outer; ++i) {
+    int32_t maxInRow = -128;
+    for (int c = 0; c < depth; ++c)
+      maxInRow = std::max<int32_t>(maxInRow, xd[i * depth + c]);
+    int32_t sumOfExps = 0;
+    for (int c = 0; c < depth; ++c) {
+      int32_t diff = xd[i * depth + c] - maxInRow;
+      if (diff >= diffMin)
+        sumOfExps += saturatingRoundingMultiplyByPOT(
+            expOnNegativeValues(rescaled(diff), scaledDiffIntegerBits),
+            -accumulationIntegerBits);
+    }
+    int numBitsOverUnit;
+    int32_t shiftedScale =
+        getReciprocal(sumOfExps, accumulationIntegerBits, numBitsOverUnit);
+    for (int c = 0; c < depth; ++c) {
+      int32_t diff = xd[i * depth + c] - maxInRow;
+      int32_t value = -128;
+      if (diff >= diffMin) {
+        int32_t e = expOnNegativeValues(rescaled(diff), scaledDiffIntegerBits);
+        int32_t unsat = roundingDivideByPOT(
+            saturatingRoundingDoublingHighMul(shiftedScale, e),
+            numBitsOverUnit + 31 - 8);
+        value = std::min(std::max(unsat - 128, -128), 127);
+      }
+      yd[i * depth + c] = static_cast<int8_t>(value);
+    }
+  }
+}
+
+void Model::run() {
+  const auto *codes = model->operator_codes();
+  for (const tfl::Operator *op : *graph->operators()) {
+    if (!codes || op->opcode_index() >= codes->size())
+      fail("operator code index out of range");
+    const tfl::OperatorCode *code = codes->Get(op->opcode_index());
+    // Old converters write the code only in the deprecated byte field.
+    int32_t builtin = std::max<int32_t>(code->builtin_code(),
+                                        code->deprecated_builtin_code());
+    switch (builtin) {
+    case tfl::BuiltinOperator_CONV_2D:
+      conv(op, /*depthwise=*/false);
+      break;
+    case tfl::BuiltinOperator_DEPTHWISE_CONV_2D:
+      conv(op, /*depthwise=*/true);
+      break;
+    case tfl::BuiltinOperator_FULLY_CONNECTED:
+      fullyConnected(op);
+      break;
+    case tfl::BuiltinOperator_AVERAGE_POOL_2D:
+      pool(op, /*average=*/true);
+      break;
+    case tfl::BuiltinOperator_MAX_POOL_2D:
+      pool(op, /*average=*/false);
+      break;
+    case tfl::BuiltinOperator_SOFTMAX:
+      softmax(op);
+      break;
+    case tfl::BuiltinOperator_RESHAPE:
+    case tfl::BuiltinOperator_SQUEEZE: {
+      const Tensor &x = in(op, 0);
+      Tensor &y = out(op);
+      if (x.elements() != y.elements() || x.type != y.type)
+        fail("RESHAPE changes the number of elements or the type");
+      std::memcpy(y.data.data(), x.bytes(), y.data.size());
+      break;
+    }
+    default:
+      fail(std::string("operator ") +
+           (builtin >= 0 && builtin <= tfl::BuiltinOperator_MAX
+                ? tfl::EnumNameBuiltinOperator(
+                      static_cast<tfl::BuiltinOperator>(builtin))
+                : "?") +
+           " (" + std::to_string(builtin) +
+           ") is not among the reference kernels (CONV_2D, "
+           "DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, "
+           "MAX_POOL_2D, SOFTMAX, RESHAPE, SQUEEZE)");
+    }
+  }
+}
+
+/// As sieve-tflite-oracle prints it.
+std::string describe(const Tensor &t) {
+  std::ostringstream os;
+  os << elementName(t.type) << " [";
+  for (size_t i = 0; i < t.shape.size(); ++i)
+    os << (i ? "x" : "") << t.shape[i];
+  char scale[32];
+  std::snprintf(scale, sizeof(scale), "%.9g", static_cast<double>(t.scale()));
+  os << "] scale=" << scale << " zero_point=" << t.zeroPoint()
+     << " name=" << t.name;
+  return os.str();
+}
+
+std::vector<std::string> split(const std::string &s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, sep))
+    parts.push_back(part);
+  return parts;
+}
+
+const char *usage =
+    "usage: sieve-tflite-reference MODEL.tflite --input=IN0.bin[,IN1.bin...] "
+    "--output-dir=DIR\n"
+    "       sieve-tflite-reference MODEL.tflite --describe\n"
+    "Runs an int8 .tflite model with TFLite's reference kernels, transcribed;\n"
+    "writes DIR/out<i>.bin and prints one line per output.\n";
+
+int run(int argc, char **argv) {
+  std::string modelPath, inputArg, outputDir;
+  bool describeOnly = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (arg == "--describe")
+      describeOnly = true;
+    else if (arg.rfind("--input=", 0) == 0)
+      inputArg = arg.substr(8);
+    else if (arg.rfind("--output-dir=", 0) == 0)
+      outputDir = arg.substr(13);
+    else if (!arg.empty() && arg[0] != '-' && modelPath.empty())
+      modelPath = arg;
+    else
+      fail("unknown argument '" + arg + "'\n" + usage);
+  }
+  if (modelPath.empty())
+    fail(std::string("no model given\n") + usage);
+  Model model(modelPath);
+  if (describeOnly) {
+    for (size_t i = 0; i < model.inputs.size(); ++i)
+      std::cout << "input " << i << " "
+                << describe(model.tensors[model.inputs[i]]) << "\n";
+    for (size_t i = 0; i < model.outputs.size(); ++i)
+      std::cout << "output " << i << " "
+                << describe(model.tensors[model.outputs[i]]) << "\n";
+    return 0;
+  }
+  if (inputArg.empty() || outputDir.empty())
+    fail(std::string("--input and --output-dir are required\n") + usage);
+  std::vector<std::string> files = split(inputArg, ',');
+  if (files.size() != model.inputs.size())
+    fail(std::to_string(files.size()) + " input file(s) given, the model has " +
+         std::to_string(model.inputs.size()) + " input(s)");
+  for (size_t i = 0; i < files.size(); ++i) {
+    Tensor &t = model.tensors[model.inputs[i]];
+    std::ifstream f(files[i], std::ios::binary);
+    if (!f)
+      fail("cannot read " + files[i]);
+    std::vector<uint8_t> data((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
+    size_t want = t.elements() * elementSize(t.type);
+    if (data.size() != want)
+      fail(files[i] + " has " + std::to_string(data.size()) +
+           " bytes, input " + std::to_string(i) + " needs " +
+           std::to_string(want));
+    t.data = std::move(data);
+  }
+  model.run();
+  for (size_t i = 0; i < model.outputs.size(); ++i) {
+    const Tensor &t = model.tensors[model.outputs[i]];
+    std::string path = outputDir + "/out" + std::to_string(i) + ".bin";
+    std::ofstream f(path, std::ios::binary);
+    f.write(reinterpret_cast<const char *>(t.bytes()),
+            t.elements() * elementSize(t.type));
+    if (!f)
+      fail("cannot write " + path);
+    std::cout << "output " << i << " " << describe(t) << "\n";
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const ReferenceError &e) {
+    std::cerr << "sieve-tflite-reference: error: " << e.message << "\n";
+    return 1;
+  }
+}
