@@ -49,6 +49,8 @@ tools = ["sieve-opt", "sieve-compile", "sieve-import-tflite", "sieve-tflite-refe
          "llvm-objdump", "llvm-nm", "llvm-readelf"]
 if config.sieve_tflite_oracle:
     tools.append("sieve-tflite-oracle")
+if getattr(config, "sieve_tflite_fuzzer", False):
+    tools.append("sieve-tflite-fuzzer")
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.sieve_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
@@ -67,6 +69,10 @@ if have("rsvg-convert"):
 # Arm NN, runnable when its CpuRef backend plugin is where the build found it.
 if config.sieve_tflite_oracle and os.path.isdir(config.sieve_armnn_backend_dir):
     config.available_features.add("armnn")
+# libFuzzer on the TFLite reader (utils/tflite-fuzzer): built when clang's
+# fuzzer runtime is installed, not in the sanitizer build.
+if getattr(config, "sieve_tflite_fuzzer", False):
+    config.available_features.add("libfuzzer")
 if os.path.isdir(shared_models):
     config.available_features.add("shared-models")
 with open("/proc/cpuinfo") as cpuinfo:

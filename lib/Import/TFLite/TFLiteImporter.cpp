@@ -149,6 +149,7 @@ private:
                      int shift, int64_t inputZp, int64_t outputZp,
                      bool doubleRound);
   Value clamp(Value value, double lo, double hi);
+  LogicalResult checkBroadcast(Value a, Value b, RankedTensorType out);
   Value activation(Value value, tfl::ActivationFunctionType activation,
                    int32_t tensor);
   Value toF32(Value value, const Quant &q);
@@ -934,6 +935,27 @@ FailureOr<Value> Importer::convertSoftmax() {
   return fromF32(p, outType, qo);
 }
 
+/// The inputs of a binary elementwise operator must broadcast to its output
+/// as TFLite's kernels do (trailing dimensions aligned, each 1 or the
+/// output's, of a rank no larger), and have the output's element type: a
+/// file may say otherwise, and the TOSA built from it would not verify.
+LogicalResult Importer::checkBroadcast(Value a, Value b, RankedTensorType out) {
+  for (auto [i, v] : llvm::enumerate(ArrayRef<Value>{a, b})) {
+    auto t = cast<RankedTensorType>(v.getType());
+    bool fits = t.getRank() <= out.getRank() &&
+                t.getElementType() == out.getElementType();
+    for (int64_t d = 0; fits && d < t.getRank(); ++d) {
+      int64_t size = t.getDimSize(t.getRank() - 1 - d);
+      fits = size == 1 || size == out.getDimSize(out.getRank() - 1 - d);
+    }
+    if (!fits)
+      return opError() << "input " << i << " of type " << t
+                       << " does not broadcast to the output " << out,
+             failure();
+  }
+  return success();
+}
+
 /// TFLite's int8 ADD and SUB (reference_integer_ops::Add): both inputs
 /// shifted left by 20 bits and scaled to twice the larger input scale, added,
 /// and scaled to the output. Each step is a rescale that computes exactly
@@ -950,6 +972,8 @@ FailureOr<Value> Importer::convertAddSub(bool subtract) {
   } else if (auto *o = op->builtin_options_as_AddOptions()) {
     act = o->fused_activation_function();
   }
+  if (failed(checkBroadcast(*a, *b, outType)))
+    return failure();
   auto rankUp = [&](Value v) {
     auto t = cast<RankedTensorType>(v.getType());
     SmallVector<int64_t> shape(outType.getRank() - t.getRank(), 1);
@@ -1002,6 +1026,8 @@ FailureOr<Value> Importer::convertMul() {
   tfl::ActivationFunctionType act = tfl::ActivationFunctionType_NONE;
   if (auto *o = op->builtin_options_as_MulOptions())
     act = o->fused_activation_function();
+  if (failed(checkBroadcast(*a, *b, outType)))
+    return failure();
   auto rankUp = [&](Value v) {
     auto t = cast<RankedTensorType>(v.getType());
     SmallVector<int64_t> shape(outType.getRank() - t.getRank(), 1);
