@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """`make demo`: compile the bundled examples for the host and a Cortex-M55,
 run them (natively and under QEMU), check them against the mlir-runner
-reference, and print Sieve's memory report for each, then a summary.
+reference, and print Sieve's memory report for each, then a summary. Then
+TFLite Micro's person detector (test/models/person_detect.tflite), compiled
+from the .tflite for the Cortex-M55 board (QEMU's mps3-an547) and run on its
+two test images: both scores, the instructions per inference, the arena next
+to TFLite Micro's, each run checked bit for bit against TFLite's int8
+reference kernels (sieve-tflite-reference).
 
-    demo.py BUILD_DIR [--out DIR]
+    demo.py BUILD_DIR [--out DIR] [--person-only]
 """
 
 import argparse
 import glob
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -17,8 +23,72 @@ import check_model  # noqa: E402
 TARGETS = ["x86-64-avx2", "cortex-m55"]
 
 
+# TFLite Micro's person-detection example allocates this tensor arena
+# (kTensorArenaSize in its main_functions.cc).
+TFLM_PERSON_ARENA = 136 * 1024
+
+
 def kib(n):
     return "%.1f KiB" % (n / 1024.0)
+
+
+def bmp_pixels(path, out):
+    """The pixel bytes of an 8-bit grayscale BMP, rows top to bottom, as
+    TFLite Micro's test feeds them (test/Execution/Inputs/bmp_pixels.py)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    offset = struct.unpack_from("<I", data, 10)[0]
+    width, height = struct.unpack_from("<ii", data, 18)
+    stride = (width + 3) // 4 * 4
+    rows = [data[offset + r * stride: offset + r * stride + width]
+            for r in range(abs(height))]
+    if height > 0:
+        rows.reverse()
+    with open(out, "wb") as f:
+        f.write(b"".join(rows))
+
+
+def person_detection(build, out, plugin):
+    """Person detection on the M55 board with both images; False on a
+    failure."""
+    models = os.path.join(check_model.ROOT, "test", "models")
+    model = os.path.join(models, "person_detect.tflite")
+    print("Person detection (TFLite Micro's person_detect.tflite) on a Cortex-M55 "
+          "(QEMU mps3-an547)\n")
+    ok = True
+    rows = []
+    for image in ("person", "no_person"):
+        work = os.path.join(out, "person_detect", image)
+        os.makedirs(work, exist_ok=True)
+        raw = os.path.join(work, image + ".raw")
+        bmp_pixels(os.path.join(models, image + ".bmp"), raw)
+        for target, status, message, report, result in check_model.check(
+                model, ["cortex-m55"], work, icount_plugin=plugin, input_files=[raw],
+                tflite_reference=True):
+            checks = "; ".join("%s vs %s: %s" % (s, a, m) for s, a, m in
+                               (result.tflite if result else []))
+            print("=> %s on %s, %s.bmp: %s; %s" % (status, target, image, message, checks))
+            ok &= status == "PASS"
+            if not result or not result.outputs:
+                continue
+            no_person, person = result.outputs[0]
+            rows.append((image, person, no_person, result.instructions,
+                         report["memory"]["arena_bytes"], report["memory"]["weight_bytes"]))
+    print("\n  %-14s %12s %15s %14s %12s %14s" % (
+        "image", "person score", "no-person score", "instructions", "arena",
+        "TFLM arena"))
+    for image, person, no_person, instructions, arena, _ in rows:
+        print("  %-14s %12d %15d %14s %12s %14s" % (
+            image + ".bmp", person, no_person,
+            "{:,}".format(instructions) if instructions else "-", "%d B" % arena,
+            "%d B" % TFLM_PERSON_ARENA))
+    verdict = {image: person > no_person for image, person, no_person, *_ in rows}
+    if verdict.get("person") is not True or verdict.get("no_person") is not False:
+        print("\nperson detection: the scores do not tell the images apart")
+        return False
+    print("\nperson.bmp: person detected; no_person.bmp: no person. Scores are int8 "
+          "probabilities in steps of 1/256 from -128.")
+    return ok
 
 
 def main():
@@ -26,6 +96,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build")
     parser.add_argument("--out", default=None, help="where to put the compiled models")
+    parser.add_argument("--person-only", action="store_true",
+                        help="only the person detector, not the examples")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     os.environ["PATH"] = os.pathsep.join([os.path.join(build, "bin"), check_model.LLVM_BIN,
@@ -33,6 +105,8 @@ def main():
     out = os.path.abspath(args.out or os.path.join(build, "demo"))
     plugin = os.path.join(build, "lib", "libsieve-icount.so")
     examples = sorted(glob.glob(os.path.join(check_model.ROOT, "examples", "*.mlir")))
+    if args.person_only:
+        sys.exit(0 if person_detection(build, out, plugin) else 1)
 
     print("Sieve demo: %d example models for %s; outputs in %s\n" % (
         len(examples), " and ".join(TARGETS), out))
@@ -57,7 +131,8 @@ def main():
     print(fmt % header)
     for name, target, arena, bound, weights, status, measure in rows:
         print(fmt % (name, target, kib(arena), kib(bound), kib(weights), status, measure))
-    print("\nObject files, C headers and JSON reports are in %s/<model>/<target>/." % out)
+    print("\nObject files, C headers and JSON reports are in %s/<model>/<target>/.\n" % out)
+    failed |= not person_detection(build, out, plugin)
     sys.exit(1 if failed else 0)
 
 
