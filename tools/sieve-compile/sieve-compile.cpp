@@ -37,6 +37,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace sieve;
@@ -257,14 +258,19 @@ static void noteDefaultBudgets(const TargetInfo &target) {
                  << (memoryBudget.empty() ? "memory" : "flash") << "-budget\n";
 }
 
-/// Runs `step`; false if it crashed. Upstream verifiers let some malformed
-/// IR through that later crashes a pass: the user gets an error naming the
-/// step instead of a signal, and the fuzzer (which counts "internal compiler
-/// error" as a finding) still sees it.
-static bool runRecoveringFromCrash(llvm::function_ref<void()> step) {
+/// Runs `step`. Upstream verifiers let some malformed IR through that later
+/// crashes a pass, and a few op parsers crash outright: if `step` crashes,
+/// the user gets `message()` as an error and exit status 1 instead of a
+/// signal. The process state is unreliable after a crash, so it ends at
+/// once (leaving what the crashed step allocated to the system).
+static void runRecoveringFromCrash(llvm::function_ref<void()> step,
+                                   llvm::function_ref<std::string()> message) {
   llvm::CrashRecoveryContext::Enable();
   llvm::CrashRecoveryContext recovery;
-  return recovery.RunSafely(step);
+  if (recovery.RunSafely(step))
+    return;
+  fail(message());
+  std::_Exit(1);
 }
 
 /// Prints, with -v, how long each step took.
@@ -372,11 +378,13 @@ static int compile() {
     // A few of MLIR 22's op parsers crash on malformed input (a
     // linalg.batch_matmul of index elements, an out-of-range permutation);
     // the user gets a diagnostic instead of a signal.
-    if (!runRecoveringFromCrash(
-            [&] { module = parseSourceFile<ModuleOp>(sourceMgr, &context); }))
-      return fail("MLIR's parser crashed on '" + inputFile + "'" +
-                  (numErrors ? " after the errors above" : "") +
-                  " (a bug of MLIR 22 that this input triggers)");
+    runRecoveringFromCrash(
+        [&] { module = parseSourceFile<ModuleOp>(sourceMgr, &context); },
+        [&] {
+          return "MLIR's parser crashed on '" + inputFile + "'" +
+                 (numErrors ? " after the errors above" : "") +
+                 " (a bug of MLIR 22 that this input triggers)";
+        });
   }
   parseTiming.stop();
   if (!module) {
@@ -405,11 +413,17 @@ static int compile() {
         failed(addStage(pm, stage, options)))
       return 1;
     LogicalResult result = failure();
-    if (!runRecoveringFromCrash([&] { result = pm.run(*module); }))
-      return fail("internal compiler error: stage '" + stage.name +
+    // The fuzzer counts "internal compiler error" as a finding.
+    StringRef stageName = stage.name;
+    runRecoveringFromCrash(
+        [&] { result = pm.run(*module); },
+        [&] {
+          return ("internal compiler error: stage '" + stageName +
                   "' crashed on this model; please report it (sieve-opt "
-                  "replays the stage on the IR that --save-stages writes, with "
-                  "a stack trace)");
+                  "replays the stage on the IR that --save-stages writes, "
+                  "with a stack trace)")
+              .str();
+        });
     if (failed(result)) {
       if (stage.name == "plan-memory")
         noteDefaultBudgets(*target);
@@ -447,11 +461,13 @@ static int compile() {
                                                 : CodeKind::Object;
     TimingScope codegenTiming = rootTiming.nest("codegen");
     FailureOr<std::string> code = failure();
-    if (!runRecoveringFromCrash(
-            [&] { code = emitCode(*module, *target, kind); }))
-      return fail("internal compiler error: LLVM crashed generating code for "
-                  "this model; please report it (--emit=mlir writes its "
-                  "input)");
+    runRecoveringFromCrash(
+        [&] { code = emitCode(*module, *target, kind); },
+        [] {
+          return std::string("internal compiler error: LLVM crashed "
+                             "generating code for this model; please report "
+                             "it (--emit=mlir writes its input)");
+        });
     codegenTiming.stop();
     if (failed(code))
       return 1;
