@@ -5,8 +5,12 @@
 // (tensorflow/lite/kernels/internal/reference/integer_ops/{conv,
 // depthwise_conv,fully_connected,pooling}.h, reference/softmax.h with
 // gemmlowp's fixed-point exp and reciprocal, common.h's
-// MultiplyByQuantizedMultiplier) and the parameter computations of TFLite
-// Micro's Prepare functions (quantization_util.cc, kernel_util.cc). It is the
+// MultiplyByQuantizedMultiplier; integer_ops/{add,mul}.h, sub.h, pad.h,
+// concatenation.h, strided_slice.h, quantize.h, requantize.h, dequantize.h,
+// reduce.h's QuantizedMeanOrSum; the float conv, depthwise, fully connected,
+// add, sub and mul) and the parameter computations of TFLite Micro's Prepare
+// functions (quantization_util.cc, kernel_util.cc, add_common.cc,
+// mul_common.cc, reduce_common.cc). It is the
 // bit-exact reference of the TFLite tests: Arm NN (sieve-tflite-oracle)
 // stays the independent oracle, but it rounds in float and refuses
 // person_detect.
@@ -285,6 +289,14 @@ private:
   void fullyConnected(const tfl::Operator *op);
   void pool(const tfl::Operator *op, bool average);
   void softmax(const tfl::Operator *op);
+  void addSubMul(const tfl::Operator *op, tfl::BuiltinOperator kind);
+  void pad(const tfl::Operator *op);
+  void concatenation(const tfl::Operator *op);
+  void stridedSlice(const tfl::Operator *op);
+  void quantize(const tfl::Operator *op);
+  void dequantize(const tfl::Operator *op);
+  void mean(const tfl::Operator *op);
+  std::vector<int32_t> intValues(const tfl::Operator *op, unsigned i);
 };
 
 Model::Model(const std::string &path) {
@@ -397,6 +409,30 @@ void Model::activationRange(tfl::ActivationFunctionType act, const Tensor &o,
   }
 }
 
+/// The clamp of a fused activation in float (CalculateActivationRange).
+void floatActivationRange(tfl::ActivationFunctionType act, float &lo,
+                          float &hi) {
+  lo = -std::numeric_limits<float>::infinity();
+  hi = std::numeric_limits<float>::infinity();
+  switch (act) {
+  case tfl::ActivationFunctionType_NONE:
+    break;
+  case tfl::ActivationFunctionType_RELU:
+    lo = 0;
+    break;
+  case tfl::ActivationFunctionType_RELU6:
+    lo = 0;
+    hi = 6;
+    break;
+  case tfl::ActivationFunctionType_RELU_N1_TO_1:
+    lo = -1;
+    hi = 1;
+    break;
+  default:
+    fail("unsupported fused activation");
+  }
+}
+
 void requireInt8(const Tensor &t) {
   if (t.type != tfl::TensorType_INT8 || t.scales.empty())
     fail("tensor '" + t.name + "' is not quantised int8; the reference runs "
@@ -422,9 +458,15 @@ void Model::conv(const tfl::Operator *op, bool depthwise) {
                            ? &in(op, 2)
                            : nullptr;
   Tensor &y = out(op);
-  requireInt8(x);
-  requireInt8(w);
-  requireInt8(y);
+  const bool isFloat = x.type == tfl::TensorType_FLOAT32;
+  if (isFloat && (w.type != x.type || y.type != x.type ||
+                  (bias && bias->type != x.type)))
+    fail("a float convolution with operands of other types");
+  if (!isFloat) {
+    requireInt8(x);
+    requireInt8(w);
+    requireInt8(y);
+  }
   if (x.shape.size() != 4 || w.shape.size() != 4 || y.shape.size() != 4)
     fail("convolution tensors must be 4-D");
   tfl::Padding pad;
@@ -464,11 +506,46 @@ void Model::conv(const tfl::Operator *op, bool depthwise) {
   }
   if (y.shape[0] != batches)
     fail("convolution batch mismatch");
-  if (bias && (bias->type != tfl::TensorType_INT32 ||
+  if (bias && (bias->type != (isFloat ? tfl::TensorType_FLOAT32
+                                       : tfl::TensorType_INT32) ||
                bias->elements() != static_cast<size_t>(outC)))
-    fail("convolution bias must be int32 with one value per channel");
+    fail("convolution bias must be int32 (float32) with one value per channel");
   int padH = padding(pad, strideH, dilH, inH, kH, outH);
   int padW = padding(pad, strideW, dilW, inW, kW, outW);
+  if (isFloat) {
+    // reference_ops::Conv and DepthwiseConv (float): the same loops, the
+    // bias added after the sum, the fused activation as a clamp.
+    float lo, hi;
+    floatActivationRange(act, lo, hi);
+    auto *xd = reinterpret_cast<const float *>(x.bytes());
+    auto *wd = reinterpret_cast<const float *>(w.bytes());
+    auto *bd = bias ? reinterpret_cast<const float *>(bias->bytes()) : nullptr;
+    auto *yd = reinterpret_cast<float *>(y.data.data());
+    for (int b = 0; b < batches; ++b)
+      for (int oy = 0; oy < outH; ++oy)
+        for (int ox = 0; ox < outW; ++ox)
+          for (int oc = 0; oc < outC; ++oc) {
+            float acc = 0;
+            int ic0 = depthwise ? oc / multiplier : 0;
+            int icN = depthwise ? ic0 + 1 : inC;
+            for (int fy = 0; fy < kH; ++fy)
+              for (int fx = 0; fx < kW; ++fx) {
+                int iy = oy * strideH - padH + dilH * fy;
+                int ix = ox * strideW - padW + dilW * fx;
+                if (iy < 0 || iy >= inH || ix < 0 || ix >= inW)
+                  continue;
+                for (int ic = ic0; ic < icN; ++ic)
+                  acc += xd[((b * inH + iy) * inW + ix) * inC + ic] *
+                         (depthwise ? wd[(fy * kW + fx) * outC + oc]
+                                    : wd[((oc * kH + fy) * kW + fx) * inC + ic]);
+              }
+            if (bd)
+              acc += bd[oc];
+            yd[((b * outH + oy) * outW + ox) * outC + oc] =
+                std::min(std::max(acc, lo), hi);
+          }
+    return;
+  }
   std::vector<int32_t> mult(outC);
   std::vector<int> shift(outC);
   for (int c = 0; c < outC; ++c) {
@@ -522,9 +599,15 @@ void Model::fullyConnected(const tfl::Operator *op) {
                            ? &in(op, 2)
                            : nullptr;
   Tensor &y = out(op);
-  requireInt8(x);
-  requireInt8(w);
-  requireInt8(y);
+  const bool isFloat = x.type == tfl::TensorType_FLOAT32;
+  if (isFloat && (w.type != x.type || y.type != x.type ||
+                  (bias && bias->type != x.type)))
+    fail("a float FULLY_CONNECTED with operands of other types");
+  if (!isFloat) {
+    requireInt8(x);
+    requireInt8(w);
+    requireInt8(y);
+  }
   auto *o = op->builtin_options_as_FullyConnectedOptions();
   if (w.shape.size() != 2)
     fail("FULLY_CONNECTED weights must be 2-D");
@@ -533,10 +616,32 @@ void Model::fullyConnected(const tfl::Operator *op) {
   int units = w.shape[0], depth = w.shape[1];
   if (x.elements() % depth || y.elements() != x.elements() / depth * units)
     fail("FULLY_CONNECTED shapes do not fit");
-  if (bias && (bias->type != tfl::TensorType_INT32 ||
+  if (bias && (bias->type != (isFloat ? tfl::TensorType_FLOAT32
+                                       : tfl::TensorType_INT32) ||
                bias->elements() != static_cast<size_t>(units)))
-    fail("FULLY_CONNECTED bias must be int32 with one value per unit");
+    fail("FULLY_CONNECTED bias must be int32 (float32) with one value per unit");
   int batches = x.elements() / depth;
+  if (isFloat) {
+    // reference_ops::FullyConnected (float).
+    float lo, hi;
+    floatActivationRange(o ? o->fused_activation_function()
+                           : tfl::ActivationFunctionType_NONE,
+                         lo, hi);
+    auto *xd = reinterpret_cast<const float *>(x.bytes());
+    auto *wd = reinterpret_cast<const float *>(w.bytes());
+    auto *bd = bias ? reinterpret_cast<const float *>(bias->bytes()) : nullptr;
+    auto *yd = reinterpret_cast<float *>(y.data.data());
+    for (int b = 0; b < batches; ++b)
+      for (int u = 0; u < units; ++u) {
+        float acc = 0;
+        for (int d = 0; d < depth; ++d)
+          acc += xd[b * depth + d] * wd[u * depth + d];
+        if (bd)
+          acc += bd[u];
+        yd[b * units + u] = std::min(std::max(acc, lo), hi);
+      }
+    return;
+  }
   std::vector<int32_t> mult(units);
   std::vector<int> shift(units);
   for (int u = 0; u < units; ++u) {
@@ -686,6 +791,389 @@ void Model::softmax(const tfl::Operator *op) {
   }
 }
 
+/// The offset in `t` (right-aligned, NumPy broadcasting) of the element at
+/// output coordinates `coord` (of rank `rank`).
+size_t broadcastOffset(const Tensor &t, const std::vector<int> &coord) {
+  size_t offset = 0;
+  size_t lead = coord.size() - t.shape.size();
+  for (size_t d = 0; d < t.shape.size(); ++d) {
+    int dim = t.shape[d];
+    offset = offset * dim + (dim == 1 ? 0 : coord[lead + d]);
+  }
+  return offset;
+}
+
+/// Steps `coord` through `shape` in row-major order.
+void nextCoord(std::vector<int> &coord, const std::vector<int> &shape) {
+  for (size_t d = shape.size(); d-- > 0;) {
+    if (++coord[d] < shape[d])
+      return;
+    coord[d] = 0;
+  }
+}
+
+/// reference_integer_ops::Add / reference_ops::Sub (BroadcastQuantSubSlow)
+/// and reference_integer_ops::Mul for int8, with the parameters of TFLite
+/// Micro's Prepare functions (add_common.cc: left shift 20, multipliers of
+/// QuantizeMultiplierSmallerThanOneExp; mul_common.cc: s_a s_b / s_out in
+/// double); broadcasting as the *Broadcast*Slow kernels. Float32 computes in
+/// float and clamps to the fused activation.
+void Model::addSubMul(const tfl::Operator *op, tfl::BuiltinOperator kind) {
+  const Tensor &a = in(op, 0), &b = in(op, 1);
+  Tensor &y = out(op);
+  tfl::ActivationFunctionType act = tfl::ActivationFunctionType_NONE;
+  if (auto *o = op->builtin_options_as_AddOptions())
+    act = o->fused_activation_function();
+  if (auto *o = op->builtin_options_as_SubOptions())
+    act = o->fused_activation_function();
+  if (auto *o = op->builtin_options_as_MulOptions())
+    act = o->fused_activation_function();
+  if (a.shape.size() > y.shape.size() || b.shape.size() > y.shape.size())
+    fail("an input of ADD, SUB or MUL has more dimensions than its output");
+  for (const Tensor *t : {&a, &b})
+    for (size_t d = 0; d < t->shape.size(); ++d) {
+      int dim = t->shape[d];
+      if (dim != 1 && dim != y.shape[y.shape.size() - t->shape.size() + d])
+        fail("ADD, SUB or MUL inputs do not broadcast to the output");
+    }
+  std::vector<int> coord(y.shape.size(), 0);
+  size_t n = y.elements();
+  if (y.type == tfl::TensorType_FLOAT32) {
+    if (a.type != y.type || b.type != y.type)
+      fail("float ADD, SUB or MUL with inputs of other types");
+    float lo, hi;
+    floatActivationRange(act, lo, hi);
+    auto *ad = reinterpret_cast<const float *>(a.bytes());
+    auto *bd = reinterpret_cast<const float *>(b.bytes());
+    auto *yd = reinterpret_cast<float *>(y.data.data());
+    for (size_t i = 0; i < n; ++i, nextCoord(coord, y.shape)) {
+      float x1 = ad[broadcastOffset(a, coord)], x2 = bd[broadcastOffset(b, coord)];
+      float r = kind == tfl::BuiltinOperator_ADD   ? x1 + x2
+                : kind == tfl::BuiltinOperator_SUB ? x1 - x2
+                                                   : x1 * x2;
+      yd[i] = std::min(std::max(r, lo), hi);
+    }
+    return;
+  }
+  requireInt8(a);
+  requireInt8(b);
+  requireInt8(y);
+  int32_t lo, hi;
+  activationRange(act, y, lo, hi);
+  const int8_t *ad = a.i8(), *bd = b.i8();
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  if (kind == tfl::BuiltinOperator_MUL) {
+    int32_t mult;
+    int shift;
+    quantizeMultiplier(static_cast<double>(a.scale()) *
+                           static_cast<double>(b.scale()) /
+                           static_cast<double>(y.scale()),
+                       mult, shift);
+    for (size_t i = 0; i < n; ++i, nextCoord(coord, y.shape)) {
+      int32_t x1 = ad[broadcastOffset(a, coord)] - a.zeroPoint();
+      int32_t x2 = bd[broadcastOffset(b, coord)] - b.zeroPoint();
+      int32_t r = y.zeroPoint() + multiplyByQuantizedMultiplier(x1 * x2, mult, shift);
+      yd[i] = static_cast<int8_t>(std::min(std::max(r, lo), hi));
+    }
+    return;
+  }
+  const int leftShift = 20;
+  const double twiceMax =
+      2 * static_cast<double>(std::max(a.scale(), b.scale()));
+  int32_t m1, m2, mo;
+  int s1, s2, so;
+  quantizeMultiplier(static_cast<double>(a.scale()) / twiceMax, m1, s1);
+  quantizeMultiplier(static_cast<double>(b.scale()) / twiceMax, m2, s2);
+  quantizeMultiplier(twiceMax / ((1 << leftShift) * static_cast<double>(y.scale())),
+                     mo, so);
+  if (s1 > 0 || s2 > 0 || so > 0)
+    fail("ADD or SUB with a multiplier above one (TFLite requires below)");
+  for (size_t i = 0; i < n; ++i, nextCoord(coord, y.shape)) {
+    int32_t x1 = (ad[broadcastOffset(a, coord)] - a.zeroPoint()) * (1 << leftShift);
+    int32_t x2 = (bd[broadcastOffset(b, coord)] - b.zeroPoint()) * (1 << leftShift);
+    int32_t v1 = multiplyByQuantizedMultiplier(x1, m1, s1);
+    int32_t v2 = multiplyByQuantizedMultiplier(x2, m2, s2);
+    int32_t sum = kind == tfl::BuiltinOperator_SUB ? v1 - v2 : v1 + v2;
+    int32_t r = multiplyByQuantizedMultiplier(sum, mo, so) + y.zeroPoint();
+    yd[i] = static_cast<int8_t>(std::min(std::max(r, lo), hi));
+  }
+}
+
+/// The values of a constant int32 (or int64) operand.
+std::vector<int32_t> Model::intValues(const tfl::Operator *op, unsigned i) {
+  const Tensor &t = in(op, i);
+  std::vector<int32_t> v(t.elements());
+  for (size_t k = 0; k < v.size(); ++k) {
+    if (t.type == tfl::TensorType_INT32)
+      v[k] = t.i32()[k];
+    else if (t.type == tfl::TensorType_INT64)
+      v[k] = static_cast<int32_t>(
+          reinterpret_cast<const int64_t *>(t.bytes())[k]);
+    else
+      fail("operand '" + t.name + "' must be int32 or int64");
+  }
+  return v;
+}
+
+/// reference_ops::Pad: int8 pads with the output zero point (TFLite Micro's
+/// pad.cc), float with 0 (or the constant value of PADV2's third input).
+void Model::pad(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0);
+  std::vector<int32_t> pads = intValues(op, 1);
+  Tensor &y = out(op);
+  size_t rank = x.shape.size();
+  if (pads.size() != 2 * rank || y.shape.size() != rank || x.type != y.type)
+    fail("PAD shapes do not fit");
+  for (size_t d = 0; d < rank; ++d)
+    if (pads[2 * d] < 0 || pads[2 * d + 1] < 0 ||
+        y.shape[d] != x.shape[d] + pads[2 * d] + pads[2 * d + 1])
+      fail("PAD shapes do not fit");
+  size_t es = elementSize(x.type);
+  if (x.type == tfl::TensorType_INT8) {
+    requireInt8(y);
+    std::memset(y.data.data(), static_cast<uint8_t>(y.zeroPoint()), y.data.size());
+  }
+  std::vector<int> coord(rank, 0);
+  for (size_t i = 0, n = x.elements(); i < n; ++i, nextCoord(coord, x.shape)) {
+    size_t o = 0;
+    for (size_t d = 0; d < rank; ++d)
+      o = o * y.shape[d] + coord[d] + pads[2 * d];
+    std::memcpy(y.data.data() + o * es, x.bytes() + i * es, es);
+  }
+}
+
+/// reference_ops::Concatenation, or ConcatenationWithScaling (lite/kernels)
+/// when an int8 input's quantisation differs from the output's: each value
+/// round(q * s_i / s_out - zp_i * s_i / s_out) in float, plus the output
+/// zero point, clamped.
+void Model::concatenation(const tfl::Operator *op) {
+  Tensor &y = out(op);
+  auto *o = op->builtin_options_as_ConcatenationOptions();
+  int rank = y.shape.size();
+  int axis = o ? o->axis() : 0;
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    fail("CONCATENATION axis out of range");
+  if (o && o->fused_activation_function() != tfl::ActivationFunctionType_NONE)
+    fail("CONCATENATION with a fused activation is not supported");
+  size_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d)
+    outer *= y.shape[d];
+  for (int d = axis + 1; d < rank; ++d)
+    inner *= y.shape[d];
+  size_t es = elementSize(y.type);
+  size_t offset = 0; // along the axis, times inner
+  int axisTotal = 0;
+  for (unsigned i = 0; i < op->inputs()->size(); ++i) {
+    const Tensor &x = in(op, i);
+    if (x.type != y.type || static_cast<int>(x.shape.size()) != rank)
+      fail("CONCATENATION inputs do not fit the output");
+    for (int d = 0; d < rank; ++d)
+      if (d != axis && x.shape[d] != y.shape[d])
+        fail("CONCATENATION inputs do not fit the output");
+    size_t chunk = x.shape[axis] * inner;
+    bool requantize = y.type == tfl::TensorType_INT8 &&
+                      (x.scale() != y.scale() || x.zeroPoint() != y.zeroPoint());
+    float scale = x.scale() * (1.0f / y.scale());
+    float bias = -x.zeroPoint() * scale;
+    for (size_t k = 0; k < outer; ++k) {
+      uint8_t *dst = y.data.data() + (k * y.shape[axis] * inner + offset) * es;
+      const uint8_t *src = x.bytes() + k * chunk * es;
+      if (!requantize) {
+        std::memcpy(dst, src, chunk * es);
+        continue;
+      }
+      for (size_t j = 0; j < chunk; ++j) {
+        int32_t v = static_cast<int32_t>(std::round(
+                        static_cast<int8_t>(src[j]) * scale + bias)) +
+                    y.zeroPoint();
+        dst[j] = static_cast<uint8_t>(std::min(127, std::max(-128, v)));
+      }
+    }
+    offset += chunk;
+    axisTotal += x.shape[axis];
+  }
+  if (axisTotal != y.shape[axis])
+    fail("CONCATENATION inputs do not fit the output");
+}
+
+/// reference_ops::StridedSlice with strided_slice_logic.h's start and stop
+/// indices (masks, negative indices, clamping; no ellipsis or new axes).
+void Model::stridedSlice(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0);
+  std::vector<int32_t> begin = intValues(op, 1), end = intValues(op, 2),
+                       strides = intValues(op, 3);
+  Tensor &y = out(op);
+  auto *o = op->builtin_options_as_StridedSliceOptions();
+  int rank = x.shape.size();
+  if (o && (o->ellipsis_mask() || o->new_axis_mask()))
+    fail("STRIDED_SLICE with an ellipsis or new-axis mask is not supported");
+  if (static_cast<int>(begin.size()) != rank ||
+      static_cast<int>(end.size()) != rank ||
+      static_cast<int>(strides.size()) != rank || x.type != y.type)
+    fail("STRIDED_SLICE shapes do not fit");
+  std::vector<int> start(rank), stop(rank), count(rank);
+  size_t total = 1;
+  for (int d = 0; d < rank; ++d) {
+    int dim = x.shape[d], s = strides[d];
+    if (s == 0)
+      fail("STRIDED_SLICE stride 0");
+    bool shrink = o && (o->shrink_axis_mask() >> d) & 1;
+    int b = begin[d];
+    if (o && (o->begin_mask() >> d) & 1 && !shrink)
+      b = s > 0 ? 0 : dim - 1;
+    else {
+      if (b < 0)
+        b += dim;
+      b = s > 0 ? std::min(std::max(b, 0), dim) : std::min(std::max(b, -1), dim - 1);
+    }
+    int e = end[d];
+    if (shrink)
+      e = b + 1;
+    else if (o && (o->end_mask() >> d) & 1)
+      e = s > 0 ? dim : -1;
+    else {
+      if (o && o->offset())
+        e += begin[d];
+      if (e < 0)
+        e += dim;
+      e = s > 0 ? std::min(std::max(e, 0), dim) : std::min(std::max(e, -1), dim - 1);
+    }
+    start[d] = b;
+    stop[d] = e;
+    count[d] = s > 0 ? std::max(0, (e - b + s - 1) / s)
+                     : std::max(0, (b - e - s - 1) / -s);
+    total *= count[d];
+  }
+  if (total != y.elements())
+    fail("STRIDED_SLICE output has " + std::to_string(y.elements()) +
+         " elements, the slice " + std::to_string(total));
+  size_t es = elementSize(x.type);
+  std::vector<int> coord(rank, 0);
+  for (size_t i = 0; i < total; ++i, nextCoord(coord, count)) {
+    size_t off = 0;
+    for (int d = 0; d < rank; ++d)
+      off = off * x.shape[d] + start[d] + coord[d] * strides[d];
+    std::memcpy(y.data.data() + i * es, x.bytes() + off * es, es);
+  }
+}
+
+/// QUANTIZE: f32 to int8 as reference_ops::AffineQuantize (divide by the
+/// scale, round half away from zero, add the zero point, clamp); int8 to int8
+/// as reference_ops::Requantize with TFLite Micro's multiplier of
+/// QuantizeMultiplier(s_in / s_out).
+void Model::quantize(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0);
+  Tensor &y = out(op);
+  requireInt8(y);
+  if (x.elements() != y.elements())
+    fail("QUANTIZE shapes do not fit");
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  size_t n = y.elements();
+  if (x.type == tfl::TensorType_FLOAT32) {
+    const double scale = y.scale();
+    auto *xd = reinterpret_cast<const float *>(x.bytes());
+    for (size_t i = 0; i < n; ++i) {
+      int32_t v = static_cast<int32_t>(std::round(xd[i] / scale)) + y.zeroPoint();
+      yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, v)));
+    }
+    return;
+  }
+  requireInt8(x);
+  int32_t mult;
+  int shift;
+  quantizeMultiplier(static_cast<double>(x.scale()) /
+                         static_cast<double>(y.scale()),
+                     mult, shift);
+  for (size_t i = 0; i < n; ++i) {
+    int32_t v = multiplyByQuantizedMultiplier(x.i8()[i] - x.zeroPoint(), mult,
+                                              shift) +
+                y.zeroPoint();
+    yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, v)));
+  }
+}
+
+/// reference_ops::Dequantize: float(double(scale) * (q - zero point)).
+void Model::dequantize(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0);
+  Tensor &y = out(op);
+  requireInt8(x);
+  if (y.type != tfl::TensorType_FLOAT32 || x.elements() != y.elements())
+    fail("DEQUANTIZE must give float32 of the input's shape");
+  const double scale = x.scale();
+  auto *yd = reinterpret_cast<float *>(y.data.data());
+  for (size_t i = 0, n = y.elements(); i < n; ++i)
+    yd[i] = static_cast<float>(scale * (x.i8()[i] - x.zeroPoint()));
+}
+
+/// MEAN of int8 over constant axes as reference_ops::QuantizedMeanOrSum with
+/// the multiplier of QuantizeMultiplier(s_in / s_out) (TFLite Micro's
+/// PrepareMeanOrSumHelper), folded with the element count: the multiplier
+/// shifted left by floor(log2 n) (at most 32, at most 31 + shift), divided by
+/// n, the shift lowered to match; then the sum of q - zp requantised. Float
+/// sums in float and divides by the count.
+void Model::mean(const tfl::Operator *op) {
+  const Tensor &x = in(op, 0);
+  std::vector<int32_t> axes = intValues(op, 1);
+  Tensor &y = out(op);
+  int rank = x.shape.size();
+  std::vector<bool> reduce(rank, false);
+  for (int a : axes) {
+    if (a < -rank || a >= rank)
+      fail("MEAN axis out of range");
+    reduce[a < 0 ? a + rank : a] = true;
+  }
+  std::vector<int> outShape(rank);
+  int64_t count = 1;
+  for (int d = 0; d < rank; ++d) {
+    outShape[d] = reduce[d] ? 1 : x.shape[d];
+    if (reduce[d])
+      count *= x.shape[d];
+  }
+  size_t n = y.elements();
+  if (x.elements() != n * count)
+    fail("MEAN shapes do not fit");
+  std::vector<int64_t> sums(n, 0);
+  std::vector<double> fsums(n, 0);
+  std::vector<int> coord(rank, 0);
+  for (size_t i = 0, e = x.elements(); i < e; ++i, nextCoord(coord, x.shape)) {
+    size_t o = 0;
+    for (int d = 0; d < rank; ++d)
+      o = o * outShape[d] + (reduce[d] ? 0 : coord[d]);
+    if (x.type == tfl::TensorType_FLOAT32)
+      fsums[o] += reinterpret_cast<const float *>(x.bytes())[i];
+    else
+      sums[o] += x.i8()[i];
+  }
+  if (x.type == tfl::TensorType_FLOAT32) {
+    if (y.type != x.type)
+      fail("MEAN of float32 must give float32");
+    auto *yd = reinterpret_cast<float *>(y.data.data());
+    for (size_t i = 0; i < n; ++i)
+      yd[i] = static_cast<float>(fsums[i]) / count;
+    return;
+  }
+  requireInt8(x);
+  requireInt8(y);
+  int32_t mult;
+  int shift;
+  quantizeMultiplier(static_cast<double>(x.scale()) /
+                         static_cast<double>(y.scale()),
+                     mult, shift);
+  int s = 63 - __builtin_clzll(static_cast<uint64_t>(count));
+  s = std::min(s, 32);
+  s = std::min(s, 31 + shift);
+  mult = static_cast<int32_t>((static_cast<int64_t>(mult) << s) / count);
+  shift -= s;
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  for (size_t i = 0; i < n; ++i) {
+    int32_t shifted = static_cast<int32_t>(sums[i] - x.zeroPoint() * count);
+    int32_t v = multiplyByQuantizedMultiplier(shifted, mult, shift) + y.zeroPoint();
+    yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, v)));
+  }
+}
+
 void Model::run() {
   const auto *codes = model->operator_codes();
   for (const tfl::Operator *op : *graph->operators()) {
@@ -714,6 +1202,29 @@ void Model::run() {
     case tfl::BuiltinOperator_SOFTMAX:
       softmax(op);
       break;
+    case tfl::BuiltinOperator_ADD:
+    case tfl::BuiltinOperator_SUB:
+    case tfl::BuiltinOperator_MUL:
+      addSubMul(op, static_cast<tfl::BuiltinOperator>(builtin));
+      break;
+    case tfl::BuiltinOperator_PAD:
+      pad(op);
+      break;
+    case tfl::BuiltinOperator_CONCATENATION:
+      concatenation(op);
+      break;
+    case tfl::BuiltinOperator_STRIDED_SLICE:
+      stridedSlice(op);
+      break;
+    case tfl::BuiltinOperator_QUANTIZE:
+      quantize(op);
+      break;
+    case tfl::BuiltinOperator_DEQUANTIZE:
+      dequantize(op);
+      break;
+    case tfl::BuiltinOperator_MEAN:
+      mean(op);
+      break;
     case tfl::BuiltinOperator_RESHAPE:
     case tfl::BuiltinOperator_SQUEEZE: {
       const Tensor &x = in(op, 0);
@@ -732,7 +1243,8 @@ void Model::run() {
            " (" + std::to_string(builtin) +
            ") is not among the reference kernels (CONV_2D, "
            "DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, "
-           "MAX_POOL_2D, SOFTMAX, RESHAPE, SQUEEZE)");
+           "MAX_POOL_2D, SOFTMAX, RESHAPE, SQUEEZE, ADD, SUB, MUL, PAD, "
+           "CONCATENATION, STRIDED_SLICE, QUANTIZE, DEQUANTIZE, MEAN)");
     }
   }
 }
@@ -763,7 +1275,8 @@ const char *usage =
     "usage: sieve-tflite-reference MODEL.tflite --input=IN0.bin[,IN1.bin...] "
     "--output-dir=DIR\n"
     "       sieve-tflite-reference MODEL.tflite --describe\n"
-    "Runs an int8 .tflite model with TFLite's reference kernels, transcribed;\n"
+    "Runs an int8 or float32 .tflite model with TFLite's reference kernels,\n"
+    "transcribed;\n"
     "writes DIR/out<i>.bin and prints one line per output.\n";
 
 int run(int argc, char **argv) {
