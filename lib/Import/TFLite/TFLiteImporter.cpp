@@ -153,7 +153,8 @@ private:
   Value activation(Value value, tfl::ActivationFunctionType activation,
                    int32_t tensor);
   Value toF32(Value value, const Quant &q);
-  Value fromF32(Value value, RankedTensorType type, const Quant &q);
+  Value fromF32(Value value, RankedTensorType type, const Quant &q,
+                bool halfAwayFromZero = false);
   Value table(Value value, const Quant &in, const Quant &out,
               llvm::function_ref<double(double)> fn);
   bool isInt8(Value value) {
@@ -633,13 +634,38 @@ Value Importer::toF32(Value value, const Quant &q) {
 /// F32 to int8, quantised: round(x / scale) + zero point, saturated. The
 /// division is a multiplication by the reciprocal, and the rounding is
 /// TOSA's cast (to nearest, ties to even).
-Value Importer::fromF32(Value value, RankedTensorType type, const Quant &q) {
+/// f32 to int8: multiply by 1/scale, add the zero point, clamp, and
+/// `tosa.cast` (rounding half to even); with `halfAwayFromZero`, the product
+/// is first rounded half away from zero as TFLite's AffineQuantize does
+/// (|v| = floor(|v|) + (|v| - floor(|v|) >= 0.5), the sign restored; the
+/// subtraction is exact, so no value near a half is misrounded).
+Value Importer::fromF32(Value value, RankedTensorType type, const Quant &q,
+                        bool halfAwayFromZero) {
   auto f32 = builder.getF32Type();
   auto ftype = cast<RankedTensorType>(value.getType());
   SmallVector<int64_t> ones(ftype.getRank(), 1);
   Value f = tosa::MulOp::create(builder, opLoc, ftype, value,
                                 scalarConstant(f32, 1.0 / q.scale(), ones),
                                 scalarConstant(builder.getI8Type(), 0));
+  if (halfAwayFromZero) {
+    auto boolType = ftype.clone(builder.getI1Type());
+    Value zero = scalarConstant(f32, 0.0, ones);
+    Value a = tosa::AbsOp::create(builder, opLoc, ftype, f);
+    Value floor = tosa::FloorOp::create(builder, opLoc, ftype, a);
+    Value frac = tosa::SubOp::create(builder, opLoc, ftype, a, floor);
+    Value up = tosa::GreaterEqualOp::create(builder, opLoc, boolType, frac,
+                                            scalarConstant(f32, 0.5, ones));
+    Value rounded = tosa::SelectOp::create(
+        builder, opLoc, ftype, up,
+        tosa::AddOp::create(builder, opLoc, ftype, floor,
+                            scalarConstant(f32, 1.0, ones)),
+        floor);
+    Value negative =
+        tosa::GreaterOp::create(builder, opLoc, boolType, zero, f);
+    f = tosa::SelectOp::create(
+        builder, opLoc, ftype, negative,
+        tosa::SubOp::create(builder, opLoc, ftype, zero, rounded), rounded);
+  }
   f = tosa::AddOp::create(builder, opLoc, ftype, f,
                           scalarConstant(f32, q.zeroPoint(), ones));
   f = clamp(f, -128.0, 127.0);
@@ -1291,7 +1317,7 @@ FailureOr<Value> Importer::convertQuantize() {
         {static_cast<double>(qx.scale()) / static_cast<double>(qo.scale())},
         qx.zeroPoint(), qo.zeroPoint());
   }
-  return fromF32(*x, outType, qo);
+  return fromF32(*x, outType, qo, /*halfAwayFromZero=*/true);
 }
 
 FailureOr<Value> Importer::convertDequantize() {
