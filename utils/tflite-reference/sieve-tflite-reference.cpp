@@ -1107,7 +1107,8 @@ void Model::dequantize(const tfl::Operator *op) {
     yd[i] = static_cast<float>(scale * (x.i8()[i] - x.zeroPoint()));
 }
 
-/// MEAN of int8 over constant axes as reference_ops::QuantizedMeanOrSum with
+/// MEAN of int8 over constant axes, when the output's quantisation differs
+/// from the input's, as reference_ops::QuantizedMeanOrSum with
 /// the multiplier of QuantizeMultiplier(s_in / s_out) (TFLite Micro's
 /// PrepareMeanOrSumHelper), folded with the element count: the multiplier
 /// shifted left by floor(log2 n) (at most 32, at most 31 + shift), divided by
@@ -1156,6 +1157,9 @@ void Model::mean(const tfl::Operator *op) {
   }
   requireInt8(x);
   requireInt8(y);
+  if (x.scale() == y.scale() && x.zeroPoint() == y.zeroPoint())
+    fail("MEAN with the input's quantisation (TFLite's integer Mean path) is "
+         "not transcribed");
   int32_t mult;
   int shift;
   quantizeMultiplier(static_cast<double>(x.scale()) /

@@ -26,8 +26,10 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Path.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -1100,8 +1102,8 @@ FailureOr<Value> Importer::convertPad() {
       .getResult();
 }
 
-/// MEAN over constant axes: a sum in int32 (or f32) and one rescale by
-/// input scale / (count * output scale).
+/// MEAN over constant axes: a sum in int32 (or f32) and one rescale with
+/// TFLite's folded multiplier (QuantizedMeanOrSum).
 FailureOr<Value> Importer::convertMean() {
   FailureOr<Value> x = input(0);
   FailureOr<SmallVector<int64_t>> axes = intConstant(1);
@@ -1138,11 +1140,25 @@ FailureOr<Value> Importer::convertMean() {
                                   RankedTensorType::get(shape, acc), v,
                                   static_cast<uint32_t>(d));
   }
-  if (quantized)
-    v = rescale(v, xType.getElementType(),
-                {static_cast<double>(qx.scale()) /
-                 (count * static_cast<double>(qo.scale()))},
-                0, qo.zeroPoint());
+  if (quantized) {
+    // TFLite's QuantizedMeanOrSum: the multiplier of s_in / s_out, shifted
+    // left by floor(log2 n) (at most 32 and 31 + exponent) and divided by n
+    // in integers, the exponent lowered to match. A rescale by
+    // s_in / (n s_out) differs by a step for counts that are not powers of
+    // two.
+    int32_t m;
+    int e;
+    quantizeMultiplier(static_cast<double>(qx.scale()) /
+                           static_cast<double>(qo.scale()),
+                       m, e);
+    int s = std::min<int>({static_cast<int>(llvm::Log2_64(count)), 32, 31 + e});
+    s = std::max(s, 0);
+    int32_t folded =
+        static_cast<int32_t>((static_cast<int64_t>(m) << s) / count);
+    int shift = folded == 0 ? 31 : std::clamp(31 - (e - s), 2, 62);
+    v = rescaleExact(v, xType.getElementType(), folded, shift, 0,
+                     qo.zeroPoint(), /*doubleRound=*/true);
+  }
   else
     v = tosa::MulOp::create(
         builder, opLoc, v.getType(), v,
