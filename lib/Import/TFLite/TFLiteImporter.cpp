@@ -968,7 +968,10 @@ FailureOr<Value> Importer::convertSoftmax() {
 /// output's, of a rank no larger), and have the output's element type: a
 /// file may say otherwise, and the TOSA built from it would not verify.
 LogicalResult Importer::checkBroadcast(Value a, Value b, RankedTensorType out) {
-  for (auto [i, v] : llvm::enumerate(ArrayRef<Value>{a, b})) {
+  // A named array: the one an ArrayRef of a braced list would view dies
+  // before the loop runs (ASan: stack-use-after-scope).
+  Value inputs[] = {a, b};
+  for (auto [i, v] : llvm::enumerate(inputs)) {
     auto t = cast<RankedTensorType>(v.getType());
     bool fits = t.getRank() <= out.getRank() &&
                 t.getElementType() == out.getElementType();
