@@ -146,8 +146,8 @@ static std::string cCommentText(StringRef text) {
 
 static void emitTensorMacros(const TensorInterface &tensor, StringRef prefix,
                              llvm::raw_ostream &os) {
-  os << "/* \"" << cCommentText(tensor.name) << "\": " << tensor.elementType << " ["
-     << shapeText(tensor.shape, ", ") << "]";
+  os << "/* \"" << cCommentText(tensor.name) << "\": " << tensor.elementType
+     << " [" << shapeText(tensor.shape, ", ") << "]";
   if (tensor.zeroPoint)
     os << ", zero point " << *tensor.zeroPoint;
   if (tensor.scale)

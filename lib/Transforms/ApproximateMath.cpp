@@ -23,6 +23,22 @@ using namespace mlir;
 
 namespace {
 
+/// `type` (a float or a shaped type of floats) with i32 elements.
+Type withI32Elements(Type type) {
+  Type i32 = IntegerType::get(type.getContext(), 32);
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    return shaped.clone(i32);
+  return i32;
+}
+
+/// `scalar` as a constant of `type`: itself, or a splat of it.
+Value splatConstant(PatternRewriter &rewriter, Location loc, Type type,
+                    TypedAttr scalar) {
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    scalar = DenseElementsAttr::get(shaped, scalar);
+  return arith::ConstantOp::create(rewriter, loc, type, scalar);
+}
+
 /// floor(x) without a rounding instruction or libm's floorf (Cortex-M4's FPU
 /// has neither): below 2^(mantissa bits) truncate through an integer and step
 /// down when that rounded up; above it every float is an integer already.
@@ -37,14 +53,10 @@ struct ExpandFloor final : OpRewritePattern<math::FloorOp> {
     if (!floatType || floatType.getWidth() > 32)
       return failure();
     Location loc = op.getLoc();
-    Type intType = rewriter.getIntegerType(32);
-    if (auto shaped = dyn_cast<ShapedType>(type))
-      intType = shaped.clone(intType);
-    auto constant = [&](double value) -> Value {
-      TypedAttr attr = rewriter.getFloatAttr(floatType, value);
-      if (auto shaped = dyn_cast<ShapedType>(type))
-        attr = DenseElementsAttr::get(shaped, attr);
-      return arith::ConstantOp::create(rewriter, loc, type, attr);
+    Type intType = withI32Elements(type);
+    auto constant = [&](double value) {
+      return splatConstant(rewriter, loc, type,
+                           rewriter.getFloatAttr(floatType, value));
     };
     Value x = op.getOperand();
     Value magnitude = math::AbsFOp::create(rewriter, loc, x);
@@ -80,20 +92,14 @@ struct ExpandRoundEven final : OpRewritePattern<math::RoundEvenOp> {
     if (!floatType || floatType.getWidth() != 32)
       return failure();
     Location loc = op.getLoc();
-    Type intType = rewriter.getIntegerType(32);
-    if (auto shaped = dyn_cast<ShapedType>(type))
-      intType = shaped.clone(intType);
-    auto constant = [&](double value) -> Value {
-      TypedAttr attr = rewriter.getFloatAttr(floatType, value);
-      if (auto shaped = dyn_cast<ShapedType>(type))
-        attr = DenseElementsAttr::get(shaped, attr);
-      return arith::ConstantOp::create(rewriter, loc, type, attr);
+    Type intType = withI32Elements(type);
+    auto constant = [&](double value) {
+      return splatConstant(rewriter, loc, type,
+                           rewriter.getFloatAttr(floatType, value));
     };
-    auto intConstant = [&](int64_t value) -> Value {
-      TypedAttr attr = rewriter.getIntegerAttr(rewriter.getI32Type(), value);
-      if (auto shaped = dyn_cast<ShapedType>(intType))
-        attr = DenseElementsAttr::get(shaped, attr);
-      return arith::ConstantOp::create(rewriter, loc, intType, attr);
+    auto intConstant = [&](int64_t value) {
+      return splatConstant(rewriter, loc, intType,
+                           rewriter.getI32IntegerAttr(value));
     };
     Value x = op.getOperand();
     Value magnitude = math::AbsFOp::create(rewriter, loc, x);

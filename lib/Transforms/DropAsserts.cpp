@@ -18,8 +18,7 @@ using namespace mlir;
 
 namespace {
 
-struct DropAssertsPass final
-    : sieve::impl::DropAssertsBase<DropAssertsPass> {
+struct DropAssertsPass final : sieve::impl::DropAssertsBase<DropAssertsPass> {
   using Base::Base;
 
   void runOnOperation() override {

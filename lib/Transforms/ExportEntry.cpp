@@ -116,12 +116,12 @@ struct ExportEntryPass final : sieve::impl::ExportEntryBase<ExportEntryPass> {
       status =
           arith::SelectOp::create(builder, loc, op.getArg(), status, ifFailed);
       checks.push_back(DictionaryAttr::get(
-          ctx, {NamedAttribute(StringAttr::get(ctx, "status"),
-                               builder.getI32IntegerAttr(i + 1)),
-                NamedAttribute(StringAttr::get(ctx, "message"),
-                               op.getMsgAttr()),
-                NamedAttribute(StringAttr::get(ctx, "loc"),
-                               StringAttr::get(ctx, describeLocation(loc)))}));
+          ctx,
+          {NamedAttribute(StringAttr::get(ctx, "status"),
+                          builder.getI32IntegerAttr(i + 1)),
+           NamedAttribute(StringAttr::get(ctx, "message"), op.getMsgAttr()),
+           NamedAttribute(StringAttr::get(ctx, "loc"),
+                          StringAttr::get(ctx, describeLocation(loc)))}));
       op.erase();
     }
     if (!checks.empty())

@@ -89,8 +89,7 @@ DenseElementsAttr permuteElements(DenseElementsAttr source,
                                   ShapedType resultType, AffineMap sourceMap,
                                   AffineMap resultMap) {
   ArrayRef<int64_t> resultShape = resultType.getShape();
-  ArrayRef<int64_t> sourceShape =
-      cast<ShapedType>(source.getType()).getShape();
+  ArrayRef<int64_t> sourceShape = cast<ShapedType>(source.getType()).getShape();
   SmallVector<int64_t> sourceStrides(sourceShape.size(), 1);
   for (int i = static_cast<int>(sourceShape.size()) - 2; i >= 0; --i)
     sourceStrides[i] = sourceStrides[i + 1] * sourceShape[i + 1];
@@ -194,8 +193,7 @@ struct FoldConstantLinalgOp final
     if (isa<IntegerType>(element))
       return permuteElements<APInt>(source, resultType, sourceMap, resultMap);
     if (isa<FloatType>(element))
-      return permuteElements<APFloat>(source, resultType, sourceMap,
-                                      resultMap);
+      return permuteElements<APFloat>(source, resultType, sourceMap, resultMap);
     return {};
   }
 };

@@ -88,8 +88,8 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     if (!budget || total <= budget)
       return success();
     return largest.emitError()
-           << "the weights take " << total << " bytes, "
-           << total - budget << " bytes over the flash budget of " << budget
+           << "the weights take " << total << " bytes, " << total - budget
+           << " bytes over the flash budget of " << budget
            << " bytes; this constant is the largest, with " << largestBytes
            << " bytes";
   }
@@ -123,9 +123,8 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
              << "the memory plan needs a " << arena.arenaSize
              << "-byte arena, more than the "
              << static_cast<uint64_t>(maxArenaBytes)
-             << " bytes the target can address; at this '"
-             << peakOp->getName() << "' " << peak.bytes
-             << " bytes of buffers are live";
+             << " bytes the target can address; at this '" << peakOp->getName()
+             << "' " << peak.bytes << " bytes of buffers are live";
     if (budget && arena.arenaSize > budget) {
       InFlightDiagnostic diag =
           peakOp->emitError()

@@ -50,9 +50,9 @@ bool isSupportedElementType(Type type) {
 /// marker of a dynamic one) through without its value, and folding then
 /// crashes; negative paddings make no sense in a model either.
 bool isValidPadding(tensor::PadOp pad) {
-  return llvm::all_of(llvm::concat<const int64_t>(pad.getStaticLow(),
-                                                  pad.getStaticHigh()),
-                      [](int64_t size) { return size >= 0; });
+  return llvm::all_of(
+      llvm::concat<const int64_t>(pad.getStaticLow(), pad.getStaticHigh()),
+      [](int64_t size) { return size >= 0; });
 }
 
 /// What MLIR 22's verifiers let through and its passes then crash on (found

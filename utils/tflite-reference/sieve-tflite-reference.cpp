@@ -129,9 +129,9 @@ void quantizeMultiplier(double real, int32_t &multiplier, int &shift) {
 /// gemmlowp's exp_on_interval_between_negative_one_quarter_and_0_excl
 /// (0 integer bits in and out).
 int32_t expOnIntervalBetweenNegativeOneQuarterAnd0Excl(int32_t a) {
-  const int32_t constantTerm = 1895147668;    // exp(-1/8)
+  const int32_t constantTerm = 1895147668; // exp(-1/8)
   const int32_t constantOneOverThree = 715827883;
-  int32_t x = a + (1 << 28);                  // a + 1/8
+  int32_t x = a + (1 << 28); // a + 1/8
   int32_t x2 = saturatingRoundingDoublingHighMul(x, x);
   int32_t x3 = saturatingRoundingDoublingHighMul(x2, x);
   int32_t x4 = saturatingRoundingDoublingHighMul(x2, x2);
@@ -140,7 +140,8 @@ int32_t expOnIntervalBetweenNegativeOneQuarterAnd0Excl(int32_t a) {
       saturatingRoundingDoublingHighMul(x4Over4 + x3, constantOneOverThree) +
           x2,
       -1);
-  return constantTerm + saturatingRoundingDoublingHighMul(constantTerm, x + poly);
+  return constantTerm +
+         saturatingRoundingDoublingHighMul(constantTerm, x + poly);
 }
 
 /// gemmlowp's exp_on_negative_values for an input with `integerBits`
@@ -151,8 +152,7 @@ int32_t expOnNegativeValues(int32_t a, int integerBits) {
   const int32_t mask = oneQuarter - 1;
   int32_t aModQuarterMinusOneQuarter = (a & mask) - oneQuarter;
   int32_t result = expOnIntervalBetweenNegativeOneQuarterAnd0Excl(
-      saturatingRoundingMultiplyByPOT(aModQuarterMinusOneQuarter,
-                                      integerBits));
+      saturatingRoundingMultiplyByPOT(aModQuarterMinusOneQuarter, integerBits));
   int32_t remainder = aModQuarterMinusOneQuarter - a;
   // The barrel shifter: exp(-2^k) for the bits of the remainder.
   static const struct {
@@ -178,11 +178,12 @@ int32_t expOnNegativeValues(int32_t a, int integerBits) {
 /// gemmlowp's one_over_one_plus_x_for_x_in_0_1 (Newton-Raphson).
 int32_t oneOverOnePlusXForXIn01(int32_t a) {
   int64_t sum = static_cast<int64_t>(a) + std::numeric_limits<int32_t>::max();
-  int32_t halfDenominator = static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
+  int32_t halfDenominator =
+      static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
   const int32_t c48Over17 = 1515870810;     // 2 integer bits
   const int32_t cNeg32Over17 = -1010580540; // 2 integer bits
-  int32_t x =
-      c48Over17 + saturatingRoundingDoublingHighMul(halfDenominator, cNeg32Over17);
+  int32_t x = c48Over17 +
+              saturatingRoundingDoublingHighMul(halfDenominator, cNeg32Over17);
   const int32_t oneF2 = 1 << 29;
   for (int i = 0; i < 3; ++i) {
     int32_t halfDenominatorTimesX =
@@ -435,7 +436,8 @@ void floatActivationRange(tfl::ActivationFunctionType act, float &lo,
 
 void requireInt8(const Tensor &t) {
   if (t.type != tfl::TensorType_INT8 || t.scales.empty())
-    fail("tensor '" + t.name + "' is not quantised int8; the reference runs "
+    fail("tensor '" + t.name +
+         "' is not quantised int8; the reference runs "
          "int8 models only");
 }
 
@@ -459,8 +461,8 @@ void Model::conv(const tfl::Operator *op, bool depthwise) {
                            : nullptr;
   Tensor &y = out(op);
   const bool isFloat = x.type == tfl::TensorType_FLOAT32;
-  if (isFloat && (w.type != x.type || y.type != x.type ||
-                  (bias && bias->type != x.type)))
+  if (isFloat &&
+      (w.type != x.type || y.type != x.type || (bias && bias->type != x.type)))
     fail("a float convolution with operands of other types");
   if (!isFloat) {
     requireInt8(x);
@@ -507,7 +509,7 @@ void Model::conv(const tfl::Operator *op, bool depthwise) {
   if (y.shape[0] != batches)
     fail("convolution batch mismatch");
   if (bias && (bias->type != (isFloat ? tfl::TensorType_FLOAT32
-                                       : tfl::TensorType_INT32) ||
+                                      : tfl::TensorType_INT32) ||
                bias->elements() != static_cast<size_t>(outC)))
     fail("convolution bias must be int32 (float32) with one value per channel");
   int padH = padding(pad, strideH, dilH, inH, kH, outH);
@@ -535,9 +537,10 @@ void Model::conv(const tfl::Operator *op, bool depthwise) {
                 if (iy < 0 || iy >= inH || ix < 0 || ix >= inW)
                   continue;
                 for (int ic = ic0; ic < icN; ++ic)
-                  acc += xd[((b * inH + iy) * inW + ix) * inC + ic] *
-                         (depthwise ? wd[(fy * kW + fx) * outC + oc]
-                                    : wd[((oc * kH + fy) * kW + fx) * inC + ic]);
+                  acc +=
+                      xd[((b * inH + iy) * inW + ix) * inC + ic] *
+                      (depthwise ? wd[(fy * kW + fx) * outC + oc]
+                                 : wd[((oc * kH + fy) * kW + fx) * inC + ic]);
               }
             if (bd)
               acc += bd[oc];
@@ -600,8 +603,8 @@ void Model::fullyConnected(const tfl::Operator *op) {
                            : nullptr;
   Tensor &y = out(op);
   const bool isFloat = x.type == tfl::TensorType_FLOAT32;
-  if (isFloat && (w.type != x.type || y.type != x.type ||
-                  (bias && bias->type != x.type)))
+  if (isFloat &&
+      (w.type != x.type || y.type != x.type || (bias && bias->type != x.type)))
     fail("a float FULLY_CONNECTED with operands of other types");
   if (!isFloat) {
     requireInt8(x);
@@ -611,15 +614,17 @@ void Model::fullyConnected(const tfl::Operator *op) {
   auto *o = op->builtin_options_as_FullyConnectedOptions();
   if (w.shape.size() != 2)
     fail("FULLY_CONNECTED weights must be 2-D");
-  if (o && o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat_DEFAULT)
+  if (o &&
+      o->weights_format() != tfl::FullyConnectedOptionsWeightsFormat_DEFAULT)
     fail("FULLY_CONNECTED with shuffled weights is not supported");
   int units = w.shape[0], depth = w.shape[1];
   if (x.elements() % depth || y.elements() != x.elements() / depth * units)
     fail("FULLY_CONNECTED shapes do not fit");
   if (bias && (bias->type != (isFloat ? tfl::TensorType_FLOAT32
-                                       : tfl::TensorType_INT32) ||
+                                      : tfl::TensorType_INT32) ||
                bias->elements() != static_cast<size_t>(units)))
-    fail("FULLY_CONNECTED bias must be int32 (float32) with one value per unit");
+    fail(
+        "FULLY_CONNECTED bias must be int32 (float32) with one value per unit");
   int batches = x.elements() / depth;
   if (isFloat) {
     // reference_ops::FullyConnected (float).
@@ -713,8 +718,8 @@ void Model::pool(const tfl::Operator *op, bool average) {
           if (average) {
             if (count == 0)
               fail("an average-pooling window lies outside the image");
-            acc = acc > 0 ? (acc + count / 2) / count
-                          : (acc - count / 2) / count;
+            acc =
+                acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
           }
           acc = std::min(std::max(acc, lo), hi);
           yd[((b * outH + oy) * outW + ox) * depth + c] =
@@ -758,7 +763,8 @@ void Model::softmax(const tfl::Operator *op) {
   auto rescaled = [&](int32_t diff) {
     // MultiplyByQuantizedMultiplierGreaterThanOne.
     return saturatingRoundingDoublingHighMul(
-        static_cast<int32_t>(static_cast<int64_t>(diff) * (1LL << inputLeftShift)),
+        static_cast<int32_t>(static_cast<int64_t>(diff) *
+                             (1LL << inputLeftShift)),
         inputMultiplier);
   };
   for (int i = 0; i < outer; ++i) {
@@ -847,7 +853,8 @@ void Model::addSubMul(const tfl::Operator *op, tfl::BuiltinOperator kind) {
     auto *bd = reinterpret_cast<const float *>(b.bytes());
     auto *yd = reinterpret_cast<float *>(y.data.data());
     for (size_t i = 0; i < n; ++i, nextCoord(coord, y.shape)) {
-      float x1 = ad[broadcastOffset(a, coord)], x2 = bd[broadcastOffset(b, coord)];
+      float x1 = ad[broadcastOffset(a, coord)],
+            x2 = bd[broadcastOffset(b, coord)];
       float r = kind == tfl::BuiltinOperator_ADD   ? x1 + x2
                 : kind == tfl::BuiltinOperator_SUB ? x1 - x2
                                                    : x1 * x2;
@@ -872,7 +879,8 @@ void Model::addSubMul(const tfl::Operator *op, tfl::BuiltinOperator kind) {
     for (size_t i = 0; i < n; ++i, nextCoord(coord, y.shape)) {
       int32_t x1 = ad[broadcastOffset(a, coord)] - a.zeroPoint();
       int32_t x2 = bd[broadcastOffset(b, coord)] - b.zeroPoint();
-      int32_t r = y.zeroPoint() + multiplyByQuantizedMultiplier(x1 * x2, mult, shift);
+      int32_t r =
+          y.zeroPoint() + multiplyByQuantizedMultiplier(x1 * x2, mult, shift);
       yd[i] = static_cast<int8_t>(std::min(std::max(r, lo), hi));
     }
     return;
@@ -884,13 +892,15 @@ void Model::addSubMul(const tfl::Operator *op, tfl::BuiltinOperator kind) {
   int s1, s2, so;
   quantizeMultiplier(static_cast<double>(a.scale()) / twiceMax, m1, s1);
   quantizeMultiplier(static_cast<double>(b.scale()) / twiceMax, m2, s2);
-  quantizeMultiplier(twiceMax / ((1 << leftShift) * static_cast<double>(y.scale())),
-                     mo, so);
+  quantizeMultiplier(
+      twiceMax / ((1 << leftShift) * static_cast<double>(y.scale())), mo, so);
   if (s1 > 0 || s2 > 0 || so > 0)
     fail("ADD or SUB with a multiplier above one (TFLite requires below)");
   for (size_t i = 0; i < n; ++i, nextCoord(coord, y.shape)) {
-    int32_t x1 = (ad[broadcastOffset(a, coord)] - a.zeroPoint()) * (1 << leftShift);
-    int32_t x2 = (bd[broadcastOffset(b, coord)] - b.zeroPoint()) * (1 << leftShift);
+    int32_t x1 =
+        (ad[broadcastOffset(a, coord)] - a.zeroPoint()) * (1 << leftShift);
+    int32_t x2 =
+        (bd[broadcastOffset(b, coord)] - b.zeroPoint()) * (1 << leftShift);
     int32_t v1 = multiplyByQuantizedMultiplier(x1, m1, s1);
     int32_t v2 = multiplyByQuantizedMultiplier(x2, m2, s2);
     int32_t sum = kind == tfl::BuiltinOperator_SUB ? v1 - v2 : v1 + v2;
@@ -907,8 +917,8 @@ std::vector<int32_t> Model::intValues(const tfl::Operator *op, unsigned i) {
     if (t.type == tfl::TensorType_INT32)
       v[k] = t.i32()[k];
     else if (t.type == tfl::TensorType_INT64)
-      v[k] = static_cast<int32_t>(
-          reinterpret_cast<const int64_t *>(t.bytes())[k]);
+      v[k] =
+          static_cast<int32_t>(reinterpret_cast<const int64_t *>(t.bytes())[k]);
     else
       fail("operand '" + t.name + "' must be int32 or int64");
   }
@@ -931,7 +941,8 @@ void Model::pad(const tfl::Operator *op) {
   size_t es = elementSize(x.type);
   if (x.type == tfl::TensorType_INT8) {
     requireInt8(y);
-    std::memset(y.data.data(), static_cast<uint8_t>(y.zeroPoint()), y.data.size());
+    std::memset(y.data.data(), static_cast<uint8_t>(y.zeroPoint()),
+                y.data.size());
   }
   std::vector<int> coord(rank, 0);
   for (size_t i = 0, n = x.elements(); i < n; ++i, nextCoord(coord, x.shape)) {
@@ -973,8 +984,9 @@ void Model::concatenation(const tfl::Operator *op) {
       if (d != axis && x.shape[d] != y.shape[d])
         fail("CONCATENATION inputs do not fit the output");
     size_t chunk = x.shape[axis] * inner;
-    bool requantize = y.type == tfl::TensorType_INT8 &&
-                      (x.scale() != y.scale() || x.zeroPoint() != y.zeroPoint());
+    bool requantize =
+        y.type == tfl::TensorType_INT8 &&
+        (x.scale() != y.scale() || x.zeroPoint() != y.zeroPoint());
     float scale = x.scale() * (1.0f / y.scale());
     float bias = -x.zeroPoint() * scale;
     for (size_t k = 0; k < outer; ++k) {
@@ -1026,7 +1038,8 @@ void Model::stridedSlice(const tfl::Operator *op) {
     else {
       if (b < 0)
         b += dim;
-      b = s > 0 ? std::min(std::max(b, 0), dim) : std::min(std::max(b, -1), dim - 1);
+      b = s > 0 ? std::min(std::max(b, 0), dim)
+                : std::min(std::max(b, -1), dim - 1);
     }
     int e = end[d];
     if (shrink)
@@ -1038,7 +1051,8 @@ void Model::stridedSlice(const tfl::Operator *op) {
         e += begin[d];
       if (e < 0)
         e += dim;
-      e = s > 0 ? std::min(std::max(e, 0), dim) : std::min(std::max(e, -1), dim - 1);
+      e = s > 0 ? std::min(std::max(e, 0), dim)
+                : std::min(std::max(e, -1), dim - 1);
     }
     start[d] = b;
     stop[d] = e;
@@ -1075,7 +1089,8 @@ void Model::quantize(const tfl::Operator *op) {
     const double scale = y.scale();
     auto *xd = reinterpret_cast<const float *>(x.bytes());
     for (size_t i = 0; i < n; ++i) {
-      int32_t v = static_cast<int32_t>(std::round(xd[i] / scale)) + y.zeroPoint();
+      int32_t v =
+          static_cast<int32_t>(std::round(xd[i] / scale)) + y.zeroPoint();
       yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, v)));
     }
     return;
@@ -1087,9 +1102,9 @@ void Model::quantize(const tfl::Operator *op) {
                          static_cast<double>(y.scale()),
                      mult, shift);
   for (size_t i = 0; i < n; ++i) {
-    int32_t v = multiplyByQuantizedMultiplier(x.i8()[i] - x.zeroPoint(), mult,
-                                              shift) +
-                y.zeroPoint();
+    int32_t v =
+        multiplyByQuantizedMultiplier(x.i8()[i] - x.zeroPoint(), mult, shift) +
+        y.zeroPoint();
     yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, v)));
   }
 }
@@ -1173,7 +1188,8 @@ void Model::mean(const tfl::Operator *op) {
   int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
   for (size_t i = 0; i < n; ++i) {
     int32_t shifted = static_cast<int32_t>(sums[i] - x.zeroPoint() * count);
-    int32_t v = multiplyByQuantizedMultiplier(shifted, mult, shift) + y.zeroPoint();
+    int32_t v =
+        multiplyByQuantizedMultiplier(shifted, mult, shift) + y.zeroPoint();
     yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, v)));
   }
 }
@@ -1330,9 +1346,8 @@ int run(int argc, char **argv) {
                               std::istreambuf_iterator<char>());
     size_t want = t.elements() * elementSize(t.type);
     if (data.size() != want)
-      fail(files[i] + " has " + std::to_string(data.size()) +
-           " bytes, input " + std::to_string(i) + " needs " +
-           std::to_string(want));
+      fail(files[i] + " has " + std::to_string(data.size()) + " bytes, input " +
+           std::to_string(i) + " needs " + std::to_string(want));
     t.data = std::move(data);
   }
   model.run();

@@ -151,7 +151,8 @@ private:
                      int shift, int64_t inputZp, int64_t outputZp,
                      bool doubleRound);
   Value clamp(Value value, double lo, double hi);
-  LogicalResult checkBroadcast(Value a, Value b, RankedTensorType out);
+  FailureOr<std::pair<Value, Value>> broadcastInputs(Value a, Value b,
+                                                     RankedTensorType out);
   Value activation(Value value, tfl::ActivationFunctionType activation,
                    int32_t tensor);
   Value toF32(Value value, const Quant &q);
@@ -662,8 +663,7 @@ Value Importer::fromF32(Value value, RankedTensorType type, const Quant &q,
         tosa::AddOp::create(builder, opLoc, ftype, floor,
                             scalarConstant(f32, 1.0, ones)),
         floor);
-    Value negative =
-        tosa::GreaterOp::create(builder, opLoc, boolType, zero, f);
+    Value negative = tosa::GreaterOp::create(builder, opLoc, boolType, zero, f);
     f = tosa::SelectOp::create(
         builder, opLoc, ftype, negative,
         tosa::SubOp::create(builder, opLoc, ftype, zero, rounded), rounded);
@@ -963,11 +963,13 @@ FailureOr<Value> Importer::convertSoftmax() {
   return fromF32(p, outType, qo);
 }
 
-/// The inputs of a binary elementwise operator must broadcast to its output
-/// as TFLite's kernels do (trailing dimensions aligned, each 1 or the
-/// output's, of a rank no larger), and have the output's element type: a
+/// The inputs of a binary elementwise operator, reshaped to the output's
+/// rank (leading ones), as TOSA's broadcasting wants. They must broadcast to
+/// the output as TFLite's kernels do (trailing dimensions aligned, each 1 or
+/// the output's, of a rank no larger), and have the output's element type: a
 /// file may say otherwise, and the TOSA built from it would not verify.
-LogicalResult Importer::checkBroadcast(Value a, Value b, RankedTensorType out) {
+FailureOr<std::pair<Value, Value>>
+Importer::broadcastInputs(Value a, Value b, RankedTensorType out) {
   // A named array: the one an ArrayRef of a braced list would view dies
   // before the loop runs (ASan: stack-use-after-scope).
   Value inputs[] = {a, b};
@@ -984,7 +986,13 @@ LogicalResult Importer::checkBroadcast(Value a, Value b, RankedTensorType out) {
                        << " does not broadcast to the output " << out,
              failure();
   }
-  return success();
+  auto rankUp = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(out.getRank() - t.getRank(), 1);
+    llvm::append_range(shape, t.getShape());
+    return reshape(v, shape);
+  };
+  return std::make_pair(rankUp(a), rankUp(b));
 }
 
 /// TFLite's int8 ADD and SUB (reference_integer_ops::Add): both inputs
@@ -1003,15 +1011,11 @@ FailureOr<Value> Importer::convertAddSub(bool subtract) {
   } else if (auto *o = op->builtin_options_as_AddOptions()) {
     act = o->fused_activation_function();
   }
-  if (failed(checkBroadcast(*a, *b, outType)))
+  FailureOr<std::pair<Value, Value>> operands =
+      broadcastInputs(*a, *b, outType);
+  if (failed(operands))
     return failure();
-  auto rankUp = [&](Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape(outType.getRank() - t.getRank(), 1);
-    llvm::append_range(shape, t.getShape());
-    return reshape(v, shape);
-  };
-  Value lhs = rankUp(*a), rhs = rankUp(*b);
+  Value lhs = operands->first, rhs = operands->second;
   if (!isInt8(lhs)) {
     Value r =
         subtract
@@ -1057,15 +1061,11 @@ FailureOr<Value> Importer::convertMul() {
   tfl::ActivationFunctionType act = tfl::ActivationFunctionType_NONE;
   if (auto *o = op->builtin_options_as_MulOptions())
     act = o->fused_activation_function();
-  if (failed(checkBroadcast(*a, *b, outType)))
+  FailureOr<std::pair<Value, Value>> operands =
+      broadcastInputs(*a, *b, outType);
+  if (failed(operands))
     return failure();
-  auto rankUp = [&](Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    SmallVector<int64_t> shape(outType.getRank() - t.getRank(), 1);
-    llvm::append_range(shape, t.getShape());
-    return reshape(v, shape);
-  };
-  Value lhs = rankUp(*a), rhs = rankUp(*b);
+  Value lhs = operands->first, rhs = operands->second;
   Value shift0 = scalarConstant(builder.getI8Type(), 0);
   if (!isInt8(lhs))
     return activation(
@@ -1161,8 +1161,7 @@ FailureOr<Value> Importer::convertMean() {
     int shift = folded == 0 ? 31 : std::clamp(31 - (e - s), 2, 62);
     v = rescaleExact(v, xType.getElementType(), folded, shift, 0,
                      qo.zeroPoint(), /*doubleRound=*/true);
-  }
-  else
+  } else
     v = tosa::MulOp::create(
         builder, opLoc, v.getType(), v,
         scalarConstant(acc, 1.0 / count, SmallVector<int64_t>(rank, 1)),
