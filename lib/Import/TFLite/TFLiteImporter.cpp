@@ -1203,8 +1203,12 @@ FailureOr<Value> Importer::convertConcatenation() {
       outputIndex());
 }
 
-/// STRIDED_SLICE with constant bounds, unit strides and no ellipsis or new
-/// axes: a tosa.slice and a reshape (for shrunk axes).
+/// STRIDED_SLICE with constant bounds and any non-zero strides (no ellipsis
+/// or new axes), with the start and stop indices of TFLite's
+/// strided_slice_logic.h. Per axis in TOSA: a `tosa.slice` of the span the
+/// elements cover, `tosa.reverse` for a negative stride, and for a stride s
+/// above one a pad to a multiple of s, a reshape that splits the axis into
+/// (count, s) and a slice of the first column; a reshape for shrunk axes.
 FailureOr<Value> Importer::convertStridedSlice() {
   FailureOr<Value> x = input(0);
   FailureOr<SmallVector<int64_t>> begin = intConstant(1), end = intConstant(2),
@@ -1222,35 +1226,68 @@ FailureOr<Value> Importer::convertStridedSlice() {
   if (int64_t(begin->size()) != rank || int64_t(end->size()) != rank ||
       int64_t(strides->size()) != rank)
     return opError() << "has bounds of the wrong length", failure();
-  SmallVector<int64_t> start, size;
+  auto bit = [&](uint32_t mask, int64_t d) { return o && (mask >> d) & 1; };
+  Value r = *x;
   for (int64_t d = 0; d < rank; ++d) {
-    int64_t dim = xType.getDimSize(d);
-    if ((*strides)[d] != 1)
-      return opError() << "has stride " << (*strides)[d] << " on axis " << d
-                       << "; Sieve supports unit strides",
-             failure();
-    int64_t b = (*begin)[d], e = (*end)[d];
-    if (o && (o->begin_mask() >> d) & 1)
-      b = 0;
-    if (o && (o->end_mask() >> d) & 1)
-      e = dim;
-    if (o && o->offset())
-      e += b;
-    if (b < 0)
-      b += dim;
-    if (e < 0)
-      e += dim;
-    if (o && (o->shrink_axis_mask() >> d) & 1)
+    int64_t dim = xType.getDimSize(d), s = (*strides)[d];
+    if (s == 0)
+      return opError() << "has stride 0 on axis " << d, failure();
+    // Positive strides clamp to [0, dim], negative ones to [-1, dim - 1].
+    auto clampIndex = [&](int64_t i) {
+      if (i < 0)
+        i += dim;
+      return s > 0 ? std::clamp<int64_t>(i, 0, dim)
+                   : std::clamp<int64_t>(i, -1, dim - 1);
+    };
+    bool shrink = o && bit(o->shrink_axis_mask(), d);
+    int64_t b = (!shrink && o && bit(o->begin_mask(), d))
+                    ? (s > 0 ? 0 : dim - 1)
+                    : clampIndex((*begin)[d]);
+    int64_t e;
+    if (shrink)
       e = b + 1;
-    b = std::clamp<int64_t>(b, 0, dim);
-    e = std::clamp<int64_t>(e, b, dim);
-    if (e == b)
+    else if (o && bit(o->end_mask(), d))
+      e = s > 0 ? dim : -1;
+    else
+      e = clampIndex((*end)[d] + (o && o->offset() ? (*begin)[d] : 0));
+    int64_t count = s > 0 ? (e - b + s - 1) / s : (b - e - s - 1) / -s;
+    if (count <= 0)
       return opError() << "gives an empty slice on axis " << d, failure();
-    start.push_back(b);
-    size.push_back(e - b);
+    int64_t step = std::abs(s);
+    int64_t span = (count - 1) * step + 1;
+    int64_t low = s > 0 ? b : b - span + 1;
+    auto type = cast<RankedTensorType>(r.getType());
+    SmallVector<int64_t> start(rank, 0), size(type.getShape());
+    start[d] = low;
+    size[d] = span;
+    if (span != dim)
+      r = tosa::SliceOp::create(builder, opLoc, type.clone(size), r,
+                                shapeConstant(start), shapeConstant(size));
+    if (s < 0)
+      r = tosa::ReverseOp::create(builder, opLoc, r.getType(), r,
+                                  builder.getI32IntegerAttr(d));
+    if (step == 1)
+      continue;
+    // Pad the span to count * step (what is padded is never read), split
+    // the axis and keep the first element of each group of `step`.
+    SmallVector<int64_t> pads(2 * rank, 0), padded(size);
+    pads[2 * d + 1] = count * step - span;
+    padded[d] = count * step;
+    Value padConst = zeroPoint(type.getElementType(), 0);
+    r = tosa::PadOp::create(builder, opLoc, type.clone(padded), r,
+                            shapeConstant(pads), padConst);
+    SmallVector<int64_t> split(padded);
+    split[d] = count;
+    split.insert(split.begin() + d + 1, step);
+    r = reshape(r, split);
+    SmallVector<int64_t> firstStart(rank + 1, 0), firstSize(split);
+    firstSize[d + 1] = 1;
+    r = tosa::SliceOp::create(builder, opLoc, type.clone(firstSize), r,
+                              shapeConstant(firstStart),
+                              shapeConstant(firstSize));
+    size[d] = count;
+    r = reshape(r, size);
   }
-  Value r = tosa::SliceOp::create(builder, opLoc, xType.clone(size), *x,
-                                  shapeConstant(start), shapeConstant(size));
   return reshape(r, tensorType(outputIndex()).getShape());
 }
 
