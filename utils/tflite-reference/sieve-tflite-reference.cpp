@@ -21,12 +21,16 @@
 // The command line and the printed lines are sieve-tflite-oracle's, so that
 // scripts/tflite_oracle.py drives either. The file is read with the reader
 // flatc generates from lib/Import/TFLite/TFLiteSchema.fbs, after the
-// flatbuffers verifier; the code shares nothing else with Sieve's importer.
+// flatbuffers verifier. It shares with Sieve's importer only that reader and
+// the transcription of TFLite's fixed-point arithmetic
+// (TFLiteArithmetic.h: QuantizeMultiplier, gemmlowp's functions, the int8
+// LOGISTIC, TANH and HARD_SWISH tables); the kernels are its own.
 // Test-only: nothing in the compiler uses it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "TFLiteSchema_generated.h"
+#include "sieve/Import/TFLite/TFLiteArithmetic.h"
 
 #include <algorithm>
 #include <cmath>
@@ -38,11 +42,13 @@
 #include <iostream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace tfl = sieve::tfl;
+using namespace sieve::tflite;
 
 namespace {
 
@@ -52,159 +58,6 @@ struct ReferenceError {
 
 [[noreturn]] void fail(const std::string &message) {
   throw ReferenceError{message};
-}
-
-//===----------------------------------------------------------------------===//
-// Fixed-point arithmetic (TFLite's common.h, gemmlowp's fixedpoint.h)
-//===----------------------------------------------------------------------===//
-
-int32_t saturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
-  bool overflow = a == b && a == std::numeric_limits<int32_t>::min();
-  int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
-  int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  int32_t high = static_cast<int32_t>((ab + nudge) / (1LL << 31));
-  return overflow ? std::numeric_limits<int32_t>::max() : high;
-}
-
-int32_t roundingDivideByPOT(int32_t x, int exponent) {
-  int32_t mask = static_cast<int32_t>((1LL << exponent) - 1);
-  int32_t remainder = x & mask;
-  int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
-/// gemmlowp's SaturatingRoundingMultiplyByPOT: a saturating left shift for a
-/// positive exponent, a rounding right shift otherwise.
-int32_t saturatingRoundingMultiplyByPOT(int32_t x, int exponent) {
-  if (exponent <= 0)
-    return roundingDivideByPOT(x, -exponent);
-  int32_t threshold = static_cast<int32_t>((1LL << (31 - exponent)) - 1);
-  if (x > threshold)
-    return std::numeric_limits<int32_t>::max();
-  if (x < -threshold)
-    return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(static_cast<uint32_t>(x) << exponent);
-}
-
-/// TFLite's MultiplyByQuantizedMultiplier (the non-double-rounding-free
-/// version of common.h that the reference kernels use).
-int32_t multiplyByQuantizedMultiplier(int32_t x, int32_t multiplier,
-                                      int shift) {
-  int leftShift = shift > 0 ? shift : 0;
-  int rightShift = shift > 0 ? 0 : -shift;
-  return roundingDivideByPOT(
-      saturatingRoundingDoublingHighMul(
-          static_cast<int32_t>(static_cast<int64_t>(x) * (1LL << leftShift)),
-          multiplier),
-      rightShift);
-}
-
-/// TFLite's QuantizeMultiplier (quantization_util.cc).
-void quantizeMultiplier(double real, int32_t &multiplier, int &shift) {
-  if (real == 0.0) {
-    multiplier = 0;
-    shift = 0;
-    return;
-  }
-  double q = std::frexp(real, &shift);
-  int64_t qFixed = static_cast<int64_t>(std::round(q * (1LL << 31)));
-  if (qFixed == (1LL << 31)) {
-    qFixed /= 2;
-    ++shift;
-  }
-  if (shift < -31) {
-    shift = 0;
-    qFixed = 0;
-  }
-  if (shift > 30) {
-    shift = 30;
-    qFixed = (1LL << 31) - 1;
-  }
-  multiplier = static_cast<int32_t>(qFixed);
-}
-
-// gemmlowp FixedPoint<int32_t, I> values are kept as raw int32; products of
-// two are saturatingRoundingDoublingHighMul, sums plain int32 additions.
-
-/// gemmlowp's exp_on_interval_between_negative_one_quarter_and_0_excl
-/// (0 integer bits in and out).
-int32_t expOnIntervalBetweenNegativeOneQuarterAnd0Excl(int32_t a) {
-  const int32_t constantTerm = 1895147668; // exp(-1/8)
-  const int32_t constantOneOverThree = 715827883;
-  int32_t x = a + (1 << 28); // a + 1/8
-  int32_t x2 = saturatingRoundingDoublingHighMul(x, x);
-  int32_t x3 = saturatingRoundingDoublingHighMul(x2, x);
-  int32_t x4 = saturatingRoundingDoublingHighMul(x2, x2);
-  int32_t x4Over4 = saturatingRoundingMultiplyByPOT(x4, -2);
-  int32_t poly = saturatingRoundingMultiplyByPOT(
-      saturatingRoundingDoublingHighMul(x4Over4 + x3, constantOneOverThree) +
-          x2,
-      -1);
-  return constantTerm +
-         saturatingRoundingDoublingHighMul(constantTerm, x + poly);
-}
-
-/// gemmlowp's exp_on_negative_values for an input with `integerBits`
-/// integer bits; the result has 0 integer bits.
-int32_t expOnNegativeValues(int32_t a, int integerBits) {
-  const int fractionalBits = 31 - integerBits;
-  const int32_t oneQuarter = 1 << (fractionalBits - 2);
-  const int32_t mask = oneQuarter - 1;
-  int32_t aModQuarterMinusOneQuarter = (a & mask) - oneQuarter;
-  int32_t result = expOnIntervalBetweenNegativeOneQuarterAnd0Excl(
-      saturatingRoundingMultiplyByPOT(aModQuarterMinusOneQuarter, integerBits));
-  int32_t remainder = aModQuarterMinusOneQuarter - a;
-  // The barrel shifter: exp(-2^k) for the bits of the remainder.
-  static const struct {
-    int exponent;
-    int32_t multiplier;
-  } barrel[] = {{-2, 1672461947}, {-1, 1302514674}, {0, 790015084},
-                {1, 290630308},   {2, 39332535},    {3, 720401},
-                {4, 242}};
-  for (const auto &step : barrel)
-    if (integerBits > step.exponent &&
-        (remainder & (1 << (fractionalBits + step.exponent))))
-      result = saturatingRoundingDoublingHighMul(result, step.multiplier);
-  if (integerBits > 5) {
-    int32_t clamp = -(1 << (36 - integerBits)); // -32.0
-    if (a < clamp)
-      result = 0;
-  }
-  if (a == 0)
-    result = std::numeric_limits<int32_t>::max(); // One() with 0 integer bits
-  return result;
-}
-
-/// gemmlowp's one_over_one_plus_x_for_x_in_0_1 (Newton-Raphson).
-int32_t oneOverOnePlusXForXIn01(int32_t a) {
-  int64_t sum = static_cast<int64_t>(a) + std::numeric_limits<int32_t>::max();
-  int32_t halfDenominator =
-      static_cast<int32_t>((sum + (sum >= 0 ? 1 : -1)) / 2);
-  const int32_t c48Over17 = 1515870810;     // 2 integer bits
-  const int32_t cNeg32Over17 = -1010580540; // 2 integer bits
-  int32_t x = c48Over17 +
-              saturatingRoundingDoublingHighMul(halfDenominator, cNeg32Over17);
-  const int32_t oneF2 = 1 << 29;
-  for (int i = 0; i < 3; ++i) {
-    int32_t halfDenominatorTimesX =
-        saturatingRoundingDoublingHighMul(halfDenominator, x);
-    int32_t oneMinus = oneF2 - halfDenominatorTimesX;
-    // F2 * F2 is F4; Rescale<2> shifts left by 2, saturating.
-    x = x + saturatingRoundingMultiplyByPOT(
-                saturatingRoundingDoublingHighMul(x, oneMinus), 2);
-  }
-  // ExactMulByPot<-1> makes it F1 (same raw); Rescale<0> shifts left by 1.
-  return saturatingRoundingMultiplyByPOT(x, 1);
-}
-
-/// TFLite's GetReciprocal (common.h).
-int32_t getReciprocal(int32_t x, int xIntegerDigits, int &numBitsOverUnit) {
-  uint32_t ux = static_cast<uint32_t>(x);
-  int headroomPlusOne = ux ? __builtin_clz(ux) : 32;
-  numBitsOverUnit = xIntegerDigits - headroomPlusOne;
-  int32_t shiftedSumMinusOne = static_cast<int32_t>(
-      (headroomPlusOne < 32 ? ux << headroomPlusOne : 0u) - (1u << 31));
-  return oneOverOnePlusXForXIn01(shiftedSumMinusOne);
 }
 
 //===----------------------------------------------------------------------===//
@@ -294,6 +147,7 @@ private:
   void pad(const tfl::Operator *op);
   void concatenation(const tfl::Operator *op);
   void stridedSlice(const tfl::Operator *op);
+  void lookupTable(const tfl::Operator *op, tfl::BuiltinOperator code);
   void quantize(const tfl::Operator *op);
   void dequantize(const tfl::Operator *op);
   void mean(const tfl::Operator *op);
@@ -1010,6 +864,34 @@ void Model::concatenation(const tfl::Operator *op) {
     fail("CONCATENATION inputs do not fit the output");
 }
 
+/// LOGISTIC, TANH and HARD_SWISH in int8: TFLite's kernels are functions of
+/// the int8 input alone, so they run as the 256-entry tables of
+/// sieve/Import/TFLite/TFLiteArithmetic.h (the importer's tables too), each
+/// entry computed by the fixed-point kernel with its Prepare parameters.
+/// LOGISTIC and TANH ignore the output tensor's quantisation, as TFLite
+/// Micro's kernels do (it must be 1/256 and -128, or 1/128 and 0).
+void Model::lookupTable(const tfl::Operator *op, tfl::BuiltinOperator code) {
+  const Tensor &x = in(op, 0);
+  Tensor &y = out(op);
+  requireInt8(x);
+  requireInt8(y);
+  if (x.elements() != y.elements())
+    fail("an elementwise operator changes the number of elements");
+  std::optional<sieve::tflite::Int8Table> table;
+  if (code == tfl::BuiltinOperator_LOGISTIC)
+    table = sieve::tflite::logisticTable(x.scale(), x.zeroPoint());
+  else if (code == tfl::BuiltinOperator_TANH)
+    table = sieve::tflite::tanhTable(x.scale(), x.zeroPoint());
+  else
+    table = sieve::tflite::hardSwishTable(x.scale(), x.zeroPoint(), y.scale(),
+                                          y.zeroPoint());
+  if (!table)
+    fail("HARD_SWISH output scale below the input's / 128 (TFLite refuses)");
+  auto *yd = reinterpret_cast<int8_t *>(y.data.data());
+  for (size_t i = 0, n = y.elements(); i < n; ++i)
+    yd[i] = (*table)[x.i8()[i] + 128];
+}
+
 /// reference_ops::StridedSlice with strided_slice_logic.h's start and stop
 /// indices (masks, negative indices, clamping; no ellipsis or new axes).
 void Model::stridedSlice(const tfl::Operator *op) {
@@ -1239,6 +1121,11 @@ void Model::run() {
     case tfl::BuiltinOperator_QUANTIZE:
       quantize(op);
       break;
+    case tfl::BuiltinOperator_LOGISTIC:
+    case tfl::BuiltinOperator_TANH:
+    case tfl::BuiltinOperator_HARD_SWISH:
+      lookupTable(op, static_cast<tfl::BuiltinOperator>(builtin));
+      break;
     case tfl::BuiltinOperator_DEQUANTIZE:
       dequantize(op);
       break;
@@ -1264,7 +1151,8 @@ void Model::run() {
            ") is not among the reference kernels (CONV_2D, "
            "DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, "
            "MAX_POOL_2D, SOFTMAX, RESHAPE, SQUEEZE, ADD, SUB, MUL, PAD, "
-           "CONCATENATION, STRIDED_SLICE, QUANTIZE, DEQUANTIZE, MEAN)");
+           "CONCATENATION, STRIDED_SLICE, QUANTIZE, DEQUANTIZE, MEAN, "
+           "LOGISTIC, TANH, HARD_SWISH)");
     }
   }
 }

@@ -16,6 +16,7 @@
 #include "sieve/Import/TFLite/TFLiteImporter.h"
 
 #include "TFLiteSchema_generated.h"
+#include "sieve/Import/TFLite/TFLiteArithmetic.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -44,34 +45,11 @@ bool sieve::isTFLiteFlatbuffer(StringRef bytes) {
 namespace {
 
 //===----------------------------------------------------------------------===//
-// TFLite's quantisation arithmetic
+// TFLite's quantisation arithmetic (the rest is in TFLiteArithmetic.h)
 //===----------------------------------------------------------------------===//
 
-/// TFLite's QuantizeMultiplier (kernels/internal/quantization_util.cc): a
-/// real multiplier as a Q31 fixed-point value in [2^30, 2^31) and a power of
-/// two exponent. Kept identical so that the integers match TFLite's.
-void quantizeMultiplier(double real, int32_t &multiplier, int &exponent) {
-  if (real == 0.0) {
-    multiplier = 0;
-    exponent = 0;
-    return;
-  }
-  double q = std::frexp(real, &exponent);
-  int64_t qFixed = static_cast<int64_t>(std::round(q * (1LL << 31)));
-  if (qFixed == (1LL << 31)) {
-    qFixed /= 2;
-    ++exponent;
-  }
-  if (exponent < -31) {
-    exponent = 0;
-    qFixed = 0;
-  }
-  if (exponent > 30) {
-    exponent = 30;
-    qFixed = (1LL << 31) - 1;
-  }
-  multiplier = static_cast<int32_t>(qFixed);
-}
+namespace tflite = sieve::tflite;
+using tflite::quantizeMultiplier;
 
 /// TFLite's quantised activation range (CalculateActivationRangeQuantized):
 /// std::round is TfLiteRound, half away from zero.
@@ -158,8 +136,7 @@ private:
   Value toF32(Value value, const Quant &q);
   Value fromF32(Value value, RankedTensorType type, const Quant &q,
                 bool halfAwayFromZero = false);
-  Value table(Value value, const Quant &in, const Quant &out,
-              llvm::function_ref<double(double)> fn);
+  Value table(Value value, const tflite::Int8Table &entries);
   bool isInt8(Value value) {
     return cast<ShapedType>(value.getType()).getElementType().isInteger(8);
   }
@@ -674,20 +651,12 @@ Value Importer::fromF32(Value value, RankedTensorType type, const Quant &q,
   return tosa::CastOp::create(builder, opLoc, type, f);
 }
 
-/// An int8 elementwise function as a 256-entry `tosa.table`: each input
-/// value dequantised, mapped by `fn` in double, and requantised with
-/// rounding half away from zero (TFLite's int8 LUT kernels do the same).
-Value Importer::table(Value value, const Quant &in, const Quant &out,
-                      llvm::function_ref<double(double)> fn) {
-  SmallVector<int8_t> entries;
-  for (int q = -128; q < 128; ++q) {
-    double x = in.scale() * (q - in.zeroPoint());
-    double y = std::round(fn(x) / out.scale()) + out.zeroPoint();
-    entries.push_back(static_cast<int8_t>(std::clamp(y, -128.0, 127.0)));
-  }
+/// An int8 elementwise function as a 256-entry `tosa.table`: entry `q + 128`
+/// is the output for input `q`.
+Value Importer::table(Value value, const tflite::Int8Table &entries) {
   auto type = RankedTensorType::get({256}, builder.getI8Type());
-  Value lut =
-      constant(type, DenseElementsAttr::get(type, ArrayRef<int8_t>(entries)));
+  Value lut = constant(type, DenseElementsAttr::get(
+                                 type, ArrayRef<int8_t>(entries.data(), 256)));
   return tosa::TableOp::create(builder, opLoc, value.getType(), value, lut);
 }
 
@@ -1300,16 +1269,28 @@ FailureOr<Value> Importer::convertUnary(tfl::BuiltinOperator code) {
     Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
     if (!qx.present() || !qo.present())
       return opError() << "is int8 without quantisation parameters", failure();
+    // TFLite's kernels are functions of the int8 input: tables of what
+    // they compute, bit for bit. LOGISTIC and TANH write a fixed output
+    // quantisation (1/256 and -128, 1/128 and 0), which the converter puts
+    // on the tensor; TFLite Micro checks only LOGISTIC's zero point.
     switch (code) {
     case tfl::BuiltinOperator_LOGISTIC:
-      return table(*x, qx, qo,
-                   [](double v) { return 1.0 / (1.0 + std::exp(-v)); });
+      if (qo.zeroPoint() != -128)
+        return opError() << "has output zero point " << qo.zeroPoint()
+                         << "; TFLite requires -128",
+               failure();
+      return table(*x, tflite::logisticTable(qx.scale(), qx.zeroPoint()));
     case tfl::BuiltinOperator_TANH:
-      return table(*x, qx, qo, [](double v) { return std::tanh(v); });
-    case tfl::BuiltinOperator_HARD_SWISH:
-      return table(*x, qx, qo, [](double v) {
-        return v * std::min(6.0, std::max(0.0, v + 3.0)) / 6.0;
-      });
+      return table(*x, tflite::tanhTable(qx.scale(), qx.zeroPoint()));
+    case tfl::BuiltinOperator_HARD_SWISH: {
+      std::optional<tflite::Int8Table> entries = tflite::hardSwishTable(
+          qx.scale(), qx.zeroPoint(), qo.scale(), qo.zeroPoint());
+      if (!entries)
+        return opError() << "has an output scale below the input's / 128, "
+                            "which TFLite refuses",
+               failure();
+      return table(*x, *entries);
+    }
     default: {
       // RELU, RELU6, RELU_N1_TO_1 (reference ReluX): requantise, then clamp.
       Value r = rescale(
