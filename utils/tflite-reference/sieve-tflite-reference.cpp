@@ -593,60 +593,34 @@ void Model::softmax(const tfl::Operator *op) {
   if (y.zeroPoint() != -128 || y.scale() != 1.0f / 256)
     fail("an int8 SOFTMAX output must have zero point -128 and scale 1/256");
   auto *o = op->builtin_options_as_SoftmaxOptions();
-  double beta = o ? o->beta() : 1.0;
-  const int scaledDiffIntegerBits = 5, accumulationIntegerBits = 12;
-  double realMultiplier =
-      std::min<double>(beta * static_cast<double>(x.scale()) *
-                           (1 << (31 - scaledDiffIntegerBits)),
-                       (1LL << 31) - 1.0);
-  int32_t inputMultiplier;
-  int inputLeftShift;
-  quantizeMultiplier(realMultiplier, inputMultiplier, inputLeftShift);
-  if (inputLeftShift < 0)
+  std::optional<SoftmaxTables> tables =
+      softmaxTables(x.scale(), o ? o->beta() : 1.0f);
+  if (!tables)
     fail("SOFTMAX input scale too small for TFLite's kernel");
-  double maxInputRescaled = 1.0 * ((1 << scaledDiffIntegerBits) - 1) *
-                            (1LL << (31 - scaledDiffIntegerBits)) /
-                            (1LL << inputLeftShift);
-  int diffMin = -static_cast<int>(std::floor(maxInputRescaled));
   if (x.shape.empty() || x.elements() != y.elements())
     fail("SOFTMAX shapes do not fit");
   int depth = x.shape.back();
   int outer = x.elements() / depth;
   const int8_t *xd = x.i8();
   int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
-  auto rescaled = [&](int32_t diff) {
-    // MultiplyByQuantizedMultiplierGreaterThanOne.
-    return saturatingRoundingDoublingHighMul(
-        static_cast<int32_t>(static_cast<int64_t>(diff) *
-                             (1LL << inputLeftShift)),
-        inputMultiplier);
-  };
   for (int i = 0; i < outer; ++i) {
     int32_t maxInRow = -128;
     for (int c = 0; c < depth; ++c)
       maxInRow = std::max<int32_t>(maxInRow, xd[i * depth + c]);
+    // The exponentials of the differences below diff_min are 0 in the
+    // tables: they add nothing and give -128.
     int32_t sumOfExps = 0;
-    for (int c = 0; c < depth; ++c) {
-      int32_t diff = xd[i * depth + c] - maxInRow;
-      if (diff >= diffMin)
-        sumOfExps += saturatingRoundingMultiplyByPOT(
-            expOnNegativeValues(rescaled(diff), scaledDiffIntegerBits),
-            -accumulationIntegerBits);
-    }
+    for (int c = 0; c < depth; ++c)
+      sumOfExps += tables->accumulated[xd[i * depth + c] - maxInRow + 255];
     int numBitsOverUnit;
-    int32_t shiftedScale =
-        getReciprocal(sumOfExps, accumulationIntegerBits, numBitsOverUnit);
+    int32_t shiftedScale = getReciprocal(sumOfExps, 12, numBitsOverUnit);
     for (int c = 0; c < depth; ++c) {
-      int32_t diff = xd[i * depth + c] - maxInRow;
-      int32_t value = -128;
-      if (diff >= diffMin) {
-        int32_t e = expOnNegativeValues(rescaled(diff), scaledDiffIntegerBits);
-        int32_t unsat = roundingDivideByPOT(
-            saturatingRoundingDoublingHighMul(shiftedScale, e),
-            numBitsOverUnit + 31 - 8);
-        value = std::min(std::max(unsat - 128, -128), 127);
-      }
-      yd[i * depth + c] = static_cast<int8_t>(value);
+      int32_t e = tables->exp[xd[i * depth + c] - maxInRow + 255];
+      int32_t unsat = roundingDivideByPOT(
+          saturatingRoundingDoublingHighMul(shiftedScale, e),
+          numBitsOverUnit + 31 - 8);
+      yd[i * depth + c] =
+          static_cast<int8_t>(std::min(std::max(unsat - 128, -128), 127));
     }
   }
 }

@@ -327,4 +327,33 @@ std::optional<Int8Table> hardSwishTable(float inputScale,
   return table;
 }
 
+std::optional<SoftmaxTables> softmaxTables(float inputScale, float beta) {
+  const int scaledDiffIntegerBits = 5, accumulationIntegerBits = 12;
+  double realMultiplier = std::min<double>(
+      static_cast<double>(beta) * static_cast<double>(inputScale) *
+          (1 << (31 - scaledDiffIntegerBits)),
+      (1LL << 31) - 1.0);
+  int32_t multiplier;
+  int leftShift;
+  quantizeMultiplier(realMultiplier, multiplier, leftShift);
+  if (leftShift < 0)
+    return std::nullopt;
+  int diffMin = -calculateInputRadius(scaledDiffIntegerBits, leftShift);
+  SoftmaxTables tables;
+  for (int d = -255; d <= 0; ++d) {
+    int32_t e = 0;
+    if (d >= diffMin) {
+      // MultiplyByQuantizedMultiplierGreaterThanOne.
+      int32_t rescaled = saturatingRoundingDoublingHighMul(
+          static_cast<int32_t>(static_cast<int64_t>(d) * (1LL << leftShift)),
+          multiplier);
+      e = expOnNegativeValues(rescaled, scaledDiffIntegerBits);
+    }
+    tables.exp[d + 255] = e;
+    tables.accumulated[d + 255] =
+        saturatingRoundingMultiplyByPOT(e, -accumulationIntegerBits);
+  }
+  return tables;
+}
+
 } // namespace sieve::tflite

@@ -150,6 +150,7 @@ private:
   FailureOr<Value> convertFullyConnected();
   FailureOr<Value> convertPool(bool average);
   FailureOr<Value> convertSoftmax();
+  FailureOr<Value> softmaxInt8(Value x, float beta);
   FailureOr<Value> convertAddSub(bool subtract);
   FailureOr<Value> convertMul();
   FailureOr<Value> convertPad();
@@ -898,38 +899,157 @@ FailureOr<Value> Importer::convertSoftmax() {
   const tfl::SoftmaxOptions *o = op->builtin_options_as_SoftmaxOptions();
   float beta = o ? o->beta() : 1.0f;
   auto xType = cast<RankedTensorType>(x->getType());
-  RankedTensorType outType = tensorType(outputIndex());
-  auto f32 = builder.getF32Type();
-  auto ftype = xType.clone(f32);
   int64_t rank = xType.getRank();
   if (rank < 1)
     return opError() << "expects a ranked input", failure();
+  if (isInt8(*x))
+    return softmaxInt8(*x, beta);
   SmallVector<int64_t> reduced(xType.getShape());
   reduced.back() = 1;
   SmallVector<int64_t> ones(rank, 1);
-  Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
-  bool quantized = isInt8(*x);
-  if (quantized && (!qx.present() || !qo.present()))
-    return opError() << "is int8 without quantisation parameters", failure();
-  Value f = quantized ? tosa::CastOp::create(builder, opLoc, ftype, *x) : *x;
-  Value max =
-      tosa::ReduceMaxOp::create(builder, opLoc, xType.clone(reduced, f32), f,
-                                static_cast<uint32_t>(rank - 1));
-  Value shifted = tosa::SubOp::create(builder, opLoc, ftype, f, max);
-  double factor = beta * (quantized ? qx.scale() : 1.0);
+  auto f32 = builder.getF32Type();
+  Value max = tosa::ReduceMaxOp::create(builder, opLoc, xType.clone(reduced),
+                                        *x, static_cast<uint32_t>(rank - 1));
+  Value shifted = tosa::SubOp::create(builder, opLoc, xType, *x, max);
   Value shift0 = scalarConstant(builder.getI8Type(), 0);
-  Value scaled = tosa::MulOp::create(builder, opLoc, ftype, shifted,
-                                     scalarConstant(f32, factor, ones), shift0);
-  Value e = tosa::ExpOp::create(builder, opLoc, ftype, scaled);
-  Value sum =
-      tosa::ReduceSumOp::create(builder, opLoc, xType.clone(reduced, f32), e,
-                                static_cast<uint32_t>(rank - 1));
+  Value scaled = tosa::MulOp::create(builder, opLoc, xType, shifted,
+                                     scalarConstant(f32, beta, ones), shift0);
+  Value e = tosa::ExpOp::create(builder, opLoc, xType, scaled);
+  Value sum = tosa::ReduceSumOp::create(builder, opLoc, xType.clone(reduced), e,
+                                        static_cast<uint32_t>(rank - 1));
   Value inv = tosa::ReciprocalOp::create(builder, opLoc, sum.getType(), sum);
-  Value p = tosa::MulOp::create(builder, opLoc, ftype, e, inv,
-                                scalarConstant(builder.getI8Type(), 0));
-  if (!quantized)
-    return p;
-  return fromF32(p, outType, qo);
+  return tosa::MulOp::create(builder, opLoc, xType, e, inv, shift0).getResult();
+}
+
+/// TFLite's int8 SOFTMAX (reference_ops::Softmax), integer for integer. Per
+/// row: the difference of each input to the row's maximum (256 possible
+/// values) picks its fixed-point exponential from two tables
+/// (TFLiteArithmetic.h), the row sums them in Q12.19, GetReciprocal
+/// normalises the sum (count leading zeros, a shift, gemmlowp's Newton-Raphson
+/// 1 / (1 + x)), and each exponential times the reciprocal is shifted right,
+/// rounding, by the row's exponent. gemmlowp's rounding doubling high multiply
+/// is `tosa.mul` with a shift of 31 (the same rounding for either sign); its
+/// saturating left shifts are selects.
+FailureOr<Value> Importer::softmaxInt8(Value x, float beta) {
+  Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
+  if (!qx.present() || !qo.present())
+    return opError() << "is int8 without quantisation parameters", failure();
+  if (qo.scale() != 1.0f / 256 || qo.zeroPoint() != -128)
+    return opError() << "has output quantisation " << qo.scale() << ", "
+                     << qo.zeroPoint() << "; TFLite requires 1/256 and -128",
+           failure();
+  std::optional<tflite::SoftmaxTables> tables =
+      tflite::softmaxTables(qx.scale(), beta);
+  if (!tables)
+    return opError() << "has an input scale too small for TFLite's kernel",
+           failure();
+
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t rank = xType.getRank();
+  auto i32 = builder.getI32Type();
+  RankedTensorType full = xType.clone(i32);
+  SmallVector<int64_t> reducedShape(xType.getShape());
+  reducedShape.back() = 1;
+  RankedTensorType row = xType.clone(reducedShape, i32);
+  SmallVector<int64_t> ones(rank, 1);
+  auto c = [&](int64_t v) { return scalarConstant(i32, v, ones); };
+  // The type of an elementwise result: the operands' broadcast shape.
+  auto both = [&](Value a, Value b) {
+    auto ta = cast<RankedTensorType>(a.getType());
+    auto tb = cast<RankedTensorType>(b.getType());
+    SmallVector<int64_t> shape;
+    for (auto [da, db] : llvm::zip_equal(ta.getShape(), tb.getShape()))
+      shape.push_back(std::max(da, db));
+    return ta.clone(shape);
+  };
+  auto add = [&](Value a, Value b) -> Value {
+    return tosa::AddOp::create(builder, opLoc, both(a, b), a, b);
+  };
+  auto sub = [&](Value a, Value b) -> Value {
+    return tosa::SubOp::create(builder, opLoc, both(a, b), a, b);
+  };
+  Value shift31 = scalarConstant(builder.getI8Type(), 31);
+  auto srdhm = [&](Value a, Value b, RankedTensorType type) -> Value {
+    return tosa::MulOp::create(builder, opLoc, type, a, b, shift31);
+  };
+  auto shiftRight = [&](Value a, Value amount) -> Value {
+    return tosa::ArithmeticRightShiftOp::create(builder, opLoc, both(a, amount),
+                                                a, amount, /*round=*/false);
+  };
+  auto select = [&](Value cond, Value a, Value b) -> Value {
+    RankedTensorType type = both(a, b);
+    SmallVector<int64_t> shape(type.getShape());
+    for (auto [d, size] :
+         llvm::enumerate(cast<RankedTensorType>(cond.getType()).getShape()))
+      shape[d] = std::max(shape[d], size);
+    return tosa::SelectOp::create(builder, opLoc, type.clone(shape), cond, a,
+                                  b);
+  };
+  auto greater = [&](Value a, Value b) -> Value {
+    return tosa::GreaterOp::create(builder, opLoc,
+                                   both(a, b).clone(builder.getI1Type()), a, b);
+  };
+  // gemmlowp's SaturatingRoundingMultiplyByPOT<k> for k > 0.
+  auto saturatingShiftLeft = [&](Value v, int k) {
+    int32_t limit = std::numeric_limits<int32_t>::max() >> k;
+    Value shifted =
+        tosa::LogicalLeftShiftOp::create(builder, opLoc, v.getType(), v, c(k));
+    shifted = select(greater(v, c(limit)), c(INT32_MAX), shifted);
+    return select(greater(c(-limit - 1), v), c(INT32_MIN), shifted);
+  };
+  auto lookup = [&](Value index, ArrayRef<int32_t> entries) -> Value {
+    auto tableType = RankedTensorType::get({1, 256, 1}, i32);
+    Value table =
+        constant(tableType, DenseElementsAttr::get(tableType, entries));
+    int64_t n = full.getNumElements();
+    Value flat = reshape(index, {1, n});
+    Value g = tosa::GatherOp::create(
+        builder, opLoc, RankedTensorType::get({1, n, 1}, i32), table, flat);
+    return reshape(g, full.getShape());
+  };
+
+  // The differences to the row maximum, as table indices.
+  Value wide = tosa::CastOp::create(builder, opLoc, full, x);
+  Value max = tosa::ReduceMaxOp::create(builder, opLoc, row, wide,
+                                        static_cast<uint32_t>(rank - 1));
+  Value index = add(sub(wide, max), c(255));
+  Value exp = lookup(index, tables->exp);
+  Value sum = tosa::ReduceSumOp::create(builder, opLoc, row,
+                                        lookup(index, tables->accumulated),
+                                        static_cast<uint32_t>(rank - 1));
+
+  // GetReciprocal(sum, 12): the sum (at least 1.0, from the maximum) shifted
+  // to [1, 2), less one, into one_over_one_plus_x_for_x_in_0_1. Clearing the
+  // top bit subtracts 2^31 without overflow.
+  Value headroom = tosa::ClzOp::create(builder, opLoc, row, sum);
+  Value numBitsOverUnit = sub(c(12), headroom);
+  Value normalised =
+      tosa::LogicalLeftShiftOp::create(builder, opLoc, row, sum, headroom);
+  Value a =
+      tosa::BitwiseXorOp::create(builder, opLoc, row, normalised, c(INT32_MIN));
+  // RoundingHalfSum(a, One) for a >= 0, then Newton-Raphson in Q2.29.
+  Value halfDenominator = add(shiftRight(a, c(1)), c(1 << 30));
+  Value r = add(c(1515870810), srdhm(halfDenominator, c(-1010580540), row));
+  for (int i = 0; i < 3; ++i) {
+    Value oneMinus = sub(c(1 << 29), srdhm(halfDenominator, r, row));
+    r = add(r, saturatingShiftLeft(srdhm(r, oneMinus, row), 2));
+  }
+  Value shiftedScale = saturatingShiftLeft(r, 1);
+
+  // RoundingDivideByPOT(scale * exp, numBitsOverUnit + 23): the product is
+  // not negative, so it rounds half up: the shifted value plus the last bit
+  // shifted out. Exponents from 32 on (rows summing to 512 or more) give 0.
+  Value product = srdhm(shiftedScale, exp, full);
+  Value exponent = add(numBitsOverUnit, c(31 - 8));
+  Value clamped = tosa::MinimumOp::create(builder, opLoc, row, exponent, c(31),
+                                          tosa::NanPropagationMode::PROPAGATE);
+  Value rounded = add(
+      shiftRight(product, clamped),
+      tosa::BitwiseAndOp::create(
+          builder, opLoc, full, shiftRight(product, sub(clamped, c(1))), c(1)));
+  rounded = select(greater(exponent, c(31)), c(0), rounded);
+  Value out = clamp(add(rounded, c(-128)), -128.0, 127.0);
+  return tosa::CastOp::create(builder, opLoc, xType, out).getResult();
 }
 
 /// The inputs of a binary elementwise operator, reshaped to the output's

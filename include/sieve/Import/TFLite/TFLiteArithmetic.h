@@ -60,6 +60,19 @@ std::optional<Int8Table> hardSwishTable(float inputScale,
                                         float outputScale,
                                         int32_t outputZeroPoint);
 
+/// int8 SOFTMAX (reference_ops::Softmax with CalculateSoftmaxParams): the
+/// difference of an input to its row's maximum, `d` in [-255, 0], is scaled
+/// by beta and the input scale to Q5.26 and exponentiated in fixed point.
+/// Entry `d + 255` of `exp` is that exponential with 0 integer bits (0 below
+/// the kernel's `diff_min`); `accumulated` is the same in the row sum's
+/// format, Rescale<12>.
+struct SoftmaxTables {
+  std::array<int32_t, 256> exp, accumulated;
+};
+/// None when the input scale is too small for TFLite's kernel (a negative
+/// input shift).
+std::optional<SoftmaxTables> softmaxTables(float inputScale, float beta);
+
 } // namespace sieve::tflite
 
 #endif // SIEVE_IMPORT_TFLITE_TFLITEARITHMETIC_H
