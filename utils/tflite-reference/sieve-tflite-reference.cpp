@@ -978,13 +978,19 @@ void Model::dequantize(const tfl::Operator *op) {
     yd[i] = static_cast<float>(scale * (x.i8()[i] - x.zeroPoint()));
 }
 
-/// MEAN of int8 over constant axes, when the output's quantisation differs
-/// from the input's, as reference_ops::QuantizedMeanOrSum with
-/// the multiplier of QuantizeMultiplier(s_in / s_out) (TFLite Micro's
-/// PrepareMeanOrSumHelper), folded with the element count: the multiplier
-/// shifted left by floor(log2 n) (at most 32, at most 31 + shift), divided by
-/// n, the shift lowered to match; then the sum of q - zp requantised. Float
-/// sums in float and divides by the count.
+/// MEAN over constant axes. Int8 takes TFLite Micro's three paths
+/// (reduce_common.cc, EvalMeanHelper), with the multiplier of
+/// QuantizeMultiplier(s_in / s_out) (PrepareMeanOrSumHelper):
+/// - keep_dims, rank 4 and axes written {1, 2}: reference_integer_ops::Mean,
+///   the sum of q - zp through MultiplyByQuantizedMultiplier, then divided
+///   by n rounding half away from zero;
+/// - the input's quantisation on the output: reference_ops::Mean, the sum of
+///   the stored values divided by n in int32 (truncating);
+/// - otherwise reference_ops::QuantizedMeanOrSum, the multiplier folded with
+///   the element count: shifted left by floor(log2 n) (at most 32, at most
+///   31 + shift), divided by n, the shift lowered to match; then the sum of
+///   q - zp requantised.
+/// Float sums in float and divides by the count.
 void Model::mean(const tfl::Operator *op) {
   const Tensor &x = in(op, 0);
   std::vector<int32_t> axes = intValues(op, 1);
@@ -1028,20 +1034,37 @@ void Model::mean(const tfl::Operator *op) {
   }
   requireInt8(x);
   requireInt8(y);
-  if (x.scale() == y.scale() && x.zeroPoint() == y.zeroPoint())
-    fail("MEAN with the input's quantisation (TFLite's integer Mean path) is "
-         "not transcribed");
   int32_t mult;
   int shift;
   quantizeMultiplier(static_cast<double>(x.scale()) /
                          static_cast<double>(y.scale()),
                      mult, shift);
+  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
+  auto *o = op->builtin_options_as_ReducerOptions();
+  bool axes12 = axes.size() == 2 && ((axes[0] == 1 && axes[1] == 2) ||
+                                     (axes[0] == 2 && axes[1] == 1));
+  if (o && o->keep_dims() && rank == 4 && axes12) {
+    for (size_t i = 0; i < n; ++i) {
+      int32_t acc = multiplyByQuantizedMultiplier(
+          static_cast<int32_t>(sums[i] - x.zeroPoint() * count), mult, shift);
+      int32_t c = static_cast<int32_t>(count);
+      acc = acc > 0 ? (acc + c / 2) / c : (acc - c / 2) / c;
+      acc += y.zeroPoint();
+      yd[i] = static_cast<int8_t>(std::min(127, std::max(-128, acc)));
+    }
+    return;
+  }
+  if (x.scale() == y.scale() && x.zeroPoint() == y.zeroPoint()) {
+    for (size_t i = 0; i < n; ++i)
+      yd[i] = static_cast<int8_t>(static_cast<int32_t>(sums[i]) /
+                                  static_cast<int32_t>(count));
+    return;
+  }
   int s = 63 - __builtin_clzll(static_cast<uint64_t>(count));
   s = std::min(s, 32);
   s = std::min(s, 31 + shift);
   mult = static_cast<int32_t>((static_cast<int64_t>(mult) << s) / count);
   shift -= s;
-  int8_t *yd = reinterpret_cast<int8_t *>(y.data.data());
   for (size_t i = 0; i < n; ++i) {
     int32_t shifted = static_cast<int32_t>(sums[i] - x.zeroPoint() * count);
     int32_t v =

@@ -1194,8 +1194,19 @@ FailureOr<Value> Importer::convertPad() {
       .getResult();
 }
 
-/// MEAN over constant axes: a sum in int32 (or f32) and one rescale with
-/// TFLite's folded multiplier (QuantizedMeanOrSum).
+/// MEAN over constant axes. Float: a sum and a multiplication by 1/n. Int8:
+/// the integer path TFLite Micro's EvalMeanHelper takes for the operator
+/// (reduce_common.cc), whose rounding differs:
+/// - kept dimensions, rank 4, axes {1, 2} (global average pooling):
+///   reference_integer_ops::Mean, the sum of q - zp requantised by
+///   s_in / s_out, then divided by n rounding half away from zero;
+/// - the output quantised as the input: reference_ops::Mean, the sum of the
+///   stored values divided by n, truncating;
+/// - otherwise reference_ops::QuantizedMeanOrSum: the multiplier of
+///   s_in / s_out shifted left by floor(log2 n) (at most 32 and
+///   31 + exponent) and divided by n in integers, one rescale of the sum of
+///   q - zp (a rescale by s_in / (n s_out) would differ by a step for counts
+///   that are not powers of two).
 FailureOr<Value> Importer::convertMean() {
   FailureOr<Value> x = input(0);
   FailureOr<SmallVector<int64_t>> axes = intConstant(1);
@@ -1213,14 +1224,30 @@ FailureOr<Value> Importer::convertMean() {
     reduce[a < 0 ? a + rank : a] = true;
   }
   bool quantized = isInt8(*x);
-  Type acc =
-      quantized ? Type(builder.getI32Type()) : Type(builder.getF32Type());
   Quant qx = quant(inputIndex(0)), qo = quant(outputIndex());
   if (quantized && (!qx.present() || !qo.present()))
     return opError() << "is int8 without quantisation parameters", failure();
-  Value v = quantized
-                ? rescaleExact(*x, acc, 1 << 30, 30, qx.zeroPoint(), 0, false)
-                : *x;
+  enum class Path { Float, GlobalPool, Stored, Requantised } path = Path::Float;
+  if (quantized) {
+    const tfl::ReducerOptions *o = op->builtin_options_as_ReducerOptions();
+    // TFLite Micro compares the axes as written, not normalised.
+    bool axes12 = axes->size() == 2 && (((*axes)[0] == 1 && (*axes)[1] == 2) ||
+                                        ((*axes)[0] == 2 && (*axes)[1] == 1));
+    if (o && o->keep_dims() && rank == 4 && axes12)
+      path = Path::GlobalPool;
+    else if (qx.zeroPoint() == qo.zeroPoint() && qx.scale() == qo.scale())
+      path = Path::Stored;
+    else
+      path = Path::Requantised;
+  }
+
+  Type acc =
+      quantized ? Type(builder.getI32Type()) : Type(builder.getF32Type());
+  Value v = *x;
+  if (path == Path::Stored)
+    v = tosa::CastOp::create(builder, opLoc, xType.clone(acc), v);
+  else if (quantized)
+    v = rescaleExact(v, acc, 1 << 30, 30, qx.zeroPoint(), 0, false);
   SmallVector<int64_t> shape(xType.getShape());
   int64_t count = 1;
   for (int64_t d = 0; d < rank; ++d) {
@@ -1232,12 +1259,44 @@ FailureOr<Value> Importer::convertMean() {
                                   RankedTensorType::get(shape, acc), v,
                                   static_cast<uint32_t>(d));
   }
-  if (quantized) {
-    // TFLite's QuantizedMeanOrSum: the multiplier of s_in / s_out, shifted
-    // left by floor(log2 n) (at most 32 and 31 + exponent) and divided by n
-    // in integers, the exponent lowered to match. A rescale by
-    // s_in / (n s_out) differs by a step for counts that are not powers of
-    // two.
+  auto sumType = RankedTensorType::get(shape, acc);
+  auto outElement = xType.getElementType();
+  SmallVector<int64_t> ones(rank, 1);
+  auto divideBy = [&](Value value, int64_t divisor) -> Value {
+    return tosa::IntDivOp::create(builder, opLoc, sumType, value,
+                                  scalarConstant(acc, divisor, ones));
+  };
+  switch (path) {
+  case Path::Float:
+    v = tosa::MulOp::create(builder, opLoc, sumType, v,
+                            scalarConstant(acc, 1.0 / count, ones),
+                            scalarConstant(builder.getI8Type(), 0));
+    break;
+  case Path::GlobalPool: {
+    v = rescale(
+        v, acc,
+        {static_cast<double>(qx.scale()) / static_cast<double>(qo.scale())}, 0,
+        0);
+    Value half = scalarConstant(acc, count / 2, ones);
+    Value up =
+        divideBy(tosa::AddOp::create(builder, opLoc, sumType, v, half), count);
+    Value down =
+        divideBy(tosa::SubOp::create(builder, opLoc, sumType, v, half), count);
+    Value positive = tosa::GreaterOp::create(builder, opLoc,
+                                             sumType.clone(builder.getI1Type()),
+                                             v, scalarConstant(acc, 0, ones));
+    v = tosa::SelectOp::create(builder, opLoc, sumType, positive, up, down);
+    v = tosa::AddOp::create(builder, opLoc, sumType, v,
+                            scalarConstant(acc, qo.zeroPoint(), ones));
+    v = tosa::CastOp::create(builder, opLoc, sumType.clone(outElement),
+                             clamp(v, -128, 127));
+    break;
+  }
+  case Path::Stored:
+    v = tosa::CastOp::create(builder, opLoc, sumType.clone(outElement),
+                             divideBy(v, count));
+    break;
+  case Path::Requantised: {
     int32_t m;
     int e;
     quantizeMultiplier(static_cast<double>(qx.scale()) /
@@ -1248,13 +1307,11 @@ FailureOr<Value> Importer::convertMean() {
     int32_t folded =
         static_cast<int32_t>((static_cast<int64_t>(m) << s) / count);
     int shift = folded == 0 ? 31 : std::clamp(31 - (e - s), 2, 62);
-    v = rescaleExact(v, xType.getElementType(), folded, shift, 0,
-                     qo.zeroPoint(), /*doubleRound=*/true);
-  } else
-    v = tosa::MulOp::create(
-        builder, opLoc, v.getType(), v,
-        scalarConstant(acc, 1.0 / count, SmallVector<int64_t>(rank, 1)),
-        scalarConstant(builder.getI8Type(), 0));
+    v = rescaleExact(v, outElement, folded, shift, 0, qo.zeroPoint(),
+                     /*doubleRound=*/true);
+    break;
+  }
+  }
   return reshape(v, outType.getShape());
 }
 
