@@ -51,6 +51,8 @@ struct Chain {
   /// A linalg mask: the add's operand, brought to the scores' rank when the
   /// op is built.
   OpOperand *linalgMask = nullptr;
+  /// K^T [B..., H, D, Lk] when the key has to be transposed for the op.
+  Value keyTransposed;
   float scale = 1.0f;
   /// The last matmul and the value that holds its result in the softmax's
   /// view (its reshape to rank R, or the matmul itself).
@@ -413,6 +415,17 @@ Value maskInScoresRank(OpBuilder &builder, linalg::GenericOp generic,
   auto type = cast<RankedTensorType>(mask->get().getType());
   if (map.isIdentity())
     return mask->get();
+  // The scores' rank with size-1 dims read at 0 (torch-mlir's keepdim maps
+  // such as (d0, d1, d2) -> (0, 0, d2)): the op broadcasts those itself.
+  if (type.getRank() == scores.getRank() &&
+      llvm::all_of(llvm::enumerate(map.getResults()), [&](auto indexed) {
+        auto [i, e] = indexed;
+        if (auto dim = dyn_cast<AffineDimExpr>(e))
+          return dim.getPosition() == i;
+        auto constant = dyn_cast<AffineConstantExpr>(e);
+        return constant && constant.getValue() == 0 && type.getDimSize(i) == 1;
+      }))
+    return mask->get();
   // Results must be a subsequence of the dims (broadcast, no transpose).
   SmallVector<int64_t> kept;
   for (AffineExpr e : map.getResults()) {
@@ -511,6 +524,111 @@ Value untransposeKey(Value kt, ArrayRef<int64_t> batch) {
   return {};
 }
 
+/// The left padding of `padded` along `axis` if it is a zero-padding
+/// (TOSA or tensor.pad) that pads nothing else; `padded` itself with 0
+/// otherwise.
+std::pair<Value, int64_t> leftZeroPadding(Value padded, int64_t axis) {
+  SmallVector<int64_t> low, high;
+  Value input;
+  if (auto pad = padded.getDefiningOp<tosa::PadOp>()) {
+    auto shape = pad.getPadding().getDefiningOp<tosa::ConstShapeOp>();
+    std::optional<float> value = getSplatFloat(pad.getPadConst());
+    if (!shape || !value || *value != 0.0f)
+      return {padded, 0};
+    auto values = llvm::to_vector(shape.getValues().getValues<int64_t>());
+    for (size_t i = 0; i + 1 < values.size(); i += 2) {
+      low.push_back(values[i]);
+      high.push_back(values[i + 1]);
+    }
+    input = pad.getInput1();
+  } else if (auto pad = padded.getDefiningOp<tensor::PadOp>()) {
+    Value value = pad.getConstantPaddingValue();
+    FloatAttr zero;
+    if (!value || !matchPattern(value, m_Constant(&zero)) ||
+        !zero.getValue().isZero() || pad.hasZeroLowPad() ||
+        ShapedType::isDynamicShape(pad.getStaticLow()) ||
+        ShapedType::isDynamicShape(pad.getStaticHigh()))
+      return {padded, 0};
+    low = llvm::to_vector(pad.getStaticLow());
+    high = llvm::to_vector(pad.getStaticHigh());
+    input = pad.getSource();
+  } else {
+    return {padded, 0};
+  }
+  for (size_t d = 0; d < low.size(); ++d)
+    if (high[d] != 0 || (static_cast<int64_t>(d) != axis && low[d] != 0))
+      return {padded, 0};
+  return {input, low[axis]};
+}
+
+/// The kernel size of the causal 1-D convolution that produces `value`
+/// (through reshapes and transposes), if there is one with a kernel > 1.
+std::optional<int64_t> getCausalConvKernel(Value value) {
+  while (true) {
+    Value input;
+    if (Value r = reshapeInput(value))
+      value = r;
+    else if (getTranspose(value, input))
+      value = input;
+    else
+      break;
+  }
+  auto causal = [](int64_t kernel, int64_t stride, int64_t dilation,
+                   int64_t left) -> std::optional<int64_t> {
+    if (kernel > 1 && stride == 1 && left == dilation * (kernel - 1))
+      return kernel;
+    return std::nullopt;
+  };
+  if (auto conv = value.getDefiningOp<tosa::Conv2DOp>()) {
+    // A 1-D convolution is a 2-D one with a kernel of 1 in H or in W.
+    auto weight = cast<RankedTensorType>(conv.getWeight().getType());
+    ArrayRef<int64_t> pad = conv.getPad(); // top, bottom, left, right
+    int64_t kh = weight.getDimSize(1), kw = weight.getDimSize(2);
+    int64_t axis = kh == 1 ? 2 : 1; // the length axis of [N, H, W, C]
+    int64_t k = axis == 2 ? kw : kh;
+    if ((axis == 2 && kh != 1) || (axis == 1 && kw != 1))
+      return std::nullopt;
+    int64_t before = axis == 1 ? pad[0] : pad[2];
+    int64_t after = axis == 1 ? pad[1] : pad[3];
+    int64_t acrossBefore = axis == 1 ? pad[2] : pad[0];
+    int64_t acrossAfter = axis == 1 ? pad[3] : pad[1];
+    if (after != 0 || acrossBefore != 0 || acrossAfter != 0)
+      return std::nullopt;
+    auto [_, padded] = leftZeroPadding(conv.getInput(), axis);
+    return causal(k, conv.getStride()[axis - 1], conv.getDilation()[axis - 1],
+                  before + padded);
+  }
+  // linalg: [N, W, C] x [KW, C, F] (TensorFlow) or [N, C, W] x [F, C, KW]
+  // (torch-mlir).
+  if (auto conv = value.getDefiningOp<linalg::Conv1DNwcWcfOp>()) {
+    auto filter = cast<RankedTensorType>(conv.getInputs()[1].getType());
+    auto [_, left] = leftZeroPadding(conv.getInputs()[0], 1);
+    return causal(filter.getDimSize(0),
+                  conv.getStrides().getValues<int64_t>()[0],
+                  conv.getDilations().getValues<int64_t>()[0], left);
+  }
+  if (auto conv = value.getDefiningOp<linalg::Conv1DNcwFcwOp>()) {
+    auto filter = cast<RankedTensorType>(conv.getInputs()[1].getType());
+    auto [_, left] = leftZeroPadding(conv.getInputs()[0], 2);
+    return causal(filter.getDimSize(2),
+                  conv.getStrides().getValues<int64_t>()[0],
+                  conv.getDilations().getValues<int64_t>()[0], left);
+  }
+  return std::nullopt;
+}
+
+/// Erases an op this pass built, and the empty tensor it used as init.
+void eraseUnused(Operation *op) {
+  SmallVector<Operation *> producers;
+  for (Value operand : op->getOperands())
+    if (Operation *producer = operand.getDefiningOp())
+      producers.push_back(producer);
+  op->erase();
+  for (Operation *producer : producers)
+    if (isa<tensor::EmptyOp>(producer) && producer->use_empty())
+      producer->erase();
+}
+
 class Raiser {
 public:
   explicit Raiser(OpBuilder &builder) : builder(builder) {}
@@ -582,6 +700,12 @@ public:
     chain.query = inView(qk->a, batch);
     chain.key =
         qk->bTransposed ? kvInView(qk->b, batch) : untransposeKey(qk->b, batch);
+    // K^T without a transpose to undo (a channels-first convolution's output
+    // is K^T as it is): the op gets a transpose of it.
+    if (!chain.key && !qk->bTransposed) {
+      chain.keyTransposed = inView(qk->b, batch);
+      chain.key = chain.keyTransposed;
+    }
     chain.value = kvInView(pvOperands->b, batch);
     if (!chain.query || !chain.key || !chain.value)
       return std::nullopt;
@@ -606,6 +730,26 @@ public:
     auto resultType = cast<RankedTensorType>(chain.result.getType());
     auto queryType = cast<RankedTensorType>(chain.query.getType());
     auto valueType = cast<RankedTensorType>(chain.value.getType());
+    if (chain.keyTransposed) {
+      auto ktType = cast<RankedTensorType>(chain.keyTransposed.getType());
+      int64_t rank = ktType.getRank();
+      SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      std::swap(perm[rank - 2], perm[rank - 1]);
+      SmallVector<int64_t> shape(ktType.getShape());
+      std::swap(shape[rank - 2], shape[rank - 1]);
+      auto keyType = RankedTensorType::get(shape, ktType.getElementType());
+      if (isa<tosa::MatMulOp>(chain.root)) {
+        chain.key = tosa::TransposeOp::create(
+            builder, loc, keyType, chain.keyTransposed,
+            builder.getDenseI32ArrayAttr(llvm::to_vector_of<int32_t>(perm)));
+      } else {
+        Value init = tensor::EmptyOp::create(builder, loc, shape,
+                                             ktType.getElementType());
+        chain.key = linalg::TransposeOp::create(builder, loc,
+                                                chain.keyTransposed, init, perm)
+                        ->getResult(0);
+      }
+    }
     SmallVector<int64_t> shape(queryType.getShape());
     shape.back() = valueType.getShape().back();
     auto type = RankedTensorType::get(shape, resultType.getElementType());
@@ -646,12 +790,30 @@ public:
         op->erase();
         if (chain.linalgMask && chain.mask.use_empty())
           chain.mask.getDefiningOp()->erase(); // our unit-dim expansion
+        if (chain.keyTransposed)
+          eraseUnused(chain.key.getDefiningOp()); // our transpose
         return false;
       }
     }
     chain.result.replaceAllUsesWith(op->getResult(0));
-    absorbHeadTransposes(op);
+    markCausalConvolutions(absorbHeadTransposes(op));
     return true;
+  }
+
+  /// Convolutional self-attention (Li et al. 2019) builds Q and K with a
+  /// causal 1-D convolution: kernel k, stride 1, (k-1) * dilation zeros on
+  /// the left of the sequence and none on the right. When the query or key
+  /// comes (through the exporter's reshapes and transposes) from such a
+  /// convolution, the op records its kernel as `attn.query_conv` /
+  /// `attn.key_conv`, for a lowering that computes it in the attention's
+  /// prologue.
+  void markCausalConvolutions(Operation *op) {
+    for (auto [index, name] :
+         {std::pair<unsigned, StringRef>{0, "attn.query_conv"},
+          {1, "attn.key_conv"}})
+      if (std::optional<int64_t> kernel =
+              getCausalConvKernel(op->getOperand(index)))
+        op->setAttr(name, builder.getI64IntegerAttr(*kernel));
   }
 
   /// Exporters move the heads in front of the length before attention and
@@ -659,10 +821,10 @@ public:
   /// query, key and value all come from such a transpose and the result goes
   /// only to the inverse one, the op reads and writes the exporter's layout
   /// directly (`blhd`) and the transposes disappear.
-  void absorbHeadTransposes(Operation *op) {
+  Operation *absorbHeadTransposes(Operation *op) {
     int64_t rank = cast<RankedTensorType>(op->getResult(0).getType()).getRank();
     if (rank < 4 || !op->getResult(0).hasOneUse())
-      return;
+      return op;
     SmallVector<int64_t> swap = llvm::to_vector(llvm::seq<int64_t>(0, rank));
     std::swap(swap[rank - 3], swap[rank - 2]);
     SmallVector<Value> inputs;
@@ -670,14 +832,16 @@ public:
       Value input;
       auto perm = getTranspose(operand, input);
       if (!perm || *perm != swap)
-        return;
+        return op;
       inputs.push_back(input);
     }
     Operation *user = *op->getResult(0).getUsers().begin();
+    if (user->getNumResults() != 1)
+      return op;
     Value ignored;
     auto userPerm = getTranspose(user->getResult(0), ignored);
     if (!userPerm || *userPerm != swap)
-      return;
+      return op;
     builder.setInsertionPoint(op);
     IRMapping mapping;
     for (auto [operand, input] : llvm::zip(op->getOperands(), inputs))
@@ -690,6 +854,7 @@ public:
     user->getResult(0).replaceAllUsesWith(blhd->getResult(0));
     user->erase();
     op->erase();
+    return blhd;
   }
 
 private:
@@ -708,7 +873,10 @@ private:
   void classifyMask(const Chain &chain, Value &mask, bool &causal,
                     std::optional<AttentionPattern> &pattern) {
     DenseElementsAttr attr = getConstant(mask);
-    if (!attr)
+    // Masks of dynamic or huge shapes stay masks (the classification holds
+    // one bool per pair).
+    if (!attr || !chain.scores.hasStaticShape() ||
+        chain.scores.getNumElements() > (int64_t(1) << 28))
       return;
     auto type = cast<RankedTensorType>(attr.getType());
     int64_t rank = type.getRank();

@@ -276,3 +276,28 @@ func.func @other_sum(%q: tensor<4x16x8xf32>, %kt: tensor<4x8x16xf32>, %v: tensor
   %o = tosa.matmul %p, %v, %zp, %zp : (tensor<4x16x16xf32>, tensor<4x16x8xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<4x16x8xf32>
   return %o : tensor<4x16x8xf32>
 }
+
+// -----
+
+// Dynamic lengths: raised, the constant-mask classification is skipped.
+// CHECK-LABEL: func @dynamic
+// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} {scale = 1.000000e+00 : f32} : tensor<2x?x8xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32>, tensor<1x1x1xf32> -> tensor<2x?x8xf32>
+func.func @dynamic(%q: tensor<2x?x8xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?x8xf32>, %d: index) -> tensor<2x?x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %mask = arith.constant dense<0.0> : tensor<1x1x1xf32>
+  %s0 = tensor.empty(%d, %d) : tensor<2x?x?xf32>
+  %s = linalg.batch_matmul indexing_maps = [
+      affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>,
+      affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>,
+      affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]
+      ins(%q, %k : tensor<2x?x8xf32>, tensor<2x?x8xf32>) outs(%s0 : tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %x = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (0, 0, 0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x?x?xf32>, tensor<1x1x1xf32>) outs(%s0 : tensor<2x?x?xf32>) {
+  ^bb0(%in: f32, %m: f32, %out: f32):
+    %0 = arith.addf %in, %m : f32
+    linalg.yield %0 : f32
+  } -> tensor<2x?x?xf32>
+  %p = linalg.softmax dimension(2) ins(%x : tensor<2x?x?xf32>) outs(%s0 : tensor<2x?x?xf32>) -> tensor<2x?x?xf32>
+  %o0 = tensor.empty(%d) : tensor<2x?x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x?x?xf32>, tensor<2x?x8xf32>) outs(%o0 : tensor<2x?x8xf32>) -> tensor<2x?x8xf32>
+  return %o : tensor<2x?x8xf32>
+}

@@ -381,7 +381,20 @@ def RaiseAttention : Pass<"sieve-raise-attention", "mlir::func::FuncOp"> {
     LogSparse (any variant) and other diagonal sets such as sliding windows
     become `attn.sparse_attention`, a mask that keeps every key disappears;
     any other mask stays an operand. A chain whose shapes do not make a valid
-    attention is left alone.
+    attention is left alone. When Q, K and V come from transposes that move
+    the heads in front of the length and the result goes to the inverse
+    transpose, the op reads the exporter's layout (`blhd`) instead. A K^T
+    that is not a transpose (a channels-first convolution's output) gets one.
+
+    Convolutional self-attention (Li et al. 2019): when the query or key is
+    (through reshapes and transposes) the output of a causal 1-D convolution
+    -- kernel k > 1, stride 1, exactly `dilation * (k - 1)` zeros on the left
+    of the sequence and none on the right, in the convolution's padding or in
+    a `tosa.pad`/`tensor.pad` before it; `tosa.conv2d` with a kernel of 1 in
+    H or W, `linalg.conv_1d_nwc_wcf` or `linalg.conv_1d_ncw_fcw` -- the op
+    records k as `attn.query_conv` / `attn.key_conv` (i64), for a lowering
+    that computes Q and K in the attention's prologue. A convolution that
+    also pads on the right sees the future and is not marked.
 
     ```mlir
     // Before: tosa.matmul, tosa.mul, tosa.add %mask, reduce_max ... tosa.matmul
