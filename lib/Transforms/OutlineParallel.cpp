@@ -278,16 +278,22 @@ struct OutlineParallelPass final
     Value rest = entry->getArgument(0);
     SmallVector<Value> ivs = loop.getInductionVars();
     for (int64_t d = ivs.size() - 1; d >= 0; --d) {
-      Value count = arith::ConstantIndexOp::create(builder, loc, counts[d]);
-      Value position =
-          d == 0 ? rest : arith::RemUIOp::create(builder, loc, rest, count);
-      if (d != 0)
+      // The first dimension takes what is left: the task is in range.
+      Value position = rest;
+      if (d != 0) {
+        Value count = arith::ConstantIndexOp::create(builder, loc, counts[d]);
+        position = arith::RemUIOp::create(builder, loc, rest, count);
         rest = arith::DivUIOp::create(builder, loc, rest, count);
-      Value iv = arith::AddIOp::create(
-          builder, loc, arith::ConstantIndexOp::create(builder, loc, lbs[d]),
-          arith::MulIOp::create(
-              builder, loc, position,
-              arith::ConstantIndexOp::create(builder, loc, steps[d])));
+      }
+      Value iv = position;
+      if (steps[d] != 1)
+        iv = arith::MulIOp::create(
+            builder, loc, iv,
+            arith::ConstantIndexOp::create(builder, loc, steps[d]));
+      if (lbs[d] != 0)
+        iv = arith::AddIOp::create(
+            builder, loc, iv,
+            arith::ConstantIndexOp::create(builder, loc, lbs[d]));
       mapping.map(ivs[d], iv);
     }
     for (auto [i, value] : llvm::enumerate(captures))
