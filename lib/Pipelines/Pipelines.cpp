@@ -181,16 +181,12 @@ static std::string planMemoryStage(const CompileOptions &options,
       .str();
 }
 
-static std::string lowerToLLVMStage(const CompileOptions &options,
+static std::string lowerToLLVMStage(const CompileOptions &,
                                     const TargetInfo &target) {
   unsigned bits = target.pointerBits;
   // CPU targets get the parallel entry point (docs/parallel.md).
-  std::string parallel =
-      target.isMicrocontroller
-          ? ""
-          : llvm::formatv("sieve-lower-parallel-launches{{name={0}}, ",
-                          std::string(options.modelName))
-                .str();
+  const char *parallel =
+      target.isMicrocontroller ? "" : "sieve-lower-parallel-launches, ";
   return llvm::formatv(
              "func.func(sieve-expand-strided-copies, convert-linalg-to-loops, "
              "sieve-approximate-math), lower-affine, convert-scf-to-cf, "

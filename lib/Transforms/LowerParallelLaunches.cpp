@@ -29,19 +29,27 @@ struct LowerParallelLaunchesPass final
     : sieve::impl::LowerParallelLaunchesBase<LowerParallelLaunchesPass> {
   using Base::Base;
 
+  /// The C prefix of the model's symbols.
+  std::string modelName;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    std::string runName = modelName + "_run";
-    std::string parallelName = modelName + "_run_parallel";
-    auto entry = module.lookupSymbol<LLVM::LLVMFuncOp>(runName);
-    if (!entry || entry.isExternal()) {
-      module.emitError("no entry function '")
-          << runName
-          << "' on the LLVM dialect; run sieve-export-entry and "
-             "the LLVM lowering first";
+    // The entry sieve-export-entry named <name>_run; the C prefix follows.
+    LLVM::LLVMFuncOp entry;
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+      if (func->hasAttr(attrs::kEntry) && !func.isExternal())
+        entry = func;
+    if (!entry || !entry.getName().ends_with("_run")) {
+      module.emitError("no entry function '<name>_run' marked '")
+          << attrs::kEntry
+          << "' on the LLVM dialect; run sieve-export-entry and the LLVM "
+             "lowering first";
       return signalPassFailure();
     }
+    modelName = entry.getName().drop_back(4).str();
+    std::string runName = entry.getName().str();
+    std::string parallelName = modelName + "_run_parallel";
     if (module.lookupSymbol(parallelName)) {
       module.emitError("the module already has a symbol '")
           << parallelName << "'";

@@ -1,13 +1,10 @@
-// RUN: sieve-opt %s -split-input-file -sieve-lower-parallel-launches="name=m" | FileCheck %s
-// RUN: not sieve-opt %s -split-input-file -sieve-lower-parallel-launches="name=other" 2>&1 | FileCheck %s --check-prefix=NAME
-
-// NAME: error: no entry function 'other_run' on the LLVM dialect; run sieve-export-entry and the LLVM lowering first
+// RUN: sieve-opt %s -split-input-file -verify-diagnostics -sieve-lower-parallel-launches | FileCheck %s
 
 // A launch of sieve-outline-parallel after the bare-pointer lowering: the
 // operands go into a context on the stack, and the hook (or, when it is
 // NULL, the serial loop) gets 6 tasks, 3 workers, the task function and
 // the context.
-llvm.func @m_run(%in: !llvm.ptr, %out: !llvm.ptr, %arena: !llvm.ptr) -> i32 {
+llvm.func @m_run(%in: !llvm.ptr, %out: !llvm.ptr, %arena: !llvm.ptr) -> i32 attributes {sieve.entry} {
   %s = llvm.mlir.constant(2.0 : f32) : f32
   llvm.call @body_launch(%in, %s, %arena) : (!llvm.ptr, f32, !llvm.ptr) -> ()
   %z = llvm.mlir.constant(0 : i32) : i32
@@ -74,7 +71,7 @@ llvm.func @body_launch(!llvm.ptr, f32, !llvm.ptr) attributes {sieve.parallel_max
 // -----
 
 // Without launches, the two entry points still exist.
-llvm.func @m_run(%in: !llvm.ptr, %arena: !llvm.ptr) -> i32 {
+llvm.func @m_run(%in: !llvm.ptr, %arena: !llvm.ptr) -> i32 attributes {sieve.entry} {
   %z = llvm.mlir.constant(0 : i32) : i32
   llvm.return %z : i32
 }
@@ -83,3 +80,13 @@ llvm.func @m_run(%in: !llvm.ptr, %arena: !llvm.ptr) -> i32 {
 // CHECK-LABEL: llvm.func @m_run_parallel(
 // CHECK-SAME: %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr) -> i32
 // CHECK-NOT:  m_serial_for
+
+// -----
+
+// expected-error @below {{no entry function '<name>_run' marked 'sieve.entry' on the LLVM dialect; run sieve-export-entry and the LLVM lowering first}}
+module {
+  llvm.func @m_run(%arena: !llvm.ptr) -> i32 {
+    %z = llvm.mlir.constant(0 : i32) : i32
+    llvm.return %z : i32
+  }
+}

@@ -413,7 +413,8 @@ def LowerParallelLaunches
   let summary = "Call the parallel-for hook from the parallel entry point";
   let description = [{
     Runs on the LLVM dialect, after the lowering with the bare-pointer
-    calling convention. Renames the entry point `<name>_run` to
+    calling convention. Renames the entry point (the function marked
+    `sieve.entry`, which sieve-export-entry named `<name>_run`) to
     `<name>_run_parallel`, appends the arguments `parallel_for` (the hook)
     and `pool`, and defines `<name>_run` again as a call of it with both
     NULL, so that
@@ -431,10 +432,6 @@ def LowerParallelLaunches
     internal `task_fn(ctx, task, worker)` loads them and calls the outlined
     body; a NULL hook calls an internal serial loop instead.
   }];
-  let options = [
-    Option<"modelName", "name", "std::string", /*default=*/"\"model\"",
-           "Prefix of the C symbols (as for sieve-export-entry)">
-  ];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
