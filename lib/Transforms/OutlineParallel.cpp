@@ -136,10 +136,12 @@ struct OutlineParallelPass final
       lbs.push_back(*l);
       steps.push_back(*s);
       counts.push_back(count);
-      tasks *= count;
-      if (tasks > std::numeric_limits<int32_t>::max())
+      // Checked before multiplying, so that the product cannot wrap.
+      constexpr int64_t kMaxTasks = std::numeric_limits<int32_t>::max();
+      if (count > 0 && tasks > kMaxTasks / count)
         return loop.emitError("this 'sieve.parallel' loop has more than 2^31-1 "
                               "iterations; the hook counts tasks in int32_t");
+      tasks *= count;
     }
     return tasks;
   }

@@ -66,3 +66,14 @@ func.func @strided_capture(%x: memref<4xf32, strided<[2]>>, %out: memref<4xf32>)
   } {sieve.parallel}
   return
 }
+
+// -----
+
+func.func @too_many_tasks(%out: memref<4xf32>) {
+  // expected-error @+1 {{this 'sieve.parallel' loop has more than 2^31-1 iterations; the hook counts tasks in int32_t}}
+  scf.forall (%i, %j) in (65536, 65536) {
+    %t = memref.alloc() : memref<4xf32>
+    memref.copy %t, %out : memref<4xf32> to memref<4xf32>
+  } {sieve.parallel}
+  return
+}
