@@ -43,9 +43,11 @@ docs: build
 	ninja -C $(BUILD) mlir-doc
 	scripts/update-docs.sh $(BUILD)
 
-# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py).
+# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py); the
+# parallel-for hook against serial execution (bench/parallel_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
+	python3 bench/parallel_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

@@ -288,12 +288,36 @@ def c_array(t, data, name, const=True):
         "const " if const else "", ctype, name, max(len(data), 1), items)
 
 
-def harness_source(report, inputs, values, header, timed):
+# --parallel: how the harness calls <name>_run_parallel (docs/parallel.md).
+PARALLEL_HOOKS = {
+    "null": "NULL",
+    "serial": "sieve_serial_parallel_for",
+    # Every task, last first, each on worker task % max_workers: all the
+    # scratch slots, in an order no real pool uses.
+    "reverse": "reverse_parallel_for",
+    "pool": "sieve_pool_parallel_for",
+}
+
+
+def parse_parallel(mode):
+    """'null', 'serial', 'reverse' or 'pool:N' as (hook, threads)."""
+    hook, _, threads = mode.partition(":")
+    if hook not in PARALLEL_HOOKS or (hook == "pool") != bool(threads) or \
+            (threads and not threads.isdigit()):
+        sys.exit("check_model: --parallel takes null, serial, reverse or pool:N, not '%s'"
+                 % mode)
+    return hook, int(threads or 0)
+
+
+def harness_source(report, inputs, values, header, timed, parallel=None):
     """A C main that runs the model once, prints its outputs, and on a
-    native target times repeated runs."""
+    native target times repeated runs. With `parallel`, it calls the parallel
+    entry point with that hook."""
     model = report["model"]
     upper = model.upper()
     src = ['#include "%s"' % os.path.basename(header), '#include "sieve_test_io.h"']
+    if parallel:
+        src += ['#include <stddef.h>', '#include "sieve_pool.h"']
     if timed:
         src += ["#include <time.h>"]
     src.append("")
@@ -307,6 +331,18 @@ def harness_source(report, inputs, values, header, timed):
     args = ["in%d" % i for i in range(len(inputs))] + \
            ["out%d" % i for i in range(len(report["outputs"]))] + ["arena"]
     call = "%s(%s)" % (report["entry"], ", ".join(args))
+    if parallel:
+        hook, threads = parse_parallel(parallel)
+        if not report.get("parallel", {}).get("entry"):
+            sys.exit("check_model: --parallel needs a model with %s_run_parallel" % model)
+        call = "%s(%s, %s, %s)" % (report["parallel"]["entry"], ", ".join(args),
+                                   PARALLEL_HOOKS[hook], "pool" if hook == "pool" else "NULL")
+        src += ["static sieve_pool *pool;",
+                "static void reverse_parallel_for(void *p, int32_t num_tasks, int32_t max_workers,",
+                "                                 sieve_task_fn fn, void *ctx) {",
+                "  for (int32_t t = num_tasks - 1; t >= 0; --t)",
+                "    fn(ctx, t, t % max_workers);",
+                "}"]
     src.append("")
     if timed:
         src += ["static int64_t now_ns(void) {",
@@ -323,6 +359,9 @@ def harness_source(report, inputs, values, header, timed):
                 "    sum = (sum ^ ((const volatile uint8_t *)in%d)[k]) * 16777619u;" % i]
     src += ["  return sum;", "}", ""]
     src.append("int main(void) {")
+    if parallel and parse_parallel(parallel)[0] == "pool":
+        src.append("  pool = sieve_pool_create(%d);" % parse_parallel(parallel)[1])
+        src.append("  if (!pool) return 2;")
     src.append("  uint32_t checksum_before = input_checksum();")
     src.append("  int32_t status = %s;" % call)
     src.append("  int32_t inputs_intact = input_checksum() == checksum_before;")
@@ -428,7 +467,7 @@ class Run:
         return ""
 
 
-def build_and_run(report, obj, header, inputs, values, work, icount_plugin):
+def build_and_run(report, obj, header, inputs, values, work, icount_plugin, parallel=None):
     t = report["target"]
     runner = t["runner"]
     if runner == "none":
@@ -436,19 +475,26 @@ def build_and_run(report, obj, header, inputs, values, work, icount_plugin):
     exe = os.path.join(work, "harness.elf")
     main_c = os.path.join(work, "main.c")
     with open(main_c, "w") as f:
-        f.write(harness_source(report, inputs, values, header, runner == "native"))
+        f.write(harness_source(report, inputs, values, header, runner == "native", parallel))
     clang = tool("clang")
     inc = ["-I", work, "-I", os.path.join(RUNTIME, "test")]
     test_io = os.path.join(RUNTIME, "test", "test_io.c")
     hosted_io = os.path.join(RUNTIME, "test", "io_hosted.c")
+    if parallel:
+        if runner == "qemu-system":
+            sys.exit("check_model: --parallel is for CPU targets")
+        inc += ["-I", os.path.join(RUNTIME, "parallel")]
+        hosted_io = [hosted_io, os.path.join(RUNTIME, "parallel", "sieve_pool.c"), "-pthread"]
+    else:
+        hosted_io = [hosted_io]
     if runner == "native":
-        must([clang, "-O1", "-w"] + inc + [main_c, test_io, hosted_io, obj, "-lm", "-o", exe],
+        must([clang, "-O1", "-w"] + inc + [main_c, test_io] + hosted_io + [obj, "-lm", "-o", exe],
              "linking the harness")
         cmd = [exe]
     elif runner == "qemu-user":
         must([clang, "--target=" + t["triple"].replace("-unknown", ""), "-O1", "-w",
-              "-static", "-fuse-ld=lld"] + inc + [main_c, test_io, hosted_io, obj, "-lm",
-                                                 "-o", exe], "linking the harness")
+              "-static", "-fuse-ld=lld"] + inc + [main_c, test_io] + hosted_io +
+             [obj, "-lm", "-o", exe], "linking the harness")
         cmd = t["run_command"].split()
     elif runner == "qemu-system":
         board = t["run_command"].split("-M")[1].split()[0]
@@ -560,7 +606,7 @@ def compare_tflite(got, reference, armnn, outs, rtol=0.0, atol=0.0,
 
 def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
           icount_plugin=None, show_report=False, input_files=(),
-          tflite_reference=False, armnn=False):
+          tflite_reference=False, armnn=False, parallel=None):
     """Compiles, runs and compares `model` on each target. Yields, per
     target, (target, status, message, report) with status PASS/FAIL/BUILT.
     For a .tflite, `tflite_reference` and `armnn` add comparisons with
@@ -593,7 +639,7 @@ def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
         check_supported(report["outputs"])
         values = make_inputs(inputs, seed, input_files)
         run_result = build_and_run(report, obj, os.path.join(twork, name + ".h"), inputs,
-                                   values, twork, icount_plugin)
+                                   values, twork, icount_plugin, parallel)
         if run_result is None:
             yield target, "BUILT", "object compiled, not runnable here", report, None
             continue
@@ -645,13 +691,19 @@ def main():
     parser.add_argument("--armnn", action="store_true",
                         help="a .tflite: also against the Arm NN oracle, differences "
                         "checked against the reference kernels")
+    parser.add_argument("--parallel", metavar="HOOK",
+                        help="call <name>_run_parallel with the hook null, serial, reverse "
+                        "(tasks last first, on worker task %% max_workers) or pool:N "
+                        "(runtime/parallel's pthread pool with N threads)")
     args = parser.parse_args()
+    if args.parallel:
+        parse_parallel(args.parallel)
 
     failures = 0
     for target, status, message, report, result in check(
             args.model, args.targets.split(","), args.work, args.seed, args.rtol, args.atol,
             args.sieve_flag, args.icount_plugin, args.show_report, args.input_file,
-            args.tflite_reference, args.armnn):
+            args.tflite_reference, args.armnn, args.parallel):
         if args.print_outputs and result and result.outputs:
             for i, values in enumerate(result.outputs):
                 print("OUTPUT %s out%d: %s" % (target, i, " ".join(str(v) for v in values)))

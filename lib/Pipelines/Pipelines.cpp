@@ -10,6 +10,7 @@
 
 #include "sieve/Support/ByteSize.h"
 #include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -37,6 +38,19 @@ std::string sieve::checkModelName(StringRef name) {
   if (isCIdentifier(name))
     return "";
   return ("model name '" + name + "' is not a C identifier").str();
+}
+
+std::string sieve::checkThreads(int64_t threads, const TargetInfo &target) {
+  if (threads < 1 || threads > kMaxParallelWorkers)
+    return llvm::formatv("--threads must be between 1 and {0}, got {1}",
+                         kMaxParallelWorkers, threads)
+        .str();
+  if (target.isMicrocontroller && threads != 1)
+    return llvm::formatv("--threads={0}: target '{1}' is a microcontroller "
+                         "without threads; marked loops run serially there",
+                         threads, target.name)
+        .str();
+  return "";
 }
 
 bool TargetNameParser::parse(llvm::cl::Option &option, llvm::StringRef argName,
@@ -75,6 +89,13 @@ uint64_t sieve::getMemoryBudget(const CompileOptions &options,
 uint64_t sieve::getFlashBudget(const CompileOptions &options,
                                const TargetInfo &target) {
   return budgetBytes(options.flashBudget, target.defaultFlashBudget());
+}
+
+unsigned sieve::getMaxWorkers(const CompileOptions &options,
+                              const TargetInfo &target) {
+  if (options.threads)
+    return options.threads;
+  return target.isMicrocontroller ? 1 : 4;
 }
 
 static bool is32Bit(const TargetInfo &target) {
@@ -149,18 +170,27 @@ static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
          "canonicalize";
 }
 
-static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
-  return "func.func(sieve-fill-splat-results, sieve-copy-repeated-results, "
-         "sieve-clone-shared-inits), "
-         "eliminate-empty-tensors, "
-         "empty-tensor-to-alloc-tensor, "
-         "one-shot-bufferize{bufferize-function-boundaries=true "
-         "function-boundary-type-conversion=identity-layout-map}, "
-         "buffer-results-to-out-params{hoist-static-allocs=true "
-         "modify-public-functions=true}, func.func(buffer-hoisting, "
-         "buffer-loop-hoisting), "
-         "canonicalize, "
-         "func.func(sieve-elide-copies), canonicalize, cse";
+static std::string bufferizeStage(const CompileOptions &options,
+                                  const TargetInfo &target) {
+  // Marked loops are outlined (or, on MCUs, get their scratch hoisted)
+  // before buffer-loop-hoisting, which would share one scratch buffer
+  // between the iterations of a parallel loop.
+  return llvm::formatv(
+             "func.func(sieve-fill-splat-results, sieve-copy-repeated-results, "
+             "sieve-clone-shared-inits), "
+             "eliminate-empty-tensors, "
+             "empty-tensor-to-alloc-tensor, "
+             "one-shot-bufferize{{bufferize-function-boundaries=true "
+             "function-boundary-type-conversion=identity-layout-map}, "
+             "buffer-results-to-out-params{{hoist-static-allocs=true "
+             "modify-public-functions=true}, "
+             "sieve-outline-parallel{{max-workers={0} outline={1}}, "
+             "func.func(buffer-hoisting, buffer-loop-hoisting), "
+             "canonicalize, "
+             "func.func(sieve-elide-copies), canonicalize, cse",
+             getMaxWorkers(options, target),
+             target.isMicrocontroller ? "false" : "true")
+      .str();
 }
 
 static std::string planMemoryStage(const CompileOptions &options,
@@ -178,6 +208,9 @@ static std::string planMemoryStage(const CompileOptions &options,
 static std::string lowerToLLVMStage(const CompileOptions &,
                                     const TargetInfo &target) {
   unsigned bits = target.pointerBits;
+  // CPU targets get the parallel entry point (docs/parallel.md).
+  const char *parallel =
+      target.isMicrocontroller ? "" : "sieve-lower-parallel-launches, ";
   return llvm::formatv(
              "func.func(sieve-expand-strided-copies, convert-linalg-to-loops, "
              "sieve-approximate-math), lower-affine, convert-scf-to-cf, "
@@ -189,8 +222,8 @@ static std::string lowerToLLVMStage(const CompileOptions &,
              "convert-cf-to-llvm{{index-bitwidth={0}}, "
              "convert-func-to-llvm{{index-bitwidth={0} "
              "use-bare-ptr-memref-call-conv=true}, "
-             "reconcile-unrealized-casts, canonicalize",
-             bits)
+             "reconcile-unrealized-casts, {1}canonicalize",
+             bits, parallel)
       .str();
 }
 
@@ -215,6 +248,13 @@ LogicalResult sieve::addStage(OpPassManager &pm, const CompileStage &stage,
   const TargetInfo *target = lookupTarget(options.target);
   if (!target)
     return failure();
+  if (options.threads) {
+    std::string error = checkThreads(options.threads, *target);
+    if (!error.empty()) {
+      llvm::errs() << "error: " << error << "\n";
+      return failure();
+    }
+  }
   std::string text = stage.pipeline(options, *target);
   std::string error;
   llvm::raw_string_ostream errorStream(error);

@@ -60,6 +60,36 @@ static TensorInterface describeTensor(MemRefType type, DictionaryAttr info,
   return tensor;
 }
 
+uint64_t ParallelInfo::scratchBytesPerWorker() const {
+  uint64_t bytes = 0;
+  for (const ParallelLoop &loop : loops)
+    bytes += loop.scratchBytes;
+  return bytes;
+}
+
+static std::optional<ParallelInfo> readParallelPlan(DictionaryAttr plan) {
+  if (!plan)
+    return std::nullopt;
+  ParallelInfo info;
+  if (auto outlined = plan.getAs<BoolAttr>("outlined"))
+    info.entry = outlined.getValue();
+  if (auto workers = plan.getAs<IntegerAttr>("max_workers"))
+    info.maxWorkers = workers.getInt();
+  if (auto loops = plan.getAs<ArrayAttr>("loops"))
+    for (auto loop : loops.getAsRange<DictionaryAttr>()) {
+      ParallelLoop &l = info.loops.emplace_back();
+      if (auto loc = loop.getAs<StringAttr>("loc"))
+        l.loc = loc.str();
+      if (auto tasks = loop.getAs<IntegerAttr>("tasks"))
+        l.tasks = tasks.getInt();
+      if (auto bytes = loop.getAs<IntegerAttr>("scratch_bytes"))
+        l.scratchBytes = bytes.getInt();
+      if (auto buffers = loop.getAs<IntegerAttr>("scratch_buffers"))
+        l.scratchBuffers = buffers.getInt();
+    }
+  return info;
+}
+
 FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
                                                        StringRef name) {
   func::FuncOp func = getEntryFunction(module);
@@ -112,6 +142,8 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
   for (auto global : module.getOps<memref::GlobalOp>())
     if (global.getConstant() && global.getInitialValue())
       model.weightBytes += getStaticByteSize(global.getType());
+  model.parallel = readParallelPlan(
+      func->getAttrOfType<DictionaryAttr>(attrs::kParallelPlan));
   return model;
 }
 
@@ -171,6 +203,40 @@ static void emitTensorMacros(const TensorInterface &tensor, StringRef prefix,
   os << "\n";
 }
 
+/// The hook types (shared by every model header, hence the guard), the
+/// workers and `<name>_run_parallel`.
+static void emitParallelEntry(const ModelInterface &model, StringRef upper,
+                              llvm::raw_ostream &os) {
+  os << "#ifndef SIEVE_PARALLEL_FOR_DEFINED\n"
+        "#define SIEVE_PARALLEL_FOR_DEFINED\n"
+        "/* A parallel-for hook (docs/parallel.md) calls fn(ctx, task, worker) "
+        "exactly once for\n   every task in [0, num_tasks) and returns after "
+        "all calls returned. worker is in\n   [0, max_workers); two calls "
+        "that run at the same time never get the same worker.\n   A serial "
+        "implementation is: for (t...) fn(ctx, t, 0). */\n"
+        "typedef void (*sieve_task_fn)(void *ctx, int32_t task, int32_t "
+        "worker);\n"
+        "typedef void (*sieve_parallel_for_fn)(void *pool, int32_t num_tasks, "
+        "int32_t max_workers,\n"
+        "                                      sieve_task_fn fn, void *ctx);\n"
+        "#endif\n\n";
+  const ParallelInfo &parallel = *model.parallel;
+  os << "/* Workers the arena has scratch for: a hook gets this max_workers. "
+        "*/\n";
+  os << "#define " << upper << "_MAX_WORKERS " << parallel.maxWorkers << "\n";
+  os << "/* Runs the model as " << model.entrySymbol << " does, with its "
+     << parallel.loops.size()
+     << " parallel loop(s) split into tasks\n   through parallel_for(pool, "
+        "...); parallel_for == NULL runs them serially. */\n";
+  os << "int32_t " << model.name << "_run_parallel(";
+  for (auto [i, tensor] : llvm::enumerate(model.inputs))
+    os << "const " << tensor.cType << " *in" << i << ", ";
+  for (auto [i, tensor] : llvm::enumerate(model.outputs))
+    os << tensor.cType << " *out" << i << ", ";
+  os << "void *arena,\n    sieve_parallel_for_fn parallel_for, void *pool);"
+        "\n\n";
+}
+
 void sieve::emitCHeader(const ModelInterface &model, const TargetInfo &target,
                         llvm::raw_ostream &os) {
   std::string upper = StringRef(model.name).upper();
@@ -228,6 +294,8 @@ void sieve::emitCHeader(const ModelInterface &model, const TargetInfo &target,
   }
   comma();
   os << "void *arena);\n\n";
+  if (model.parallel && model.parallel->entry)
+    emitParallelEntry(model, upper, os);
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " << guard << " */\n";
 }
 
@@ -357,6 +425,25 @@ void sieve::emitJsonReport(const ModelInterface &model,
           j.attribute("changes_model", a.changesModel);
         });
     });
+    if (model.parallel)
+      j.attributeObject("parallel", [&] {
+        const ParallelInfo &p = *model.parallel;
+        if (p.entry)
+          j.attribute("entry", model.name + "_run_parallel");
+        else
+          j.attribute("entry", nullptr);
+        j.attribute("max_workers", static_cast<int64_t>(p.maxWorkers));
+        j.attribute("scratch_bytes_per_worker", p.scratchBytesPerWorker());
+        j.attributeArray("loops", [&] {
+          for (const ParallelLoop &loop : p.loops)
+            j.object([&] {
+              j.attribute("location", loop.loc);
+              j.attribute("tasks", loop.tasks);
+              j.attribute("scratch_bytes_per_worker", loop.scratchBytes);
+              j.attribute("scratch_buffers", loop.scratchBuffers);
+            });
+        });
+      });
     j.attribute("code_bytes", context.codeBytes);
     j.attributeArray("undefined_symbols", [&] {
       for (const std::string &symbol : context.undefinedSymbols)
@@ -405,6 +492,14 @@ void sieve::printReportTable(const ModelInterface &model,
             .str());
   if (context.codeBytes)
     row("code", bytesText(context.codeBytes));
+  if (model.parallel && !model.parallel->loops.empty()) {
+    const ParallelInfo &p = *model.parallel;
+    row("parallel loops",
+        std::to_string(p.loops.size()) + ", " +
+            (p.entry ? std::to_string(p.maxWorkers) + " workers, "
+                     : std::string("serial (no threads), ")) +
+            bytesText(p.scratchBytesPerWorker()) + " scratch per worker");
+  }
   auto tensorRows = [&](StringRef kind,
                         const std::vector<TensorInterface> &tensors) {
     for (auto [i, t] : llvm::enumerate(tensors))

@@ -139,6 +139,19 @@ static cl::opt<int64_t> attentionWindow(
     "attention-window",
     cl::desc("The local window or restart length of --attention-variant"),
     cl::init(0), cl::cat(category));
+/// Registered in main: libLLVM already has an undocumented, hidden
+/// `--threads` that the driver takes over.
+static std::optional<cl::opt<int>> threads;
+static void registerThreadsOption() {
+  if (cl::Option *other = cl::getRegisteredOptions().lookup("threads"))
+    other->removeArgument();
+  threads.emplace(
+      "threads",
+      cl::desc("Workers of the parallel-for hook: copies of per-worker "
+               "scratch and <NAME>_MAX_WORKERS (default: 4 on a CPU, 1 on an "
+               "MCU; see docs/parallel.md)"),
+      cl::init(0), cl::cat(category));
+}
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
                            cl::cat(category));
 static cl::opt<bool> listTargets("list-targets",
@@ -322,6 +335,9 @@ static int compile() {
     if (!error.empty())
       return fail(error);
   const TargetInfo *target = lookupTarget(targetName);
+  if (threads->getNumOccurrences())
+    if (std::string error = checkThreads(*threads, *target); !error.empty())
+      return fail(error);
   if (inputFile.empty())
     return fail("no input file; usage: sieve-compile model.mlir "
                 "--target=<name> -o out.o");
@@ -359,6 +375,7 @@ static int compile() {
                 "'; expected plain, local or restart");
   options.attentionVariant = attentionVariant;
   options.attentionWindow = attentionWindow;
+  options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -548,6 +565,7 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
   registerDefaultTimingManagerCLOptions();
+  registerThreadsOption();
   cl::ParseCommandLineOptions(
       argc, argv,
       "sieve-compile: compile a TOSA or linalg model, or a TFLite flatbuffer, "

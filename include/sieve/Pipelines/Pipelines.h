@@ -26,6 +26,9 @@ namespace sieve {
 std::string checkTargetName(llvm::StringRef name);
 std::string checkBudget(llvm::StringRef budget, llvm::StringRef what);
 std::string checkModelName(llvm::StringRef name);
+/// The error for `--threads=N` on `target`, or "": N is at least 1 and at
+/// most kMaxParallelWorkers, and 1 on an MCU (which has no threads).
+std::string checkThreads(int64_t threads, const TargetInfo &target);
 
 /// Accepts only the names of the target table.
 struct TargetNameParser : public llvm::cl::parser<std::string> {
@@ -110,6 +113,11 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "attention-window",
       llvm::cl::desc("LogSparse local window or restart length"),
       llvm::cl::init(0)};
+  PassOptions::Option<unsigned> threads{
+      *this, "threads",
+      llvm::cl::desc("Workers of the parallel-for hook (docs/parallel.md); 0: "
+                     "the target's default, 4 on a CPU, 1 on an MCU"),
+      llvm::cl::init(0)};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
@@ -117,6 +125,8 @@ uint64_t getMemoryBudget(const CompileOptions &options,
                          const TargetInfo &target);
 uint64_t getFlashBudget(const CompileOptions &options,
                         const TargetInfo &target);
+/// The workers `options` ask for on `target` (`threads`, or the default).
+unsigned getMaxWorkers(const CompileOptions &options, const TargetInfo &target);
 
 /// One step of the compile pipeline.
 struct CompileStage {

@@ -64,6 +64,25 @@ struct AttentionInfo {
 /// The attention ops of `module` (after the attention stage, before their
 /// lowering).
 std::vector<AttentionInfo> collectAttention(mlir::ModuleOp module);
+/// A loop marked `sieve.parallel` (docs/parallel.md).
+struct ParallelLoop {
+  std::string loc;
+  int64_t tasks = 0;
+  /// Bytes of scratch each worker has for it, and in how many buffers.
+  uint64_t scratchBytes = 0;
+  int64_t scratchBuffers = 0;
+};
+
+/// The parallel-for hook's side of the interface.
+struct ParallelInfo {
+  /// Whether `<name>_run_parallel` exists (CPU targets).
+  bool entry = false;
+  unsigned maxWorkers = 1;
+  std::vector<ParallelLoop> loops;
+  /// The scratch of one worker, summed over the loops (the arena holds
+  /// maxWorkers copies of each loop's scratch).
+  uint64_t scratchBytesPerWorker() const;
+};
 
 struct ModelInterface {
   std::string name;
@@ -78,6 +97,8 @@ struct ModelInterface {
   uint64_t macs = 0;
   std::vector<RuntimeCheck> checks;
   std::vector<AttentionInfo> attention;
+  /// Absent when sieve-outline-parallel did not run.
+  std::optional<ParallelInfo> parallel;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.

@@ -38,7 +38,23 @@ inline constexpr llvm::StringLiteral kScale = "sieve.scale";
 /// sieve-record-interface would infer.
 inline constexpr llvm::StringLiteral kName = "sieve.name";
 inline constexpr llvm::StringLiteral kZeroPoint = "sieve.zero_point";
+/// Marks an `scf.forall` whose iterations are independent (docs/parallel.md).
+inline constexpr llvm::StringLiteral kParallelLoop = "sieve.parallel";
+/// What sieve-outline-parallel did with a function's marked loops, for the
+/// header and the report: {max_workers, outlined, loops = [{loc, tasks,
+/// scratch_bytes, scratch_buffers}]}.
+inline constexpr llvm::StringLiteral kParallelPlan = "sieve.parallel_plan";
+/// On the launch declarations of sieve-outline-parallel: the task function,
+/// the number of tasks and the workers the scratch was sized for.
+inline constexpr llvm::StringLiteral kParallelTask = "sieve.parallel_task";
+inline constexpr llvm::StringLiteral kParallelTasks = "sieve.parallel_tasks";
+inline constexpr llvm::StringLiteral kParallelMaxWorkers =
+    "sieve.parallel_max_workers";
 } // namespace attrs
+
+/// The most workers `sieve-compile --threads` accepts: each multiplies the
+/// per-worker scratch in the arena.
+inline constexpr unsigned kMaxParallelWorkers = 1024;
 
 } // namespace sieve
 

@@ -442,4 +442,82 @@ def AttnLogSparse : Pass<"sieve-attn-logsparse", "mlir::func::FuncOp"> {
   let dependentDialects = ["sieve::attn::AttnDialect"];
 }
 
+def OutlineParallel : Pass<"sieve-outline-parallel", "mlir::ModuleOp"> {
+  let summary = "Turn loops marked sieve.parallel into task functions";
+  let description = [{
+    Runs on bufferized IR, before the buffer hoisting passes and
+    sieve-plan-memory. Each outermost `scf.forall` marked with the unit
+    attribute `sieve.parallel` (docs/parallel.md) becomes a call of a launch
+    declaration, and its body a private function
+    `(task: index, worker: index, captures..., scratch...)` that recovers
+    the loop's indices from the task index (row-major over the iteration
+    space). Constants, globals and views that the body uses are recomputed
+    in it; what is left to pass must be a scalar or a statically shaped
+    identity-layout buffer. Every buffer allocated in the body becomes a
+    buffer of `max-workers` slots (each rounded up to 64 bytes) allocated
+    before the loop, and the body uses its worker's slot: the arena planner
+    places the copies like any buffer, so the arena stays static and exact.
+    sieve-lower-parallel-launches turns the launches into calls of the hook.
+
+    With `outline=false` (MCU targets) the loops stay and run serially; their
+    scratch moves before them as one copy.
+
+    Either way, the function records `sieve.parallel_plan`: the workers, and
+    per loop its location, task count and scratch bytes per worker.
+
+    ```mlir
+    scf.forall (%i) in (4) {
+      %s = memref.alloc() : memref<2x16xf32>
+      ...
+    } {sieve.parallel}
+    // becomes, with max-workers=2
+    %s = memref.alloc() {alignment = 64 : i64} : memref<256xi8>
+    call @main_parallel0_launch(..., %s) : (..., memref<256xi8>) -> ()
+    func.func private @main_parallel0(%task: index, %worker: index, ...,
+                                      %s: memref<256xi8>) {
+      %off = arith.muli %worker, %c128 : index
+      %v = memref.view %s[%off][] : memref<256xi8> to memref<2x16xf32>
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"maxWorkers", "max-workers", "unsigned", /*default=*/"1",
+           "Workers that may run tasks at the same time: copies of scratch">,
+    Option<"outline", "outline", "bool", /*default=*/"true",
+           "Outline the loops (CPU targets); false leaves them serial (MCUs)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
+def LowerParallelLaunches
+    : Pass<"sieve-lower-parallel-launches", "mlir::ModuleOp"> {
+  let summary = "Call the parallel-for hook from the parallel entry point";
+  let description = [{
+    Runs on the LLVM dialect, after the lowering with the bare-pointer
+    calling convention. Renames the entry point (the function marked
+    `sieve.entry`, which sieve-export-entry named `<name>_run`) to
+    `<name>_run_parallel`, appends the arguments `parallel_for` (the hook)
+    and `pool`, and defines `<name>_run` again as a call of it with both
+    NULL, so that
+
+    ```c
+    int32_t <name>_run(inputs..., outputs..., void *arena);
+    int32_t <name>_run_parallel(inputs..., outputs..., void *arena,
+                                sieve_parallel_for_fn parallel_for,
+                                void *pool);
+    ```
+
+    Each call of a launch declaration of sieve-outline-parallel stores its
+    operands in a context struct on the stack and calls
+    `parallel_for(pool, num_tasks, max_workers, task_fn, ctx)`, where the
+    internal `task_fn(ctx, task, worker)` loads them and calls the outlined
+    body; a NULL hook calls an internal serial loop instead.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // SIEVE_TRANSFORMS_PASSES_TD
