@@ -218,9 +218,15 @@ TEST(PatchPlan, StageCostOfAGridThatDoesNotDivideTheImage) {
   uint64_t convPerPixel = 8 * 9 * 3, dwPerPixel = 8 * 9;
   EXPECT_EQ(cost.macs, convPerPixel * (10 + 11 + 4) * (10 + 11 + 4) +
                            dwPerPixel * 12 * 12);
-  // Peak: output 12x12x8 + window 13x13x3 + the conv's 11x11x8 region, at
-  // the conv (its output and the window alive).
-  EXPECT_EQ(cost.peak, 12u * 12 * 8 + 13 * 13 * 3 + 11 * 11 * 8);
+  // Peak under msf-CNN's rule: output 12x12x8 + the conv's 11x11x8 region
+  // (the network input is read in place).
+  EXPECT_EQ(cost.peak, 12u * 12 * 8 + 11 * 11 * 8);
+  // Sieve's rule adds the padded window of the input (13x13x3) and a row of
+  // 11x8 int32 accumulators.
+  StageCost sieve = evaluateStage(net, {0, 1, 5, 5, OverlapStrategy::Recompute},
+                                  PeakRule::Sieve);
+  EXPECT_EQ(sieve.peak, 12u * 12 * 8 + 11 * 11 * 8 + 13 * 13 * 3 + 11 * 8 * 4);
+  EXPECT_EQ(sieve.peakLayer, 0);
   EXPECT_EQ(cost.peakLayer, 0);
 
   StageCost cached = evaluateStage(net, {0, 1, 5, 5, OverlapStrategy::Cache},

@@ -81,6 +81,12 @@ struct AxisSummary {
   /// Per layer of the stage: largest region, sum of regions over the
   /// patches, and sum of the parts not shared with the previous patch.
   std::vector<int64_t> maxSize, sum, newSum;
+  /// Per layer of the stage: the largest part shared with the previous
+  /// patch.
+  std::vector<int64_t> maxShared;
+  /// Per layer of the stage: the largest part not shared with the previous
+  /// patch.
+  std::vector<int64_t> maxNew;
   /// Per tensor read from outside the stage: largest window.
   std::vector<int64_t> externalMax;
 };
@@ -96,6 +102,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxSize.assign(n, 0);
   summary.sum.assign(n, 0);
   summary.newSum.assign(n, 0);
+  summary.maxShared.assign(n, 0);
+  summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
@@ -108,6 +116,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
       int64_t shared =
           previous.empty() ? 0 : previous[j].intersect(field.layer[j]).size();
       summary.newSum[j] += s - shared;
+      summary.maxShared[j] = std::max(summary.maxShared[j], shared);
+      summary.maxNew[j] = std::max(summary.maxNew[j], s - shared);
     }
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
@@ -167,76 +177,110 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     return t.bytes(cost.rows[layer - first], cost.cols[layer - first]);
   };
 
-  uint64_t persistent = 0;
-  if (cache)
-    for (int p = first; p < last; ++p)
-      persistent += regionBytes(p);
-
-  uint64_t worst = 0;
-  cost.peakLayer = first;
   for (int j = first; j <= last; ++j) {
-    const NetLayer &layer = net.layers[j];
-    const NetTensor &out = net.tensors[layer.output];
+    const NetTensor &out = net.tensors[net.layers[j].output];
     int k = j - first;
     cost.haloRows[k] = std::max<int64_t>(
         0, cost.rows[k] - (out.height + cost.gridRows - 1) / cost.gridRows);
     cost.haloCols[k] = std::max<int64_t>(
         0, cost.cols[k] - (out.width + cost.gridCols - 1) / cost.gridCols);
-    int64_t pixels = out.height * out.width;
-    cost.macs += scaledMacs(layer.macs, pixels,
+    cost.macs += scaledMacs(net.layers[j].macs, out.height * out.width,
                             cacheRows ? rowsAxis.newSum[k] : rowsAxis.sum[k],
                             cacheCols ? colsAxis.newSum[k] : colsAxis.sum[k]);
-
-    uint64_t live = persistent;
-    if (patched && !cache) {
-      // The regions of the stage's tensors that this layer reads or writes,
-      // or that later layers of the patch still read.
-      for (int p = first; p < last && p <= j; ++p)
-        if (net.lastUse(net.layers[p].output) >= j)
-          live += regionBytes(p);
-    }
-    for (const LayerInput &input : layer.inputs) {
-      const NetTensor &in = net.tensors[input.tensor];
-      bool inside = in.producer >= first && in.producer <= last;
-      bool padded = readsPadding(input.rows, out.height, in.height) ||
-                    readsPadding(input.cols, out.width, in.width);
-      if (patched && !inside &&
-          (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
-        // The patch's window of a full tensor, padded at the borders.
-        live += in.bytes(rowsAxis.externalMax[input.tensor],
-                         colsAxis.externalMax[input.tensor]);
-        continue;
-      }
-      if (rule == PeakRule::Sieve && layer.accumulatorBytes && padded) {
-        // Row-by-row reductions keep the padded input rows they read.
-        int64_t cols = patched ? cost.cols[k] : out.width;
-        int64_t inCols = input.cols.inputOf({0, cols - 1}).size();
-        live += uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
-                inCols * in.channels * in.elementBytes;
-      }
-    }
-    if (rule == PeakRule::Sieve && layer.accumulatorBytes)
-      live += uint64_t(patched ? cost.cols[k] : out.width) * out.channels *
-              layer.accumulatorBytes;
-    if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
-        layer.inputs.size() == 1) {
-      // In place: the input's buffer becomes the output's.
-      int in = layer.inputs[0].tensor;
-      bool inside = net.tensors[in].producer >= first;
-      if (counted(in) && net.lastUse(in) == j && counted(layer.output)) {
-        if (!patched)
-          live -= std::min(net.tensors[in].bytes(), out.bytes());
-        else if (inside && j < last && !cache)
-          live -=
-              std::min(regionBytes(net.tensors[in].producer), regionBytes(j));
-      }
-    }
-    if (j == first || live > worst) {
-      worst = live;
-      cost.peakLayer = j;
-    }
   }
-  cost.peak = external + worst;
+
+  // The largest working set over the layers, given `held` bytes kept across
+  // patches and whether the regions of the patch are buffers of their own
+  // (whole, or only their parts new in this patch when the rest is cached).
+  auto workingSet = [&](uint64_t held, bool regions, bool newOnly = false) {
+    auto regionBytes = [&](int layer) {
+      const NetTensor &t = net.tensors[net.layers[layer].output];
+      int k = layer - first;
+      if (!newOnly)
+        return t.bytes(cost.rows[k], cost.cols[k]);
+      return cacheCols ? t.bytes(cost.rows[k], colsAxis.maxNew[k])
+                       : t.bytes(rowsAxis.maxNew[k], cost.cols[k]);
+    };
+    uint64_t worst = 0;
+    int worstLayer = first;
+    for (int j = first; j <= last; ++j) {
+      const NetLayer &layer = net.layers[j];
+      const NetTensor &out = net.tensors[layer.output];
+      int k = j - first;
+      uint64_t live = held;
+      if (patched && regions) {
+        // The regions of the stage's tensors that this layer reads or
+        // writes, or that later layers of the patch still read.
+        for (int p = first; p < last && p <= j; ++p)
+          if (net.lastUse(net.layers[p].output) >= j)
+            live += regionBytes(p);
+      }
+      for (const LayerInput &input : layer.inputs) {
+        const NetTensor &in = net.tensors[input.tensor];
+        bool inside = in.producer >= first && in.producer <= last;
+        bool padded = readsPadding(input.rows, out.height, in.height) ||
+                      readsPadding(input.cols, out.width, in.width);
+        if (patched && !inside &&
+            (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
+          // The patch's window of a full tensor, padded at the borders. The
+          // published rules read the network input in place.
+          if (rule == PeakRule::Sieve || counted(input.tensor))
+            live += in.bytes(rowsAxis.externalMax[input.tensor],
+                             colsAxis.externalMax[input.tensor]);
+          continue;
+        }
+        if (rule == PeakRule::Sieve && layer.accumulatorBytes && padded) {
+          // Row-by-row reductions keep the padded input rows they read.
+          int64_t cols = patched ? cost.cols[k] : out.width;
+          int64_t inCols = input.cols.inputOf({0, cols - 1}).size();
+          live += uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
+                  inCols * in.channels * in.elementBytes;
+        }
+      }
+      if (rule == PeakRule::Sieve && layer.accumulatorBytes)
+        live += uint64_t(patched ? cost.cols[k] : out.width) * out.channels *
+                layer.accumulatorBytes;
+      if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
+          layer.inputs.size() == 1) {
+        // In place: the input's buffer becomes the output's.
+        int in = layer.inputs[0].tensor;
+        bool inside = net.tensors[in].producer >= first;
+        if (counted(in) && net.lastUse(in) == j && counted(layer.output)) {
+          if (!patched)
+            live -= std::min(net.tensors[in].bytes(), out.bytes());
+          else if (inside && j < last && regions)
+            live -=
+                std::min(regionBytes(net.tensors[in].producer), regionBytes(j));
+        }
+      }
+      if (j == first || live > worst) {
+        worst = live;
+        worstLayer = j;
+      }
+    }
+    return std::make_pair(worst, worstLayer);
+  };
+
+  std::pair<uint64_t, int> worst = workingSet(0, true);
+  if (cache) {
+    // Either every layer's region stays alive and slides (the overlap is
+    // its older part), or only the overlaps are kept, in caches beside the
+    // new parts that live for one patch: whichever is smaller.
+    uint64_t regions = 0, overlaps = 0;
+    for (int p = first; p < last; ++p) {
+      int k = p - first;
+      const NetTensor &t = net.tensors[net.layers[p].output];
+      regions += regionBytes(p);
+      overlaps += cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
+                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]);
+    }
+    std::pair<uint64_t, int> sliding = workingSet(regions, false);
+    std::pair<uint64_t, int> separate = workingSet(overlaps, true, true);
+    cost.cacheBytes = sliding.first <= separate.first ? regions : overlaps;
+    worst = std::min(sliding, separate);
+  }
+  cost.peakLayer = worst.second;
+  cost.peak = external + worst.first;
   return cost;
 }
 

@@ -71,6 +71,8 @@ struct StageCost {
   uint64_t peak = 0;
   int peakLayer = 0;
   uint64_t macs = 0;
+  /// Bytes the cache strategy keeps across patches.
+  uint64_t cacheBytes = 0;
   /// Per layer of the stage (index layer - first): the rows and columns of
   /// its output a patch holds (the largest over the patches), and the halo:
   /// how many of them exceed the layer's share of a grid without overlap.
