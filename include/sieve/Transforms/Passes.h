@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "sieve/Dialect/Patch/IR/PatchDialect.h"
 
 namespace sieve {
 
@@ -38,6 +39,8 @@ inline constexpr llvm::StringLiteral kScale = "sieve.scale";
 /// sieve-record-interface would infer.
 inline constexpr llvm::StringLiteral kName = "sieve.name";
 inline constexpr llvm::StringLiteral kZeroPoint = "sieve.zero_point";
+/// The patch plan recorded by sieve-plan-patches.
+inline constexpr llvm::StringLiteral kPatchPlan = "sieve.patch_plan";
 } // namespace attrs
 
 } // namespace sieve
