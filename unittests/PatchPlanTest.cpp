@@ -304,3 +304,38 @@ TEST(PatchPlan, ForcedSplitAndGrid) {
   EXPECT_EQ(stage.gridCols, 3);
   EXPECT_EQ(search.best->stages.size(), msf.layers.size() - 9);
 }
+
+TEST(PatchPlan, GlobalPoolingAccumulatesOverThePatches) {
+  Network net;
+  int x = net.addInput(10, 10, 8);
+  x = addConv(net, x, 8, 3, 1, true);   // 10x10x8
+  x = addConv(net, x, 64, 1, 1, false); // 10x10x64: the big one
+  NetLayer pool;
+  pool.inputs.push_back({x, {1, 1, 10, 0}, {1, 1, 10, 0}});
+  pool.macs = 10 * 10 * 64;
+  pool.channelwise = true;
+  pool.accumulatorBytes = 4;
+  int y = net.addLayer(pool, 1, 1, 64, 4);
+  net.tensors[y].isOutput = true;
+  EXPECT_EQ(stageTiledLayer(net, 0, 2), 1);
+  EXPECT_EQ(stageTiledLayer(net, 1, 2), 1);
+  EXPECT_EQ(stageTiledLayer(net, 0, 1), 1);
+  EXPECT_EQ(stageTiledLayer(net, 2, 2), 2);
+  // Plain: the 1x1 conv's input and output, 800 + 6400 bytes.
+  EXPECT_EQ(plainPlan(net, PeakRule::MsfCnn).peak, 7200u);
+  // One pixel of the 1x1 conv per patch, from one pixel of the depthwise
+  // (which reads its 3x3 window of the network input in place), summed into
+  // the pool's output (a network output): nothing is recomputed.
+  StageCost cost = evaluateStage(net, {0, 2, 1, 1, OverlapStrategy::Recompute},
+                                 PeakRule::MsfCnn);
+  EXPECT_EQ(cost.gridRows, 10);
+  EXPECT_EQ(cost.gridCols, 10);
+  EXPECT_EQ(cost.rows[2], 1);
+  EXPECT_EQ(cost.peak, 8u + 64);
+  EXPECT_EQ(cost.peakLayer, 1);
+  EXPECT_EQ(cost.macs, net.totalMacs());
+  // Without the pool, the stage's output is the full 10x10x64 map.
+  StageCost open = evaluateStage(net, {0, 1, 1, 1, OverlapStrategy::Recompute},
+                                 PeakRule::MsfCnn);
+  EXPECT_EQ(open.peak, 6400u + 8);
+}

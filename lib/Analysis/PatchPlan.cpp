@@ -73,6 +73,24 @@ bool sieve::isValidStage(const Network &net, int first, int last,
   return true;
 }
 
+int sieve::stageTiledLayer(const Network &net, int first, int last) {
+  if (first >= last)
+    return last;
+  const NetLayer &tail = net.layers[last];
+  const NetTensor &out = net.tensors[tail.output];
+  if (tail.inputs.size() != 1 || out.height != 1 || out.width != 1)
+    return last;
+  const LayerInput &input = tail.inputs[0];
+  const NetTensor &in = net.tensors[input.tensor];
+  if (in.producer != last - 1)
+    return last;
+  // Its one output pixel reads the whole input, without padding.
+  if (input.rows.inputOf({0, 0}) == Interval{0, in.height - 1} &&
+      input.cols.inputOf({0, 0}) == Interval{0, in.width - 1})
+    return last - 1;
+  return last;
+}
+
 namespace {
 
 /// A stage's receptive fields along one axis for one tile size.
@@ -93,10 +111,11 @@ struct AxisSummary {
 
 AxisSummary summarize(const Network &net, int first, int last, int axis,
                       int64_t tile) {
-  const NetTensor &out = net.tensors[net.layers[last].output];
+  int tiled = stageTiledLayer(net, first, last);
+  const NetTensor &out = net.tensors[net.layers[tiled].output];
   int64_t size = axis == 0 ? out.height : out.width;
   tile = std::max<int64_t>(1, std::min(tile, size));
-  int n = last - first + 1;
+  int n = tiled - first + 1;
   AxisSummary summary;
   summary.grid = (size + tile - 1) / tile;
   summary.maxSize.assign(n, 0);
@@ -108,7 +127,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
     Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
-    AxisField field = receptiveField(net, first, last, axis, region);
+    AxisField field = receptiveField(net, first, tiled, axis, region);
     for (int j = 0; j < n; ++j) {
       int64_t s = field.layer[j].size();
       summary.maxSize[j] = std::max(summary.maxSize[j], s);
@@ -123,6 +142,14 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
       summary.externalMax[t] =
           std::max(summary.externalMax[t], field.external[t].size());
     previous = std::move(field.layer);
+  }
+  if (tiled != last) {
+    // The global reduction that ends the stage: one pixel, computed once,
+    // accumulated over the patches.
+    for (auto *v :
+         {&summary.maxSize, &summary.sum, &summary.newSum, &summary.maxNew})
+      v->push_back(1);
+    summary.maxShared.push_back(0);
   }
   return summary;
 }
@@ -420,7 +447,8 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
 
   auto costBlock = [&](int first, int last, bool forced) {
     Block block{first, last, {}};
-    const NetTensor &out = net.tensors[net.layers[last].output];
+    const NetTensor &out =
+        net.tensors[net.layers[stageTiledLayer(net, first, last)].output];
     std::vector<int64_t> rowTiles, colTiles;
     if (options.gridRows > 0 && forced) {
       rowTiles = {(out.height + options.gridRows - 1) / options.gridRows};

@@ -124,7 +124,11 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
         return func.emitError("invalid grid '")
                << grid << "'; write rows x columns, such as 4x4";
       for (auto [first, last] : options.split) {
-        const NetTensor &out = graph.net.tensors[graph.net.layers[last].output];
+        const NetTensor &out =
+            graph.net
+                .tensors[graph.net
+                             .layers[stageTiledLayer(graph.net, first, last)]
+                             .output];
         if (options.gridRows > out.height || options.gridCols > out.width)
           return graph.anchor[last]->emitError("a grid of ")
                  << grid << " patches does not fit the " << out.height << "x"
@@ -230,6 +234,9 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
           {"mac_overhead", plain.macs ? double(macs) / plain.macs : 1.0}});
     }
     std::string peakOp = describeOp(graph.anchor[chosen.peakLayer()]);
+    llvm::json::Array layerMacs;
+    for (const NetLayer &layer : graph.net.layers)
+      layerMacs.push_back(int64_t(layer.macs));
     func->setAttr(
         attrs::kPatchPlan,
         b.getDictionaryAttr({
@@ -261,6 +268,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
         {"macs", int64_t(chosen.macs)},
         {"mac_overhead", overhead},
         {"stages_costed", int64_t(search.stagesCosted)},
+        {"layer_macs", std::move(layerMacs)},
         {"stages", std::move(jsonStages)},
         {"pareto", std::move(jsonPareto)},
     };

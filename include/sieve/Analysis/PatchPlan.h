@@ -53,8 +53,9 @@ const char *stringifyOverlapStrategy(OverlapStrategy strategy);
 std::optional<PeakRule> parsePeakRule(const std::string &name);
 
 /// One stage: layers `[first, last]` over tiles of `tileRows x tileCols` of
-/// the last layer's output (the last tiles of a row or column may be
-/// smaller). A single layer with a tile of its whole output runs plainly.
+/// the output of its tiled layer (stageTiledLayer; the last tiles of a row or
+/// column may be smaller). A single layer with a tile of its whole output runs
+/// plainly.
 struct StageConfig {
   int first = 0;
   int last = 0;
@@ -87,6 +88,11 @@ struct StageCost {
 /// says so and `*culprit` is the layer to blame.
 bool isValidStage(const Network &net, int first, int last, std::string *why,
                   int *culprit);
+
+/// The layer whose output the patches of stage `[first, last]` tile: the
+/// last one, or the one before when the last reduces its whole input to one
+/// pixel (global pooling), which then accumulates over the patches.
+int stageTiledLayer(const Network &net, int first, int last);
 
 /// Cost of one stage. The stage must be valid.
 StageCost evaluateStage(const Network &net, const StageConfig &config,
