@@ -133,6 +133,22 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
           return graph.anchor[last]->emitError("a grid of ")
                  << grid << " patches does not fit the " << out.height << "x"
                  << out.width << " output of the stage ending here";
+        // Equal tiles of ceil(size / grid) must give that many patches.
+        auto patches = [](int64_t size, int64_t grid) {
+          int64_t tile = (size + grid - 1) / grid;
+          return (size + tile - 1) / tile;
+        };
+        if (patches(out.height, options.gridRows) != options.gridRows ||
+            patches(out.width, options.gridCols) != options.gridCols)
+          return graph.anchor[last]->emitError("a grid of ")
+                 << grid << " patches cannot cover the " << out.height << "x"
+                 << out.width
+                 << " output of the stage ending here with equal tiles (the "
+                    "tiles of "
+                 << (out.height + options.gridRows - 1) / options.gridRows
+                 << "x" << (out.width + options.gridCols - 1) / options.gridCols
+                 << " give " << patches(out.height, options.gridRows) << "x"
+                 << patches(out.width, options.gridCols) << " patches)";
       }
     }
     return success();

@@ -414,4 +414,20 @@ def PlanPatches : Pass<"sieve-plan-patches", "mlir::ModuleOp"> {
   let dependentDialects = ["sieve::patch::PatchDialect"];
 }
 
+def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
+  let summary = "Run patch.stage ops as loops over their patches";
+  let description = [{
+    Each `patch.stage` with the `recompute` strategy becomes loops over its
+    grid: the op that yields the stage's output is tiled by the stage's
+    tile (rows and columns of its output), and every op of the stage is
+    fused into the loop, so that each patch computes the receptive field of
+    its tile (halos recomputed, padding only at true image borders, as
+    upstream tiling of `tensor.pad` gives) and writes its tile of the
+    output. The body is then inlined where the stage was.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 #endif // SIEVE_TRANSFORMS_PASSES_TD

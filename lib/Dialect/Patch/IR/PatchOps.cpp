@@ -127,12 +127,17 @@ LogicalResult StageOp::verify() {
   if (getGrid().size() != 2 || getTile().size() != 2)
     return emitOpError("grid and tile need 2 values (rows, columns), got ")
            << getGrid().size() << " and " << getTile().size();
+  // A stage that ends in a global reduction (one pixel per channel) tiles
+  // that reduction's input, whose size the op does not know.
+  bool global = out.getDimSize(1) == 1 && out.getDimSize(2) == 1;
   for (int d = 0; d < 2; ++d) {
     int64_t size = out.getDimSize(d + 1), tile = getTile()[d],
             grid = getGrid()[d];
     if (tile <= 0 || grid <= 0)
       return emitOpError("grid and tile must be positive, got grid ")
              << grid << " and tile " << tile;
+    if (global)
+      continue;
     if (tile > size || (size + tile - 1) / tile != grid)
       return emitOpError("a tile of ")
              << tile << " " << (d == 0 ? "rows" : "columns")

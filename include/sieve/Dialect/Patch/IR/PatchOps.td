@@ -71,7 +71,9 @@ def Patch_StageOp : Patch_Op<"stage", [
     - `grid`: patches per column and per row of the output;
     - `tile`: rows and columns of the output each patch computes (the last
       patches of a row or column compute fewer when the tile does not
-      divide the output);
+      divide the output); when the output has one row and one column (the
+      stage ends in a global pooling), grid and tile are those of the
+      pooling's input, which the patches accumulate;
     - `halo`: for every op of the body that computes a 4-D tensor from the
       stage's inputs (not accumulator initialisations), in order,
       how many rows and columns a patch computes beyond its share of that
