@@ -67,3 +67,23 @@ func.func @stage(%x: tensor<1x32x32x8xf32>) -> tensor<1x32x32x8xf32> {
   }
   return %y : tensor<1x32x32x8xf32>
 }
+
+// -----
+
+// A stage that ends in a global pooling: grid and tile are those of the
+// pooling's 8x8 input, which the patches accumulate.
+// CHECK-LABEL: func @global
+// CHECK: patch.stage(%{{.*}}) grid [2, 4] tile [4, 2] halo [0, 0] strategy "recompute" : (tensor<1x8x8x4xf32>) -> tensor<1x1x1x4xf32>
+func.func @global(%x: tensor<1x8x8x4xf32>) -> tensor<1x1x1x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %y = patch.stage(%x) grid [2, 4] tile [4, 2] halo [0, 0] strategy "recompute" : (tensor<1x8x8x4xf32>) -> tensor<1x1x1x4xf32> {
+  ^bb0(%in: tensor<1x8x8x4xf32>):
+    %k = tensor.empty() : tensor<8x8xf32>
+    %e = tensor.empty() : tensor<1x1x1x4xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+    %s = linalg.pooling_nhwc_sum {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+        ins(%in, %k : tensor<1x8x8x4xf32>, tensor<8x8xf32>) outs(%f : tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+    patch.yield %s : tensor<1x1x1x4xf32>
+  }
+  return %y : tensor<1x1x1x4xf32>
+}
