@@ -43,11 +43,13 @@ docs: build
 	ninja -C $(BUILD) mlir-doc
 	scripts/update-docs.sh $(BUILD)
 
-# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py); the
-# parallel-for hook against serial execution (bench/parallel_bench.py).
+# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py);
+# the parallel-for hook against serial execution (bench/parallel_bench.py);
+# patch-based plans against MCUNetV2's and msf-CNN's (bench/patch_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/parallel_bench.py $(BUILD)
+	python3 bench/patch_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

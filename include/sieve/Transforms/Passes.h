@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "sieve/Dialect/Patch/IR/PatchDialect.h"
 
 namespace sieve {
 
@@ -50,6 +51,8 @@ inline constexpr llvm::StringLiteral kParallelTask = "sieve.parallel_task";
 inline constexpr llvm::StringLiteral kParallelTasks = "sieve.parallel_tasks";
 inline constexpr llvm::StringLiteral kParallelMaxWorkers =
     "sieve.parallel_max_workers";
+/// The patch plan recorded by sieve-plan-patches.
+inline constexpr llvm::StringLiteral kPatchPlan = "sieve.patch_plan";
 } // namespace attrs
 
 /// The most workers `sieve-compile --threads` accepts: each multiplies the

@@ -520,4 +520,77 @@ def LowerParallelLaunches
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def PlanPatches : Pass<"sieve-plan-patches", "mlir::ModuleOp"> {
+  let summary = "Choose patch-based stages so that the activations fit a budget";
+  let description = [{
+    Runs on linalg on tensors (after `lower-tosa`). Reads the network's
+    layers from the indexing maps of its ops (a layer is a reduction with
+    the padding before it and the elementwise ops after it, or elementwise
+    ops alone), then searches plans: cuts of the layers into stages, each run
+    whole or patch by patch over a grid of tiles of its output (square,
+    non-square, row or column strips, down to single pixels), with the
+    overlap of neighbouring patches recomputed or cached. The plan with the
+    fewest MACs whose peak (under `rule`) fits `memory-budget` wins; with
+    `mode=auto`, only when the plain plan does not fit. `split` and `grid`
+    force the stages and their grid.
+
+    Each chosen stage becomes a `patch.stage` op holding its ops, and the
+    function gets a `sieve.patch_plan` attribute: the rule, the plain and
+    planned peaks and MACs, the MAC overhead, the stages and the Pareto front
+    of (peak, MACs) points the search visited. When no plan fits, the error
+    is at the op at the peak of the smallest plan and gives the budget and
+    that plan's peak.
+
+    ```mlir
+    %a = linalg.conv_2d_nhwc_fhwc_q ...
+    %b = linalg.generic ...  // requantise
+    // becomes
+    %b = patch.stage(%x) grid [4, 4] tile [28, 28] halo [...]
+        strategy "recompute" : (...) -> ... {
+      ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"memoryBudget", "memory-budget", "uint64_t", /*default=*/"0",
+           "Largest peak in bytes; 0 means no budget">,
+    Option<"rule", "rule", "std::string", /*default=*/"\"sieve\"",
+           "How the peak is counted: 'sieve' (the arena, with row scratch), "
+           "'mcunetv2', 'mcunetv2-inplace' or 'msf-cnn'">,
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "'auto' (patch only when the plain plan does not fit), 'on' (the "
+           "fewest MACs that fit, maybe plain) or 'off'">,
+    Option<"split", "split", "std::string", /*default=*/"\"\"",
+           "Forced patched stages as layer ranges, e.g. '0-9' or '0-5,7-9'">,
+    Option<"grid", "grid", "std::string", /*default=*/"\"\"",
+           "Forced grid of the forced stages, rows x columns, e.g. '4x4'">,
+    Option<"strategies", "strategies", "std::string",
+           /*default=*/"\"recompute,cache\"",
+           "Overlap strategies to search: 'recompute', 'cache' or both">,
+    Option<"maxStageLayers", "max-stage-layers", "unsigned",
+           /*default=*/"24", "Longest patched stage searched, in layers">,
+    Option<"materialize", "materialize", "bool", /*default=*/"true",
+           "Wrap the chosen stages in patch.stage ops">,
+    Option<"reportFile", "report-file", "std::string", /*default=*/"\"\"",
+           "Write the plan as JSON to this file">
+  ];
+  let dependentDialects = ["sieve::patch::PatchDialect"];
+}
+
+def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
+  let summary = "Run patch.stage ops as loops over their patches";
+  let description = [{
+    Each `patch.stage` with the `recompute` strategy becomes loops over its
+    grid: the op that yields the stage's output is tiled by the stage's
+    tile (rows and columns of its output), and every op of the stage is
+    fused into the loop, so that each patch computes the receptive field of
+    its tile (halos recomputed, padding only at true image borders, as
+    upstream tiling of `tensor.pad` gives) and writes its tile of the
+    output. The body is then inlined where the stage was.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 #endif // SIEVE_TRANSFORMS_PASSES_TD

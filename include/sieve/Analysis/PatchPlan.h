@@ -1,0 +1,150 @@
+//===- PatchPlan.h - Patch-based execution plans and their cost -*- C++ -*-===//
+//
+// Part of Sieve. A plan cuts a network (see ReceptiveField.h) into stages of
+// consecutive layers; a stage runs either whole, layer by layer, or patch by
+// patch over a grid of tiles of its last layer's output, each patch computing
+// the receptive field of its tile in every layer of the stage. Overlapping
+// receptive fields are recomputed (MCUNetV2) or kept in per-layer buffers
+// that slide along the patch row (msf-CNN, StreamNet). This file costs such
+// plans (peak activation memory under several published rules, MACs) and
+// searches the plan with the fewest MACs that fits a budget.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SIEVE_ANALYSIS_PATCHPLAN_H
+#define SIEVE_ANALYSIS_PATCHPLAN_H
+
+#include "sieve/Analysis/ReceptiveField.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sieve {
+
+/// How the peak activation memory of a plan is counted. Under every rule
+/// weights live in flash and the network's inputs and outputs in caller
+/// buffers (not counted).
+enum class PeakRule {
+  /// Sieve's arena: live buffers, plus the scratch of row-by-row reductions
+  /// (one row of accumulators and, for padded inputs, kernel-height padded
+  /// rows) and the padded window a patch reads.
+  Sieve,
+  /// MCUNetV2: per layer, input + output + every other live tensor.
+  McuNetV2,
+  /// MCUNetV2 with depthwise convolutions running in place.
+  McuNetV2InPlace,
+  /// msf-CNN (TVM's static workspace): per layer input + output + live
+  /// tensors + the per-layer caches; no in-place depthwise, no other scratch.
+  MsfCnn,
+};
+
+enum class OverlapStrategy {
+  /// Every patch computes its whole receptive field (MCUNetV2).
+  Recompute,
+  /// Every layer of the stage keeps its region of the previous patch in the
+  /// patch row and computes only the new columns (rows for row strips).
+  Cache,
+};
+
+const char *stringifyPeakRule(PeakRule rule);
+const char *stringifyOverlapStrategy(OverlapStrategy strategy);
+std::optional<PeakRule> parsePeakRule(const std::string &name);
+
+/// One stage: layers `[first, last]` over tiles of `tileRows x tileCols` of
+/// the output of its tiled layer (stageTiledLayer; the last tiles of a row or
+/// column may be smaller). A single layer with a tile of its whole output runs
+/// plainly.
+struct StageConfig {
+  int first = 0;
+  int last = 0;
+  int64_t tileRows = 0;
+  int64_t tileCols = 0;
+  OverlapStrategy strategy = OverlapStrategy::Recompute;
+};
+
+struct StageCost {
+  StageConfig config;
+  int64_t gridRows = 1;
+  int64_t gridCols = 1;
+  /// Peak bytes while the stage runs, and the layer where it occurs.
+  uint64_t peak = 0;
+  int peakLayer = 0;
+  uint64_t macs = 0;
+  /// Bytes the cache strategy keeps across patches.
+  uint64_t cacheBytes = 0;
+  /// Per layer of the stage (index layer - first): the rows and columns of
+  /// its output a patch holds (the largest over the patches), and the halo:
+  /// how many of them exceed the layer's share of a grid without overlap.
+  std::vector<int64_t> rows, cols, haloRows, haloCols;
+
+  bool patched() const {
+    return config.first != config.last || gridRows * gridCols > 1;
+  }
+};
+
+/// Whether `[first, last]` can run as one patched stage; when not, `why`
+/// says so and `*culprit` is the layer to blame.
+bool isValidStage(const Network &net, int first, int last, std::string *why,
+                  int *culprit);
+
+/// The layer whose output the patches of stage `[first, last]` tile: the
+/// last one, or the one before when the last reduces its whole input to one
+/// pixel (global pooling), which then accumulates over the patches.
+int stageTiledLayer(const Network &net, int first, int last);
+
+/// Cost of one stage. The stage must be valid.
+StageCost evaluateStage(const Network &net, const StageConfig &config,
+                        PeakRule rule);
+
+/// A whole plan: consecutive stages covering every layer.
+struct NetworkPlan {
+  std::vector<StageCost> stages;
+  uint64_t peak = 0;
+  uint64_t macs = 0;
+  /// Index into `stages` of the stage at the peak.
+  int peakStage = 0;
+
+  bool patched() const;
+  int peakLayer() const { return stages[peakStage].peakLayer; }
+};
+
+/// The plan that runs every layer plainly.
+NetworkPlan plainPlan(const Network &net, PeakRule rule);
+
+struct PlanOptions {
+  PeakRule rule = PeakRule::Sieve;
+  /// Longest patched stage searched, in layers.
+  int maxStageLayers = 24;
+  bool allowRecompute = true;
+  bool allowCache = true;
+  /// Forced stages (`[first, last]` pairs); empty: searched.
+  std::vector<std::pair<int, int>> split;
+  /// Forced grid (patches per column and per row); 0: searched.
+  int64_t gridRows = 0;
+  int64_t gridCols = 0;
+};
+
+struct PlanSearch {
+  /// The plan with the fewest MACs whose peak fits the budget, if any.
+  std::optional<NetworkPlan> best;
+  /// The plan with the smallest peak (fewest MACs among those).
+  NetworkPlan smallest;
+  /// (peak, MACs) of the plans that no other plan visited dominates, by
+  /// decreasing peak.
+  std::vector<std::pair<uint64_t, uint64_t>> pareto;
+  /// Stages costed.
+  uint64_t stagesCosted = 0;
+};
+
+/// Searches stages (one or several; the patched ones up to
+/// `maxStageLayers` long) and, for each, tiles (square, non-square, row and
+/// column strips, down to single pixels) and overlap strategies. A budget of
+/// 0 means no limit. `options.split` and the grid restrict the search.
+PlanSearch searchPlans(const Network &net, uint64_t budget,
+                       const PlanOptions &options);
+
+} // namespace sieve
+
+#endif // SIEVE_ANALYSIS_PATCHPLAN_H

@@ -1,0 +1,543 @@
+//===- PatchPlan.cpp - Patch-based execution plans and their cost ---------===//
+//
+// Part of Sieve.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Analysis/PatchPlan.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <map>
+
+using namespace sieve;
+
+const char *sieve::stringifyPeakRule(PeakRule rule) {
+  switch (rule) {
+  case PeakRule::Sieve:
+    return "sieve";
+  case PeakRule::McuNetV2:
+    return "mcunetv2";
+  case PeakRule::McuNetV2InPlace:
+    return "mcunetv2-inplace";
+  case PeakRule::MsfCnn:
+    return "msf-cnn";
+  }
+  return "?";
+}
+
+const char *sieve::stringifyOverlapStrategy(OverlapStrategy strategy) {
+  return strategy == OverlapStrategy::Cache ? "cache" : "recompute";
+}
+
+std::optional<PeakRule> sieve::parsePeakRule(const std::string &name) {
+  for (PeakRule rule : {PeakRule::Sieve, PeakRule::McuNetV2,
+                        PeakRule::McuNetV2InPlace, PeakRule::MsfCnn})
+    if (name == stringifyPeakRule(rule))
+      return rule;
+  return std::nullopt;
+}
+
+bool NetworkPlan::patched() const {
+  return std::any_of(stages.begin(), stages.end(),
+                     [](const StageCost &stage) { return stage.patched(); });
+}
+
+bool sieve::isValidStage(const Network &net, int first, int last,
+                         std::string *why, int *culprit) {
+  auto fail = [&](int layer, std::string reason) {
+    if (why)
+      *why = std::move(reason);
+    if (culprit)
+      *culprit = layer;
+    return false;
+  };
+  if (first < 0 || last >= int(net.layers.size()) || first > last)
+    return fail(std::max(0, std::min(first, int(net.layers.size()) - 1)),
+                "the stage's layers are out of range");
+  for (int l = first; l <= last; ++l)
+    if (!net.layers[l].spatial)
+      return fail(l, net.layers[l].opaqueReason.empty()
+                         ? "the analysis cannot see how it reads its inputs"
+                         : net.layers[l].opaqueReason);
+  for (int l = first; l < last; ++l) {
+    int out = net.layers[l].output;
+    if (net.tensors[out].isOutput)
+      return fail(l, "its result is a network output, but only the stage's "
+                     "last layer may leave the stage");
+    if (net.lastUse(out) > last)
+      return fail(l, "its result is also read after the stage, but only the "
+                     "stage's last layer may leave the stage");
+  }
+  return true;
+}
+
+int sieve::stageTiledLayer(const Network &net, int first, int last) {
+  if (first >= last)
+    return last;
+  const NetLayer &tail = net.layers[last];
+  const NetTensor &out = net.tensors[tail.output];
+  if (tail.inputs.size() != 1 || out.height != 1 || out.width != 1)
+    return last;
+  const LayerInput &input = tail.inputs[0];
+  const NetTensor &in = net.tensors[input.tensor];
+  if (in.producer != last - 1)
+    return last;
+  // Its one output pixel reads the whole input, without padding.
+  if (input.rows.inputOf({0, 0}) == Interval{0, in.height - 1} &&
+      input.cols.inputOf({0, 0}) == Interval{0, in.width - 1})
+    return last - 1;
+  return last;
+}
+
+namespace {
+
+/// A stage's receptive fields along one axis for one tile size.
+struct AxisSummary {
+  int64_t grid = 1;
+  /// Per layer of the stage: largest region, sum of regions over the
+  /// patches, and sum of the parts not shared with the previous patch.
+  std::vector<int64_t> maxSize, sum, newSum;
+  /// Per layer of the stage: the largest part shared with the previous
+  /// patch.
+  std::vector<int64_t> maxShared;
+  /// Per layer of the stage: the largest part not shared with the previous
+  /// patch.
+  std::vector<int64_t> maxNew;
+  /// Per tensor read from outside the stage: largest window.
+  std::vector<int64_t> externalMax;
+};
+
+AxisSummary summarize(const Network &net, int first, int last, int axis,
+                      int64_t tile) {
+  int tiled = stageTiledLayer(net, first, last);
+  const NetTensor &out = net.tensors[net.layers[tiled].output];
+  int64_t size = axis == 0 ? out.height : out.width;
+  tile = std::max<int64_t>(1, std::min(tile, size));
+  int n = tiled - first + 1;
+  AxisSummary summary;
+  summary.grid = (size + tile - 1) / tile;
+  summary.maxSize.assign(n, 0);
+  summary.sum.assign(n, 0);
+  summary.newSum.assign(n, 0);
+  summary.maxShared.assign(n, 0);
+  summary.maxNew.assign(n, 0);
+  summary.externalMax.assign(net.tensors.size(), 0);
+  std::vector<Interval> previous;
+  for (int64_t i = 0; i < summary.grid; ++i) {
+    Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
+    AxisField field = receptiveField(net, first, tiled, axis, region);
+    for (int j = 0; j < n; ++j) {
+      int64_t s = field.layer[j].size();
+      summary.maxSize[j] = std::max(summary.maxSize[j], s);
+      summary.sum[j] += s;
+      int64_t shared =
+          previous.empty() ? 0 : previous[j].intersect(field.layer[j]).size();
+      summary.newSum[j] += s - shared;
+      summary.maxShared[j] = std::max(summary.maxShared[j], shared);
+      summary.maxNew[j] = std::max(summary.maxNew[j], s - shared);
+    }
+    for (size_t t = 0; t < field.external.size(); ++t)
+      summary.externalMax[t] =
+          std::max(summary.externalMax[t], field.external[t].size());
+    previous = std::move(field.layer);
+  }
+  if (tiled != last) {
+    // The global reduction that ends the stage: one pixel, computed once,
+    // accumulated over the patches.
+    for (auto *v :
+         {&summary.maxSize, &summary.sum, &summary.newSum, &summary.maxNew})
+      v->push_back(1);
+    summary.maxShared.push_back(0);
+  }
+  return summary;
+}
+
+/// Whether output `out` of an access reads outside `[0, size)`: the input
+/// is padded.
+bool readsPadding(const AxisAccess &access, int64_t outSize, int64_t inSize) {
+  Interval read = access.inputOf({0, outSize - 1});
+  return read.lo < 0 || read.hi >= inSize;
+}
+
+uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
+  unsigned __int128 scaled = (unsigned __int128)macs * rows * cols;
+  return uint64_t(scaled / pixels);
+}
+
+StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
+                   const AxisSummary &rowsAxis, const AxisSummary &colsAxis) {
+  int first = config.first, last = config.last, n = last - first + 1;
+  StageCost cost;
+  cost.config = config;
+  cost.gridRows = rowsAxis.grid;
+  cost.gridCols = colsAxis.grid;
+  bool patched = cost.patched();
+  bool cache = patched && config.strategy == OverlapStrategy::Cache;
+  // Caches slide along the patch row, or down the column of row strips.
+  bool cacheCols = cache && cost.gridCols > 1;
+  bool cacheRows = cache && cost.gridCols == 1 && cost.gridRows > 1;
+
+  auto counted = [&](int tensor) {
+    const NetTensor &t = net.tensors[tensor];
+    return t.producer >= 0 && !t.isOutput;
+  };
+
+  // Full tensors alive during the whole stage: those produced before it and
+  // still needed, and the stage's output.
+  uint64_t external = 0;
+  for (size_t t = 0; t < net.tensors.size(); ++t) {
+    if (!counted(t))
+      continue;
+    int producer = net.tensors[t].producer;
+    if ((producer < first && net.lastUse(t) >= first) || producer == last)
+      external += net.tensors[t].bytes();
+  }
+
+  cost.rows = rowsAxis.maxSize;
+  cost.cols = colsAxis.maxSize;
+  cost.haloRows.assign(n, 0);
+  cost.haloCols.assign(n, 0);
+  auto regionBytes = [&](int layer) {
+    const NetTensor &t = net.tensors[net.layers[layer].output];
+    return t.bytes(cost.rows[layer - first], cost.cols[layer - first]);
+  };
+
+  for (int j = first; j <= last; ++j) {
+    const NetTensor &out = net.tensors[net.layers[j].output];
+    int k = j - first;
+    cost.haloRows[k] = std::max<int64_t>(
+        0, cost.rows[k] - (out.height + cost.gridRows - 1) / cost.gridRows);
+    cost.haloCols[k] = std::max<int64_t>(
+        0, cost.cols[k] - (out.width + cost.gridCols - 1) / cost.gridCols);
+    cost.macs += scaledMacs(net.layers[j].macs, out.height * out.width,
+                            cacheRows ? rowsAxis.newSum[k] : rowsAxis.sum[k],
+                            cacheCols ? colsAxis.newSum[k] : colsAxis.sum[k]);
+  }
+
+  // The largest working set over the layers, given `held` bytes kept across
+  // patches and whether the regions of the patch are buffers of their own
+  // (whole, or only their parts new in this patch when the rest is cached).
+  auto workingSet = [&](uint64_t held, bool regions, bool newOnly = false) {
+    auto regionBytes = [&](int layer) {
+      const NetTensor &t = net.tensors[net.layers[layer].output];
+      int k = layer - first;
+      if (!newOnly)
+        return t.bytes(cost.rows[k], cost.cols[k]);
+      return cacheCols ? t.bytes(cost.rows[k], colsAxis.maxNew[k])
+                       : t.bytes(rowsAxis.maxNew[k], cost.cols[k]);
+    };
+    uint64_t worst = 0;
+    int worstLayer = first;
+    for (int j = first; j <= last; ++j) {
+      const NetLayer &layer = net.layers[j];
+      const NetTensor &out = net.tensors[layer.output];
+      int k = j - first;
+      uint64_t live = held;
+      if (patched && regions) {
+        // The regions of the stage's tensors that this layer reads or
+        // writes, or that later layers of the patch still read.
+        for (int p = first; p < last && p <= j; ++p)
+          if (net.lastUse(net.layers[p].output) >= j)
+            live += regionBytes(p);
+      }
+      for (const LayerInput &input : layer.inputs) {
+        const NetTensor &in = net.tensors[input.tensor];
+        bool inside = in.producer >= first && in.producer <= last;
+        bool padded = readsPadding(input.rows, out.height, in.height) ||
+                      readsPadding(input.cols, out.width, in.width);
+        if (patched && !inside &&
+            (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
+          // The patch's window of a full tensor, padded at the borders. The
+          // published rules read the network input in place.
+          if (rule == PeakRule::Sieve || counted(input.tensor))
+            live += in.bytes(rowsAxis.externalMax[input.tensor],
+                             colsAxis.externalMax[input.tensor]);
+          continue;
+        }
+        if (rule == PeakRule::Sieve && layer.accumulatorBytes && padded) {
+          // Row-by-row reductions keep the padded input rows they read.
+          int64_t cols = patched ? cost.cols[k] : out.width;
+          int64_t inCols = input.cols.inputOf({0, cols - 1}).size();
+          live += uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
+                  inCols * in.channels * in.elementBytes;
+        }
+      }
+      if (rule == PeakRule::Sieve && layer.accumulatorBytes)
+        live += uint64_t(patched ? cost.cols[k] : out.width) * out.channels *
+                layer.accumulatorBytes;
+      if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
+          layer.inputs.size() == 1) {
+        // In place: the input's buffer becomes the output's.
+        int in = layer.inputs[0].tensor;
+        bool inside = net.tensors[in].producer >= first;
+        if (counted(in) && net.lastUse(in) == j && counted(layer.output)) {
+          if (!patched)
+            live -= std::min(net.tensors[in].bytes(), out.bytes());
+          else if (inside && j < last && regions)
+            live -=
+                std::min(regionBytes(net.tensors[in].producer), regionBytes(j));
+        }
+      }
+      if (j == first || live > worst) {
+        worst = live;
+        worstLayer = j;
+      }
+    }
+    return std::make_pair(worst, worstLayer);
+  };
+
+  std::pair<uint64_t, int> worst = workingSet(0, true);
+  if (cache) {
+    // Either every layer's region stays alive and slides (the overlap is
+    // its older part), or only the overlaps are kept, in caches beside the
+    // new parts that live for one patch: whichever is smaller.
+    uint64_t regions = 0, overlaps = 0;
+    for (int p = first; p < last; ++p) {
+      int k = p - first;
+      const NetTensor &t = net.tensors[net.layers[p].output];
+      regions += regionBytes(p);
+      overlaps += cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
+                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]);
+    }
+    std::pair<uint64_t, int> sliding = workingSet(regions, false);
+    std::pair<uint64_t, int> separate = workingSet(overlaps, true, true);
+    cost.cacheBytes = sliding.first <= separate.first ? regions : overlaps;
+    worst = std::min(sliding, separate);
+  }
+  cost.peakLayer = worst.second;
+  cost.peak = external + worst.first;
+  return cost;
+}
+
+/// The tile sizes searched along an axis of `size`: every size up to 8,
+/// then steps of about a fifth, and the whole axis.
+std::vector<int64_t> tileCandidates(int64_t size) {
+  std::vector<int64_t> tiles;
+  for (int64_t t = 1; t < size;
+       t = t < 8 ? t + 1 : t + std::max<int64_t>(2, t / 5))
+    tiles.push_back(t);
+  tiles.push_back(size);
+  return tiles;
+}
+
+struct Block {
+  int first, last;
+  /// Costed configurations that no other of the block dominates, by
+  /// increasing peak and decreasing MACs.
+  std::vector<StageCost> front;
+};
+
+void pruneFront(std::vector<StageCost> &costs) {
+  std::sort(costs.begin(), costs.end(),
+            [](const StageCost &a, const StageCost &b) {
+              return a.peak != b.peak ? a.peak < b.peak : a.macs < b.macs;
+            });
+  std::vector<StageCost> front;
+  for (StageCost &cost : costs)
+    if (front.empty() || cost.macs < front.back().macs)
+      front.push_back(std::move(cost));
+  costs = std::move(front);
+}
+
+constexpr uint64_t kInfinity = std::numeric_limits<uint64_t>::max();
+
+/// The plan with the fewest MACs whose stages all peak at or below `budget`.
+std::optional<NetworkPlan> cheapestPlan(const Network &net,
+                                        const std::vector<Block> &blocks,
+                                        uint64_t budget) {
+  int n = net.layers.size();
+  std::vector<uint64_t> dist(n + 1, kInfinity);
+  std::vector<std::pair<int, int>> choice(n + 1, {-1, -1});
+  dist[0] = 0;
+  // Blocks are sorted by last layer.
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const Block &block = blocks[b];
+    if (dist[block.first] == kInfinity)
+      continue;
+    auto it = std::upper_bound(block.front.begin(), block.front.end(), budget,
+                               [](uint64_t value, const StageCost &cost) {
+                                 return value < cost.peak;
+                               });
+    if (it == block.front.begin())
+      continue;
+    const StageCost &cost = *std::prev(it);
+    uint64_t total = dist[block.first] + cost.macs;
+    if (total < dist[block.last + 1]) {
+      dist[block.last + 1] = total;
+      choice[block.last + 1] = {int(b),
+                                int(std::prev(it) - block.front.begin())};
+    }
+  }
+  if (dist[n] == kInfinity)
+    return std::nullopt;
+  NetworkPlan plan;
+  for (int at = n; at > 0;) {
+    auto [b, c] = choice[at];
+    plan.stages.push_back(blocks[b].front[c]);
+    at = blocks[b].first;
+  }
+  std::reverse(plan.stages.begin(), plan.stages.end());
+  for (size_t s = 0; s < plan.stages.size(); ++s) {
+    plan.macs += plan.stages[s].macs;
+    if (plan.stages[s].peak > plan.peak || s == 0) {
+      plan.peak = std::max(plan.peak, plan.stages[s].peak);
+      plan.peakStage = s;
+    }
+  }
+  return plan;
+}
+
+/// The smallest peak any plan reaches (a minimax path).
+uint64_t smallestPeak(const Network &net, const std::vector<Block> &blocks) {
+  int n = net.layers.size();
+  std::vector<uint64_t> best(n + 1, kInfinity);
+  best[0] = 0;
+  for (const Block &block : blocks) {
+    if (best[block.first] == kInfinity || block.front.empty())
+      continue;
+    uint64_t peak = std::max(best[block.first], block.front.front().peak);
+    best[block.last + 1] = std::min(best[block.last + 1], peak);
+  }
+  return best[n];
+}
+
+} // namespace
+
+StageCost sieve::evaluateStage(const Network &net, const StageConfig &config,
+                               PeakRule rule) {
+  return evaluate(
+      net, config, rule,
+      summarize(net, config.first, config.last, 0, config.tileRows),
+      summarize(net, config.first, config.last, 1, config.tileCols));
+}
+
+NetworkPlan sieve::plainPlan(const Network &net, PeakRule rule) {
+  NetworkPlan plan;
+  for (int l = 0, e = net.layers.size(); l < e; ++l) {
+    const NetTensor &out = net.tensors[net.layers[l].output];
+    plan.stages.push_back(evaluateStage(
+        net, {l, l, out.height, out.width, OverlapStrategy::Recompute}, rule));
+    plan.macs += plan.stages.back().macs;
+    if (plan.stages.back().peak > plan.peak || l == 0) {
+      plan.peak = std::max(plan.peak, plan.stages.back().peak);
+      plan.peakStage = l;
+    }
+  }
+  return plan;
+}
+
+PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
+                              const PlanOptions &options) {
+  PlanSearch search;
+  int n = net.layers.size();
+  std::vector<OverlapStrategy> strategies;
+  if (options.allowRecompute)
+    strategies.push_back(OverlapStrategy::Recompute);
+  if (options.allowCache)
+    strategies.push_back(OverlapStrategy::Cache);
+
+  // Which layers a forced split puts in patched stages.
+  std::vector<int> forcedStage(n, -1);
+  for (size_t s = 0; s < options.split.size(); ++s)
+    for (int l = options.split[s].first; l <= options.split[s].second; ++l)
+      if (l >= 0 && l < n)
+        forcedStage[l] = s;
+
+  auto costBlock = [&](int first, int last, bool forced) {
+    Block block{first, last, {}};
+    const NetTensor &out =
+        net.tensors[net.layers[stageTiledLayer(net, first, last)].output];
+    std::vector<int64_t> rowTiles, colTiles;
+    if (options.gridRows > 0 && forced) {
+      rowTiles = {(out.height + options.gridRows - 1) / options.gridRows};
+      colTiles = {(out.width + options.gridCols - 1) / options.gridCols};
+    } else {
+      rowTiles = tileCandidates(out.height);
+      colTiles = tileCandidates(out.width);
+    }
+    std::vector<AxisSummary> rows, cols;
+    for (int64_t t : rowTiles)
+      rows.push_back(summarize(net, first, last, 0, t));
+    for (int64_t t : colTiles)
+      cols.push_back(summarize(net, first, last, 1, t));
+    for (size_t r = 0; r < rowTiles.size(); ++r)
+      for (size_t c = 0; c < colTiles.size(); ++c) {
+        // One patch over several layers is the plain plan again.
+        if (rows[r].grid * cols[c].grid == 1 && !forced)
+          continue;
+        for (OverlapStrategy strategy : strategies) {
+          StageConfig config{first, last, rowTiles[r], colTiles[c], strategy};
+          block.front.push_back(
+              evaluate(net, config, options.rule, rows[r], cols[c]));
+          ++search.stagesCosted;
+          // Without overlap across patches, caching changes nothing.
+          if (rows[r].grid * cols[c].grid == 1)
+            break;
+        }
+      }
+    pruneFront(block.front);
+    return block;
+  };
+
+  std::vector<Block> blocks;
+  for (int last = 0; last < n; ++last) {
+    if (forcedStage[last] >= 0) {
+      const auto &range = options.split[forcedStage[last]];
+      if (range.second == last)
+        blocks.push_back(costBlock(range.first, last, true));
+      continue;
+    }
+    const NetTensor &out = net.tensors[net.layers[last].output];
+    Block plain{last, last, {}};
+    plain.front.push_back(evaluateStage(
+        net, {last, last, out.height, out.width, OverlapStrategy::Recompute},
+        options.rule));
+    blocks.push_back(std::move(plain));
+    if (!options.split.empty())
+      continue;
+    for (int first = last - 1;
+         first >= 0 && last - first + 1 <= options.maxStageLayers; --first) {
+      if (!isValidStage(net, first, last, nullptr, nullptr)) {
+        // Longer stages contain the same culprit unless it is a layer
+        // whose result escapes; keep looking only past those.
+        if (!net.layers[first].spatial || !net.layers[last].spatial)
+          break;
+        continue;
+      }
+      blocks.push_back(costBlock(first, last, false));
+    }
+  }
+  std::stable_sort(
+      blocks.begin(), blocks.end(),
+      [](const Block &a, const Block &b) { return a.last < b.last; });
+
+  uint64_t smallest = smallestPeak(net, blocks);
+  if (smallest == kInfinity)
+    return search;
+  search.smallest = *cheapestPlan(net, blocks, smallest);
+  if (auto plan = cheapestPlan(net, blocks, budget ? budget : kInfinity))
+    search.best = std::move(*plan);
+
+  // Walk down the front: the cheapest plan under a budget, then under a
+  // budget just below that plan's peak.
+  std::vector<std::pair<uint64_t, uint64_t>> visited;
+  for (uint64_t limit = kInfinity; limit >= smallest;) {
+    std::optional<NetworkPlan> plan = cheapestPlan(net, blocks, limit);
+    if (!plan)
+      break;
+    visited.push_back({plan->peak, plan->macs});
+    if (plan->peak == 0)
+      break;
+    limit = plan->peak - 1;
+  }
+  for (auto point : visited) {
+    bool dominated = std::any_of(visited.begin(), visited.end(), [&](auto o) {
+      return o != point && o.first <= point.first && o.second <= point.second;
+    });
+    if (!dominated)
+      search.pareto.push_back(point);
+  }
+  return search;
+}
