@@ -14,6 +14,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace sieve;
 
@@ -117,6 +119,16 @@ static std::string lowerTosaStage(const CompileOptions &,
       .str();
 }
 
+static std::string attentionStage(const CompileOptions &,
+                                  const TargetInfo &target) {
+  // Register tiles: two SIMD registers of f32 lanes wide (at least 4 lanes,
+  // so that targets without SIMD still get a small unrolled tile).
+  unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
+  return llvm::formatv("sieve-lower-attention{{tile-cols={0}}, canonicalize",
+                       lanes)
+      .str();
+}
+
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
   // No CSE after cloning inits: it would merge the clones again.
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
@@ -134,7 +146,7 @@ static std::string bufferizeStage(const CompileOptions &, const TargetInfo &) {
          "function-boundary-type-conversion=identity-layout-map}, "
          "buffer-results-to-out-params{hoist-static-allocs=true "
          "modify-public-functions=true}, func.func(buffer-hoisting, "
-         "buffer-loop-hoisting), "
+         "buffer-loop-hoisting, sieve-hoist-parallel-scratch), "
          "canonicalize, "
          "func.func(sieve-elide-copies), canonicalize, cse";
 }
@@ -173,6 +185,7 @@ static std::string lowerToLLVMStage(const CompileOptions &,
 static const CompileStage kStages[] = {
     {"import", "check the model, record its interface, inline", importStage},
     {"lower-tosa", "TOSA to linalg, arith and tensor", lowerTosaStage},
+    {"attention", "attn ops to flash-style tiled loops", attentionStage},
     {"fuse", "elementwise fusion; convolutions by rows with their consumers",
      fuseStage},
     {"bufferize", "tensors to buffers; outputs into caller buffers",
