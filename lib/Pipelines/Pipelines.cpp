@@ -122,10 +122,15 @@ static std::string lowerTosaStage(const CompileOptions &,
 static std::string attentionStage(const CompileOptions &,
                                   const TargetInfo &target) {
   // Register tiles: two SIMD registers of f32 lanes wide (at least 4 lanes,
-  // so that targets without SIMD still get a small unrolled tile).
+  // so that targets without SIMD still get a small unrolled tile). Blocks of
+  // 128 were the fastest on x86-64 (bench/attention_bench.py); MCUs get
+  // blocks of 32 so that the scratch (about 4 * block * (D + block) bytes)
+  // stays small.
   unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
-  return llvm::formatv("sieve-lower-attention{{tile-cols={0}}, canonicalize",
-                       lanes)
+  unsigned block = target.isMicrocontroller ? 32 : 128;
+  return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
+                       "block-k={1}}, canonicalize",
+                       lanes, block)
       .str();
 }
 
