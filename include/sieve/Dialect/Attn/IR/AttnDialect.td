@@ -23,6 +23,7 @@ def Attn_Dialect : Dialect {
     query sees `O(log L)` keys), or token-sparse (ZipVL: only the keys whose
     probe scores reach a cumulative threshold).
   }];
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>
