@@ -31,9 +31,11 @@
 
 #include "sieve/Transforms/Passes.h"
 
+#include "sieve/Analysis/AttentionPattern.h"
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -91,8 +93,12 @@ public:
         vec(VectorType::get({tiles.cols}, b.getF32Type())), scale(scale),
         causal(causal) {}
 
-  /// q: [BH, Lq, D], k: [BH, Lk, D], v: [BH, Lk, Dv]; returns [BH, Lq, Dv].
-  Value build(Value q, Value k, Value v);
+  /// q: [BH, Lq, D], k: [BHk, Lk, D], v: [BHk, Lk, Dv]; returns [BH, Lq, Dv].
+  /// Query head bh reads key/value head bh / group (grouped-query attention).
+  /// `mask`, if set, is the op's mask ([B..., H, Lq, Lk], dims of 1
+  /// broadcast); `batchShape` is B... and `heads` is H.
+  Value build(Value q, Value k, Value v, int64_t group, Value mask,
+              ArrayRef<int64_t> batchShape, int64_t heads);
 
 private:
   Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
@@ -134,6 +140,7 @@ private:
   }
 
   void computeScores(Value k, Value bh, Value kb, Value nk);
+  void applyMask(Value bh, Value qb, Value kb, Value nk);
   void softmax(Value qb, Value kb, Value nk);
   void accumulate(Value v, Value bh, Value kb, Value nk);
 
@@ -148,7 +155,57 @@ private:
   // Per-op sizes and the scratch of the current forall iteration.
   int64_t lq = 0, lk = 0, d = 0, dv = 0, dvPad = 0;
   Value qt, st, o, m, l, alpha;
+  Value mask;
+  SmallVector<int64_t> batchShape;
+  int64_t heads = 1;
 };
+
+/// St[j][i] := St[j][i] + mask (additive) or -inf where the mask is false,
+/// for the keys [kb, kb + nk): the mask's query index runs across the vector
+/// lanes of St, so this is a scalar loop (masks are the general case; causal
+/// and sparse patterns do not need one).
+void FlashBuilder::applyMask(Value bh, Value qb, Value kb, Value nk) {
+  auto maskType = cast<RankedTensorType>(mask.getType());
+  ArrayRef<int64_t> shape = maskType.getShape();
+  int64_t rank = maskType.getRank();
+  Value c0 = idx(0), c1 = idx(1);
+  // The mask indices of (bh, query, key); size-1 dims broadcast.
+  SmallVector<Value> prefix(rank - 2, c0);
+  Value rest = bh;
+  if (rank >= 3) {
+    Value h = arith::RemUIOp::create(b, rest, idx(heads));
+    rest = arith::DivUIOp::create(b, rest, idx(heads));
+    if (shape[rank - 3] != 1)
+      prefix[rank - 3] = h;
+    for (int64_t dim = int64_t(batchShape.size()) - 1; dim >= 0; --dim) {
+      Value x = arith::RemUIOp::create(b, rest, idx(batchShape[dim]));
+      rest = arith::DivUIOp::create(b, rest, idx(batchShape[dim]));
+      if (shape[dim] != 1)
+        prefix[dim] = x;
+    }
+  }
+  bool isBool = maskType.getElementType().isInteger(1);
+  Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  Value lastQuery = idx(lq - 1);
+  forLoop(b, c0, nk, c1, {}, [&](Value j, ValueRange) {
+    Value key = shape[rank - 1] == 1 ? c0 : add(kb, j);
+    forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+      Value query = shape[rank - 2] == 1 ? c0 : minIdx(add(qb, i), lastQuery);
+      SmallVector<Value> indices(prefix);
+      indices.push_back(query);
+      indices.push_back(key);
+      Value x = tensor::ExtractOp::create(b, mask, indices);
+      Value s = memref::LoadOp::create(b, st, ValueRange{j, i});
+      if (isBool)
+        s = arith::SelectOp::create(b, x, s, negInf);
+      else
+        s = arith::AddFOp::create(b, s, toF32(x));
+      memref::StoreOp::create(b, s, st, ValueRange{j, i});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
 
 /// St[j][i] = scale * sum_d K[kb + j][d] * Qt[d][i] for j < nk (rounded up to
 /// R), all Bq queries, in R x C register tiles.
@@ -236,6 +293,10 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
       Value p = math::ExpOp::create(b, arith::SubFOp::create(b, s, mSafe));
       if (causal)
         p = arith::SelectOp::create(b, visible(j), p, zero);
+      if (mask)
+        p = arith::SelectOp::create(
+            b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, s, negInf),
+            zero, p);
       vector::StoreOp::create(b, p, st, ValueRange{j, c});
       return SmallVector<Value>{arith::AddFOp::create(b, acc[0], p)};
     })[0];
@@ -287,7 +348,12 @@ void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
   });
 }
 
-Value FlashBuilder::build(Value q, Value k, Value v) {
+Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
+                          Value maskValue, ArrayRef<int64_t> batch,
+                          int64_t numHeads) {
+  mask = maskValue;
+  batchShape.assign(batch.begin(), batch.end());
+  heads = numHeads;
   auto qType = cast<RankedTensorType>(q.getType());
   auto kType = cast<RankedTensorType>(k.getType());
   auto vType = cast<RankedTensorType>(v.getType());
@@ -311,6 +377,8 @@ Value FlashBuilder::build(Value q, Value k, Value v) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(forall.getBody());
   Value bh = forall.getInductionVar(0);
+  Value kvHead =
+      group == 1 ? bh : arith::DivUIOp::create(b, bh, idx(group)).getResult();
   Value qb = mul(forall.getInductionVar(1), idx(t.bq));
   Value out = forall.getRegionIterArgs()[0];
   Value c0 = idx(0), c1 = idx(1);
@@ -355,9 +423,11 @@ Value FlashBuilder::build(Value q, Value k, Value v) {
     kEnd = maxIdx(minIdx(add(qb, idx(t.bq + lk - lq)), kEnd), c0);
   forLoop(b, c0, kEnd, idx(t.bk), {}, [&](Value kb, ValueRange) {
     Value nk = minIdx(idx(t.bk), sub(kEnd, kb));
-    computeScores(k, bh, kb, nk);
+    computeScores(k, kvHead, kb, nk);
+    if (mask)
+      applyMask(bh, qb, kb, nk);
     softmax(qb, kb, nk);
-    accumulate(v, bh, kb, nk);
+    accumulate(v, kvHead, kb, nk);
     return SmallVector<Value>{};
   });
 
@@ -434,6 +504,276 @@ Value fromRank3(ImplicitLocOpBuilder &b, Value x, RankedTensorType type) {
       SmallVector<ReassociationIndices>{lead, {rank - 2}, {rank - 1}});
 }
 
+/// Builds the diagonal-wise lowering of `attn.sparse_attention`: every
+/// pattern is a set of diagonal offsets (key p - d for query position p), so
+/// each query row does exactly one dot product per kept offset, the loads of
+/// a diagonal are contiguous from one row to the next (Q[p] and K[p - d]),
+/// and the softmax over the row's offsets runs in registers: the scores of a
+/// row are packed into one vector (max, exp and sum as vector ops), then
+/// O[p] = sum_d P[d] * V[p - d] / l. No scratch, O(1) state per row.
+class SparseBuilder {
+public:
+  SparseBuilder(ImplicitLocOpBuilder &b, int64_t cols, int64_t rowsPerTask,
+                Type elementType, float scale,
+                const sieve::AttentionPattern &pattern)
+      : b(b), cols(cols), rowsPerTask(rowsPerTask), elementType(elementType),
+        f32(b.getF32Type()), scale(scale), pattern(pattern) {}
+
+  Value build(Value q, Value k, Value v, int64_t group);
+
+private:
+  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
+  Value toF32(Value x) {
+    if (elementType == f32)
+      return x;
+    return arith::ExtFOp::create(
+        b, VectorType::get(cast<VectorType>(x.getType()).getShape(), f32), x);
+  }
+  /// Row `row` of a [BH, L, E] tensor as ceil(E / cols) f32 vectors (zeros
+  /// past E).
+  SmallVector<Value> readRow(Value tensor, Value head, Value row, int64_t e) {
+    Value pad = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
+    SmallVector<Value> parts;
+    for (int64_t x = 0; x < e; x += cols) {
+      Value part = vector::TransferReadOp::create(
+          b, VectorType::get({cols}, elementType), tensor,
+          ValueRange{head, row, idx(x)}, pad, ArrayRef<bool>{x + cols <= e});
+      parts.push_back(toF32(part));
+    }
+    return parts;
+  }
+
+  ImplicitLocOpBuilder &b;
+  int64_t cols, rowsPerTask;
+  Type elementType;
+  Type f32;
+  float scale;
+  const sieve::AttentionPattern &pattern;
+};
+
+Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
+  auto qType = cast<RankedTensorType>(q.getType());
+  int64_t bhCount = qType.getDimSize(0), lq = qType.getDimSize(1),
+          d = qType.getDimSize(2);
+  int64_t lk = cast<RankedTensorType>(k.getType()).getDimSize(1);
+  int64_t dv = cast<RankedTensorType>(v.getType()).getDimSize(2);
+  std::vector<int64_t> offsets = pattern.offsets(lk);
+  int64_t numOffsets = offsets.size();
+  // The packed scores of a row: one lane per offset, rounded up to whole
+  // registers of 4 lanes; the padding lanes are masked.
+  int64_t lanes = roundUp(std::max<int64_t>(numOffsets, 1), 4);
+  VectorType laneF32 = VectorType::get({lanes}, f32);
+  VectorType laneI64 = VectorType::get({lanes}, b.getI64Type());
+  SmallVector<int64_t> offsetLanes(lanes, std::numeric_limits<int32_t>::max());
+  for (int64_t x = 0; x < numOffsets; ++x)
+    offsetLanes[x] = offsets[x];
+  bool restart =
+      pattern.getKind() == sieve::AttentionPattern::Kind::LogSparseRestart;
+
+  int64_t numTasks = (lq + rowsPerTask - 1) / rowsPerTask;
+  auto resultType = RankedTensorType::get({bhCount, lq, dv}, elementType);
+  Value init = tensor::EmptyOp::create(b, resultType.getShape(), elementType);
+  auto forall = scf::ForallOp::create(
+      b,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(bhCount), b.getIndexAttr(numTasks)},
+      ValueRange{init}, std::nullopt);
+  forall->setAttr(kParallelAttr, b.getUnitAttr());
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value bh = forall.getInductionVar(0);
+  Value kvHead =
+      group == 1 ? bh : arith::DivUIOp::create(b, bh, idx(group)).getResult();
+  Value first =
+      arith::MulIOp::create(b, forall.getInductionVar(1), idx(rowsPerTask));
+  Value rows = arith::MinSIOp::create(b, idx(rowsPerTask),
+                                      arith::SubIOp::create(b, idx(lq), first));
+  Value out = forall.getRegionIterArgs()[0];
+  auto tileType =
+      RankedTensorType::get({ShapedType::kDynamic, dv}, elementType);
+  SmallVector<OpFoldResult> sliceOffsets{bh, first, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), rows, b.getIndexAttr(dv)};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  Value tile = tensor::ExtractSliceOp::create(b, tileType, out, sliceOffsets,
+                                              sizes, strides);
+
+  Value offsetVec = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(laneI64, ArrayRef(offsetLanes)));
+  Value negInf = arith::ConstantOp::create(
+      b,
+      DenseElementsAttr::get(laneF32, -std::numeric_limits<float>::infinity()));
+  Value zeros =
+      arith::ConstantOp::create(b, DenseElementsAttr::get(laneF32, 0.0f));
+  Value scaleVec = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({cols}, f32), scale));
+  Value zeroScalar = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
+  Value oneScalar = arith::ConstantOp::create(b, b.getF32FloatAttr(1.0f));
+  Value negInfScalar = arith::ConstantOp::create(
+      b, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+
+  tile = forLoop(b, idx(0), rows, idx(1), {tile}, [&](Value r, ValueRange acc) {
+    Value i = arith::AddIOp::create(b, first, r);
+    // The row's key position p and which offsets it keeps: p - d >= 0, and
+    // for restart attention p - d inside p's sub-sequence.
+    Value p = arith::AddIOp::create(b, i, idx(lk - lq));
+    Value pInt = arith::IndexCastOp::create(b, b.getI64Type(), p);
+    Value within = pInt;
+    if (restart)
+      within = arith::RemUIOp::create(
+          b, pInt,
+          arith::ConstantOp::create(b, b.getI64IntegerAttr(pattern.getSize())));
+    Value keep = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::sge,
+        vector::BroadcastOp::create(b, laneI64, within), offsetVec);
+
+    SmallVector<Value> qRow = readRow(q, bh, i, d);
+    SmallVector<Value> keys;
+    SmallVector<Value> scores;
+    for (int64_t x = 0; x < numOffsets; ++x) {
+      // A dropped offset reads key 0 (valid memory) and is masked below.
+      Value key = arith::MaxSIOp::create(
+          b, arith::SubIOp::create(b, p, idx(offsets[x])), idx(0));
+      keys.push_back(key);
+      SmallVector<Value> kRow = readRow(k, kvHead, key, d);
+      Value dot;
+      for (size_t part = 0; part < qRow.size(); ++part)
+        dot =
+            dot ? vector::FMAOp::create(b, qRow[part], kRow[part], dot)
+                      .getResult()
+                : arith::MulFOp::create(b, qRow[part], kRow[part]).getResult();
+      dot = arith::MulFOp::create(b, dot, scaleVec);
+      scores.push_back(
+          vector::ReductionOp::create(b, vector::CombiningKind::ADD, dot));
+    }
+    for (int64_t x = numOffsets; x < lanes; ++x)
+      scores.push_back(negInfScalar);
+    Value s = vector::FromElementsOp::create(b, laneF32, scores);
+    s = arith::SelectOp::create(b, keep, s, negInf);
+    Value m = vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, s);
+    // A row that keeps no offset: m = -inf; subtract 0 instead.
+    Value none =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInfScalar);
+    m = arith::SelectOp::create(b, none, zeroScalar, m);
+    Value e = math::ExpOp::create(
+        b, arith::SubFOp::create(b, s,
+                                 vector::BroadcastOp::create(b, laneF32, m)));
+    e = arith::SelectOp::create(b, keep, e, zeros);
+    Value l = vector::ReductionOp::create(b, vector::CombiningKind::ADD, e);
+    Value empty =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, l, zeroScalar);
+    Value inv = arith::SelectOp::create(b, empty, zeroScalar,
+                                        arith::DivFOp::create(b, oneScalar, l));
+
+    SmallVector<Value> o;
+    for (int64_t x = 0; x < numOffsets; ++x) {
+      Value weight = vector::BroadcastOp::create(
+          b, VectorType::get({cols}, f32),
+          vector::ExtractOp::create(b, e, ArrayRef<int64_t>{x}));
+      SmallVector<Value> vRow = readRow(v, kvHead, keys[x], dv);
+      for (size_t part = 0; part < vRow.size(); ++part)
+        if (x == 0)
+          o.push_back(arith::MulFOp::create(b, weight, vRow[part]));
+        else
+          o[part] = vector::FMAOp::create(b, weight, vRow[part], o[part]);
+    }
+    Value row = acc[0];
+    Value invVec =
+        vector::BroadcastOp::create(b, VectorType::get({cols}, f32), inv);
+    for (size_t part = 0; part < o.size(); ++part) {
+      Value x = arith::MulFOp::create(b, o[part], invVec);
+      if (elementType != f32)
+        x = arith::TruncFOp::create(b, VectorType::get({cols}, elementType), x);
+      row = vector::TransferWriteOp::create(
+                b, x, row, ValueRange{r, idx(part * cols)},
+                ArrayRef<bool>{int64_t(part + 1) * cols <= dv})
+                .getResult();
+    }
+    return SmallVector<Value>{row};
+  })[0];
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, tile, out, sliceOffsets, sizes,
+                                        strides);
+  return forall.getResult(0);
+}
+
+/// Swaps the length and head dims (rank - 3 and rank - 2): blhd <-> bhld.
+Value swapLengthAndHeads(ImplicitLocOpBuilder &b, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i)
+    perm.push_back(i);
+  std::swap(perm[rank - 3], perm[rank - 2]);
+  SmallVector<int64_t> shape;
+  for (int64_t i : perm)
+    shape.push_back(type.getDimSize(i));
+  Value init = tensor::EmptyOp::create(b, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, x, init, perm).getResult()[0];
+}
+
+/// The operands of an attention op as [BH, L, D] tensors (bhld).
+struct Normalized {
+  Value q, k, v;
+  int64_t group = 1; ///< query heads per key/value head
+  int64_t heads = 1; ///< H
+  SmallVector<int64_t> batchShape;
+  bool swapped = false;
+  RankedTensorType bhldResultType;
+};
+
+LogicalResult checkOperands(Operation *op, Value q, Value k, Value v,
+                            Type elementType) {
+  for (Value x : {q, k, v}) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getElementType() != elementType)
+      return op->emitError() << "cannot be lowered: the attention lowering "
+                                "takes query, key and value of one element "
+                                "type";
+    if (!type.hasStaticShape())
+      return op->emitError() << "cannot be lowered: dynamic shapes";
+  }
+  if (!(elementType.isF32() || elementType.isF16() || elementType.isBF16()))
+    return op->emitError() << "cannot be lowered: element type " << elementType
+                           << " (the lowering computes f32 from f32, f16 or "
+                              "bf16 operands)";
+  auto kType = cast<RankedTensorType>(k.getType());
+  if (kType.getDimSize(kType.getRank() - 2) == 0)
+    return op->emitError() << "cannot be lowered: no keys";
+  return success();
+}
+
+Normalized normalize(ImplicitLocOpBuilder &b, Value q, Value k, Value v,
+                     bool blhd, RankedTensorType resultType) {
+  Normalized n;
+  if (blhd) {
+    q = swapLengthAndHeads(b, q);
+    k = swapLengthAndHeads(b, k);
+    v = swapLengthAndHeads(b, v);
+    n.swapped = true;
+  }
+  auto qType = cast<RankedTensorType>(q.getType());
+  int64_t rank = qType.getRank();
+  if (rank >= 3) {
+    n.heads = qType.getDimSize(rank - 3);
+    n.group =
+        n.heads / cast<RankedTensorType>(k.getType()).getDimSize(rank - 3);
+    for (int64_t i = 0; i < rank - 3; ++i)
+      n.batchShape.push_back(qType.getDimSize(i));
+  }
+  SmallVector<int64_t> shape(qType.getShape().drop_back());
+  shape.push_back(resultType.getShape().back());
+  n.bhldResultType = RankedTensorType::get(shape, resultType.getElementType());
+  n.q = toRank3(b, q);
+  n.k = toRank3(b, k);
+  n.v = toRank3(b, v);
+  return n;
+}
+
+Value denormalize(ImplicitLocOpBuilder &b, const Normalized &n, Value result) {
+  result = fromRank3(b, result, n.bhldResultType);
+  return n.swapped ? swapLengthAndHeads(b, result) : result;
+}
+
 struct LowerAttentionPass final
     : sieve::impl::LowerAttentionBase<LowerAttentionPass> {
   using Base::Base;
@@ -447,41 +787,34 @@ struct LowerAttentionPass final
              "and tile-rows, block-k a multiple of tile-rows (all positive)";
       return signalPassFailure();
     }
-    SmallVector<sieve::attn::AttentionOp> ops;
-    getOperation().walk(
-        [&](sieve::attn::AttentionOp op) { ops.push_back(op); });
-    for (sieve::attn::AttentionOp op : ops)
-      if (failed(lower(op)))
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<sieve::attn::AttentionOp, sieve::attn::SparseAttentionOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      LogicalResult result = success();
+      if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
+        result = lower(dense);
+      else
+        result = lower(cast<sieve::attn::SparseAttentionOp>(op));
+      if (failed(result))
         return signalPassFailure();
+    }
   }
 
   LogicalResult lower(sieve::attn::AttentionOp op) {
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     Type elementType = resultType.getElementType();
-    auto sameElement = [&](Value x) {
-      return cast<RankedTensorType>(x.getType()).getElementType() ==
-             elementType;
-    };
-    if (!(elementType.isF32() || elementType.isF16() || elementType.isBF16()) ||
-        !sameElement(op.getQuery()) || !sameElement(op.getKey()) ||
-        !sameElement(op.getValue()))
-      return op.emitError() << "cannot be lowered: the flash lowering takes "
-                               "f32, f16 or bf16 operands of one element type";
-    if (!resultType.hasStaticShape() ||
-        !cast<RankedTensorType>(op.getQuery().getType()).hasStaticShape() ||
-        !cast<RankedTensorType>(op.getKey().getType()).hasStaticShape() ||
-        !cast<RankedTensorType>(op.getValue().getType()).hasStaticShape())
-      return op.emitError() << "cannot be lowered: dynamic shapes";
-    if (cast<RankedTensorType>(op.getKey().getType())
-            .getDimSize(resultType.getRank() - 2) == 0)
-      return op.emitError() << "cannot be lowered: no keys";
-
+    if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
+                             elementType)))
+      return failure();
     ImplicitLocOpBuilder b(op.getLoc(), op);
-    Value q = toRank3(b, op.getQuery());
-    Value k = toRank3(b, op.getKey());
-    Value v = toRank3(b, op.getValue());
-    int64_t lq = cast<RankedTensorType>(q.getType()).getDimSize(1);
-    int64_t lk = cast<RankedTensorType>(k.getType()).getDimSize(1);
+    Normalized n =
+        normalize(b, op.getQuery(), op.getKey(), op.getValue(),
+                  op.getLayout() == sieve::attn::Layout::blhd, resultType);
+    int64_t lq = cast<RankedTensorType>(n.q.getType()).getDimSize(1);
+    int64_t lk = cast<RankedTensorType>(n.k.getType()).getDimSize(1);
     // Small sequences get smaller blocks: no work and scratch for queries or
     // keys that do not exist.
     Tiles tiles{
@@ -490,8 +823,28 @@ struct LowerAttentionPass final
         std::min<int64_t>(blockK, roundUp(lk, tileRows)), tileRows, tileCols};
     FlashBuilder flash(b, tiles, elementType, op.getScale().convertToFloat(),
                        op.getCausal());
-    Value result = flash.build(q, k, v);
-    op.replaceAllUsesWith(fromRank3(b, result, resultType));
+    Value result = flash.build(n.q, n.k, n.v, n.group, op.getMask(),
+                               n.batchShape, n.heads);
+    op.replaceAllUsesWith(denormalize(b, n, result));
+    op.erase();
+    return success();
+  }
+
+  LogicalResult lower(sieve::attn::SparseAttentionOp op) {
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type elementType = resultType.getElementType();
+    if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
+                             elementType)))
+      return failure();
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Normalized n =
+        normalize(b, op.getQuery(), op.getKey(), op.getValue(),
+                  op.getLayout() == sieve::attn::Layout::blhd, resultType);
+    sieve::AttentionPattern pattern = op.getAttentionPattern();
+    SparseBuilder sparse(b, tileCols, blockQ, elementType,
+                         op.getScale().convertToFloat(), pattern);
+    Value result = sparse.build(n.q, n.k, n.v, n.group);
+    op.replaceAllUsesWith(denormalize(b, n, result));
     op.erase();
     return success();
   }

@@ -153,16 +153,19 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
 
     WalkResult result = module.walk([&](Operation *op) {
       StringRef ns = op->getName().getDialectNamespace();
-      // attn.attention has a lowering (sieve-lower-attention).
-      if ((ns == "attn" && !isa<attn::AttentionOp>(op)) || ns == "patch" ||
-          ns == "tern") {
+      // attn.attention and attn.sparse_attention have a lowering
+      // (sieve-lower-attention).
+      if ((ns == "attn" &&
+           !isa<attn::AttentionOp, attn::SparseAttentionOp>(op)) ||
+          ns == "patch" || ns == "tern") {
         op->emitError() << "'" << op->getName()
                         << "' cannot be compiled to code yet: no lowering of "
                            "the '"
                         << ns << "' dialect is part of the pipeline";
         return WalkResult::interrupt();
       }
-      if (!isAcceptedDialect(ns) && !isa<cf::AssertOp, attn::AttentionOp>(op)) {
+      if (!isAcceptedDialect(ns) &&
+          !isa<cf::AssertOp, attn::AttentionOp, attn::SparseAttentionOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not supported: Sieve compiles TOSA and "
                            "linalg-on-tensors models (with arith, math, "
