@@ -129,8 +129,8 @@ static std::string attentionStage(const CompileOptions &,
   unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
   unsigned block = target.isMicrocontroller ? 32 : 128;
   return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
-                       "block-k={1}}, canonicalize",
-                       lanes, block)
+                       "block-k={1} index-bitwidth={2}}, canonicalize",
+                       lanes, block, target.pointerBits)
       .str();
 }
 

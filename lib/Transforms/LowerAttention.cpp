@@ -794,13 +794,28 @@ struct LowerAttentionPass final
     });
     for (Operation *op : ops) {
       LogicalResult result = success();
-      if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
+      if (indexBitwidth != 64 && failed(checkIndexBitwidth(op)))
+        result = failure();
+      else if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
         result = lower(dense);
       else
         result = lower(cast<sieve::attn::SparseAttentionOp>(op));
       if (failed(result))
         return signalPassFailure();
     }
+  }
+
+  LogicalResult checkIndexBitwidth(Operation *op) {
+    auto x = op->getOperand(0);
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (failed(checkOperands(op, x, op->getOperand(1), op->getOperand(2),
+                             type.getElementType())))
+      return failure();
+    return op->emitError() << "cannot be lowered for a target with "
+                           << unsigned(indexBitwidth)
+                           << "-bit indices yet: the attention lowering "
+                              "needs 64-bit indices (MLIR's vector-to-LLVM "
+                              "conversion has no 32-bit index option)";
   }
 
   LogicalResult lower(sieve::attn::AttentionOp op) {
