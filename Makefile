@@ -43,9 +43,12 @@ docs: build
 	ninja -C $(BUILD) mlir-doc
 	scripts/update-docs.sh $(BUILD)
 
-# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py).
+# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py);
+# attention: arena and time of flash and LogSparse against the dense lowering
+# and the FMA peak (bench/attention_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
+	python3 bench/attention_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

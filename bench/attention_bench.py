@@ -11,6 +11,11 @@ are the best of several runs of the compiled x86-64-avx2 object, single
 thread. The FMA peak is a loop of independent AVX2 FMAs built in the same run.
 
     attention_bench.py BUILD_DIR [--quick] [--max-len N]
+
+"logsparse" is `attn.sparse_attention` with `#attn.logsparse` (each query
+sees itself and the keys 1, 2, 4, ... before it) through the diagonal-wise
+lowering. The dense lowering at L = 4096 runs once (about a minute); flash
+runs up to L = 16384, LogSparse at every length.
 """
 
 import argparse
@@ -160,41 +165,71 @@ def main():
                if l <= (4096 if args.quick else args.max_len)]
 
     with tempfile.TemporaryDirectory() as work:
-        specs = ["a%d:%dx%dx%d:causal" % (l, HEADS, l, DIM) for l in lengths]
+        specs = []
+        for l in lengths:
+            specs += ["a%d:%dx%dx%d:causal" % (l, HEADS, l, DIM),
+                      "s%d:%dx%dx%d:logsparse" % (l, HEADS, l, DIM)]
         subprocess.run([sys.executable, GEN, "--out", work] + specs, check=True)
         print("attention: %d heads, d=%d, causal, f32, x86-64-avx2, one thread" % (HEADS, DIM))
-        fmt = "%-7s %12s %12s %10s   %s"
-        print(fmt % ("L", "dense arena", "flash arena", "ratio", "notes"))
-        reports = {}
+        print("arena = the report's arena_bytes (Q, K, V and the output are the caller's)")
+        fmt = "%-7s %12s %12s %12s %12s"
+        print(fmt % ("L", "dense", "flash", "logsparse", "dense/flash"))
+        built = {}
         for l in lengths:
-            name = "a%d" % l
-            dense, _ = compile_model(compiler, os.path.join(work, name + ".dense.mlir"),
-                                     work, name + "_dense")
-            flash, fobj = compile_model(compiler, os.path.join(work, name + ".mlir"),
-                                        work, name)
-            reports[l] = (dense, flash, fobj)
-            da = dense["memory"]["arena_bytes"] if dense else None
-            fa = flash["memory"]["arena_bytes"] if flash else None
-            ratio = "%.0fx" % (da / fa) if da and fa else "-"
-            print(fmt % (l, fmt_bytes(da), fmt_bytes(fa), ratio,
-                         "" if dense else "dense: does not compile"))
+            dense, _ = compile_model(compiler, os.path.join(work, "a%d.dense.mlir" % l),
+                                     work, "a%d_dense" % l)
+            flash, _ = compile_model(compiler, os.path.join(work, "a%d.mlir" % l),
+                                     work, "a%d" % l)
+            sparse, _ = compile_model(compiler, os.path.join(work, "s%d.mlir" % l),
+                                      work, "s%d" % l)
+            built[l] = (dense, flash, sparse)
+            arena = [r["memory"]["arena_bytes"] if r else None for r in (dense, flash, sparse)]
+            ratio = "%.0fx" % (arena[0] / arena[1]) if arena[0] and arena[1] else "-"
+            print(fmt % (l, fmt_bytes(arena[0]), fmt_bytes(arena[1]), fmt_bytes(arena[2]),
+                         ratio))
             sys.stdout.flush()
 
         peak = fma_peak(work)
-        print("\nf32 FMA peak (this run, one core): %.1f GFLOP/s" % (peak / 1e9))
-        l = 4096
-        if l in reports and reports[l][1]:
-            dense, flash, fobj = reports[l]
-            t_flash = run_model(flash, fobj, work, "a%d" % l, 5)
-            dobj = os.path.join(work, "a%d_dense.o" % l)
-            t_dense = run_model(dense, dobj, work, "a%d_dense" % l, 2) if dense else None
-            gflops = causal_flops(l) / t_flash / 1e9
-            print("L=%d flash: %.3f s, %.1f GFLOP/s (causal pairs), %.0f%% of peak "
-                  "(target >= 50%%)" % (l, t_flash, gflops, 100 * gflops * 1e9 / peak))
-            if t_dense:
-                print("L=%d dense lowering: %.3f s; flash is %.1fx faster (target >= 5x)" % (
-                    l, t_dense, t_dense / t_flash))
+        print("\nf32 FMA peak (this run, one core, AVX2): %.1f GFLOP/s" % (peak / 1e9))
+        print("\n%-7s %10s %10s %10s %12s" % ("L", "flash s", "GFLOP/s", "% peak",
+                                              "logsparse s"))
+        times = {}
+        for l in lengths:
+            dense, flash, sparse = built[l]
+            t_flash = None
+            if flash and l <= 16384:
+                t_flash = run_model(flash, os.path.join(work, "a%d.o" % l), work, "a%d" % l,
+                                    3 if l <= 4096 else 1)
+            t_sparse = run_model(sparse, os.path.join(work, "s%d.o" % l), work, "s%d" % l,
+                                 3) if sparse else None
+            times[l] = (t_flash, t_sparse)
+            if t_flash:
+                gflops = causal_flops(l) / t_flash / 1e9
+                print("%-7d %10.4f %10.1f %9.0f%% %12.5f" % (l, t_flash, gflops,
+                                                            100 * gflops * 1e9 / peak,
+                                                            t_sparse or 0))
+            else:
+                print("%-7d %10s %10s %10s %12.5f" % (l, "-", "-", "-", t_sparse or 0))
+            sys.stdout.flush()
 
+        print()
+        if 4096 in built and built[4096][0] and times[4096][0]:
+            t_dense = run_model(built[4096][0], os.path.join(work, "a4096_dense.o"), work,
+                                "a4096_dense", 1)
+            if t_dense:
+                print("L=4096: dense lowering %.2f s, flash %.3f s: flash %.1fx faster "
+                      "(target >= 5x)" % (t_dense, times[4096][0], t_dense / times[4096][0]))
+            gflops = causal_flops(4096) / times[4096][0] / 1e9
+            print("L=4096: flash at %.0f%% of the FMA peak (target >= 50%%)" % (
+                100 * gflops * 1e9 / peak))
+        if 16384 in times and all(times[16384]):
+            t_flash, t_sparse = times[16384]
+            print("L=16384: logsparse %.4f s, flash %.2f s: logsparse %.0fx faster "
+                  "(target >= 50x)" % (t_sparse, t_flash, t_flash / t_sparse))
+        if 16384 in built and built[16384][0] and built[16384][1]:
+            print("L=16384: flash arena %.0fx below the dense lowering's (target >= 1000x)" % (
+                built[16384][0]["memory"]["arena_bytes"] /
+                built[16384][1]["memory"]["arena_bytes"]))
 
 if __name__ == "__main__":
     main()
