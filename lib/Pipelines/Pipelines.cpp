@@ -89,15 +89,20 @@ static std::string importStage(const CompileOptions &options,
   // Inline first, so that the interface sees the ops next to the inputs and
   // outputs even when the exporter wrapped them in calls.
   // Canonicalization removes the checks whose condition folds to true.
+  // Attention in TOSA form is raised here, after inlining and before
+  // lower-tosa decomposes it beyond recognition (docs/architecture.md).
   return llvm::formatv("sieve-verify-input{{entry={0} max-object-bytes={1} "
                        "index-bitwidth={2}}, inline, "
                        "sieve-record-interface{{entry={0}}, symbol-dce, "
-                       "{3}canonicalize, cse",
+                       "{3}canonicalize, cse{4}",
                        entry.empty() ? "''" : entry, target.maxObjectBytes(),
                        target.pointerBits,
                        options.asserts == AssertMode::Drop
                            ? "func.func(sieve-drop-asserts), "
-                           : "")
+                           : "",
+                       options.attention == AttentionMode::Off
+                           ? ""
+                           : ", func.func(sieve-raise-attention)")
       .str();
 }
 
@@ -117,6 +122,25 @@ static std::string lowerTosaStage(const CompileOptions &,
              "tosa-to-tensor), canonicalize, cse",
              is32Bit(target) ? "true" : "false")
       .str();
+}
+
+static std::string raiseAttentionStage(const CompileOptions &options,
+                                       const TargetInfo &) {
+  // Linalg-form attention (torch-mlir, TensorFlow) is raised here; the TOSA
+  // form was raised at the end of import.
+  switch (options.attention) {
+  case AttentionMode::Off:
+    return "";
+  case AttentionMode::Dense:
+    return "func.func(sieve-raise-attention)";
+  case AttentionMode::LogSparse:
+    return llvm::formatv("func.func(sieve-raise-attention, "
+                         "sieve-attn-logsparse{{variant={0} window={1}})",
+                         std::string(options.attentionVariant),
+                         int64_t(options.attentionWindow))
+        .str();
+  }
+  return "";
 }
 
 static std::string attentionStage(const CompileOptions &,
@@ -190,6 +214,8 @@ static std::string lowerToLLVMStage(const CompileOptions &,
 static const CompileStage kStages[] = {
     {"import", "check the model, record its interface, inline", importStage},
     {"lower-tosa", "TOSA to linalg, arith and tensor", lowerTosaStage},
+    {"raise-attention", "attention raised to attn ops; LogSparse on request",
+     raiseAttentionStage},
     {"attention", "attn ops to flash-style tiled loops", attentionStage},
     {"fuse", "elementwise fusion; convolutions by rows with their consumers",
      fuseStage},

@@ -6,7 +6,9 @@
 
 #include "sieve/Target/ModelInterface.h"
 
+#include "sieve/Analysis/AttentionPattern.h"
 #include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Dialect/Attn/IR/AttnOps.h"
 #include "sieve/Transforms/EntryFunction.h"
 #include "sieve/Transforms/Passes.h"
 
@@ -335,6 +337,26 @@ void sieve::emitJsonReport(const ModelInterface &model,
           j.attribute("location", check.loc);
         });
     });
+    j.attributeArray("attention", [&] {
+      for (const AttentionInfo &a : model.attention)
+        j.object([&] {
+          j.attribute("location", a.location);
+          j.attribute("kind", a.kind);
+          j.attribute("pattern", a.pattern);
+          j.attribute("query_length", a.queryLength);
+          j.attribute("key_length", a.keyLength);
+          j.attribute("batch", a.batch);
+          j.attribute("heads", a.heads);
+          j.attribute("kv_heads", a.kvHeads);
+          j.attribute("depth", a.depth);
+          j.attribute("value_depth", a.valueDepth);
+          j.attribute("pairs", a.pairs);
+          j.attribute("causal_pairs", a.causalPairs);
+          j.attribute("causal_over_pairs",
+                      a.pairs ? double(a.causalPairs) / a.pairs : 0.0);
+          j.attribute("changes_model", a.changesModel);
+        });
+    });
     j.attribute("code_bytes", context.codeBytes);
     j.attributeArray("undefined_symbols", [&] {
       for (const std::string &symbol : context.undefinedSymbols)
@@ -373,6 +395,14 @@ void sieve::printReportTable(const ModelInterface &model,
   row("weights (flash)", bytesText(model.weightBytes));
   if (model.macs)
     row("MACs", std::to_string(model.macs));
+  for (const AttentionInfo &a : model.attention)
+    row("attention",
+        llvm::formatv("{0} {1}, L {2}x{3}, {4} heads ({5} KV), {6} of {7} "
+                      "causal pairs{8}",
+                      a.kind, a.pattern, a.queryLength, a.keyLength, a.heads,
+                      a.kvHeads, a.pairs, a.causalPairs,
+                      a.changesModel ? ", changes the model" : "")
+            .str());
   if (context.codeBytes)
     row("code", bytesText(context.codeBytes));
   auto tensorRows = [&](StringRef kind,
@@ -402,4 +432,52 @@ void sieve::printReportTable(const ModelInterface &model,
     os << llvm::formatv("  {0,4} {1,10} {2,10} {3,5}-{4,-5}  {5}\n", i, b.size,
                         b.offset, b.first, b.last, producer);
   }
+}
+
+std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module) {
+  std::vector<AttentionInfo> result;
+  auto describe = [&](Operation *op, RankedTensorType query,
+                      RankedTensorType key, RankedTensorType value,
+                      attn::Layout layout) {
+    AttentionInfo &info = result.emplace_back();
+    info.location = describeLocation(op->getLoc());
+    attn::AttentionDims dims = attn::getAttentionDims(query.getRank(), layout);
+    for (int64_t d = 0; d < query.getRank(); ++d)
+      if (d != dims.length && d != dims.head && d != dims.depth)
+        info.batch *= query.getDimSize(d);
+    if (dims.head >= 0) {
+      info.heads = query.getDimSize(dims.head);
+      info.kvHeads = key.getDimSize(dims.head);
+    }
+    info.queryLength = query.getDimSize(dims.length);
+    info.keyLength = key.getDimSize(dims.length);
+    info.depth = query.getDimSize(dims.depth);
+    info.valueDepth = value.getDimSize(dims.depth);
+    info.causalPairs =
+        AttentionPattern::numCausalPairs(info.queryLength, info.keyLength);
+    return &info;
+  };
+  module.walk([&](Operation *op) {
+    if (auto dense = dyn_cast<attn::AttentionOp>(op)) {
+      AttentionInfo *info =
+          describe(op, dense.getQuery().getType(), dense.getKey().getType(),
+                   dense.getValue().getType(), dense.getLayout());
+      info->kind = "dense";
+      info->pattern = dense.getMask()     ? "mask"
+                      : dense.getCausal() ? "causal"
+                                          : "full";
+      info->pairs = dense.getCausal() ? info->causalPairs
+                                      : info->queryLength * info->keyLength;
+    } else if (auto sparse = dyn_cast<attn::SparseAttentionOp>(op)) {
+      AttentionInfo *info =
+          describe(op, sparse.getQuery().getType(), sparse.getKey().getType(),
+                   sparse.getValue().getType(), sparse.getLayout());
+      AttentionPattern pattern = sparse.getAttentionPattern();
+      info->kind = "sparse";
+      info->pattern = pattern.describe();
+      info->pairs = pattern.numPairs(info->queryLength, info->keyLength);
+      info->changesModel = op->hasAttr("attn.from_dense");
+    }
+  });
+  return result;
 }

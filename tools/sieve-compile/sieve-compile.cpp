@@ -118,6 +118,27 @@ static cl::opt<std::string>
               cl::desc("Arena placement: best (default), greedy-by-size, "
                        "greedy-by-breadth, by-lifetime"),
               cl::init("best"), cl::cat(category));
+static cl::opt<AttentionMode> attention(
+    "attention", cl::desc("Attention: raise it to attn ops, and how to run it"),
+    cl::init(AttentionMode::Off),
+    cl::values(clEnumValN(AttentionMode::Off, "off",
+                          "leave it to upstream's lowering (default for now)"),
+               clEnumValN(AttentionMode::Dense, "dense",
+                          "raise it to attn ops, unchanged"),
+               clEnumValN(AttentionMode::LogSparse, "logsparse",
+                          "raise it, then make dense causal attention "
+                          "LogSparse (changes the model)")),
+    cl::cat(category));
+static cl::opt<std::string> attentionVariant(
+    "attention-variant",
+    cl::desc("With --attention=logsparse: plain (default), local (a dense "
+             "window, then LogSparse steps) or restart (LogSparse within "
+             "sub-sequences)"),
+    cl::init("plain"), cl::cat(category));
+static cl::opt<int64_t> attentionWindow(
+    "attention-window",
+    cl::desc("The local window or restart length of --attention-variant"),
+    cl::init(0), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
                            cl::cat(category));
 static cl::opt<bool> listTargets("list-targets",
@@ -331,6 +352,13 @@ static int compile() {
   options.flashBudget = flashBudget;
   options.placement = placement;
   options.asserts = asserts;
+  options.attention = attention;
+  if (attentionVariant != "plain" && attentionVariant != "local" &&
+      attentionVariant != "restart")
+    return fail("unknown --attention-variant '" + attentionVariant +
+                "'; expected plain, local or restart");
+  options.attentionVariant = attentionVariant;
+  options.attentionWindow = attentionWindow;
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -405,6 +433,7 @@ static int compile() {
 
   std::optional<ModelInterface> model;
   uint64_t macs = 0;
+  std::vector<AttentionInfo> attentionOps;
   for (auto [i, stage] : llvm::enumerate(getCompileStages())) {
     PassManager pm(&context);
     TimingScope stageTiming = rootTiming.nest(StringRef(stage.name));
@@ -439,6 +468,9 @@ static int compile() {
     // once the entry point has its C signature.
     if (stage.name == "lower-tosa")
       macs = countMacs(*module);
+    // Before a later stage lowers them.
+    if (stage.name == "raise-attention")
+      attentionOps = collectAttention(*module);
     if (stage.name == "plan-memory") {
       FailureOr<ModelInterface> extracted =
           extractModelInterface(*module, modelName);
@@ -446,6 +478,7 @@ static int compile() {
         return 1;
       model = std::move(*extracted);
       model->macs = macs;
+      model->attention = std::move(attentionOps);
     }
   }
   assert(model && "the pipeline has a plan-memory stage");

@@ -47,6 +47,13 @@ enum class AssertMode {
   Drop,  ///< removed, with a remark each
 };
 
+/// What the attention stage does (docs/architecture.md).
+enum class AttentionMode {
+  Off,       ///< nothing: attention goes through upstream's lowering
+  Dense,     ///< raise to attn ops, keep their meaning
+  LogSparse, ///< raise, then make dense causal attention LogSparse
+};
+
 struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   PassOptions::Option<std::string, TargetNameParser> target{
       *this, "target", llvm::cl::desc("Target to compile for"),
@@ -82,6 +89,27 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "placement",
       llvm::cl::desc("Arena placement strategy (see sieve-plan-memory)"),
       llvm::cl::init("best")};
+  PassOptions::Option<AttentionMode> attention{
+      *this, "attention",
+      llvm::cl::desc("Raise attention to attn ops, and how to run it"),
+      llvm::cl::init(AttentionMode::Off),
+      llvm::cl::values(
+          clEnumValN(AttentionMode::Off, "off",
+                     "leave attention to upstream's lowering (default until "
+                     "the attn lowering is merged)"),
+          clEnumValN(AttentionMode::Dense, "dense",
+                     "raise it to attn ops, unchanged"),
+          clEnumValN(AttentionMode::LogSparse, "logsparse",
+                     "raise it, then replace dense causal attention by "
+                     "LogSparse attention (changes the model)"))};
+  PassOptions::Option<std::string> attentionVariant{
+      *this, "attention-variant",
+      llvm::cl::desc("LogSparse variant: plain, local or restart"),
+      llvm::cl::init("plain")};
+  PassOptions::Option<int64_t> attentionWindow{
+      *this, "attention-window",
+      llvm::cl::desc("LogSparse local window or restart length"),
+      llvm::cl::init(0)};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
@@ -99,8 +127,8 @@ struct CompileStage {
                           const TargetInfo &target);
 };
 
-/// The stages, in order: import, lower-tosa, fuse, bufferize, plan-memory,
-/// lower-to-llvm.
+/// The stages, in order: import, lower-tosa, raise-attention, fuse,
+/// bufferize, plan-memory, lower-to-llvm.
 llvm::ArrayRef<CompileStage> getCompileStages();
 
 /// Adds `stage` (or the whole pipeline) to `pm`, which must be anchored on

@@ -40,6 +40,31 @@ struct RuntimeCheck {
   std::string message, loc;
 };
 
+/// One attention of the model as the attention stage left it (report field
+/// `attention`, docs/report.md). Pairs are (query, key) dot products of one
+/// head of one batch element.
+struct AttentionInfo {
+  std::string location;
+  /// "dense" (attn.attention) or "sparse" (attn.sparse_attention).
+  std::string kind;
+  /// "full", "causal", "mask" (a general mask operand, with or without
+  /// causal) or the sparse pattern (AttentionPattern::describe()).
+  std::string pattern;
+  int64_t queryLength = 0, keyLength = 0;
+  /// Product of the batch dims; query heads; key/value heads.
+  int64_t batch = 1, heads = 1, kvHeads = 1;
+  int64_t depth = 0, valueDepth = 0;
+  /// Pairs computed per head, and those of dense causal attention.
+  int64_t pairs = 0, causalPairs = 0;
+  /// Set by sieve-attn-logsparse: the op no longer computes the model's
+  /// dense attention.
+  bool changesModel = false;
+};
+
+/// The attention ops of `module` (after the attention stage, before their
+/// lowering).
+std::vector<AttentionInfo> collectAttention(mlir::ModuleOp module);
+
 struct ModelInterface {
   std::string name;
   std::string entrySymbol;
@@ -52,6 +77,7 @@ struct ModelInterface {
   /// Multiply-accumulates of one run, counted on linalg before tiling.
   uint64_t macs = 0;
   std::vector<RuntimeCheck> checks;
+  std::vector<AttentionInfo> attention;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.

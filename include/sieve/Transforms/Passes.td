@@ -421,4 +421,76 @@ def HoistParallelScratch
   }];
 }
 
+def RaiseAttention : Pass<"sieve-raise-attention", "mlir::func::FuncOp"> {
+  let summary = "Raise exported matmul/softmax/matmul chains to attn ops";
+  let description = [{
+    Finds `Q K^T -> scale -> (+ mask) -> softmax -> P V` as exporters write it
+    and replaces it by one `attn.attention` (or `attn.sparse_attention`), so
+    that no later pass needs the L x L score matrix. Matched forms:
+
+    - TOSA: `tosa.matmul`, `tosa.mul` by a constant, `tosa.add` of a mask,
+      `reduce_max`/`sub`/`exp`/`reduce_sum`/`reciprocal`/`mul`, `tosa.matmul`;
+      the heads split and merged by `tosa.reshape`, K^T by `tosa.transpose`,
+      grouped KV heads broadcast by `reshape -> add zeros (or tile) ->
+      reshape` (undone: the op gets the Hk heads).
+    - linalg on tensors: `linalg.batch_matmul` (or `matmul`, or the
+      transposed-B forms), K^T by `linalg.transpose`, scale as a generic
+      `mulf`/`divf` by a constant, mask as a generic `addf`, `linalg.softmax`
+      or its decomposition into generics (max, `exp(x - max)` fused or not,
+      sum, `divf`); heads through `tensor.collapse_shape`/`expand_shape`.
+
+    A constant mask (additive: 0 keeps, <= -1e4 or -inf removes; or i1) that
+    is the same for every batch and head is classified with
+    `sieve::AttentionPattern`, entry by entry: causal becomes `causal`,
+    LogSparse (any variant) and other diagonal sets such as sliding windows
+    become `attn.sparse_attention`, a mask that keeps every key disappears;
+    any other mask stays an operand. A chain whose shapes do not make a valid
+    attention is left alone.
+
+    ```mlir
+    // Before: tosa.matmul, tosa.mul, tosa.add %mask, reduce_max ... tosa.matmul
+    %o = attn.attention %q, %k, %v mask %m {scale = 0.0883883461 : f32}
+        : tensor<1x12x40x128xf32>, tensor<1x2x40x128xf32>,
+          tensor<1x2x40x128xf32>, tensor<1x1x1x40xf32> -> tensor<1x12x40x128xf32>
+    ```
+  }];
+  let dependentDialects = ["sieve::attn::AttnDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def AttnLogSparse : Pass<"sieve-attn-logsparse", "mlir::func::FuncOp"> {
+  let summary = "Replace dense causal attention by LogSparse attention";
+  let description = [{
+    Rewrites every causal `attn.attention` without a mask into an
+    `attn.sparse_attention` with the LogSparse pattern (Li et al. 2019) of
+    the chosen variant, so that each query attends to O(log L) keys instead
+    of all earlier ones. This **changes the model**: each rewritten op gets a
+    warning that says how many of the causal pairs remain, and the attribute
+    `attn.from_dense`, which the report shows as `changes_model`.
+    Attentions that already are sparse (a LogSparse mask that
+    sieve-raise-attention recognised) are kept as they are, exactly.
+
+    An attention that is not causal, or has a mask, is an error at the op: a
+    causal pattern would let it see fewer keys in a way the model never
+    trained for. So is a `window` larger than the keys.
+
+    ```mlir
+    %o = attn.attention %q, %k, %v {scale = 0.125 : f32, causal} ...
+    // sieve-attn-logsparse{variant=local window=4}:
+    %o = attn.sparse_attention %q, %k, %v
+        {attn.from_dense, pattern = #attn.logsparse<local = 4>, scale = 0.125 : f32} ...
+    ```
+  }];
+  let options = [
+    Option<"variant", "variant", "std::string", /*default=*/"\"plain\"",
+           "plain (LogSparse), local (a dense window of `window` keys, then "
+           "LogSparse steps) or restart (LogSparse within sub-sequences of "
+           "`window` keys)">,
+    Option<"window", "window", "int64_t", /*default=*/"0",
+           "The local window or the restart length (>= 1; for local and "
+           "restart only)">
+  ];
+  let dependentDialects = ["sieve::attn::AttnDialect"];
+}
+
 #endif // SIEVE_TRANSFORMS_PASSES_TD
