@@ -606,16 +606,18 @@ def compare_tflite(got, reference, armnn, outs, rtol=0.0, atol=0.0,
 
 def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
           icount_plugin=None, show_report=False, input_files=(),
-          tflite_reference=False, armnn=False, parallel=None):
+          tflite_reference=False, armnn=False, parallel=None, reference_model=None):
     """Compiles, runs and compares `model` on each target. Yields, per
     target, (target, status, message, report) with status PASS/FAIL/BUILT.
     For a .tflite, `tflite_reference` and `armnn` add comparisons with
     TFLite's reference kernels and Arm NN (`result.tflite`); a failed one
-    fails the target."""
+    fails the target. `reference_model`, if given, is what the reference
+    runs instead of `model` (same inputs and outputs): a dense TOSA/linalg
+    form of ops that upstream MLIR cannot lower, such as `attn.*`."""
     os.makedirs(work, exist_ok=True)
     name = model_name(model)
     reference = None
-    reference_model = model
+    reference_model = reference_model or model
     tflite_outputs = {}
     reference_required = tflite_reference
     armnn = armnn and is_tflite(model)
@@ -695,6 +697,9 @@ def main():
                         help="call <name>_run_parallel with the hook null, serial, reverse "
                         "(tasks last first, on worker task %% max_workers) or pool:N "
                         "(runtime/parallel's pthread pool with N threads)")
+    parser.add_argument("--reference-model",
+                        help="the model the reference runs instead of MODEL (same interface), "
+                        "for ops upstream MLIR cannot lower (attn.*)")
     args = parser.parse_args()
     if args.parallel:
         parse_parallel(args.parallel)
@@ -703,7 +708,7 @@ def main():
     for target, status, message, report, result in check(
             args.model, args.targets.split(","), args.work, args.seed, args.rtol, args.atol,
             args.sieve_flag, args.icount_plugin, args.show_report, args.input_file,
-            args.tflite_reference, args.armnn, args.parallel):
+            args.tflite_reference, args.armnn, args.parallel, args.reference_model):
         if args.print_outputs and result and result.outputs:
             for i, values in enumerate(result.outputs):
                 print("OUTPUT %s out%d: %s" % (target, i, " ".join(str(v) for v in values)))

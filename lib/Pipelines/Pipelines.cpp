@@ -15,6 +15,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace sieve;
 
@@ -162,6 +164,21 @@ static std::string raiseAttentionStage(const CompileOptions &options,
   return "";
 }
 
+static std::string attentionStage(const CompileOptions &,
+                                  const TargetInfo &target) {
+  // Register tiles: two SIMD registers of f32 lanes wide (at least 4 lanes,
+  // so that targets without SIMD still get a small unrolled tile). Blocks of
+  // 128 were the fastest on x86-64 (bench/attention_bench.py); MCUs get
+  // blocks of 32 so that the scratch (about 4 * block * (D + block) bytes)
+  // stays small.
+  unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
+  unsigned block = target.isMicrocontroller ? 32 : 128;
+  return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
+                       "block-k={1} index-bitwidth={2}}, canonicalize",
+                       lanes, block, target.pointerBits)
+      .str();
+}
+
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
   // No CSE after cloning inits: it would merge the clones again.
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
@@ -232,6 +249,7 @@ static const CompileStage kStages[] = {
     {"lower-tosa", "TOSA to linalg, arith and tensor", lowerTosaStage},
     {"raise-attention", "attention raised to attn ops; LogSparse on request",
      raiseAttentionStage},
+    {"attention", "attn ops to flash-style tiled loops", attentionStage},
     {"fuse", "elementwise fusion; convolutions by rows with their consumers",
      fuseStage},
     {"bufferize", "tensors to buffers; outputs into caller buffers",

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Dialect/Attn/IR/AttnOps.h"
 #include "sieve/Transforms/EntryFunction.h"
 #include "sieve/Transforms/Passes.h"
 
@@ -152,14 +153,19 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
 
     WalkResult result = module.walk([&](Operation *op) {
       StringRef ns = op->getName().getDialectNamespace();
-      if (ns == "attn" || ns == "patch" || ns == "tern") {
+      // attn.attention and attn.sparse_attention have a lowering
+      // (sieve-lower-attention).
+      if ((ns == "attn" &&
+           !isa<attn::AttentionOp, attn::SparseAttentionOp>(op)) ||
+          ns == "patch" || ns == "tern") {
         op->emitError() << "'" << op->getName()
                         << "' cannot be compiled to code yet: no lowering of "
                            "the '"
                         << ns << "' dialect is part of the pipeline";
         return WalkResult::interrupt();
       }
-      if (!isAcceptedDialect(ns) && !isa<cf::AssertOp>(op)) {
+      if (!isAcceptedDialect(ns) &&
+          !isa<cf::AssertOp, attn::AttentionOp, attn::SparseAttentionOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not supported: Sieve compiles TOSA and "
                            "linalg-on-tensors models (with arith, math, "

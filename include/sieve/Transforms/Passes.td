@@ -357,6 +357,57 @@ def DropAsserts : Pass<"sieve-drop-asserts", "mlir::func::FuncOp"> {
   }];
 }
 
+def LowerAttention : Pass<"sieve-lower-attention", "mlir::ModuleOp"> {
+  let summary = "Lower attn.attention flash-style: tiles, online softmax, no Lq x Lk buffer";
+  let description = [{
+    Rewrites each `attn.attention` on tensors into an `scf.forall` over
+    (batch * heads, blocks of `block-q` queries), marked `sieve.parallel`.
+    Each iteration walks the keys in blocks of `block-k` with FlashAttention's
+    online softmax (running max `m`, running sum `l`, the accumulator
+    rescaled by `exp(m_old - m_new)`), and keeps only per-iteration scratch:
+    the transposed query block, a `block-k x block-q` score tile, the output
+    accumulator and three vectors. Both products are register-blocked outer
+    products of `tile-rows` rows by `tile-cols` lanes (vector ops on f32).
+    With `causal`, key blocks no query of the block can see are skipped and
+    the diagonal block is masked by a vector compare. A query that sees no
+    key (causal with Lq > Lk) gets zeros. f16/bf16 operands are computed in
+    f32.
+
+    ```mlir
+    %o = attn.attention %q, %k, %v {scale = 0.125 : f32, causal}
+        : tensor<8x4096x64xf32>, tensor<8x4096x64xf32>, tensor<8x4096x64xf32>
+        -> tensor<8x4096x64xf32>
+    // becomes
+    %r = scf.forall (%bh, %blk) in (8, 64) shared_outs(%out = %init) {
+      %qt = memref.alloc() : memref<64x64xf32>   // Q block, transposed
+      %st = memref.alloc() : memref<64x64xf32>   // S^T, then P^T
+      ...
+      scf.for %kb = %c0 to %kend step %c64 { ... vector.fma ... }
+      ...
+    } {sieve.parallel}
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::math::MathDialect",
+    "mlir::memref::MemRefDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Queries per block (a multiple of tile-rows and tile-cols)">,
+    Option<"blockK", "block-k", "int64_t", /*default=*/"64",
+           "Keys per block (a multiple of tile-rows)">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"4",
+           "Rows of a register tile">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"16",
+           "Lanes of a register tile (f32 elements of one vector value)">,
+    Option<"indexBitwidth", "index-bitwidth", "unsigned", /*default=*/"64",
+           "Bits of `index` on the target: 32 is refused for now, because "
+           "MLIR 22's convert-vector-to-llvm has no index-bitwidth option "
+           "and its vector loads would not match 32-bit memref descriptors">
+  ];
+}
+
 def RaiseAttention : Pass<"sieve-raise-attention", "mlir::func::FuncOp"> {
   let summary = "Raise exported matmul/softmax/matmul chains to attn ops";
   let description = [{

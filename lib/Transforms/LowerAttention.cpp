@@ -1,0 +1,864 @@
+//===- LowerAttention.cpp - Flash-style lowering of attn.attention --------===//
+//
+// Part of Sieve. Lowers `attn.attention` on tensors, before bufferization,
+// into tiled loops with an online softmax (FlashAttention's recurrence), so
+// that no Lq x Lk buffer ever exists: per (batch*head, block of Bq queries)
+// an `scf.forall` iteration (marked `sieve.parallel`) walks the keys in
+// blocks of Bk and keeps only O(Bq * (D + Dv + Bk)) floats of scratch.
+//
+// Layout of the scratch, chosen so that every inner loop is a register-
+// blocked outer product on whole vectors (no horizontal reductions):
+//
+//   Qt[D][Bq]   the query block, transposed once per query block;
+//   St[Bk][Bq]  scores, keys by rows and queries along the vectors: the
+//               softmax statistics of a query are lanes, so the running max
+//               and sum are elementwise vector ops; overwritten by P^T;
+//   O[Bq][Dv']  the unnormalised output accumulator (Dv' = Dv rounded up to
+//               the tile width);
+//   m, l, alpha [Bq]: running max, running sum, rescale factor.
+//
+// S^T = K_blk * Qt is computed in tiles of R keys x C queries (K elements
+// broadcast, Qt rows loaded as vectors), O += P V in tiles of R queries x C
+// value columns (P^T elements broadcast, V rows loaded as vectors).
+//
+// Causal attention: query i sees key j iff j <= i + (Lk - Lq). Key blocks
+// past the last key a query block can see are not visited at all; inside the
+// diagonal block the mask is a vector compare. A query that sees no key (only
+// possible when Lq > Lk) gets a zero row: the running sum stays 0, and the
+// final scaling multiplies by 0 instead of dividing by it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Transforms/Passes.h"
+
+#include "sieve/Analysis/AttentionPattern.h"
+#include "sieve/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <limits>
+#include <numeric>
+
+namespace sieve {
+#define GEN_PASS_DEF_LOWERATTENTION
+#define GEN_PASS_DEF_HOISTPARALLELSCRATCH
+#include "sieve/Transforms/Passes.h.inc"
+} // namespace sieve
+
+using namespace mlir;
+
+namespace {
+
+int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/// Emits `scf.for lb to ub step step iter_args(init)`; `body` returns the
+/// values to yield.
+template <typename Fn>
+ValueRange forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
+                   ValueRange init, Fn body) {
+  auto loop =
+      scf::ForOp::create(b, lb, ub, step, init,
+                         [&](OpBuilder &, Location, Value iv, ValueRange args) {
+                           SmallVector<Value> yielded = body(iv, args);
+                           scf::YieldOp::create(b, yielded);
+                         });
+  return loop.getResults();
+}
+
+/// Tile sizes of one lowering.
+struct Tiles {
+  int64_t bq;   ///< queries per block (a multiple of cols and rows)
+  int64_t bk;   ///< keys per block (a multiple of rows)
+  int64_t rows; ///< R: rows of a register tile
+  int64_t cols; ///< C: lanes of a register tile (one vector value)
+};
+
+/// Builds the flash lowering of one attention on [BH, L, D] tensors.
+class FlashBuilder {
+public:
+  FlashBuilder(ImplicitLocOpBuilder &b, Tiles tiles, Type elementType,
+               float scale, bool causal)
+      : b(b), t(tiles), elementType(elementType), f32(b.getF32Type()),
+        vec(VectorType::get({tiles.cols}, b.getF32Type())), scale(scale),
+        causal(causal) {}
+
+  /// q: [BH, Lq, D], k: [BHk, Lk, D], v: [BHk, Lk, Dv]; returns [BH, Lq, Dv].
+  /// Query head bh reads key/value head bh / group (grouped-query attention).
+  /// `mask`, if set, is the op's mask ([B..., H, Lq, Lk], dims of 1
+  /// broadcast); `batchShape` is B... and `heads` is H.
+  Value build(Value q, Value k, Value v, int64_t group, Value mask,
+              ArrayRef<int64_t> batchShape, int64_t heads);
+
+private:
+  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
+  Value f32Const(float x) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(x));
+  }
+  Value vecConst(float x) {
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(vec, x));
+  }
+  Value minIdx(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value maxIdx(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+
+  /// Reads one element of an input tensor as f32.
+  Value readScalar(Value tensor, ValueRange indices) {
+    Value x = tensor::ExtractOp::create(b, tensor, indices);
+    return toF32(x);
+  }
+  Value toF32(Value x) {
+    if (elementType == f32)
+      return x;
+    Type type = f32;
+    if (auto vt = dyn_cast<VectorType>(x.getType()))
+      type = VectorType::get(vt.getShape(), f32);
+    return arith::ExtFOp::create(b, type, x);
+  }
+  Value fromF32(Value x) {
+    if (elementType == f32)
+      return x;
+    return arith::TruncFOp::create(
+        b,
+        VectorType::get(cast<VectorType>(x.getType()).getShape(), elementType),
+        x);
+  }
+  Value scratch(ArrayRef<int64_t> shape) {
+    return memref::AllocOp::create(b, MemRefType::get(shape, f32));
+  }
+
+  void computeScores(Value k, Value bh, Value kb, Value nk);
+  void applyMask(Value bh, Value qb, Value kb, Value nk);
+  void softmax(Value qb, Value kb, Value nk);
+  void accumulate(Value v, Value bh, Value kb, Value nk);
+
+  ImplicitLocOpBuilder &b;
+  Tiles t;
+  Type elementType;
+  Type f32;
+  VectorType vec;
+  float scale;
+  bool causal;
+
+  // Per-op sizes and the scratch of the current forall iteration.
+  int64_t lq = 0, lk = 0, d = 0, dv = 0, dvPad = 0;
+  Value qt, st, o, m, l, alpha;
+  Value mask;
+  SmallVector<int64_t> batchShape;
+  int64_t heads = 1;
+};
+
+/// St[j][i] := St[j][i] + mask (additive) or -inf where the mask is false,
+/// for the keys [kb, kb + nk): the mask's query index runs across the vector
+/// lanes of St, so this is a scalar loop (masks are the general case; causal
+/// and sparse patterns do not need one).
+void FlashBuilder::applyMask(Value bh, Value qb, Value kb, Value nk) {
+  auto maskType = cast<RankedTensorType>(mask.getType());
+  ArrayRef<int64_t> shape = maskType.getShape();
+  int64_t rank = maskType.getRank();
+  Value c0 = idx(0), c1 = idx(1);
+  // The mask indices of (bh, query, key); size-1 dims broadcast.
+  SmallVector<Value> prefix(rank - 2, c0);
+  Value rest = bh;
+  if (rank >= 3) {
+    Value h = arith::RemUIOp::create(b, rest, idx(heads));
+    rest = arith::DivUIOp::create(b, rest, idx(heads));
+    if (shape[rank - 3] != 1)
+      prefix[rank - 3] = h;
+    for (int64_t dim = int64_t(batchShape.size()) - 1; dim >= 0; --dim) {
+      Value x = arith::RemUIOp::create(b, rest, idx(batchShape[dim]));
+      rest = arith::DivUIOp::create(b, rest, idx(batchShape[dim]));
+      if (shape[dim] != 1)
+        prefix[dim] = x;
+    }
+  }
+  bool isBool = maskType.getElementType().isInteger(1);
+  Value negInf = f32Const(-std::numeric_limits<float>::infinity());
+  Value lastQuery = idx(lq - 1);
+  forLoop(b, c0, nk, c1, {}, [&](Value j, ValueRange) {
+    Value key = shape[rank - 1] == 1 ? c0 : add(kb, j);
+    forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+      Value query = shape[rank - 2] == 1 ? c0 : minIdx(add(qb, i), lastQuery);
+      SmallVector<Value> indices(prefix);
+      indices.push_back(query);
+      indices.push_back(key);
+      Value x = tensor::ExtractOp::create(b, mask, indices);
+      Value s = memref::LoadOp::create(b, st, ValueRange{j, i});
+      if (isBool)
+        s = arith::SelectOp::create(b, x, s, negInf);
+      else
+        s = arith::AddFOp::create(b, s, toF32(x));
+      memref::StoreOp::create(b, s, st, ValueRange{j, i});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// St[j][i] = scale * sum_d K[kb + j][d] * Qt[d][i] for j < nk (rounded up to
+/// R), all Bq queries, in R x C register tiles.
+void FlashBuilder::computeScores(Value k, Value bh, Value kb, Value nk) {
+  Value c0 = idx(0), c1 = idx(1);
+  Value lastKey = idx(lk - 1);
+  Value scaleVec = vecConst(scale);
+  forLoop(b, c0, nk, idx(t.rows), {}, [&](Value j, ValueRange) {
+    // Rows past the last key read the last key again: their scores are
+    // never used (the softmax stops at nk).
+    SmallVector<Value> keyRows;
+    for (int64_t r = 0; r < t.rows; ++r)
+      keyRows.push_back(minIdx(add(add(kb, j), idx(r)), lastKey));
+    forLoop(b, c0, idx(t.bq), idx(t.cols), {}, [&](Value i, ValueRange) {
+      SmallVector<Value> init(t.rows, vecConst(0.0f));
+      ValueRange acc =
+          forLoop(b, c0, idx(d), c1, init, [&](Value dd, ValueRange acc) {
+            Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{dd, i});
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < t.rows; ++r) {
+              Value kx = readScalar(k, {bh, keyRows[r], dd});
+              Value kv = vector::BroadcastOp::create(b, vec, kx);
+              next.push_back(vector::FMAOp::create(b, kv, qv, acc[r]));
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < t.rows; ++r) {
+        Value s = arith::MulFOp::create(b, acc[r], scaleVec);
+        vector::StoreOp::create(b, s, st, ValueRange{add(j, idx(r)), i});
+      }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+/// The online-softmax update for the key block [kb, kb + nk): new running
+/// max m, alpha = exp(m_old - m_new), St := exp(St - m_new) (0 where
+/// masked), l := l * alpha + sum_j St[j].
+void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
+  Value c0 = idx(0), c1 = idx(1);
+  Value negInf = vecConst(-std::numeric_limits<float>::infinity());
+  Value zero = vecConst(0.0f);
+  Type i32 = b.getI32Type();
+  VectorType ivec = VectorType::get({t.cols}, i32);
+  SmallVector<int32_t> lanes;
+  for (int64_t x = 0; x < t.cols; ++x)
+    lanes.push_back(int32_t(x));
+  Value iota = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(ivec, ArrayRef(lanes)));
+  // The key index j' = kb + j is visible to query i iff i >= j' - (Lk - Lq).
+  Value keyShift = sub(kb, idx(lk - lq));
+
+  forLoop(b, c0, idx(t.bq), idx(t.cols), {}, [&](Value c, ValueRange) {
+    Value queries;
+    if (causal) {
+      Value first = arith::IndexCastOp::create(b, i32, add(qb, c));
+      queries = arith::AddIOp::create(
+          b, vector::BroadcastOp::create(b, ivec, first), iota);
+    }
+    // Masked scores become -inf (for the max) or probability 0.
+    auto visible = [&](Value j) -> Value {
+      Value limit = arith::IndexCastOp::create(b, i32, add(keyShift, j));
+      return arith::CmpIOp::create(b, arith::CmpIPredicate::sge, queries,
+                                   vector::BroadcastOp::create(b, ivec, limit));
+    };
+    Value mOld = vector::LoadOp::create(b, vec, m, ValueRange{c});
+    Value mNew = forLoop(b, c0, nk, c1, {mOld}, [&](Value j, ValueRange acc) {
+      Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, c});
+      if (causal)
+        s = arith::SelectOp::create(b, visible(j), s, negInf);
+      return SmallVector<Value>{arith::MaxNumFOp::create(b, acc[0], s)};
+    })[0];
+    // A query that has seen no key yet keeps m = -inf; subtracting 0 instead
+    // keeps exp away from -inf - -inf.
+    Value none =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
+    Value mSafe = arith::SelectOp::create(b, none, zero, mNew);
+    Value a = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
+    a = arith::SelectOp::create(b, none, zero, a);
+    vector::StoreOp::create(b, a, alpha, ValueRange{c});
+    vector::StoreOp::create(b, mNew, m, ValueRange{c});
+    Value sum = forLoop(b, c0, nk, c1, {zero}, [&](Value j, ValueRange acc) {
+      Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, c});
+      Value p = math::ExpOp::create(b, arith::SubFOp::create(b, s, mSafe));
+      if (causal)
+        p = arith::SelectOp::create(b, visible(j), p, zero);
+      if (mask)
+        p = arith::SelectOp::create(
+            b, arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, s, negInf),
+            zero, p);
+      vector::StoreOp::create(b, p, st, ValueRange{j, c});
+      return SmallVector<Value>{arith::AddFOp::create(b, acc[0], p)};
+    })[0];
+    Value lOld = vector::LoadOp::create(b, vec, l, ValueRange{c});
+    vector::StoreOp::create(b, vector::FMAOp::create(b, lOld, a, sum), l,
+                            ValueRange{c});
+    return SmallVector<Value>{};
+  });
+}
+
+/// O[i] := alpha[i] * O[i] + sum_{j < nk} P^T[j][i] * V[kb + j], in R x C
+/// register tiles.
+void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
+  Value c0 = idx(0), c1 = idx(1);
+  bool inBounds = dv % t.cols == 0;
+  Value pad = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
+  VectorType inVec = VectorType::get({t.cols}, elementType);
+  forLoop(b, c0, idx(t.bq), idx(t.rows), {}, [&](Value i, ValueRange) {
+    SmallVector<Value> rowIdx;
+    for (int64_t r = 0; r < t.rows; ++r)
+      rowIdx.push_back(add(i, idx(r)));
+    forLoop(b, c0, idx(dvPad), idx(t.cols), {}, [&](Value e, ValueRange) {
+      SmallVector<Value> init;
+      for (int64_t r = 0; r < t.rows; ++r) {
+        Value acc = vector::LoadOp::create(b, vec, o, ValueRange{rowIdx[r], e});
+        Value a = memref::LoadOp::create(b, alpha, ValueRange{rowIdx[r]});
+        init.push_back(arith::MulFOp::create(
+            b, acc, vector::BroadcastOp::create(b, vec, a)));
+      }
+      ValueRange acc =
+          forLoop(b, c0, nk, c1, init, [&](Value j, ValueRange acc) {
+            Value vv = vector::TransferReadOp::create(
+                b, inVec, v, ValueRange{bh, add(kb, j), e}, pad,
+                ArrayRef<bool>{inBounds});
+            vv = toF32(vv);
+            SmallVector<Value> next;
+            for (int64_t r = 0; r < t.rows; ++r) {
+              Value p = memref::LoadOp::create(b, st, ValueRange{j, rowIdx[r]});
+              Value pv = vector::BroadcastOp::create(b, vec, p);
+              next.push_back(vector::FMAOp::create(b, pv, vv, acc[r]));
+            }
+            return next;
+          });
+      for (int64_t r = 0; r < t.rows; ++r)
+        vector::StoreOp::create(b, acc[r], o, ValueRange{rowIdx[r], e});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
+                          Value maskValue, ArrayRef<int64_t> batch,
+                          int64_t numHeads) {
+  mask = maskValue;
+  batchShape.assign(batch.begin(), batch.end());
+  heads = numHeads;
+  auto qType = cast<RankedTensorType>(q.getType());
+  auto kType = cast<RankedTensorType>(k.getType());
+  auto vType = cast<RankedTensorType>(v.getType());
+  int64_t bhCount = qType.getDimSize(0);
+  lq = qType.getDimSize(1);
+  d = qType.getDimSize(2);
+  lk = kType.getDimSize(1);
+  dv = vType.getDimSize(2);
+  dvPad = roundUp(dv, t.cols);
+  int64_t numBlocks = (lq + t.bq - 1) / t.bq;
+
+  auto resultType = RankedTensorType::get({bhCount, lq, dv}, elementType);
+  Value init = tensor::EmptyOp::create(b, resultType.getShape(), elementType);
+  auto forall =
+      scf::ForallOp::create(b,
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(bhCount),
+                                                   b.getIndexAttr(numBlocks)},
+                            ValueRange{init}, std::nullopt);
+  forall->setAttr(sieve::attrs::kParallelLoop, b.getUnitAttr());
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value bh = forall.getInductionVar(0);
+  Value kvHead =
+      group == 1 ? bh : arith::DivUIOp::create(b, bh, idx(group)).getResult();
+  Value qb = mul(forall.getInductionVar(1), idx(t.bq));
+  Value out = forall.getRegionIterArgs()[0];
+  Value c0 = idx(0), c1 = idx(1);
+
+  // Per-iteration scratch (each worker of the parallel-for gets its own).
+  qt = scratch({d, t.bq});
+  st = scratch({t.bk, t.bq});
+  o = scratch({t.bq, dvPad});
+  m = scratch({t.bq});
+  l = scratch({t.bq});
+  alpha = scratch({t.bq});
+
+  // Qt: the query block, transposed; rows past Lq repeat the last query.
+  Value lastQuery = idx(lq - 1);
+  forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+    Value row = minIdx(add(qb, i), lastQuery);
+    forLoop(b, c0, idx(d), c1, {}, [&](Value dd, ValueRange) {
+      memref::StoreOp::create(b, readScalar(q, {bh, row, dd}), qt,
+                              ValueRange{dd, i});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  Value negInf = vecConst(-std::numeric_limits<float>::infinity());
+  Value zero = vecConst(0.0f);
+  forLoop(b, c0, idx(t.bq), idx(t.cols), {}, [&](Value c, ValueRange) {
+    vector::StoreOp::create(b, negInf, m, ValueRange{c});
+    vector::StoreOp::create(b, zero, l, ValueRange{c});
+    return SmallVector<Value>{};
+  });
+  forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+    forLoop(b, c0, idx(dvPad), idx(t.cols), {}, [&](Value e, ValueRange) {
+      vector::StoreOp::create(b, zero, o, ValueRange{i, e});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+
+  // Keys past kEnd are masked for every query of the block: not visited.
+  Value kEnd = idx(lk);
+  if (causal)
+    kEnd = maxIdx(minIdx(add(qb, idx(t.bq + lk - lq)), kEnd), c0);
+  forLoop(b, c0, kEnd, idx(t.bk), {}, [&](Value kb, ValueRange) {
+    Value nk = minIdx(idx(t.bk), sub(kEnd, kb));
+    computeScores(k, kvHead, kb, nk);
+    if (mask)
+      applyMask(bh, qb, kb, nk);
+    softmax(qb, kb, nk);
+    accumulate(v, kvHead, kb, nk);
+    return SmallVector<Value>{};
+  });
+
+  // out[bh, qb + i] = O[i] / l[i] (0 for a query that saw no key).
+  Value rows = minIdx(idx(t.bq), sub(idx(lq), qb));
+  auto tileType =
+      RankedTensorType::get({ShapedType::kDynamic, dv}, elementType);
+  SmallVector<OpFoldResult> offsets{bh, qb, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), rows, b.getIndexAttr(dv)};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  Value tile =
+      tensor::ExtractSliceOp::create(b, tileType, out, offsets, sizes, strides);
+  bool inBounds = dv % t.cols == 0;
+  Value one = f32Const(1.0f), zeroScalar = f32Const(0.0f);
+  tile = forLoop(b, c0, rows, c1, {tile}, [&](Value i, ValueRange rowAcc) {
+    Value sum = memref::LoadOp::create(b, l, ValueRange{i});
+    Value empty =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sum, zeroScalar);
+    Value inv = arith::SelectOp::create(b, empty, zeroScalar,
+                                        arith::DivFOp::create(b, one, sum));
+    Value invVec = vector::BroadcastOp::create(b, vec, inv);
+    return SmallVector<Value>{forLoop(
+        b, c0, idx(dvPad), idx(t.cols), {rowAcc[0]},
+        [&](Value e, ValueRange acc) {
+          Value x = vector::LoadOp::create(b, vec, o, ValueRange{i, e});
+          x = fromF32(arith::MulFOp::create(b, x, invVec));
+          Value w =
+              vector::TransferWriteOp::create(b, x, acc[0], ValueRange{i, e},
+                                              ArrayRef<bool>{inBounds})
+                  .getResult();
+          return SmallVector<Value>{w};
+        })[0]};
+  })[0];
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, tile, out, offsets, sizes, strides);
+  return forall.getResult(0);
+}
+
+/// Reshapes [B..., L, D] to [prod(B...), L, D] (rank 2 gets a unit batch).
+Value toRank3(ImplicitLocOpBuilder &b, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  if (rank == 3)
+    return x;
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t batch = 1;
+  for (int64_t s : shape.drop_back(2))
+    batch *= s;
+  auto newType = RankedTensorType::get(
+      {batch, shape[rank - 2], shape[rank - 1]}, type.getElementType());
+  if (rank == 2)
+    return tensor::ExpandShapeOp::create(
+        b, newType, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  ReassociationIndices lead;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    lead.push_back(i);
+  return tensor::CollapseShapeOp::create(
+      b, newType, x,
+      SmallVector<ReassociationIndices>{lead, {rank - 2}, {rank - 1}});
+}
+
+Value fromRank3(ImplicitLocOpBuilder &b, Value x, RankedTensorType type) {
+  int64_t rank = type.getRank();
+  if (rank == 3)
+    return x;
+  if (rank == 2)
+    return tensor::CollapseShapeOp::create(
+        b, type, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  ReassociationIndices lead;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    lead.push_back(i);
+  return tensor::ExpandShapeOp::create(
+      b, type, x,
+      SmallVector<ReassociationIndices>{lead, {rank - 2}, {rank - 1}});
+}
+
+/// Builds the diagonal-wise lowering of `attn.sparse_attention`: every
+/// pattern is a set of diagonal offsets (key p - d for query position p), so
+/// each query row does exactly one dot product per kept offset, the loads of
+/// a diagonal are contiguous from one row to the next (Q[p] and K[p - d]),
+/// and the softmax over the row's offsets runs in registers: the scores of a
+/// row are packed into one vector (max, exp and sum as vector ops), then
+/// O[p] = sum_d P[d] * V[p - d] / l. No scratch, O(1) state per row.
+class SparseBuilder {
+public:
+  SparseBuilder(ImplicitLocOpBuilder &b, int64_t cols, int64_t rowsPerTask,
+                Type elementType, float scale,
+                const sieve::AttentionPattern &pattern)
+      : b(b), cols(cols), rowsPerTask(rowsPerTask), elementType(elementType),
+        f32(b.getF32Type()), scale(scale), pattern(pattern) {}
+
+  Value build(Value q, Value k, Value v, int64_t group);
+
+private:
+  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
+  Value toF32(Value x) {
+    if (elementType == f32)
+      return x;
+    return arith::ExtFOp::create(
+        b, VectorType::get(cast<VectorType>(x.getType()).getShape(), f32), x);
+  }
+  /// Row `row` of a [BH, L, E] tensor as ceil(E / cols) f32 vectors (zeros
+  /// past E).
+  SmallVector<Value> readRow(Value tensor, Value head, Value row, int64_t e) {
+    Value pad = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
+    SmallVector<Value> parts;
+    for (int64_t x = 0; x < e; x += cols) {
+      Value part = vector::TransferReadOp::create(
+          b, VectorType::get({cols}, elementType), tensor,
+          ValueRange{head, row, idx(x)}, pad, ArrayRef<bool>{x + cols <= e});
+      parts.push_back(toF32(part));
+    }
+    return parts;
+  }
+
+  ImplicitLocOpBuilder &b;
+  int64_t cols, rowsPerTask;
+  Type elementType;
+  Type f32;
+  float scale;
+  const sieve::AttentionPattern &pattern;
+};
+
+Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
+  auto qType = cast<RankedTensorType>(q.getType());
+  int64_t bhCount = qType.getDimSize(0), lq = qType.getDimSize(1),
+          d = qType.getDimSize(2);
+  int64_t lk = cast<RankedTensorType>(k.getType()).getDimSize(1);
+  int64_t dv = cast<RankedTensorType>(v.getType()).getDimSize(2);
+  std::vector<int64_t> offsets = pattern.offsets(lk);
+  int64_t numOffsets = offsets.size();
+  // The packed scores of a row: one lane per offset, rounded up to whole
+  // registers of 4 lanes; the padding lanes are masked.
+  int64_t lanes = roundUp(std::max<int64_t>(numOffsets, 1), 4);
+  VectorType laneF32 = VectorType::get({lanes}, f32);
+  VectorType laneI64 = VectorType::get({lanes}, b.getI64Type());
+  SmallVector<int64_t> offsetLanes(lanes, std::numeric_limits<int32_t>::max());
+  for (int64_t x = 0; x < numOffsets; ++x)
+    offsetLanes[x] = offsets[x];
+  bool restart =
+      pattern.getKind() == sieve::AttentionPattern::Kind::LogSparseRestart;
+
+  int64_t numTasks = (lq + rowsPerTask - 1) / rowsPerTask;
+  auto resultType = RankedTensorType::get({bhCount, lq, dv}, elementType);
+  Value init = tensor::EmptyOp::create(b, resultType.getShape(), elementType);
+  auto forall = scf::ForallOp::create(
+      b,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(bhCount), b.getIndexAttr(numTasks)},
+      ValueRange{init}, std::nullopt);
+  forall->setAttr(sieve::attrs::kParallelLoop, b.getUnitAttr());
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value bh = forall.getInductionVar(0);
+  Value kvHead =
+      group == 1 ? bh : arith::DivUIOp::create(b, bh, idx(group)).getResult();
+  Value first =
+      arith::MulIOp::create(b, forall.getInductionVar(1), idx(rowsPerTask));
+  Value rows = arith::MinSIOp::create(b, idx(rowsPerTask),
+                                      arith::SubIOp::create(b, idx(lq), first));
+  Value out = forall.getRegionIterArgs()[0];
+  auto tileType =
+      RankedTensorType::get({ShapedType::kDynamic, dv}, elementType);
+  SmallVector<OpFoldResult> sliceOffsets{bh, first, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), rows, b.getIndexAttr(dv)};
+  SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+  Value tile = tensor::ExtractSliceOp::create(b, tileType, out, sliceOffsets,
+                                              sizes, strides);
+
+  Value offsetVec = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(laneI64, ArrayRef(offsetLanes)));
+  Value negInf = arith::ConstantOp::create(
+      b,
+      DenseElementsAttr::get(laneF32, -std::numeric_limits<float>::infinity()));
+  Value zeros =
+      arith::ConstantOp::create(b, DenseElementsAttr::get(laneF32, 0.0f));
+  Value scaleVec = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({cols}, f32), scale));
+  Value zeroScalar = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
+  Value oneScalar = arith::ConstantOp::create(b, b.getF32FloatAttr(1.0f));
+  Value negInfScalar = arith::ConstantOp::create(
+      b, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
+
+  tile = forLoop(b, idx(0), rows, idx(1), {tile}, [&](Value r, ValueRange acc) {
+    Value i = arith::AddIOp::create(b, first, r);
+    // The row's key position p and which offsets it keeps: p - d >= 0, and
+    // for restart attention p - d inside p's sub-sequence.
+    Value p = arith::AddIOp::create(b, i, idx(lk - lq));
+    Value pInt = arith::IndexCastOp::create(b, b.getI64Type(), p);
+    Value within = pInt;
+    if (restart)
+      within = arith::RemUIOp::create(
+          b, pInt,
+          arith::ConstantOp::create(b, b.getI64IntegerAttr(pattern.getSize())));
+    Value keep = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::sge,
+        vector::BroadcastOp::create(b, laneI64, within), offsetVec);
+
+    SmallVector<Value> qRow = readRow(q, bh, i, d);
+    SmallVector<Value> keys;
+    SmallVector<Value> scores;
+    for (int64_t x = 0; x < numOffsets; ++x) {
+      // A dropped offset reads key 0 (valid memory) and is masked below.
+      Value key = arith::MaxSIOp::create(
+          b, arith::SubIOp::create(b, p, idx(offsets[x])), idx(0));
+      keys.push_back(key);
+      SmallVector<Value> kRow = readRow(k, kvHead, key, d);
+      Value dot;
+      for (size_t part = 0; part < qRow.size(); ++part)
+        dot =
+            dot ? vector::FMAOp::create(b, qRow[part], kRow[part], dot)
+                      .getResult()
+                : arith::MulFOp::create(b, qRow[part], kRow[part]).getResult();
+      dot = arith::MulFOp::create(b, dot, scaleVec);
+      scores.push_back(
+          vector::ReductionOp::create(b, vector::CombiningKind::ADD, dot));
+    }
+    for (int64_t x = numOffsets; x < lanes; ++x)
+      scores.push_back(negInfScalar);
+    Value s = vector::FromElementsOp::create(b, laneF32, scores);
+    s = arith::SelectOp::create(b, keep, s, negInf);
+    Value m = vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, s);
+    // A row that keeps no offset: m = -inf; subtract 0 instead.
+    Value none =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInfScalar);
+    m = arith::SelectOp::create(b, none, zeroScalar, m);
+    Value e = math::ExpOp::create(
+        b, arith::SubFOp::create(b, s,
+                                 vector::BroadcastOp::create(b, laneF32, m)));
+    e = arith::SelectOp::create(b, keep, e, zeros);
+    Value l = vector::ReductionOp::create(b, vector::CombiningKind::ADD, e);
+    Value empty =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, l, zeroScalar);
+    Value inv = arith::SelectOp::create(b, empty, zeroScalar,
+                                        arith::DivFOp::create(b, oneScalar, l));
+
+    SmallVector<Value> o;
+    for (int64_t x = 0; x < numOffsets; ++x) {
+      Value weight = vector::BroadcastOp::create(
+          b, VectorType::get({cols}, f32),
+          vector::ExtractOp::create(b, e, ArrayRef<int64_t>{x}));
+      SmallVector<Value> vRow = readRow(v, kvHead, keys[x], dv);
+      for (size_t part = 0; part < vRow.size(); ++part)
+        if (x == 0)
+          o.push_back(arith::MulFOp::create(b, weight, vRow[part]));
+        else
+          o[part] = vector::FMAOp::create(b, weight, vRow[part], o[part]);
+    }
+    Value row = acc[0];
+    Value invVec =
+        vector::BroadcastOp::create(b, VectorType::get({cols}, f32), inv);
+    for (size_t part = 0; part < o.size(); ++part) {
+      Value x = arith::MulFOp::create(b, o[part], invVec);
+      if (elementType != f32)
+        x = arith::TruncFOp::create(b, VectorType::get({cols}, elementType), x);
+      row = vector::TransferWriteOp::create(
+                b, x, row, ValueRange{r, idx(part * cols)},
+                ArrayRef<bool>{int64_t(part + 1) * cols <= dv})
+                .getResult();
+    }
+    return SmallVector<Value>{row};
+  })[0];
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, tile, out, sliceOffsets, sizes,
+                                        strides);
+  return forall.getResult(0);
+}
+
+/// Swaps the length and head dims (rank - 3 and rank - 2): blhd <-> bhld.
+Value swapLengthAndHeads(ImplicitLocOpBuilder &b, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i)
+    perm.push_back(i);
+  std::swap(perm[rank - 3], perm[rank - 2]);
+  SmallVector<int64_t> shape;
+  for (int64_t i : perm)
+    shape.push_back(type.getDimSize(i));
+  Value init = tensor::EmptyOp::create(b, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, x, init, perm).getResult()[0];
+}
+
+/// The operands of an attention op as [BH, L, D] tensors (bhld).
+struct Normalized {
+  Value q, k, v;
+  int64_t group = 1; ///< query heads per key/value head
+  int64_t heads = 1; ///< H
+  SmallVector<int64_t> batchShape;
+  bool swapped = false;
+  RankedTensorType bhldResultType;
+};
+
+LogicalResult checkOperands(Operation *op, Value q, Value k, Value v,
+                            Type elementType) {
+  for (Value x : {q, k, v}) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getElementType() != elementType)
+      return op->emitError() << "cannot be lowered: the attention lowering "
+                                "takes query, key and value of one element "
+                                "type";
+    if (!type.hasStaticShape())
+      return op->emitError() << "cannot be lowered: dynamic shapes";
+  }
+  if (!(elementType.isF32() || elementType.isF16() || elementType.isBF16()))
+    return op->emitError() << "cannot be lowered: element type " << elementType
+                           << " (the lowering computes f32 from f32, f16 or "
+                              "bf16 operands)";
+  auto kType = cast<RankedTensorType>(k.getType());
+  if (kType.getDimSize(kType.getRank() - 2) == 0)
+    return op->emitError() << "cannot be lowered: no keys";
+  return success();
+}
+
+Normalized normalize(ImplicitLocOpBuilder &b, Value q, Value k, Value v,
+                     bool blhd, RankedTensorType resultType) {
+  Normalized n;
+  if (blhd) {
+    q = swapLengthAndHeads(b, q);
+    k = swapLengthAndHeads(b, k);
+    v = swapLengthAndHeads(b, v);
+    n.swapped = true;
+  }
+  auto qType = cast<RankedTensorType>(q.getType());
+  int64_t rank = qType.getRank();
+  if (rank >= 3) {
+    n.heads = qType.getDimSize(rank - 3);
+    n.group =
+        n.heads / cast<RankedTensorType>(k.getType()).getDimSize(rank - 3);
+    for (int64_t i = 0; i < rank - 3; ++i)
+      n.batchShape.push_back(qType.getDimSize(i));
+  }
+  SmallVector<int64_t> shape(qType.getShape().drop_back());
+  shape.push_back(resultType.getShape().back());
+  n.bhldResultType = RankedTensorType::get(shape, resultType.getElementType());
+  n.q = toRank3(b, q);
+  n.k = toRank3(b, k);
+  n.v = toRank3(b, v);
+  return n;
+}
+
+Value denormalize(ImplicitLocOpBuilder &b, const Normalized &n, Value result) {
+  result = fromRank3(b, result, n.bhldResultType);
+  return n.swapped ? swapLengthAndHeads(b, result) : result;
+}
+
+struct LowerAttentionPass final
+    : sieve::impl::LowerAttentionBase<LowerAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (blockQ <= 0 || blockK <= 0 || tileRows <= 0 || tileCols <= 0 ||
+        blockQ % tileCols != 0 || blockQ % tileRows != 0 ||
+        blockK % tileRows != 0) {
+      getOperation().emitError()
+          << "sieve-lower-attention: block-q must be a multiple of tile-cols "
+             "and tile-rows, block-k a multiple of tile-rows (all positive)";
+      return signalPassFailure();
+    }
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<sieve::attn::AttentionOp, sieve::attn::SparseAttentionOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      LogicalResult result = success();
+      if (indexBitwidth != 64 && failed(checkIndexBitwidth(op)))
+        result = failure();
+      else if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
+        result = lower(dense);
+      else
+        result = lower(cast<sieve::attn::SparseAttentionOp>(op));
+      if (failed(result))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult checkIndexBitwidth(Operation *op) {
+    auto x = op->getOperand(0);
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (failed(checkOperands(op, x, op->getOperand(1), op->getOperand(2),
+                             type.getElementType())))
+      return failure();
+    return op->emitError() << "cannot be lowered for a target with "
+                           << unsigned(indexBitwidth)
+                           << "-bit indices yet: the attention lowering "
+                              "needs 64-bit indices (MLIR's vector-to-LLVM "
+                              "conversion has no 32-bit index option)";
+  }
+
+  LogicalResult lower(sieve::attn::AttentionOp op) {
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type elementType = resultType.getElementType();
+    if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
+                             elementType)))
+      return failure();
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Normalized n =
+        normalize(b, op.getQuery(), op.getKey(), op.getValue(),
+                  op.getLayout() == sieve::attn::Layout::blhd, resultType);
+    int64_t lq = cast<RankedTensorType>(n.q.getType()).getDimSize(1);
+    int64_t lk = cast<RankedTensorType>(n.k.getType()).getDimSize(1);
+    // Small sequences get smaller blocks: no work and scratch for queries or
+    // keys that do not exist.
+    Tiles tiles{
+        std::min<int64_t>(blockQ, roundUp(lq, std::lcm(tileCols.getValue(),
+                                                       tileRows.getValue()))),
+        std::min<int64_t>(blockK, roundUp(lk, tileRows)), tileRows, tileCols};
+    FlashBuilder flash(b, tiles, elementType, op.getScale().convertToFloat(),
+                       op.getCausal());
+    Value result = flash.build(n.q, n.k, n.v, n.group, op.getMask(),
+                               n.batchShape, n.heads);
+    op.replaceAllUsesWith(denormalize(b, n, result));
+    op.erase();
+    return success();
+  }
+
+  LogicalResult lower(sieve::attn::SparseAttentionOp op) {
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    Type elementType = resultType.getElementType();
+    if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
+                             elementType)))
+      return failure();
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Normalized n =
+        normalize(b, op.getQuery(), op.getKey(), op.getValue(),
+                  op.getLayout() == sieve::attn::Layout::blhd, resultType);
+    sieve::AttentionPattern pattern = op.getAttentionPattern();
+    SparseBuilder sparse(b, tileCols, blockQ, elementType,
+                         op.getScale().convertToFloat(), pattern);
+    Value result = sparse.build(n.q, n.k, n.v, n.group);
+    op.replaceAllUsesWith(denormalize(b, n, result));
+    op.erase();
+    return success();
+  }
+};
+
+} // namespace
