@@ -82,6 +82,26 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "placement",
       llvm::cl::desc("Arena placement strategy (see sieve-plan-memory)"),
       llvm::cl::init("best")};
+  // Stage 'ternary' (docs/ternary.md).
+  PassOptions::Option<bool> ternary{
+      *this, "ternary",
+      llvm::cl::desc("Raise matmuls with constant ternary weights to "
+                     "tern.matmul and lower them to ternary kernels"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> ternaryKernel{
+      *this, "ternary-kernel",
+      llvm::cl::desc("auto (the cost model), or portable, maddubs, sdot, "
+                     "smlad, vmladav for every ternary layer"),
+      llvm::cl::init("auto")};
+  PassOptions::Option<std::string> ternaryPacking{
+      *this, "ternary-packing",
+      llvm::cl::desc("auto, i2 (2 bits per weight) or t5 (5 per byte)"),
+      llvm::cl::init("auto")};
+  PassOptions::Option<bool> ternaryQuantize{
+      *this, "ternary-quantize",
+      llvm::cl::desc("Quantise f32 weights that are not ternary BitNet-style "
+                     "(approximate; warns with the error)"),
+      llvm::cl::init(false)};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
@@ -99,8 +119,8 @@ struct CompileStage {
                           const TargetInfo &target);
 };
 
-/// The stages, in order: import, lower-tosa, fuse, bufferize, plan-memory,
-/// lower-to-llvm.
+/// The stages, in order: import, lower-tosa, ternary, fuse, bufferize,
+/// plan-memory, lower-to-llvm.
 llvm::ArrayRef<CompileStage> getCompileStages();
 
 /// Adds `stage` (or the whole pipeline) to `pm`, which must be anchored on

@@ -129,6 +129,9 @@ def Tern_MatmulOp : Tern_Op<"matmul", [Pure]> {
     std::pair<int64_t, int64_t> getWeightShape();
     /// The weights, decoded, N x K row-major.
     ::llvm::SmallVector<int8_t> getTernaryWeights();
+    ::mlir::RankedTensorType getInputType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getInput().getType());
+    }
   }];
 }
 

@@ -1,0 +1,629 @@
+//===- LowerTernary.cpp - tern ops to linalg, vector and intrinsics -------===//
+//
+// Part of Sieve. Everything stays on tensors, so bufferization turns the
+// packed weights into read-only globals (flash on an MCU) and the loops'
+// results into arena buffers. docs/ternary.md explains the kernels.
+//
+// The multiply-add kernels share one loop nest per output element:
+//   acc = sum over full 128-weight blocks of code * x   (the kernel's part)
+//       - sum over the same k of x                     (code = w + 1)
+//       + sum over the tail k >= 128 * (K / 128) of w * x   (scalar, exact)
+// so that no kernel needs a padded input. Accumulators never overflow for
+// any int8 input: see the bound at each kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Dialect/Tern/Transforms/Passes.h"
+
+#include "sieve/Dialect/Tern/IR/TernOps.h"
+#include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cmath>
+
+namespace sieve::tern {
+#define GEN_PASS_DEF_LOWERTERNARY
+#include "sieve/Dialect/Tern/Transforms/Passes.h.inc"
+} // namespace sieve::tern
+
+using namespace mlir;
+using namespace sieve;
+using namespace sieve::tern;
+
+bool sieve::isTernaryKernelImplemented(TernaryKernel kernel) {
+  switch (kernel) {
+  case TernaryKernel::Portable:
+  case TernaryKernel::Maddubs:
+  case TernaryKernel::Sdot:
+  case TernaryKernel::Smlad:
+  case TernaryKernel::Vmladav:
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+constexpr int64_t kBlock = 128;     // weights per i2 block
+constexpr int64_t kBlockBytes = 32; // bytes per i2 block
+
+Value cIdx(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value cI32(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIntOp::create(b, b.getI32Type(), v);
+}
+
+/// The weight (w = code - 1, as i32) at column `k` (index) of a packed row
+/// whose byte holding it is `byte` (i8): the decode of docs/ternary.md.
+Value decodeWeight(ImplicitLocOpBuilder &b, Layout layout, Value byte,
+                   Value k) {
+  Value wide = arith::ExtUIOp::create(b, b.getI32Type(), byte);
+  Value code;
+  if (layout == Layout::I2) {
+    // shift = 2 * ((k mod 128) / 32)
+    Value r = arith::RemUIOp::create(b, k, cIdx(b, kBlock));
+    Value p = arith::DivUIOp::create(b, r, cIdx(b, 32));
+    Value shift = arith::IndexCastUIOp::create(
+        b, b.getI32Type(), arith::MulIOp::create(b, p, cIdx(b, 2)));
+    code = arith::AndIOp::create(b, arith::ShRUIOp::create(b, wide, shift),
+                                 cI32(b, 3));
+  } else {
+    // digit i = k mod 5: (byte / 3^i) mod 3
+    Value i = arith::IndexCastUIOp::create(
+        b, b.getI32Type(), arith::RemUIOp::create(b, k, cIdx(b, 5)));
+    Value pow = cI32(b, 81);
+    for (int64_t d = 3; d >= 0; --d) {
+      Value is = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, i,
+                                       cI32(b, d));
+      pow = arith::SelectOp::create(b, is, cI32(b, int64_t(std::pow(3, d))),
+                                    pow);
+    }
+    code = arith::RemUIOp::create(b, arith::DivUIOp::create(b, wide, pow),
+                                  cI32(b, 3));
+  }
+  return arith::SubIOp::create(b, code, cI32(b, 1));
+}
+
+/// The byte of a packed row that holds weight `k`: an affine expression.
+AffineExpr byteExpr(Layout layout, AffineExpr k) {
+  if (layout == Layout::I2)
+    return k.floorDiv(kBlock) * kBlockBytes + k % 32;
+  return k.floorDiv(5);
+}
+
+Value zeroFilled(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
+                 Type element) {
+  Value empty = tensor::EmptyOp::create(b, shape, element);
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(element));
+  return linalg::FillOp::create(b, zero, empty).getResult(0);
+}
+
+/// The accumulator (i32 for int8 input, f32 for f32 input) as one
+/// linalg.generic over (m, n, k): any target, both layouts.
+Value lowerPortable(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
+                    Value weights) {
+  auto inType = op.getInputType();
+  bool floatInput = isa<FloatType>(inType.getElementType());
+  Type accType = floatInput ? Type(b.getF32Type()) : Type(b.getI32Type());
+  int64_t m = inType.getDimSize(0), n = packed.getN();
+  Value init = zeroFilled(b, {m, n}, accType);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
+             dk = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {dm, dk}, ctx),
+      AffineMap::get(3, 0, {dn, byteExpr(packed.getLayout(), dk)}, ctx),
+      AffineMap::get(3, 0, {dm, dn}, ctx)};
+  SmallVector<utils::IteratorType> iterators = {
+      utils::IteratorType::parallel, utils::IteratorType::parallel,
+      utils::IteratorType::reduction};
+  Layout layout = packed.getLayout();
+  auto generic = linalg::GenericOp::create(
+      b, TypeRange{init.getType()}, ValueRange{op.getInput(), weights},
+      ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        Value k = linalg::IndexOp::create(ib, 2);
+        Value w = decodeWeight(ib, layout, args[1], k);
+        Value sum;
+        if (floatInput) {
+          // +x, -x or 0: no multiply, and -0 * x is never formed.
+          Value x = args[0];
+          Value neg = arith::NegFOp::create(ib, x);
+          Value zero = arith::ConstantOp::create(ib, ib.getF32FloatAttr(0));
+          Value isPos =
+              arith::CmpIOp::create(ib, arith::CmpIPredicate::sgt, w,
+                                    cI32(ib, 0));
+          Value isNeg =
+              arith::CmpIOp::create(ib, arith::CmpIPredicate::slt, w,
+                                    cI32(ib, 0));
+          Value term = arith::SelectOp::create(
+              ib, isPos, x, arith::SelectOp::create(ib, isNeg, neg, zero));
+          sum = arith::AddFOp::create(ib, args[2], term);
+        } else {
+          Value x = arith::ExtSIOp::create(ib, ib.getI32Type(), args[0]);
+          sum = arith::AddIOp::create(ib, args[2],
+                                      arith::MulIOp::create(ib, x, w));
+        }
+        linalg::YieldOp::create(ib, sum);
+      });
+  return generic.getResult(0);
+}
+
+/// The kernel-specific part of a multiply-add kernel: the i32 sum over the
+/// full blocks of row `m` of the input and row `n` of the packed weights,
+/// and whether it summed codes (then the sum of x is subtracted) or weights.
+struct BlockSum {
+  Value sum;
+  bool ofCodes;
+};
+
+Value readVector(ImplicitLocOpBuilder &b, Value tensor, int64_t lanes,
+                 ValueRange indices) {
+  auto type = VectorType::get({lanes}, b.getI8Type());
+  Value pad = arith::ConstantIntOp::create(b, b.getI8Type(), 0);
+  return vector::TransferReadOp::create(b, type, tensor, indices, pad,
+                                        ArrayRef<bool>{true});
+}
+
+Value splatI8(ImplicitLocOpBuilder &b, int64_t lanes, int64_t v) {
+  auto type = VectorType::get({lanes}, b.getI8Type());
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(type, b.getI8IntegerAttr(v)));
+}
+
+/// Codes of 32 (or 16) consecutive weights: (bytes >> 2p) & 3.
+Value codesOf(ImplicitLocOpBuilder &b, Value bytes, int64_t lanes, int64_t p) {
+  Value shifted = p == 0 ? bytes
+                         : arith::ShRUIOp::create(b, bytes,
+                                                  splatI8(b, lanes, 2 * p))
+                               .getResult();
+  return arith::AndIOp::create(b, shifted, splatI8(b, lanes, 3));
+}
+
+Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
+                    ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, result, b.getStringAttr(name), args)
+      .getResult(0);
+}
+
+/// x86 (AVX2; AVX-512 runs the same code): per block, 4 x vpmaddubsw of
+/// 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
+/// adds two products, each in [-256, 254], so 4 per block and 16 blocks
+/// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
+/// blocks, vpmaddwd by ones widens to 8 int32 lanes.
+BlockSum maddubsBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
+                       Value m, Value n, int64_t blocks) {
+  auto v16i16 = VectorType::get({16}, b.getI16Type());
+  auto v8i32 = VectorType::get({8}, b.getI32Type());
+  Value zero32 = arith::ConstantOp::create(b, b.getZeroAttr(v8i32));
+  Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
+  Value ones16 = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(v16i16, b.getI16IntegerAttr(1)));
+  constexpr int64_t kChunk = 16;
+  int64_t chunks = (blocks + kChunk - 1) / kChunk;
+  auto outer = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1), ValueRange{zero32},
+      [&](OpBuilder &ob, Location loc, Value chunk, ValueRange acc32) {
+        ImplicitLocOpBuilder cb(loc, ob);
+        Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
+        Value last = arith::MinUIOp::create(
+            cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
+            cIdx(cb, blocks));
+        auto inner = scf::ForOp::create(
+            cb, first, last, cIdx(cb, 1), ValueRange{zero16},
+            [&](OpBuilder &ib2, Location loc2, Value block,
+                ValueRange acc16) {
+              ImplicitLocOpBuilder ib(loc2, ib2);
+              Value byteOff =
+                  arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+              Value bytes = readVector(ib, weights, 32, {n, byteOff});
+              Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+              Value acc = acc16[0];
+              for (int64_t p = 0; p < 4; ++p) {
+                Value codes = codesOf(ib, bytes, 32, p);
+                Value x = readVector(
+                    ib, input, 32,
+                    {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p))});
+                Value prod = callIntrinsic(ib, v16i16,
+                                           "llvm.x86.avx2.pmadd.ub.sw",
+                                           {codes, x});
+                acc = arith::AddIOp::create(ib, acc, prod);
+              }
+              scf::YieldOp::create(ib, acc);
+            });
+        Value wide = callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
+                                   {inner.getResult(0), ones16});
+        scf::YieldOp::create(cb, ValueRange{
+                                     arith::AddIOp::create(cb, acc32[0], wide)});
+      });
+  Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                          outer.getResult(0));
+  return {sum, /*ofCodes=*/true};
+}
+
+/// AArch64: per block, 8 x sdot of 16 weights (codes - 1, signed) by 16
+/// activations into 4 int32 lanes: each sdot lane adds 4 products of at
+/// most 128, so int32 holds any K below 2^22 per lane.
+BlockSum sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
+                    Value m, Value n, int64_t blocks) {
+  auto v4i32 = VectorType::get({4}, b.getI32Type());
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v4i32));
+  auto loop = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{zero},
+      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
+        ImplicitLocOpBuilder ib(loc, ob);
+        Value acc = accs[0];
+        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+        for (int64_t half = 0; half < 2; ++half) {
+          Value byteOff = arith::AddIOp::create(
+              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
+              cIdx(ib, 16 * half));
+          Value bytes = readVector(ib, weights, 16, {n, byteOff});
+          for (int64_t p = 0; p < 4; ++p) {
+            Value w = arith::SubIOp::create(ib, codesOf(ib, bytes, 16, p),
+                                            splatI8(ib, 16, 1));
+            Value x = readVector(
+                ib, input, 16,
+                {m, arith::AddIOp::create(ib, kOff,
+                                          cIdx(ib, 32 * p + 16 * half))});
+            acc = callIntrinsic(ib, v4i32,
+                                "llvm.aarch64.neon.sdot.v4i32.v16i8",
+                                {acc, w, x});
+          }
+        }
+        scf::YieldOp::create(ib, acc);
+      });
+  Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                          loop.getResult(0));
+  return {sum, /*ofCodes=*/false};
+}
+
+/// Cortex-M55 (MVE): per block, 8 x vmladava.s8: 16 codes (0..2, as signed
+/// bytes) times 16 activations, added to a scalar int32: |each product| <=
+/// 256, so any K below 2^23.
+BlockSum vmladavBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
+                       Value m, Value n, int64_t blocks) {
+  Type i32 = b.getI32Type();
+  auto loop = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{cI32(b, 0)},
+      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
+        ImplicitLocOpBuilder ib(loc, ob);
+        Value acc = accs[0];
+        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+        // vmladava's flags: signed, no subtraction, no exchange.
+        Value zero = cI32(ib, 0);
+        for (int64_t half = 0; half < 2; ++half) {
+          Value byteOff = arith::AddIOp::create(
+              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
+              cIdx(ib, 16 * half));
+          Value bytes = readVector(ib, weights, 16, {n, byteOff});
+          for (int64_t p = 0; p < 4; ++p) {
+            Value x = readVector(
+                ib, input, 16,
+                {m, arith::AddIOp::create(ib, kOff,
+                                          cIdx(ib, 32 * p + 16 * half))});
+            acc = callIntrinsic(ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                                {zero, zero, zero, acc,
+                                 codesOf(ib, bytes, 16, p), x});
+          }
+        }
+        scf::YieldOp::create(ib, acc);
+      });
+  return {loop.getResult(0), /*ofCodes=*/true};
+}
+
+/// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
+Value readWord(ImplicitLocOpBuilder &b, Value tensor, ValueRange indices) {
+  Value bytes = readVector(b, tensor, 4, indices);
+  Value word = vector::BitCastOp::create(
+      b, VectorType::get({1}, b.getI32Type()), bytes);
+  return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
+}
+
+/// Cortex-M4/M7 (DSP): per 4 weights, codes c0..c3 sit in bytes of a word
+/// (shift by 2p and mask 0x00030003 for c0, c2 as int16 halves; by 2p + 8
+/// for c1, c3), activations x0..x3 in another (sxtb16 gives x0, x2 and,
+/// rotated by 8, x1, x3), and two smlad add c0*x0 + c2*x2 and c1*x1 +
+/// c3*x3 to the int32 sum: |each product| <= 256, so any K below 2^23.
+BlockSum smladBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
+                     Value m, Value n, int64_t blocks) {
+  Type i32 = b.getI32Type();
+  auto loop = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{cI32(b, 0)},
+      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
+        ImplicitLocOpBuilder ib(loc, ob);
+        Value acc = accs[0];
+        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+        Value bOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+        Value mask = cI32(ib, 0x00030003);
+        for (int64_t j = 0; j < kBlockBytes; j += 4) {
+          Value word = readWord(
+              ib, weights, {n, arith::AddIOp::create(ib, bOff, cIdx(ib, j))});
+          for (int64_t p = 0; p < 4; ++p) {
+            Value x = readWord(
+                ib, input,
+                {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p + j))});
+            Value xEven = callIntrinsic(ib, i32, "llvm.arm.sxtb16", {x});
+            Value xOdd = callIntrinsic(
+                ib, i32, "llvm.arm.sxtb16",
+                {arith::ShRUIOp::create(ib, x, cI32(ib, 8))});
+            Value cEven = arith::AndIOp::create(
+                ib, arith::ShRUIOp::create(ib, word, cI32(ib, 2 * p)), mask);
+            Value cOdd = arith::AndIOp::create(
+                ib, arith::ShRUIOp::create(ib, word, cI32(ib, 2 * p + 8)),
+                mask);
+            acc = callIntrinsic(ib, i32, "llvm.arm.smlad", {cEven, xEven, acc});
+            acc = callIntrinsic(ib, i32, "llvm.arm.smlad", {cOdd, xOdd, acc});
+          }
+        }
+        scf::YieldOp::create(ib, acc);
+      });
+  return {loop.getResult(0), /*ofCodes=*/true};
+}
+
+/// The multiply-add kernels' loop nest (file comment) on i2 weights: the
+/// int32 accumulator [M, N].
+Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
+                       Value weights, TernaryKernel kernel) {
+  Value input = op.getInput();
+  int64_t numM = op.getInputType().getDimSize(0);
+  int64_t numN = packed.getN(), numK = packed.getK();
+  int64_t blocks = numK / kBlock;
+  Value init = tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, numN},
+                                       b.getI32Type());
+  auto rows = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, numM), cIdx(b, 1), ValueRange{init},
+      [&](OpBuilder &ob, Location loc, Value m, ValueRange rowAcc) {
+        ImplicitLocOpBuilder rb(loc, ob);
+        // The sum of x over the full blocks, subtracted from sums of codes.
+        auto sumLoop = scf::ForOp::create(
+            rb, cIdx(rb, 0), cIdx(rb, blocks * kBlock), cIdx(rb, 1),
+            ValueRange{cI32(rb, 0)},
+            [&](OpBuilder &sb, Location sloc, Value k, ValueRange s) {
+              ImplicitLocOpBuilder ib(sloc, sb);
+              Value x = tensor::ExtractOp::create(ib, input, ValueRange{m, k});
+              scf::YieldOp::create(
+                  ib, ValueRange{arith::AddIOp::create(
+                          ib, s[0], arith::ExtSIOp::create(ib, ib.getI32Type(), x))});
+            });
+        Value sumX = sumLoop.getResult(0);
+        auto cols = scf::ForOp::create(
+            rb, cIdx(rb, 0), cIdx(rb, numN), cIdx(rb, 1),
+            ValueRange{rowAcc[0]},
+            [&](OpBuilder &cb2, Location cloc, Value n, ValueRange colAcc) {
+              ImplicitLocOpBuilder cb(cloc, cb2);
+              Value acc = cI32(cb, 0);
+              if (blocks > 0) {
+                BlockSum part;
+                switch (kernel) {
+                case TernaryKernel::Maddubs:
+                  part = maddubsBlocks(cb, input, weights, m, n, blocks);
+                  break;
+                case TernaryKernel::Sdot:
+                  part = sdotBlocks(cb, input, weights, m, n, blocks);
+                  break;
+                case TernaryKernel::Vmladav:
+                  part = vmladavBlocks(cb, input, weights, m, n, blocks);
+                  break;
+                default:
+                  part = smladBlocks(cb, input, weights, m, n, blocks);
+                  break;
+                }
+                acc = part.sum;
+                if (part.ofCodes)
+                  acc = arith::SubIOp::create(cb, acc, sumX);
+              }
+              if (numK % kBlock) {
+                auto tail = scf::ForOp::create(
+                    cb, cIdx(cb, blocks * kBlock), cIdx(cb, numK),
+                    cIdx(cb, 1), ValueRange{acc},
+                    [&](OpBuilder &tb, Location tloc, Value k, ValueRange t) {
+                      ImplicitLocOpBuilder ib(tloc, tb);
+                      Value x = arith::ExtSIOp::create(
+                          ib, ib.getI32Type(),
+                          tensor::ExtractOp::create(ib, input,
+                                                    ValueRange{m, k}));
+                      // (k / 128) * 32 + k mod 32, as byteExpr.
+                      Value byteIndex = arith::AddIOp::create(
+                          ib,
+                          arith::MulIOp::create(
+                              ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
+                              cIdx(ib, kBlockBytes)),
+                          arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
+                      Value byte = tensor::ExtractOp::create(
+                          ib, weights, ValueRange{n, byteIndex});
+                      Value w = decodeWeight(ib, Layout::I2, byte, k);
+                      scf::YieldOp::create(
+                          ib, ValueRange{arith::AddIOp::create(
+                                  ib, t[0], arith::MulIOp::create(ib, x, w))});
+                    });
+                acc = tail.getResult(0);
+              }
+              Value out = tensor::InsertOp::create(cb, acc, colAcc[0],
+                                                   ValueRange{m, n});
+              scf::YieldOp::create(cb, out);
+            });
+        scf::YieldOp::create(rb, cols.getResults());
+      });
+  return rows.getResult(0);
+}
+
+/// result = acc * scale[n] (/ input_scale[m]) as f32, or acc itself.
+Value applyScales(ImplicitLocOpBuilder &b, MatmulOp op, Value acc) {
+  if (!op.getScale())
+    return acc;
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t m = accType.getDimSize(0), n = accType.getDimSize(1);
+  ArrayRef<float> scales = *op.getScale();
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx);
+  SmallVector<Value> inputs = {acc};
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {dm, dn}, ctx)};
+  if (scales.size() > 1) {
+    inputs.push_back(arith::ConstantOp::create(
+        b, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
+                                  scales)));
+    maps.push_back(AffineMap::get(2, 0, {dn}, ctx));
+  }
+  if (Value inputScale = op.getInputScale()) {
+    inputs.push_back(inputScale);
+    maps.push_back(AffineMap::get(2, 0, {dm}, ctx));
+  }
+  maps.push_back(AffineMap::get(2, 0, {dm, dn}, ctx));
+  Value init = tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, n},
+                                       b.getF32Type());
+  bool perChannel = scales.size() > 1;
+  bool hasInputScale = bool(op.getInputScale());
+  float single = scales[0];
+  auto generic = linalg::GenericOp::create(
+      b, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        Value v = args[0];
+        if (!isa<FloatType>(v.getType()))
+          v = arith::SIToFPOp::create(ib, ib.getF32Type(), v);
+        Value scale = perChannel ? args[1]
+                                 : arith::ConstantOp::create(
+                                       ib, ib.getF32FloatAttr(single))
+                                       .getResult();
+        v = arith::MulFOp::create(ib, v, scale);
+        if (hasInputScale)
+          v = arith::DivFOp::create(ib, v, args[perChannel ? 2 : 1]);
+        linalg::YieldOp::create(ib, v);
+      });
+  return generic.getResult(0);
+}
+
+/// BitNet's absmax quantisation as three linalg.generics (docs on the op).
+void lowerQuantize(QuantizeAbsmaxOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  auto inType = op.getInput().getType();
+  int64_t m = inType.getDimSize(0), k = inType.getDimSize(1);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+  AffineMap full = AffineMap::get(2, 0, {dm, dk}, ctx);
+  AffineMap row = AffineMap::get(2, 0, {dm}, ctx);
+  Type f32 = b.getF32Type();
+  auto cF = [&](ImplicitLocOpBuilder &ib, float v) -> Value {
+    return arith::ConstantOp::create(ib, ib.getF32FloatAttr(v));
+  };
+  Value maxInit = zeroFilled(b, {m}, f32);
+  Value absMax =
+      linalg::GenericOp::create(
+          b, TypeRange{maxInit.getType()}, ValueRange{op.getInput()},
+          ValueRange{maxInit}, ArrayRef<AffineMap>{full, row},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value a = math::AbsFOp::create(ib, args[0]);
+            linalg::YieldOp::create(
+                ib, ValueRange{arith::MaximumFOp::create(ib, args[1], a)});
+          })
+          .getResult(0);
+  AffineMap one = AffineMap::get(1, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  Value scaleInit = tensor::EmptyOp::create(b, ArrayRef<int64_t>{m}, f32);
+  Value scale =
+      linalg::GenericOp::create(
+          b, TypeRange{scaleInit.getType()}, ValueRange{absMax},
+          ValueRange{scaleInit}, ArrayRef<AffineMap>{one, one},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value clamped = arith::MaximumFOp::create(ib, args[0], cF(ib, 1e-5f));
+            linalg::YieldOp::create(
+                ib, ValueRange{arith::DivFOp::create(ib, cF(ib, 127.0f),
+                                                     clamped)});
+          })
+          .getResult(0);
+  Value qInit =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, k}, b.getI8Type());
+  Value q =
+      linalg::GenericOp::create(
+          b, TypeRange{qInit.getType()}, ValueRange{op.getInput(), scale},
+          ValueRange{qInit}, ArrayRef<AffineMap>{full, row, full},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::parallel},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value v = arith::MulFOp::create(ib, args[0], args[1]);
+            // |v| <= 127 (up to rounding of the scale) and the clamp below
+            // catches the rest; round half to even by adding and subtracting
+            // 1.5 * 2^23, exact for |v| < 2^22, with no libm call on MCUs.
+            v = arith::MinimumFOp::create(
+                ib, arith::MaximumFOp::create(ib, v, cF(ib, -128.0f)),
+                cF(ib, 127.0f));
+            Value magic = cF(ib, 12582912.0f);
+            v = arith::SubFOp::create(ib, arith::AddFOp::create(ib, v, magic),
+                                      magic);
+            linalg::YieldOp::create(
+                ib, ValueRange{arith::FPToSIOp::create(ib, ib.getI8Type(), v)});
+          })
+          .getResult(0);
+  op.getQuantized().replaceAllUsesWith(q);
+  op.getScale().replaceAllUsesWith(scale);
+  op.erase();
+}
+
+struct LowerTernaryPass final
+    : sieve::tern::impl::LowerTernaryBase<LowerTernaryPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    const TargetInfo *info = lookupTarget(target);
+    if (!info) {
+      getOperation().emitError() << "unknown target '" << target << "'";
+      return signalPassFailure();
+    }
+    SmallVector<MatmulOp> matmuls;
+    getOperation().walk([&](MatmulOp op) { matmuls.push_back(op); });
+    for (MatmulOp op : matmuls)
+      if (failed(lower(op, *info)))
+        return signalPassFailure();
+    SmallVector<QuantizeAbsmaxOp> quantizes;
+    getOperation().walk([&](QuantizeAbsmaxOp op) { quantizes.push_back(op); });
+    for (QuantizeAbsmaxOp op : quantizes)
+      lowerQuantize(op);
+  }
+
+  LogicalResult lower(MatmulOp op, const TargetInfo &info) {
+    auto packed = dyn_cast<PackedAttr>(op.getWeights());
+    if (!packed || !op.getKernel())
+      return op.emitOpError("has no packed weights and kernel: run "
+                            "sieve-select-ternary-kernel first");
+    std::optional<TernaryKernel> kernel = parseTernaryKernel(*op.getKernel());
+    if (!kernel || !targetHasTernaryKernel(info, *kernel))
+      return op.emitOpError("kernel '")
+             << *op.getKernel() << "' needs "
+             << (kernel ? getTernaryKernelNeed(*kernel) : "a known kernel")
+             << ", which target '" << info.name << "' lacks";
+    bool floatInput = isa<FloatType>(op.getInputType().getElementType());
+    if (*kernel != TernaryKernel::Portable &&
+        (floatInput || packed.getLayout() != Layout::I2))
+      return op.emitOpError("kernel '")
+             << *op.getKernel() << "' reads int8 activations and i2 weights";
+
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    // The packed bytes, a constant: a read-only global after bufferization.
+    Value weights = arith::ConstantOp::create(b, packed.getData());
+    Value acc = *kernel == TernaryKernel::Portable
+                    ? lowerPortable(b, op, packed, weights)
+                    : lowerMultiplyAdd(b, op, packed, weights, *kernel);
+    op.getResult().replaceAllUsesWith(applyScales(b, op, acc));
+    op.erase();
+    return success();
+  }
+};
+
+} // namespace
