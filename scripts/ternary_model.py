@@ -3,6 +3,7 @@
 
     ternary_model.py --m 1 --k 257 --n 7 [--kind i8|f32|f32-channel|tosa-i8|
                      tosa-f32] [--transposed] [--seed 1] [--not-ternary]
+                     [--weights random|plus|minus]
 
 The layer is what exporters produce for a BitNet-style linear layer, in one of
 the forms sieve-raise-ternary recognises: `linalg.matmul` on int8 activations
@@ -43,13 +44,18 @@ def main():
                    choices=["i8", "f32", "f32-channel", "tosa-i8", "tosa-f32"])
     p.add_argument("--transposed", action="store_true")
     p.add_argument("--not-ternary", action="store_true")
+    p.add_argument("--weights", default="random", choices=["random", "plus", "minus"],
+                   help="seeded random ternary weights, or all +1 / all -1 (with "
+                   "--input-fill 127 or -128: the largest sums any kernel must hold)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--name", default="ternary")
     a = p.parse_args()
     rng = random.Random(a.seed)
     m, k, n = a.m, a.k, a.n
     # t[n][k] in {-1, 0, 1}
-    t = [[rng.choice((-1, 0, 1)) for _ in range(k)] for _ in range(n)]
+    fixed = {"plus": 1, "minus": -1}.get(a.weights)
+    t = [[fixed if fixed is not None else rng.choice((-1, 0, 1)) for _ in range(k)]
+         for _ in range(n)]
     if a.not_ternary:
         t[n - 1][k - 1] = 2
     scales = [0.5] * n if a.kind != "f32-channel" else [0.25 * (1 + c % 3) for c in range(n)]

@@ -125,8 +125,8 @@ static std::string ternaryStage(const CompileOptions &options,
                        "sieve-select-ternary-kernel{{target={1} kernel={2} "
                        "packing={3}}, func.func(sieve-lower-ternary{{"
                        "target={1}}), canonicalize, cse",
-                       options.ternaryQuantize ? "true" : "false",
-                       target.name, std::string(options.ternaryKernel),
+                       options.ternaryQuantize ? "true" : "false", target.name,
+                       std::string(options.ternaryKernel),
                        std::string(options.ternaryPacking))
       .str();
 }
@@ -182,8 +182,9 @@ static std::string lowerToLLVMStage(const CompileOptions &,
              "reconcile-unrealized-casts, canonicalize",
              bits,
              // Upstream's vector lowering builds 64-bit memref descriptors.
-             is32Bit(target) ? "sieve-convert-vector-to-llvm{index-bitwidth=32}, "
-                             : "")
+             is32Bit(target)
+                 ? "sieve-convert-vector-to-llvm{index-bitwidth=32}, "
+                 : "")
       .str();
 }
 

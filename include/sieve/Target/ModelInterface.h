@@ -40,6 +40,15 @@ struct RuntimeCheck {
   std::string message, loc;
 };
 
+/// One layer that the 'ternary' stage raised (docs/ternary.md).
+struct TernaryLayer {
+  std::string location, kernel, packing, activations;
+  int64_t m = 0, n = 0, k = 0;
+  uint64_t packedBytes = 0;
+  /// Relative error of weights quantised by --ternary-quantize.
+  std::optional<double> quantizationError;
+};
+
 struct ModelInterface {
   std::string name;
   std::string entrySymbol;
@@ -52,6 +61,7 @@ struct ModelInterface {
   /// Multiply-accumulates of one run, counted on linalg before tiling.
   uint64_t macs = 0;
   std::vector<RuntimeCheck> checks;
+  std::vector<TernaryLayer> ternaryLayers;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.

@@ -82,10 +82,10 @@ Value decodeWeight(ImplicitLocOpBuilder &b, Layout layout, Value byte,
         b, b.getI32Type(), arith::RemUIOp::create(b, k, cIdx(b, 5)));
     Value pow = cI32(b, 81);
     for (int64_t d = 3; d >= 0; --d) {
-      Value is = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, i,
-                                       cI32(b, d));
-      pow = arith::SelectOp::create(b, is, cI32(b, int64_t(std::pow(3, d))),
-                                    pow);
+      Value is =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, i, cI32(b, d));
+      pow =
+          arith::SelectOp::create(b, is, cI32(b, int64_t(std::pow(3, d))), pow);
     }
     code = arith::RemUIOp::create(b, arith::DivUIOp::create(b, wide, pow),
                                   cI32(b, 3));
@@ -123,9 +123,9 @@ Value lowerPortable(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
       AffineMap::get(3, 0, {dm, dk}, ctx),
       AffineMap::get(3, 0, {dn, byteExpr(packed.getLayout(), dk)}, ctx),
       AffineMap::get(3, 0, {dm, dn}, ctx)};
-  SmallVector<utils::IteratorType> iterators = {
-      utils::IteratorType::parallel, utils::IteratorType::parallel,
-      utils::IteratorType::reduction};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
   Layout layout = packed.getLayout();
   auto generic = linalg::GenericOp::create(
       b, TypeRange{init.getType()}, ValueRange{op.getInput(), weights},
@@ -140,12 +140,10 @@ Value lowerPortable(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
           Value x = args[0];
           Value neg = arith::NegFOp::create(ib, x);
           Value zero = arith::ConstantOp::create(ib, ib.getF32FloatAttr(0));
-          Value isPos =
-              arith::CmpIOp::create(ib, arith::CmpIPredicate::sgt, w,
-                                    cI32(ib, 0));
-          Value isNeg =
-              arith::CmpIOp::create(ib, arith::CmpIPredicate::slt, w,
-                                    cI32(ib, 0));
+          Value isPos = arith::CmpIOp::create(ib, arith::CmpIPredicate::sgt, w,
+                                              cI32(ib, 0));
+          Value isNeg = arith::CmpIOp::create(ib, arith::CmpIPredicate::slt, w,
+                                              cI32(ib, 0));
           Value term = arith::SelectOp::create(
               ib, isPos, x, arith::SelectOp::create(ib, isNeg, neg, zero));
           sum = arith::AddFOp::create(ib, args[2], term);
@@ -183,10 +181,10 @@ Value splatI8(ImplicitLocOpBuilder &b, int64_t lanes, int64_t v) {
 
 /// Codes of 32 (or 16) consecutive weights: (bytes >> 2p) & 3.
 Value codesOf(ImplicitLocOpBuilder &b, Value bytes, int64_t lanes, int64_t p) {
-  Value shifted = p == 0 ? bytes
-                         : arith::ShRUIOp::create(b, bytes,
-                                                  splatI8(b, lanes, 2 * p))
-                               .getResult();
+  Value shifted =
+      p == 0 ? bytes
+             : arith::ShRUIOp::create(b, bytes, splatI8(b, lanes, 2 * p))
+                   .getResult();
   return arith::AndIOp::create(b, shifted, splatI8(b, lanes, 3));
 }
 
@@ -221,8 +219,7 @@ BlockSum maddubsBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
             cIdx(cb, blocks));
         auto inner = scf::ForOp::create(
             cb, first, last, cIdx(cb, 1), ValueRange{zero16},
-            [&](OpBuilder &ib2, Location loc2, Value block,
-                ValueRange acc16) {
+            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange acc16) {
               ImplicitLocOpBuilder ib(loc2, ib2);
               Value byteOff =
                   arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
@@ -234,17 +231,16 @@ BlockSum maddubsBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
                 Value x = readVector(
                     ib, input, 32,
                     {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p))});
-                Value prod = callIntrinsic(ib, v16i16,
-                                           "llvm.x86.avx2.pmadd.ub.sw",
-                                           {codes, x});
+                Value prod = callIntrinsic(
+                    ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
                 acc = arith::AddIOp::create(ib, acc, prod);
               }
               scf::YieldOp::create(ib, acc);
             });
         Value wide = callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
                                    {inner.getResult(0), ones16});
-        scf::YieldOp::create(cb, ValueRange{
-                                     arith::AddIOp::create(cb, acc32[0], wide)});
+        scf::YieldOp::create(
+            cb, ValueRange{arith::AddIOp::create(cb, acc32[0], wide)});
       });
   Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
                                           outer.getResult(0));
@@ -272,12 +268,11 @@ BlockSum sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
           for (int64_t p = 0; p < 4; ++p) {
             Value w = arith::SubIOp::create(ib, codesOf(ib, bytes, 16, p),
                                             splatI8(ib, 16, 1));
-            Value x = readVector(
-                ib, input, 16,
-                {m, arith::AddIOp::create(ib, kOff,
-                                          cIdx(ib, 32 * p + 16 * half))});
-            acc = callIntrinsic(ib, v4i32,
-                                "llvm.aarch64.neon.sdot.v4i32.v16i8",
+            Value x =
+                readVector(ib, input, 16,
+                           {m, arith::AddIOp::create(
+                                   ib, kOff, cIdx(ib, 32 * p + 16 * half))});
+            acc = callIntrinsic(ib, v4i32, "llvm.aarch64.neon.sdot.v4i32.v16i8",
                                 {acc, w, x});
           }
         }
@@ -308,13 +303,13 @@ BlockSum vmladavBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
               cIdx(ib, 16 * half));
           Value bytes = readVector(ib, weights, 16, {n, byteOff});
           for (int64_t p = 0; p < 4; ++p) {
-            Value x = readVector(
-                ib, input, 16,
-                {m, arith::AddIOp::create(ib, kOff,
-                                          cIdx(ib, 32 * p + 16 * half))});
-            acc = callIntrinsic(ib, i32, "llvm.arm.mve.vmldava.v16i8",
-                                {zero, zero, zero, acc,
-                                 codesOf(ib, bytes, 16, p), x});
+            Value x =
+                readVector(ib, input, 16,
+                           {m, arith::AddIOp::create(
+                                   ib, kOff, cIdx(ib, 32 * p + 16 * half))});
+            acc = callIntrinsic(
+                ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                {zero, zero, zero, acc, codesOf(ib, bytes, 16, p), x});
           }
         }
         scf::YieldOp::create(ib, acc);
@@ -325,8 +320,8 @@ BlockSum vmladavBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
 Value readWord(ImplicitLocOpBuilder &b, Value tensor, ValueRange indices) {
   Value bytes = readVector(b, tensor, 4, indices);
-  Value word = vector::BitCastOp::create(
-      b, VectorType::get({1}, b.getI32Type()), bytes);
+  Value word =
+      vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), bytes);
   return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
 }
 
@@ -354,9 +349,9 @@ BlockSum smladBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
                 ib, input,
                 {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p + j))});
             Value xEven = callIntrinsic(ib, i32, "llvm.arm.sxtb16", {x});
-            Value xOdd = callIntrinsic(
-                ib, i32, "llvm.arm.sxtb16",
-                {arith::ShRUIOp::create(ib, x, cI32(ib, 8))});
+            Value xOdd =
+                callIntrinsic(ib, i32, "llvm.arm.sxtb16",
+                              {arith::ShRUIOp::create(ib, x, cI32(ib, 8))});
             Value cEven = arith::AndIOp::create(
                 ib, arith::ShRUIOp::create(ib, word, cI32(ib, 2 * p)), mask);
             Value cOdd = arith::AndIOp::create(
@@ -379,8 +374,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   int64_t numM = op.getInputType().getDimSize(0);
   int64_t numN = packed.getN(), numK = packed.getK();
   int64_t blocks = numK / kBlock;
-  Value init = tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, numN},
-                                       b.getI32Type());
+  Value init =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, numN}, b.getI32Type());
   auto rows = scf::ForOp::create(
       b, cIdx(b, 0), cIdx(b, numM), cIdx(b, 1), ValueRange{init},
       [&](OpBuilder &ob, Location loc, Value m, ValueRange rowAcc) {
@@ -394,12 +389,12 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
               Value x = tensor::ExtractOp::create(ib, input, ValueRange{m, k});
               scf::YieldOp::create(
                   ib, ValueRange{arith::AddIOp::create(
-                          ib, s[0], arith::ExtSIOp::create(ib, ib.getI32Type(), x))});
+                          ib, s[0],
+                          arith::ExtSIOp::create(ib, ib.getI32Type(), x))});
             });
         Value sumX = sumLoop.getResult(0);
         auto cols = scf::ForOp::create(
-            rb, cIdx(rb, 0), cIdx(rb, numN), cIdx(rb, 1),
-            ValueRange{rowAcc[0]},
+            rb, cIdx(rb, 0), cIdx(rb, numN), cIdx(rb, 1), ValueRange{rowAcc[0]},
             [&](OpBuilder &cb2, Location cloc, Value n, ValueRange colAcc) {
               ImplicitLocOpBuilder cb(cloc, cb2);
               Value acc = cI32(cb, 0);
@@ -425,8 +420,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
               }
               if (numK % kBlock) {
                 auto tail = scf::ForOp::create(
-                    cb, cIdx(cb, blocks * kBlock), cIdx(cb, numK),
-                    cIdx(cb, 1), ValueRange{acc},
+                    cb, cIdx(cb, blocks * kBlock), cIdx(cb, numK), cIdx(cb, 1),
+                    ValueRange{acc},
                     [&](OpBuilder &tb, Location tloc, Value k, ValueRange t) {
                       ImplicitLocOpBuilder ib(tloc, tb);
                       Value x = arith::ExtSIOp::create(
@@ -437,7 +432,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                       Value byteIndex = arith::AddIOp::create(
                           ib,
                           arith::MulIOp::create(
-                              ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
+                              ib,
+                              arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
                               cIdx(ib, kBlockBytes)),
                           arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
                       Value byte = tensor::ExtractOp::create(
@@ -480,8 +476,8 @@ Value applyScales(ImplicitLocOpBuilder &b, MatmulOp op, Value acc) {
     maps.push_back(AffineMap::get(2, 0, {dm}, ctx));
   }
   maps.push_back(AffineMap::get(2, 0, {dm, dn}, ctx));
-  Value init = tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, n},
-                                       b.getF32Type());
+  Value init =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, n}, b.getF32Type());
   bool perChannel = scales.size() > 1;
   bool hasInputScale = bool(op.getInputScale());
   float single = scales[0];
@@ -493,10 +489,11 @@ Value applyScales(ImplicitLocOpBuilder &b, MatmulOp op, Value acc) {
         Value v = args[0];
         if (!isa<FloatType>(v.getType()))
           v = arith::SIToFPOp::create(ib, ib.getF32Type(), v);
-        Value scale = perChannel ? args[1]
-                                 : arith::ConstantOp::create(
-                                       ib, ib.getF32FloatAttr(single))
-                                       .getResult();
+        Value scale =
+            perChannel
+                ? args[1]
+                : arith::ConstantOp::create(ib, ib.getF32FloatAttr(single))
+                      .getResult();
         v = arith::MulFOp::create(ib, v, scale);
         if (hasInputScale)
           v = arith::DivFOp::create(ib, v, args[perChannel ? 2 : 1]);
@@ -541,10 +538,10 @@ void lowerQuantize(QuantizeAbsmaxOp op) {
           ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
           [&](OpBuilder &nested, Location loc, ValueRange args) {
             ImplicitLocOpBuilder ib(loc, nested);
-            Value clamped = arith::MaximumFOp::create(ib, args[0], cF(ib, 1e-5f));
-            linalg::YieldOp::create(
-                ib, ValueRange{arith::DivFOp::create(ib, cF(ib, 127.0f),
-                                                     clamped)});
+            Value clamped =
+                arith::MaximumFOp::create(ib, args[0], cF(ib, 1e-5f));
+            linalg::YieldOp::create(ib, ValueRange{arith::DivFOp::create(
+                                            ib, cF(ib, 127.0f), clamped)});
           })
           .getResult(0);
   Value qInit =

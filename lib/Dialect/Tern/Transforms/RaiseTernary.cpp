@@ -77,8 +77,7 @@ std::optional<Ternary> integerTernary(ElementsAttr attr, bool transposed,
 }
 
 std::optional<Ternary> floatTernary(ElementsAttr attr, bool transposed,
-                                    int64_t numN, int64_t numK,
-                                    bool quantize) {
+                                    int64_t numN, int64_t numK, bool quantize) {
   auto values = attr.tryGetValues<APFloat>();
   if (!values)
     return std::nullopt;
@@ -214,8 +213,8 @@ struct RaiseTernaryPass final
     Type inElt = inType.getElementType(), wElt = wType.getElementType(),
          outElt = outType.getElementType();
     std::optional<Ternary> ternary;
-    bool integer = inElt.isInteger(8) && wElt.isInteger(8) &&
-                   outElt.isInteger(32);
+    bool integer =
+        inElt.isInteger(8) && wElt.isInteger(8) && outElt.isInteger(32);
     if (integer)
       ternary = integerTernary(weights, transposed, numN, numK);
     else if (inElt.isF32() && wElt.isF32() && outElt.isF32())

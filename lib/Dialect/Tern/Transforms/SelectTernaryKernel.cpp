@@ -12,11 +12,12 @@
 #include "sieve/Dialect/Tern/Transforms/Passes.h"
 
 #include "sieve/Dialect/Tern/IR/TernOps.h"
-#include "sieve/Target/TargetInfo.h"
 #include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
+#include "sieve/Target/TargetInfo.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace sieve::tern {
 #define GEN_PASS_DEF_SELECTTERNARYKERNEL
@@ -90,9 +91,8 @@ TernaryKernel sieve::chooseTernaryKernel(const TargetInfo &target,
                                          bool floatInput) {
   if (floatInput)
     return TernaryKernel::Portable;
-  for (TernaryKernel kernel :
-       {TernaryKernel::Maddubs, TernaryKernel::Sdot, TernaryKernel::Smlad,
-        TernaryKernel::Vmladav})
+  for (TernaryKernel kernel : {TernaryKernel::Maddubs, TernaryKernel::Sdot,
+                               TernaryKernel::Smlad, TernaryKernel::Vmladav})
     if (targetHasTernaryKernel(target, kernel) &&
         isTernaryKernelImplemented(kernel))
       return kernel;
@@ -183,24 +183,33 @@ struct SelectTernaryKernelPass final
     op.setWeightsAttr(packed);
     op.setKernelAttr(b.getStringAttr(getTernaryKernelName(*chosen)));
 
+    // file:line:col, or the exporter's name.
     std::string where;
-    llvm::raw_string_ostream os(where);
-    op.getLoc().print(os);
+    if (auto file = dyn_cast<FileLineColLoc>(op.getLoc()))
+      where = llvm::formatv("{0}:{1}:{2}", file.getFilename().getValue(),
+                            file.getLine(), file.getColumn())
+                  .str();
+    else if (auto name = dyn_cast<NameLoc>(op.getLoc()))
+      where = name.getName().str();
+    else {
+      llvm::raw_string_ostream os(where);
+      op.getLoc().print(os);
+    }
     SmallVector<NamedAttribute> layer = {
         b.getNamedAttr("location", b.getStringAttr(where)),
-        b.getNamedAttr("m", b.getI64IntegerAttr(
-                                op.getInputType().getDimSize(0))),
+        b.getNamedAttr("m",
+                       b.getI64IntegerAttr(op.getInputType().getDimSize(0))),
         b.getNamedAttr("n", b.getI64IntegerAttr(n)),
         b.getNamedAttr("k", b.getI64IntegerAttr(k)),
         b.getNamedAttr("kernel",
                        b.getStringAttr(getTernaryKernelName(*chosen))),
         b.getNamedAttr("packing",
                        b.getStringAttr(tern::stringifyLayout(layout))),
-        b.getNamedAttr("packed_bytes",
-                       b.getI64IntegerAttr(
-                           n * tern::PackedAttr::getRowBytes(layout, k))),
-        b.getNamedAttr("activations", b.getStringAttr(floatInput ? "f32"
-                                                                 : "i8"))};
+        b.getNamedAttr(
+            "packed_bytes",
+            b.getI64IntegerAttr(n * tern::PackedAttr::getRowBytes(layout, k))),
+        b.getNamedAttr("activations",
+                       b.getStringAttr(floatInput ? "f32" : "i8"))};
     if (auto error = op->getAttrOfType<FloatAttr>("sieve.quantization_error"))
       layer.push_back(b.getNamedAttr("quantization_error", error));
     layers.push_back(b.getDictionaryAttr(layer));
