@@ -46,6 +46,7 @@ docs: build
 # Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
+	python3 bench/ternary_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

@@ -376,26 +376,42 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   int64_t blocks = numK / kBlock;
   Value init =
       tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, numN}, b.getI32Type());
+  // The sum of x over the full blocks of each token, subtracted from sums
+  // of codes.
+  Value sums;
+  if (blocks > 0) {
+    MLIRContext *ctx = b.getContext();
+    AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+    Value full = tensor::ExtractSliceOp::create(
+        b, input, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(numM),
+                               b.getIndexAttr(blocks * kBlock)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    Value zeros = zeroFilled(b, {numM}, b.getI32Type());
+    sums =
+        linalg::GenericOp::create(
+            b, TypeRange{zeros.getType()}, ValueRange{full}, ValueRange{zeros},
+            ArrayRef<AffineMap>{AffineMap::get(2, 0, {dm, dk}, ctx),
+                                AffineMap::get(2, 0, {dm}, ctx)},
+            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                          utils::IteratorType::reduction},
+            [&](OpBuilder &nested, Location loc, ValueRange args) {
+              ImplicitLocOpBuilder ib(loc, nested);
+              Value x = arith::ExtSIOp::create(ib, ib.getI32Type(), args[0]);
+              linalg::YieldOp::create(
+                  ib, ValueRange{arith::AddIOp::create(ib, args[1], x)});
+            })
+            .getResult(0);
+  }
+  // Output channels outside, tokens inside: a row of packed weights is read
+  // from memory once and from L1 for the other tokens of a GEMM.
   auto rows = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, numM), cIdx(b, 1), ValueRange{init},
-      [&](OpBuilder &ob, Location loc, Value m, ValueRange rowAcc) {
+      b, cIdx(b, 0), cIdx(b, numN), cIdx(b, 1), ValueRange{init},
+      [&](OpBuilder &ob, Location loc, Value n, ValueRange rowAcc) {
         ImplicitLocOpBuilder rb(loc, ob);
-        // The sum of x over the full blocks, subtracted from sums of codes.
-        auto sumLoop = scf::ForOp::create(
-            rb, cIdx(rb, 0), cIdx(rb, blocks * kBlock), cIdx(rb, 1),
-            ValueRange{cI32(rb, 0)},
-            [&](OpBuilder &sb, Location sloc, Value k, ValueRange s) {
-              ImplicitLocOpBuilder ib(sloc, sb);
-              Value x = tensor::ExtractOp::create(ib, input, ValueRange{m, k});
-              scf::YieldOp::create(
-                  ib, ValueRange{arith::AddIOp::create(
-                          ib, s[0],
-                          arith::ExtSIOp::create(ib, ib.getI32Type(), x))});
-            });
-        Value sumX = sumLoop.getResult(0);
         auto cols = scf::ForOp::create(
-            rb, cIdx(rb, 0), cIdx(rb, numN), cIdx(rb, 1), ValueRange{rowAcc[0]},
-            [&](OpBuilder &cb2, Location cloc, Value n, ValueRange colAcc) {
+            rb, cIdx(rb, 0), cIdx(rb, numM), cIdx(rb, 1), ValueRange{rowAcc[0]},
+            [&](OpBuilder &cb2, Location cloc, Value m, ValueRange colAcc) {
               ImplicitLocOpBuilder cb(cloc, cb2);
               Value acc = cI32(cb, 0);
               if (blocks > 0) {
@@ -416,7 +432,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                 }
                 acc = part.sum;
                 if (part.ofCodes)
-                  acc = arith::SubIOp::create(cb, acc, sumX);
+                  acc = arith::SubIOp::create(
+                      cb, acc, tensor::ExtractOp::create(cb, sums, m));
               }
               if (numK % kBlock) {
                 auto tail = scf::ForOp::create(
