@@ -283,38 +283,46 @@ BlockSum sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
   return {sum, /*ofCodes=*/false};
 }
 
-/// Cortex-M55 (MVE): per block, 8 x vmladava.s8: 16 codes (0..2, as signed
-/// bytes) times 16 activations, added to a scalar int32: |each product| <=
-/// 256, so any K below 2^23.
-BlockSum vmladavBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
-                       Value m, Value n, int64_t blocks) {
+/// Cortex-M55 (MVE): R = 4 output channels per pass share the activation
+/// loads; per 16 weights, vmladava.s8 multiplies 16 codes (0..2, as signed
+/// bytes) by 16 activations and adds the sum to the channel's int32:
+/// |each product| <= 256, so any K below 2^23.
+SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
+                               Value weights, Value m, ArrayRef<Value> rows,
+                               int64_t blocks) {
   Type i32 = b.getI32Type();
+  size_t numRows = rows.size();
+  SmallVector<Value> inits(numRows, cI32(b, 0));
   auto loop = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{cI32(b, 0)},
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
       [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
         ImplicitLocOpBuilder ib(loc, ob);
-        Value acc = accs[0];
+        SmallVector<Value> acc(accs.begin(), accs.end());
         Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-        // vmladava's flags: signed, no subtraction, no exchange.
-        Value zero = cI32(ib, 0);
+        Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
+        // Per half block: the R rows' 16 bytes, then per field one
+        // activation vector for all rows (7 of MVE's 8 q registers live).
         for (int64_t half = 0; half < 2; ++half) {
           Value byteOff = arith::AddIOp::create(
               ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
               cIdx(ib, 16 * half));
-          Value bytes = readVector(ib, weights, 16, {n, byteOff});
+          SmallVector<Value> bytes;
+          for (size_t r = 0; r < numRows; ++r)
+            bytes.push_back(readVector(ib, weights, 16, {rows[r], byteOff}));
           for (int64_t p = 0; p < 4; ++p) {
             Value x =
                 readVector(ib, input, 16,
                            {m, arith::AddIOp::create(
                                    ib, kOff, cIdx(ib, 32 * p + 16 * half))});
-            acc = callIntrinsic(
-                ib, i32, "llvm.arm.mve.vmldava.v16i8",
-                {zero, zero, zero, acc, codesOf(ib, bytes, 16, p), x});
+            for (size_t r = 0; r < numRows; ++r)
+              acc[r] = callIntrinsic(
+                  ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                  {zero, zero, zero, acc[r], codesOf(ib, bytes[r], 16, p), x});
           }
         }
         scf::YieldOp::create(ib, acc);
       });
-  return {loop.getResult(0), /*ofCodes=*/true};
+  return SmallVector<Value>(loop.getResults());
 }
 
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
@@ -403,72 +411,103 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
             })
             .getResult(0);
   }
-  // Output channels outside, tokens inside: a row of packed weights is read
-  // from memory once and from L1 for the other tokens of a GEMM.
-  auto rows = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, numN), cIdx(b, 1), ValueRange{init},
-      [&](OpBuilder &ob, Location loc, Value n, ValueRange rowAcc) {
-        ImplicitLocOpBuilder rb(loc, ob);
-        auto cols = scf::ForOp::create(
-            rb, cIdx(rb, 0), cIdx(rb, numM), cIdx(rb, 1), ValueRange{rowAcc[0]},
-            [&](OpBuilder &cb2, Location cloc, Value m, ValueRange colAcc) {
-              ImplicitLocOpBuilder cb(cloc, cb2);
-              Value acc = cI32(cb, 0);
-              if (blocks > 0) {
-                BlockSum part;
-                switch (kernel) {
-                case TernaryKernel::Maddubs:
-                  part = maddubsBlocks(cb, input, weights, m, n, blocks);
-                  break;
-                case TernaryKernel::Sdot:
-                  part = sdotBlocks(cb, input, weights, m, n, blocks);
-                  break;
-                case TernaryKernel::Vmladav:
-                  part = vmladavBlocks(cb, input, weights, m, n, blocks);
-                  break;
-                default:
-                  part = smladBlocks(cb, input, weights, m, n, blocks);
-                  break;
-                }
-                acc = part.sum;
-                if (part.ofCodes)
-                  acc = arith::SubIOp::create(
-                      cb, acc, tensor::ExtractOp::create(cb, sums, m));
-              }
-              if (numK % kBlock) {
-                auto tail = scf::ForOp::create(
-                    cb, cIdx(cb, blocks * kBlock), cIdx(cb, numK), cIdx(cb, 1),
-                    ValueRange{acc},
-                    [&](OpBuilder &tb, Location tloc, Value k, ValueRange t) {
-                      ImplicitLocOpBuilder ib(tloc, tb);
-                      Value x = arith::ExtSIOp::create(
-                          ib, ib.getI32Type(),
-                          tensor::ExtractOp::create(ib, input,
-                                                    ValueRange{m, k}));
-                      // (k / 128) * 32 + k mod 32, as byteExpr.
-                      Value byteIndex = arith::AddIOp::create(
-                          ib,
-                          arith::MulIOp::create(
-                              ib,
-                              arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
-                              cIdx(ib, kBlockBytes)),
-                          arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
-                      Value byte = tensor::ExtractOp::create(
-                          ib, weights, ValueRange{n, byteIndex});
-                      Value w = decodeWeight(ib, Layout::I2, byte, k);
-                      scf::YieldOp::create(
-                          ib, ValueRange{arith::AddIOp::create(
-                                  ib, t[0], arith::MulIOp::create(ib, x, w))});
-                    });
-                acc = tail.getResult(0);
-              }
-              Value out = tensor::InsertOp::create(cb, acc, colAcc[0],
-                                                   ValueRange{m, n});
-              scf::YieldOp::create(cb, out);
-            });
-        scf::YieldOp::create(rb, cols.getResults());
-      });
-  return rows.getResult(0);
+  // The exact scalar tail k >= 128 * blocks of one (token, channel).
+  auto addTail = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value n) {
+    if (numK % kBlock == 0)
+      return acc;
+    auto tail = scf::ForOp::create(
+        cb, cIdx(cb, blocks * kBlock), cIdx(cb, numK), cIdx(cb, 1),
+        ValueRange{acc},
+        [&](OpBuilder &tb, Location tloc, Value k, ValueRange t) {
+          ImplicitLocOpBuilder ib(tloc, tb);
+          Value x = arith::ExtSIOp::create(
+              ib, ib.getI32Type(),
+              tensor::ExtractOp::create(ib, input, ValueRange{m, k}));
+          // (k / 128) * 32 + k mod 32, as byteExpr.
+          Value byteIndex = arith::AddIOp::create(
+              ib,
+              arith::MulIOp::create(
+                  ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
+                  cIdx(ib, kBlockBytes)),
+              arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
+          Value byte =
+              tensor::ExtractOp::create(ib, weights, ValueRange{n, byteIndex});
+          Value w = decodeWeight(ib, Layout::I2, byte, k);
+          scf::YieldOp::create(ib,
+                               ValueRange{arith::AddIOp::create(
+                                   ib, t[0], arith::MulIOp::create(ib, x, w))});
+        });
+    return tail.getResult(0);
+  };
+
+  // The sums of codes times x over the full blocks, for `numRows` channels
+  // from `n`: the MVE kernel takes 4 channels at once, the others one.
+  auto blockSums = [&](ImplicitLocOpBuilder &cb, Value m, Value n,
+                       int64_t numRows) {
+    SmallVector<Value> rows;
+    for (int64_t r = 0; r < numRows; ++r)
+      rows.push_back(
+          r == 0 ? n : arith::AddIOp::create(cb, n, cIdx(cb, r)).getResult());
+    if (kernel == TernaryKernel::Vmladav)
+      return vmladavRows(cb, input, weights, m, rows, blocks);
+    BlockSum part;
+    if (kernel == TernaryKernel::Maddubs)
+      part = maddubsBlocks(cb, input, weights, m, n, blocks);
+    else if (kernel == TernaryKernel::Sdot)
+      part = sdotBlocks(cb, input, weights, m, n, blocks);
+    else
+      part = smladBlocks(cb, input, weights, m, n, blocks);
+    if (!part.ofCodes) // sdot sums weights, not codes: undo the subtraction
+      part.sum = arith::AddIOp::create(cb, part.sum,
+                                       tensor::ExtractOp::create(cb, sums, m));
+    return SmallVector<Value>{part.sum};
+  };
+
+  // Output channels outside (numRows at a time), tokens inside: a row of
+  // packed weights is read from memory once and from L1 for the other
+  // tokens of a GEMM.
+  auto channelLoop = [&](Value out, int64_t first, int64_t last,
+                         int64_t numRows) {
+    if (first >= last)
+      return out;
+    return scf::ForOp::create(
+               b, cIdx(b, first), cIdx(b, last), cIdx(b, numRows),
+               ValueRange{out},
+               [&](OpBuilder &ob, Location loc, Value n, ValueRange rowAcc) {
+                 ImplicitLocOpBuilder rb(loc, ob);
+                 auto tokens = scf::ForOp::create(
+                     rb, cIdx(rb, 0), cIdx(rb, numM), cIdx(rb, 1),
+                     ValueRange{rowAcc[0]},
+                     [&](OpBuilder &cb2, Location cloc, Value m,
+                         ValueRange colAcc) {
+                       ImplicitLocOpBuilder cb(cloc, cb2);
+                       Value result = colAcc[0];
+                       SmallVector<Value> accs(numRows, cI32(cb, 0));
+                       if (blocks > 0) {
+                         Value sumX = tensor::ExtractOp::create(cb, sums, m);
+                         accs = blockSums(cb, m, n, numRows);
+                         for (Value &acc : accs)
+                           acc = arith::SubIOp::create(cb, acc, sumX);
+                       }
+                       for (int64_t r = 0; r < numRows; ++r) {
+                         Value row =
+                             r == 0 ? n
+                                    : arith::AddIOp::create(cb, n, cIdx(cb, r))
+                                          .getResult();
+                         Value acc = addTail(cb, accs[r], m, row);
+                         result = tensor::InsertOp::create(cb, acc, result,
+                                                           ValueRange{m, row});
+                       }
+                       scf::YieldOp::create(cb, result);
+                     });
+                 scf::YieldOp::create(rb, tokens.getResults());
+               })
+        .getResult(0);
+  };
+  int64_t tile = kernel == TernaryKernel::Vmladav ? 4 : 1;
+  int64_t tiled = numN / tile * tile;
+  Value out = channelLoop(init, 0, tiled, tile);
+  return channelLoop(out, tiled, numN, 1);
 }
 
 /// result = acc * scale[n] (/ input_scale[m]) as f32, or acc itself.
