@@ -337,22 +337,30 @@ Value readWord(ImplicitLocOpBuilder &b, Value tensor, ValueRange indices) {
 /// (shift by 2p and mask 0x00030003 for c0, c2 as int16 halves; by 2p + 8
 /// for c1, c3), activations x0..x3 in another (sxtb16 gives x0, x2 and,
 /// rotated by 8, x1, x3), and two smlad add c0*x0 + c2*x2 and c1*x1 +
-/// c3*x3 to the int32 sum: |each product| <= 256, so any K below 2^23.
-BlockSum smladBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
-                     Value m, Value n, int64_t blocks) {
+/// c3*x3 to the int32 sum: |each product| <= 256, so any K below 2^23. Two
+/// output channels per pass share the activations and their sign extension.
+SmallVector<Value> smladRows(ImplicitLocOpBuilder &b, Value input,
+                             Value weights, Value m, ArrayRef<Value> rows,
+                             int64_t blocks) {
   Type i32 = b.getI32Type();
+  size_t numRows = rows.size();
+  SmallVector<Value> inits(numRows, cI32(b, 0));
   auto loop = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{cI32(b, 0)},
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
       [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
         ImplicitLocOpBuilder ib(loc, ob);
-        Value acc = accs[0];
+        SmallVector<Value> acc(accs.begin(), accs.end());
         Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
         Value bOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
         Value mask = cI32(ib, 0x00030003);
         for (int64_t j = 0; j < kBlockBytes; j += 4) {
-          Value word = readWord(
-              ib, weights, {n, arith::AddIOp::create(ib, bOff, cIdx(ib, j))});
+          SmallVector<Value> words;
+          for (size_t r = 0; r < numRows; ++r)
+            words.push_back(readWord(
+                ib, weights,
+                {rows[r], arith::AddIOp::create(ib, bOff, cIdx(ib, j))}));
           for (int64_t p = 0; p < 4; ++p) {
+            // The activations, sign-extended once for all rows.
             Value x = readWord(
                 ib, input,
                 {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p + j))});
@@ -360,18 +368,23 @@ BlockSum smladBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
             Value xOdd =
                 callIntrinsic(ib, i32, "llvm.arm.sxtb16",
                               {arith::ShRUIOp::create(ib, x, cI32(ib, 8))});
-            Value cEven = arith::AndIOp::create(
-                ib, arith::ShRUIOp::create(ib, word, cI32(ib, 2 * p)), mask);
-            Value cOdd = arith::AndIOp::create(
-                ib, arith::ShRUIOp::create(ib, word, cI32(ib, 2 * p + 8)),
-                mask);
-            acc = callIntrinsic(ib, i32, "llvm.arm.smlad", {cEven, xEven, acc});
-            acc = callIntrinsic(ib, i32, "llvm.arm.smlad", {cOdd, xOdd, acc});
+            for (size_t r = 0; r < numRows; ++r) {
+              Value cEven = arith::AndIOp::create(
+                  ib, arith::ShRUIOp::create(ib, words[r], cI32(ib, 2 * p)),
+                  mask);
+              Value cOdd = arith::AndIOp::create(
+                  ib, arith::ShRUIOp::create(ib, words[r], cI32(ib, 2 * p + 8)),
+                  mask);
+              acc[r] = callIntrinsic(ib, i32, "llvm.arm.smlad",
+                                     {cEven, xEven, acc[r]});
+              acc[r] = callIntrinsic(ib, i32, "llvm.arm.smlad",
+                                     {cOdd, xOdd, acc[r]});
+            }
           }
         }
         scf::YieldOp::create(ib, acc);
       });
-  return {loop.getResult(0), /*ofCodes=*/true};
+  return SmallVector<Value>(loop.getResults());
 }
 
 /// The multiply-add kernels' loop nest (file comment) on i2 weights: the
@@ -450,13 +463,13 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
           r == 0 ? n : arith::AddIOp::create(cb, n, cIdx(cb, r)).getResult());
     if (kernel == TernaryKernel::Vmladav)
       return vmladavRows(cb, input, weights, m, rows, blocks);
+    if (kernel == TernaryKernel::Smlad)
+      return smladRows(cb, input, weights, m, rows, blocks);
     BlockSum part;
     if (kernel == TernaryKernel::Maddubs)
       part = maddubsBlocks(cb, input, weights, m, n, blocks);
-    else if (kernel == TernaryKernel::Sdot)
-      part = sdotBlocks(cb, input, weights, m, n, blocks);
     else
-      part = smladBlocks(cb, input, weights, m, n, blocks);
+      part = sdotBlocks(cb, input, weights, m, n, blocks);
     if (!part.ofCodes) // sdot sums weights, not codes: undo the subtraction
       part.sum = arith::AddIOp::create(cb, part.sum,
                                        tensor::ExtractOp::create(cb, sums, m));
@@ -504,7 +517,9 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                })
         .getResult(0);
   };
-  int64_t tile = kernel == TernaryKernel::Vmladav ? 4 : 1;
+  int64_t tile = kernel == TernaryKernel::Vmladav ? 4
+                 : kernel == TernaryKernel::Smlad ? 4
+                                                  : 1;
   int64_t tiled = numN / tile * tile;
   Value out = channelLoop(init, 0, tiled, tile);
   return channelLoop(out, tiled, numN, 1);
