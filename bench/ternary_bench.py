@@ -257,9 +257,14 @@ def icount(build, work, target, k, n, kernel):
     return int(match.group(1)) / (k * n)
 
 
-def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel, weights_per_iter):
-    """llvm-mca's cycles per weight of the kernel's innermost loop (the
-    basic block that holds the multiply-add instruction)."""
+# Weights that one multiply-add instruction of each kernel consumes.
+WEIGHTS_PER_MAC_INSTRUCTION = {"smlad": 2, "vmladav": 16, "sdot": 16, "maddubs": 32}
+
+
+def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
+    """llvm-mca's cycles per weight of the kernel's innermost loop: the
+    largest basic block that holds the multiply-add instruction, its weights
+    counted from those instructions (LLVM may unroll it)."""
     name = "mca%dx%d_%s" % (k, n, kernel)
     model = os.path.join(work, name + ".mlir")
     layer_model(model, name, 1, k, n, 3)
@@ -292,7 +297,8 @@ def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel, weights_per_it
     m = re.search(r"Total Cycles:\s+(\d+)", out.stdout)
     if not m:
         return None
-    return int(m.group(1)) / 100 / weights_per_iter
+    weights = WEIGHTS_PER_MAC_INSTRUCTION[kernel] * sum(marker in l for l in loop)
+    return int(m.group(1)) / 100 / weights
 
 
 def main():
@@ -352,18 +358,18 @@ def main():
         print("\nCortex-M (QEMU icount, entry function; llvm-mca on the kernel's inner loop)")
         print("%-11s %-9s %-8s %12s %14s" % ("target", "K x N", "kernel", "instr/weight",
                                              "mca cyc/weight"))
-        for target, cpu, kernel, per_iter in (("cortex-m4", "cortex-m4", "smlad", 128),
-                                              ("cortex-m55", "cortex-m55", "vmladav", 128)):
+        for target, cpu, kernel in (("cortex-m4", "cortex-m4", "smlad"),
+                                    ("cortex-m55", "cortex-m55", "vmladav")):
             k, n = 1024, 64
             ipw = icount(build, work, target, k, n, kernel)
-            mca = mca_cycles_per_weight(build, work, target, cpu, k, n, kernel, per_iter)
+            mca = mca_cycles_per_weight(build, work, target, cpu, k, n, kernel)
             print("%-11s %-9s %-8s %12.3f %14s" % (target, "%dx%d" % (k, n), kernel, ipw,
                                                  "%.3f" % mca if mca else "-"))
-        mca = mca_cycles_per_weight(build, work, "aarch64", "cortex-a76", 1024, 64, "sdot", 128)
+        mca = mca_cycles_per_weight(build, work, "aarch64", "cortex-a76", 1024, 64, "sdot")
         print("%-11s %-9s %-8s %12s %14s" % ("aarch64", "1024x64", "sdot", "-",
                                              "%.3f" % mca if mca else "-"))
         mca = mca_cycles_per_weight(build, work, "x86-64-avx512", "icelake-server", 1024, 64,
-                                    "maddubs", 128)
+                                    "maddubs")
         print("%-11s %-9s %-8s %12s %14s" % ("x86-avx512", "1024x64", "maddubs", "-",
                                              "%.3f" % mca if mca else "-"))
 

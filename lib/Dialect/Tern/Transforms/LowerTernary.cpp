@@ -4,7 +4,8 @@
 // packed weights into read-only globals (flash on an MCU) and the loops'
 // results into arena buffers. docs/ternary.md explains the kernels.
 //
-// The multiply-add kernels share one loop nest per output element:
+// The multiply-add kernels share one loop nest, over tiles of output
+// channels (outside) and tokens (inside); per output element:
 //   acc = sum over full 128-weight blocks of code * x   (the kernel's part)
 //       - sum over the same k of x                     (code = w + 1)
 //       + sum over the tail k >= 128 * (K / 128) of w * x   (scalar, exact)
@@ -157,14 +158,6 @@ Value lowerPortable(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   return generic.getResult(0);
 }
 
-/// The kernel-specific part of a multiply-add kernel: the i32 sum over the
-/// full blocks of row `m` of the input and row `n` of the packed weights,
-/// and whether it summed codes (then the sum of x is subtracted) or weights.
-struct BlockSum {
-  Value sum;
-  bool ofCodes;
-};
-
 Value readVector(ImplicitLocOpBuilder &b, Value tensor, int64_t lanes,
                  ValueRange indices) {
   auto type = VectorType::get({lanes}, b.getI8Type());
@@ -199,10 +192,12 @@ Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
 /// adds two products, each in [-256, 254], so 4 per block and 16 blocks
 /// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
 /// blocks, vpmaddwd by ones widens to 8 int32 lanes.
-BlockSum maddubsBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
-                       Value m, Value n, int64_t blocks) {
+SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
+                                 Value weights, ArrayRef<Value> tokens, Value n,
+                                 int64_t blocks) {
   auto v16i16 = VectorType::get({16}, b.getI16Type());
   auto v8i32 = VectorType::get({8}, b.getI32Type());
+  size_t numTokens = tokens.size();
   Value zero32 = arith::ConstantOp::create(b, b.getZeroAttr(v8i32));
   Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
   Value ones16 = arith::ConstantOp::create(
@@ -210,7 +205,8 @@ BlockSum maddubsBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
   constexpr int64_t kChunk = 16;
   int64_t chunks = (blocks + kChunk - 1) / kChunk;
   auto outer = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1), ValueRange{zero32},
+      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
+      SmallVector<Value>(numTokens, zero32),
       [&](OpBuilder &ob, Location loc, Value chunk, ValueRange acc32) {
         ImplicitLocOpBuilder cb(loc, ob);
         Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
@@ -218,40 +214,47 @@ BlockSum maddubsBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
             cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
             cIdx(cb, blocks));
         auto inner = scf::ForOp::create(
-            cb, first, last, cIdx(cb, 1), ValueRange{zero16},
+            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numTokens, zero16),
             [&](OpBuilder &ib2, Location loc2, Value block, ValueRange acc16) {
               ImplicitLocOpBuilder ib(loc2, ib2);
               Value byteOff =
                   arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
               Value bytes = readVector(ib, weights, 32, {n, byteOff});
               Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-              Value acc = acc16[0];
+              SmallVector<Value> acc(acc16.begin(), acc16.end());
+              // The codes are decoded once for all tokens of the tile.
               for (int64_t p = 0; p < 4; ++p) {
                 Value codes = codesOf(ib, bytes, 32, p);
-                Value x = readVector(
-                    ib, input, 32,
-                    {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p))});
-                Value prod = callIntrinsic(
-                    ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
-                acc = arith::AddIOp::create(ib, acc, prod);
+                Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
+                for (size_t t = 0; t < numTokens; ++t) {
+                  Value x = readVector(ib, input, 32, {tokens[t], k});
+                  Value prod = callIntrinsic(
+                      ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
+                  acc[t] = arith::AddIOp::create(ib, acc[t], prod);
+                }
               }
               scf::YieldOp::create(ib, acc);
             });
-        Value wide = callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
-                                   {inner.getResult(0), ones16});
-        scf::YieldOp::create(
-            cb, ValueRange{arith::AddIOp::create(cb, acc32[0], wide)});
+        SmallVector<Value> wide;
+        for (size_t t = 0; t < numTokens; ++t)
+          wide.push_back(arith::AddIOp::create(
+              cb, acc32[t],
+              callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
+                            {inner.getResult(t), ones16})));
+        scf::YieldOp::create(cb, wide);
       });
-  Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                          outer.getResult(0));
-  return {sum, /*ofCodes=*/true};
+  SmallVector<Value> sums;
+  for (size_t t = 0; t < numTokens; ++t)
+    sums.push_back(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                               outer.getResult(t)));
+  return sums;
 }
 
 /// AArch64: per block, 8 x sdot of 16 weights (codes - 1, signed) by 16
 /// activations into 4 int32 lanes: each sdot lane adds 4 products of at
 /// most 128, so int32 holds any K below 2^22 per lane.
-BlockSum sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
-                    Value m, Value n, int64_t blocks) {
+Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
+                 Value n, int64_t blocks) {
   auto v4i32 = VectorType::get({4}, b.getI32Type());
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v4i32));
   auto loop = scf::ForOp::create(
@@ -280,7 +283,7 @@ BlockSum sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights,
       });
   Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
                                           loop.getResult(0));
-  return {sum, /*ofCodes=*/false};
+  return sum;
 }
 
 /// Cortex-M55 (MVE): R = 4 output channels per pass share the activation
@@ -453,34 +456,78 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
     return tail.getResult(0);
   };
 
-  // The sums of codes times x over the full blocks, for `numRows` channels
-  // from `n`: the MVE kernel takes 4 channels at once, the others one.
-  auto blockSums = [&](ImplicitLocOpBuilder &cb, Value m, Value n,
-                       int64_t numRows) {
-    SmallVector<Value> rows;
-    for (int64_t r = 0; r < numRows; ++r)
-      rows.push_back(
-          r == 0 ? n : arith::AddIOp::create(cb, n, cIdx(cb, r)).getResult());
-    if (kernel == TernaryKernel::Vmladav)
-      return vmladavRows(cb, input, weights, m, rows, blocks);
-    if (kernel == TernaryKernel::Smlad)
-      return smladRows(cb, input, weights, m, rows, blocks);
-    BlockSum part;
-    if (kernel == TernaryKernel::Maddubs)
-      part = maddubsBlocks(cb, input, weights, m, n, blocks);
-    else
-      part = sdotBlocks(cb, input, weights, m, n, blocks);
-    if (!part.ofCodes) // sdot sums weights, not codes: undo the subtraction
-      part.sum = arith::AddIOp::create(cb, part.sum,
-                                       tensor::ExtractOp::create(cb, sums, m));
-    return SmallVector<Value>{part.sum};
+  // The sums of codes times x over the full blocks for a tile of tokens
+  // and channels, [token][row]: the MVE and DSP kernels take 4 channels of
+  // one token, the x86 kernel 4 tokens of one channel, sdot one of each.
+  auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
+                       ArrayRef<Value> rows) -> SmallVector<Value> {
+    switch (kernel) {
+    case TernaryKernel::Vmladav:
+      return vmladavRows(cb, input, weights, tokens[0], rows, blocks);
+    case TernaryKernel::Smlad:
+      return smladRows(cb, input, weights, tokens[0], rows, blocks);
+    case TernaryKernel::Maddubs:
+      return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
+    default: {
+      // sdot sums weights, not codes: add back what the caller subtracts.
+      Value sum = sdotBlocks(cb, input, weights, tokens[0], rows[0], blocks);
+      return {arith::AddIOp::create(
+          cb, sum, tensor::ExtractOp::create(cb, sums, tokens[0]))};
+    }
+    }
+  };
+  auto offsets = [](ImplicitLocOpBuilder &cb, Value first, int64_t count) {
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < count; ++i)
+      values.push_back(
+          i == 0 ? first
+                 : arith::AddIOp::create(cb, first, cIdx(cb, i)).getResult());
+    return values;
   };
 
-  // Output channels outside (numRows at a time), tokens inside: a row of
-  // packed weights is read from memory once and from L1 for the other
-  // tokens of a GEMM.
+  // Tokens [first, last) in tiles of numTokens, for channels n..+numRows.
+  auto tokenLoop = [&](ImplicitLocOpBuilder &rb, Value out, Value n,
+                       int64_t numRows, int64_t first, int64_t last,
+                       int64_t numTokens) -> Value {
+    if (first >= last)
+      return out;
+    return scf::ForOp::create(
+               rb, cIdx(rb, first), cIdx(rb, last), cIdx(rb, numTokens),
+               ValueRange{out},
+               [&](OpBuilder &cb2, Location cloc, Value m, ValueRange colAcc) {
+                 ImplicitLocOpBuilder cb(cloc, cb2);
+                 Value result = colAcc[0];
+                 SmallVector<Value> tokens = offsets(cb, m, numTokens);
+                 SmallVector<Value> rows = offsets(cb, n, numRows);
+                 SmallVector<Value> accs(numTokens * numRows, cI32(cb, 0));
+                 if (blocks > 0)
+                   accs = blockSums(cb, tokens, rows);
+                 for (int64_t t = 0; t < numTokens; ++t) {
+                   Value sumX;
+                   if (blocks > 0)
+                     sumX = tensor::ExtractOp::create(cb, sums, tokens[t]);
+                   for (int64_t r = 0; r < numRows; ++r) {
+                     Value acc = accs[t * numRows + r];
+                     if (sumX)
+                       acc = arith::SubIOp::create(cb, acc, sumX);
+                     acc = addTail(cb, acc, tokens[t], rows[r]);
+                     result = tensor::InsertOp::create(
+                         cb, acc, result, ValueRange{tokens[t], rows[r]});
+                   }
+                 }
+                 scf::YieldOp::create(cb, result);
+               })
+        .getResult(0);
+  };
+
+  // Output channels outside, tokens inside: a row of packed weights is read
+  // from memory once and from L1 for the other tokens of a GEMM.
+  int64_t tileRows =
+      (kernel == TernaryKernel::Vmladav || kernel == TernaryKernel::Smlad) ? 4
+                                                                           : 1;
+  int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
   auto channelLoop = [&](Value out, int64_t first, int64_t last,
-                         int64_t numRows) {
+                         int64_t numRows) -> Value {
     if (first >= last)
       return out;
     return scf::ForOp::create(
@@ -488,40 +535,16 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                ValueRange{out},
                [&](OpBuilder &ob, Location loc, Value n, ValueRange rowAcc) {
                  ImplicitLocOpBuilder rb(loc, ob);
-                 auto tokens = scf::ForOp::create(
-                     rb, cIdx(rb, 0), cIdx(rb, numM), cIdx(rb, 1),
-                     ValueRange{rowAcc[0]},
-                     [&](OpBuilder &cb2, Location cloc, Value m,
-                         ValueRange colAcc) {
-                       ImplicitLocOpBuilder cb(cloc, cb2);
-                       Value result = colAcc[0];
-                       SmallVector<Value> accs(numRows, cI32(cb, 0));
-                       if (blocks > 0) {
-                         Value sumX = tensor::ExtractOp::create(cb, sums, m);
-                         accs = blockSums(cb, m, n, numRows);
-                         for (Value &acc : accs)
-                           acc = arith::SubIOp::create(cb, acc, sumX);
-                       }
-                       for (int64_t r = 0; r < numRows; ++r) {
-                         Value row =
-                             r == 0 ? n
-                                    : arith::AddIOp::create(cb, n, cIdx(cb, r))
-                                          .getResult();
-                         Value acc = addTail(cb, accs[r], m, row);
-                         result = tensor::InsertOp::create(cb, acc, result,
-                                                           ValueRange{m, row});
-                       }
-                       scf::YieldOp::create(cb, result);
-                     });
-                 scf::YieldOp::create(rb, tokens.getResults());
+                 int64_t tiled = numM / tileTokens * tileTokens;
+                 Value result =
+                     tokenLoop(rb, rowAcc[0], n, numRows, 0, tiled, tileTokens);
+                 result = tokenLoop(rb, result, n, numRows, tiled, numM, 1);
+                 scf::YieldOp::create(rb, result);
                })
         .getResult(0);
   };
-  int64_t tile = kernel == TernaryKernel::Vmladav ? 4
-                 : kernel == TernaryKernel::Smlad ? 4
-                                                  : 1;
-  int64_t tiled = numN / tile * tile;
-  Value out = channelLoop(init, 0, tiled, tile);
+  int64_t tiled = numN / tileRows * tileRows;
+  Value out = channelLoop(init, 0, tiled, tileRows);
   return channelLoop(out, tiled, numN, 1);
 }
 
