@@ -43,7 +43,8 @@ docs: build
 	ninja -C $(BUILD) mlir-doc
 	scripts/update-docs.sh $(BUILD)
 
-# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py).
+# Arena sizes against TFLite Micro's placement rule (bench/memory_bench.py);
+# ternary kernels against their baselines (bench/ternary_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/ternary_bench.py $(BUILD)
