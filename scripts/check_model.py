@@ -13,7 +13,8 @@ float outputs to a stated tolerance.
 MODEL may be a TFLite flatbuffer (`.tflite`, recognised by its file
 identifier): sieve-compile reads it directly, and the reference lowers the
 TOSA that `sieve-import-tflite` gives for it. `--input-file` feeds an
-input's raw bytes instead of seeded data, and `--print-outputs` prints what
+input's raw bytes instead of seeded data, `--input-fill V` sets every input
+element to V (extreme activations), and `--print-outputs` prints what
 each target computed.
 
 Two more comparisons for a `.tflite`, each a line of its own per target:
@@ -136,7 +137,7 @@ def read_input_file(path, t):
     return list(struct.unpack("<%d%s" % (n, fmt), data))
 
 
-def make_inputs(inputs, seed, files=()):
+def make_inputs(inputs, seed, files=(), fill=None):
     """Seeded random data per input: the full int range, or floats k/64 in
     [-2, 2]; or the bytes of `files[i]` for input i."""
     check_supported(inputs)
@@ -147,6 +148,8 @@ def make_inputs(inputs, seed, files=()):
         et = t["element_type"]
         if i < len(files) and files[i]:
             values.append(read_input_file(files[i], t))
+        elif fill is not None:
+            values.append([fill if et.startswith("f") else int(fill)] * n)
         elif et == "i1":
             values.append([rng.randint(0, 1) for _ in range(n)])
         elif et.startswith("i"):
@@ -606,7 +609,8 @@ def compare_tflite(got, reference, armnn, outs, rtol=0.0, atol=0.0,
 
 def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
           icount_plugin=None, show_report=False, input_files=(),
-          tflite_reference=False, armnn=False, parallel=None, reference_model=None):
+          tflite_reference=False, armnn=False, parallel=None, reference_model=None,
+          input_fill=None):
     """Compiles, runs and compares `model` on each target. Yields, per
     target, (target, status, message, report) with status PASS/FAIL/BUILT.
     For a .tflite, `tflite_reference` and `armnn` add comparisons with
@@ -639,7 +643,7 @@ def check(model, targets, work, seed=1, rtol=1e-4, atol=1e-5, sieve_flags=(),
             report = json.load(f)
         inputs = report["inputs"]
         check_supported(report["outputs"])
-        values = make_inputs(inputs, seed, input_files)
+        values = make_inputs(inputs, seed, input_files, input_fill)
         run_result = build_and_run(report, obj, os.path.join(twork, name + ".h"), inputs,
                                    values, twork, icount_plugin, parallel)
         if run_result is None:
@@ -685,6 +689,9 @@ def main():
     parser.add_argument("--input-file", action="append", default=[],
                         help="raw little-endian bytes of the next input instead of "
                         "seeded data (repeatable, in input order)")
+    parser.add_argument("--input-fill", type=float,
+                        help="every element of every input is this value (extreme "
+                        "activations, e.g. 127 or -128) instead of seeded data")
     parser.add_argument("--print-outputs", action="store_true",
                         help="print each target's outputs: OUTPUT <target> out<i>: values")
     parser.add_argument("--tflite-reference", action="store_true",
@@ -708,7 +715,8 @@ def main():
     for target, status, message, report, result in check(
             args.model, args.targets.split(","), args.work, args.seed, args.rtol, args.atol,
             args.sieve_flag, args.icount_plugin, args.show_report, args.input_file,
-            args.tflite_reference, args.armnn, args.parallel, args.reference_model):
+            args.tflite_reference, args.armnn, args.parallel, args.reference_model,
+            args.input_fill):
         if args.print_outputs and result and result.outputs:
             for i, values in enumerate(result.outputs):
                 print("OUTPUT %s out%d: %s" % (target, i, " ".join(str(v) for v in values)))

@@ -179,6 +179,20 @@ static std::string attentionStage(const CompileOptions &,
       .str();
 }
 
+static std::string ternaryStage(const CompileOptions &options,
+                                const TargetInfo &target) {
+  if (!options.ternary)
+    return "";
+  return llvm::formatv("func.func(sieve-raise-ternary{{quantize={0}}), "
+                       "sieve-select-ternary-kernel{{target={1} kernel={2} "
+                       "packing={3}}, func.func(sieve-lower-ternary{{"
+                       "target={1}}), canonicalize, cse",
+                       options.ternaryQuantize ? "true" : "false", target.name,
+                       std::string(options.ternaryKernel),
+                       std::string(options.ternaryPacking))
+      .str();
+}
+
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
   // No CSE after cloning inits: it would merge the clones again.
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
@@ -232,15 +246,20 @@ static std::string lowerToLLVMStage(const CompileOptions &,
              "func.func(sieve-expand-strided-copies, convert-linalg-to-loops, "
              "sieve-approximate-math), lower-affine, convert-scf-to-cf, "
              "expand-strided-metadata, lower-affine, arith-expand, "
-             "convert-vector-to-llvm, convert-math-to-llvm, "
+             "{1}convert-vector-to-llvm, convert-math-to-llvm, "
              "finalize-memref-to-llvm{{index-bitwidth={0}}, "
              "convert-arith-to-llvm{{index-bitwidth={0}}, "
              "convert-index-to-llvm{{index-bitwidth={0}}, "
              "convert-cf-to-llvm{{index-bitwidth={0}}, "
              "convert-func-to-llvm{{index-bitwidth={0} "
              "use-bare-ptr-memref-call-conv=true}, "
-             "reconcile-unrealized-casts, {1}canonicalize",
-             bits, parallel)
+             "reconcile-unrealized-casts, {2}canonicalize",
+             bits,
+             // Upstream's vector lowering builds 64-bit memref descriptors.
+             is32Bit(target)
+                 ? "sieve-convert-vector-to-llvm{index-bitwidth=32}, "
+                 : "",
+             parallel)
       .str();
 }
 
@@ -250,6 +269,8 @@ static const CompileStage kStages[] = {
     {"raise-attention", "attention raised to attn ops; LogSparse on request",
      raiseAttentionStage},
     {"attention", "attn ops to flash-style tiled loops", attentionStage},
+    {"ternary", "constant ternary matmuls to packed ternary kernels",
+     ternaryStage},
     {"fuse", "elementwise fusion; convolutions by rows with their consumers",
      fuseStage},
     {"bufferize", "tensors to buffers; outputs into caller buffers",

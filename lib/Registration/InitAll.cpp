@@ -13,6 +13,7 @@
 #include "sieve/Dialect/Attn/IR/AttnDialect.h"
 #include "sieve/Dialect/Patch/IR/PatchDialect.h"
 #include "sieve/Dialect/Tern/IR/TernDialect.h"
+#include "sieve/Dialect/Tern/Transforms/Passes.h"
 #include "sieve/Pipelines/Pipelines.h"
 #include "sieve/Transforms/Passes.h"
 
@@ -29,5 +30,6 @@ void sieve::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void sieve::registerSievePassesAndPipelines() {
   registerSievePasses();
+  tern::registerSieveTernPasses();
   registerSievePipelines();
 }

@@ -139,6 +139,28 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
       if (auto loc = check.getAs<StringAttr>("loc"))
         c.loc = loc.str();
     }
+  if (auto layers = func->getAttrOfType<ArrayAttr>("sieve.ternary"))
+    for (auto layer : layers.getAsRange<DictionaryAttr>()) {
+      TernaryLayer &t = model.ternaryLayers.emplace_back();
+      auto str = [&](StringRef key) {
+        auto a = layer.getAs<StringAttr>(key);
+        return a ? a.str() : std::string();
+      };
+      auto num = [&](StringRef key) -> int64_t {
+        auto a = layer.getAs<IntegerAttr>(key);
+        return a ? a.getInt() : 0;
+      };
+      t.location = str("location");
+      t.kernel = str("kernel");
+      t.packing = str("packing");
+      t.activations = str("activations");
+      t.m = num("m");
+      t.n = num("n");
+      t.k = num("k");
+      t.packedBytes = num("packed_bytes");
+      if (auto e = layer.getAs<FloatAttr>("quantization_error"))
+        t.quantizationError = e.getValueAsDouble();
+    }
   for (auto global : module.getOps<memref::GlobalOp>())
     if (global.getConstant() && global.getInitialValue())
       model.weightBytes += getStaticByteSize(global.getType());
@@ -444,6 +466,27 @@ void sieve::emitJsonReport(const ModelInterface &model,
             });
         });
       });
+    j.attributeObject("ternary", [&] {
+      uint64_t packed = 0;
+      for (const TernaryLayer &t : model.ternaryLayers)
+        packed += t.packedBytes;
+      j.attribute("packed_weight_bytes", packed);
+      j.attributeArray("layers", [&] {
+        for (const TernaryLayer &t : model.ternaryLayers)
+          j.object([&] {
+            j.attribute("location", t.location);
+            j.attribute("m", t.m);
+            j.attribute("n", t.n);
+            j.attribute("k", t.k);
+            j.attribute("activations", t.activations);
+            j.attribute("kernel", t.kernel);
+            j.attribute("packing", t.packing);
+            j.attribute("packed_bytes", t.packedBytes);
+            if (t.quantizationError)
+              j.attribute("quantization_error", *t.quantizationError);
+          });
+      });
+    });
     j.attribute("code_bytes", context.codeBytes);
     j.attributeArray("undefined_symbols", [&] {
       for (const std::string &symbol : context.undefinedSymbols)
@@ -489,6 +532,12 @@ void sieve::printReportTable(const ModelInterface &model,
                       a.kind, a.pattern, a.queryLength, a.keyLength, a.heads,
                       a.kvHeads, a.pairs, a.causalPairs,
                       a.changesModel ? ", changes the model" : "")
+            .str());
+  for (const TernaryLayer &t : model.ternaryLayers)
+    row("ternary layer",
+        llvm::formatv("{0}x{1}x{2} {3}, kernel {4}, {5} packing, {6} at {7}",
+                      t.m, t.k, t.n, t.activations, t.kernel, t.packing,
+                      bytesText(t.packedBytes), t.location)
             .str());
   if (context.codeBytes)
     row("code", bytesText(context.codeBytes));

@@ -49,12 +49,15 @@ func.func @gpu_op(%a: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// attn.attention and attn.sparse_attention are lowered (sieve-lower-attention);
-// the ops of Sieve's other dialects without a lowering are refused.
-func.func @ternary(%x: tensor<3x4xi8>) -> tensor<3x2xi32> {
-  // expected-error @+1 {{'tern.matmul' cannot be compiled to code yet: no lowering of the 'tern' dialect is part of the pipeline}}
-  %y = tern.matmul %x weights(dense<[[1, 0, -1, 1], [0, 0, 1, -1]]> : tensor<2x4xi8>) : tensor<3x4xi8> -> tensor<3x2xi32>
-  return %y : tensor<3x2xi32>
+// attn.attention and attn.sparse_attention are lowered (sieve-lower-attention),
+// tern ops too (the 'ternary' stage); the ops of Sieve's dialects without a
+// lowering in the pipeline are refused.
+func.func @window(%x: tensor<1x32x32x16xi8>) -> tensor<1x18x18x16xi8> {
+  %r = arith.constant 0 : index
+  %c = arith.constant 1 : index
+  // expected-error @+1 {{'patch.window' cannot be compiled to code yet: no lowering of the 'patch' dialect is part of the pipeline}}
+  %w = patch.window %x[%r, %c] step [16, 16] offset [-1, -1] padding -128 : i8 : tensor<1x32x32x16xi8> -> tensor<1x18x18x16xi8>
+  return %w : tensor<1x18x18x16xi8>
 }
 
 // -----

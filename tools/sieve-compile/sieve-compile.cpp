@@ -152,6 +152,26 @@ static void registerThreadsOption() {
                "MCU; see docs/parallel.md)"),
       cl::init(0), cl::cat(category));
 }
+static cl::opt<bool>
+    ternary("ternary",
+            cl::desc("Raise and lower matmuls with constant ternary weights "
+                     "(default on; --ternary=false keeps them as matmuls)"),
+            cl::init(true), cl::cat(category));
+static cl::opt<std::string> ternaryKernel(
+    "ternary-kernel",
+    cl::desc("Kernel of every ternary layer: auto (the cost model, default), "
+             "portable, maddubs, sdot, smlad, vmladav"),
+    cl::init("auto"), cl::cat(category));
+static cl::opt<std::string>
+    ternaryPacking("ternary-packing",
+                   cl::desc("Packing of ternary weights: auto (default), i2 "
+                            "(2 bits per weight), t5 (5 weights per byte)"),
+                   cl::init("auto"), cl::cat(category));
+static cl::opt<bool> ternaryQuantize(
+    "ternary-quantize",
+    cl::desc("Quantise f32 matmul weights that are not ternary BitNet-style "
+             "(approximate: a warning states the error)"),
+    cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
                            cl::cat(category));
 static cl::opt<bool> listTargets("list-targets",
@@ -376,6 +396,10 @@ static int compile() {
   options.attentionVariant = attentionVariant;
   options.attentionWindow = attentionWindow;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
+  options.ternary = ternary;
+  options.ternaryKernel = ternaryKernel;
+  options.ternaryPacking = ternaryPacking;
+  options.ternaryQuantize = ternaryQuantize;
 
   DialectRegistry registry;
   registerAllDialects(registry);

@@ -118,6 +118,26 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Workers of the parallel-for hook (docs/parallel.md); 0: "
                      "the target's default, 4 on a CPU, 1 on an MCU"),
       llvm::cl::init(0)};
+  // Stage 'ternary' (docs/ternary.md).
+  PassOptions::Option<bool> ternary{
+      *this, "ternary",
+      llvm::cl::desc("Raise matmuls with constant ternary weights to "
+                     "tern.matmul and lower them to ternary kernels"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> ternaryKernel{
+      *this, "ternary-kernel",
+      llvm::cl::desc("auto (the cost model), or portable, maddubs, sdot, "
+                     "smlad, vmladav for every ternary layer"),
+      llvm::cl::init("auto")};
+  PassOptions::Option<std::string> ternaryPacking{
+      *this, "ternary-packing",
+      llvm::cl::desc("auto, i2 (2 bits per weight) or t5 (5 per byte)"),
+      llvm::cl::init("auto")};
+  PassOptions::Option<bool> ternaryQuantize{
+      *this, "ternary-quantize",
+      llvm::cl::desc("Quantise f32 weights that are not ternary BitNet-style "
+                     "(approximate; warns with the error)"),
+      llvm::cl::init(false)};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
@@ -137,8 +157,8 @@ struct CompileStage {
                           const TargetInfo &target);
 };
 
-/// The stages, in order: import, lower-tosa, raise-attention, fuse,
-/// bufferize, plan-memory, lower-to-llvm.
+/// The stages, in order: import, lower-tosa, raise-attention, attention,
+/// ternary, fuse, bufferize, plan-memory, lower-to-llvm.
 llvm::ArrayRef<CompileStage> getCompileStages();
 
 /// Adds `stage` (or the whole pipeline) to `pm`, which must be anchored on

@@ -64,6 +64,7 @@ struct AttentionInfo {
 /// The attention ops of `module` (after the attention stage, before their
 /// lowering).
 std::vector<AttentionInfo> collectAttention(mlir::ModuleOp module);
+
 /// A loop marked `sieve.parallel` (docs/parallel.md).
 struct ParallelLoop {
   std::string loc;
@@ -84,6 +85,15 @@ struct ParallelInfo {
   uint64_t scratchBytesPerWorker() const;
 };
 
+/// One layer that the 'ternary' stage raised (docs/ternary.md).
+struct TernaryLayer {
+  std::string location, kernel, packing, activations;
+  int64_t m = 0, n = 0, k = 0;
+  uint64_t packedBytes = 0;
+  /// Relative error of weights quantised by --ternary-quantize.
+  std::optional<double> quantizationError;
+};
+
 struct ModelInterface {
   std::string name;
   std::string entrySymbol;
@@ -99,6 +109,7 @@ struct ModelInterface {
   std::vector<AttentionInfo> attention;
   /// Absent when sieve-outline-parallel did not run.
   std::optional<ParallelInfo> parallel;
+  std::vector<TernaryLayer> ternaryLayers;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.

@@ -21,7 +21,9 @@ def Tern_Dialect : Dialect {
     weight codes (T-MAC, bitnet.cpp), or weights can be packed at 2 or 1.6
     bits and fed to a multiply-accumulate kernel. The `tern` ops carry the
     weights as constants so that packing is a compile-time transformation.
+    docs/ternary.md describes the layouts, the kernels and how one is chosen.
   }];
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Tern_Op<string mnemonic, list<Trait> traits = []>

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Ternary matmul kernels against the baselines of issue 7, in one run.
+
+x86-64 (this machine, 1 thread): for each shape (4096x4096 and BitNet
+b1.58-2B's 2560x2560, 2560x6912, 6912x2560) and M = 1 (GEMV), 32 and 128
+tokens (GEMM), compiles a `tern.matmul` layer with packed seeded weights
+through sieve-compile (the cost model's kernel, and the portable one), links
+it with a timing harness and prints
+
+- weights/s (N * K / time per token),
+- the fraction of the streaming-read roofline (read bandwidth measured in
+  the same run over a buffer of 4x the last-level cache, divided by the
+  packed bytes per weight),
+- the ratio against a plain int8-weight GEMV written with AVX2 intrinsics
+  (`vpmaddubsw`, one byte per weight), timed in the same run on the same
+  shape,
+- for GEMM, the fraction of the CPU's int8 multiply-add peak (a register-only
+  `vpmaddubsw` + `vpmaddwd` loop, measured in the same run).
+
+Cortex-M4 and M55 (QEMU, the icount plugin of runtime/qemu-plugin):
+instructions per weight of the compiled layer (the entry function's
+instructions per run, divided by N * K), and llvm-mca's cycles per weight
+for the innermost loop of the kernel.
+
+    ternary_bench.py BUILD_DIR [--quick]
+
+Threads: 1 (the parallel-for hook is not part of this branch). Standard
+library only, plus the LLVM 22 tools.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LLVM = "/usr/lib/llvm-22/bin"
+CLANG = os.path.join(LLVM, "clang")
+
+SHAPES = [(4096, 4096), (2560, 2560), (2560, 6912), (6912, 2560)]  # (K, N)
+TOKENS = [1, 32, 128]
+
+HARNESS = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "%(header)s"
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+int main(void) {
+  static int8_t in[%(m)d * %(k)d];
+  static int32_t out[%(m)d * %(n)d];
+  void *arena = aligned_alloc(64, %(arena)d + 64);
+  for (int i = 0; i < %(m)d * %(k)d; ++i) in[i] = (int8_t)(i * 37 + 11);
+  %(name)s_run(in, out, arena); /* warm: weights into the caches */
+  int reps = 1;
+  double t = 0;
+  for (;;) {
+    double t0 = now();
+    for (int r = 0; r < reps; ++r) %(name)s_run(in, out, arena);
+    t = now() - t0;
+    if (t > 0.3) break;
+    reps *= 2;
+  }
+  printf("%%.9f %%d\n", t / reps, out[0]);
+  return 0;
+}
+"""
+
+# Baselines, measured in the same run. Written for this CPU, not by Sieve.
+BASELINES = r"""
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Streaming read: sum of 64-bit words, 4 independent AVX2 accumulators. */
+static double stream_read(size_t bytes) {
+  size_t n = bytes / 32;
+  __m256i *buf = aligned_alloc(64, bytes);
+  for (size_t i = 0; i < n; ++i) buf[i] = _mm256_set1_epi64x((long long)i);
+  double best = 1e9;
+  for (int rep = 0; rep < 3; ++rep) {
+    __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+    double t0 = now();
+    for (size_t i = 0; i < n; i += 4) {
+      a = _mm256_add_epi64(a, buf[i]);
+      b = _mm256_add_epi64(b, buf[i + 1]);
+      c = _mm256_add_epi64(c, buf[i + 2]);
+      d = _mm256_add_epi64(d, buf[i + 3]);
+    }
+    double t = now() - t0;
+    __m256i s = _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(c, d));
+    if (_mm256_extract_epi64(s, 0) == 42) printf(" ");
+    if (t < best) best = t;
+  }
+  free(buf);
+  return bytes / best;
+}
+
+/* int8 GEMV, one byte per weight: vpmaddubsw on |x| and sign-adjusted w. */
+static double int8_gemv(int k, int n) {
+  int8_t *w = aligned_alloc(64, (size_t)k * n), *x = aligned_alloc(64, k);
+  int32_t *y = malloc(sizeof(int32_t) * n);
+  for (size_t i = 0; i < (size_t)k * n; ++i) w[i] = (int8_t)(i * 13 + 5);
+  for (int i = 0; i < k; ++i) x[i] = (int8_t)(i * 7 + 3);
+  double best = 1e9;
+  for (int rep = 0; rep < 5; ++rep) {
+    double t0 = now();
+    for (int j = 0; j < n; ++j) {
+      const int8_t *row = w + (size_t)j * k;
+      __m256i acc = _mm256_setzero_si256();
+      for (int i = 0; i < k; i += 32) {
+        __m256i xv = _mm256_load_si256((const __m256i *)(x + i));
+        __m256i wv = _mm256_load_si256((const __m256i *)(row + i));
+        __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(xv, xv),
+                                         _mm256_sign_epi8(wv, xv));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+      }
+      __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc),
+                                _mm256_extracti128_si256(acc, 1));
+      s = _mm_hadd_epi32(s, s);
+      s = _mm_hadd_epi32(s, s);
+      y[j] = _mm_cvtsi128_si32(s);
+    }
+    double t = now() - t0;
+    if (t < best) best = t;
+  }
+  if (y[0] == 42) printf(" ");
+  free(w); free(x); free(y);
+  return (double)k * n / best;
+}
+
+/* int8 multiply-add peak: 8 independent vpmaddubsw + vpmaddwd chains. */
+static double int8_peak(void) {
+  __m256i a[8], ones = _mm256_set1_epi16(1), u = _mm256_set1_epi8(3),
+                s = _mm256_set1_epi8(-5);
+  for (int i = 0; i < 8; ++i) a[i] = _mm256_set1_epi32(i);
+  long iters = 20000000;
+  double t0 = now();
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 8; ++i) {
+      __m256i p = _mm256_maddubs_epi16(u, s);
+      a[i] = _mm256_add_epi32(a[i], _mm256_madd_epi16(p, ones));
+      __asm__ volatile("" : "+x"(a[i]), "+x"(u));
+    }
+  double t = now() - t0;
+  __m256i z = a[0];
+  for (int i = 1; i < 8; ++i) z = _mm256_add_epi32(z, a[i]);
+  if (_mm256_extract_epi32(z, 0) == 42) printf(" ");
+  return 8.0 * 32 * iters / t; /* 32 int8 MACs per vpmaddubsw */
+}
+
+int main(int argc, char **argv) {
+  size_t bytes = (size_t)strtoull(argv[1], 0, 10);
+  printf("stream %.6e\n", stream_read(bytes));
+  printf("peak %.6e\n", int8_peak());
+  for (int i = 2; i + 1 < argc; i += 2) {
+    int k = atoi(argv[i]), n = atoi(argv[i + 1]);
+    printf("int8 %d %d %.6e\n", k, n, int8_gemv(k, n));
+  }
+  return 0;
+}
+"""
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, **kw)
+    if r.returncode:
+        sys.exit("ternary_bench: %s failed:\n%s%s" % (" ".join(cmd), r.stdout[-2000:],
+                                                      r.stderr[-2000:]))
+    return r.stdout
+
+
+def pack_i2(rng, n, k):
+    """Seeded ternary weights packed as #tern.packed i2 (docs/ternary.md):
+    random bytes whose four 2-bit codes are each 0, 1 or 2. K is a multiple
+    of 128 here, so there is no padding."""
+    assert k % 128 == 0
+    valid = [b for b in range(256) if all((b >> (2 * p)) & 3 != 3 for p in range(4))]
+    row_bytes = k // 4
+    return bytes(rng.choices(valid, k=n * row_bytes)), row_bytes
+
+
+def layer_model(path, name, m, k, n, seed):
+    rng = random.Random(seed)
+    data, row_bytes = pack_i2(rng, n, k)
+    with open(path, "w") as f:
+        f.write("func.func @%s(%%x: tensor<%dx%dxi8>) -> tensor<%dx%dxi32> {\n" % (name, m, k, m, n))
+        f.write("  %%y = tern.matmul %%x weights(#tern.packed<i2, [%d, %d], dense<\"0x%s\"> "
+                ": tensor<%dx%dxi8>>) : tensor<%dx%dxi8> -> tensor<%dx%dxi32>\n" % (
+                    n, k, data.hex().upper(), n, row_bytes, m, k, m, n))
+        f.write("  return %%y : tensor<%dx%dxi32>\n}\n" % (m, n))
+
+
+def compile_layer(build, work, target, m, k, n, kernel, seed=1):
+    name = "t%dx%dx%d_%s" % (m, k, n, kernel)
+    model = os.path.join(work, name + ".mlir")
+    if not os.path.exists(model):
+        layer_model(model, name, m, k, n, seed)
+    obj = os.path.join(work, "%s_%s.o" % (name, target))
+    report = os.path.join(work, "%s_%s.json" % (name, target))
+    run([os.path.join(build, "bin", "sieve-compile"), model, "--target=" + target, "-o", obj,
+         "--name=" + name, "--report=" + report, "--ternary-kernel=" + kernel, "--quiet"])
+    with open(report) as f:
+        return name, obj, json.load(f)
+
+
+def time_layer(build, work, m, k, n, kernel):
+    name, obj, report = compile_layer(build, work, "x86-64-avx2", m, k, n, kernel)
+    src = os.path.join(work, name + "_main.c")
+    with open(src, "w") as f:
+        f.write(HARNESS % {"name": name, "header": obj[:-2] + ".h", "m": m, "k": k, "n": n,
+                           "arena": report["memory"]["arena_bytes"]})
+    exe = os.path.join(work, name + ".exe")
+    run([CLANG, "-O2", "-I", work, src, obj, "-o", exe])
+    seconds = float(run([exe]).split()[0])
+    return seconds, report["ternary"]["layers"][0]
+
+
+def icount(build, work, target, k, n, kernel):
+    """Instructions of the entry function per weight under QEMU."""
+    # A linalg model (the reference of check_model lowers it upstream).
+    name = "mcu%dx%d_%s" % (k, n, kernel)
+    model = os.path.join(work, name + ".mlir")
+    with open(model, "w") as f:
+        f.write(run([sys.executable, os.path.join(ROOT, "scripts", "ternary_model.py"),
+                     "--k", str(k), "--n", str(n), "--name", name]))
+    out = run([sys.executable, os.path.join(ROOT, "scripts", "check_model.py"), model,
+               "--targets", target, "--work", os.path.join(work, name),
+               "--icount-plugin", os.path.join(build, "lib", "libsieve-icount.so"),
+               "--sieve-flag=--ternary-kernel=" + kernel],
+              env=dict(os.environ, PATH=os.path.join(build, "bin") + os.pathsep +
+                       os.environ["PATH"]))
+    match = re.search(r"PASS .*?(\d+) instructions", out)
+    if not match:
+        sys.exit("ternary_bench: no instruction count for %s:\n%s" % (target, out))
+    return int(match.group(1)) / (k * n)
+
+
+# Weights that one multiply-add instruction of each kernel consumes.
+WEIGHTS_PER_MAC_INSTRUCTION = {"smlad": 2, "vmladav": 16, "sdot": 16, "maddubs": 32}
+
+
+def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
+    """llvm-mca's cycles per weight of the kernel's innermost loop: the
+    largest basic block that holds the multiply-add instruction, its weights
+    counted from those instructions (LLVM may unroll it)."""
+    name = "mca%dx%d_%s" % (k, n, kernel)
+    model = os.path.join(work, name + ".mlir")
+    layer_model(model, name, 1, k, n, 3)
+    asm = os.path.join(work, name + "_" + target + ".s")
+    run([os.path.join(build, "bin", "sieve-compile"), model, "--target=" + target,
+         "--emit=asm", "-o", asm, "--ternary-kernel=" + kernel, "--quiet"])
+    marker = {"smlad": "smlad", "vmladav": "vmlava", "sdot": "sdot",
+              "maddubs": "vpmaddubsw"}[kernel]
+    blocks, current = [], []
+    for line in open(asm):
+        s = line.strip()
+        if re.match(r"^[.\w$]+:", s) and not s.startswith(".") or s.startswith(".LBB"):
+            if current:
+                blocks.append(current)
+            current = []
+            continue
+        if s and not s.startswith((".", "@", "#", "//", ";")):
+            current.append(s)
+    if current:
+        blocks.append(current)
+    loop = max((b for b in blocks if any(marker in l for l in b)), key=len, default=None)
+    if not loop:
+        return None
+    triple = {"cortex-m4": "thumbv7em-none-eabihf", "cortex-m55": "thumbv8.1m.main-none-eabihf",
+              "aarch64": "aarch64-linux-gnu", "x86-64-avx512": "x86_64-linux-gnu"}[target]
+    text = "\n".join(loop) + "\n"
+    out = subprocess.run([os.path.join(LLVM, "llvm-mca"), "-mtriple=" + triple, "-mcpu=" + cpu,
+                          "-iterations=100"], input=text, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True)
+    m = re.search(r"Total Cycles:\s+(\d+)", out.stdout)
+    if not m:
+        return None
+    weights = WEIGHTS_PER_MAC_INSTRUCTION[kernel] * sum(marker in l for l in loop)
+    return int(m.group(1)) / 100 / weights
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("build")
+    parser.add_argument("--quick", action="store_true", help="4096x4096 only, GEMV and M=32")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    shapes = SHAPES[:1] if args.quick else SHAPES
+    tokens = TOKENS[:2] if args.quick else TOKENS
+
+    with tempfile.TemporaryDirectory(prefix="ternary-bench-") as work:
+        base_src = os.path.join(work, "baselines.c")
+        with open(base_src, "w") as f:
+            f.write(BASELINES)
+        base_exe = os.path.join(work, "baselines")
+        run([CLANG, "-O2", "-mavx2", base_src, "-o", base_exe])
+        llc = 260 << 20
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("cache size"):
+                llc = max(llc, int(line.split()[-2]) * 1024)
+        stream_bytes = 4 * llc
+        argv = [base_exe, str(stream_bytes)]
+        for k, n in shapes:
+            argv += [str(k), str(n)]
+        base = {}
+        for line in run(argv).splitlines():
+            parts = line.split()
+            if parts[0] == "int8":
+                base[(int(parts[1]), int(parts[2]))] = float(parts[3])
+            else:
+                base[parts[0]] = float(parts[1])
+        bandwidth, peak = base["stream"], base["peak"]
+        print("x86-64-avx2 on this machine, 1 thread; in the same run: streaming read "
+              "%.1f GB/s over %d MiB (4x LLC), int8 multiply-add peak %.1f GMAC/s"
+              % (bandwidth / 1e9, stream_bytes >> 20, peak / 1e9))
+        print("%-11s %4s %-8s %8s %12s %9s %9s %9s" % (
+            "K x N", "M", "kernel", "us/run", "Gweights/s", "roofline", "vs int8", "of peak"))
+        for k, n in shapes:
+            for m in tokens:
+                for kernel in (["maddubs", "portable"] if m == 1 else ["maddubs"]):
+                    seconds, layer = time_layer(build, work, m, k, n, kernel)
+                    per_token = seconds / m
+                    wps = k * n / per_token
+                    bytes_per_weight = layer["packed_bytes"] / (k * n)
+                    roof = bandwidth / bytes_per_weight
+                    vs = wps / base[(k, n)] if m == 1 else None
+                    of_peak = (m * k * n / seconds) / peak if m > 1 else None
+                    print("%-11s %4d %-8s %8.1f %12.1f %8.0f%% %9s %9s" % (
+                        "%dx%d" % (k, n), m, kernel, seconds * 1e6, wps / 1e9,
+                        100 * wps / roof, "%.2fx" % vs if vs else "-",
+                        "%.0f%%" % (100 * of_peak) if of_peak else "-"))
+        print("int8 vpmaddubsw GEMV baseline (1 byte per weight): " + ", ".join(
+            "%dx%d %.1f Gweights/s" % (k, n, base[(k, n)] / 1e9) for k, n in shapes))
+
+        print("\nCortex-M (QEMU icount, entry function; llvm-mca on the kernel's inner loop)")
+        print("%-11s %-9s %-8s %12s %14s" % ("target", "K x N", "kernel", "instr/weight",
+                                             "mca cyc/weight"))
+        for target, cpu, kernel in (("cortex-m4", "cortex-m4", "smlad"),
+                                    ("cortex-m55", "cortex-m55", "vmladav")):
+            k, n = 1024, 64
+            ipw = icount(build, work, target, k, n, kernel)
+            mca = mca_cycles_per_weight(build, work, target, cpu, k, n, kernel)
+            print("%-11s %-9s %-8s %12.3f %14s" % (target, "%dx%d" % (k, n), kernel, ipw,
+                                                 "%.3f" % mca if mca else "-"))
+        mca = mca_cycles_per_weight(build, work, "aarch64", "cortex-a76", 1024, 64, "sdot")
+        print("%-11s %-9s %-8s %12s %14s" % ("aarch64", "1024x64", "sdot", "-",
+                                             "%.3f" % mca if mca else "-"))
+        mca = mca_cycles_per_weight(build, work, "x86-64-avx512", "icelake-server", 1024, 64,
+                                    "maddubs")
+        print("%-11s %-9s %-8s %12s %14s" % ("x86-avx512", "1024x64", "maddubs", "-",
+                                             "%.3f" % mca if mca else "-"))
+
+
+if __name__ == "__main__":
+    main()

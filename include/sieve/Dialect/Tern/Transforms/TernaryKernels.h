@@ -1,0 +1,39 @@
+//===- TernaryKernels.h - The kernels of tern.matmul ------------*- C++ -*-===//
+//
+// Part of Sieve. Which kernels exist, which targets have the instructions
+// they need, and the cost model's choice (docs/ternary.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SIEVE_DIALECT_TERN_TRANSFORMS_TERNARYKERNELS_H
+#define SIEVE_DIALECT_TERN_TRANSFORMS_TERNARYKERNELS_H
+
+#include "sieve/Target/TargetInfo.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+
+namespace sieve {
+
+enum class TernaryKernel {
+  Portable, ///< linalg.generic decoding i2 or t5 codes; any target
+  Maddubs,  ///< i2 codes, vpmaddubsw + vpmaddwd (x86 AVX2 / AVX-512)
+  Sdot,     ///< i2 codes, sdot (AArch64 dot product)
+  Smlad,    ///< i2 codes, sxtb16 + smlad (Cortex-M4/M7 DSP)
+  Vmladav,  ///< i2 codes, vmladav.s8 (Cortex-M55 MVE)
+};
+
+llvm::StringRef getTernaryKernelName(TernaryKernel kernel);
+std::optional<TernaryKernel> parseTernaryKernel(llvm::StringRef name);
+/// The instructions `kernel` needs, for diagnostics.
+llvm::StringRef getTernaryKernelNeed(TernaryKernel kernel);
+bool targetHasTernaryKernel(const TargetInfo &target, TernaryKernel kernel);
+/// Whether sieve-lower-ternary can lower `kernel` (LowerTernary.cpp).
+bool isTernaryKernelImplemented(TernaryKernel kernel);
+/// The cost model: the best implemented kernel the target has.
+TernaryKernel chooseTernaryKernel(const TargetInfo &target, bool floatInput);
+
+} // namespace sieve
+
+#endif // SIEVE_DIALECT_TERN_TRANSFORMS_TERNARYKERNELS_H

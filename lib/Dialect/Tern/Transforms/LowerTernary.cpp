@@ -1,0 +1,720 @@
+//===- LowerTernary.cpp - tern ops to linalg, vector and intrinsics -------===//
+//
+// Part of Sieve. Everything stays on tensors, so bufferization turns the
+// packed weights into read-only globals (flash on an MCU) and the loops'
+// results into arena buffers. docs/ternary.md explains the kernels.
+//
+// The multiply-add kernels share one loop nest, over tiles of output
+// channels (outside) and tokens (inside); per output element:
+//   acc = sum over full 128-weight blocks of code * x   (the kernel's part)
+//       - sum over the same k of x                     (code = w + 1)
+//       + sum over the tail k >= 128 * (K / 128) of w * x   (scalar, exact)
+// so that no kernel needs a padded input. Accumulators never overflow for
+// any int8 input: see the bound at each kernel.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Dialect/Tern/Transforms/Passes.h"
+
+#include "sieve/Dialect/Tern/IR/TernOps.h"
+#include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <cmath>
+
+namespace sieve::tern {
+#define GEN_PASS_DEF_LOWERTERNARY
+#include "sieve/Dialect/Tern/Transforms/Passes.h.inc"
+} // namespace sieve::tern
+
+using namespace mlir;
+using namespace sieve;
+using namespace sieve::tern;
+
+bool sieve::isTernaryKernelImplemented(TernaryKernel kernel) {
+  switch (kernel) {
+  case TernaryKernel::Portable:
+  case TernaryKernel::Maddubs:
+  case TernaryKernel::Sdot:
+  case TernaryKernel::Smlad:
+  case TernaryKernel::Vmladav:
+    return true;
+  }
+  return false;
+}
+
+namespace {
+
+constexpr int64_t kBlock = 128;     // weights per i2 block
+constexpr int64_t kBlockBytes = 32; // bytes per i2 block
+
+Value cIdx(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value cI32(ImplicitLocOpBuilder &b, int64_t v) {
+  return arith::ConstantIntOp::create(b, b.getI32Type(), v);
+}
+
+/// The weight (w = code - 1, as i32) at column `k` (index) of a packed row
+/// whose byte holding it is `byte` (i8): the decode of docs/ternary.md.
+Value decodeWeight(ImplicitLocOpBuilder &b, Layout layout, Value byte,
+                   Value k) {
+  Value wide = arith::ExtUIOp::create(b, b.getI32Type(), byte);
+  Value code;
+  if (layout == Layout::I2) {
+    // shift = 2 * ((k mod 128) / 32)
+    Value r = arith::RemUIOp::create(b, k, cIdx(b, kBlock));
+    Value p = arith::DivUIOp::create(b, r, cIdx(b, 32));
+    Value shift = arith::IndexCastUIOp::create(
+        b, b.getI32Type(), arith::MulIOp::create(b, p, cIdx(b, 2)));
+    code = arith::AndIOp::create(b, arith::ShRUIOp::create(b, wide, shift),
+                                 cI32(b, 3));
+  } else {
+    // digit i = k mod 5: (byte / 3^i) mod 3
+    Value i = arith::IndexCastUIOp::create(
+        b, b.getI32Type(), arith::RemUIOp::create(b, k, cIdx(b, 5)));
+    Value pow = cI32(b, 81);
+    for (int64_t d = 3; d >= 0; --d) {
+      Value is =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, i, cI32(b, d));
+      pow =
+          arith::SelectOp::create(b, is, cI32(b, int64_t(std::pow(3, d))), pow);
+    }
+    code = arith::RemUIOp::create(b, arith::DivUIOp::create(b, wide, pow),
+                                  cI32(b, 3));
+  }
+  return arith::SubIOp::create(b, code, cI32(b, 1));
+}
+
+/// The byte of a packed row that holds weight `k`: an affine expression.
+AffineExpr byteExpr(Layout layout, AffineExpr k) {
+  if (layout == Layout::I2)
+    return k.floorDiv(kBlock) * kBlockBytes + k % 32;
+  return k.floorDiv(5);
+}
+
+Value zeroFilled(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
+                 Type element) {
+  Value empty = tensor::EmptyOp::create(b, shape, element);
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(element));
+  return linalg::FillOp::create(b, zero, empty).getResult(0);
+}
+
+/// The accumulator (i32 for int8 input, f32 for f32 input) as one
+/// linalg.generic over (m, n, k): any target, both layouts.
+Value lowerPortable(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
+                    Value weights) {
+  auto inType = op.getInputType();
+  bool floatInput = isa<FloatType>(inType.getElementType());
+  Type accType = floatInput ? Type(b.getF32Type()) : Type(b.getI32Type());
+  int64_t m = inType.getDimSize(0), n = packed.getN();
+  Value init = zeroFilled(b, {m, n}, accType);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
+             dk = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {dm, dk}, ctx),
+      AffineMap::get(3, 0, {dn, byteExpr(packed.getLayout(), dk)}, ctx),
+      AffineMap::get(3, 0, {dm, dn}, ctx)};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
+  Layout layout = packed.getLayout();
+  auto generic = linalg::GenericOp::create(
+      b, TypeRange{init.getType()}, ValueRange{op.getInput(), weights},
+      ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        Value k = linalg::IndexOp::create(ib, 2);
+        Value w = decodeWeight(ib, layout, args[1], k);
+        Value sum;
+        if (floatInput) {
+          // +x, -x or 0: no multiply, and -0 * x is never formed.
+          Value x = args[0];
+          Value neg = arith::NegFOp::create(ib, x);
+          Value zero = arith::ConstantOp::create(ib, ib.getF32FloatAttr(0));
+          Value isPos = arith::CmpIOp::create(ib, arith::CmpIPredicate::sgt, w,
+                                              cI32(ib, 0));
+          Value isNeg = arith::CmpIOp::create(ib, arith::CmpIPredicate::slt, w,
+                                              cI32(ib, 0));
+          Value term = arith::SelectOp::create(
+              ib, isPos, x, arith::SelectOp::create(ib, isNeg, neg, zero));
+          sum = arith::AddFOp::create(ib, args[2], term);
+        } else {
+          Value x = arith::ExtSIOp::create(ib, ib.getI32Type(), args[0]);
+          sum = arith::AddIOp::create(ib, args[2],
+                                      arith::MulIOp::create(ib, x, w));
+        }
+        linalg::YieldOp::create(ib, sum);
+      });
+  return generic.getResult(0);
+}
+
+Value readVector(ImplicitLocOpBuilder &b, Value tensor, int64_t lanes,
+                 ValueRange indices) {
+  auto type = VectorType::get({lanes}, b.getI8Type());
+  Value pad = arith::ConstantIntOp::create(b, b.getI8Type(), 0);
+  return vector::TransferReadOp::create(b, type, tensor, indices, pad,
+                                        ArrayRef<bool>{true});
+}
+
+Value splatI8(ImplicitLocOpBuilder &b, int64_t lanes, int64_t v) {
+  auto type = VectorType::get({lanes}, b.getI8Type());
+  return arith::ConstantOp::create(
+      b, DenseElementsAttr::get(type, b.getI8IntegerAttr(v)));
+}
+
+/// Codes of 32 (or 16) consecutive weights: (bytes >> 2p) & 3.
+Value codesOf(ImplicitLocOpBuilder &b, Value bytes, int64_t lanes, int64_t p) {
+  Value shifted =
+      p == 0 ? bytes
+             : arith::ShRUIOp::create(b, bytes, splatI8(b, lanes, 2 * p))
+                   .getResult();
+  return arith::AndIOp::create(b, shifted, splatI8(b, lanes, 3));
+}
+
+Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
+                    ValueRange args) {
+  return LLVM::CallIntrinsicOp::create(b, result, b.getStringAttr(name), args)
+      .getResult(0);
+}
+
+/// x86 (AVX2; AVX-512 runs the same code): per block, 4 x vpmaddubsw of
+/// 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
+/// adds two products, each in [-256, 254], so 4 per block and 16 blocks
+/// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
+/// blocks, vpmaddwd by ones widens to 8 int32 lanes.
+SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
+                                 Value weights, ArrayRef<Value> tokens, Value n,
+                                 int64_t blocks) {
+  auto v16i16 = VectorType::get({16}, b.getI16Type());
+  auto v8i32 = VectorType::get({8}, b.getI32Type());
+  size_t numTokens = tokens.size();
+  Value zero32 = arith::ConstantOp::create(b, b.getZeroAttr(v8i32));
+  Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
+  Value ones16 = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(v16i16, b.getI16IntegerAttr(1)));
+  constexpr int64_t kChunk = 16;
+  int64_t chunks = (blocks + kChunk - 1) / kChunk;
+  auto outer = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
+      SmallVector<Value>(numTokens, zero32),
+      [&](OpBuilder &ob, Location loc, Value chunk, ValueRange acc32) {
+        ImplicitLocOpBuilder cb(loc, ob);
+        Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
+        Value last = arith::MinUIOp::create(
+            cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
+            cIdx(cb, blocks));
+        auto inner = scf::ForOp::create(
+            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numTokens, zero16),
+            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange acc16) {
+              ImplicitLocOpBuilder ib(loc2, ib2);
+              Value byteOff =
+                  arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+              Value bytes = readVector(ib, weights, 32, {n, byteOff});
+              Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+              SmallVector<Value> acc(acc16.begin(), acc16.end());
+              // The codes are decoded once for all tokens of the tile.
+              for (int64_t p = 0; p < 4; ++p) {
+                Value codes = codesOf(ib, bytes, 32, p);
+                Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
+                for (size_t t = 0; t < numTokens; ++t) {
+                  Value x = readVector(ib, input, 32, {tokens[t], k});
+                  Value prod = callIntrinsic(
+                      ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
+                  acc[t] = arith::AddIOp::create(ib, acc[t], prod);
+                }
+              }
+              scf::YieldOp::create(ib, acc);
+            });
+        SmallVector<Value> wide;
+        for (size_t t = 0; t < numTokens; ++t)
+          wide.push_back(arith::AddIOp::create(
+              cb, acc32[t],
+              callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
+                            {inner.getResult(t), ones16})));
+        scf::YieldOp::create(cb, wide);
+      });
+  SmallVector<Value> sums;
+  for (size_t t = 0; t < numTokens; ++t)
+    sums.push_back(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                               outer.getResult(t)));
+  return sums;
+}
+
+/// AArch64: per block, 8 x sdot of 16 weights (codes - 1, signed) by 16
+/// activations into 4 int32 lanes: each sdot lane adds 4 products of at
+/// most 128, so int32 holds any K below 2^22 per lane.
+Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
+                 Value n, int64_t blocks) {
+  auto v4i32 = VectorType::get({4}, b.getI32Type());
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v4i32));
+  auto loop = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{zero},
+      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
+        ImplicitLocOpBuilder ib(loc, ob);
+        Value acc = accs[0];
+        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+        for (int64_t half = 0; half < 2; ++half) {
+          Value byteOff = arith::AddIOp::create(
+              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
+              cIdx(ib, 16 * half));
+          Value bytes = readVector(ib, weights, 16, {n, byteOff});
+          for (int64_t p = 0; p < 4; ++p) {
+            Value w = arith::SubIOp::create(ib, codesOf(ib, bytes, 16, p),
+                                            splatI8(ib, 16, 1));
+            Value x =
+                readVector(ib, input, 16,
+                           {m, arith::AddIOp::create(
+                                   ib, kOff, cIdx(ib, 32 * p + 16 * half))});
+            acc = callIntrinsic(ib, v4i32, "llvm.aarch64.neon.sdot.v4i32.v16i8",
+                                {acc, w, x});
+          }
+        }
+        scf::YieldOp::create(ib, acc);
+      });
+  Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                          loop.getResult(0));
+  return sum;
+}
+
+/// Cortex-M55 (MVE): R = 4 output channels per pass share the activation
+/// loads; per 16 weights, vmladava.s8 multiplies 16 codes (0..2, as signed
+/// bytes) by 16 activations and adds the sum to the channel's int32:
+/// |each product| <= 256, so any K below 2^23.
+SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
+                               Value weights, Value m, ArrayRef<Value> rows,
+                               int64_t blocks) {
+  Type i32 = b.getI32Type();
+  size_t numRows = rows.size();
+  SmallVector<Value> inits(numRows, cI32(b, 0));
+  auto loop = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
+      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
+        ImplicitLocOpBuilder ib(loc, ob);
+        SmallVector<Value> acc(accs.begin(), accs.end());
+        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+        Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
+        // Per half block: the R rows' 16 bytes, then per field one
+        // activation vector for all rows (7 of MVE's 8 q registers live).
+        for (int64_t half = 0; half < 2; ++half) {
+          Value byteOff = arith::AddIOp::create(
+              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
+              cIdx(ib, 16 * half));
+          SmallVector<Value> bytes;
+          for (size_t r = 0; r < numRows; ++r)
+            bytes.push_back(readVector(ib, weights, 16, {rows[r], byteOff}));
+          for (int64_t p = 0; p < 4; ++p) {
+            Value x =
+                readVector(ib, input, 16,
+                           {m, arith::AddIOp::create(
+                                   ib, kOff, cIdx(ib, 32 * p + 16 * half))});
+            for (size_t r = 0; r < numRows; ++r)
+              acc[r] = callIntrinsic(
+                  ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                  {zero, zero, zero, acc[r], codesOf(ib, bytes[r], 16, p), x});
+          }
+        }
+        scf::YieldOp::create(ib, acc);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
+Value readWord(ImplicitLocOpBuilder &b, Value tensor, ValueRange indices) {
+  Value bytes = readVector(b, tensor, 4, indices);
+  Value word =
+      vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()), bytes);
+  return vector::ExtractOp::create(b, word, ArrayRef<int64_t>{0});
+}
+
+/// Cortex-M4/M7 (DSP): per 4 weights, codes c0..c3 sit in bytes of a word
+/// (shift by 2p and mask 0x00030003 for c0, c2 as int16 halves; by 2p + 8
+/// for c1, c3), activations x0..x3 in another (sxtb16 gives x0, x2 and,
+/// rotated by 8, x1, x3), and two smlad add c0*x0 + c2*x2 and c1*x1 +
+/// c3*x3 to the int32 sum: |each product| <= 256, so any K below 2^23. Two
+/// output channels per pass share the activations and their sign extension.
+SmallVector<Value> smladRows(ImplicitLocOpBuilder &b, Value input,
+                             Value weights, Value m, ArrayRef<Value> rows,
+                             int64_t blocks) {
+  Type i32 = b.getI32Type();
+  size_t numRows = rows.size();
+  SmallVector<Value> inits(numRows, cI32(b, 0));
+  auto loop = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
+      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
+        ImplicitLocOpBuilder ib(loc, ob);
+        SmallVector<Value> acc(accs.begin(), accs.end());
+        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+        Value bOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+        Value mask = cI32(ib, 0x00030003);
+        for (int64_t j = 0; j < kBlockBytes; j += 4) {
+          SmallVector<Value> words;
+          for (size_t r = 0; r < numRows; ++r)
+            words.push_back(readWord(
+                ib, weights,
+                {rows[r], arith::AddIOp::create(ib, bOff, cIdx(ib, j))}));
+          for (int64_t p = 0; p < 4; ++p) {
+            // The activations, sign-extended once for all rows.
+            Value x = readWord(
+                ib, input,
+                {m, arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p + j))});
+            Value xEven = callIntrinsic(ib, i32, "llvm.arm.sxtb16", {x});
+            Value xOdd =
+                callIntrinsic(ib, i32, "llvm.arm.sxtb16",
+                              {arith::ShRUIOp::create(ib, x, cI32(ib, 8))});
+            for (size_t r = 0; r < numRows; ++r) {
+              Value cEven = arith::AndIOp::create(
+                  ib, arith::ShRUIOp::create(ib, words[r], cI32(ib, 2 * p)),
+                  mask);
+              Value cOdd = arith::AndIOp::create(
+                  ib, arith::ShRUIOp::create(ib, words[r], cI32(ib, 2 * p + 8)),
+                  mask);
+              acc[r] = callIntrinsic(ib, i32, "llvm.arm.smlad",
+                                     {cEven, xEven, acc[r]});
+              acc[r] = callIntrinsic(ib, i32, "llvm.arm.smlad",
+                                     {cOdd, xOdd, acc[r]});
+            }
+          }
+        }
+        scf::YieldOp::create(ib, acc);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// The multiply-add kernels' loop nest (file comment) on i2 weights: the
+/// int32 accumulator [M, N].
+Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
+                       Value weights, TernaryKernel kernel) {
+  Value input = op.getInput();
+  int64_t numM = op.getInputType().getDimSize(0);
+  int64_t numN = packed.getN(), numK = packed.getK();
+  int64_t blocks = numK / kBlock;
+  Value init =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, numN}, b.getI32Type());
+  // The sum of x over the full blocks of each token, subtracted from sums
+  // of codes.
+  Value sums;
+  if (blocks > 0) {
+    MLIRContext *ctx = b.getContext();
+    AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+    Value full = tensor::ExtractSliceOp::create(
+        b, input, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(numM),
+                               b.getIndexAttr(blocks * kBlock)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    Value zeros = zeroFilled(b, {numM}, b.getI32Type());
+    sums =
+        linalg::GenericOp::create(
+            b, TypeRange{zeros.getType()}, ValueRange{full}, ValueRange{zeros},
+            ArrayRef<AffineMap>{AffineMap::get(2, 0, {dm, dk}, ctx),
+                                AffineMap::get(2, 0, {dm}, ctx)},
+            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                          utils::IteratorType::reduction},
+            [&](OpBuilder &nested, Location loc, ValueRange args) {
+              ImplicitLocOpBuilder ib(loc, nested);
+              Value x = arith::ExtSIOp::create(ib, ib.getI32Type(), args[0]);
+              linalg::YieldOp::create(
+                  ib, ValueRange{arith::AddIOp::create(ib, args[1], x)});
+            })
+            .getResult(0);
+  }
+  // The exact scalar tail k >= 128 * blocks of one (token, channel).
+  auto addTail = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value n) {
+    if (numK % kBlock == 0)
+      return acc;
+    auto tail = scf::ForOp::create(
+        cb, cIdx(cb, blocks * kBlock), cIdx(cb, numK), cIdx(cb, 1),
+        ValueRange{acc},
+        [&](OpBuilder &tb, Location tloc, Value k, ValueRange t) {
+          ImplicitLocOpBuilder ib(tloc, tb);
+          Value x = arith::ExtSIOp::create(
+              ib, ib.getI32Type(),
+              tensor::ExtractOp::create(ib, input, ValueRange{m, k}));
+          // (k / 128) * 32 + k mod 32, as byteExpr.
+          Value byteIndex = arith::AddIOp::create(
+              ib,
+              arith::MulIOp::create(
+                  ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
+                  cIdx(ib, kBlockBytes)),
+              arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
+          Value byte =
+              tensor::ExtractOp::create(ib, weights, ValueRange{n, byteIndex});
+          Value w = decodeWeight(ib, Layout::I2, byte, k);
+          scf::YieldOp::create(ib,
+                               ValueRange{arith::AddIOp::create(
+                                   ib, t[0], arith::MulIOp::create(ib, x, w))});
+        });
+    return tail.getResult(0);
+  };
+
+  // The sums of codes times x over the full blocks for a tile of tokens
+  // and channels, [token][row]: the MVE and DSP kernels take 4 channels of
+  // one token, the x86 kernel 4 tokens of one channel, sdot one of each.
+  auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
+                       ArrayRef<Value> rows) -> SmallVector<Value> {
+    switch (kernel) {
+    case TernaryKernel::Vmladav:
+      return vmladavRows(cb, input, weights, tokens[0], rows, blocks);
+    case TernaryKernel::Smlad:
+      return smladRows(cb, input, weights, tokens[0], rows, blocks);
+    case TernaryKernel::Maddubs:
+      return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
+    default: {
+      // sdot sums weights, not codes: add back what the caller subtracts.
+      Value sum = sdotBlocks(cb, input, weights, tokens[0], rows[0], blocks);
+      return {arith::AddIOp::create(
+          cb, sum, tensor::ExtractOp::create(cb, sums, tokens[0]))};
+    }
+    }
+  };
+  auto offsets = [](ImplicitLocOpBuilder &cb, Value first, int64_t count) {
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < count; ++i)
+      values.push_back(
+          i == 0 ? first
+                 : arith::AddIOp::create(cb, first, cIdx(cb, i)).getResult());
+    return values;
+  };
+
+  // Tokens [first, last) in tiles of numTokens, for channels n..+numRows.
+  auto tokenLoop = [&](ImplicitLocOpBuilder &rb, Value out, Value n,
+                       int64_t numRows, int64_t first, int64_t last,
+                       int64_t numTokens) -> Value {
+    if (first >= last)
+      return out;
+    return scf::ForOp::create(
+               rb, cIdx(rb, first), cIdx(rb, last), cIdx(rb, numTokens),
+               ValueRange{out},
+               [&](OpBuilder &cb2, Location cloc, Value m, ValueRange colAcc) {
+                 ImplicitLocOpBuilder cb(cloc, cb2);
+                 Value result = colAcc[0];
+                 SmallVector<Value> tokens = offsets(cb, m, numTokens);
+                 SmallVector<Value> rows = offsets(cb, n, numRows);
+                 SmallVector<Value> accs(numTokens * numRows, cI32(cb, 0));
+                 if (blocks > 0)
+                   accs = blockSums(cb, tokens, rows);
+                 for (int64_t t = 0; t < numTokens; ++t) {
+                   Value sumX;
+                   if (blocks > 0)
+                     sumX = tensor::ExtractOp::create(cb, sums, tokens[t]);
+                   for (int64_t r = 0; r < numRows; ++r) {
+                     Value acc = accs[t * numRows + r];
+                     if (sumX)
+                       acc = arith::SubIOp::create(cb, acc, sumX);
+                     acc = addTail(cb, acc, tokens[t], rows[r]);
+                     result = tensor::InsertOp::create(
+                         cb, acc, result, ValueRange{tokens[t], rows[r]});
+                   }
+                 }
+                 scf::YieldOp::create(cb, result);
+               })
+        .getResult(0);
+  };
+
+  // Output channels outside, tokens inside: a row of packed weights is read
+  // from memory once and from L1 for the other tokens of a GEMM.
+  int64_t tileRows =
+      (kernel == TernaryKernel::Vmladav || kernel == TernaryKernel::Smlad) ? 4
+                                                                           : 1;
+  int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
+  auto channelLoop = [&](Value out, int64_t first, int64_t last,
+                         int64_t numRows) -> Value {
+    if (first >= last)
+      return out;
+    return scf::ForOp::create(
+               b, cIdx(b, first), cIdx(b, last), cIdx(b, numRows),
+               ValueRange{out},
+               [&](OpBuilder &ob, Location loc, Value n, ValueRange rowAcc) {
+                 ImplicitLocOpBuilder rb(loc, ob);
+                 int64_t tiled = numM / tileTokens * tileTokens;
+                 Value result =
+                     tokenLoop(rb, rowAcc[0], n, numRows, 0, tiled, tileTokens);
+                 result = tokenLoop(rb, result, n, numRows, tiled, numM, 1);
+                 scf::YieldOp::create(rb, result);
+               })
+        .getResult(0);
+  };
+  int64_t tiled = numN / tileRows * tileRows;
+  Value out = channelLoop(init, 0, tiled, tileRows);
+  return channelLoop(out, tiled, numN, 1);
+}
+
+/// result = acc * scale[n] (/ input_scale[m]) as f32, or acc itself.
+Value applyScales(ImplicitLocOpBuilder &b, MatmulOp op, Value acc) {
+  if (!op.getScale())
+    return acc;
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t m = accType.getDimSize(0), n = accType.getDimSize(1);
+  ArrayRef<float> scales = *op.getScale();
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx);
+  SmallVector<Value> inputs = {acc};
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {dm, dn}, ctx)};
+  if (scales.size() > 1) {
+    inputs.push_back(arith::ConstantOp::create(
+        b, DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
+                                  scales)));
+    maps.push_back(AffineMap::get(2, 0, {dn}, ctx));
+  }
+  if (Value inputScale = op.getInputScale()) {
+    inputs.push_back(inputScale);
+    maps.push_back(AffineMap::get(2, 0, {dm}, ctx));
+  }
+  maps.push_back(AffineMap::get(2, 0, {dm, dn}, ctx));
+  Value init =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, n}, b.getF32Type());
+  bool perChannel = scales.size() > 1;
+  bool hasInputScale = bool(op.getInputScale());
+  float single = scales[0];
+  auto generic = linalg::GenericOp::create(
+      b, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        Value v = args[0];
+        if (!isa<FloatType>(v.getType()))
+          v = arith::SIToFPOp::create(ib, ib.getF32Type(), v);
+        Value scale =
+            perChannel
+                ? args[1]
+                : arith::ConstantOp::create(ib, ib.getF32FloatAttr(single))
+                      .getResult();
+        v = arith::MulFOp::create(ib, v, scale);
+        if (hasInputScale)
+          v = arith::DivFOp::create(ib, v, args[perChannel ? 2 : 1]);
+        linalg::YieldOp::create(ib, v);
+      });
+  return generic.getResult(0);
+}
+
+/// BitNet's absmax quantisation as three linalg.generics (docs on the op).
+void lowerQuantize(QuantizeAbsmaxOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  auto inType = op.getInput().getType();
+  int64_t m = inType.getDimSize(0), k = inType.getDimSize(1);
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+  AffineMap full = AffineMap::get(2, 0, {dm, dk}, ctx);
+  AffineMap row = AffineMap::get(2, 0, {dm}, ctx);
+  Type f32 = b.getF32Type();
+  auto cF = [&](ImplicitLocOpBuilder &ib, float v) -> Value {
+    return arith::ConstantOp::create(ib, ib.getF32FloatAttr(v));
+  };
+  Value maxInit = zeroFilled(b, {m}, f32);
+  Value absMax =
+      linalg::GenericOp::create(
+          b, TypeRange{maxInit.getType()}, ValueRange{op.getInput()},
+          ValueRange{maxInit}, ArrayRef<AffineMap>{full, row},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value a = math::AbsFOp::create(ib, args[0]);
+            linalg::YieldOp::create(
+                ib, ValueRange{arith::MaximumFOp::create(ib, args[1], a)});
+          })
+          .getResult(0);
+  AffineMap one = AffineMap::get(1, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  Value scaleInit = tensor::EmptyOp::create(b, ArrayRef<int64_t>{m}, f32);
+  Value scale =
+      linalg::GenericOp::create(
+          b, TypeRange{scaleInit.getType()}, ValueRange{absMax},
+          ValueRange{scaleInit}, ArrayRef<AffineMap>{one, one},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value clamped =
+                arith::MaximumFOp::create(ib, args[0], cF(ib, 1e-5f));
+            linalg::YieldOp::create(ib, ValueRange{arith::DivFOp::create(
+                                            ib, cF(ib, 127.0f), clamped)});
+          })
+          .getResult(0);
+  Value qInit =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, k}, b.getI8Type());
+  Value q =
+      linalg::GenericOp::create(
+          b, TypeRange{qInit.getType()}, ValueRange{op.getInput(), scale},
+          ValueRange{qInit}, ArrayRef<AffineMap>{full, row, full},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::parallel},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value v = arith::MulFOp::create(ib, args[0], args[1]);
+            // |v| <= 127 (up to rounding of the scale) and the clamp below
+            // catches the rest; round half to even by adding and subtracting
+            // 1.5 * 2^23, exact for |v| < 2^22, with no libm call on MCUs.
+            v = arith::MinimumFOp::create(
+                ib, arith::MaximumFOp::create(ib, v, cF(ib, -128.0f)),
+                cF(ib, 127.0f));
+            Value magic = cF(ib, 12582912.0f);
+            v = arith::SubFOp::create(ib, arith::AddFOp::create(ib, v, magic),
+                                      magic);
+            linalg::YieldOp::create(
+                ib, ValueRange{arith::FPToSIOp::create(ib, ib.getI8Type(), v)});
+          })
+          .getResult(0);
+  op.getQuantized().replaceAllUsesWith(q);
+  op.getScale().replaceAllUsesWith(scale);
+  op.erase();
+}
+
+struct LowerTernaryPass final
+    : sieve::tern::impl::LowerTernaryBase<LowerTernaryPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    const TargetInfo *info = lookupTarget(target);
+    if (!info) {
+      getOperation().emitError() << "unknown target '" << target << "'";
+      return signalPassFailure();
+    }
+    SmallVector<MatmulOp> matmuls;
+    getOperation().walk([&](MatmulOp op) { matmuls.push_back(op); });
+    for (MatmulOp op : matmuls)
+      if (failed(lower(op, *info)))
+        return signalPassFailure();
+    SmallVector<QuantizeAbsmaxOp> quantizes;
+    getOperation().walk([&](QuantizeAbsmaxOp op) { quantizes.push_back(op); });
+    for (QuantizeAbsmaxOp op : quantizes)
+      lowerQuantize(op);
+  }
+
+  LogicalResult lower(MatmulOp op, const TargetInfo &info) {
+    auto packed = dyn_cast<PackedAttr>(op.getWeights());
+    if (!packed || !op.getKernel())
+      return op.emitOpError("has no packed weights and kernel: run "
+                            "sieve-select-ternary-kernel first");
+    std::optional<TernaryKernel> kernel = parseTernaryKernel(*op.getKernel());
+    if (!kernel || !targetHasTernaryKernel(info, *kernel))
+      return op.emitOpError("kernel '")
+             << *op.getKernel() << "' needs "
+             << (kernel ? getTernaryKernelNeed(*kernel) : "a known kernel")
+             << ", which target '" << info.name << "' lacks";
+    bool floatInput = isa<FloatType>(op.getInputType().getElementType());
+    if (*kernel != TernaryKernel::Portable &&
+        (floatInput || packed.getLayout() != Layout::I2))
+      return op.emitOpError("kernel '")
+             << *op.getKernel() << "' reads int8 activations and i2 weights";
+
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    // The packed bytes, a constant: a read-only global after bufferization.
+    Value weights = arith::ConstantOp::create(b, packed.getData());
+    Value acc = *kernel == TernaryKernel::Portable
+                    ? lowerPortable(b, op, packed, weights)
+                    : lowerMultiplyAdd(b, op, packed, weights, *kernel);
+    op.getResult().replaceAllUsesWith(applyScales(b, op, acc));
+    op.erase();
+    return success();
+  }
+};
+
+} // namespace

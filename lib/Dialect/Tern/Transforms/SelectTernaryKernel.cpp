@@ -1,0 +1,220 @@
+//===- SelectTernaryKernel.cpp - Kernel and packing per tern.matmul -------===//
+//
+// Part of Sieve. The cost model is the target table's dot-product family:
+// measured on this machine (bench/ternary_bench.py, docs/ternary.md), a
+// multiply-add kernel on 2-bit codes beats the portable decode loop wherever
+// the target has an int8 (or int16 pair) multiply-add, and the 2-bit layout
+// costs one shift and one AND per vector of codes where the 1.6-bit layout
+// costs a division chain per weight; so i2 unless asked otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Dialect/Tern/Transforms/Passes.h"
+
+#include "sieve/Dialect/Tern/IR/TernOps.h"
+#include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
+#include "sieve/Target/TargetInfo.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace sieve::tern {
+#define GEN_PASS_DEF_SELECTTERNARYKERNEL
+#include "sieve/Dialect/Tern/Transforms/Passes.h.inc"
+} // namespace sieve::tern
+
+using namespace mlir;
+using namespace sieve;
+
+StringRef sieve::getTernaryKernelName(TernaryKernel kernel) {
+  switch (kernel) {
+  case TernaryKernel::Portable:
+    return "portable";
+  case TernaryKernel::Maddubs:
+    return "maddubs";
+  case TernaryKernel::Sdot:
+    return "sdot";
+  case TernaryKernel::Smlad:
+    return "smlad";
+  case TernaryKernel::Vmladav:
+    return "vmladav";
+  }
+  return "portable";
+}
+
+std::optional<TernaryKernel> sieve::parseTernaryKernel(StringRef name) {
+  return llvm::StringSwitch<std::optional<TernaryKernel>>(name)
+      .Case("portable", TernaryKernel::Portable)
+      .Case("maddubs", TernaryKernel::Maddubs)
+      .Case("sdot", TernaryKernel::Sdot)
+      .Case("smlad", TernaryKernel::Smlad)
+      .Case("vmladav", TernaryKernel::Vmladav)
+      .Default(std::nullopt);
+}
+
+StringRef sieve::getTernaryKernelNeed(TernaryKernel kernel) {
+  switch (kernel) {
+  case TernaryKernel::Portable:
+    return "nothing";
+  case TernaryKernel::Maddubs:
+    return "vpmaddubsw (AVX2)";
+  case TernaryKernel::Sdot:
+    return "sdot (AArch64 dot product)";
+  case TernaryKernel::Smlad:
+    return "smlad/sxtb16 (ARMv7E-M DSP)";
+  case TernaryKernel::Vmladav:
+    return "vmladav (M-profile vector extension)";
+  }
+  return "";
+}
+
+bool sieve::targetHasTernaryKernel(const TargetInfo &target,
+                                   TernaryKernel kernel) {
+  switch (kernel) {
+  case TernaryKernel::Portable:
+    return true;
+  case TernaryKernel::Maddubs:
+    return target.dotProduct == DotProduct::X86Maddubs ||
+           target.dotProduct == DotProduct::X86Vnni;
+  case TernaryKernel::Sdot:
+    return target.dotProduct == DotProduct::AArch64Sdot;
+  case TernaryKernel::Smlad:
+    return target.dotProduct == DotProduct::ArmSmlad;
+  case TernaryKernel::Vmladav:
+    return target.dotProduct == DotProduct::MveVmlav;
+  }
+  return false;
+}
+
+TernaryKernel sieve::chooseTernaryKernel(const TargetInfo &target,
+                                         bool floatInput) {
+  if (floatInput)
+    return TernaryKernel::Portable;
+  for (TernaryKernel kernel : {TernaryKernel::Maddubs, TernaryKernel::Sdot,
+                               TernaryKernel::Smlad, TernaryKernel::Vmladav})
+    if (targetHasTernaryKernel(target, kernel) &&
+        isTernaryKernelImplemented(kernel))
+      return kernel;
+  return TernaryKernel::Portable;
+}
+
+namespace {
+
+struct SelectTernaryKernelPass final
+    : sieve::tern::impl::SelectTernaryKernelBase<SelectTernaryKernelPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    const TargetInfo *info = lookupTarget(target);
+    if (!info) {
+      getOperation().emitError() << "unknown target '" << target << "'";
+      return signalPassFailure();
+    }
+    if (packing != "auto" && packing != "i2" && packing != "t5") {
+      getOperation().emitError()
+          << "unknown ternary packing '" << packing << "' (auto, i2 or t5)";
+      return signalPassFailure();
+    }
+    if (kernel != "auto" && !parseTernaryKernel(kernel)) {
+      getOperation().emitError() << "unknown ternary kernel '" << kernel
+                                 << "' (auto, portable, maddubs, sdot, smlad "
+                                    "or vmladav)";
+      return signalPassFailure();
+    }
+    getOperation().walk([&](func::FuncOp func) {
+      SmallVector<Attribute> layers;
+      func.walk([&](tern::MatmulOp op) {
+        if (failed(select(op, *info, layers)))
+          signalPassFailure();
+      });
+      if (!layers.empty())
+        func->setAttr("sieve.ternary",
+                      ArrayAttr::get(func.getContext(), layers));
+    });
+  }
+
+  LogicalResult select(tern::MatmulOp op, const TargetInfo &info,
+                       SmallVectorImpl<Attribute> &layers) {
+    bool floatInput = isa<FloatType>(op.getInputType().getElementType());
+    std::optional<TernaryKernel> chosen;
+    StringRef forced = op.getKernel() ? *op.getKernel() : StringRef(kernel);
+    if (forced != "auto") {
+      chosen = parseTernaryKernel(forced);
+      if (!chosen)
+        return op.emitOpError("unknown kernel '") << forced << "'";
+      if (!targetHasTernaryKernel(info, *chosen))
+        return op.emitOpError("kernel '")
+               << forced << "' needs " << getTernaryKernelNeed(*chosen)
+               << ", which target '" << info.name << "' lacks";
+      if (!isTernaryKernelImplemented(*chosen))
+        return op.emitOpError("kernel '")
+               << forced << "' is not implemented yet (docs/ternary.md)";
+      if (floatInput && *chosen != TernaryKernel::Portable)
+        return op.emitOpError("kernel '")
+               << forced << "' needs int8 activations; f32 ones take "
+               << "'portable'";
+    } else {
+      chosen = chooseTernaryKernel(info, floatInput);
+    }
+
+    tern::Layout layout = tern::Layout::I2;
+    if (packing == "t5") {
+      if (*chosen != TernaryKernel::Portable)
+        return op.emitOpError("packing t5 is read by the 'portable' kernel "
+                              "only, not by '")
+               << getTernaryKernelName(*chosen) << "'";
+      layout = tern::Layout::T5;
+    }
+    if (auto packed = dyn_cast<tern::PackedAttr>(op.getWeights()))
+      if (packing == "auto")
+        layout = packed.getLayout();
+    if (layout == tern::Layout::T5 && *chosen != TernaryKernel::Portable)
+      return op.emitOpError("packing t5 is read by the 'portable' kernel "
+                            "only, not by '")
+             << getTernaryKernelName(*chosen) << "'";
+
+    auto [n, k] = op.getWeightShape();
+    auto packed = dyn_cast<tern::PackedAttr>(op.getWeights());
+    if (!packed || packed.getLayout() != layout)
+      packed = tern::PackedAttr::get(op.getContext(), layout, n, k,
+                                     op.getTernaryWeights());
+    Builder b(op.getContext());
+    op.setWeightsAttr(packed);
+    op.setKernelAttr(b.getStringAttr(getTernaryKernelName(*chosen)));
+
+    // file:line:col, or the exporter's name.
+    std::string where;
+    if (auto file = dyn_cast<FileLineColLoc>(op.getLoc()))
+      where = llvm::formatv("{0}:{1}:{2}", file.getFilename().getValue(),
+                            file.getLine(), file.getColumn())
+                  .str();
+    else if (auto name = dyn_cast<NameLoc>(op.getLoc()))
+      where = name.getName().str();
+    else {
+      llvm::raw_string_ostream os(where);
+      op.getLoc().print(os);
+    }
+    SmallVector<NamedAttribute> layer = {
+        b.getNamedAttr("location", b.getStringAttr(where)),
+        b.getNamedAttr("m",
+                       b.getI64IntegerAttr(op.getInputType().getDimSize(0))),
+        b.getNamedAttr("n", b.getI64IntegerAttr(n)),
+        b.getNamedAttr("k", b.getI64IntegerAttr(k)),
+        b.getNamedAttr("kernel",
+                       b.getStringAttr(getTernaryKernelName(*chosen))),
+        b.getNamedAttr("packing",
+                       b.getStringAttr(tern::stringifyLayout(layout))),
+        b.getNamedAttr(
+            "packed_bytes",
+            b.getI64IntegerAttr(n * tern::PackedAttr::getRowBytes(layout, k))),
+        b.getNamedAttr("activations",
+                       b.getStringAttr(floatInput ? "f32" : "i8"))};
+    if (auto error = op->getAttrOfType<FloatAttr>("sieve.quantization_error"))
+      layer.push_back(b.getNamedAttr("quantization_error", error));
+    layers.push_back(b.getDictionaryAttr(layer));
+    return success();
+  }
+};
+
+} // namespace

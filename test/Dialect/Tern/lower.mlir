@@ -1,0 +1,52 @@
+// Each kernel's loop body, K = 261: two full 128-weight blocks and a tail.
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,MADD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,SDOT
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,SMLAD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefixes=CHECK,MVE
+// RUN: sieve-opt %s -sieve-select-ternary-kernel="target=cortex-m55 kernel=portable packing=t5" -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=PORT
+
+// CHECK-LABEL: func @gemv
+// CHECK-NOT: tern.
+// CHECK: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x96xi8>
+// MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
+// MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// SDOT-COUNT-8: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// SMLAD: llvm.call_intrinsic "llvm.arm.sxtb16"
+// SMLAD: llvm.call_intrinsic "llvm.arm.smlad"
+// MVE-COUNT-8: llvm.call_intrinsic "llvm.arm.mve.vmldava.v16i8"
+// The scalar tail decodes codes one by one.
+// CHECK: scf.for %{{.*}} = %c256{{.*}} to %c261
+// CHECK: arith.shrui
+// PORT: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x53xi8>
+// PORT: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %[[W]] : tensor<2x261xi8>, tensor<3x53xi8>)
+// PORT: arith.divui
+// PORT: arith.remui
+func.func @gemv(%x: tensor<2x261xi8>) -> tensor<2x3xi32> {
+  %y = tern.matmul %x weights(dense<1> : tensor<3x261xi8>) : tensor<2x261xi8> -> tensor<2x3xi32>
+  return %y : tensor<2x3xi32>
+}
+
+// Scales: int32 to f32 times the channel's scale, divided by the token's.
+// CHECK-LABEL: func @scaled
+// CHECK: linalg.generic
+// CHECK: arith.sitofp
+// CHECK: arith.mulf
+// CHECK: arith.divf
+func.func @scaled(%x: tensor<2x4xi8>, %s: tensor<2xf32>) -> tensor<2x3xf32> {
+  %y = tern.matmul %x scaled(%s : tensor<2xf32>) weights(dense<-1> : tensor<3x4xi8>) scale([0.5, 0.25, 1.0]) : tensor<2x4xi8> -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// BitNet's activation quantisation: abs-max per row, 127 / max, round.
+// CHECK-LABEL: func @quantize
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: arith.divf
+// CHECK: linalg.generic
+// CHECK: arith.fptosi %{{.*}} : f32 to i8
+func.func @quantize(%x: tensor<2x4xf32>) -> (tensor<2x4xi8>, tensor<2xf32>) {
+  %q, %s = tern.quantize_absmax %x : tensor<2x4xf32> -> tensor<2x4xi8>, tensor<2xf32>
+  return %q, %s : tensor<2x4xi8>, tensor<2xf32>
+}

@@ -1,0 +1,103 @@
+// RUN: sieve-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(sieve-raise-ternary))' | FileCheck %s
+// RUN: sieve-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(sieve-raise-ternary{quantize=true}))' -verify-diagnostics | FileCheck %s --check-prefix=QUANT
+
+// int8 weights K x N in {-1, 0, 1}: the op takes them N x K.
+// CHECK-LABEL: func @int8
+// CHECK: tern.matmul %{{.*}} weights(dense<{{\[}}[1, 0, -1], [-1, 1, 0]]> : tensor<2x3xi8>) : tensor<4x3xi8> -> tensor<4x2xi32>
+// CHECK-NOT: linalg.matmul
+func.func @int8(%x: tensor<4x3xi8>) -> tensor<4x2xi32> {
+  %w = arith.constant dense<[[1, -1], [0, 1], [-1, 0]]> : tensor<3x2xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x2xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x2xi32>) -> tensor<4x2xi32>
+  %y = linalg.matmul ins(%x, %w : tensor<4x3xi8>, tensor<3x2xi8>) outs(%init : tensor<4x2xi32>) -> tensor<4x2xi32>
+  return %y : tensor<4x2xi32>
+}
+
+// -----
+
+// Weights stored N x K (transposed indexing maps), f32 times one scale.
+// CHECK-LABEL: func @transposed_f32
+// CHECK: tern.matmul %{{.*}} weights(dense<{{\[}}[1, 0, -1], [-1, 1, 0]]> : tensor<2x3xi8>) scale([2.500000e-01]) : tensor<1x3xf32> -> tensor<1x2xf32>
+func.func @transposed_f32(%x: tensor<1x3xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[0.25, 0.0, -0.25], [-0.25, 0.25, 0.0]]> : tensor<2x3xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%x, %w : tensor<1x3xf32>, tensor<2x3xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// One scale per output channel; an all-zero channel takes the first scale.
+// CHECK-LABEL: func @per_channel
+// CHECK: tern.matmul %{{.*}} weights(dense<{{\[}}[1, -1], [0, 0], [-1, 1]]> : tensor<3x2xi8>) scale([5.000000e-01, 5.000000e-01, 2.000000e+00]) : tensor<1x2xf32> -> tensor<1x3xf32>
+func.func @per_channel(%x: tensor<1x2xf32>) -> tensor<1x3xf32> {
+  %w = arith.constant dense<[[0.5, 0.0, -2.0], [-0.5, 0.0, 2.0]]> : tensor<2x3xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x3xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e : tensor<1x3xf32>) -> tensor<1x3xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<1x2xf32>, tensor<2x3xf32>) outs(%init : tensor<1x3xf32>) -> tensor<1x3xf32>
+  return %y : tensor<1x3xf32>
+}
+
+// -----
+
+// tosa.matmul after lower-tosa: a batch_matmul of batch 1.
+// CHECK-LABEL: func @batch
+// CHECK: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<1x2x3xi8> into tensor<2x3xi8>
+// CHECK: %[[Y:.*]] = tern.matmul %[[X]] weights(dense<1> : tensor<1x3xi8>) : tensor<2x3xi8> -> tensor<2x1xi32>
+// CHECK: tensor.expand_shape %[[Y]] {{\[}}[0, 1], [2]] output_shape [1, 2, 1] : tensor<2x1xi32> into tensor<1x2x1xi32>
+func.func @batch(%x: tensor<1x2x3xi8>) -> tensor<1x2x1xi32> {
+  %w = arith.constant dense<1> : tensor<1x3x1xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x2x1xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x2x1xi32>) -> tensor<1x2x1xi32>
+  %y = linalg.batch_matmul ins(%x, %w : tensor<1x2x3xi8>, tensor<1x3x1xi8>) outs(%init : tensor<1x2x1xi32>) -> tensor<1x2x1xi32>
+  return %y : tensor<1x2x1xi32>
+}
+
+// -----
+
+// Not ternary (a 2; a 0.3 beside 0.25): left alone, unless quantised.
+// CHECK-LABEL: func @not_ternary
+// CHECK: linalg.matmul
+// CHECK: linalg.matmul
+// CHECK-NOT: tern.matmul
+// QUANT-LABEL: func @not_ternary
+// QUANT: linalg.matmul ins(%{{.*}} : tensor<1x2xi8>
+// QUANT: tern.matmul %{{.*}} weights(dense<1> : tensor<1x2xi8>) scale([2.750000e-01]) {sieve.quantization_error = {{.*}}} : tensor<1x2xf32> -> tensor<1x1xf32>
+func.func @not_ternary(%x: tensor<1x2xi8>, %f: tensor<1x2xf32>) -> (tensor<1x1xi32>, tensor<1x1xf32>) {
+  %w = arith.constant dense<[[2], [1]]> : tensor<2x1xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x1xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x1xi32>) -> tensor<1x1xi32>
+  %y = linalg.matmul ins(%x, %w : tensor<1x2xi8>, tensor<2x1xi8>) outs(%init : tensor<1x1xi32>) -> tensor<1x1xi32>
+  %wf = arith.constant dense<[[0.25], [0.3]]> : tensor<2x1xf32>
+  %f0 = arith.constant 0.0 : f32
+  %ef = tensor.empty() : tensor<1x1xf32>
+  %initf = linalg.fill ins(%f0 : f32) outs(%ef : tensor<1x1xf32>) -> tensor<1x1xf32>
+  // expected-warning @+1 {{weights quantised to ternary (BitNet, scale 2.750000e-01): relative error}}
+  %z = linalg.matmul ins(%f, %wf : tensor<1x2xf32>, tensor<2x1xf32>) outs(%initf : tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %y, %z : tensor<1x1xi32>, tensor<1x1xf32>
+}
+
+// -----
+
+// All-zero weights, a non-zero accumulator, weights that are not constant:
+// nothing to raise.
+// CHECK-LABEL: func @left_alone
+// CHECK-COUNT-3: linalg.matmul
+// CHECK-NOT: tern.matmul
+func.func @left_alone(%x: tensor<1x2xi8>, %acc: tensor<1x1xi32>, %v: tensor<2x1xi8>) -> (tensor<1x1xi32>, tensor<1x1xi32>, tensor<1x1xi32>) {
+  %zero = arith.constant dense<0> : tensor<2x1xi8>
+  %w = arith.constant dense<1> : tensor<2x1xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<1x1xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%e : tensor<1x1xi32>) -> tensor<1x1xi32>
+  %a = linalg.matmul ins(%x, %zero : tensor<1x2xi8>, tensor<2x1xi8>) outs(%init : tensor<1x1xi32>) -> tensor<1x1xi32>
+  %b = linalg.matmul ins(%x, %w : tensor<1x2xi8>, tensor<2x1xi8>) outs(%acc : tensor<1x1xi32>) -> tensor<1x1xi32>
+  %c = linalg.matmul ins(%x, %v : tensor<1x2xi8>, tensor<2x1xi8>) outs(%init : tensor<1x1xi32>) -> tensor<1x1xi32>
+  return %a, %b, %c : tensor<1x1xi32>, tensor<1x1xi32>, tensor<1x1xi32>
+}
