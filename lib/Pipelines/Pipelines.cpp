@@ -88,6 +88,13 @@ uint64_t sieve::getMemoryBudget(const CompileOptions &options,
   return budgetBytes(options.memoryBudget, target.sramBytes);
 }
 
+AttentionMode sieve::getAttentionMode(const CompileOptions &options,
+                                      const TargetInfo &target) {
+  if (options.attention != AttentionMode::Auto)
+    return options.attention;
+  return target.pointerBits == 64 ? AttentionMode::Dense : AttentionMode::Off;
+}
+
 uint64_t sieve::getFlashBudget(const CompileOptions &options,
                                const TargetInfo &target) {
   return budgetBytes(options.flashBudget, target.defaultFlashBudget());
@@ -121,7 +128,7 @@ static std::string importStage(const CompileOptions &options,
                        options.asserts == AssertMode::Drop
                            ? "func.func(sieve-drop-asserts), "
                            : "",
-                       options.attention == AttentionMode::Off
+                       getAttentionMode(options, target) == AttentionMode::Off
                            ? ""
                            : ", func.func(sieve-raise-attention)")
       .str();
@@ -146,10 +153,11 @@ static std::string lowerTosaStage(const CompileOptions &,
 }
 
 static std::string raiseAttentionStage(const CompileOptions &options,
-                                       const TargetInfo &) {
+                                       const TargetInfo &target) {
   // Linalg-form attention (torch-mlir, TensorFlow) is raised here; the TOSA
   // form was raised at the end of import.
-  switch (options.attention) {
+  switch (getAttentionMode(options, target)) {
+  case AttentionMode::Auto:
   case AttentionMode::Off:
     return "";
   case AttentionMode::Dense:
