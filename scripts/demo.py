@@ -6,7 +6,10 @@ TFLite Micro's person detector (test/models/person_detect.tflite), compiled
 from the .tflite for the Cortex-M55 board (QEMU's mps3-an547) and run on its
 two test images: both scores, the instructions per inference, the arena next
 to TFLite Micro's, each run checked bit for bit against TFLite's int8
-reference kernels (sieve-tflite-reference).
+reference kernels (sieve-tflite-reference). Among the examples, the ternary
+layer's report names the kernel chosen for each target, and the attention
+block is compiled once more with LogSparse attention, its report next to the
+dense (flash) one.
 
     demo.py BUILD_DIR [--out DIR] [--person-only]
 """
@@ -15,6 +18,7 @@ import argparse
 import glob
 import os
 import struct
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +95,23 @@ def person_detection(build, out, plugin):
     return ok
 
 
+def logsparse_attention(out):
+    """The attention example (a causal attention block) compiled for the host
+    with LogSparse attention: sieve-compile's warning and report, to read next
+    to the dense (flash) report above. False on a failure."""
+    model = os.path.join(check_model.ROOT, "examples", "attention_f32.mlir")
+    work = os.path.join(out, "attention_f32", "logsparse")
+    os.makedirs(work, exist_ok=True)
+    print("The attention block again, with --attention=logsparse (each query sees "
+          "itself and the keys 1, 2, 4, ... before it):\n")
+    proc = subprocess.run(["sieve-compile", model, "--target=x86-64-avx2",
+                           "--attention=logsparse", "-o",
+                           os.path.join(work, "attention_f32.o")],
+                          capture_output=True, text=True)
+    print(proc.stderr + proc.stdout)
+    return proc.returncode == 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -132,6 +153,7 @@ def main():
     for name, target, arena, bound, weights, status, measure in rows:
         print(fmt % (name, target, kib(arena), kib(bound), kib(weights), status, measure))
     print("\nObject files, C headers and JSON reports are in %s/<model>/<target>/.\n" % out)
+    failed |= not logsparse_attention(out)
     failed |= not person_detection(build, out, plugin)
     sys.exit(1 if failed else 0)
 
