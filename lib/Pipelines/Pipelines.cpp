@@ -88,13 +88,6 @@ uint64_t sieve::getMemoryBudget(const CompileOptions &options,
   return budgetBytes(options.memoryBudget, target.sramBytes);
 }
 
-AttentionMode sieve::getAttentionMode(const CompileOptions &options,
-                                      const TargetInfo &target) {
-  if (options.attention != AttentionMode::Auto)
-    return options.attention;
-  return target.pointerBits == 64 ? AttentionMode::Dense : AttentionMode::Off;
-}
-
 uint64_t sieve::getFlashBudget(const CompileOptions &options,
                                const TargetInfo &target) {
   return budgetBytes(options.flashBudget, target.defaultFlashBudget());
@@ -128,7 +121,7 @@ static std::string importStage(const CompileOptions &options,
                        options.asserts == AssertMode::Drop
                            ? "func.func(sieve-drop-asserts), "
                            : "",
-                       getAttentionMode(options, target) == AttentionMode::Off
+                       options.attention == AttentionMode::Off
                            ? ""
                            : ", func.func(sieve-raise-attention)")
       .str();
@@ -153,11 +146,10 @@ static std::string lowerTosaStage(const CompileOptions &,
 }
 
 static std::string raiseAttentionStage(const CompileOptions &options,
-                                       const TargetInfo &target) {
+                                       const TargetInfo &) {
   // Linalg-form attention (torch-mlir, TensorFlow) is raised here; the TOSA
   // form was raised at the end of import.
-  switch (getAttentionMode(options, target)) {
-  case AttentionMode::Auto:
+  switch (options.attention) {
   case AttentionMode::Off:
     return "";
   case AttentionMode::Dense:
@@ -182,8 +174,8 @@ static std::string attentionStage(const CompileOptions &,
   unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
   unsigned block = target.isMicrocontroller ? 32 : 128;
   return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
-                       "block-k={1} index-bitwidth={2}}, canonicalize",
-                       lanes, block, target.pointerBits)
+                       "block-k={1}}, canonicalize",
+                       lanes, block)
       .str();
 }
 

@@ -645,7 +645,14 @@ Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
       scores.push_back(negInfScalar);
     Value s = vector::FromElementsOp::create(b, laneF32, scores);
     s = arith::SelectOp::create(b, keep, s, negInf);
-    Value m = vector::ReductionOp::create(b, vector::CombiningKind::MAXNUMF, s);
+    // The row max by compares and selects, not a max reduction: that
+    // becomes calls of fmaxf (libm) on targets without a vector max.
+    Value m = negInfScalar;
+    for (int64_t x = 0; x < lanes; ++x) {
+      Value v = vector::ExtractOp::create(b, s, ArrayRef<int64_t>{x});
+      Value greater = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, v, m);
+      m = arith::SelectOp::create(b, greater, v, m);
+    }
     // A row that keeps no offset: m = -inf; subtract 0 instead.
     Value none =
         arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInfScalar);
@@ -790,28 +797,13 @@ struct LowerAttentionPass final
     });
     for (Operation *op : ops) {
       LogicalResult result = success();
-      if (indexBitwidth != 64 && failed(checkIndexBitwidth(op)))
-        result = failure();
-      else if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
+      if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
         result = lower(dense);
       else
         result = lower(cast<sieve::attn::SparseAttentionOp>(op));
       if (failed(result))
         return signalPassFailure();
     }
-  }
-
-  LogicalResult checkIndexBitwidth(Operation *op) {
-    auto x = op->getOperand(0);
-    auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    if (failed(checkOperands(op, x, op->getOperand(1), op->getOperand(2),
-                             type.getElementType())))
-      return failure();
-    return op->emitError() << "cannot be lowered for a target with "
-                           << unsigned(indexBitwidth)
-                           << "-bit indices yet: the attention lowering "
-                              "needs 64-bit indices (MLIR's vector-to-LLVM "
-                              "conversion has no 32-bit index option)";
   }
 
   LogicalResult lower(sieve::attn::AttentionOp op) {

@@ -1,14 +1,14 @@
 // RUN: sieve-opt %models/transformer_layer_tosa.mlir -sieve-import-pipeline=attention=off | FileCheck %s --check-prefix=OFF
-// RUN: sieve-opt %models/transformer_layer_tosa.mlir -sieve-import-pipeline=target=cortex-m55 | FileCheck %s --check-prefix=OFF
+// RUN: sieve-opt %models/transformer_layer_tosa.mlir -sieve-import-pipeline=target=cortex-m55 | FileCheck %s --check-prefix=DENSE
 // RUN: sieve-opt %models/transformer_layer_tosa.mlir -sieve-import-pipeline | FileCheck %s --check-prefix=DENSE
 // RUN: sieve-opt %models/transformer_layer_tosa.mlir -sieve-import-pipeline=attention=dense | FileCheck %s --check-prefix=DENSE
 // RUN: sieve-opt %s -sieve-raise-attention-pipeline=attention=off | FileCheck %s --check-prefix=STAGE-OFF
 // RUN: sieve-opt %s -sieve-raise-attention-pipeline=attention=dense | FileCheck %s --check-prefix=STAGE-DENSE
 // RUN: sieve-opt %s -sieve-raise-attention-pipeline="attention=logsparse attention-variant=local attention-window=2" 2>&1 | FileCheck %s --check-prefix=STAGE-LOGSPARSE
 
-// The import stage raises the TOSA form on CPU targets (the default, auto) or
-// on request, not on MCUs by default: the exported layer (after inlining and
-// canonicalisation, which merge its reshapes).
+// The import stage raises the TOSA form (the default, dense) unless
+// attention=off: the exported layer (after inlining and canonicalisation,
+// which merge its reshapes).
 // OFF-NOT: attn.
 // DENSE: attn.attention %{{.*}}, %{{.*}}, %{{.*}} mask %{{.*}} {layout = #attn.layout<blhd>, scale = 0.0883883461 : f32} : tensor<1x40x12x128xf32>, tensor<1x40x2x128xf32>, tensor<1x40x2x128xf32>, tensor<1x1x1x40xf32> -> tensor<1x40x12x128xf32>
 

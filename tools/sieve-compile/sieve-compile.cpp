@@ -120,13 +120,11 @@ static cl::opt<std::string>
               cl::init("best"), cl::cat(category));
 static cl::opt<AttentionMode> attention(
     "attention", cl::desc("Attention: raise it to attn ops, and how to run it"),
-    cl::init(AttentionMode::Auto),
-    cl::values(clEnumValN(AttentionMode::Auto, "auto",
-                          "dense on CPU targets, off on MCUs (default)"),
-               clEnumValN(AttentionMode::Off, "off",
+    cl::init(AttentionMode::Dense),
+    cl::values(clEnumValN(AttentionMode::Off, "off",
                           "leave it to upstream's lowering"),
                clEnumValN(AttentionMode::Dense, "dense",
-                          "raise it to attn ops, unchanged"),
+                          "raise it to attn ops, unchanged (default)"),
                clEnumValN(AttentionMode::LogSparse, "logsparse",
                           "raise it, then make dense causal attention "
                           "LogSparse (changes the model)")),

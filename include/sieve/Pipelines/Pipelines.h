@@ -52,8 +52,6 @@ enum class AssertMode {
 
 /// What the attention stage does (docs/architecture.md).
 enum class AttentionMode {
-  Auto,      ///< Dense on CPU targets, Off on MCUs (the flash lowering
-             ///< needs 64-bit index vectors today)
   Off,       ///< nothing: attention goes through upstream's lowering
   Dense,     ///< raise to attn ops, keep their meaning
   LogSparse, ///< raise, then make dense causal attention LogSparse
@@ -97,14 +95,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   PassOptions::Option<AttentionMode> attention{
       *this, "attention",
       llvm::cl::desc("Raise attention to attn ops, and how to run it"),
-      llvm::cl::init(AttentionMode::Auto),
+      llvm::cl::init(AttentionMode::Dense),
       llvm::cl::values(
-          clEnumValN(AttentionMode::Auto, "auto",
-                     "dense on CPU targets, off on MCUs (default)"),
           clEnumValN(AttentionMode::Off, "off",
                      "leave attention to upstream's lowering"),
           clEnumValN(AttentionMode::Dense, "dense",
-                     "raise it to attn ops, unchanged"),
+                     "raise it to attn ops, unchanged (default)"),
           clEnumValN(AttentionMode::LogSparse, "logsparse",
                      "raise it, then replace dense causal attention by "
                      "LogSparse attention (changes the model)"))};
@@ -148,9 +144,6 @@ uint64_t getMemoryBudget(const CompileOptions &options,
                          const TargetInfo &target);
 uint64_t getFlashBudget(const CompileOptions &options,
                         const TargetInfo &target);
-/// What the attention stages do for `options` on `target` (never Auto).
-AttentionMode getAttentionMode(const CompileOptions &options,
-                               const TargetInfo &target);
 /// The workers `options` ask for on `target` (`threads`, or the default).
 unsigned getMaxWorkers(const CompileOptions &options, const TargetInfo &target);
 

@@ -400,11 +400,7 @@ def LowerAttention : Pass<"sieve-lower-attention", "mlir::ModuleOp"> {
     Option<"tileRows", "tile-rows", "int64_t", /*default=*/"4",
            "Rows of a register tile">,
     Option<"tileCols", "tile-cols", "int64_t", /*default=*/"16",
-           "Lanes of a register tile (f32 elements of one vector value)">,
-    Option<"indexBitwidth", "index-bitwidth", "unsigned", /*default=*/"64",
-           "Bits of `index` on the target: 32 is refused for now, because "
-           "MLIR 22's convert-vector-to-llvm has no index-bitwidth option "
-           "and its vector loads would not match 32-bit memref descriptors">
+           "Lanes of a register tile (f32 elements of one vector value)">
   ];
 }
 
