@@ -46,20 +46,52 @@ Value collapseFilter(IRRewriter &rewriter, Location loc, Value filter) {
       ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
 
+/// The constant filter `filter` (HxWx1xM) of a depthwise convolution of one
+/// input channel as the filter (MxHxWx1) of a convolution; none when it is
+/// not a constant.
+Value transposeFilter(IRRewriter &rewriter, Location loc, Value filter) {
+  auto type = cast<RankedTensorType>(filter.getType());
+  DenseElementsAttr weights;
+  if (!matchPattern(filter, m_Constant(&weights)))
+    return {};
+  int64_t h = type.getDimSize(0), w = type.getDimSize(1),
+          m = type.getDimSize(3);
+  auto newType = RankedTensorType::get({m, h, w, 1}, type.getElementType());
+  if (weights.isSplat())
+    return arith::ConstantOp::create(rewriter, loc,
+                                     weights.resizeSplat(newType));
+  SmallVector<Attribute> values(weights.getValues<Attribute>());
+  SmallVector<Attribute> transposed(values.size());
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x)
+      for (int64_t k = 0; k < m; ++k)
+        transposed[(k * h + y) * w + x] = values[(y * w + x) * m + k];
+  return arith::ConstantOp::create(rewriter, loc,
+                                   DenseElementsAttr::get(newType, transposed));
+}
+
 /// TOSA's depthwise convolutions lower to the `hwcm` form with a channel
 /// multiplier of 1 and a collapse_shape of the result, which tile-and-fuse
 /// cannot see through: the convolution would run whole before the loops.
 /// Rewritten to the `hwc` form (with an init of the collapsed shape), it is
 /// fused into each patch like every other op.
-template <typename HwcmOp, typename HwcOp>
+/// A depthwise convolution of one input channel with a multiplier (the stem
+/// of MobileNetV1-like models) is a convolution: rewritten so, for the same
+/// reason.
+template <typename HwcmOp, typename HwcOp, typename ConvOp>
 void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
   SmallVector<tensor::CollapseShapeOp> collapses;
   stage.walk([&](tensor::CollapseShapeOp op) { collapses.push_back(op); });
   for (tensor::CollapseShapeOp collapse : collapses) {
     auto conv = collapse.getSrc().getDefiningOp<HwcmOp>();
     auto resultType = cast<RankedTensorType>(collapse.getType());
-    if (!conv || !conv->hasOneUse() || resultType.getRank() != 4 ||
-        cast<RankedTensorType>(conv.getResult(0).getType()).getDimSize(4) != 1)
+    if (!conv || !conv->hasOneUse() || resultType.getRank() != 4)
+      continue;
+    bool single =
+        cast<RankedTensorType>(conv.getResult(0).getType()).getDimSize(4) == 1;
+    bool oneChannel =
+        cast<RankedTensorType>(conv.getResult(0).getType()).getDimSize(3) == 1;
+    if (!single && !oneChannel)
       continue;
     auto fill = conv.getDpsInits()[0].template getDefiningOp<linalg::FillOp>();
     if (!fill)
@@ -72,12 +104,25 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
                                         fill.getInputs()[0], empty)
                      .getResult(0);
     SmallVector<Value> inputs(conv.getDpsInputs());
-    inputs[1] = collapseFilter(rewriter, loc, inputs[1]);
-    auto hwc = HwcOp::create(
-        rewriter, loc, TypeRange{resultType}, inputs, ValueRange{init},
-        {rewriter.getNamedAttr("strides", conv.getStrides()),
-         rewriter.getNamedAttr("dilations", conv.getDilations())});
-    rewriter.replaceOp(collapse, hwc->getResults());
+    SmallVector<NamedAttribute> attrs = {
+        rewriter.getNamedAttr("strides", conv.getStrides()),
+        rewriter.getNamedAttr("dilations", conv.getDilations())};
+    Operation *replacement;
+    if (single) {
+      inputs[1] = collapseFilter(rewriter, loc, inputs[1]);
+      replacement = HwcOp::create(rewriter, loc, TypeRange{resultType}, inputs,
+                                  ValueRange{init}, attrs);
+    } else {
+      inputs[1] = transposeFilter(rewriter, loc, inputs[1]);
+      if (!inputs[1]) {
+        rewriter.eraseOp(init.getDefiningOp());
+        rewriter.eraseOp(empty.getDefiningOp());
+        continue;
+      }
+      replacement = ConvOp::create(rewriter, loc, TypeRange{resultType}, inputs,
+                                   ValueRange{init}, attrs);
+    }
+    rewriter.replaceOp(collapse, replacement->getResults());
     rewriter.eraseOp(conv);
     if (fill->use_empty())
       rewriter.eraseOp(fill);
@@ -86,9 +131,11 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
 
 LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage) {
   rewriteDepthwise<linalg::DepthwiseConv2DNhwcHwcmQOp,
-                   linalg::DepthwiseConv2DNhwcHwcQOp>(rewriter, stage);
+                   linalg::DepthwiseConv2DNhwcHwcQOp,
+                   linalg::Conv2DNhwcFhwcQOp>(rewriter, stage);
   rewriteDepthwise<linalg::DepthwiseConv2DNhwcHwcmOp,
-                   linalg::DepthwiseConv2DNhwcHwcOp>(rewriter, stage);
+                   linalg::DepthwiseConv2DNhwcHwcOp, linalg::Conv2DNhwcFhwcOp>(
+      rewriter, stage);
   if (stage.getStrategy() != "recompute")
     return stage.emitOpError("has no lowering for the '")
            << stage.getStrategy()
