@@ -6,10 +6,11 @@ TFLite Micro's person detector (test/models/person_detect.tflite), compiled
 from the .tflite for the Cortex-M55 board (QEMU's mps3-an547) and run on its
 two test images: both scores, the instructions per inference, the arena next
 to TFLite Micro's, each run checked bit for bit against TFLite's int8
-reference kernels (sieve-tflite-reference). Among the examples, the ternary
-layer's report names the kernel chosen for each target, and the attention
-block is compiled once more with LogSparse attention, its report next to the
-dense (flash) one.
+reference kernels (sieve-tflite-reference); then again under a 24 KiB
+budget, which only patch-based inference meets (docs/patch.md), with its
+patch report. Among the examples, the ternary layer's report names the
+kernel chosen for each target, and the attention block is compiled once more
+with LogSparse attention, its report next to the dense (flash) one.
 
     demo.py BUILD_DIR [--out DIR] [--person-only]
 """
@@ -52,23 +53,30 @@ def bmp_pixels(path, out):
         f.write(b"".join(rows))
 
 
-def person_detection(build, out, plugin):
-    """Person detection on the M55 board with both images; False on a
-    failure."""
+# A budget below the plain arena (58,368 B): the plan-patches stage meets it.
+PATCH_BUDGET = "24KiB"
+
+
+def person_detection(build, out, plugin, budget=None):
+    """Person detection on the M55 board with both images, under `budget`
+    if given; False on a failure."""
     models = os.path.join(check_model.ROOT, "test", "models")
     model = os.path.join(models, "person_detect.tflite")
     print("Person detection (TFLite Micro's person_detect.tflite) on a Cortex-M55 "
-          "(QEMU mps3-an547)\n")
+          "(QEMU mps3-an547)%s\n" % (", --memory-budget=" + budget if budget else ""))
+    flags = ["--memory-budget=" + budget] if budget else []
     ok = True
     rows = []
+    patch = None
     for image in ("person", "no_person"):
-        work = os.path.join(out, "person_detect", image)
+        work = os.path.join(out, "person_detect" + ("_" + budget if budget else ""),
+                            image)
         os.makedirs(work, exist_ok=True)
         raw = os.path.join(work, image + ".raw")
         bmp_pixels(os.path.join(models, image + ".bmp"), raw)
         for target, status, message, report, result in check_model.check(
                 model, ["cortex-m55"], work, icount_plugin=plugin, input_files=[raw],
-                tflite_reference=True):
+                tflite_reference=True, sieve_flags=flags):
             checks = "; ".join("%s vs %s: %s" % (s, a, m) for s, a, m in
                                (result.tflite if result else []))
             print("=> %s on %s, %s.bmp: %s; %s" % (status, target, image, message, checks))
@@ -78,6 +86,7 @@ def person_detection(build, out, plugin):
             no_person, person = result.outputs[0]
             rows.append((image, person, no_person, result.instructions,
                          report["memory"]["arena_bytes"], report["memory"]["weight_bytes"]))
+            patch = report.get("patch")
     print("\n  %-14s %12s %15s %14s %12s %14s" % (
         "image", "person score", "no-person score", "instructions", "arena",
         "TFLM arena"))
@@ -86,6 +95,17 @@ def person_detection(build, out, plugin):
             image + ".bmp", person, no_person,
             "{:,}".format(instructions) if instructions else "-", "%d B" % arena,
             "%d B" % TFLM_PERSON_ARENA))
+    if budget and rows and patch:
+        print("\n  patched under %s: MAC overhead %.3f, %d stages" % (
+            budget, patch["mac_overhead"], len(patch["stages"])))
+        for stage in patch["stages"]:
+            print("    %s .. %s: grid %dx%d, tile %dx%d, %s" % (
+                stage["first"].split(" -> ")[-1], stage["last"].split(" -> ")[-1],
+                stage["grid"][0], stage["grid"][1], stage["tile"][0], stage["tile"][1],
+                stage["strategy"]))
+    elif budget:
+        print("\nperson detection under %s: not patched" % budget)
+        return False
     verdict = {image: person > no_person for image, person, no_person, *_ in rows}
     if verdict.get("person") is not True or verdict.get("no_person") is not False:
         print("\nperson detection: the scores do not tell the images apart")
@@ -127,7 +147,9 @@ def main():
     plugin = os.path.join(build, "lib", "libsieve-icount.so")
     examples = sorted(glob.glob(os.path.join(check_model.ROOT, "examples", "*.mlir")))
     if args.person_only:
-        sys.exit(0 if person_detection(build, out, plugin) else 1)
+        ok = person_detection(build, out, plugin)
+        ok &= person_detection(build, out, plugin, PATCH_BUDGET)
+        sys.exit(0 if ok else 1)
 
     print("Sieve demo: %d example models for %s; outputs in %s\n" % (
         len(examples), " and ".join(TARGETS), out))
@@ -155,6 +177,8 @@ def main():
     print("\nObject files, C headers and JSON reports are in %s/<model>/<target>/.\n" % out)
     failed |= not logsparse_attention(out)
     failed |= not person_detection(build, out, plugin)
+    print()
+    failed |= not person_detection(build, out, plugin, PATCH_BUDGET)
     sys.exit(1 if failed else 0)
 
 

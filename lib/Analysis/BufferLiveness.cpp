@@ -6,13 +6,16 @@
 
 #include "sieve/Analysis/BufferLiveness.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/Transforms/BufferViewFlowAnalysis.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -172,14 +175,127 @@ findInPlaceSource(const BufferLiveness &liveness, const AllocatedBuffer &buffer,
   return std::nullopt;
 }
 
+std::optional<IndexRange> sieve::getIndexRange(Value value, unsigned depth) {
+  if (depth > 32)
+    return std::nullopt;
+  if (std::optional<int64_t> c = getConstantIntValue(value))
+    return IndexRange{*c, *c};
+  if (auto iv = dyn_cast<BlockArgument>(value)) {
+    auto loop = dyn_cast<scf::ForOp>(iv.getOwner()->getParentOp());
+    if (!loop || iv != loop.getInductionVar())
+      return std::nullopt;
+    std::optional<IndexRange> lb =
+        getIndexRange(loop.getLowerBound(), depth + 1);
+    std::optional<IndexRange> ub =
+        getIndexRange(loop.getUpperBound(), depth + 1);
+    if (!lb || !ub || ub->second <= lb->first)
+      return std::nullopt;
+    return IndexRange{lb->first, ub->second - 1};
+  }
+  Operation *def = value.getDefiningOp();
+  AffineMap map;
+  ValueRange operands;
+  if (auto min = dyn_cast_or_null<affine::AffineMinOp>(def))
+    map = min.getMap(), operands = min.getOperands();
+  else if (auto max = dyn_cast_or_null<affine::AffineMaxOp>(def))
+    map = max.getMap(), operands = max.getOperands();
+  else if (auto apply = dyn_cast_or_null<affine::AffineApplyOp>(def))
+    map = apply.getMap(), operands = apply.getOperands();
+  else
+    return std::nullopt;
+  SmallVector<IndexRange> ranges;
+  for (Value operand : operands) {
+    std::optional<IndexRange> r = getIndexRange(operand, depth + 1);
+    if (!r)
+      return std::nullopt;
+    ranges.push_back(*r);
+  }
+  std::function<std::optional<IndexRange>(AffineExpr)> eval =
+      [&](AffineExpr expr) -> std::optional<IndexRange> {
+    if (auto c = dyn_cast<AffineConstantExpr>(expr))
+      return IndexRange{c.getValue(), c.getValue()};
+    if (auto d = dyn_cast<AffineDimExpr>(expr))
+      return ranges[d.getPosition()];
+    if (auto sym = dyn_cast<AffineSymbolExpr>(expr))
+      return ranges[map.getNumDims() + sym.getPosition()];
+    auto bin = cast<AffineBinaryOpExpr>(expr);
+    std::optional<IndexRange> l = eval(bin.getLHS()), r = eval(bin.getRHS());
+    if (!l || !r)
+      return std::nullopt;
+    switch (expr.getKind()) {
+    case AffineExprKind::Add:
+      return IndexRange{l->first + r->first, l->second + r->second};
+    case AffineExprKind::Mul: {
+      int64_t a = l->first * r->first, b = l->first * r->second,
+              c = l->second * r->first, d = l->second * r->second;
+      return IndexRange{std::min({a, b, c, d}), std::max({a, b, c, d})};
+    }
+    case AffineExprKind::FloorDiv:
+    case AffineExprKind::CeilDiv:
+      if (r->first != r->second || r->first <= 0)
+        return std::nullopt;
+      if (expr.getKind() == AffineExprKind::FloorDiv)
+        return IndexRange{llvm::divideFloorSigned(l->first, r->first),
+                          llvm::divideFloorSigned(l->second, r->first)};
+      return IndexRange{llvm::divideCeilSigned(l->first, r->first),
+                        llvm::divideCeilSigned(l->second, r->first)};
+    case AffineExprKind::Mod:
+      if (r->first != r->second || r->first <= 0)
+        return std::nullopt;
+      return IndexRange{0, r->first - 1};
+    default:
+      return std::nullopt;
+    }
+  };
+  std::optional<IndexRange> result;
+  for (AffineExpr expr : map.getResults()) {
+    std::optional<IndexRange> r = eval(expr);
+    if (!r)
+      return std::nullopt;
+    if (!result)
+      result = r;
+    else if (isa<affine::AffineMinOp>(def))
+      result = IndexRange{std::min(result->first, r->first),
+                          std::min(result->second, r->second)};
+    else
+      result = IndexRange{std::max(result->first, r->first),
+                          std::max(result->second, r->second)};
+  }
+  return result;
+}
+
+/// Loops over patches, marked by sieve-lower-patch-stages: the arena sees
+/// inside them.
+static bool isPatchLoop(Operation *op) {
+  return isa<scf::ForOp>(op) && op->hasAttr(kPatchLoopAttrName);
+}
+
 FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
   BufferLiveness liveness;
   Block &body = func.getBody().front();
+  // The schedule: the top-level ops, with the bodies of loops over patches
+  // in place of the loops (each loop first, then its body), so that a buffer
+  // a patch allocates lives only within one iteration.
   DenseMap<Operation *, unsigned> indexOf;
-  for (Operation &op : body) {
-    indexOf[&op] = liveness.schedule.size();
-    liveness.schedule.push_back(&op);
-  }
+  DenseMap<Operation *, std::pair<unsigned, unsigned>> loopRange;
+  std::function<void(Block &)> schedule = [&](Block &block) {
+    for (Operation &op : block) {
+      indexOf[&op] = liveness.schedule.size();
+      liveness.schedule.push_back(&op);
+      if (isPatchLoop(&op)) {
+        unsigned start = indexOf[&op];
+        schedule(op.getRegion(0).front());
+        loopRange[&op] = {start, unsigned(liveness.schedule.size() - 1)};
+      }
+    }
+  };
+  schedule(body);
+  // The scheduled op that `op` belongs to.
+  auto scheduledAncestor = [&](Operation *op) -> Operation * {
+    while (op && !indexOf.count(op))
+      op = op->getParentOp();
+    return op;
+  };
 
   // Every alloc must sit at the top level with a static shape.
   WalkResult walk = func.walk([&](Operation *op) {
@@ -217,13 +333,16 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
     buffer.first = UINT_MAX;
     buffer.last = allocIndex;
     BufferViewFlowAnalysis::ValueSetT views = aliases.resolve(root);
+    // The scheduled ops that use it.
+    SmallVector<Operation *> users;
     for (Value alias : views) {
       rootOf[alias] = root;
       for (OpOperand &use : alias.getUses()) {
-        Operation *user = body.findAncestorOpInBlock(*use.getOwner());
+        Operation *user = scheduledAncestor(use.getOwner());
         if (!user)
           continue;
-        if (user->hasTrait<OpTrait::IsTerminator>()) {
+        if (user->hasTrait<OpTrait::IsTerminator>() &&
+            user->getBlock() == &body) {
           use.getOwner()->emitError(
               "a buffer escapes through the terminator; outputs must be "
               "written into the caller's output arguments "
@@ -236,6 +355,7 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
             llvm::all_of(user->getResults(),
                          [&](Value result) { return views.contains(result); }))
           continue;
+        users.push_back(user);
         unsigned index = indexOf[user];
         if (index < buffer.first) {
           buffer.first = index;
@@ -248,7 +368,30 @@ FailureOr<BufferLiveness> sieve::analyzeBufferLiveness(func::FuncOp func) {
       // Allocated but never used: give it the alloc's own instant.
       buffer.first = allocIndex;
       buffer.producer = buffer.alloc;
+      continue;
     }
+    // Inside loops over patches: a buffer that only one iteration's ops use
+    // (and no yield carries to the next) lives within that iteration. After
+    // bufferization nothing else can pass data between iterations: a tensor
+    // defined before the loop is written before it, a tensor of the body
+    // is undefined at the start of each iteration.
+    for (auto &[loop, range] : loopRange) {
+      bool inside = llvm::all_of(
+          users, [&](Operation *user) { return loop->isProperAncestor(user); });
+      bool some = llvm::any_of(
+          users, [&](Operation *user) { return loop->isAncestor(user); });
+      if (!some)
+        continue;
+      bool carried = llvm::any_of(users, [&](Operation *user) {
+        return user->hasTrait<OpTrait::IsTerminator>() &&
+               user->getParentOp() == loop;
+      });
+      if (inside && !carried)
+        continue;
+      buffer.first = std::min(buffer.first, range.first);
+      buffer.last = std::max(buffer.last, range.second);
+    }
+    buffer.producer = liveness.schedule[buffer.first];
   }
 
   // In-place reuse: buffer B joins the storage group of buffer A when the op

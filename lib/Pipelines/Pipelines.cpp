@@ -193,6 +193,20 @@ static std::string ternaryStage(const CompileOptions &options,
       .str();
 }
 
+static std::string planPatchesStage(const CompileOptions &options,
+                                    const TargetInfo &target) {
+  // Without a budget there is nothing to fit. Only recomputed overlaps have
+  // a lowering so far (docs/patch.md).
+  uint64_t budget = getMemoryBudget(options, target);
+  if (options.patch == PatchMode::Off || !budget)
+    return "";
+  return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
+                       "strategies=recompute}, "
+                       "func.func(sieve-lower-patch-stages), canonicalize, cse",
+                       budget)
+      .str();
+}
+
 static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
   // No CSE after cloning inits: it would merge the clones again.
   return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
@@ -271,6 +285,8 @@ static const CompileStage kStages[] = {
     {"attention", "attn ops to flash-style tiled loops", attentionStage},
     {"ternary", "constant ternary matmuls to packed ternary kernels",
      ternaryStage},
+    {"plan-patches", "the first layers patch by patch when they do not fit",
+     planPatchesStage},
     {"fuse", "elementwise fusion; convolutions by rows with their consumers",
      fuseStage},
     {"bufferize", "tensors to buffers; outputs into caller buffers",

@@ -419,6 +419,44 @@ void sieve::emitJsonReport(const ModelInterface &model,
       });
     });
     j.attribute("macs", model.macs);
+    if (model.patch)
+      j.attributeObject("patch", [&] {
+        const PatchInfo &p = *model.patch;
+        j.attribute("rule", p.rule);
+        j.attribute("plain_peak", p.plainPeak);
+        j.attribute("peak", p.peak);
+        j.attribute("plain_macs", p.plainMacs);
+        j.attribute("mac_overhead", p.macOverhead);
+        j.attributeArray("stages", [&] {
+          for (const PatchStageInfo &stage : p.stages)
+            j.object([&] {
+              j.attribute("first", stage.first);
+              j.attribute("last", stage.last);
+              j.attributeArray("grid", [&] {
+                j.value(stage.grid[0]);
+                j.value(stage.grid[1]);
+              });
+              j.attributeArray("tile", [&] {
+                j.value(stage.tile[0]);
+                j.value(stage.tile[1]);
+              });
+              j.attributeArray("halo", [&] {
+                for (int64_t h : stage.halo)
+                  j.value(h);
+              });
+              j.attribute("strategy", stage.strategy);
+            });
+        });
+        j.attributeArray("pareto", [&] {
+          for (auto [peak, macs] : p.pareto)
+            j.object([&] {
+              j.attribute("peak", peak);
+              j.attribute("macs", macs);
+              j.attribute("mac_overhead",
+                          p.plainMacs ? double(macs) / p.plainMacs : 1.0);
+            });
+        });
+      });
     j.attributeArray("checks", [&] {
       for (const RuntimeCheck &check : model.checks)
         j.object([&] {
@@ -525,6 +563,20 @@ void sieve::printReportTable(const ModelInterface &model,
   row("weights (flash)", bytesText(model.weightBytes));
   if (model.macs)
     row("MACs", std::to_string(model.macs));
+  if (model.patch) {
+    const PatchInfo &p = *model.patch;
+    row("patched",
+        llvm::formatv("MAC overhead {0:f3}, planned peak {1} "
+                      "({2} unpatched)",
+                      p.macOverhead, bytesText(p.peak), bytesText(p.plainPeak))
+            .str());
+    for (const PatchStageInfo &stage : p.stages)
+      row("  stage",
+          llvm::formatv("{0} .. {1}: grid {2}x{3}, tile {4}x{5}, {6}",
+                        stage.first, stage.last, stage.grid[0], stage.grid[1],
+                        stage.tile[0], stage.tile[1], stage.strategy)
+              .str());
+  }
   for (const AttentionInfo &a : model.attention)
     row("attention",
         llvm::formatv("{0} {1}, L {2}x{3}, {4} heads ({5} KV), {6} of {7} "
@@ -576,6 +628,57 @@ void sieve::printReportTable(const ModelInterface &model,
     os << llvm::formatv("  {0,4} {1,10} {2,10} {3,5}-{4,-5}  {5}\n", i, b.size,
                         b.offset, b.first, b.last, producer);
   }
+}
+
+std::optional<PatchInfo> sieve::collectPatchPlan(ModuleOp module,
+                                                 uint64_t &extraMacs) {
+  extraMacs = 0;
+  std::optional<PatchInfo> result;
+  module.walk([&](func::FuncOp func) {
+    auto plan = func->getAttrOfType<DictionaryAttr>(attrs::kPatchPlan);
+    if (!plan)
+      return;
+    auto stages = plan.getAs<ArrayAttr>("stages");
+    if (!stages || stages.empty())
+      return;
+    auto integer = [&](StringRef name) -> uint64_t {
+      auto attr = plan.getAs<IntegerAttr>(name);
+      return attr ? attr.getInt() : 0;
+    };
+    PatchInfo info;
+    if (auto rule = plan.getAs<StringAttr>("rule"))
+      info.rule = rule.str();
+    info.plainPeak = integer("plain_peak");
+    info.peak = integer("peak");
+    info.plainMacs = integer("plain_macs");
+    uint64_t macs = integer("macs");
+    if (auto overhead = plan.getAs<FloatAttr>("mac_overhead"))
+      info.macOverhead = overhead.getValueAsDouble();
+    extraMacs += macs > info.plainMacs ? macs - info.plainMacs : 0;
+    for (auto stage : stages.getAsRange<DictionaryAttr>()) {
+      PatchStageInfo &s = info.stages.emplace_back();
+      if (auto first = stage.getAs<StringAttr>("first"))
+        s.first = first.str();
+      if (auto last = stage.getAs<StringAttr>("last"))
+        s.last = last.str();
+      if (auto strategy = stage.getAs<StringAttr>("strategy"))
+        s.strategy = strategy.str();
+      if (auto grid = stage.getAs<DenseI64ArrayAttr>("grid");
+          grid && grid.size() == 2)
+        s.grid[0] = grid[0], s.grid[1] = grid[1];
+      if (auto tile = stage.getAs<DenseI64ArrayAttr>("tile");
+          tile && tile.size() == 2)
+        s.tile[0] = tile[0], s.tile[1] = tile[1];
+      if (auto halo = stage.getAs<DenseI64ArrayAttr>("halo"))
+        s.halo.assign(halo.asArrayRef().begin(), halo.asArrayRef().end());
+    }
+    if (auto pareto = plan.getAs<ArrayAttr>("pareto"))
+      for (auto point : pareto.getAsRange<DenseI64ArrayAttr>())
+        if (point.size() == 2)
+          info.pareto.push_back({uint64_t(point[0]), uint64_t(point[1])});
+    result = std::move(info);
+  });
+  return result;
 }
 
 std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module) {

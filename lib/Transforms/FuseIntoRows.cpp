@@ -19,6 +19,8 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include "sieve/Analysis/BufferLiveness.h"
+
 namespace sieve {
 #define GEN_PASS_DEF_FUSEINTOROWS
 #include "sieve/Transforms/Passes.h.inc"
@@ -48,14 +50,23 @@ bool rowsSaveMemory(Operation *producer, linalg::LinalgOp consumer) {
   });
 }
 
-/// An elementwise linalg op on tensors, at the top level of the function,
-/// whose output is indexed by its loops in order, and that reads a
-/// reduction's result that nothing else reads and that is cheaper by rows.
+/// Whether `op` is at the top level of the function, or inside a loop over
+/// patches (sieve-lower-patch-stages), whose body is a function's worth of
+/// ops on one patch.
+bool isAtTopLevel(Operation *op) {
+  if (isa<func::FuncOp>(op->getParentOp()))
+    return true;
+  auto loop = op->getParentOfType<scf::ForOp>();
+  return loop && loop->hasAttr(sieve::kPatchLoopAttrName);
+}
+
+/// An elementwise linalg op on tensors, at the top level of the function
+/// or of a patch, whose output is indexed by its loops in order, and that reads
+/// a reduction's result that nothing else reads and that is cheaper by rows.
 bool isRowFusionRoot(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() ||
       op.getNumLoops() != op.getNumParallelLoops() ||
-      op.getNumDpsInits() != 1 || op.getNumLoops() < 2 ||
-      !isa<func::FuncOp>(op->getParentOp()))
+      op.getNumDpsInits() != 1 || op.getNumLoops() < 2 || !isAtTopLevel(op))
     return false;
   if (!op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
     return false;

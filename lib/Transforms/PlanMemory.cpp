@@ -13,8 +13,14 @@
 #include "sieve/Transforms/MemoryPlan.h"
 #include "sieve/Transforms/Passes.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
+
+#include <functional>
 
 namespace sieve {
 #define GEN_PASS_DEF_PLANMEMORY
@@ -30,6 +36,61 @@ std::string describeOp(Operation *op) {
   std::string where = describeLocation(op->getLoc());
   std::string name = op->getName().getStringRef().str();
   return where.empty() ? name : name + " at " + where;
+}
+
+/// Loops over patches allocate buffers whose shape depends on the patch (the
+/// tiles at image borders are smaller), but each such dimension has a
+/// constant upper bound, the largest tile's. The buffer gets static storage
+/// of that many bytes, allocated at the start of the function, and a
+/// contiguous view of the patch's shape, so that its users do not change.
+LogicalResult boundDynamicAllocs(func::FuncOp func) {
+  SmallVector<memref::AllocOp> allocs;
+  func.walk([&](memref::AllocOp alloc) {
+    if (!alloc.getType().hasStaticShape() &&
+        alloc.getType().getLayout().isIdentity())
+      allocs.push_back(alloc);
+  });
+  for (memref::AllocOp alloc : allocs) {
+    MemRefType type = alloc.getType();
+    SmallVector<int64_t> largest(type.getShape());
+    for (auto [i, size] : llvm::enumerate(largest)) {
+      if (!ShapedType::isDynamic(size))
+        continue;
+      FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+          presburger::BoundType::UB, {alloc.getResult(), int64_t(i)},
+          /*stopCondition=*/nullptr, /*closedUB=*/true);
+      if (failed(bound))
+        if (std::optional<IndexRange> range = getIndexRange(
+                alloc.getDynamicSizes()[type.getDynamicDimIndex(i)]))
+          bound = range->second;
+      if (failed(bound) || *bound < 0)
+        return alloc.emitError("cannot place a buffer of type ")
+               << type << " in the static arena: dimension " << i
+               << " has no constant upper bound";
+      size = *bound;
+    }
+    std::optional<uint64_t> bytes =
+        getByteSize(MemRefType::get(largest, type.getElementType()));
+    if (!bytes)
+      return alloc.emitError("cannot place a buffer of type ")
+             << type << " in the static arena: its size cannot be counted";
+    OpBuilder builder(alloc);
+    Location loc = alloc.getLoc();
+    OpBuilder top = OpBuilder::atBlockBegin(&func.getBody().front());
+    Value storage = memref::AllocOp::create(
+        top, loc,
+        MemRefType::get({static_cast<int64_t>(*bytes)}, builder.getI8Type()),
+        ValueRange{}, alloc.getAlignmentAttr());
+    Value zero = arith::ConstantIndexOp::create(builder, loc, 0);
+    Value view = memref::ViewOp::create(builder, loc, type, storage, zero,
+                                        alloc.getDynamicSizes());
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        user->erase();
+    alloc.getResult().replaceAllUsesWith(view);
+    alloc.erase();
+  }
+  return success();
 }
 
 struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
@@ -98,6 +159,8 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
     if (!func.getBody().hasOneBlock())
       return func.emitError("cannot plan memory for a function with several "
                             "blocks; plan before lowering to cf");
+    if (failed(boundDynamicAllocs(func)))
+      return failure();
     FailureOr<BufferLiveness> liveness = analyzeBufferLiveness(func);
     if (failed(liveness))
       return failure();

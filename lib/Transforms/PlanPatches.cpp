@@ -166,9 +166,23 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
     NetworkPlan plain = plainPlan(graph.net, peakRule);
     bool forced = !options.split.empty();
     uint64_t budget = memoryBudget;
+    if (mode == "auto" && !forced && (!budget || plain.peak <= budget)) {
+      // Nothing to do: no search (sieve-compile runs this on every model).
+      PlanSearch none;
+      none.smallest = plain;
+      none.pareto.push_back({plain.peak, plain.macs});
+      recordPlan(func, graph, plain, plain, none, peakRule);
+      return success();
+    }
     PlanSearch search = searchPlans(graph.net, budget, options);
     if (!search.best) {
       const NetworkPlan &smallest = search.smallest;
+      // A model patches cannot shrink stays as it is: the arena planner
+      // says by how much it misses the budget.
+      if (mode == "auto" && !forced && smallest.peak >= plain.peak) {
+        recordPlan(func, graph, plain, plain, search, peakRule);
+        return success();
+      }
       if (smallest.stages.empty())
         return func.emitError("no patch plan covers the network");
       Operation *at = graph.anchor[smallest.peakLayer()];
@@ -180,8 +194,6 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
              << " rule), and this op is at its peak";
     }
     NetworkPlan chosen = *search.best;
-    if (mode == "auto" && !forced && (!budget || plain.peak <= budget))
-      chosen = plain;
 
     recordPlan(func, graph, plain, chosen, search, peakRule);
     if (materialize)

@@ -139,6 +139,15 @@ static cl::opt<int64_t> attentionWindow(
     "attention-window",
     cl::desc("The local window or restart length of --attention-variant"),
     cl::init(0), cl::cat(category));
+static cl::opt<PatchMode> patchMode(
+    "patch",
+    cl::desc("Run the first layers patch by patch to fit --memory-budget "
+             "(docs/patch.md)"),
+    cl::init(PatchMode::Auto),
+    cl::values(clEnumValN(PatchMode::Auto, "auto",
+                          "only when the plain plan does not fit (default)"),
+               clEnumValN(PatchMode::Off, "off", "never")),
+    cl::cat(category));
 /// Registered in main: libLLVM already has an undocumented, hidden
 /// `--threads` that the driver takes over.
 static std::optional<cl::opt<int>> threads;
@@ -395,6 +404,7 @@ static int compile() {
                 "'; expected plain, local or restart");
   options.attentionVariant = attentionVariant;
   options.attentionWindow = attentionWindow;
+  options.patch = patchMode;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
   options.ternary = ternary;
   options.ternaryKernel = ternaryKernel;
@@ -475,6 +485,7 @@ static int compile() {
   std::optional<ModelInterface> model;
   uint64_t macs = 0;
   std::vector<AttentionInfo> attentionOps;
+  std::optional<PatchInfo> patchPlan;
   for (auto [i, stage] : llvm::enumerate(getCompileStages())) {
     PassManager pm(&context);
     TimingScope stageTiming = rootTiming.nest(StringRef(stage.name));
@@ -512,6 +523,12 @@ static int compile() {
     // Before a later stage lowers them.
     if (stage.name == "raise-attention")
       attentionOps = collectAttention(*module);
+    // MACs executed: the plain count plus what the patches recompute.
+    if (stage.name == "plan-patches") {
+      uint64_t extraMacs = 0;
+      patchPlan = collectPatchPlan(*module, extraMacs);
+      macs += extraMacs;
+    }
     if (stage.name == "plan-memory") {
       FailureOr<ModelInterface> extracted =
           extractModelInterface(*module, modelName);
@@ -520,6 +537,7 @@ static int compile() {
       model = std::move(*extracted);
       model->macs = macs;
       model->attention = std::move(attentionOps);
+      model->patch = std::move(patchPlan);
     }
   }
   assert(model && "the pipeline has a plan-memory stage");

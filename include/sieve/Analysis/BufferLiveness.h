@@ -20,12 +20,17 @@
 
 namespace sieve {
 
+/// Marks the `scf.for` loops over patches (sieve-lower-patch-stages): the
+/// buffer liveness sees inside them, so that a patch's buffers live only
+/// within its iteration.
+inline constexpr llvm::StringLiteral kPatchLoopAttrName = "sieve.patch_loop";
+
 /// One allocation of the function.
 struct AllocatedBuffer {
   /// The `memref.alloc` or `memref.alloca`.
   mlir::Operation *alloc = nullptr;
   uint64_t size = 0;
-  /// Top-level op indices of the first and last use of the buffer or a view.
+  /// Schedule indices of the first and last use of the buffer or a view.
   unsigned first = 0, last = 0;
   /// The first top-level op that uses the buffer: the one that produces its
   /// contents, and the name the report gives the buffer.
@@ -39,7 +44,8 @@ struct AllocatedBuffer {
 };
 
 struct BufferLiveness {
-  /// The function's top-level ops, by index.
+  /// The function's top-level ops, by index; a loop over patches is followed
+  /// by the ops of its body.
   std::vector<mlir::Operation *> schedule;
   std::vector<AllocatedBuffer> buffers;
 
@@ -62,6 +68,15 @@ mlir::FailureOr<BufferLiveness> analyzeBufferLiveness(mlir::func::FuncOp func);
 /// without a fixed size, and sizes that do not fit 64 bits.
 std::optional<uint64_t> getByteSize(mlir::ShapedType type,
                                     unsigned indexBits = 64);
+
+/// The smallest and largest value of an index.
+using IndexRange = std::pair<int64_t, int64_t>;
+
+/// The range of index `value` by interval arithmetic through constants,
+/// induction variables of loops with constant bounds and affine
+/// min/max/apply: what tiling computes the sizes of border patches with.
+/// (Upstream value bounds cannot bound an affine.max from above.)
+std::optional<IndexRange> getIndexRange(mlir::Value value, unsigned depth = 0);
 
 /// getByteSize of a memref, or UINT64_MAX when it has none.
 uint64_t getStaticByteSize(mlir::MemRefType type);

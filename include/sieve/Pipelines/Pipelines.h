@@ -57,6 +57,12 @@ enum class AttentionMode {
   LogSparse, ///< raise, then make dense causal attention LogSparse
 };
 
+/// Whether the plan-patches stage runs stages patch by patch (docs/patch.md).
+enum class PatchMode {
+  Auto, ///< only when the plain plan does not fit the memory budget
+  Off,  ///< never
+};
+
 struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   PassOptions::Option<std::string, TargetNameParser> target{
       *this, "target", llvm::cl::desc("Target to compile for"),
@@ -112,6 +118,15 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "attention-window",
       llvm::cl::desc("LogSparse local window or restart length"),
       llvm::cl::init(0)};
+  PassOptions::Option<PatchMode> patch{
+      *this, "patch",
+      llvm::cl::desc("Run the first layers patch by patch to fit the memory "
+                     "budget"),
+      llvm::cl::init(PatchMode::Auto),
+      llvm::cl::values(
+          clEnumValN(PatchMode::Auto, "auto",
+                     "only when the plain plan does not fit the budget"),
+          clEnumValN(PatchMode::Off, "off", "never"))};
   PassOptions::Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Workers of the parallel-for hook (docs/parallel.md); 0: "

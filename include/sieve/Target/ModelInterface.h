@@ -94,6 +94,34 @@ struct TernaryLayer {
   std::optional<double> quantizationError;
 };
 
+/// One stage run patch by patch (report field `patch`, docs/report.md).
+struct PatchStageInfo {
+  std::string first, last;
+  int64_t grid[2] = {0, 0}, tile[2] = {0, 0};
+  /// Rows and columns of halo per layer of the stage.
+  std::vector<int64_t> halo;
+  std::string strategy;
+};
+
+/// The patch plan sieve-plan-patches chose, when it patched the model.
+struct PatchInfo {
+  std::string rule;
+  /// The planner's peaks of the plain and the patched network.
+  uint64_t plainPeak = 0, peak = 0;
+  /// MACs of the patched network over the plain one's.
+  double macOverhead = 1.0;
+  std::vector<PatchStageInfo> stages;
+  /// (peak, MACs) points of the search that nothing dominates.
+  std::vector<std::pair<uint64_t, uint64_t>> pareto;
+  uint64_t plainMacs = 0;
+};
+
+/// The plan of `module`'s entry function after the plan-patches stage, if
+/// it has patched stages; `extraMacs` is set to the MACs the patches
+/// recompute.
+std::optional<PatchInfo> collectPatchPlan(mlir::ModuleOp module,
+                                          uint64_t &extraMacs);
+
 struct ModelInterface {
   std::string name;
   std::string entrySymbol;
@@ -103,8 +131,11 @@ struct ModelInterface {
   MemoryPlan memory;
   /// Bytes of constant globals (weights, tables): flash on an MCU.
   uint64_t weightBytes = 0;
-  /// Multiply-accumulates of one run, counted on linalg before tiling.
+  /// Multiply-accumulates of one run: counted on linalg before tiling, plus
+  /// what patches recompute.
   uint64_t macs = 0;
+  /// Absent when no stage runs patch by patch.
+  std::optional<PatchInfo> patch;
   std::vector<RuntimeCheck> checks;
   std::vector<AttentionInfo> attention;
   /// Absent when sieve-outline-parallel did not run.
