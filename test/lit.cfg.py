@@ -40,7 +40,12 @@ llvm_config.with_system_environment(["HOME", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OP
 # The tools compile on a worker thread with a large stack, where LLVM installs
 # its own signal stack; AddressSanitizer would then fail to unmap its own at
 # thread exit (a sanitizer build only; see `make test-sanitizers`).
-config.environment.setdefault("ASAN_OPTIONS", "use_sigaltstack=0")
+# allow_user_poisoning=0: llvm::BumpPtrAllocator poisons the slabs it
+# allocates in instrumented code (Sieve's attribute storages) and unpoisons
+# them only there, while libMLIR.so, not instrumented, allocates from the same
+# slabs without unpoisoning: false use-after-poison reports.
+config.environment.setdefault("ASAN_OPTIONS",
+                              "use_sigaltstack=0:allow_user_poisoning=0")
 config.environment.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
 llvm_config.use_default_substitutions()
 
