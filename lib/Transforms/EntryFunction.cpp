@@ -74,3 +74,20 @@ std::string sieve::describeLocation(Location loc) {
     return describeLocation(callSite.getCallee());
   return "";
 }
+
+std::string sieve::describeOp(Operation *op) {
+  std::string where = describeLocation(op->getLoc());
+  std::string name = op->getName().getStringRef().str();
+  return where.empty() ? name : name + " at " + where;
+}
+
+SmallVector<func::FuncOp> sieve::getCompiledFunctions(ModuleOp module) {
+  SmallVector<func::FuncOp> funcs;
+  if (func::FuncOp entry = getEntryFunction(module))
+    funcs.push_back(entry);
+  else
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.isExternal())
+        funcs.push_back(func);
+  return funcs;
+}

@@ -74,14 +74,7 @@ struct OutlineParallelPass final
           << static_cast<int64_t>(maxWorkers);
       return signalPassFailure();
     }
-    SmallVector<func::FuncOp> funcs;
-    if (func::FuncOp entry = getEntryFunction(module))
-      funcs.push_back(entry);
-    else
-      for (auto func : module.getOps<func::FuncOp>())
-        if (!func.isExternal())
-          funcs.push_back(func);
-    for (func::FuncOp func : funcs)
+    for (func::FuncOp func : getCompiledFunctions(module))
       if (failed(runOnFunction(module, func)))
         return signalPassFailure();
   }

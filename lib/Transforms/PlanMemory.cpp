@@ -32,12 +32,6 @@ using namespace sieve;
 
 namespace {
 
-std::string describeOp(Operation *op) {
-  std::string where = describeLocation(op->getLoc());
-  std::string name = op->getName().getStringRef().str();
-  return where.empty() ? name : name + " at " + where;
-}
-
 /// Loops over patches allocate buffers whose shape depends on the patch (the
 /// tiles at image borders are smaller), but each such dimension has a
 /// constant upper bound, the largest tile's. The buffer gets static storage
@@ -114,16 +108,7 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
       return signalPassFailure();
     }
 
-    // The entry function if one is marked, else every function with a body
-    // (convenient when replaying the pass on hand-written IR).
-    SmallVector<func::FuncOp> funcs;
-    if (func::FuncOp entry = getEntryFunction(module))
-      funcs.push_back(entry);
-    else
-      for (auto func : module.getOps<func::FuncOp>())
-        if (!func.isExternal())
-          funcs.push_back(func);
-    for (func::FuncOp func : funcs)
+    for (func::FuncOp func : getCompiledFunctions(module))
       if (failed(plan(func)))
         return signalPassFailure();
     if (failed(checkFlashBudget(module)))

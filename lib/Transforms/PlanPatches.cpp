@@ -30,12 +30,6 @@ using namespace sieve;
 
 namespace {
 
-std::string describeOp(Operation *op) {
-  std::string where = describeLocation(op->getLoc());
-  std::string name = op->getName().getStringRef().str();
-  return where.empty() ? name : name + " at " + where;
-}
-
 /// Parses "a-b,c-d" (single numbers are one-layer stages).
 std::optional<std::vector<std::pair<int, int>>> parseSplit(StringRef text) {
   std::vector<std::pair<int, int>> ranges;
@@ -73,14 +67,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
           << rule << "'; use sieve, mcunetv2, mcunetv2-inplace or msf-cnn";
       return signalPassFailure();
     }
-    SmallVector<func::FuncOp> funcs;
-    if (func::FuncOp entry = getEntryFunction(module))
-      funcs.push_back(entry);
-    else
-      for (auto func : module.getOps<func::FuncOp>())
-        if (!func.isExternal())
-          funcs.push_back(func);
-    for (func::FuncOp func : funcs)
+    for (func::FuncOp func : getCompiledFunctions(module))
       if (failed(plan(func, *peakRule)))
         return signalPassFailure();
   }

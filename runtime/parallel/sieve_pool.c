@@ -31,7 +31,8 @@ struct sieve_pool {
 
 static void run_tasks(sieve_pool *pool, int32_t worker) {
   for (;;) {
-    int32_t task = atomic_fetch_add_explicit(&pool->next, 1, memory_order_relaxed);
+    int32_t task =
+        atomic_fetch_add_explicit(&pool->next, 1, memory_order_relaxed);
     if (task >= pool->num_tasks)
       return;
     pool->fn(pool->ctx, task, worker);
@@ -79,7 +80,8 @@ sieve_pool *sieve_pool_create(int32_t num_threads) {
   for (int32_t i = 1; i < num_threads; ++i) {
     pool->helpers[i].pool = pool;
     pool->helpers[i].id = i;
-    if (pthread_create(&pool->helpers[i].thread, NULL, helper_main, &pool->helpers[i])) {
+    if (pthread_create(&pool->helpers[i].thread, NULL, helper_main,
+                       &pool->helpers[i])) {
       pool->num_threads = i; /* destroy joins the ones that started */
       sieve_pool_destroy(pool);
       return NULL;
@@ -104,8 +106,8 @@ void sieve_pool_destroy(sieve_pool *pool) {
   free(pool);
 }
 
-void sieve_pool_parallel_for(void *opaque, int32_t num_tasks, int32_t max_workers,
-                             sieve_task_fn fn, void *ctx) {
+void sieve_pool_parallel_for(void *opaque, int32_t num_tasks,
+                             int32_t max_workers, sieve_task_fn fn, void *ctx) {
   sieve_pool *pool = opaque;
   int32_t workers = pool->num_threads;
   if (workers > max_workers)
@@ -135,8 +137,9 @@ void sieve_pool_parallel_for(void *opaque, int32_t num_tasks, int32_t max_worker
   pthread_mutex_unlock(&pool->lock);
 }
 
-void sieve_serial_parallel_for(void *pool, int32_t num_tasks, int32_t max_workers,
-                               sieve_task_fn fn, void *ctx) {
+void sieve_serial_parallel_for(void *pool, int32_t num_tasks,
+                               int32_t max_workers, sieve_task_fn fn,
+                               void *ctx) {
   (void)pool;
   (void)max_workers;
   for (int32_t task = 0; task < num_tasks; ++task)

@@ -22,8 +22,9 @@ extern "C" {
 #ifndef SIEVE_PARALLEL_FOR_DEFINED
 #define SIEVE_PARALLEL_FOR_DEFINED
 typedef void (*sieve_task_fn)(void *ctx, int32_t task, int32_t worker);
-typedef void (*sieve_parallel_for_fn)(void *pool, int32_t num_tasks, int32_t max_workers,
-                                      sieve_task_fn fn, void *ctx);
+typedef void (*sieve_parallel_for_fn)(void *pool, int32_t num_tasks,
+                                      int32_t max_workers, sieve_task_fn fn,
+                                      void *ctx);
 #endif
 
 typedef struct sieve_pool sieve_pool;
@@ -39,8 +40,9 @@ void sieve_pool_parallel_for(void *pool, int32_t num_tasks, int32_t max_workers,
                              sieve_task_fn fn, void *ctx);
 
 /* The simplest hook: every task in order on worker 0 (pool is unused). */
-void sieve_serial_parallel_for(void *pool, int32_t num_tasks, int32_t max_workers,
-                               sieve_task_fn fn, void *ctx);
+void sieve_serial_parallel_for(void *pool, int32_t num_tasks,
+                               int32_t max_workers, sieve_task_fn fn,
+                               void *ctx);
 
 #ifdef __cplusplus
 }
