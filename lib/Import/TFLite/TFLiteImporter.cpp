@@ -464,18 +464,12 @@ Value Importer::reshape(Value value, ArrayRef<int64_t> shape) {
   if (type.getShape() == shape)
     return value;
   // Weights are reshaped here, not at run time: TOSA's filter layouts
-  // differ from TFLite's only in shape.
+  // differ from TFLite's only in shape. The original constant may still be
+  // another operand of the operator being converted (a model may feed one
+  // tensor to both); it is erased at the end if nothing uses it.
   if (auto constOp = value.getDefiningOp<tosa::ConstOp>()) {
     auto attr = cast<DenseElementsAttr>(constOp.getValues());
-    Value reshaped =
-        constant(type.clone(shape), attr.reshape(type.clone(shape)));
-    if (value.use_empty()) {
-      for (Value &v : values)
-        if (v == value)
-          v = Value();
-      constOp.erase();
-    }
-    return reshaped;
+    return constant(type.clone(shape), attr.reshape(type.clone(shape)));
   }
   return tosa::ReshapeOp::create(builder, opLoc, type.clone(shape), value,
                                  shapeConstant(shape));
@@ -1748,6 +1742,10 @@ OwningOpRef<ModuleOp> Importer::run() {
     results.push_back(values[i]);
   }
   func::ReturnOp::create(builder, moduleLoc, results);
+  // Weights replaced by a reshaped copy leave their original unused.
+  for (Operation &o : llvm::make_early_inc_range(llvm::reverse(*body)))
+    if (isa<tosa::ConstOp, tosa::ConstShapeOp>(o) && o.use_empty())
+      o.erase();
   if (failed(verify(*module)))
     return nullptr;
   return module;
