@@ -77,27 +77,41 @@ SEED_GLOBS = ["examples/*.mlir", "test/models/*.mlir", "test/Execution/Inputs/*.
 DEFAULT_REGRESSIONS = os.path.join(ROOT, "test", "Fuzz", "regressions")
 
 # The stage of `sieve-compile --save-stages` whose output a pass or pipeline
-# normally reads: 40% of the cases of a pass take their seed from that stage.
+# normally reads, by name (the files are NN-<name>.mlir; names, not numbers,
+# so that a new stage does not shift the map): 40% of the cases of a pass take
+# their seed from that stage.
 STAGE_INPUT = {
-    "sieve-verify-input": "00-input",
-    "sieve-record-interface": "00-input",
-    "sieve-import-pipeline": "00-input",
-    "sieve-compile-pipeline": "00-input",
-    "sieve-lower-tosa-pipeline": "01-import",
-    "sieve-ternary-pipeline": "02-lower-tosa",
-    "sieve-raise-ternary": "02-lower-tosa",
-    "sieve-fuse-pipeline": "03-ternary",
-    "sieve-fuse-into-rows": "03-ternary",
-    "sieve-clone-shared-inits": "03-ternary",
-    "sieve-copy-repeated-results": "04-fuse",
-    "sieve-bufferize-pipeline": "04-fuse",
-    "sieve-elide-copies": "05-bufferize",
-    "sieve-plan-memory": "05-bufferize",
-    "sieve-plan-memory-pipeline": "05-bufferize",
-    "sieve-export-entry": "05-bufferize",
-    "sieve-expand-strided-copies": "06-plan-memory",
-    "sieve-approximate-math": "06-plan-memory",
-    "sieve-lower-to-llvm-pipeline": "06-plan-memory",
+    "sieve-verify-input": "input",
+    "sieve-record-interface": "input",
+    "sieve-import-pipeline": "input",
+    "sieve-compile-pipeline": "input",
+    "sieve-lower-tosa-pipeline": "import",
+    "sieve-raise-attention-pipeline": "lower-tosa",
+    "sieve-raise-attention": "lower-tosa",
+    "sieve-attention-pipeline": "raise-attention",
+    "sieve-attn-logsparse": "raise-attention",
+    "sieve-lower-attention": "raise-attention",
+    "sieve-ternary-pipeline": "attention",
+    "sieve-raise-ternary": "attention",
+    "sieve-select-ternary-kernel": "attention",
+    "sieve-lower-ternary": "attention",
+    "sieve-plan-patches-pipeline": "ternary",
+    "sieve-plan-patches": "ternary",
+    "sieve-lower-patch-stages": "ternary",
+    "sieve-fuse-pipeline": "plan-patches",
+    "sieve-fuse-into-rows": "plan-patches",
+    "sieve-clone-shared-inits": "plan-patches",
+    "sieve-copy-repeated-results": "fuse",
+    "sieve-bufferize-pipeline": "fuse",
+    "sieve-elide-copies": "bufferize",
+    "sieve-plan-memory": "bufferize",
+    "sieve-plan-memory-pipeline": "bufferize",
+    "sieve-export-entry": "bufferize",
+    "sieve-outline-parallel": "bufferize",
+    "sieve-expand-strided-copies": "plan-memory",
+    "sieve-approximate-math": "plan-memory",
+    "sieve-lower-parallel-launches": "plan-memory",
+    "sieve-lower-to-llvm-pipeline": "plan-memory",
 }
 
 # Values that mutations put in.
@@ -563,7 +577,7 @@ class Corpus:
 
     def __init__(self, seeds, passes):
         self.seeds = seeds
-        self.compile_seeds = [s for s in seeds if s.stage in (None, "02-lower-tosa")]
+        self.compile_seeds = [s for s in seeds if s.stage in (None, "lower-tosa")]
         self.passes = passes
         ops = set()
         for seed in seeds:
@@ -571,7 +585,7 @@ class Corpus:
         self.ops = sorted(ops)
         self.by_stage = collections.defaultdict(list)
         for seed in seeds:
-            self.by_stage[seed.stage or "00-input"].append(seed)
+            self.by_stage[seed.stage or "input"].append(seed)
 
 
 def option_value(rng, name, kind, seed):
@@ -940,8 +954,8 @@ def stage_seeds(seeds, bin_dir, work_root, jobs):
                 pass
             found = []
             for stage_path in sorted(glob.glob(os.path.join(work, "st", "*.mlir"))):
-                stage = os.path.splitext(os.path.basename(stage_path))[0]
-                if stage.startswith("00-") or "llvm" in stage:
+                stage = re.sub(r"^\d+-", "", os.path.splitext(os.path.basename(stage_path))[0])
+                if stage == "input" or "llvm" in stage:
                     continue  # the input itself; the LLVM dialect, which no Sieve pass takes
                 found.append(Seed("%s@%s" % (seed.name, stage), strip_locations(read(stage_path)),
                                   stage))
