@@ -23,8 +23,8 @@ func.func @layers(%x: tensor<1x5xi8>, %f: tensor<1x5xf32>) -> (tensor<1x2xi32>, 
 }
 
 // The cost model on Cortex-M4/M7: tables in SRAM (kernel lut, t5 bytes)
-// pay off for wide layers (0.7 + 120 / N instructions per weight against
-// smlad's 1.5); narrow layers keep smlad. Elsewhere wide layers keep the
+// pay off for wide layers (0.70 + 97 / N instructions per weight against
+// smlad's 1.43); narrow layers keep smlad. Elsewhere wide layers keep the
 // multiply-add kernels.
 // AVX2: func.func @wide
 // AVX2: kernel = "maddubs"

@@ -29,6 +29,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 #include <cmath>
+#include <functional>
 
 namespace sieve::tern {
 #define GEN_PASS_DEF_LOWERTERNARY
@@ -645,26 +646,47 @@ Value lowerLutMemory(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
               Value k0 = arith::MulIOp::create(
                   ib, arith::AddIOp::create(ib, first, g), cIdx(ib, 5));
               // sums[e], e = d0 + 3 d1 + ... + 81 d4: digit i adds
-              // (d_i - 1) * x_i; each level is (prev - x, prev, prev + x).
-              SmallVector<Value> sums = {cI32(ib, 0)};
-              for (int64_t i = 0; i < 5; ++i) {
-                Value x = activation(
-                    ib, m, arith::AddIOp::create(ib, k0, cIdx(ib, i)));
-                SmallVector<Value> next;
-                for (int64_t d = 0; d < 3; ++d)
-                  for (Value prev : sums)
-                    next.push_back(
-                        d == 1   ? prev
-                        : d == 0 ? Value(arith::SubIOp::create(ib, prev, x))
-                                 : Value(arith::AddIOp::create(ib, prev, x)));
-                sums = std::move(next);
-              }
-              Value result = t[0];
+              // (d_i - 1) * x_i. Depth first (d4 outermost), each partial
+              // sum stored as soon as it is complete: few live values, so
+              // nothing spills on a 13-register core.
+              SmallVector<Value> xs;
+              for (int64_t i = 0; i < 5; ++i)
+                xs.push_back(activation(
+                    ib, m, arith::AddIOp::create(ib, k0, cIdx(ib, i))));
               Value base = arith::MulIOp::create(ib, g, cIdx(ib, kEntries));
-              for (int64_t e = 0; e < kEntries; ++e)
-                result = tensor::InsertOp::create(
-                    ib, arith::TruncIOp::create(ib, i16, sums[e]), result,
-                    ValueRange{arith::AddIOp::create(ib, base, cIdx(ib, e))});
+              Value result = t[0];
+              std::function<void(int64_t, int64_t, Value)> fill =
+                  [&](int64_t digit, int64_t e, Value partial) {
+                    for (int64_t d = 0; d < 3; ++d) {
+                      Value sum = partial;
+                      if (d != 1) {
+                        Value term = xs[digit];
+                        if (!partial)
+                          sum = d == 0 ? arith::SubIOp::create(ib, cI32(ib, 0),
+                                                               term)
+                                             .getResult()
+                                       : term;
+                        else if (d == 0)
+                          sum = arith::SubIOp::create(ib, partial, term);
+                        else
+                          sum = arith::AddIOp::create(ib, partial, term);
+                      }
+                      int64_t index = e + d * int64_t(std::pow(3, digit));
+                      if (digit > 0) {
+                        fill(digit - 1, index, sum);
+                        continue;
+                      }
+                      Value entry =
+                          sum ? Value(arith::TruncIOp::create(ib, i16, sum))
+                              : arith::ConstantIntOp::create(ib, i16, 0)
+                                    .getResult();
+                      result = tensor::InsertOp::create(
+                          ib, entry, result,
+                          ValueRange{arith::AddIOp::create(ib, base,
+                                                           cIdx(ib, index))});
+                    }
+                  };
+              fill(4, 0, Value());
               scf::YieldOp::create(ib, result);
             })
             .getResult(0);
@@ -688,23 +710,36 @@ Value lowerLutMemory(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                      sums.push_back(tensor::ExtractOp::create(
                          ib, a[0], ValueRange{m, ns[r]}));
                    }
-                   for (int64_t g = 0; g < groups; ++g) {
-                     Value byteIndex =
-                         arith::AddIOp::create(ib, first, cIdx(ib, g));
-                     for (int64_t r = 0; r < tile; ++r) {
-                       Value byte = tensor::ExtractOp::create(
-                           ib, weights, ValueRange{ns[r], byteIndex});
-                       Value code = arith::IndexCastUIOp::create(
-                           ib, ib.getIndexType(),
-                           arith::ExtUIOp::create(ib, i32, byte));
-                       Value entry = tensor::ExtractOp::create(
-                           ib, table,
-                           ValueRange{arith::AddIOp::create(
-                               ib, code, cIdx(ib, g * kEntries))});
-                       sums[r] = arith::AddIOp::create(
-                           ib, sums[r], arith::ExtSIOp::create(ib, i32, entry));
-                     }
-                   }
+                   // A loop over the groups (not unrolled): the group's
+                   // table address is one induction pointer, and each
+                   // lookup a load with a register offset.
+                   auto groupLoop = scf::ForOp::create(
+                       ib, cIdx(ib, 0), cIdx(ib, groups), cIdx(ib, 1), sums,
+                       [&](OpBuilder &gb2, Location gloc, Value g,
+                           ValueRange gs) {
+                         ImplicitLocOpBuilder gb(gloc, gb2);
+                         Value byteIndex = arith::AddIOp::create(gb, first, g);
+                         Value tableBase =
+                             arith::MulIOp::create(gb, g, cIdx(gb, kEntries));
+                         SmallVector<Value> next;
+                         for (int64_t r = 0; r < tile; ++r) {
+                           Value byte = tensor::ExtractOp::create(
+                               gb, weights, ValueRange{ns[r], byteIndex});
+                           Value code = arith::IndexCastUIOp::create(
+                               gb, gb.getIndexType(),
+                               arith::ExtUIOp::create(gb, i32, byte));
+                           Value entry = tensor::ExtractOp::create(
+                               gb, table,
+                               ValueRange{
+                                   arith::AddIOp::create(gb, tableBase, code)});
+                           next.push_back(arith::AddIOp::create(
+                               gb, gs[r],
+                               arith::ExtSIOp::create(gb, i32, entry)));
+                         }
+                         scf::YieldOp::create(gb, next);
+                       });
+                   sums.assign(groupLoop.getResults().begin(),
+                               groupLoop.getResults().end());
                    Value result = a[0];
                    for (int64_t r = 0; r < tile; ++r)
                      result = tensor::InsertOp::create(ib, sums[r], result,

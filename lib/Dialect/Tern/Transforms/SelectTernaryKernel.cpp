@@ -107,13 +107,13 @@ TernaryKernel sieve::chooseTernaryKernel(const TargetInfo &target,
                                          bool floatInput, int64_t n) {
   if (floatInput)
     return TernaryKernel::Portable;
-  // Cortex-M4/M7 (measured, docs/ternary.md): smlad costs about 1.5
-  // instructions per weight; the table kernel about 0.7 per weight for the
-  // lookups plus about 120 instructions per activation to build the tables
-  // (243 sums per 5 activations), shared by the n channels. On the M55,
-  // vmladav (0.27) wins; on x86 and AArch64 the multiply-add kernels beat
-  // the shuffle tables (bench/ternary_bench.py).
-  if (target.dotProduct == DotProduct::ArmSmlad && 0.7 + 120.0 / n < 1.5)
+  // Cortex-M4/M7, measured under QEMU (docs/ternary.md): smlad costs 1.41-
+  // 1.45 instructions per weight whatever the shape; the table kernel 0.70
+  // per weight for the lookups plus about 97 / N for building the tables
+  // (1.07 at N = 256, 0.85 at N = 640), which all N channels share. On the
+  // M55, vmladav (0.27) beats the tables (1.07); on x86 and AArch64 the
+  // multiply-add kernels beat the shuffle tables (bench/ternary_bench.py).
+  if (target.dotProduct == DotProduct::ArmSmlad && 0.70 + 97.0 / n < 1.43)
     return TernaryKernel::Lut;
   for (TernaryKernel kernel : {TernaryKernel::Maddubs, TernaryKernel::Sdot,
                                TernaryKernel::Smlad, TernaryKernel::Vmladav})
