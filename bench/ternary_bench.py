@@ -24,8 +24,11 @@ for the innermost loop of the kernel.
 
     ternary_bench.py BUILD_DIR [--quick]
 
-Threads: 1 (the parallel-for hook is not part of this branch). Standard
-library only, plus the LLVM 22 tools.
+The lut kernel (vpshufb tables) next to the multiply-add one and the int8
+baseline on every GEMV; the GEMV again through the parallel-for hook
+(runtime/parallel's pthread pool, 2 threads) as a ratio against 1 thread;
+on the Cortex-M boards both kernels at three shapes. Standard library only,
+plus the LLVM 22 tools.
 """
 
 import argparse
@@ -51,6 +54,7 @@ HARNESS = r"""
 #include <string.h>
 #include <time.h>
 #include "%(header)s"
+%(pool_include)s
 
 static double now(void) {
   struct timespec t;
@@ -63,12 +67,13 @@ int main(void) {
   static int32_t out[%(m)d * %(n)d];
   void *arena = aligned_alloc(64, %(arena)d + 64);
   for (int i = 0; i < %(m)d * %(k)d; ++i) in[i] = (int8_t)(i * 37 + 11);
-  %(name)s_run(in, out, arena); /* warm: weights into the caches */
+%(pool_create)s
+  %(call)s; /* warm: weights into the caches */
   int reps = 1;
   double t = 0;
   for (;;) {
     double t0 = now();
-    for (int r = 0; r < reps; ++r) %(name)s_run(in, out, arena);
+    for (int r = 0; r < reps; ++r) %(call)s;
     t = now() - t0;
     if (t > 0.3) break;
     reps *= 2;
@@ -225,14 +230,28 @@ def compile_layer(build, work, target, m, k, n, kernel, seed=1):
         return name, obj, json.load(f)
 
 
-def time_layer(build, work, m, k, n, kernel):
+def time_layer(build, work, m, k, n, kernel, threads=1):
+    """Seconds per run; threads > 1 calls <name>_run_parallel with the
+    example pthread pool of runtime/parallel (docs/parallel.md)."""
     name, obj, report = compile_layer(build, work, "x86-64-avx2", m, k, n, kernel)
-    src = os.path.join(work, name + "_main.c")
+    src = os.path.join(work, "%s_%dt_main.c" % (name, threads))
+    fields = {"name": name, "header": obj[:-2] + ".h", "m": m, "k": k, "n": n,
+              "arena": report["memory"]["arena_bytes"], "pool_include": "",
+              "pool_create": "", "call": "%s_run(in, out, arena)" % name}
+    extra = []
+    if threads > 1:
+        if not report.get("parallel", {}).get("entry"):
+            sys.exit("ternary_bench: %s has no parallel entry" % name)
+        fields["pool_include"] = '#include "sieve_pool.h"'
+        fields["pool_create"] = "  sieve_pool *pool = sieve_pool_create(%d);" % threads
+        fields["call"] = "%s(in, out, arena, sieve_pool_parallel_for, pool)" % (
+            report["parallel"]["entry"])
+        pool = os.path.join(ROOT, "runtime", "parallel")
+        extra = ["-I", pool, os.path.join(pool, "sieve_pool.c"), "-pthread"]
     with open(src, "w") as f:
-        f.write(HARNESS % {"name": name, "header": obj[:-2] + ".h", "m": m, "k": k, "n": n,
-                           "arena": report["memory"]["arena_bytes"]})
-    exe = os.path.join(work, name + ".exe")
-    run([CLANG, "-O2", "-I", work, src, obj, "-o", exe])
+        f.write(HARNESS % fields)
+    exe = os.path.join(work, "%s_%dt.exe" % (name, threads))
+    run([CLANG, "-O2", "-I", work, src, obj, "-o", exe] + extra)
     seconds = float(run([exe]).split()[0])
     return seconds, report["ternary"]["layers"][0]
 
@@ -259,6 +278,9 @@ def icount(build, work, target, k, n, kernel):
 
 # Weights that one multiply-add instruction of each kernel consumes.
 WEIGHTS_PER_MAC_INSTRUCTION = {"smlad": 2, "vmladav": 16, "sdot": 16, "maddubs": 32}
+# Weights per lookup instruction of the lut kernel: a vpshufb covers 32
+# channels x 2 weights, a tbl 16 x 2, an MCU table load (ldrsh) 5 weights.
+WEIGHTS_PER_LOOKUP = {"x86-64-avx512": 64, "aarch64": 32, "cortex-m4": 5, "cortex-m55": 5}
 
 
 def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
@@ -272,7 +294,9 @@ def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
     run([os.path.join(build, "bin", "sieve-compile"), model, "--target=" + target,
          "--emit=asm", "-o", asm, "--ternary-kernel=" + kernel, "--quiet"])
     marker = {"smlad": "smlad", "vmladav": "vmlava", "sdot": "sdot",
-              "maddubs": "vpmaddubsw"}[kernel]
+              "maddubs": "vpmaddubsw"}.get(kernel)
+    if kernel == "lut":
+        marker = {"x86-64-avx512": "vpshufb", "aarch64": "tbl"}.get(target, "ldrsh")
     blocks, current = [], []
     for line in open(asm):
         s = line.strip()
@@ -297,7 +321,9 @@ def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
     m = re.search(r"Total Cycles:\s+(\d+)", out.stdout)
     if not m:
         return None
-    weights = WEIGHTS_PER_MAC_INSTRUCTION[kernel] * sum(marker in l for l in loop)
+    per = WEIGHTS_PER_LOOKUP[target] if kernel == "lut" else WEIGHTS_PER_MAC_INSTRUCTION[kernel]
+    # Table loads of the lookup loop only (not the accumulator's reload).
+    weights = per * sum(marker in l for l in loop)
     return int(m.group(1)) / 100 / weights
 
 
@@ -340,7 +366,7 @@ def main():
             "K x N", "M", "kernel", "us/run", "Gweights/s", "roofline", "vs int8", "of peak"))
         for k, n in shapes:
             for m in tokens:
-                for kernel in (["maddubs", "portable"] if m == 1 else ["maddubs"]):
+                for kernel in (["maddubs", "lut", "portable"] if m == 1 else ["maddubs"]):
                     seconds, layer = time_layer(build, work, m, k, n, kernel)
                     per_token = seconds / m
                     wps = k * n / per_token
@@ -355,23 +381,39 @@ def main():
         print("int8 vpmaddubsw GEMV baseline (1 byte per weight): " + ", ".join(
             "%dx%d %.1f Gweights/s" % (k, n, base[(k, n)] / 1e9) for k, n in shapes))
 
+        threads = min(2, os.cpu_count() or 1)
+        print("\nGEMV through the parallel-for hook (sieve_pool, %d threads) against 1 thread, "
+              "same object" % threads)
+        print("%-11s %-8s %12s %12s %8s" % ("K x N", "kernel", "1 thr Gw/s", "%d thr Gw/s"
+                                            % threads, "ratio"))
+        for k, n in shapes:
+            one, _ = time_layer(build, work, 1, k, n, "maddubs")
+            many, _ = time_layer(build, work, 1, k, n, "maddubs", threads)
+            print("%-11s %-8s %12.1f %12.1f %7.2fx" % ("%dx%d" % (k, n), "maddubs",
+                                                       k * n / one / 1e9, k * n / many / 1e9,
+                                                       one / many))
+
         print("\nCortex-M (QEMU icount, entry function; llvm-mca on the kernel's inner loop)")
         print("%-11s %-9s %-8s %12s %14s" % ("target", "K x N", "kernel", "instr/weight",
                                              "mca cyc/weight"))
         for target, cpu, kernel in (("cortex-m4", "cortex-m4", "smlad"),
-                                    ("cortex-m55", "cortex-m55", "vmladav")):
-            k, n = 1024, 64
-            ipw = icount(build, work, target, k, n, kernel)
-            mca = mca_cycles_per_weight(build, work, target, cpu, k, n, kernel)
-            print("%-11s %-9s %-8s %12.3f %14s" % (target, "%dx%d" % (k, n), kernel, ipw,
-                                                 "%.3f" % mca if mca else "-"))
-        mca = mca_cycles_per_weight(build, work, "aarch64", "cortex-a76", 1024, 64, "sdot")
-        print("%-11s %-9s %-8s %12s %14s" % ("aarch64", "1024x64", "sdot", "-",
-                                             "%.3f" % mca if mca else "-"))
-        mca = mca_cycles_per_weight(build, work, "x86-64-avx512", "icelake-server", 1024, 64,
-                                    "maddubs")
-        print("%-11s %-9s %-8s %12s %14s" % ("x86-avx512", "1024x64", "maddubs", "-",
-                                             "%.3f" % mca if mca else "-"))
+                                    ("cortex-m4", "cortex-m4", "lut"),
+                                    ("cortex-m55", "cortex-m55", "vmladav"),
+                                    ("cortex-m55", "cortex-m55", "lut")):
+            for k, n in ((1024, 64), (1024, 256), (2560, 640)):
+                if args.quick and n != 256:
+                    continue
+                ipw = icount(build, work, target, k, n, kernel)
+                mca = mca_cycles_per_weight(build, work, target, cpu, k, n, kernel)
+                print("%-11s %-9s %-8s %12.3f %14s" % (target, "%dx%d" % (k, n), kernel, ipw,
+                                                     "%.3f" % mca if mca else "-"))
+        for target, cpu, kernel in (("aarch64", "cortex-a76", "sdot"),
+                                    ("aarch64", "cortex-a76", "lut"),
+                                    ("x86-64-avx512", "icelake-server", "maddubs"),
+                                    ("x86-64-avx512", "icelake-server", "lut")):
+            mca = mca_cycles_per_weight(build, work, target, cpu, 1024, 64, kernel)
+            print("%-11s %-9s %-8s %12s %14s" % (target.replace("x86-64-", "x86-"), "1024x64",
+                                                 kernel, "-", "%.3f" % mca if mca else "-"))
 
 
 if __name__ == "__main__":

@@ -13,11 +13,3 @@ func.func @float_activations(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
   %y = tern.matmul %x weights(dense<1> : tensor<2x4xi8>) scale([1.0]) {kernel = "smlad"} : tensor<1x4xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
-
-// -----
-
-func.func @t5_simd(%x: tensor<1x4xi8>) -> tensor<1x1xi32> {
-  // expected-error @+1 {{'tern.matmul' op packing t5 is read by the 'portable' kernel only, not by 'smlad'}}
-  %y = tern.matmul %x weights(#tern.packed<t5, [1, 4], dense<-116> : tensor<1x1xi8>>) : tensor<1x4xi8> -> tensor<1x1xi32>
-  return %y : tensor<1x1xi32>
-}

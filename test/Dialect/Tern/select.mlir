@@ -21,3 +21,23 @@ func.func @layers(%x: tensor<1x5xi8>, %f: tensor<1x5xf32>) -> (tensor<1x2xi32>, 
   %z = tern.matmul %f weights(dense<[[1, 0, -1, 1, 1], [0, 0, 1, -1, 1]]> : tensor<2x5xi8>) scale([0.5]) : tensor<1x5xf32> -> tensor<1x2xf32>
   return %y, %z : tensor<1x2xi32>, tensor<1x2xf32>
 }
+
+// The cost model on Cortex-M4/M7: tables in SRAM (kernel lut, t5 bytes)
+// pay off for wide layers (0.70 + 97 / N instructions per weight against
+// smlad's 1.43); narrow layers keep smlad. Elsewhere wide layers keep the
+// multiply-add kernels.
+// AVX2: func.func @wide
+// AVX2: kernel = "maddubs"
+// A64: func.func @wide
+// A64: kernel = "sdot"
+// M4: func.func @wide
+// M4: tern.matmul %{{.*}} weights(#tern.packed<t5, [256, 5], {{.*}} {kernel = "lut"}
+// M4: tern.matmul %{{.*}} weights(#tern.packed<i2, [128, 5], {{.*}} {kernel = "smlad"}
+// M55: func.func @wide
+// M55: kernel = "vmladav"
+// M55: kernel = "vmladav"
+func.func @wide(%x: tensor<1x5xi8>) -> (tensor<1x256xi32>, tensor<1x128xi32>) {
+  %y = tern.matmul %x weights(dense<1> : tensor<256x5xi8>) : tensor<1x5xi8> -> tensor<1x256xi32>
+  %z = tern.matmul %x weights(dense<-1> : tensor<128x5xi8>) : tensor<1x5xi8> -> tensor<1x128xi32>
+  return %y, %z : tensor<1x256xi32>, tensor<1x128xi32>
+}

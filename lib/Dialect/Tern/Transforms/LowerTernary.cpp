@@ -29,6 +29,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 #include <cmath>
+#include <functional>
 
 namespace sieve::tern {
 #define GEN_PASS_DEF_LOWERTERNARY
@@ -46,6 +47,7 @@ bool sieve::isTernaryKernelImplemented(TernaryKernel kernel) {
   case TernaryKernel::Sdot:
   case TernaryKernel::Smlad:
   case TernaryKernel::Vmladav:
+  case TernaryKernel::Lut:
     return true;
   }
   return false;
@@ -53,7 +55,12 @@ bool sieve::isTernaryKernelImplemented(TernaryKernel kernel) {
 
 namespace {
 
-constexpr int64_t kBlock = 128;     // weights per i2 block
+constexpr int64_t kBlock = 128; // weights per i2 block
+// Channels per task of the parallel-for hook on CPUs (a multiple of every
+// kernel's channel tile): 4096 channels make 32 tasks.
+constexpr int64_t kTaskRows = 128;
+// The marker of docs/parallel.md (sieve::attrs::kParallelLoop).
+constexpr llvm::StringLiteral kParallelLoop = "sieve.parallel";
 constexpr int64_t kBlockBytes = 32; // bytes per i2 block
 
 Value cIdx(ImplicitLocOpBuilder &b, int64_t v) {
@@ -393,7 +400,7 @@ SmallVector<Value> smladRows(ImplicitLocOpBuilder &b, Value input,
 /// The multiply-add kernels' loop nest (file comment) on i2 weights: the
 /// int32 accumulator [M, N].
 Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
-                       Value weights, TernaryKernel kernel) {
+                       Value weights, TernaryKernel kernel, bool parallel) {
   Value input = op.getInput();
   int64_t numM = op.getInputType().getDimSize(0);
   int64_t numN = packed.getN(), numK = packed.getK();
@@ -485,7 +492,10 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
     return values;
   };
 
-  // Tokens [first, last) in tiles of numTokens, for channels n..+numRows.
+  // Tokens [first, last) in tiles of numTokens, for channels n..+numRows,
+  // stored at column n - colBase of the result (colBase: a parallel
+  // task's first channel, or none).
+  Value colBase;
   auto tokenLoop = [&](ImplicitLocOpBuilder &rb, Value out, Value n,
                        int64_t numRows, int64_t first, int64_t last,
                        int64_t numTokens) -> Value {
@@ -511,8 +521,11 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                      if (sumX)
                        acc = arith::SubIOp::create(cb, acc, sumX);
                      acc = addTail(cb, acc, tokens[t], rows[r]);
+                     Value col = rows[r];
+                     if (colBase)
+                       col = arith::SubIOp::create(cb, col, colBase);
                      result = tensor::InsertOp::create(
-                         cb, acc, result, ValueRange{tokens[t], rows[r]});
+                         cb, acc, result, ValueRange{tokens[t], col});
                    }
                  }
                  scf::YieldOp::create(cb, result);
@@ -526,13 +539,10 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
       (kernel == TernaryKernel::Vmladav || kernel == TernaryKernel::Smlad) ? 4
                                                                            : 1;
   int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
-  auto channelLoop = [&](Value out, int64_t first, int64_t last,
-                         int64_t numRows) -> Value {
-    if (first >= last)
-      return out;
+  auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
+                         Value last, int64_t numRows) -> Value {
     return scf::ForOp::create(
-               b, cIdx(b, first), cIdx(b, last), cIdx(b, numRows),
-               ValueRange{out},
+               lb, first, last, cIdx(lb, numRows), ValueRange{out},
                [&](OpBuilder &ob, Location loc, Value n, ValueRange rowAcc) {
                  ImplicitLocOpBuilder rb(loc, ob);
                  int64_t tiled = numM / tileTokens * tileTokens;
@@ -543,9 +553,469 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                })
         .getResult(0);
   };
-  int64_t tiled = numN / tileRows * tileRows;
-  Value out = channelLoop(init, 0, tiled, tileRows);
-  return channelLoop(out, tiled, numN, 1);
+  // Channels [first, last): tiles of tileRows, then the remainder.
+  auto channels = [&](ImplicitLocOpBuilder &lb, Value out, Value firstValue,
+                      int64_t count) -> Value {
+    int64_t tiledCount = count / tileRows * tileRows;
+    Value mid = arith::AddIOp::create(lb, firstValue, cIdx(lb, tiledCount));
+    if (tiledCount > 0)
+      out = channelLoop(lb, out, firstValue, mid, tileRows);
+    if (tiledCount < count)
+      out = channelLoop(lb, out, mid,
+                        arith::AddIOp::create(lb, firstValue, cIdx(lb, count)),
+                        1);
+    return out;
+  };
+
+  // On CPUs, blocks of kTaskRows channels are independent tasks of the
+  // parallel-for hook (docs/parallel.md): an scf.forall marked
+  // sieve.parallel, each task writing its own columns; the rest of the
+  // channels run after it.
+  int64_t tasks = parallel && numN >= 2 * kTaskRows ? numN / kTaskRows : 0;
+  Value out = init;
+  if (tasks > 0) {
+    auto forall =
+        scf::ForallOp::create(b, ArrayRef<OpFoldResult>{b.getIndexAttr(tasks)},
+                              ValueRange{init}, std::nullopt);
+    forall->setAttr(kParallelLoop, b.getUnitAttr());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value first =
+        arith::MulIOp::create(b, forall.getInductionVar(0), cIdx(b, kTaskRows));
+    Value block = tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, kTaskRows},
+                                          b.getI32Type());
+    colBase = first;
+    block = channels(b, block, first, kTaskRows);
+    colBase = Value();
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(
+        b, block, forall.getRegionIterArgs()[0],
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), first},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(numM), b.getIndexAttr(kTaskRows)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    out = forall.getResult(0);
+  }
+  int64_t done = tasks * kTaskRows;
+  if (done < numN)
+    out = channels(b, out, cIdx(b, done), numN - done);
+  return out;
+}
+
+/// The lut kernel on a microcontroller: no table instruction, so tables in
+/// SRAM. A t5 byte is the base-3 code of 5 weights, so it indexes a table
+/// of the 243 partial sums of its 5 activations (int16: |sum| <= 640);
+/// per byte and output channel one load of the byte, one of the table
+/// entry and one add (about 0.6-0.7 instructions per weight). The tables
+/// of a chunk of kLutGroups groups (3.9 KiB of scratch) are built once per
+/// token and chunk and read by every channel; the int32 sums in the
+/// result add at most 640 per byte, so any K below 2^24 is exact.
+Value lowerLutMemory(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
+                     Value weights) {
+  constexpr int64_t kLutGroups = 8, kEntries = 243;
+  Value input = op.getInput();
+  int64_t numM = op.getInputType().getDimSize(0);
+  int64_t numN = packed.getN(), numK = packed.getK();
+  int64_t rowBytes = PackedAttr::getRowBytes(Layout::T5, numK);
+  Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  Value out = zeroFilled(b, {numM, numN}, i32);
+
+  // The activation at k as i32; 0 past K (t5 padding weights are 0 too,
+  // so the value only has to be finite).
+  auto activation = [&](ImplicitLocOpBuilder &ib, Value m, Value k) -> Value {
+    if (numK % 5 == 0)
+      return arith::ExtSIOp::create(
+          ib, i32, tensor::ExtractOp::create(ib, input, ValueRange{m, k}));
+    Value inside =
+        arith::CmpIOp::create(ib, arith::CmpIPredicate::ult, k, cIdx(ib, numK));
+    Value safe = arith::MinUIOp::create(ib, k, cIdx(ib, numK - 1));
+    Value x = arith::ExtSIOp::create(
+        ib, i32, tensor::ExtractOp::create(ib, input, ValueRange{m, safe}));
+    return arith::SelectOp::create(ib, inside, x, cI32(ib, 0));
+  };
+
+  // One chunk of `groups` bytes per row starting at byte `first`.
+  auto chunk = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value first,
+                   int64_t groups) -> Value {
+    Value table = tensor::EmptyOp::create(
+        cb, ArrayRef<int64_t>{kLutGroups * kEntries}, i16);
+    table =
+        scf::ForOp::create(
+            cb, cIdx(cb, 0), cIdx(cb, groups), cIdx(cb, 1), ValueRange{table},
+            [&](OpBuilder &ob, Location loc, Value g, ValueRange t) {
+              ImplicitLocOpBuilder ib(loc, ob);
+              Value k0 = arith::MulIOp::create(
+                  ib, arith::AddIOp::create(ib, first, g), cIdx(ib, 5));
+              // sums[e], e = d0 + 3 d1 + ... + 81 d4: digit i adds
+              // (d_i - 1) * x_i. Depth first (d4 outermost), each partial
+              // sum stored as soon as it is complete: few live values, so
+              // nothing spills on a 13-register core.
+              SmallVector<Value> xs;
+              for (int64_t i = 0; i < 5; ++i)
+                xs.push_back(activation(
+                    ib, m, arith::AddIOp::create(ib, k0, cIdx(ib, i))));
+              Value base = arith::MulIOp::create(ib, g, cIdx(ib, kEntries));
+              Value result = t[0];
+              std::function<void(int64_t, int64_t, Value)> fill =
+                  [&](int64_t digit, int64_t e, Value partial) {
+                    for (int64_t d = 0; d < 3; ++d) {
+                      Value sum = partial;
+                      if (d != 1) {
+                        Value term = xs[digit];
+                        if (!partial)
+                          sum = d == 0 ? arith::SubIOp::create(ib, cI32(ib, 0),
+                                                               term)
+                                             .getResult()
+                                       : term;
+                        else if (d == 0)
+                          sum = arith::SubIOp::create(ib, partial, term);
+                        else
+                          sum = arith::AddIOp::create(ib, partial, term);
+                      }
+                      int64_t index = e + d * int64_t(std::pow(3, digit));
+                      if (digit > 0) {
+                        fill(digit - 1, index, sum);
+                        continue;
+                      }
+                      Value entry =
+                          sum ? Value(arith::TruncIOp::create(ib, i16, sum))
+                              : arith::ConstantIntOp::create(ib, i16, 0)
+                                    .getResult();
+                      result = tensor::InsertOp::create(
+                          ib, entry, result,
+                          ValueRange{arith::AddIOp::create(ib, base,
+                                                           cIdx(ib, index))});
+                    }
+                  };
+              fill(4, 0, Value());
+              scf::YieldOp::create(ib, result);
+            })
+            .getResult(0);
+    // Channels in tiles of 4 (they share each group's table address),
+    // then one by one.
+    auto rows = [&](Value acc, int64_t from, int64_t to,
+                    int64_t tile) -> Value {
+      if (from >= to)
+        return acc;
+      return scf::ForOp::create(
+                 cb, cIdx(cb, from), cIdx(cb, to), cIdx(cb, tile),
+                 ValueRange{acc},
+                 [&](OpBuilder &ob, Location loc, Value n, ValueRange a) {
+                   ImplicitLocOpBuilder ib(loc, ob);
+                   SmallVector<Value> ns, sums;
+                   for (int64_t r = 0; r < tile; ++r) {
+                     ns.push_back(
+                         r == 0 ? n
+                                : arith::AddIOp::create(ib, n, cIdx(ib, r))
+                                      .getResult());
+                     sums.push_back(tensor::ExtractOp::create(
+                         ib, a[0], ValueRange{m, ns[r]}));
+                   }
+                   // A loop over the groups (not unrolled): the group's
+                   // table address is one induction pointer, and each
+                   // lookup a load with a register offset.
+                   auto groupLoop = scf::ForOp::create(
+                       ib, cIdx(ib, 0), cIdx(ib, groups), cIdx(ib, 1), sums,
+                       [&](OpBuilder &gb2, Location gloc, Value g,
+                           ValueRange gs) {
+                         ImplicitLocOpBuilder gb(gloc, gb2);
+                         Value byteIndex = arith::AddIOp::create(gb, first, g);
+                         Value tableBase =
+                             arith::MulIOp::create(gb, g, cIdx(gb, kEntries));
+                         SmallVector<Value> next;
+                         for (int64_t r = 0; r < tile; ++r) {
+                           Value byte = tensor::ExtractOp::create(
+                               gb, weights, ValueRange{ns[r], byteIndex});
+                           Value code = arith::IndexCastUIOp::create(
+                               gb, gb.getIndexType(),
+                               arith::ExtUIOp::create(gb, i32, byte));
+                           Value entry = tensor::ExtractOp::create(
+                               gb, table,
+                               ValueRange{
+                                   arith::AddIOp::create(gb, tableBase, code)});
+                           next.push_back(arith::AddIOp::create(
+                               gb, gs[r],
+                               arith::ExtSIOp::create(gb, i32, entry)));
+                         }
+                         scf::YieldOp::create(gb, next);
+                       });
+                   sums.assign(groupLoop.getResults().begin(),
+                               groupLoop.getResults().end());
+                   Value result = a[0];
+                   for (int64_t r = 0; r < tile; ++r)
+                     result = tensor::InsertOp::create(ib, sums[r], result,
+                                                       ValueRange{m, ns[r]});
+                   scf::YieldOp::create(ib, result);
+                 })
+          .getResult(0);
+    };
+    int64_t tiled = numN / 4 * 4;
+    return rows(rows(acc, 0, tiled, 4), tiled, numN, 1);
+  };
+
+  int64_t fullChunks = rowBytes / kLutGroups;
+  int64_t tailGroups = rowBytes % kLutGroups;
+  return scf::ForOp::create(
+             b, cIdx(b, 0), cIdx(b, numM), cIdx(b, 1), ValueRange{out},
+             [&](OpBuilder &ob, Location loc, Value m, ValueRange a) {
+               ImplicitLocOpBuilder mb(loc, ob);
+               Value acc = a[0];
+               if (fullChunks > 0)
+                 acc = scf::ForOp::create(
+                           mb, cIdx(mb, 0), cIdx(mb, fullChunks * kLutGroups),
+                           cIdx(mb, kLutGroups), ValueRange{acc},
+                           [&](OpBuilder &cb2, Location cloc, Value first,
+                               ValueRange ca) {
+                             ImplicitLocOpBuilder cb(cloc, cb2);
+                             scf::YieldOp::create(
+                                 cb, chunk(cb, ca[0], m, first, kLutGroups));
+                           })
+                           .getResult(0);
+               if (tailGroups > 0)
+                 acc = chunk(mb, acc, m, cIdx(mb, fullChunks * kLutGroups),
+                             tailGroups);
+               scf::YieldOp::create(mb, acc);
+             })
+      .getResult(0);
+}
+
+/// The lut kernel on x86 (vpshufb, 32 lanes) and AArch64 (tbl, 16 lanes),
+/// bitnet.cpp TL1-style: a pair of weights (codes d0, d1 in 0..2) is the
+/// 4-bit index d0 + 3 d1 into the 9 partial sums of its two activations,
+/// -256..256, an int16 kept as two byte planes (low, high) of a 16-byte
+/// table. The lanes are L output channels: at compile time the i2 weights
+/// are reordered into tiles of L channels, one byte per channel and 4
+/// weights (low nibble: pair 2q, high: pair 2q + 1), the same 2 bits per
+/// weight. Per byte vector: 4 lookups, 2 byte interleaves into int16 lanes,
+/// 2 int16 adds for 4 L weights. An int16 lane adds at most 64 entries
+/// (|sum| <= 16384) before it is widened into int32, so any int8 input and
+/// any K is exact.
+Value lowerLutShuffle(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
+                      bool x86) {
+  const int64_t lanes = x86 ? 32 : 16;
+  constexpr int64_t kQuadsPerFlush = 32; // 64 table entries per int16 lane
+  Value input = op.getInput();
+  int64_t numM = op.getInputType().getDimSize(0);
+  int64_t numN = packed.getN(), numK = packed.getK();
+  int64_t quads = (numK + 3) / 4, pairs = 2 * quads;
+  int64_t tiles = (numN + lanes - 1) / lanes;
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+
+  // The reordered indices [tile][quad][lane]; channels past N and weights
+  // past K are 0 (code 1).
+  SmallVector<int8_t> w = packed.unpack();
+  SmallVector<int8_t> index(tiles * quads * lanes);
+  auto code = [&](int64_t n, int64_t k) -> int {
+    return (n < numN && k < numK) ? w[n * numK + k] + 1 : 1;
+  };
+  for (int64_t t = 0; t < tiles; ++t)
+    for (int64_t q = 0; q < quads; ++q)
+      for (int64_t l = 0; l < lanes; ++l) {
+        int64_t n = t * lanes + l, k = 4 * q;
+        int lo = code(n, k) + 3 * code(n, k + 1);
+        int hi = code(n, k + 2) + 3 * code(n, k + 3);
+        index[(t * quads + q) * lanes + l] = int8_t(lo | hi << 4);
+      }
+  auto indexType = RankedTensorType::get({tiles, quads, lanes}, i8);
+  Value indices = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(indexType, ArrayRef<int8_t>(index)));
+
+  // Interleaving the low and high planes gives int16 lanes; on x86 as
+  // vpunpcklbw / vpunpckhbw do it, per 128-bit half.
+  auto v16 = VectorType::get({lanes}, i8);
+  auto vHalf16 = VectorType::get({lanes / 2}, i16);
+  auto vHalf32 = VectorType::get({lanes / 2}, i32);
+  SmallVector<SmallVector<int64_t>> masks(2), channelOf(2);
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t j = 0; j < lanes / 2; ++j) {
+      int64_t lane = x86 ? (j / 8) * 16 + h * 8 + j % 8 : h * lanes / 2 + j;
+      masks[h].push_back(lane);
+      masks[h].push_back(lanes + lane);
+      channelOf[h].push_back(lane);
+    }
+
+  Value out =
+      tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, tiles * lanes}, i32);
+  Value result =
+      scf::ForOp::create(
+          b, cIdx(b, 0), cIdx(b, numM), cIdx(b, 1), ValueRange{out},
+          [&](OpBuilder &ob, Location loc, Value m, ValueRange a) {
+            ImplicitLocOpBuilder mb(loc, ob);
+            // Tables [pair][plane][lane] of this token (each 16-byte table
+            // twice on x86, once per 128-bit half).
+            Value tables = tensor::EmptyOp::create(
+                mb, ArrayRef<int64_t>{pairs, 2, lanes}, i8);
+            tables =
+                scf::ForOp::create(
+                    mb, cIdx(mb, 0), cIdx(mb, pairs), cIdx(mb, 1),
+                    ValueRange{tables},
+                    [&](OpBuilder &tb2, Location tloc, Value p, ValueRange t) {
+                      ImplicitLocOpBuilder ib(tloc, tb2);
+                      Value k0 = arith::MulIOp::create(ib, p, cIdx(ib, 2));
+                      Value xs[2];
+                      for (int64_t i = 0; i < 2; ++i) {
+                        Value k = arith::AddIOp::create(ib, k0, cIdx(ib, i));
+                        Value inside = arith::CmpIOp::create(
+                            ib, arith::CmpIPredicate::ult, k, cIdx(ib, numK));
+                        Value safe =
+                            arith::MinUIOp::create(ib, k, cIdx(ib, numK - 1));
+                        Value x = arith::ExtSIOp::create(
+                            ib, i16,
+                            tensor::ExtractOp::create(ib, input,
+                                                      ValueRange{m, safe}));
+                        xs[i] = arith::SelectOp::create(
+                            ib, inside, x,
+                            arith::ConstantIntOp::create(ib, i16, 0));
+                      }
+                      SmallVector<Value> low, high;
+                      Value zero8 = arith::ConstantIntOp::create(ib, i8, 0);
+                      for (int64_t e = 0; e < 16; ++e) {
+                        if (e >= 9) {
+                          low.push_back(zero8);
+                          high.push_back(zero8);
+                          continue;
+                        }
+                        Value v = arith::ConstantIntOp::create(ib, i16, 0);
+                        for (int64_t i = 0; i < 2; ++i) {
+                          int64_t d = i == 0 ? e % 3 : e / 3;
+                          if (d == 0)
+                            v = arith::SubIOp::create(ib, v, xs[i]);
+                          else if (d == 2)
+                            v = arith::AddIOp::create(ib, v, xs[i]);
+                        }
+                        low.push_back(arith::TruncIOp::create(ib, i8, v));
+                        high.push_back(arith::TruncIOp::create(
+                            ib, i8,
+                            arith::ShRSIOp::create(
+                                ib, v,
+                                arith::ConstantIntOp::create(ib, i16, 8))));
+                      }
+                      Value result = t[0];
+                      for (int64_t plane = 0; plane < 2; ++plane) {
+                        SmallVector<Value> bytes = plane == 0 ? low : high;
+                        if (x86)
+                          bytes.append(SmallVector<Value>(bytes));
+                        Value vec =
+                            vector::FromElementsOp::create(ib, v16, bytes);
+                        result =
+                            vector::TransferWriteOp::create(
+                                ib, vec, result,
+                                ValueRange{p, cIdx(ib, plane), cIdx(ib, 0)},
+                                ArrayRef<bool>{true})
+                                .getResult();
+                      }
+                      scf::YieldOp::create(ib, result);
+                    })
+                    .getResult(0);
+
+            Value outM =
+                scf::ForOp::create(
+                    mb, cIdx(mb, 0), cIdx(mb, tiles), cIdx(mb, 1),
+                    ValueRange{a[0]},
+                    [&](OpBuilder &tb2, Location tloc, Value tile,
+                        ValueRange ta) {
+                      ImplicitLocOpBuilder tb(tloc, tb2);
+                      Value zero32 = arith::ConstantOp::create(
+                          tb, tb.getZeroAttr(vHalf32));
+                      Value zero16 = arith::ConstantOp::create(
+                          tb, tb.getZeroAttr(vHalf16));
+                      int64_t chunks =
+                          (quads + kQuadsPerFlush - 1) / kQuadsPerFlush;
+                      auto outer = scf::ForOp::create(
+                          tb, cIdx(tb, 0), cIdx(tb, chunks), cIdx(tb, 1),
+                          ValueRange{zero32, zero32},
+                          [&](OpBuilder &cb2, Location cloc, Value c,
+                              ValueRange acc32) {
+                            ImplicitLocOpBuilder cb(cloc, cb2);
+                            Value from = arith::MulIOp::create(
+                                cb, c, cIdx(cb, kQuadsPerFlush));
+                            Value to = arith::MinUIOp::create(
+                                cb,
+                                arith::AddIOp::create(cb, from,
+                                                      cIdx(cb, kQuadsPerFlush)),
+                                cIdx(cb, quads));
+                            auto inner = scf::ForOp::create(
+                                cb, from, to, cIdx(cb, 1),
+                                ValueRange{zero16, zero16},
+                                [&](OpBuilder &qb2, Location qloc, Value q,
+                                    ValueRange acc16) {
+                                  ImplicitLocOpBuilder qb(qloc, qb2);
+                                  Value bytes =
+                                      readVector(qb, indices, lanes,
+                                                 {tile, q, cIdx(qb, 0)});
+                                  Value nibbles[2] = {
+                                      arith::AndIOp::create(
+                                          qb, bytes, splatI8(qb, lanes, 15)),
+                                      arith::ShRUIOp::create(
+                                          qb, bytes, splatI8(qb, lanes, 4))};
+                                  SmallVector<Value> acc(acc16.begin(),
+                                                         acc16.end());
+                                  for (int64_t s = 0; s < 2; ++s) {
+                                    Value p = arith::AddIOp::create(
+                                        qb,
+                                        arith::MulIOp::create(qb, q,
+                                                              cIdx(qb, 2)),
+                                        cIdx(qb, s));
+                                    Value looked[2];
+                                    for (int64_t plane = 0; plane < 2;
+                                         ++plane) {
+                                      Value table = readVector(
+                                          qb, tables, lanes,
+                                          {p, cIdx(qb, plane), cIdx(qb, 0)});
+                                      looked[plane] =
+                                          x86 ? callIntrinsic(
+                                                    qb, v16,
+                                                    "llvm.x86.avx2.pshuf.b",
+                                                    {table, nibbles[s]})
+                                              : callIntrinsic(
+                                                    qb, v16,
+                                                    "llvm.aarch64.neon.tbl1."
+                                                    "v16i8",
+                                                    {table, nibbles[s]});
+                                    }
+                                    for (int64_t h = 0; h < 2; ++h) {
+                                      Value mixed = vector::ShuffleOp::create(
+                                          qb, looked[0], looked[1], masks[h]);
+                                      Value wide = vector::BitCastOp::create(
+                                          qb, vHalf16, mixed);
+                                      acc[h] = arith::AddIOp::create(qb, acc[h],
+                                                                     wide);
+                                    }
+                                  }
+                                  scf::YieldOp::create(qb, acc);
+                                });
+                            SmallVector<Value> wide;
+                            for (int64_t h = 0; h < 2; ++h)
+                              wide.push_back(arith::AddIOp::create(
+                                  cb, acc32[h],
+                                  arith::ExtSIOp::create(cb, vHalf32,
+                                                         inner.getResult(h))));
+                            scf::YieldOp::create(cb, wide);
+                          });
+                      Value res = ta[0];
+                      Value base =
+                          arith::MulIOp::create(tb, tile, cIdx(tb, lanes));
+                      for (int64_t h = 0; h < 2; ++h)
+                        for (int64_t j = 0; j < lanes / 2; ++j)
+                          res = tensor::InsertOp::create(
+                              tb,
+                              vector::ExtractOp::create(tb, outer.getResult(h),
+                                                        ArrayRef<int64_t>{j}),
+                              res,
+                              ValueRange{
+                                  m, arith::AddIOp::create(
+                                         tb, base, cIdx(tb, channelOf[h][j]))});
+                      scf::YieldOp::create(tb, res);
+                    })
+                    .getResult(0);
+            scf::YieldOp::create(mb, outM);
+          })
+          .getResult(0);
+  if (tiles * lanes == numN)
+    return result;
+  return tensor::ExtractSliceOp::create(
+      b, result, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(numM), b.getIndexAttr(numN)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
 }
 
 /// result = acc * scale[n] (/ input_scale[m]) as f32, or acc itself.
@@ -700,17 +1170,31 @@ struct LowerTernaryPass final
              << (kernel ? getTernaryKernelNeed(*kernel) : "a known kernel")
              << ", which target '" << info.name << "' lacks";
     bool floatInput = isa<FloatType>(op.getInputType().getElementType());
+    Layout reads =
+        ternaryKernelReadsT5(info, *kernel) ? Layout::T5 : Layout::I2;
     if (*kernel != TernaryKernel::Portable &&
-        (floatInput || packed.getLayout() != Layout::I2))
+        (floatInput || packed.getLayout() != reads))
       return op.emitOpError("kernel '")
-             << *op.getKernel() << "' reads int8 activations and i2 weights";
+             << *op.getKernel() << "' reads int8 activations and "
+             << stringifyLayout(reads) << " weights";
 
     ImplicitLocOpBuilder b(op.getLoc(), op);
     // The packed bytes, a constant: a read-only global after bufferization.
-    Value weights = arith::ConstantOp::create(b, packed.getData());
-    Value acc = *kernel == TernaryKernel::Portable
-                    ? lowerPortable(b, op, packed, weights)
-                    : lowerMultiplyAdd(b, op, packed, weights, *kernel);
+    bool shuffleLut = *kernel == TernaryKernel::Lut && !info.isMicrocontroller;
+    Value weights =
+        shuffleLut ? Value()
+                   : arith::ConstantOp::create(b, packed.getData()).getResult();
+    Value acc;
+    if (*kernel == TernaryKernel::Portable)
+      acc = lowerPortable(b, op, packed, weights);
+    else if (*kernel == TernaryKernel::Lut && info.isMicrocontroller)
+      acc = lowerLutMemory(b, op, packed, weights);
+    else if (shuffleLut)
+      acc = lowerLutShuffle(b, op, packed,
+                            info.tableLookup == TableLookup::X86Pshufb);
+    else
+      acc = lowerMultiplyAdd(b, op, packed, weights, *kernel,
+                             !info.isMicrocontroller);
     op.getResult().replaceAllUsesWith(applyScales(b, op, acc));
     op.erase();
     return success();

@@ -39,6 +39,8 @@ StringRef sieve::getTernaryKernelName(TernaryKernel kernel) {
     return "smlad";
   case TernaryKernel::Vmladav:
     return "vmladav";
+  case TernaryKernel::Lut:
+    return "lut";
   }
   return "portable";
 }
@@ -50,6 +52,7 @@ std::optional<TernaryKernel> sieve::parseTernaryKernel(StringRef name) {
       .Case("sdot", TernaryKernel::Sdot)
       .Case("smlad", TernaryKernel::Smlad)
       .Case("vmladav", TernaryKernel::Vmladav)
+      .Case("lut", TernaryKernel::Lut)
       .Default(std::nullopt);
 }
 
@@ -65,6 +68,8 @@ StringRef sieve::getTernaryKernelNeed(TernaryKernel kernel) {
     return "smlad/sxtb16 (ARMv7E-M DSP)";
   case TernaryKernel::Vmladav:
     return "vmladav (M-profile vector extension)";
+  case TernaryKernel::Lut:
+    return "vpshufb (AVX2), tbl (AArch64) or a microcontroller's memory";
   }
   return "";
 }
@@ -83,14 +88,33 @@ bool sieve::targetHasTernaryKernel(const TargetInfo &target,
     return target.dotProduct == DotProduct::ArmSmlad;
   case TernaryKernel::Vmladav:
     return target.dotProduct == DotProduct::MveVmlav;
+  case TernaryKernel::Lut:
+    // In-register tables on CPUs with a byte shuffle; tables in SRAM on an
+    // MCU (scalar loads, any M-profile core).
+    return target.tableLookup == TableLookup::X86Pshufb ||
+           target.tableLookup == TableLookup::AArch64Tbl ||
+           target.isMicrocontroller;
   }
   return false;
 }
 
+bool sieve::ternaryKernelReadsT5(const TargetInfo &target,
+                                 TernaryKernel kernel) {
+  return kernel == TernaryKernel::Lut && target.isMicrocontroller;
+}
+
 TernaryKernel sieve::chooseTernaryKernel(const TargetInfo &target,
-                                         bool floatInput) {
+                                         bool floatInput, int64_t n) {
   if (floatInput)
     return TernaryKernel::Portable;
+  // Cortex-M4/M7, measured under QEMU (docs/ternary.md): smlad costs 1.41-
+  // 1.45 instructions per weight whatever the shape; the table kernel 0.70
+  // per weight for the lookups plus about 97 / N for building the tables
+  // (1.07 at N = 256, 0.85 at N = 640), which all N channels share. On the
+  // M55, vmladav (0.27) beats the tables (1.07); on x86 and AArch64 the
+  // multiply-add kernels beat the shuffle tables (bench/ternary_bench.py).
+  if (target.dotProduct == DotProduct::ArmSmlad && 0.70 + 97.0 / n < 1.43)
+    return TernaryKernel::Lut;
   for (TernaryKernel kernel : {TernaryKernel::Maddubs, TernaryKernel::Sdot,
                                TernaryKernel::Smlad, TernaryKernel::Vmladav})
     if (targetHasTernaryKernel(target, kernel) &&
@@ -118,8 +142,8 @@ struct SelectTernaryKernelPass final
     }
     if (kernel != "auto" && !parseTernaryKernel(kernel)) {
       getOperation().emitError() << "unknown ternary kernel '" << kernel
-                                 << "' (auto, portable, maddubs, sdot, smlad "
-                                    "or vmladav)";
+                                 << "' (auto, portable, maddubs, sdot, smlad, "
+                                    "vmladav or lut)";
       return signalPassFailure();
     }
     getOperation().walk([&](func::FuncOp func) {
@@ -155,21 +179,28 @@ struct SelectTernaryKernelPass final
                << forced << "' needs int8 activations; f32 ones take "
                << "'portable'";
     } else {
-      chosen = chooseTernaryKernel(info, floatInput);
+      chosen = chooseTernaryKernel(info, floatInput, op.getWeightShape().first);
     }
 
-    tern::Layout layout = tern::Layout::I2;
+    bool readsT5 = ternaryKernelReadsT5(info, *chosen);
+    tern::Layout layout = readsT5 ? tern::Layout::T5 : tern::Layout::I2;
+    if (packing == "i2" && readsT5)
+      return op.emitOpError("kernel 'lut' reads packing t5 on target '")
+             << info.name << "', not i2";
     if (packing == "t5") {
-      if (*chosen != TernaryKernel::Portable)
+      if (*chosen != TernaryKernel::Portable && !readsT5)
         return op.emitOpError("packing t5 is read by the 'portable' kernel "
                               "only, not by '")
                << getTernaryKernelName(*chosen) << "'";
       layout = tern::Layout::T5;
     }
+    // With packing auto, weights given packed keep their layout when the
+    // kernel reads it, and are repacked for the kernel otherwise.
     if (auto packed = dyn_cast<tern::PackedAttr>(op.getWeights()))
-      if (packing == "auto")
+      if (packing == "auto" && *chosen == TernaryKernel::Portable)
         layout = packed.getLayout();
-    if (layout == tern::Layout::T5 && *chosen != TernaryKernel::Portable)
+    if (layout == tern::Layout::T5 && *chosen != TernaryKernel::Portable &&
+        !readsT5)
       return op.emitOpError("packing t5 is read by the 'portable' kernel "
                             "only, not by '")
              << getTernaryKernelName(*chosen) << "'";

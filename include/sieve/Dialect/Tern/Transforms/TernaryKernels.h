@@ -22,6 +22,8 @@ enum class TernaryKernel {
   Sdot,     ///< i2 codes, sdot (AArch64 dot product)
   Smlad,    ///< i2 codes, sxtb16 + smlad (Cortex-M4/M7 DSP)
   Vmladav,  ///< i2 codes, vmladav.s8 (Cortex-M55 MVE)
+  Lut,      ///< tables of partial sums indexed by weight codes: vpshufb
+            ///< (x86) or tbl (AArch64) on i2, tables in memory (MCUs) on t5
 };
 
 llvm::StringRef getTernaryKernelName(TernaryKernel kernel);
@@ -31,8 +33,13 @@ llvm::StringRef getTernaryKernelNeed(TernaryKernel kernel);
 bool targetHasTernaryKernel(const TargetInfo &target, TernaryKernel kernel);
 /// Whether sieve-lower-ternary can lower `kernel` (LowerTernary.cpp).
 bool isTernaryKernelImplemented(TernaryKernel kernel);
-/// The cost model: the best implemented kernel the target has.
-TernaryKernel chooseTernaryKernel(const TargetInfo &target, bool floatInput);
+/// The cost model: the best implemented kernel the target has for a layer
+/// of `n` output channels (the lut kernel's tables are built once per
+/// activation vector and pay off over many channels).
+TernaryKernel chooseTernaryKernel(const TargetInfo &target, bool floatInput,
+                                  int64_t n);
+/// The packing `kernel` reads on `target` (lut: t5 on MCUs, i2 elsewhere).
+bool ternaryKernelReadsT5(const TargetInfo &target, TernaryKernel kernel);
 
 } // namespace sieve
 
