@@ -182,32 +182,46 @@ Value FlashBuilder::convolveQuery(Value bh, Value row, Value dd) {
       arith::CeilDivSIOp::create(b, sub(idx(padding), row), idx(cv.dilation)),
       idx(0));
   Value zero = idx(0);
-  bool whole = cv.channels % t.cols == 0;
+  // Whole vectors of channels, then the remainder as scalars (in-bounds
+  // reads only: the microcontrollers' vector lowering has no masked loads).
+  int64_t vectorChannels = cv.channels / t.cols * t.cols;
   Value padF32 = f32Const(0.0f);
   auto indices = [&](Value lead, Value position, Value c) {
     SmallVector<Value> at{lead, zero, zero, c};
     at[cv.lengthDim] = position;
     return at;
   };
-  Value sum =
-      forLoop(b, firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f)},
+  ValueRange sums =
+      forLoop(b, firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f), padF32},
               [&](Value tap, ValueRange tapAcc) {
                 Value position =
                     sub(add(row, mul(tap, idx(cv.dilation))), idx(padding));
-                return SmallVector<Value>{
-                    forLoop(b, zero, idx(cv.channels), idx(t.cols), {tapAcc[0]},
-                            [&](Value c, ValueRange chanAcc) {
+                Value vecSum =
+                    forLoop(b, zero, idx(vectorChannels), idx(t.cols),
+                            {tapAcc[0]}, [&](Value c, ValueRange chanAcc) {
                               Value x = vector::TransferReadOp::create(
                                   b, vec, cv.input, indices(batch, position, c),
-                                  padF32, ArrayRef<bool>{whole});
+                                  padF32, ArrayRef<bool>{true});
                               Value w = vector::TransferReadOp::create(
                                   b, vec, cv.weight, indices(f, tap, c), padF32,
-                                  ArrayRef<bool>{whole});
+                                  ArrayRef<bool>{true});
                               return SmallVector<Value>{
                                   vector::FMAOp::create(b, x, w, chanAcc[0])};
-                            })[0]};
-              })[0];
-  return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum, acc);
+                            })[0];
+                Value scalarSum = forLoop(
+                    b, idx(vectorChannels), idx(cv.channels), idx(1),
+                    {tapAcc[1]}, [&](Value c, ValueRange chanAcc) {
+                      Value x = tensor::ExtractOp::create(
+                          b, cv.input, indices(batch, position, c));
+                      Value w = tensor::ExtractOp::create(b, cv.weight,
+                                                          indices(f, tap, c));
+                      return SmallVector<Value>{arith::AddFOp::create(
+                          b, chanAcc[0], arith::MulFOp::create(b, x, w))};
+                    })[0];
+                return SmallVector<Value>{vecSum, scalarSum};
+              });
+  return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sums[0],
+                                     arith::AddFOp::create(b, acc, sums[1]));
 }
 
 /// St[j][i] := St[j][i] + mask (additive) or -inf where the mask is false,

@@ -4,8 +4,8 @@
 // Convolutional self-attention: Q is a causal conv (kernel 3, dilation 2:
 // 4 zeros on the left) of %x, as lower-tosa leaves tosa.conv2d. The flash
 // lowering computes each query block from %x, the weights and the bias
-// (vector FMAs over the 20 channels, the taps before the sequence start
-// skipped), so the convolution, its bias broadcast and the reshapes of Q are
+// (vector FMAs over 16 of the 20 channels, the last 4 as scalars, the taps
+// before the sequence start skipped), so the convolution, its bias broadcast and the reshapes of Q are
 // gone. Execution: test/Execution/attention-conv.test.
 // CHECK-LABEL: func @fused
 // CHECK-NOT: linalg.conv_2d_nhwc_fhwc
@@ -15,6 +15,7 @@
 // CHECK: vector.transfer_read %{{.*}} : tensor<1x1x50x20xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %{{.*}} : tensor<20x1x3x20xf32>, vector<16xf32>
 // CHECK: vector.fma
+// CHECK: tensor.extract %{{.*}} : tensor<1x1x50x20xf32>
 // CHECK: vector.reduction <add>
 // CHECK-NOT: linalg.conv_2d_nhwc_fhwc
 // OFF-LABEL: func @fused
