@@ -24,26 +24,29 @@ namespace {
 
 constexpr const char *kModel = R"mlir(
 func.func @layer(%q: tensor<1x12x40x64xf32>, %k: tensor<1x2x40x64xf32>,
-                 %m: tensor<1x1x1x40xf32>, %b: tensor<1x40x8x16xf32>)
+                 %m: tensor<1x1x1x40xf32>, %h: tensor<1x40x8x16xf16>)
     -> (tensor<1x12x40x64xf32>, tensor<1x12x40x64xf32>, tensor<1x12x40x64xf32>,
-        tensor<1x40x8x16xf32>) {
+        tensor<1x40x8x16xf16>) {
   %0 = attn.attention %q, %k, %k {scale = 0.125 : f32, causal}
       : tensor<1x12x40x64xf32>, tensor<1x2x40x64xf32>, tensor<1x2x40x64xf32>
       -> tensor<1x12x40x64xf32> loc("causal")
   %1 = attn.sparse_attention %q, %k, %k
-      {scale = 0.125 : f32, pattern = #attn.logsparse, attn.from_dense}
+      {scale = 0.125 : f32, pattern = #attn.logsparse, attn.from_dense,
+       attn.dense_error = {max_rel = 0.5 : f64, mean_rel = 0.25 : f64,
+                           rms = 0.125 : f64,
+                           rows = 40 : i64, seed = 1 : i64}}
       : tensor<1x12x40x64xf32>, tensor<1x2x40x64xf32>, tensor<1x2x40x64xf32>
       -> tensor<1x12x40x64xf32> loc("logsparse")
   %2 = attn.attention %q, %k, %k mask %m {scale = 0.125 : f32}
       : tensor<1x12x40x64xf32>, tensor<1x2x40x64xf32>, tensor<1x2x40x64xf32>,
         tensor<1x1x1x40xf32> -> tensor<1x12x40x64xf32> loc("masked")
-  %3 = attn.sparse_attention %b, %b, %b
+  %3 = attn.sparse_attention %h, %h, %h
       {scale = 0.25 : f32, pattern = #attn.diagonals<window = 4>,
        layout = #attn.layout<blhd>}
-      : tensor<1x40x8x16xf32>, tensor<1x40x8x16xf32>, tensor<1x40x8x16xf32>
-      -> tensor<1x40x8x16xf32> loc("window")
+      : tensor<1x40x8x16xf16>, tensor<1x40x8x16xf16>, tensor<1x40x8x16xf16>
+      -> tensor<1x40x8x16xf16> loc("window")
   return %0, %1, %2, %3 : tensor<1x12x40x64xf32>, tensor<1x12x40x64xf32>,
-      tensor<1x12x40x64xf32>, tensor<1x40x8x16xf32>
+      tensor<1x12x40x64xf32>, tensor<1x40x8x16xf16>
 }
 )mlir";
 
@@ -80,6 +83,11 @@ TEST_F(AttentionReportTest, Collects) {
   EXPECT_EQ(logSparse.pattern, "logsparse");
   EXPECT_EQ(logSparse.pairs, 217); // 1 + sum_{i=1}^{39} (2 + floor(log2 i))
   EXPECT_TRUE(logSparse.changesModel);
+  EXPECT_EQ(logSparse.maxRelError, 0.5);
+  EXPECT_EQ(logSparse.meanRelError, 0.25);
+  EXPECT_EQ(logSparse.errorRows, 40);
+  EXPECT_EQ(causal.errorRows, 0);
+  EXPECT_EQ(causal.elementType, "f32");
 
   const AttentionInfo &masked = infos[2];
   EXPECT_EQ(masked.pattern, "mask");
@@ -91,6 +99,7 @@ TEST_F(AttentionReportTest, Collects) {
   EXPECT_EQ(window.queryLength, 40);
   EXPECT_EQ(window.depth, 16);
   EXPECT_EQ(window.pairs, 4 * 40 - 6);
+  EXPECT_EQ(window.elementType, "f16");
 }
 
 TEST_F(AttentionReportTest, WritesJson) {
@@ -118,6 +127,16 @@ TEST_F(AttentionReportTest, WritesJson) {
   EXPECT_NEAR(*sparse.getNumber("causal_over_pairs"), 820.0 / 217, 1e-9);
   EXPECT_EQ(sparse.getBoolean("changes_model"), true);
   EXPECT_EQ(sparse.getString("location"), "logsparse");
+  EXPECT_EQ(sparse.getString("element_type"), "f32");
+  const llvm::json::Object *error = sparse.getObject("error_vs_dense");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->getNumber("max_rel"), 0.5);
+  EXPECT_EQ(error->getNumber("mean_rel"), 0.25);
+  EXPECT_EQ(error->getNumber("rms"), 0.125);
+  EXPECT_EQ(error->getInteger("rows"), 40);
+  EXPECT_NEAR(*error->getNumber("dropped_pairs"), 1.0 - 217.0 / 820, 1e-9);
+  // Only a model that sieve-attn-logsparse changed carries the estimate.
+  EXPECT_FALSE((*attention)[0].getAsObject()->getObject("error_vs_dense"));
 }
 
 } // namespace

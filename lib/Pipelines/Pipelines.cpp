@@ -164,7 +164,7 @@ static std::string raiseAttentionStage(const CompileOptions &options,
   return "";
 }
 
-static std::string attentionStage(const CompileOptions &,
+static std::string attentionStage(const CompileOptions &options,
                                   const TargetInfo &target) {
   // Register tiles: two SIMD registers of f32 lanes wide (at least 4 lanes,
   // so that targets without SIMD still get a small unrolled tile). Blocks of
@@ -174,8 +174,8 @@ static std::string attentionStage(const CompileOptions &,
   unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
   unsigned block = target.isMicrocontroller ? 32 : 128;
   return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
-                       "block-k={1}}, canonicalize",
-                       lanes, block)
+                       "block-k={1} fuse-query-conv={2}}, canonicalize",
+                       lanes, block, bool(options.attentionFuseConv))
       .str();
 }
 

@@ -9,6 +9,7 @@
 #include "sieve/Analysis/AttentionPattern.h"
 #include "sieve/Analysis/BufferLiveness.h"
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
+#include "sieve/Transforms/AttentionConv.h"
 #include "sieve/Transforms/EntryFunction.h"
 #include "sieve/Transforms/Passes.h"
 
@@ -478,11 +479,31 @@ void sieve::emitJsonReport(const ModelInterface &model,
           j.attribute("kv_heads", a.kvHeads);
           j.attribute("depth", a.depth);
           j.attribute("value_depth", a.valueDepth);
+          j.attribute("element_type", a.elementType);
           j.attribute("pairs", a.pairs);
           j.attribute("causal_pairs", a.causalPairs);
           j.attribute("causal_over_pairs",
                       a.pairs ? double(a.causalPairs) / a.pairs : 0.0);
           j.attribute("changes_model", a.changesModel);
+          if (a.queryConv || a.keyConv) {
+            j.attribute("query_conv", a.queryConv);
+            j.attribute("key_conv", a.keyConv);
+            j.attribute("query_conv_fused", a.queryConvFused);
+            j.attribute("conv_tensor_bytes", a.convTensorBytes);
+            j.attribute("fused_bytes", a.fusedBytes);
+          }
+          if (a.errorRows)
+            j.attributeObject("error_vs_dense", [&] {
+              j.attribute("max_rel", a.maxRelError);
+              j.attribute("mean_rel", a.meanRelError);
+              j.attribute("rms", a.rmsError);
+              j.attribute("rows", a.errorRows);
+              j.attribute("seed", a.errorSeed);
+              j.attribute("inputs", "uniform, mean 0, variance 1");
+              j.attribute("dropped_pairs",
+                          a.causalPairs ? 1.0 - double(a.pairs) / a.causalPairs
+                                        : 0.0);
+            });
         });
     });
     if (model.parallel)
@@ -580,10 +601,22 @@ void sieve::printReportTable(const ModelInterface &model,
   for (const AttentionInfo &a : model.attention)
     row("attention",
         llvm::formatv("{0} {1}, L {2}x{3}, {4} heads ({5} KV), {6} of {7} "
-                      "causal pairs{8}",
+                      "causal pairs{8}{9}",
                       a.kind, a.pattern, a.queryLength, a.keyLength, a.heads,
                       a.kvHeads, a.pairs, a.causalPairs,
-                      a.changesModel ? ", changes the model" : "")
+                      a.changesModel
+                          ? llvm::formatv(", changes the model (relative "
+                                          "error vs dense on random inputs: "
+                                          "max {0:F3}, mean {1:F3})",
+                                          a.maxRelError, a.meanRelError)
+                                .str()
+                          : "",
+                      a.queryConvFused
+                          ? llvm::formatv(", Q computed from its causal conv "
+                                          "(k = {0}) in the flash loop",
+                                          a.queryConv)
+                                .str()
+                          : "")
             .str());
   for (const TernaryLayer &t : model.ternaryLayers)
     row("ternary layer",
@@ -681,7 +714,8 @@ std::optional<PatchInfo> sieve::collectPatchPlan(ModuleOp module,
   return result;
 }
 
-std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module) {
+std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module,
+                                                   bool fuseQueryConv) {
   std::vector<AttentionInfo> result;
   auto describe = [&](Operation *op, RankedTensorType query,
                       RankedTensorType key, RankedTensorType value,
@@ -700,8 +734,23 @@ std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module) {
     info.keyLength = key.getDimSize(dims.length);
     info.depth = query.getDimSize(dims.depth);
     info.valueDepth = value.getDimSize(dims.depth);
+    llvm::raw_string_ostream(info.elementType) << query.getElementType();
     info.causalPairs =
         AttentionPattern::numCausalPairs(info.queryLength, info.keyLength);
+    // Convolutional self-attention: the flash lowering computes Q from the
+    // convolution when matchQueryConv accepts the op (dense ops only).
+    info.queryConvFused = fuseQueryConv && isa<attn::AttentionOp>(op) &&
+                          matchQueryConv(op).has_value();
+    for (auto [name, kernel, type, fused] :
+         {std::tuple{"attn.query_conv", &info.queryConv, query,
+                     info.queryConvFused},
+          std::tuple{"attn.key_conv", &info.keyConv, key, false}})
+      if (auto attr = op->getAttrOfType<IntegerAttr>(name)) {
+        *kernel = attr.getInt();
+        int64_t bytes =
+            type.getNumElements() * type.getElementTypeBitWidth() / 8;
+        (fused ? info.fusedBytes : info.convTensorBytes) += bytes;
+      }
     return &info;
   };
   module.walk([&](Operation *op) {
@@ -724,6 +773,21 @@ std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module) {
       info->pattern = pattern.describe();
       info->pairs = pattern.numPairs(info->queryLength, info->keyLength);
       info->changesModel = op->hasAttr("attn.from_dense");
+      if (auto error = op->getAttrOfType<DictionaryAttr>("attn.dense_error")) {
+        auto real = [&](StringRef name) {
+          auto attr = error.getAs<FloatAttr>(name);
+          return attr ? attr.getValueAsDouble() : 0.0;
+        };
+        auto integer = [&](StringRef name) -> int64_t {
+          auto attr = error.getAs<IntegerAttr>(name);
+          return attr ? attr.getInt() : 0;
+        };
+        info->maxRelError = real("max_rel");
+        info->meanRelError = real("mean_rel");
+        info->rmsError = real("rms");
+        info->errorRows = integer("rows");
+        info->errorSeed = integer("seed");
+      }
     }
   });
   return result;

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "sieve/Analysis/AttentionError.h"
 #include "sieve/Analysis/AttentionPattern.h"
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
 #include "sieve/Transforms/Passes.h"
@@ -86,13 +87,27 @@ struct AttnLogSparsePass final
              << pattern.getSize() << " is larger than the " << lk
              << " keys of this attention";
 
+    int64_t depth = op.getQuery().getType().getDimSize(dims.depth);
+    int64_t valueDepth = op.getValue().getType().getDimSize(dims.depth);
+    if (ShapedType::isDynamic(depth) || ShapedType::isDynamic(valueDepth))
+      return op.emitError("LogSparse attention needs static head depths, got ")
+             << depth << " and " << valueDepth;
+
     int64_t pairs = pattern.numPairs(lq, lk);
     int64_t causalPairs = AttentionPattern::numCausalPairs(lq, lk);
+    // How much the model changes, on seeded random inputs of this shape (the
+    // real Q, K, V only exist at run time); the report carries it.
+    AttentionErrorEstimate error = estimateErrorAgainstDense(
+        pattern, lq, lk, depth, valueDepth, op.getScale().convertToDouble());
     op.emitWarning("LogSparse attention (")
         << pattern.describe() << ") changes the model: each head computes "
         << pairs << " of the " << causalPairs << " causal (query, key) pairs ("
         << llvm::formatv("{0:F1}", double(causalPairs) / pairs).str()
-        << "x fewer)";
+        << "x fewer); relative error against dense on random inputs: max "
+        << llvm::formatv("{0:F3}", error.maxRelError).str() << ", mean "
+        << llvm::formatv("{0:F3}", error.meanRelError).str() << ", RMS "
+        << llvm::formatv("{0:F3}", error.rmsError).str()
+        << " (unit-variance V) over " << error.rows << " query rows";
 
     OpBuilder builder(op);
     auto sparse = attn::SparseAttentionOp::create(
@@ -100,6 +115,18 @@ struct AttnLogSparsePass final
         op.getValue(), attn::getPatternAttr(op.getContext(), pattern),
         op.getScaleAttr(), op.getLayoutAttr());
     sparse->setAttr("attn.from_dense", builder.getUnitAttr());
+    sparse->setAttr(
+        "attn.dense_error",
+        builder.getDictionaryAttr({
+            builder.getNamedAttr("max_rel",
+                                 builder.getF64FloatAttr(error.maxRelError)),
+            builder.getNamedAttr("mean_rel",
+                                 builder.getF64FloatAttr(error.meanRelError)),
+            builder.getNamedAttr("rms",
+                                 builder.getF64FloatAttr(error.rmsError)),
+            builder.getNamedAttr("rows", builder.getI64IntegerAttr(error.rows)),
+            builder.getNamedAttr("seed", builder.getI64IntegerAttr(error.seed)),
+        }));
     op.replaceAllUsesWith(sparse.getResult());
     op.erase();
     return success();

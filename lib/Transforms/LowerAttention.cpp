@@ -33,6 +33,7 @@
 
 #include "sieve/Analysis/AttentionPattern.h"
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
+#include "sieve/Transforms/AttentionConv.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -96,6 +97,10 @@ public:
   Value build(Value q, Value k, Value v, int64_t group, Value mask,
               ArrayRef<int64_t> batchShape, int64_t heads);
 
+  /// Builds each query block from the convolution that computes Q
+  /// (convolutional self-attention) instead of reading `q`.
+  void setQueryConv(const sieve::QueryConv &conv) { queryConv = conv; }
+
 private:
   Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
   Value f32Const(float x) {
@@ -136,6 +141,7 @@ private:
   }
 
   void computeScores(Value k, Value bh, Value kb, Value nk);
+  Value convolveQuery(Value bh, Value row, Value dd);
   void applyMask(Value bh, Value qb, Value kb, Value nk);
   void softmax(Value qb, Value kb, Value nk);
   void accumulate(Value v, Value bh, Value kb, Value nk);
@@ -154,7 +160,69 @@ private:
   Value mask;
   SmallVector<int64_t> batchShape;
   int64_t heads = 1;
+  std::optional<sieve::QueryConv> queryConv;
 };
+
+/// Q[bh, row, dd] from the causal convolution: with b = bh / H, h = bh mod H
+/// and f = h D + dd, bias[f] + sum over the taps t with
+/// p = row + t dil - (k - 1) dil >= 0 (the left zeros contribute nothing) of
+/// sum_c x[b, p, c] W[f, t, c]; the channels in vectors of C lanes.
+Value FlashBuilder::convolveQuery(Value bh, Value row, Value dd) {
+  const sieve::QueryConv &cv = *queryConv;
+  Value batch = arith::DivUIOp::create(b, bh, idx(heads));
+  Value head = arith::RemUIOp::create(b, bh, idx(heads));
+  Value f = add(mul(head, idx(d)), dd);
+  Value acc =
+      cv.bias ? tensor::ExtractOp::create(b, cv.bias, ValueRange{f}).getResult()
+              : cv.biasScalar;
+  // Taps before the sequence start read the zeros: start at the first tap
+  // t >= ((k - 1) dil - row) / dil.
+  int64_t padding = (cv.kernel - 1) * cv.dilation;
+  Value firstTap = maxIdx(
+      arith::CeilDivSIOp::create(b, sub(idx(padding), row), idx(cv.dilation)),
+      idx(0));
+  Value zero = idx(0);
+  // Whole vectors of channels, then the remainder as scalars (in-bounds
+  // reads only: the microcontrollers' vector lowering has no masked loads).
+  int64_t vectorChannels = cv.channels / t.cols * t.cols;
+  Value padF32 = f32Const(0.0f);
+  auto indices = [&](Value lead, Value position, Value c) {
+    SmallVector<Value> at{lead, zero, zero, c};
+    at[cv.lengthDim] = position;
+    return at;
+  };
+  ValueRange sums =
+      forLoop(b, firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f), padF32},
+              [&](Value tap, ValueRange tapAcc) {
+                Value position =
+                    sub(add(row, mul(tap, idx(cv.dilation))), idx(padding));
+                Value vecSum =
+                    forLoop(b, zero, idx(vectorChannels), idx(t.cols),
+                            {tapAcc[0]}, [&](Value c, ValueRange chanAcc) {
+                              Value x = vector::TransferReadOp::create(
+                                  b, vec, cv.input, indices(batch, position, c),
+                                  padF32, ArrayRef<bool>{true});
+                              Value w = vector::TransferReadOp::create(
+                                  b, vec, cv.weight, indices(f, tap, c), padF32,
+                                  ArrayRef<bool>{true});
+                              return SmallVector<Value>{
+                                  vector::FMAOp::create(b, x, w, chanAcc[0])};
+                            })[0];
+                Value scalarSum = forLoop(
+                    b, idx(vectorChannels), idx(cv.channels), idx(1),
+                    {tapAcc[1]}, [&](Value c, ValueRange chanAcc) {
+                      Value x = tensor::ExtractOp::create(
+                          b, cv.input, indices(batch, position, c));
+                      Value w = tensor::ExtractOp::create(b, cv.weight,
+                                                          indices(f, tap, c));
+                      return SmallVector<Value>{arith::AddFOp::create(
+                          b, chanAcc[0], arith::MulFOp::create(b, x, w))};
+                    })[0];
+                return SmallVector<Value>{vecSum, scalarSum};
+              });
+  return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sums[0],
+                                     arith::AddFOp::create(b, acc, sums[1]));
+}
 
 /// St[j][i] := St[j][i] + mask (additive) or -inf where the mask is false,
 /// for the keys [kb, kb + nk): the mask's query index runs across the vector
@@ -392,8 +460,9 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
     Value row = minIdx(add(qb, i), lastQuery);
     forLoop(b, c0, idx(d), c1, {}, [&](Value dd, ValueRange) {
-      memref::StoreOp::create(b, readScalar(q, {bh, row, dd}), qt,
-                              ValueRange{dd, i});
+      Value x =
+          queryConv ? convolveQuery(bh, row, dd) : readScalar(q, {bh, row, dd});
+      memref::StoreOp::create(b, x, qt, ValueRange{dd, i});
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -812,6 +881,13 @@ struct LowerAttentionPass final
     if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
                              elementType)))
       return failure();
+    // Convolutional self-attention: each query block is computed from the
+    // convolution's input, so the convolution and its Q tensor die (the
+    // canonicalize after this pass erases them). Matched before normalize()
+    // adds its own uses of Q.
+    std::optional<sieve::QueryConv> queryConv;
+    if (fuseQueryConv)
+      queryConv = sieve::matchQueryConv(op);
     ImplicitLocOpBuilder b(op.getLoc(), op);
     Normalized n =
         normalize(b, op.getQuery(), op.getKey(), op.getValue(),
@@ -826,6 +902,8 @@ struct LowerAttentionPass final
         std::min<int64_t>(blockK, roundUp(lk, tileRows)), tileRows, tileCols};
     FlashBuilder flash(b, tiles, elementType, op.getScale().convertToFloat(),
                        op.getCausal());
+    if (queryConv)
+      flash.setQueryConv(*queryConv);
     Value result = flash.build(n.q, n.k, n.v, n.group, op.getMask(),
                                n.batchShape, n.heads);
     op.replaceAllUsesWith(denormalize(b, n, result));

@@ -17,7 +17,7 @@
 // STAGE-OFF-NOT: attn.
 // STAGE-DENSE: attn.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 1.000000e+00 : f32}
 // STAGE-LOGSPARSE: warning: LogSparse attention (logsparse-local(2)) changes the model
-// STAGE-LOGSPARSE: attn.sparse_attention %{{.*}}, %{{.*}}, %{{.*}} {attn.from_dense, pattern = #attn.logsparse<local = 2>, scale = 1.000000e+00 : f32}
+// STAGE-LOGSPARSE: attn.sparse_attention %{{.*}}, %{{.*}}, %{{.*}} {attn.dense_error = {max_rel = {{.*}}}, attn.from_dense, pattern = #attn.logsparse<local = 2>, scale = 1.000000e+00 : f32}
 func.func @causal(%q: tensor<2x8x4xf32>, %k: tensor<2x8x4xf32>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
   %zero = arith.constant 0.0 : f32
   %mask = arith.constant dense<[[0.0, -1.0e4, -1.0e4, -1.0e4, -1.0e4, -1.0e4, -1.0e4, -1.0e4], [0.0, 0.0, -1.0e4, -1.0e4, -1.0e4, -1.0e4, -1.0e4, -1.0e4], [0.0, 0.0, 0.0, -1.0e4, -1.0e4, -1.0e4, -1.0e4, -1.0e4], [0.0, 0.0, 0.0, 0.0, -1.0e4, -1.0e4, -1.0e4, -1.0e4], [0.0, 0.0, 0.0, 0.0, 0.0, -1.0e4, -1.0e4, -1.0e4], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0e4, -1.0e4], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0e4], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]> : tensor<8x8xf32>

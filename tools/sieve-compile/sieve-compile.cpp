@@ -139,6 +139,12 @@ static cl::opt<int64_t> attentionWindow(
     "attention-window",
     cl::desc("The local window or restart length of --attention-variant"),
     cl::init(0), cl::cat(category));
+static cl::opt<bool> attentionFuseConv(
+    "attention-fuse-conv",
+    cl::desc("Convolutional self-attention: compute Q in the flash lowering "
+             "from the causal convolution's input, so that Q never occupies "
+             "the arena (default on)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<PatchMode> patchMode(
     "patch",
     cl::desc("Run the first layers patch by patch to fit --memory-budget "
@@ -404,6 +410,7 @@ static int compile() {
                 "'; expected plain, local or restart");
   options.attentionVariant = attentionVariant;
   options.attentionWindow = attentionWindow;
+  options.attentionFuseConv = attentionFuseConv;
   options.patch = patchMode;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
   options.ternary = ternary;
@@ -522,7 +529,7 @@ static int compile() {
       macs = countMacs(*module);
     // Before a later stage lowers them.
     if (stage.name == "raise-attention")
-      attentionOps = collectAttention(*module);
+      attentionOps = collectAttention(*module, attentionFuseConv);
     // MACs executed: the plain count plus what the patches recompute.
     if (stage.name == "plan-patches") {
       uint64_t extraMacs = 0;

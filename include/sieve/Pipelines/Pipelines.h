@@ -118,6 +118,11 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "attention-window",
       llvm::cl::desc("LogSparse local window or restart length"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> attentionFuseConv{
+      *this, "attention-fuse-conv",
+      llvm::cl::desc("Convolutional self-attention: compute Q in the flash "
+                     "lowering from the causal convolution's input"),
+      llvm::cl::init(true)};
   PassOptions::Option<PatchMode> patch{
       *this, "patch",
       llvm::cl::desc("Run the first layers patch by patch to fit the memory "

@@ -54,16 +54,34 @@ struct AttentionInfo {
   /// Product of the batch dims; query heads; key/value heads.
   int64_t batch = 1, heads = 1, kvHeads = 1;
   int64_t depth = 0, valueDepth = 0;
+  /// The storage type of Q, K, V and the result ("f32", "f16", "bf16"); the
+  /// lowering computes in f32 whatever it is.
+  std::string elementType;
   /// Pairs computed per head, and those of dense causal attention.
   int64_t pairs = 0, causalPairs = 0;
   /// Set by sieve-attn-logsparse: the op no longer computes the model's
   /// dense attention.
   bool changesModel = false;
+  /// With changesModel: sieve-attn-logsparse's estimate of the change
+  /// (AttentionError.h), the relative error of output rows against dense
+  /// attention on seeded random inputs, over `errorRows` query rows.
+  double maxRelError = 0, meanRelError = 0, rmsError = 0;
+  int64_t errorRows = 0, errorSeed = 0;
+  /// Convolutional self-attention: the kernel of the causal convolution
+  /// that produces Q / K (attn.query_conv / attn.key_conv), 0 if none;
+  /// whether the flash lowering computes Q from the convolution's input
+  /// (matchQueryConv), and the bytes of the convolution-made Q and K
+  /// tensors that still exist and of those the fusion removed.
+  int64_t queryConv = 0, keyConv = 0;
+  bool queryConvFused = false;
+  int64_t convTensorBytes = 0, fusedBytes = 0;
 };
 
 /// The attention ops of `module` (after the attention stage, before their
 /// lowering).
-std::vector<AttentionInfo> collectAttention(mlir::ModuleOp module);
+/// `fuseQueryConv`: the lowering's fuse-query-conv option.
+std::vector<AttentionInfo> collectAttention(mlir::ModuleOp module,
+                                            bool fuseQueryConv = true);
 
 /// A loop marked `sieve.parallel` (docs/parallel.md).
 struct ParallelLoop {

@@ -400,7 +400,11 @@ def LowerAttention : Pass<"sieve-lower-attention", "mlir::ModuleOp"> {
     Option<"tileRows", "tile-rows", "int64_t", /*default=*/"4",
            "Rows of a register tile">,
     Option<"tileCols", "tile-cols", "int64_t", /*default=*/"16",
-           "Lanes of a register tile (f32 elements of one vector value)">
+           "Lanes of a register tile (f32 elements of one vector value)">,
+    Option<"fuseQueryConv", "fuse-query-conv", "bool", /*default=*/"true",
+           "Convolutional self-attention (attn.query_conv): compute each "
+           "query block of the flash lowering from the causal convolution's "
+           "input and weights, so that Q never exists">
   ];
 }
 
@@ -462,7 +466,12 @@ def AttnLogSparse : Pass<"sieve-attn-logsparse", "mlir::func::FuncOp"> {
     the chosen variant, so that each query attends to O(log L) keys instead
     of all earlier ones. This **changes the model**: each rewritten op gets a
     warning that says how many of the causal pairs remain, and the attribute
-    `attn.from_dense`, which the report shows as `changes_model`.
+    `attn.from_dense`, which the report shows as `changes_model`. The
+    change is estimated by running dense and sparse attention of the op's
+    shapes on seeded random inputs (lib/Analysis/AttentionError.cpp): the
+    warning and the attribute `attn.dense_error` (report field
+    `error_vs_dense`, docs/report.md) carry the max and mean relative error
+    of the output rows.
     Attentions that already are sparse (a LogSparse mask that
     sieve-raise-attention recognised) are kept as they are, exactly.
 

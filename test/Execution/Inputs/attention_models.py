@@ -18,6 +18,8 @@ the heads is written `2,HxL...` (then the tensors are rank 4). OPTIONs:
 - `causal`;
 - `mask`: an additive f32 mask input `[1, Lq, Lk]` (broadcast over heads);
 - `kv=N`: N key/value heads (grouped-query attention);
+- `f16`: q, k, v and the result in f16 (Sieve computes in f32); the dense
+  reference casts the inputs to f32, computes in f32 and casts the result;
 - a sparse pattern, giving `attn.sparse_attention`, and a dense reference
   whose boolean mask is computed from the indices: `logsparse`,
   `logsparse-local=W`, `logsparse-restart=S`, `diagonals=0.3.5`.
@@ -127,8 +129,9 @@ def attn_model(batch, h, lq, lk, d, dv, opts):
     hk = int(opts.get("kv", h))
     lead = [batch, h] if batch else [h]
     kvlead = [batch, hk] if batch else [hk]
-    qt, kt, vt = ttype(lead + [lq, d]), ttype(kvlead + [lk, d]), ttype(kvlead + [lk, dv])
-    ot = ttype(lead + [lq, dv])
+    et = "f16" if "f16" in opts else "f32"
+    qt, kt, vt = ttype(lead + [lq, d], et), ttype(kvlead + [lk, d], et), ttype(kvlead + [lk, dv], et)
+    ot = ttype(lead + [lq, dv], et)
     scale = 1.0 / math.sqrt(d)
     pattern = pattern_of(opts)
     if pattern:
@@ -170,20 +173,25 @@ def dense_model(batch, h, lq, lk, d, dv, opts):
     mask_arg = ""
     if "mask" in opts:
         mask_arg = ", %%m: %s" % ttype(([1, 1] if batch else [1]) + [lq, lk])
+    et = "f16" if "f16" in opts else "f32"
     a("  func.func @attention(%%q: %s, %%k: %s, %%v: %s%s) -> %s {" % (
-        ttype(lead + [lq, d]), ttype(kvlead + [lk, d]), ttype(kvlead + [lk, dv]),
-        mask_arg, ttype(lead + [lq, dv])))
+        ttype(lead + [lq, d], et), ttype(kvlead + [lk, d], et), ttype(kvlead + [lk, dv], et),
+        mask_arg, ttype(lead + [lq, dv], et)))
     a("    %zp = \"tosa.const\"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>")
     a("    %shift = \"tosa.const\"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>")
     names = {}
     for x, l, e, ld, n in (("q", lq, d, lead, bh), ("k", lk, d, kvlead, bhk),
                            ("v", lk, dv, kvlead, bhk)):
         names[x] = "%" + x
+        if et != "f32":
+            a("    %%%sf = tosa.cast %%%s : (%s) -> %s" % (
+                x, x, ttype(ld + [l, e], et), ttype(ld + [l, e])))
+            names[x] = "%" + x + "f"
         if batch:
             a("    %%s_%s = tosa.const_shape {values = dense<[%d, %d, %d]> : tensor<3xindex>} "
               ": () -> !tosa.shape<3>" % (x, n, l, e))
-            a("    %%%s3 = tosa.reshape %%%s, %%s_%s : (%s, !tosa.shape<3>) -> %s" % (
-                x, x, x, ttype(ld + [l, e]), ttype([n, l, e])))
+            a("    %%%s3 = tosa.reshape %s, %%s_%s : (%s, !tosa.shape<3>) -> %s" % (
+                x, names[x], x, ttype(ld + [l, e]), ttype([n, l, e])))
             names[x] = "%" + x + "3"
         if n != bh:
             # repeat each KV head h/hk times: [n, L, E] -> [n, 1, L, E] -> tile -> [bh, L, E]
@@ -276,7 +284,11 @@ def dense_model(batch, h, lq, lk, d, dv, opts):
         a("    %%o4 = tosa.reshape %%o, %%s_o : (%s, !tosa.shape<%d>) -> %s" % (
             ot3, len(lead) + 2, ttype(lead + [lq, dv])))
         result = "%o4"
-    a("    return %s : %s" % (result, ttype(lead + [lq, dv])))
+    if et != "f32":
+        a("    %%oc = tosa.cast %s : (%s) -> %s" % (
+            result, ttype(lead + [lq, dv]), ttype(lead + [lq, dv], et)))
+        result = "%oc"
+    a("    return %s : %s" % (result, ttype(lead + [lq, dv], et)))
     a("  }")
     a("}")
     return "\n".join(lines) + "\n"
