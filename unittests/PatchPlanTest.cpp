@@ -338,4 +338,15 @@ TEST(PatchPlan, GlobalPoolingAccumulatesOverThePatches) {
   StageCost open = evaluateStage(net, {0, 1, 1, 1, OverlapStrategy::Recompute},
                                  PeakRule::MsfCnn);
   EXPECT_EQ(open.peak, 6400u + 8);
+  // Sieve's arena: the pool's int32 accumulators (64 x 4 bytes), set before
+  // the loops, live through the stage; at the 1x1 conv, a pixel of the
+  // depthwise and of the conv and the conv's row of accumulators. With the
+  // arena's 16-byte alignment the depthwise's 8-byte pixel takes 16.
+  StageCost sieve = evaluateStage(net, {0, 2, 1, 1, OverlapStrategy::Recompute},
+                                  PeakRule::Sieve);
+  EXPECT_EQ(sieve.peak, 256u + 8 + 64 + 256);
+  EXPECT_EQ(sieve.peakLayer, 1);
+  StageCost aligned = evaluateStage(
+      net, {0, 2, 1, 1, OverlapStrategy::Recompute}, PeakRule::Sieve, 16);
+  EXPECT_EQ(aligned.peak, 256u + 16 + 64 + 256);
 }

@@ -117,6 +117,13 @@ findBranchUse(Value root, const BufferViewFlowAnalysis &aliases) {
       if (llvm::any_of(user->getResults(),
                        [&](Value result) { return merged.contains(result); }))
         continue; // The merge itself.
+      // A view does not touch the data, wherever it is made (a buffer of
+      // dynamic shape gets its view where it was allocated, which may be
+      // before the scf.if): its users do.
+      if (isa<ViewLikeOpInterface>(user) && user->getNumRegions() == 0 &&
+          llvm::all_of(user->getResults(),
+                       [&](Value result) { return views.contains(result); }))
+        continue;
       Region *region = user->getParentRegion();
       while (region && !isa<scf::IfOp>(region->getParentOp()))
         region = region->getParentRegion();
@@ -262,6 +269,167 @@ std::optional<IndexRange> sieve::getIndexRange(Value value, unsigned depth) {
                           std::max(result->second, r->second)};
   }
   return result;
+}
+
+/// The value of affine expression `expr` at the given dimension and symbol
+/// values.
+static std::optional<int64_t> evaluateAffine(AffineExpr expr,
+                                             ArrayRef<int64_t> dims,
+                                             ArrayRef<int64_t> symbols) {
+  if (auto c = dyn_cast<AffineConstantExpr>(expr))
+    return c.getValue();
+  if (auto d = dyn_cast<AffineDimExpr>(expr))
+    return dims[d.getPosition()];
+  if (auto s = dyn_cast<AffineSymbolExpr>(expr))
+    return symbols[s.getPosition()];
+  auto bin = cast<AffineBinaryOpExpr>(expr);
+  std::optional<int64_t> l = evaluateAffine(bin.getLHS(), dims, symbols);
+  std::optional<int64_t> r = evaluateAffine(bin.getRHS(), dims, symbols);
+  if (!l || !r)
+    return std::nullopt;
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return *l + *r;
+  case AffineExprKind::Mul:
+    return *l * *r;
+  case AffineExprKind::FloorDiv:
+    return *r > 0 ? std::optional<int64_t>(llvm::divideFloorSigned(*l, *r))
+                  : std::nullopt;
+  case AffineExprKind::CeilDiv:
+    return *r > 0 ? std::optional<int64_t>(llvm::divideCeilSigned(*l, *r))
+                  : std::nullopt;
+  case AffineExprKind::Mod:
+    return *r > 0 ? std::optional<int64_t>(((*l % *r) + *r) % *r)
+                  : std::nullopt;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// The value of index `value` when the induction variables take the values
+/// of `at`; std::nullopt for anything else.
+static std::optional<int64_t> evaluateIndex(Value value,
+                                            const DenseMap<Value, int64_t> &at,
+                                            unsigned depth = 0) {
+  if (depth > 64)
+    return std::nullopt;
+  if (std::optional<int64_t> c = getConstantIntValue(value))
+    return c;
+  if (auto it = at.find(value); it != at.end())
+    return it->second;
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  SmallVector<int64_t> operands;
+  for (Value operand : def->getOperands()) {
+    std::optional<int64_t> v = evaluateIndex(operand, at, depth + 1);
+    if (!v)
+      return std::nullopt;
+    operands.push_back(*v);
+  }
+  AffineMap map;
+  if (auto op = dyn_cast<affine::AffineMinOp>(def))
+    map = op.getMap();
+  else if (auto op = dyn_cast<affine::AffineMaxOp>(def))
+    map = op.getMap();
+  else if (auto op = dyn_cast<affine::AffineApplyOp>(def))
+    map = op.getMap();
+  if (map) {
+    ArrayRef<int64_t> all(operands);
+    std::optional<int64_t> result;
+    for (AffineExpr expr : map.getResults()) {
+      std::optional<int64_t> v =
+          evaluateAffine(expr, all.take_front(map.getNumDims()),
+                         all.drop_front(map.getNumDims()));
+      if (!v)
+        return std::nullopt;
+      if (!result)
+        result = v;
+      else if (isa<affine::AffineMinOp>(def))
+        result = std::min(*result, *v);
+      else
+        result = std::max(*result, *v);
+    }
+    return result;
+  }
+  if (operands.size() != 2)
+    return std::nullopt;
+  int64_t a = operands[0], b = operands[1];
+  if (isa<arith::AddIOp>(def))
+    return a + b;
+  if (isa<arith::SubIOp>(def))
+    return a - b;
+  if (isa<arith::MulIOp>(def))
+    return a * b;
+  if (isa<arith::MinSIOp>(def))
+    return std::min(a, b);
+  if (isa<arith::MaxSIOp>(def))
+    return std::max(a, b);
+  return std::nullopt;
+}
+
+std::optional<IndexRange> sieve::getExactIndexRange(Value value,
+                                                    uint64_t maxPoints) {
+  // The loops whose induction variables `value` depends on.
+  SmallVector<scf::ForOp> loops;
+  SmallVector<Value> worklist{value};
+  DenseSet<Value> seen;
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    if (!seen.insert(v).second || getConstantIntValue(v))
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+      if (!loop || arg != loop.getInductionVar())
+        return std::nullopt;
+      loops.push_back(loop);
+      continue;
+    }
+    Operation *def = v.getDefiningOp();
+    if (!isa<affine::AffineMinOp, affine::AffineMaxOp, affine::AffineApplyOp,
+             arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::MinSIOp,
+             arith::MaxSIOp>(def))
+      return std::nullopt;
+    for (Value operand : def->getOperands())
+      worklist.push_back(operand);
+  }
+  // Each loop's iterations, when its bounds and step are constant.
+  SmallVector<SmallVector<int64_t>> values;
+  uint64_t points = 1;
+  for (scf::ForOp loop : loops) {
+    std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+    if (!lb || !ub || !step || *step <= 0 || *ub <= *lb)
+      return std::nullopt;
+    SmallVector<int64_t> iterations;
+    for (int64_t i = *lb; i < *ub; i += *step)
+      iterations.push_back(i);
+    points *= iterations.size();
+    if (points > maxPoints)
+      return std::nullopt;
+    values.push_back(std::move(iterations));
+  }
+  std::optional<IndexRange> range;
+  SmallVector<size_t> index(loops.size(), 0);
+  DenseMap<Value, int64_t> at;
+  for (uint64_t p = 0; p < points; ++p) {
+    for (size_t l = 0; l < loops.size(); ++l)
+      at[loops[l].getInductionVar()] = values[l][index[l]];
+    std::optional<int64_t> v = evaluateIndex(value, at);
+    if (!v)
+      return std::nullopt;
+    range = range ? IndexRange{std::min(range->first, *v),
+                               std::max(range->second, *v)}
+                  : IndexRange{*v, *v};
+    // The next combination of iterations.
+    for (size_t l = 0; l < loops.size(); ++l) {
+      if (++index[l] < values[l].size())
+        break;
+      index[l] = 0;
+    }
+  }
+  return range;
 }
 
 /// Loops over patches, marked by sieve-lower-patch-stages: the arena sees

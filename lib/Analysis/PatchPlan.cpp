@@ -6,6 +6,8 @@
 
 #include "sieve/Analysis/PatchPlan.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <algorithm>
 #include <cassert>
 #include <limits>
@@ -167,7 +169,8 @@ uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
 }
 
 StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
-                   const AxisSummary &rowsAxis, const AxisSummary &colsAxis) {
+                   uint64_t alignment, const AxisSummary &rowsAxis,
+                   const AxisSummary &colsAxis) {
   int first = config.first, last = config.last, n = last - first + 1;
   StageCost cost;
   cost.config = config;
@@ -183,6 +186,22 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     const NetTensor &t = net.tensors[tensor];
     return t.producer >= 0 && !t.isOutput;
   };
+  // The arena gives every buffer a multiple of its alignment.
+  auto buffer = [&](uint64_t bytes) {
+    return rule == PeakRule::Sieve ? llvm::alignTo(bytes, alignment) : bytes;
+  };
+
+  // A stage ending in a global pooling accumulates the pooling over its
+  // patches: in Sieve's arena the accumulator, set before the loops, lives
+  // through the stage, and the pooled output only from the last layer on.
+  bool pooled = patched && rule == PeakRule::Sieve &&
+                stageTiledLayer(net, first, last) != last &&
+                net.layers[last].accumulatorBytes;
+  uint64_t pooledBytes = 0, outputBytes = 0;
+  if (pooled)
+    pooledBytes =
+        buffer(uint64_t(net.tensors[net.layers[last].output].channels) *
+               net.layers[last].accumulatorBytes);
 
   // Full tensors alive during the whole stage: those produced before it and
   // still needed, and the stage's output.
@@ -191,8 +210,10 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     if (!counted(t))
       continue;
     int producer = net.tensors[t].producer;
-    if ((producer < first && net.lastUse(t) >= first) || producer == last)
-      external += net.tensors[t].bytes();
+    if (producer == last && pooled)
+      outputBytes = buffer(net.tensors[t].bytes());
+    else if ((producer < first && net.lastUse(t) >= first) || producer == last)
+      external += buffer(net.tensors[t].bytes());
   }
 
   cost.rows = rowsAxis.maxSize;
@@ -224,9 +245,9 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       const NetTensor &t = net.tensors[net.layers[layer].output];
       int k = layer - first;
       if (!newOnly)
-        return t.bytes(cost.rows[k], cost.cols[k]);
-      return cacheCols ? t.bytes(cost.rows[k], colsAxis.maxNew[k])
-                       : t.bytes(rowsAxis.maxNew[k], cost.cols[k]);
+        return buffer(t.bytes(cost.rows[k], cost.cols[k]));
+      return buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxNew[k])
+                              : t.bytes(rowsAxis.maxNew[k], cost.cols[k]));
     };
     uint64_t worst = 0;
     int worstLayer = first;
@@ -235,6 +256,8 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       const NetTensor &out = net.tensors[layer.output];
       int k = j - first;
       uint64_t live = held;
+      if (pooled)
+        live += j == last ? outputBytes : pooledBytes;
       if (patched && regions) {
         // The regions of the stage's tensors that this layer reads or
         // writes, or that later layers of the patch still read.
@@ -252,21 +275,22 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
           // The patch's window of a full tensor, padded at the borders. The
           // published rules read the network input in place.
           if (rule == PeakRule::Sieve || counted(input.tensor))
-            live += in.bytes(rowsAxis.externalMax[input.tensor],
-                             colsAxis.externalMax[input.tensor]);
+            live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
+                                    colsAxis.externalMax[input.tensor]));
           continue;
         }
         if (rule == PeakRule::Sieve && layer.accumulatorBytes && padded) {
           // Row-by-row reductions keep the padded input rows they read.
           int64_t cols = patched ? cost.cols[k] : out.width;
           int64_t inCols = input.cols.inputOf({0, cols - 1}).size();
-          live += uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
-                  inCols * in.channels * in.elementBytes;
+          live += buffer(
+              uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
+              inCols * in.channels * in.elementBytes);
         }
       }
       if (rule == PeakRule::Sieve && layer.accumulatorBytes)
-        live += uint64_t(patched ? cost.cols[k] : out.width) * out.channels *
-                layer.accumulatorBytes;
+        live += buffer(uint64_t(patched ? cost.cols[k] : out.width) *
+                       out.channels * layer.accumulatorBytes);
       if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
           layer.inputs.size() == 1) {
         // In place: the input's buffer becomes the output's.
@@ -297,9 +321,10 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     for (int p = first; p < last; ++p) {
       int k = p - first;
       const NetTensor &t = net.tensors[net.layers[p].output];
-      regions += regionBytes(p);
-      overlaps += cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
-                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]);
+      regions += buffer(regionBytes(p));
+      overlaps +=
+          buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
+                           : t.bytes(rowsAxis.maxShared[k], cost.cols[k]));
     }
     std::pair<uint64_t, int> sliding = workingSet(regions, false);
     std::pair<uint64_t, int> separate = workingSet(overlaps, true, true);
@@ -406,19 +431,21 @@ uint64_t smallestPeak(const Network &net, const std::vector<Block> &blocks) {
 } // namespace
 
 StageCost sieve::evaluateStage(const Network &net, const StageConfig &config,
-                               PeakRule rule) {
+                               PeakRule rule, uint64_t alignment) {
   return evaluate(
-      net, config, rule,
+      net, config, rule, alignment,
       summarize(net, config.first, config.last, 0, config.tileRows),
       summarize(net, config.first, config.last, 1, config.tileCols));
 }
 
-NetworkPlan sieve::plainPlan(const Network &net, PeakRule rule) {
+NetworkPlan sieve::plainPlan(const Network &net, PeakRule rule,
+                             uint64_t alignment) {
   NetworkPlan plan;
   for (int l = 0, e = net.layers.size(); l < e; ++l) {
     const NetTensor &out = net.tensors[net.layers[l].output];
     plan.stages.push_back(evaluateStage(
-        net, {l, l, out.height, out.width, OverlapStrategy::Recompute}, rule));
+        net, {l, l, out.height, out.width, OverlapStrategy::Recompute}, rule,
+        alignment));
     plan.macs += plan.stages.back().macs;
     if (plan.stages.back().peak > plan.peak || l == 0) {
       plan.peak = std::max(plan.peak, plan.stages.back().peak);
@@ -469,8 +496,8 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
           continue;
         for (OverlapStrategy strategy : strategies) {
           StageConfig config{first, last, rowTiles[r], colTiles[c], strategy};
-          block.front.push_back(
-              evaluate(net, config, options.rule, rows[r], cols[c]));
+          block.front.push_back(evaluate(net, config, options.rule,
+                                         options.alignment, rows[r], cols[c]));
           ++search.stagesCosted;
           // Without overlap across patches, caching changes nothing.
           if (rows[r].grid * cols[c].grid == 1)
@@ -493,7 +520,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
     Block plain{last, last, {}};
     plain.front.push_back(evaluateStage(
         net, {last, last, out.height, out.width, OverlapStrategy::Recompute},
-        options.rule));
+        options.rule, options.alignment));
     blocks.push_back(std::move(plain));
     if (!options.split.empty())
       continue;

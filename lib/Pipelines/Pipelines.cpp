@@ -201,9 +201,9 @@ static std::string planPatchesStage(const CompileOptions &options,
   if (options.patch == PatchMode::Off || !budget)
     return "";
   return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
-                       "strategies=recompute}, "
+                       "strategies=recompute alignment={1}}, "
                        "func.func(sieve-lower-patch-stages), canonicalize, cse",
-                       budget)
+                       budget, target.arenaAlignment)
       .str();
 }
 

@@ -7,6 +7,7 @@
 #include "sieve/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -58,6 +59,16 @@ struct CloneSharedInitsPass final
     SmallVector<OpOperand *> sharedInits;
     getOperation().walk([&](DestinationStyleOpInterface op) {
       for (OpOperand &init : op.getDpsInitsMutable()) {
+        Operation *producer = init.get().getDefiningOp();
+        if (producer && isInitProducer(producer) && !init.get().hasOneUse())
+          sharedInits.push_back(&init);
+      }
+    });
+    // Loops over patches (sieve-lower-patch-stages) write their result into
+    // their initial value: loops sharing one would keep an earlier loop's
+    // result alive until the last of them runs.
+    getOperation().walk([&](scf::ForOp loop) {
+      for (OpOperand &init : loop.getInitArgsMutable()) {
         Operation *producer = init.get().getDefiningOp();
         if (producer && isInitProducer(producer) && !init.get().hasOneUse())
           sharedInits.push_back(&init);

@@ -50,12 +50,18 @@ LogicalResult boundDynamicAllocs(func::FuncOp func) {
     for (auto [i, size] : llvm::enumerate(largest)) {
       if (!ShapedType::isDynamic(size))
         continue;
-      FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
-          presburger::BoundType::UB, {alloc.getResult(), int64_t(i)},
-          /*stopCondition=*/nullptr, /*closedUB=*/true);
+      // Exact when the size depends only on loops over patches (the
+      // planner's figure is the exact largest patch); an upper bound else.
+      Value dynamicSize = alloc.getDynamicSizes()[type.getDynamicDimIndex(i)];
+      FailureOr<int64_t> bound = failure();
+      if (std::optional<IndexRange> exact = getExactIndexRange(dynamicSize))
+        bound = exact->second;
       if (failed(bound))
-        if (std::optional<IndexRange> range = getIndexRange(
-                alloc.getDynamicSizes()[type.getDynamicDimIndex(i)]))
+        bound = ValueBoundsConstraintSet::computeConstantBound(
+            presburger::BoundType::UB, {alloc.getResult(), int64_t(i)},
+            /*stopCondition=*/nullptr, /*closedUB=*/true);
+      if (failed(bound))
+        if (std::optional<IndexRange> range = getIndexRange(dynamicSize))
           bound = range->second;
       if (failed(bound) || *bound < 0)
         return alloc.emitError("cannot place a buffer of type ")

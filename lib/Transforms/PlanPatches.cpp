@@ -75,6 +75,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
   LogicalResult parseOptions(func::FuncOp func, const NetworkOps &graph,
                              PlanOptions &options) {
     options.maxStageLayers = maxStageLayers;
+    options.alignment = std::max<uint64_t>(1, alignment);
     options.allowRecompute = StringRef(strategies).contains("recompute");
     options.allowCache = StringRef(strategies).contains("cache");
     if (!options.allowRecompute && !options.allowCache)
@@ -150,7 +151,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
     if (failed(parseOptions(func, graph, options)))
       return failure();
 
-    NetworkPlan plain = plainPlan(graph.net, peakRule);
+    NetworkPlan plain = plainPlan(graph.net, peakRule, options.alignment);
     bool forced = !options.split.empty();
     uint64_t budget = memoryBudget;
     if (mode == "auto" && !forced && (!budget || plain.peak <= budget)) {

@@ -78,6 +78,15 @@ using IndexRange = std::pair<int64_t, int64_t>;
 /// (Upstream value bounds cannot bound an affine.max from above.)
 std::optional<IndexRange> getIndexRange(mlir::Value value, unsigned depth = 0);
 
+/// The exact range of index `value` over every iteration of the `scf.for`
+/// loops (constant bounds and steps) it depends on, through constants,
+/// affine min/max/apply and integer arithmetic, by evaluating it at each of
+/// at most `maxPoints` iterations. Interval arithmetic (getIndexRange)
+/// over-approximates the sizes of border patches, whose clamps depend on
+/// each other; this does not. std::nullopt when it does not apply.
+std::optional<IndexRange> getExactIndexRange(mlir::Value value,
+                                             uint64_t maxPoints = 1 << 16);
+
 /// getByteSize of a memref, or UINT64_MAX when it has none.
 uint64_t getStaticByteSize(mlir::MemRefType type);
 

@@ -94,9 +94,10 @@ bool isValidStage(const Network &net, int first, int last, std::string *why,
 /// pixel (global pooling), which then accumulates over the patches.
 int stageTiledLayer(const Network &net, int first, int last);
 
-/// Cost of one stage. The stage must be valid.
+/// Cost of one stage. The stage must be valid. Under Sieve's rule every
+/// buffer counted takes a multiple of `alignment` bytes, as in the arena.
 StageCost evaluateStage(const Network &net, const StageConfig &config,
-                        PeakRule rule);
+                        PeakRule rule, uint64_t alignment = 1);
 
 /// A whole plan: consecutive stages covering every layer.
 struct NetworkPlan {
@@ -111,10 +112,13 @@ struct NetworkPlan {
 };
 
 /// The plan that runs every layer plainly.
-NetworkPlan plainPlan(const Network &net, PeakRule rule);
+NetworkPlan plainPlan(const Network &net, PeakRule rule,
+                      uint64_t alignment = 1);
 
 struct PlanOptions {
   PeakRule rule = PeakRule::Sieve;
+  /// Byte alignment of the arena's buffers (Sieve's rule only).
+  uint64_t alignment = 1;
   /// Longest patched stage searched, in layers.
   int maxStageLayers = 24;
   bool allowRecompute = true;

@@ -628,7 +628,10 @@ def PlanPatches : Pass<"sieve-plan-patches", "mlir::ModuleOp"> {
     Option<"materialize", "materialize", "bool", /*default=*/"true",
            "Wrap the chosen stages in patch.stage ops">,
     Option<"reportFile", "report-file", "std::string", /*default=*/"\"\"",
-           "Write the plan as JSON to this file">
+           "Write the plan as JSON to this file">,
+    Option<"alignment", "alignment", "uint64_t", /*default=*/"1",
+           "Byte alignment of the arena's buffers, as sieve-plan-memory's "
+           "(Sieve's rule)">
   ];
   let dependentDialects = ["sieve::patch::PatchDialect"];
 }
