@@ -172,6 +172,7 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
       l.location = str("location");
       l.op = str("op");
       l.kernel = str("kernel");
+      l.fused = str("fused");
       if (auto bytes = layer.getAs<IntegerAttr>("packed_bytes"))
         l.packedBytes = bytes.getInt();
     }
@@ -552,6 +553,8 @@ void sieve::emitJsonReport(const ModelInterface &model,
               j.attribute("location", l.location);
               j.attribute("op", l.op);
               j.attribute("kernel", l.kernel);
+              if (!l.fused.empty())
+                j.attribute("fused", l.fused);
               j.attribute("packed_bytes", l.packedBytes);
             });
         });

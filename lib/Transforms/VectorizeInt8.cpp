@@ -19,8 +19,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -76,6 +78,19 @@ struct ConvInfo {
   SmallVector<int8_t> w; // the constant weights, in the op's layout
   int64_t n, ih, iw, c, f, kh, kw, oh, ow, sh, sw;
   int64_t inputZp = 0;
+};
+
+/// What the kernel absorbs around the convolution: the initialisation of
+/// its accumulators (a fill, or the bias broadcast along the channels),
+/// folded into the corrections, and the requantising consumer, computed on
+/// the accumulators in registers and stored as its result. Both ops go, and
+/// with them the int32 buffer between them.
+struct Fusion {
+  Operation *init = nullptr;
+  SmallVector<int64_t> bias; // per output channel, when init is set
+  std::string biasKey;       // identifies the bias for sharing packed globals
+  linalg::GenericOp requant;
+  Value requantOutput; // its output, as [N, OH, OW, C]
 };
 
 std::optional<int64_t> constantInt(Value v) {
@@ -178,11 +193,123 @@ std::string analyse(linalg::LinalgOp op, ConvInfo &info) {
   return "";
 }
 
+/// The accumulators' initialisation right before `op`: a fill with a
+/// constant, or the bias (a constant 1-D global) broadcast along channels.
+void matchInit(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
+  Operation *prev = op->getPrevNode();
+  int64_t channels = info.depthwise ? info.c : info.f;
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(prev)) {
+    std::optional<int64_t> v = constantInt(fill.getInputs()[0]);
+    if (!fill.hasPureBufferSemantics() ||
+        fill.getDpsInits()[0] != info.output || !v)
+      return;
+    fusion.init = fill;
+    fusion.bias.assign(channels, *v);
+    fusion.biasKey = "fill" + std::to_string(*v);
+    return;
+  }
+  auto g = dyn_cast_or_null<linalg::GenericOp>(prev);
+  if (!g || !g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 ||
+      g.getNumDpsInits() != 1 || g.getDpsInits()[0] != info.output)
+    return;
+  Block *body = g.getBody();
+  if (body->getOperations().size() != 1 ||
+      body->getTerminator()->getOperand(0) != body->getArgument(0))
+    return;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  if (!maps[1].isIdentity() || maps[0].getNumResults() != 1 ||
+      maps[0].getResult(0) != getAffineDimExpr(3, op.getContext()))
+    return;
+  auto get = g.getDpsInputs()[0].getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  auto init = global && global.getConstant()
+                  ? dyn_cast_or_null<DenseIntElementsAttr>(
+                        global.getInitialValue().value_or(Attribute()))
+                  : DenseIntElementsAttr();
+  if (!init || init.getNumElements() != channels ||
+      !init.getElementType().isInteger(32))
+    return;
+  fusion.init = g;
+  for (APInt v : init.getValues<APInt>())
+    fusion.bias.push_back(v.getSExtValue());
+  fusion.biasKey = global.getSymName().str();
+}
+
+/// The requantising consumer of the accumulators: the only other reader of
+/// the convolution's own buffer, an elementwise generic of arith ops whose
+/// other inputs are per channel or scalars, with only pure ops (views)
+/// between the two.
+void matchRequant(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
+  Value out = info.output;
+  if (!out.getDefiningOp<memref::AllocOp>())
+    return;
+  linalg::GenericOp g;
+  for (Operation *user : out.getUsers()) {
+    if (user == op.getOperation() || user == fusion.init)
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || g)
+      return;
+    g = generic;
+  }
+  if (!g || g->getBlock() != op->getBlock() || !op->isBeforeInBlock(g))
+    return;
+  for (Operation *between = op->getNextNode(); between != g.getOperation();
+       between = between->getNextNode())
+    if (!isPure(between))
+      return;
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return;
+  MLIRContext *ctx = op.getContext();
+  OpOperand *init = g.getDpsInitOperand(0);
+  auto outType = cast<MemRefType>(out.getType());
+  auto resultType = dyn_cast<MemRefType>(init->get().getType());
+  if (!resultType || resultType.getShape() != outType.getShape() ||
+      !g.getMatchingIndexingMap(init).isIdentity())
+    return;
+  int64_t channels = info.depthwise ? info.c : info.f;
+  int accumulators = 0;
+  for (OpOperand *input : g.getDpsInputOperands()) {
+    AffineMap m = g.getMatchingIndexingMap(input);
+    if (input->get() == out) {
+      if (!m.isIdentity())
+        return;
+      ++accumulators;
+      continue;
+    }
+    auto type = dyn_cast<MemRefType>(input->get().getType());
+    if (!type || !type.getLayout().isIdentity())
+      return;
+    bool scalar = m.getNumResults() == 0 && type.getRank() == 0;
+    bool perChannel = m.getNumResults() == 1 &&
+                      m.getResult(0) == getAffineDimExpr(3, ctx) &&
+                      type.getRank() == 1 && type.getDimSize(0) == channels;
+    if (!scalar && !perChannel)
+      return;
+  }
+  if (accumulators != 1)
+    return;
+  Block *body = g.getBody();
+  if (!body->getArgument(body->getNumArguments() - 1).use_empty())
+    return;
+  for (Operation &bodyOp : body->without_terminator())
+    if (bodyOp.getDialect()->getNamespace() != "arith" ||
+        bodyOp.getNumRegions() != 0 || bodyOp.getNumResults() != 1 ||
+        isa<arith::ConstantOp>(bodyOp))
+      return;
+  fusion.requant = g;
+}
+
 /// The builder of the kernels of one op.
 class KernelBuilder {
 public:
-  KernelBuilder(OpBuilder &b, Location loc, Isa arch, const ConvInfo &info)
-      : b(b), loc(loc), arch(arch), info(info) {}
+  KernelBuilder(OpBuilder &b, Location loc, Isa arch, const ConvInfo &info,
+                const Fusion &fusion)
+      : b(b), loc(loc), arch(arch), info(info), fusion(fusion) {}
 
   void buildConv(memref::GetGlobalOp packed, memref::GetGlobalOp corr);
   void buildDepthwise(memref::GetGlobalOp packed, memref::GetGlobalOp corr,
@@ -213,6 +340,13 @@ private:
   /// the lanes past the end of the last dimension.
   Value readAcc(Value mem, ValueRange indices, int64_t lanes, bool partial);
   void writeAcc(Value v, Value mem, ValueRange indices, bool partial);
+  /// The accumulators' initial values: the output's plus the corrections,
+  /// or the corrections alone when the initialisation was folded into them.
+  Value initAcc(Value mem, ValueRange indices, Value corr, Value c,
+                int64_t lanes, bool partial);
+  /// Stores the finished accumulators: requantised by the fused consumer's
+  /// body on vectors, or as they are.
+  void finish(Value acc, Value mem, ArrayRef<Value> indices, bool partial);
 
   void convTile(Value packed, Value corr, Value n, Value oh, Value ow0,
                 int64_t rows, Value fb0, int64_t blocks, bool lastPartial);
@@ -231,6 +365,7 @@ private:
   Location loc;
   Isa arch;
   const ConvInfo &info;
+  const Fusion &fusion;
 };
 
 SmallVector<Value>
@@ -327,6 +462,73 @@ void KernelBuilder::writeAcc(Value v, Value mem, ValueRange indices,
                                   ArrayRef<bool>{false});
 }
 
+Value KernelBuilder::initAcc(Value mem, ValueRange indices, Value corr, Value c,
+                             int64_t lanes, bool partial) {
+  auto type = VectorType::get({lanes}, b.getI32Type());
+  Value correction = vector::LoadOp::create(b, loc, type, corr, c);
+  if (fusion.init)
+    return correction;
+  return add(readAcc(mem, indices, lanes, partial), correction);
+}
+
+void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
+                           bool partial) {
+  if (!fusion.requant) {
+    writeAcc(acc, mem, indices, partial);
+    return;
+  }
+  // The consumer's body, op by op on vectors of the accumulator's lanes.
+  int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
+  auto vectorOf = [&](Type t) { return VectorType::get({lanes}, t); };
+  linalg::GenericOp g = fusion.requant;
+  Block *body = g.getBody();
+  IRMapping map;
+  Value channel = indices[3];
+  for (OpOperand *input : g.getDpsInputOperands()) {
+    BlockArgument arg = body->getArgument(input->getOperandNumber());
+    Value v = input->get();
+    if (v == info.output || v == mem) {
+      map.map(arg, acc);
+      continue;
+    }
+    AffineMap m = g.getMatchingIndexingMap(input);
+    Type t = arg.getType();
+    if (m.getNumResults() == 0) {
+      Value scalar = memref::LoadOp::create(b, loc, v, ValueRange{});
+      map.map(arg, vector::BroadcastOp::create(b, loc, vectorOf(t), scalar));
+      continue;
+    }
+    // Per channel: (d3) over a 1-D buffer (checked by matchRequant).
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+    map.map(arg, partial ? vector::TransferReadOp::create(
+                               b, loc, vectorOf(t), v, ValueRange{channel}, pad,
+                               ArrayRef<bool>{false})
+                               .getResult()
+                         : vector::LoadOp::create(b, loc, vectorOf(t), v,
+                                                  ValueRange{channel})
+                               .getResult());
+  }
+  auto lookup = [&](Value v) {
+    Value mapped = map.lookupOrNull(v);
+    if (mapped)
+      return mapped;
+    // Values from outside the body (constants) are broadcast.
+    mapped = vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
+    map.map(v, mapped);
+    return mapped;
+  };
+  for (Operation &op : body->without_terminator()) {
+    for (Value operand : op.getOperands())
+      lookup(operand);
+    // Elementwise arith ops: the same op (attributes, properties) on vectors.
+    Operation *clone = b.clone(op, map);
+    for (OpResult r : clone->getResults())
+      r.setType(vectorOf(r.getType()));
+  }
+  Value result = lookup(body->getTerminator()->getOperand(0));
+  writeAcc(result, fusion.requantOutput, indices, partial);
+}
+
 void KernelBuilder::tileOutput(
     int64_t lanes, int64_t rowsPerTile, int64_t blocksPerTile, int64_t channels,
     function_ref<void(Value, Value, Value, int64_t, Value, int64_t, bool)>
@@ -384,10 +586,8 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
     for (int64_t j = 0; j < blocks; ++j) {
       Value f = mul(fbs[j], lanes);
       bool partial = lastPartial && j == blocks - 1;
-      Value out = readAcc(info.output, {n, oh, ows[i], f}, lanes, partial);
-      Value c = vector::LoadOp::create(
-          b, loc, VectorType::get({lanes}, b.getI32Type()), corr, f);
-      acc.push_back(add(out, c));
+      acc.push_back(
+          initAcc(info.output, {n, oh, ows[i], f}, corr, f, lanes, partial));
     }
   auto wVecType = VectorType::get({lanes * group}, b.getI8Type());
   auto step = [&](Value kh, Value kw, Value g, ValueRange in, bool partial) {
@@ -411,12 +611,54 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
     }
     return next;
   };
+  // x86: 8 input channels per load and sign extension, their 4 pairs then
+  // broadcast by shuffles (vpermd), instead of a load, an extension and a
+  // broadcast per pair.
+  int64_t chunks = arch == Isa::Avx2 ? info.c / 8 : 0;
+  auto stepChunk = [&](Value kh, Value kw, Value chunk, ValueRange in) {
+    SmallVector<Value> next(in.begin(), in.end());
+    Value row = add(mul(oh, info.sh), kh);
+    Value c = mul(chunk, 8);
+    SmallVector<Value> xs;
+    for (int64_t i = 0; i < rows; ++i) {
+      Value col = add(mul(ows[i], info.sw), kw);
+      Value x =
+          vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI8Type()),
+                                 info.input, ValueRange{n, row, col, c});
+      x = arith::ExtSIOp::create(b, loc, VectorType::get({8}, b.getI16Type()),
+                                 x);
+      xs.push_back(vector::BitCastOp::create(
+          b, loc, VectorType::get({4}, b.getI32Type()), x));
+    }
+    for (int64_t q = 0; q < 4; ++q) {
+      Value g = add(mul(chunk, 4), idx(q));
+      SmallVector<Value> ws;
+      for (int64_t j = 0; j < blocks; ++j)
+        ws.push_back(arith::ExtSIOp::create(
+            b, loc, VectorType::get({lanes * group}, b.getI16Type()),
+            vector::LoadOp::create(b, loc, wVecType, packed,
+                                   ValueRange{fbs[j], kh, kw, g, idx(0)})));
+      for (int64_t i = 0; i < rows; ++i) {
+        Value pair = vector::ShuffleOp::create(b, loc, xs[i], xs[i],
+                                               SmallVector<int64_t>(8, q));
+        Value x = vector::BitCastOp::create(
+            b, loc, VectorType::get({16}, b.getI16Type()), pair);
+        for (int64_t j = 0; j < blocks; ++j)
+          next[i * blocks + j] = madd(next[i * blocks + j], x, ws[j]);
+      }
+    }
+    return next;
+  };
   SmallVector<Value> result = loop(info.kh, acc, [&](Value kh, ValueRange a0) {
     return loop(info.kw, a0, [&](Value kw, ValueRange a1) {
       SmallVector<Value> a2(a1.begin(), a1.end());
-      if (fullGroups)
-        a2 = loop(fullGroups, a1, [&](Value g, ValueRange a) {
-          return step(kh, kw, g, a, false);
+      if (chunks)
+        a2 = loop(chunks, a2, [&](Value chunk, ValueRange a) {
+          return stepChunk(kh, kw, chunk, a);
+        });
+      if (fullGroups > chunks * 4)
+        a2 = loop(fullGroups - chunks * 4, a2, [&](Value t, ValueRange a) {
+          return step(kh, kw, add(t, idx(chunks * 4)), a, false);
         });
       if (restGroup)
         a2 = step(kh, kw, idx(fullGroups), a2, true);
@@ -425,9 +667,9 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
   });
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < blocks; ++j)
-      writeAcc(result[i * blocks + j], info.output,
-               {n, oh, ows[i], mul(fbs[j], lanes)},
-               lastPartial && j == blocks - 1);
+      finish(result[i * blocks + j], info.output,
+             {n, oh, ows[i], mul(fbs[j], lanes)},
+             lastPartial && j == blocks - 1);
 }
 
 void KernelBuilder::buildConv(memref::GetGlobalOp packed,
@@ -454,9 +696,8 @@ void KernelBuilder::dwTile(Value packed, Value corr, Value output, Value n,
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < blocks; ++j) {
       bool partial = lastPartial && j == blocks - 1;
-      Value out = readAcc(output, {n, oh, ows[i], cs[j]}, kDwLanes, partial);
-      acc.push_back(
-          add(out, vector::LoadOp::create(b, loc, i32Vec, corr, cs[j])));
+      acc.push_back(initAcc(output, {n, oh, ows[i], cs[j]}, corr, cs[j],
+                            kDwLanes, partial));
     }
   Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
   SmallVector<Value> result = loop(info.kh, acc, [&](Value kh, ValueRange a0) {
@@ -491,8 +732,8 @@ void KernelBuilder::dwTile(Value packed, Value corr, Value output, Value n,
   });
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < blocks; ++j)
-      writeAcc(result[i * blocks + j], output, {n, oh, ows[i], cs[j]},
-               lastPartial && j == blocks - 1);
+      finish(result[i * blocks + j], output, {n, oh, ows[i], cs[j]},
+             lastPartial && j == blocks - 1);
 }
 
 void KernelBuilder::buildDepthwise(memref::GetGlobalOp packed,
@@ -519,10 +760,10 @@ struct VectorizeInt8Pass final
   void runOnOperation() override;
 
   FailureOr<Isa> chooseIsa(Operation *op);
-  Packed pack(ModuleOp module, const ConvInfo &info, Isa isa,
-              StringRef baseName);
+  Packed pack(ModuleOp module, const ConvInfo &info, const Fusion &fusion,
+              Isa isa, StringRef baseName);
 
-  std::map<std::tuple<std::string, int, int64_t>, Packed> cache;
+  std::map<std::tuple<std::string, int, int64_t, std::string>, Packed> cache;
 };
 
 FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
@@ -542,9 +783,11 @@ FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
   return failure(); // no vector kernels for this target (yet): generic
 }
 
-Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info, Isa isa,
+Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info,
+                               const Fusion &fusion, Isa isa,
                                StringRef baseName) {
-  auto key = std::make_tuple(baseName.str(), int(isa), info.inputZp);
+  auto key =
+      std::make_tuple(baseName.str(), int(isa), info.inputZp, fusion.biasKey);
   auto it = cache.find(key);
   if (it != cache.end())
     return it->second;
@@ -593,6 +836,10 @@ Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info, Isa isa,
           corr[c] = int32_t(uint32_t(corr[c]) - uint32_t(info.inputZp * w));
         }
   }
+
+  // A folded initialisation (the bias) starts the accumulators too.
+  for (size_t i = 0; i < fusion.bias.size(); ++i)
+    corr[i] = int32_t(uint32_t(corr[i]) + uint32_t(fusion.bias[i]));
 
   OpBuilder b(module.getContext());
   b.setInsertionPointToStart(module.getBody());
@@ -659,6 +906,7 @@ void VectorizeInt8Pass::runOnOperation() {
     if (why == "not i8 x i8 -> i32" || why == "not on buffers")
       continue;
     std::string kernel = "generic";
+    std::string fused;
     int64_t packedBytes = 0;
     if (kernels != "generic") {
       FailureOr<Isa> arch = chooseIsa(op);
@@ -666,25 +914,35 @@ void VectorizeInt8Pass::runOnOperation() {
         op->emitRemark() << "int8 convolution keeps the generic loops: " << why;
       } else if (succeeded(arch)) {
         StringRef base = info.weights.getName();
-        Packed packed = pack(module, info, *arch, base);
+        Fusion fusion;
+        matchInit(op, info, fusion);
+        matchRequant(op, info, fusion);
+        Packed packed = pack(module, info, fusion, *arch, base);
         packedBytes = packed.bytes;
-        OpBuilder b(op);
+        // With a fused consumer the kernel takes its place (only pure views
+        // lie between them), so that it sees the consumer's operands.
+        OpBuilder b(fusion.requant ? fusion.requant.getOperation()
+                                   : op.getOperation());
         Location loc = op.getLoc();
         auto packedGet = memref::GetGlobalOp::create(
             b, loc, packed.weights.getType(), packed.weights.getSymName());
         auto corrGet =
             memref::GetGlobalOp::create(b, loc, packed.corrections.getType(),
                                         packed.corrections.getSymName());
-        KernelBuilder kb(b, loc, *arch, info);
-        if (info.depthwise) {
+        auto asChannels = [&](Value v) -> Value {
           // hwcm outputs have a trailing multiplier dimension of one.
-          Value output = info.output;
-          auto outType = cast<MemRefType>(output.getType());
-          if (outType.getRank() == 5)
-            output = memref::CollapseShapeOp::create(
-                b, loc, output,
-                SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}});
-          kb.buildDepthwise(packedGet, corrGet, output);
+          if (cast<MemRefType>(v.getType()).getRank() != 5)
+            return v;
+          return memref::CollapseShapeOp::create(
+                     b, loc, v,
+                     SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}})
+              .getResult();
+        };
+        if (fusion.requant)
+          fusion.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);
+        KernelBuilder kb(b, loc, *arch, info, fusion);
+        if (info.depthwise) {
+          kb.buildDepthwise(packedGet, corrGet, asChannels(info.output));
           kernel = dwKernelName(*arch).str();
         } else {
           kb.buildConv(packedGet, corrGet);
@@ -692,6 +950,11 @@ void VectorizeInt8Pass::runOnOperation() {
         }
         oldWeights.insert(info.weights);
         op->erase();
+        if (fusion.requant)
+          fusion.requant->erase();
+        if (fusion.init)
+          fusion.init->erase();
+        fused = fusion.requant ? "requant" : "";
       } else if (kernels != "vector") {
         failed = true; // forced kernels the target lacks: diagnosed
       }
@@ -702,6 +965,8 @@ void VectorizeInt8Pass::runOnOperation() {
     layer.append(
         "op", StringAttr::get(ctx, info.depthwise ? "depthwise_conv" : "conv"));
     layer.append("kernel", StringAttr::get(ctx, kernel));
+    if (!fused.empty())
+      layer.append("fused", StringAttr::get(ctx, fused));
     layer.append("packed_bytes",
                  IntegerAttr::get(IntegerType::get(ctx, 64), packedBytes));
     layers.push_back(layer.getDictionary(ctx));

@@ -96,7 +96,8 @@ struct TernaryLayer {
 
 /// One int8 convolution and the kernel sieve-vectorize-int8 chose for it.
 struct Int8Layer {
-  std::string location, op, kernel;
+  /// `fused`: "requant" when the kernel computes its requantising consumer.
+  std::string location, op, kernel, fused;
   uint64_t packedBytes = 0;
 };
 

@@ -22,6 +22,7 @@ import random
 LAYERS = [
     ("pw17to5", (3, 9, 17), 5, 1, 1, "VALID", False, -128, "normal"),
     ("pw16to96", (2, 8, 16), 96, 1, 1, "VALID", False, 127, "normal"),
+    ("pw13to9", (2, 5, 13), 9, 1, 1, "VALID", False, 127, "normal"),
     ("stem3to17", (9, 11, 3), 17, 3, 2, "SAME", False, -128, "normal"),
     ("c5to3valid", (6, 7, 5), 3, 3, 1, "VALID", False, 127, "normal"),
     ("c17s2big", (7, 9, 17), 17, 3, 2, "VALID", False, -128, "big"),
