@@ -285,9 +285,15 @@ void matchRequant(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
     if (!type || !type.getLayout().isIdentity())
       return;
     bool scalar = m.getNumResults() == 0 && type.getRank() == 0;
-    bool perChannel = m.getNumResults() == 1 &&
-                      m.getResult(0) == getAffineDimExpr(3, ctx) &&
-                      type.getRank() == 1 && type.getDimSize(0) == channels;
+    // Per channel: (d3) over [C], or, for hwcm depthwise convolutions,
+    // (d3, d4) over [C, 1].
+    bool perChannel =
+        (m.getNumResults() == 1 && m.getResult(0) == getAffineDimExpr(3, ctx) &&
+         type.getRank() == 1 && type.getDimSize(0) == channels) ||
+        (outType.getRank() == 5 && m.getNumResults() == 2 &&
+         m.getResult(0) == getAffineDimExpr(3, ctx) &&
+         m.getResult(1) == getAffineDimExpr(4, ctx) && type.getRank() == 2 &&
+         type.getDimSize(0) == channels && type.getDimSize(1) == 1);
     if (!scalar && !perChannel)
       return;
   }
@@ -498,7 +504,11 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
       map.map(arg, vector::BroadcastOp::create(b, loc, vectorOf(t), scalar));
       continue;
     }
-    // Per channel: (d3) over a 1-D buffer (checked by matchRequant).
+    // Per channel: (d3) over [C], or (d3, d4) over [C, 1] (checked by
+    // matchRequant).
+    if (cast<MemRefType>(v.getType()).getRank() == 2)
+      v = memref::CollapseShapeOp::create(
+          b, loc, v, SmallVector<ReassociationIndices>{{0, 1}});
     Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
     map.map(arg, partial ? vector::TransferReadOp::create(
                                b, loc, vectorOf(t), v, ValueRange{channel}, pad,
