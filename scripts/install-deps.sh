@@ -16,6 +16,9 @@ packages=(
   # tests (docs/testing.md). The compiler does not use them; without them the
   # oracle is not built and its tests are unsupported.
   libarmnntfliteparser-dev libarmnn-dev libarmnn-cpuref-backend22
+  # Bench-only: XNNPACK, the baseline of bench/int8_bench.py (issue 9). Sieve
+  # never links it.
+  libxnnpack-dev
 )
 
 missing=()

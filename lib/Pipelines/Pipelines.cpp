@@ -215,6 +215,30 @@ static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
          "canonicalize";
 }
 
+/// The int8 instructions sieve-vectorize-int8 has kernels for on `target`.
+static StringRef int8Isa(const TargetInfo &target) {
+  StringRef triple = target.triple;
+  if (triple.starts_with("x86_64") && target.vectorBits >= 256)
+    return "avx2";
+  if (triple.starts_with("aarch64") &&
+      target.dotProduct == DotProduct::AArch64Sdot)
+    return "neon";
+  return "none";
+}
+
+static std::string int8KernelsPass(const CompileOptions &options,
+                                   const TargetInfo &target) {
+  // On buffers, inside the row loops, before the arena is planned (the
+  // kernels need no scratch; their repacked weights are constants).
+  if (StringRef(options.int8Kernels) == "generic")
+    return "";
+  return llvm::formatv(", sieve-vectorize-int8{{target={0} isa={1} "
+                       "kernels={2}}, canonicalize, cse",
+                       target.name, int8Isa(target),
+                       std::string(options.int8Kernels))
+      .str();
+}
+
 static std::string bufferizeStage(const CompileOptions &options,
                                   const TargetInfo &target) {
   // Marked loops are outlined (or, on MCUs, get their scratch hoisted)
@@ -232,9 +256,10 @@ static std::string bufferizeStage(const CompileOptions &options,
              "sieve-outline-parallel{{max-workers={0} outline={1}}, "
              "func.func(buffer-hoisting, buffer-loop-hoisting), "
              "canonicalize, "
-             "func.func(sieve-elide-copies), canonicalize, cse",
+             "func.func(sieve-elide-copies), canonicalize, cse{2}",
              getMaxWorkers(options, target),
-             target.isMicrocontroller ? "false" : "true")
+             target.isMicrocontroller ? "false" : "true",
+             int8KernelsPass(options, target))
       .str();
 }
 

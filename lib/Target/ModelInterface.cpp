@@ -162,6 +162,22 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
       if (auto e = layer.getAs<FloatAttr>("quantization_error"))
         t.quantizationError = e.getValueAsDouble();
     }
+  if (auto layers = func->getAttrOfType<ArrayAttr>("sieve.int8_kernels")) {
+    model.int8Layers.emplace();
+    for (auto layer : layers.getAsRange<DictionaryAttr>()) {
+      Int8Layer &l = model.int8Layers->emplace_back();
+      auto str = [&](StringRef key) {
+        auto a = layer.getAs<StringAttr>(key);
+        return a ? a.str() : std::string();
+      };
+      l.location = str("location");
+      l.op = str("op");
+      l.kernel = str("kernel");
+      l.fused = str("fused");
+      if (auto bytes = layer.getAs<IntegerAttr>("packed_bytes"))
+        l.packedBytes = bytes.getInt();
+    }
+  }
   for (auto global : module.getOps<memref::GlobalOp>())
     if (global.getConstant() && global.getInitialValue())
       model.weightBytes += getStaticByteSize(global.getType());
@@ -546,6 +562,24 @@ void sieve::emitJsonReport(const ModelInterface &model,
           });
       });
     });
+    if (model.int8Layers)
+      j.attributeObject("int8", [&] {
+        uint64_t packed = 0;
+        for (const Int8Layer &l : *model.int8Layers)
+          packed += l.packedBytes;
+        j.attribute("packed_weight_bytes", packed);
+        j.attributeArray("layers", [&] {
+          for (const Int8Layer &l : *model.int8Layers)
+            j.object([&] {
+              j.attribute("location", l.location);
+              j.attribute("op", l.op);
+              j.attribute("kernel", l.kernel);
+              if (!l.fused.empty())
+                j.attribute("fused", l.fused);
+              j.attribute("packed_bytes", l.packedBytes);
+            });
+        });
+      });
     j.attribute("code_bytes", context.codeBytes);
     j.attributeArray("undefined_symbols", [&] {
       for (const std::string &symbol : context.undefinedSymbols)

@@ -187,6 +187,11 @@ static cl::opt<bool> ternaryQuantize(
     cl::desc("Quantise f32 matmul weights that are not ternary BitNet-style "
              "(approximate: a warning states the error)"),
     cl::cat(category));
+static cl::opt<std::string> int8Kernels(
+    "int8-kernels",
+    cl::desc("Kernels of int8 convolutions: generic (scalar loops, default), "
+             "vector (the target's SIMD kernels), avx2, neon"),
+    cl::init("generic"), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
                            cl::cat(category));
 static cl::opt<bool> listTargets("list-targets",
@@ -415,6 +420,7 @@ static int compile() {
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
   options.ternary = ternary;
   options.ternaryKernel = ternaryKernel;
+  options.int8Kernels = int8Kernels;
   options.ternaryPacking = ternaryPacking;
   options.ternaryQuantize = ternaryQuantize;
 

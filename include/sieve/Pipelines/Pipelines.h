@@ -157,6 +157,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Quantise f32 weights that are not ternary BitNet-style "
                      "(approximate; warns with the error)"),
       llvm::cl::init(false)};
+  // Stage 'bufferize': int8 convolution kernels (sieve-vectorize-int8).
+  PassOptions::Option<std::string> int8Kernels{
+      *this, "int8-kernels",
+      llvm::cl::desc("generic (scalar loops), vector (the target's SIMD "
+                     "kernels), or avx2 / neon forced"),
+      llvm::cl::init("generic")};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.

@@ -112,6 +112,13 @@ struct TernaryLayer {
   std::optional<double> quantizationError;
 };
 
+/// One int8 convolution and the kernel sieve-vectorize-int8 chose for it.
+struct Int8Layer {
+  /// `fused`: "requant" when the kernel computes its requantising consumer.
+  std::string location, op, kernel, fused;
+  uint64_t packedBytes = 0;
+};
+
 /// One stage run patch by patch (report field `patch`, docs/report.md).
 struct PatchStageInfo {
   std::string first, last;
@@ -159,6 +166,8 @@ struct ModelInterface {
   /// Absent when sieve-outline-parallel did not run.
   std::optional<ParallelInfo> parallel;
   std::vector<TernaryLayer> ternaryLayers;
+  /// Absent when sieve-vectorize-int8 did not run (--int8-kernels=generic).
+  std::optional<std::vector<Int8Layer>> int8Layers;
 };
 
 /// Reads the interface from a module after `sieve-export-entry`.

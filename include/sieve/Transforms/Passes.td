@@ -652,4 +652,44 @@ def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
                            "mlir::affine::AffineDialect"];
 }
 
+def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
+  let summary = "int8 convolutions on buffers to register-blocked SIMD kernels";
+  let description = [{
+    Replaces int8 `linalg.conv_2d_nhwc_fhwc(_q)` (1x1 as GEMM, KxK at any
+    stride, the 3-channel stem) and `linalg.depthwise_conv_2d_nhwc_hwc(m)(_q)`
+    with constant weights by register-blocked vector loops: on x86 (AVX2)
+    `vpmaddwd` of sign-extended pairs of input channels by 8 output channels
+    (`avx2-pmaddwd`), on AArch64 `sdot` of groups of 4 input channels by 4
+    output channels (`neon-sdot`); depthwise convolutions multiply 8 channels
+    in int32 lanes (`avx2-dw`, `neon-dw`). Weights are repacked at compile
+    time into the blocks the kernel reads (new constant globals, so
+    `weight_bytes` counts them), with the input zero point's correction
+    (`-zp_in * sum(w)` per output channel) precomputed. The result is the
+    same int32 accumulator as the generic loops', bit for bit; the
+    requantising consumers are untouched. Kernels need no scratch.
+
+    Runs after bufferization, inside the row loops of `sieve-fuse-into-rows`.
+    `kernels=generic` changes nothing; `vector` picks the target's kernels;
+    `avx2` or `neon` force them, and a target without them is an error at the
+    op. A convolution the kernels do not cover (dynamic shapes, dilations,
+    a non-zero weight zero point, weights that are not constants) keeps the
+    generic loops, with a remark. The entry function's `sieve.int8_kernels`
+    lists each int8 convolution and its kernel (the report's `int8.layers`).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
+           "Target name, for diagnostics">,
+    Option<"isaName", "isa", "std::string", /*default=*/"\"avx2\"",
+           "The target's int8 instructions: avx2, neon (AArch64 with sdot) "
+           "or none (the pipeline derives it from the target table)">,
+    Option<"kernels", "kernels", "std::string", /*default=*/"\"vector\"",
+           "generic, vector (the target's kernels), avx2 or neon">
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
 #endif // SIEVE_TRANSFORMS_PASSES_TD

@@ -1,0 +1,301 @@
+#!/usr/bin/env python3
+"""int8 convolutions: Sieve's kernels against XNNPACK, in one run (issue 9).
+
+The four MobileNetV2-style layers of ANCHORS.md section 6 (and, unless
+--layers-only, the whole MobileNetV2-0.35 at 144 as Sieve compiles it), each
+a TOSA convolution with TFLite-style per-channel requantisation and seeded
+weights, compiled by sieve-compile for x86-64-avx2 with the generic loops
+(--int8-kernels=generic) and with the vector kernels (--int8-kernels=vector),
+and the same layer through XNNPACK (Debian's libxnnpack-dev, a bench-only
+dependency: `xnn_create_convolution2d_nhwc_qc8`, the same weights, bias and
+per-channel scales; it requantises in fp32, so outputs may differ by 1 from
+TOSA's integer rounding, which the bench counts but does not require to be
+zero). One thread; in one process the three alternate, 8 runs of 101 calls
+each, and the minimum time per call is kept. Prints GMAC/s and the ratio of
+Sieve's time to XNNPACK's (at most 1.0 is issue 9's target).
+
+    int8_bench.py BUILD_DIR [--layers-only] [--json FILE]
+
+Standard library only, plus LLVM 22's clang and libXNNPACK.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "examples", "gen"))
+import sieve_modelgen  # noqa: E402
+
+CLANG = "/usr/lib/llvm-22/bin/clang"
+
+# name, input (h, w, c), output channels, kernel, stride, depthwise
+LAYERS = [
+    ("L1_stem_3x3s2_3to32", (144, 144, 3), 32, 3, 2, False),
+    ("L2_1x1_16to96", (36, 36, 16), 96, 1, 1, False),
+    ("L3_dw3x3_96", (36, 36, 96), 96, 3, 1, True),
+    ("L4_1x1_96to32", (18, 18, 96), 32, 1, 1, False),
+]
+
+
+class RecordingModule(sieve_modelgen.Module):
+    """Keeps every constant the generator asks for, in order."""
+
+    def __init__(self, seed):
+        super().__init__(seed)
+        self.recorded = []
+
+    def const(self, values, shape, etype, fmt):
+        self.recorded.append(list(values))
+        return super().const(values, shape, etype, fmt)
+
+
+def layer_model(name, hwc, cout, k, stride, depthwise, seed=9):
+    m = RecordingModule(seed)
+    net = sieve_modelgen.Int8Net(m)
+    shape = [1] + list(hwc)
+    y, out_shape, out_zp = net.conv("%input", shape, -128, cout, k, stride,
+                                    relu6=True, depthwise=depthwise)
+    # conv: weights, bias, input zp, weight zp; rescale: multipliers,
+    # shifts, input zp, output zp.
+    weights, bias, _, _, mults, shifts = m.recorded[:6]
+    text = sieve_modelgen.int8_function(m, name, shape, (y, out_shape))
+    n, h, w, c = shape
+    pad_h = max((out_shape[1] - 1) * stride + k - h, 0)
+    pad_w = max((out_shape[2] - 1) * stride + k - w, 0)
+    return text, {
+        "weights": weights, "bias": bias,
+        "scales": [mu / float(1 << s) for mu, s in zip(mults, shifts)],
+        "pad": [pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2, pad_w // 2],
+        "in": shape, "out": out_shape, "out_zp": out_zp,
+        "macs": out_shape[1] * out_shape[2] * out_shape[3] * k * k * (1 if depthwise else c),
+    }
+
+
+HARNESS = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xnnpack.h>
+#include "%(generic)s.h"
+#include "%(vector)s.h"
+
+static const int8_t weights[] = {%(weights)s};
+static const int32_t bias[] = {%(bias)s};
+static const float scales[] = {%(scales)s};
+static int8_t in[%(in_size)d], out_x[%(out_size)d], out_g[%(out_size)d],
+    out_v[%(out_size)d];
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+int main(void) {
+  for (int i = 0; i < %(in_size)d; ++i) in[i] = (int8_t)(i * 37 + 11);
+  if (xnn_initialize(NULL) != xnn_status_success) return 2;
+  xnn_operator_t op = NULL;
+  int dw = %(depthwise)d;
+  if (xnn_create_convolution2d_nhwc_qc8(
+          %(pad_top)d, %(pad_right)d, %(pad_bottom)d, %(pad_left)d, %(k)d, %(k)d,
+          %(stride)d, %(stride)d, 1, 1, dw ? %(cin)d : 1, dw ? 1 : %(cin)d,
+          dw ? 1 : %(cout)d, %(cin)d, %(cout)d, -128, 1.0f, scales, weights, bias,
+          %(out_zp)d, 1.0f, -128, 127, dw ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0,
+          &op) != xnn_status_success)
+    return 3;
+  if (xnn_setup_convolution2d_nhwc_qc8(op, 1, %(h)d, %(w)d, in, out_x, NULL) !=
+      xnn_status_success)
+    return 4;
+  void *arena_g = aligned_alloc(64, %(arena_g)d + 64);
+  void *arena_v = aligned_alloc(64, %(arena_v)d + 64);
+  double best[3] = {1e9, 1e9, 1e9};
+  for (int run = 0; run < 8; ++run) {
+    for (int which = 0; which < 3; ++which) {
+      double t0 = now();
+      for (int r = 0; r < 101; ++r) {
+        if (which == 0) xnn_run_operator(op, NULL);
+        else if (which == 1) %(generic)s_run(in, out_g, arena_g);
+        else %(vector)s_run(in, out_v, arena_v);
+      }
+      double t = (now() - t0) / 101;
+      if (t < best[which]) best[which] = t;
+    }
+  }
+  int exact = 0, off1 = 0, worse = 0;
+  for (int i = 0; i < %(out_size)d; ++i) {
+    if (out_v[i] != out_g[i]) { printf("MISMATCH %%d\n", i); return 5; }
+    int d = out_v[i] - out_x[i];
+    if (d == 0) ++exact; else if (d == 1 || d == -1) ++off1; else ++worse;
+  }
+  printf("%%.9f %%.9f %%.9f %%d %%d %%d\n", best[0], best[1], best[2], exact, off1,
+         worse);
+  return 0;
+}
+"""
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    if r.returncode:
+        sys.exit("int8_bench: %s failed (%d):\n%s%s" % (
+            " ".join(cmd), r.returncode, r.stdout[-2000:], r.stderr[-2000:]))
+    return r.stdout
+
+
+def compile_model(build, work, model, name, kernels):
+    obj = os.path.join(work, name + ".o")
+    report = os.path.join(work, name + ".json")
+    run([os.path.join(build, "bin", "sieve-compile"), model, "--target=x86-64-avx2",
+         "-o", obj, "--name=" + name, "--report=" + report, "--threads=1",
+         "--int8-kernels=" + kernels, "--quiet"])
+    with open(report) as f:
+        return obj, json.load(f)
+
+
+def bench_layer(build, work, layer):
+    name, hwc, cout, k, stride, depthwise = layer
+    text, p = layer_model(name, hwc, cout, k, stride, depthwise)
+    model = os.path.join(work, name + ".mlir")
+    with open(model, "w") as f:
+        f.write(text)
+    objs, reports = {}, {}
+    for kernels in ("generic", "vector"):
+        objs[kernels], reports[kernels] = compile_model(
+            build, work, model, "%s_%s" % (name, kernels), kernels)
+    src = os.path.join(work, name + "_main.c")
+    with open(src, "w") as f:
+        f.write(HARNESS % {
+            "generic": name + "_generic", "vector": name + "_vector",
+            "weights": ",".join(map(str, p["weights"])),
+            "bias": ",".join(map(str, p["bias"])),
+            "scales": ",".join("%.10ef" % s for s in p["scales"]),
+            "in_size": hwc[0] * hwc[1] * hwc[2],
+            "out_size": p["out"][1] * p["out"][2] * p["out"][3],
+            "depthwise": int(depthwise),
+            "pad_top": p["pad"][0], "pad_right": p["pad"][1],
+            "pad_bottom": p["pad"][2], "pad_left": p["pad"][3],
+            "k": k, "stride": stride, "cin": hwc[2], "cout": cout,
+            "out_zp": p["out_zp"], "h": hwc[0], "w": hwc[1],
+            "arena_g": reports["generic"]["memory"]["arena_bytes"],
+            "arena_v": reports["vector"]["memory"]["arena_bytes"]})
+    # Debian's xnnpack.h includes <pthreadpool.h>, which only libpthreadpool-dev
+    # ships; the bench runs on the caller's thread (NULL pool) and needs just
+    # the handle's type.
+    with open(os.path.join(work, "pthreadpool.h"), "w") as f:
+        f.write("typedef struct pthreadpool* pthreadpool_t;\n")
+    exe = os.path.join(work, name + ".exe")
+    run([CLANG, "-O2", "-I", work, src, objs["generic"], objs["vector"], "-lXNNPACK",
+         "-lm", "-o", exe])
+    fields = run([exe]).split()
+    tx, tg, tv = map(float, fields[:3])
+    exact, off1, worse = map(int, fields[3:])
+    kernel = [l["kernel"] for l in reports["vector"].get("int8", {}).get("layers", [])]
+    return {"layer": name, "macs": p["macs"], "xnnpack_s": tx, "generic_s": tg,
+            "vector_s": tv, "kernel": ",".join(kernel),
+            "xnnpack_gmacs": p["macs"] / tx / 1e9, "generic_gmacs": p["macs"] / tg / 1e9,
+            "vector_gmacs": p["macs"] / tv / 1e9,
+            "ratio_generic": tg / tx, "ratio_vector": tv / tx,
+            "agree_with_xnnpack": exact, "off_by_one": off1, "worse": worse,
+            "weight_bytes": reports["vector"]["memory"].get("weight_bytes")}
+
+
+NET_HARNESS = r"""
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include "%(generic)s.h"
+#include "%(vector)s.h"
+static int8_t in[%(in_size)d], out_g[%(out_size)d], out_v[%(out_size)d];
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+int main(void) {
+  for (int i = 0; i < %(in_size)d; ++i) in[i] = (int8_t)(i * 37 + 11);
+  void *ag = aligned_alloc(64, %(arena_g)d + 64), *av = aligned_alloc(64, %(arena_v)d + 64);
+  double best[2] = {1e9, 1e9};
+  for (int run = 0; run < 5; ++run)
+    for (int which = 0; which < 2; ++which) {
+      double t0 = now();
+      for (int r = 0; r < 5; ++r)
+        if (which == 0) %(generic)s_run(in, out_g, ag); else %(vector)s_run(in, out_v, av);
+      double t = (now() - t0) / 5;
+      if (t < best[which]) best[which] = t;
+    }
+  for (int i = 0; i < %(out_size)d; ++i)
+    if (out_g[i] != out_v[i]) { printf("MISMATCH %%d\n", i); return 5; }
+  printf("%%.9f %%.9f\n", best[0], best[1]);
+  return 0;
+}
+"""
+
+
+def bench_network(build, work):
+    """MobileNetV2-0.35 at 144, Sieve generic against Sieve vector. (XNNPACK
+    on the whole network needs a TFLite runtime; not in this bench yet.)"""
+    model = os.path.join(work, "mbv2.mlir")
+    run([sys.executable, os.path.join(ROOT, "examples", "gen", "sieve_modelgen.py"),
+         "mobilenetv2", "--width", "0.35", "--resolution", "144", "--seed", "7", "-o", model])
+    objs, reports = {}, {}
+    for kernels in ("generic", "vector"):
+        objs[kernels], reports[kernels] = compile_model(
+            build, work, model, "mbv2_" + kernels, kernels)
+    src = os.path.join(work, "mbv2_main.c")
+    with open(src, "w") as f:
+        f.write(NET_HARNESS % {"generic": "mbv2_generic", "vector": "mbv2_vector",
+                               "in_size": 144 * 144 * 3, "out_size": 1000,
+                               "arena_g": reports["generic"]["memory"]["arena_bytes"],
+                               "arena_v": reports["vector"]["memory"]["arena_bytes"]})
+    exe = os.path.join(work, "mbv2.exe")
+    run([CLANG, "-O2", "-I", work, src, objs["generic"], objs["vector"], "-o", exe])
+    tg, tv = map(float, run([exe]).split())
+    return {"generic_ms": tg * 1e3, "vector_ms": tv * 1e3, "speedup": tg / tv,
+            "macs": reports["vector"].get("macs")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("build")
+    parser.add_argument("--layers-only", action="store_true")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    build = os.path.abspath(args.build)
+    results = {"layers": []}
+    with tempfile.TemporaryDirectory(prefix="int8_bench_") as work:
+        print("int8 convolutions on x86-64-avx2, 1 thread, min of 8 x 101 calls; "
+              "ratio = time / XNNPACK's time (target: <= 1.0)")
+        print("%-22s %7s %9s %9s %9s %9s %9s  %s" % (
+            "layer", "MMACs", "XNNPACK", "generic", "vector", "gen/XNN", "vec/XNN",
+            "kernel (vector)"))
+        for layer in LAYERS:
+            r = bench_layer(build, work, layer)
+            results["layers"].append(r)
+            print("%-22s %7.2f %9.2f %9.2f %9.2f %9.2f %9.2f  %s" % (
+                r["layer"], r["macs"] / 1e6, r["xnnpack_gmacs"], r["generic_gmacs"],
+                r["vector_gmacs"], r["ratio_generic"], r["ratio_vector"], r["kernel"]))
+        print("(GMAC/s; vector outputs equal generic ones bit for bit; XNNPACK's fp32 "
+              "requantisation agrees on %s of the outputs, the rest off by one)" % ", ".join(
+                  "%.1f%%" % (100.0 * r["agree_with_xnnpack"] /
+                              (r["agree_with_xnnpack"] + r["off_by_one"] + r["worse"]))
+                  for r in results["layers"]))
+        if not args.layers_only:
+            net = bench_network(build, work)
+            results["mobilenetv2"] = net
+            print("MobileNetV2-0.35 at 144: generic %.2f ms, vector %.2f ms (%.2fx)" % (
+                net["generic_ms"], net["vector_ms"], net["speedup"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1002 @@
+//===- VectorizeInt8.cpp - int8 convolutions to SIMD kernels --------------===//
+//
+// Part of Sieve. The int8 convolutions of TOSA models, after bufferization
+// (inside sieve-fuse-into-rows' row loops), become register-blocked vector
+// loops with the target's multiply-add instructions, reading weights that
+// were repacked at compile time. The loops compute exactly the int32
+// accumulators of the generic ones (int32 products and wrapping sums), so
+// the requantising consumers that follow see the same values.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Transforms/Passes.h"
+
+#include "sieve/Transforms/EntryFunction.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/SetVector.h"
+
+#include <map>
+
+namespace sieve {
+#define GEN_PASS_DEF_VECTORIZEINT8
+#include "sieve/Transforms/Passes.h.inc"
+} // namespace sieve
+
+using namespace mlir;
+
+namespace {
+
+enum class Isa { Avx2, Neon };
+
+/// What the kernels of one instruction set look like. A convolution step
+/// multiplies `group` consecutive input channels, broadcast, by `lanes`
+/// output channels whose weights sit next to each other; the register block
+/// is `rows` output pixels by `blocks` vectors of output channels.
+struct ConvShape {
+  int64_t lanes, group, rows, blocks;
+};
+
+ConvShape convShape(Isa isa) {
+  // AVX2: vpmaddwd adds the products of 2 int16 channels into 8 int32
+  // lanes; 4 x 2 accumulators + 2 weights + 1 input of 16 ymm registers.
+  // NEON: sdot adds 4 int8 products into 4 int32 lanes; 4 x 4 accumulators
+  // + 4 weights + 4 inputs of 32 q registers.
+  return isa == Isa::Avx2 ? ConvShape{8, 2, 4, 2} : ConvShape{4, 4, 4, 4};
+}
+
+// Depthwise: 8 channels per vector (int32 lanes: two q registers on NEON),
+// 4 pixels by 2 vectors.
+constexpr int64_t kDwLanes = 8, kDwRows = 4, kDwBlocks = 2;
+
+StringRef convKernelName(Isa isa) {
+  return isa == Isa::Avx2 ? "avx2-pmaddwd" : "neon-sdot";
+}
+StringRef dwKernelName(Isa isa) {
+  return isa == Isa::Avx2 ? "avx2-dw" : "neon-dw";
+}
+
+Value cIdx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Static facts of one int8 convolution the kernels can take.
+struct ConvInfo {
+  bool depthwise = false;
+  Value input, output;
+  memref::GetGlobalOp weights;
+  SmallVector<int8_t> w; // the constant weights, in the op's layout
+  int64_t n, ih, iw, c, f, kh, kw, oh, ow, sh, sw;
+  int64_t inputZp = 0;
+};
+
+/// What the kernel absorbs around the convolution: the initialisation of
+/// its accumulators (a fill, or the bias broadcast along the channels),
+/// folded into the corrections, and the requantising consumer, computed on
+/// the accumulators in registers and stored as its result. Both ops go, and
+/// with them the int32 buffer between them.
+struct Fusion {
+  Operation *init = nullptr;
+  SmallVector<int64_t> bias; // per output channel, when init is set
+  std::string biasKey;       // identifies the bias for sharing packed globals
+  linalg::GenericOp requant;
+  Value requantOutput; // its output, as [N, OH, OW, C]
+};
+
+std::optional<int64_t> constantInt(Value v) {
+  APInt value;
+  if (matchPattern(v, m_ConstantInt(&value)))
+    return value.getSExtValue();
+  return std::nullopt;
+}
+
+/// Fills `info` from `op`, or returns why the kernels do not apply.
+std::string analyse(linalg::LinalgOp op, ConvInfo &info) {
+  Operation *raw = op.getOperation();
+  bool quantized =
+      isa<linalg::Conv2DNhwcFhwcQOp, linalg::DepthwiseConv2DNhwcHwcQOp,
+          linalg::DepthwiseConv2DNhwcHwcmQOp>(raw);
+  info.depthwise =
+      isa<linalg::DepthwiseConv2DNhwcHwcOp, linalg::DepthwiseConv2DNhwcHwcQOp,
+          linalg::DepthwiseConv2DNhwcHwcmOp,
+          linalg::DepthwiseConv2DNhwcHwcmQOp>(raw);
+  if (!op.hasPureBufferSemantics())
+    return "not on buffers";
+  info.input = op.getDpsInputs()[0];
+  Value filter = op.getDpsInputs()[1];
+  info.output = op.getDpsInits()[0];
+  auto inType = dyn_cast<MemRefType>(info.input.getType());
+  auto wType = dyn_cast<MemRefType>(filter.getType());
+  auto outType = dyn_cast<MemRefType>(info.output.getType());
+  if (!inType || !wType || !outType || !inType.hasStaticShape() ||
+      !wType.hasStaticShape() || !outType.hasStaticShape())
+    return "dynamic shapes";
+  if (!inType.getElementType().isInteger(8) ||
+      !wType.getElementType().isInteger(8) ||
+      !outType.getElementType().isInteger(32))
+    return "not i8 x i8 -> i32";
+  // The kernels read channels with vector loads: the innermost dimension
+  // must be contiguous.
+  for (MemRefType t : {inType, outType}) {
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(t.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+      return "channels not contiguous";
+  }
+  auto strideAttr = raw->getAttrOfType<DenseIntElementsAttr>("strides");
+  auto dilationAttr = raw->getAttrOfType<DenseIntElementsAttr>("dilations");
+  if (!strideAttr || !dilationAttr)
+    return "no strides";
+  for (APInt d : dilationAttr)
+    if (d != 1)
+      return "dilated";
+  SmallVector<int64_t> strides;
+  for (APInt s : strideAttr)
+    strides.push_back(s.getSExtValue());
+  info.sh = strides[0];
+  info.sw = strides[1];
+  if (quantized) {
+    std::optional<int64_t> izp = constantInt(op.getDpsInputs()[2]);
+    std::optional<int64_t> wzp = constantInt(op.getDpsInputs()[3]);
+    if (!izp || !wzp)
+      return "zero points not constant";
+    // A weight zero point would need the sum of each input window.
+    if (*wzp != 0)
+      return "non-zero weight zero point";
+    info.inputZp = *izp;
+  }
+  auto get = filter.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return "weights not constant";
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  if (!global || !global.getConstant())
+    return "weights not constant";
+  auto init = dyn_cast_or_null<DenseIntElementsAttr>(
+      global.getInitialValue().value_or(Attribute()));
+  if (!init)
+    return "weights not constant";
+  info.weights = get;
+  for (APInt v : init.getValues<APInt>())
+    info.w.push_back(int8_t(v.getSExtValue()));
+
+  ArrayRef<int64_t> in = inType.getShape(), ws = wType.getShape(),
+                    out = outType.getShape();
+  info.n = in[0];
+  info.ih = in[1];
+  info.iw = in[2];
+  info.c = in[3];
+  info.oh = out[1];
+  info.ow = out[2];
+  if (info.depthwise) {
+    // hwcm with a channel multiplier of one, or hwc.
+    if (ws.size() == 4 && ws[3] != 1)
+      return "channel multiplier above one";
+    info.kh = ws[0];
+    info.kw = ws[1];
+    info.f = ws[2];
+  } else {
+    info.f = ws[0];
+    info.kh = ws[1];
+    info.kw = ws[2];
+  }
+  return "";
+}
+
+/// The accumulators' initialisation right before `op`: a fill with a
+/// constant, or the bias (a constant 1-D global) broadcast along channels.
+void matchInit(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
+  Operation *prev = op->getPrevNode();
+  int64_t channels = info.depthwise ? info.c : info.f;
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(prev)) {
+    std::optional<int64_t> v = constantInt(fill.getInputs()[0]);
+    if (!fill.hasPureBufferSemantics() ||
+        fill.getDpsInits()[0] != info.output || !v)
+      return;
+    fusion.init = fill;
+    fusion.bias.assign(channels, *v);
+    fusion.biasKey = "fill" + std::to_string(*v);
+    return;
+  }
+  auto g = dyn_cast_or_null<linalg::GenericOp>(prev);
+  if (!g || !g.hasPureBufferSemantics() || g.getNumDpsInputs() != 1 ||
+      g.getNumDpsInits() != 1 || g.getDpsInits()[0] != info.output)
+    return;
+  Block *body = g.getBody();
+  if (body->getOperations().size() != 1 ||
+      body->getTerminator()->getOperand(0) != body->getArgument(0))
+    return;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  if (!maps[1].isIdentity() || maps[0].getNumResults() != 1 ||
+      maps[0].getResult(0) != getAffineDimExpr(3, op.getContext()))
+    return;
+  auto get = g.getDpsInputs()[0].getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  auto init = global && global.getConstant()
+                  ? dyn_cast_or_null<DenseIntElementsAttr>(
+                        global.getInitialValue().value_or(Attribute()))
+                  : DenseIntElementsAttr();
+  if (!init || init.getNumElements() != channels ||
+      !init.getElementType().isInteger(32))
+    return;
+  fusion.init = g;
+  for (APInt v : init.getValues<APInt>())
+    fusion.bias.push_back(v.getSExtValue());
+  fusion.biasKey = global.getSymName().str();
+}
+
+/// The requantising consumer of the accumulators: the only other reader of
+/// the convolution's own buffer, an elementwise generic of arith ops whose
+/// other inputs are per channel or scalars, with only pure ops (views)
+/// between the two.
+void matchRequant(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
+  Value out = info.output;
+  if (!out.getDefiningOp<memref::AllocOp>())
+    return;
+  linalg::GenericOp g;
+  for (Operation *user : out.getUsers()) {
+    if (user == op.getOperation() || user == fusion.init)
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(user);
+    if (!generic || g)
+      return;
+    g = generic;
+  }
+  if (!g || g->getBlock() != op->getBlock() || !op->isBeforeInBlock(g))
+    return;
+  for (Operation *between = op->getNextNode(); between != g.getOperation();
+       between = between->getNextNode())
+    if (!isPure(between))
+      return;
+  if (!g.hasPureBufferSemantics() || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return;
+  MLIRContext *ctx = op.getContext();
+  OpOperand *init = g.getDpsInitOperand(0);
+  auto outType = cast<MemRefType>(out.getType());
+  auto resultType = dyn_cast<MemRefType>(init->get().getType());
+  if (!resultType || resultType.getShape() != outType.getShape() ||
+      !g.getMatchingIndexingMap(init).isIdentity())
+    return;
+  int64_t channels = info.depthwise ? info.c : info.f;
+  int accumulators = 0;
+  for (OpOperand *input : g.getDpsInputOperands()) {
+    AffineMap m = g.getMatchingIndexingMap(input);
+    if (input->get() == out) {
+      if (!m.isIdentity())
+        return;
+      ++accumulators;
+      continue;
+    }
+    auto type = dyn_cast<MemRefType>(input->get().getType());
+    if (!type || !type.getLayout().isIdentity())
+      return;
+    bool scalar = m.getNumResults() == 0 && type.getRank() == 0;
+    // Per channel: (d3) over [C], or, for hwcm depthwise convolutions,
+    // (d3, d4) over [C, 1].
+    bool perChannel =
+        (m.getNumResults() == 1 && m.getResult(0) == getAffineDimExpr(3, ctx) &&
+         type.getRank() == 1 && type.getDimSize(0) == channels) ||
+        (outType.getRank() == 5 && m.getNumResults() == 2 &&
+         m.getResult(0) == getAffineDimExpr(3, ctx) &&
+         m.getResult(1) == getAffineDimExpr(4, ctx) && type.getRank() == 2 &&
+         type.getDimSize(0) == channels && type.getDimSize(1) == 1);
+    if (!scalar && !perChannel)
+      return;
+  }
+  if (accumulators != 1)
+    return;
+  Block *body = g.getBody();
+  if (!body->getArgument(body->getNumArguments() - 1).use_empty())
+    return;
+  for (Operation &bodyOp : body->without_terminator())
+    if (bodyOp.getDialect()->getNamespace() != "arith" ||
+        bodyOp.getNumRegions() != 0 || bodyOp.getNumResults() != 1 ||
+        isa<arith::ConstantOp>(bodyOp))
+      return;
+  fusion.requant = g;
+}
+
+/// The builder of the kernels of one op.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc, Isa arch, const ConvInfo &info,
+                const Fusion &fusion)
+      : b(b), loc(loc), arch(arch), info(info), fusion(fusion) {}
+
+  void buildConv(memref::GetGlobalOp packed, memref::GetGlobalOp corr);
+  void buildDepthwise(memref::GetGlobalOp packed, memref::GetGlobalOp corr,
+                      Value output);
+
+private:
+  Value idx(int64_t v) { return cIdx(b, loc, v); }
+  Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
+  Value mul(Value a, int64_t c) {
+    return c == 1 ? a : arith::MulIOp::create(b, loc, a, idx(c)).getResult();
+  }
+  Value callIntrinsic(Type result, StringRef name, ValueRange args) {
+    return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
+                                         args)
+        .getResult(0);
+  }
+  /// A loop from 0 to `count` (step 1) carrying `init`; `body` returns the
+  /// values to yield.
+  SmallVector<Value>
+  loop(int64_t count, ValueRange init,
+       function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  /// The `group` input channels at (n, row, col, c), broadcast to the shape
+  /// the multiply-add takes; `partial` reads the channels past the end as 0.
+  Value inputGroup(Value n, Value row, Value col, Value c, int64_t group,
+                   bool partial);
+  Value madd(Value acc, Value x, Value w);
+  /// Reads or writes `lanes` int32 of `mem` at `indices`; `partial` masks
+  /// the lanes past the end of the last dimension.
+  Value readAcc(Value mem, ValueRange indices, int64_t lanes, bool partial);
+  void writeAcc(Value v, Value mem, ValueRange indices, bool partial);
+  /// The accumulators' initial values: the output's plus the corrections,
+  /// or the corrections alone when the initialisation was folded into them.
+  Value initAcc(Value mem, ValueRange indices, Value corr, Value c,
+                int64_t lanes, bool partial);
+  /// Stores the finished accumulators: requantised by the fused consumer's
+  /// body on vectors, or as they are.
+  void finish(Value acc, Value mem, ArrayRef<Value> indices, bool partial);
+
+  void convTile(Value packed, Value corr, Value n, Value oh, Value ow0,
+                int64_t rows, Value fb0, int64_t blocks, bool lastPartial);
+  void dwTile(Value packed, Value corr, Value output, Value n, Value oh,
+              Value ow0, int64_t rows, Value cb0, int64_t blocks,
+              bool lastPartial);
+  /// Tiles the output (rows of `rowsPerTile` pixels by `blocksPerTile`
+  /// channel blocks of `lanes`), with static remainder tiles.
+  void tileOutput(
+      int64_t lanes, int64_t rowsPerTile, int64_t blocksPerTile,
+      int64_t channels,
+      function_ref<void(Value, Value, Value, int64_t, Value, int64_t, bool)>
+          tile);
+
+  OpBuilder &b;
+  Location loc;
+  Isa arch;
+  const ConvInfo &info;
+  const Fusion &fusion;
+};
+
+SmallVector<Value>
+KernelBuilder::loop(int64_t count, ValueRange init,
+                    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+  if (count == 0)
+    return SmallVector<Value>(init.begin(), init.end());
+  if (count == 1) // no loop for 1x1 filters and single tiles
+    return body(idx(0), init);
+  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(count), idx(1), init);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forOp.getBody());
+  SmallVector<Value> results =
+      body(forOp.getInductionVar(), forOp.getRegionIterArgs());
+  if (!forOp.getBody()->empty() &&
+      isa_and_nonnull<scf::YieldOp>(forOp.getBody()->back()))
+    forOp.getBody()->back().erase();
+  b.setInsertionPointToEnd(forOp.getBody());
+  scf::YieldOp::create(b, loc, results);
+  return SmallVector<Value>(forOp.getResults());
+}
+
+Value KernelBuilder::inputGroup(Value n, Value row, Value col, Value c,
+                                int64_t group, bool partial) {
+  auto i8Vec = VectorType::get({group}, b.getI8Type());
+  Value x;
+  if (partial) {
+    // The last channels (C % group of them, statically), one by one: a
+    // masked byte load would be scalarised anyway (AVX2 masks 32-bit lanes).
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < group; ++e)
+      elements.push_back(
+          e < info.c % group
+              ? memref::LoadOp::create(b, loc, info.input,
+                                       ValueRange{n, row, col, add(c, idx(e))})
+                    .getResult()
+              : arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0)
+                    .getResult());
+    x = vector::FromElementsOp::create(b, loc, i8Vec, elements);
+  } else {
+    x = vector::LoadOp::create(b, loc, i8Vec, info.input,
+                               ValueRange{n, row, col, c});
+  }
+  auto i32 = b.getI32Type();
+  if (arch == Isa::Avx2) {
+    // (x0, x1) as int16, one int32 broadcast to the 8 lanes of vpmaddwd.
+    auto pair =
+        arith::ExtSIOp::create(b, loc, VectorType::get({2}, b.getI16Type()), x);
+    Value word =
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
+    Value scalar =
+        vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+    Value splat =
+        vector::BroadcastOp::create(b, loc, VectorType::get({8}, i32), scalar);
+    return vector::BitCastOp::create(
+        b, loc, VectorType::get({16}, b.getI16Type()), splat);
+  }
+  // (x0..x3) as one int32 broadcast to the 4 lanes of sdot.
+  Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), x);
+  Value scalar = vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+  Value splat =
+      vector::BroadcastOp::create(b, loc, VectorType::get({4}, i32), scalar);
+  return vector::BitCastOp::create(b, loc, VectorType::get({16}, b.getI8Type()),
+                                   splat);
+}
+
+Value KernelBuilder::madd(Value acc, Value x, Value w) {
+  if (arch == Isa::Avx2) {
+    Value prod = callIntrinsic(VectorType::get({8}, b.getI32Type()),
+                               "llvm.x86.avx2.pmadd.wd", {x, w});
+    return add(acc, prod);
+  }
+  return callIntrinsic(acc.getType(), "llvm.aarch64.neon.sdot.v4i32.v16i8",
+                       {acc, w, x});
+}
+
+Value KernelBuilder::readAcc(Value mem, ValueRange indices, int64_t lanes,
+                             bool partial) {
+  auto type = VectorType::get({lanes}, b.getI32Type());
+  if (!partial)
+    return vector::LoadOp::create(b, loc, type, mem, indices);
+  Value pad = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
+  return vector::TransferReadOp::create(b, loc, type, mem, indices, pad,
+                                        ArrayRef<bool>{false});
+}
+
+void KernelBuilder::writeAcc(Value v, Value mem, ValueRange indices,
+                             bool partial) {
+  if (!partial) {
+    vector::StoreOp::create(b, loc, v, mem, indices);
+    return;
+  }
+  vector::TransferWriteOp::create(b, loc, v, mem, indices,
+                                  ArrayRef<bool>{false});
+}
+
+Value KernelBuilder::initAcc(Value mem, ValueRange indices, Value corr, Value c,
+                             int64_t lanes, bool partial) {
+  auto type = VectorType::get({lanes}, b.getI32Type());
+  Value correction = vector::LoadOp::create(b, loc, type, corr, c);
+  if (fusion.init)
+    return correction;
+  return add(readAcc(mem, indices, lanes, partial), correction);
+}
+
+void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
+                           bool partial) {
+  if (!fusion.requant) {
+    writeAcc(acc, mem, indices, partial);
+    return;
+  }
+  // The consumer's body, op by op on vectors of the accumulator's lanes.
+  int64_t lanes = cast<VectorType>(acc.getType()).getNumElements();
+  auto vectorOf = [&](Type t) { return VectorType::get({lanes}, t); };
+  linalg::GenericOp g = fusion.requant;
+  Block *body = g.getBody();
+  IRMapping map;
+  Value channel = indices[3];
+  for (OpOperand *input : g.getDpsInputOperands()) {
+    BlockArgument arg = body->getArgument(input->getOperandNumber());
+    Value v = input->get();
+    if (v == info.output || v == mem) {
+      map.map(arg, acc);
+      continue;
+    }
+    AffineMap m = g.getMatchingIndexingMap(input);
+    Type t = arg.getType();
+    if (m.getNumResults() == 0) {
+      Value scalar = memref::LoadOp::create(b, loc, v, ValueRange{});
+      map.map(arg, vector::BroadcastOp::create(b, loc, vectorOf(t), scalar));
+      continue;
+    }
+    // Per channel: (d3) over [C], or (d3, d4) over [C, 1] (checked by
+    // matchRequant).
+    if (cast<MemRefType>(v.getType()).getRank() == 2)
+      v = memref::CollapseShapeOp::create(
+          b, loc, v, SmallVector<ReassociationIndices>{{0, 1}});
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+    map.map(arg, partial ? vector::TransferReadOp::create(
+                               b, loc, vectorOf(t), v, ValueRange{channel}, pad,
+                               ArrayRef<bool>{false})
+                               .getResult()
+                         : vector::LoadOp::create(b, loc, vectorOf(t), v,
+                                                  ValueRange{channel})
+                               .getResult());
+  }
+  auto lookup = [&](Value v) {
+    Value mapped = map.lookupOrNull(v);
+    if (mapped)
+      return mapped;
+    // Values from outside the body (constants) are broadcast.
+    mapped = vector::BroadcastOp::create(b, loc, vectorOf(v.getType()), v);
+    map.map(v, mapped);
+    return mapped;
+  };
+  for (Operation &op : body->without_terminator()) {
+    for (Value operand : op.getOperands())
+      lookup(operand);
+    // Elementwise arith ops: the same op (attributes, properties) on vectors.
+    Operation *clone = b.clone(op, map);
+    for (OpResult r : clone->getResults())
+      r.setType(vectorOf(r.getType()));
+  }
+  Value result = lookup(body->getTerminator()->getOperand(0));
+  writeAcc(result, fusion.requantOutput, indices, partial);
+}
+
+void KernelBuilder::tileOutput(
+    int64_t lanes, int64_t rowsPerTile, int64_t blocksPerTile, int64_t channels,
+    function_ref<void(Value, Value, Value, int64_t, Value, int64_t, bool)>
+        tile) {
+  int64_t fullBlocks = channels / lanes;
+  int64_t blockTiles = fullBlocks / blocksPerTile;
+  // The blocks after the full tiles, the last one partial when the channels
+  // are not a multiple of the lanes: at most blocksPerTile of them.
+  int64_t restBlocks = fullBlocks % blocksPerTile + (channels % lanes ? 1 : 0);
+  bool restPartial = channels % lanes != 0;
+  int64_t pixelTiles = info.ow / rowsPerTile,
+          restPixels = info.ow % rowsPerTile;
+  auto overPixels = [&](Value n, Value oh, Value fb0, int64_t blocks,
+                        bool partial) {
+    loop(pixelTiles, {}, [&](Value t, ValueRange) {
+      tile(n, oh, mul(t, rowsPerTile), rowsPerTile, fb0, blocks, partial);
+      return SmallVector<Value>();
+    });
+    if (restPixels)
+      tile(n, oh, idx(pixelTiles * rowsPerTile), restPixels, fb0, blocks,
+           partial);
+  };
+  loop(info.n, {}, [&](Value n, ValueRange) {
+    loop(info.oh, {}, [&](Value oh, ValueRange) {
+      if (blockTiles)
+        loop(blockTiles, {}, [&](Value bt, ValueRange) {
+          overPixels(n, oh, mul(bt, blocksPerTile), blocksPerTile, false);
+          return SmallVector<Value>();
+        });
+      if (restBlocks)
+        overPixels(n, oh, idx(blockTiles * blocksPerTile), restBlocks,
+                   restPartial);
+      return SmallVector<Value>();
+    });
+    return SmallVector<Value>();
+  });
+}
+
+void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
+                             Value ow0, int64_t rows, Value fb0, int64_t blocks,
+                             bool lastPartial) {
+  ConvShape shape = convShape(arch);
+  int64_t lanes = shape.lanes, group = shape.group;
+  int64_t fullGroups = info.c / group;
+  bool restGroup = info.c % group != 0;
+  // Accumulators: the output (bias already there) plus the zero-point
+  // correction.
+  SmallVector<Value> fbs, ows;
+  for (int64_t j = 0; j < blocks; ++j)
+    fbs.push_back(add(fb0, idx(j)));
+  for (int64_t i = 0; i < rows; ++i)
+    ows.push_back(add(ow0, idx(i)));
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < blocks; ++j) {
+      Value f = mul(fbs[j], lanes);
+      bool partial = lastPartial && j == blocks - 1;
+      acc.push_back(
+          initAcc(info.output, {n, oh, ows[i], f}, corr, f, lanes, partial));
+    }
+  auto wVecType = VectorType::get({lanes * group}, b.getI8Type());
+  auto step = [&](Value kh, Value kw, Value g, ValueRange in, bool partial) {
+    SmallVector<Value> ws;
+    for (int64_t j = 0; j < blocks; ++j) {
+      Value w = vector::LoadOp::create(b, loc, wVecType, packed,
+                                       ValueRange{fbs[j], kh, kw, g, idx(0)});
+      if (arch == Isa::Avx2)
+        w = arith::ExtSIOp::create(
+            b, loc, VectorType::get({lanes * group}, b.getI16Type()), w);
+      ws.push_back(w);
+    }
+    SmallVector<Value> next(in.begin(), in.end());
+    Value row = add(mul(oh, info.sh), kh);
+    Value c = mul(g, group);
+    for (int64_t i = 0; i < rows; ++i) {
+      Value col = add(mul(ows[i], info.sw), kw);
+      Value x = inputGroup(n, row, col, c, group, partial);
+      for (int64_t j = 0; j < blocks; ++j)
+        next[i * blocks + j] = madd(next[i * blocks + j], x, ws[j]);
+    }
+    return next;
+  };
+  // x86: 8 input channels per load and sign extension, their 4 pairs then
+  // broadcast by shuffles (vpermd), instead of a load, an extension and a
+  // broadcast per pair.
+  int64_t chunks = arch == Isa::Avx2 ? info.c / 8 : 0;
+  auto stepChunk = [&](Value kh, Value kw, Value chunk, ValueRange in) {
+    SmallVector<Value> next(in.begin(), in.end());
+    Value row = add(mul(oh, info.sh), kh);
+    Value c = mul(chunk, 8);
+    SmallVector<Value> xs;
+    for (int64_t i = 0; i < rows; ++i) {
+      Value col = add(mul(ows[i], info.sw), kw);
+      Value x =
+          vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI8Type()),
+                                 info.input, ValueRange{n, row, col, c});
+      x = arith::ExtSIOp::create(b, loc, VectorType::get({8}, b.getI16Type()),
+                                 x);
+      xs.push_back(vector::BitCastOp::create(
+          b, loc, VectorType::get({4}, b.getI32Type()), x));
+    }
+    for (int64_t q = 0; q < 4; ++q) {
+      Value g = add(mul(chunk, 4), idx(q));
+      SmallVector<Value> ws;
+      for (int64_t j = 0; j < blocks; ++j)
+        ws.push_back(arith::ExtSIOp::create(
+            b, loc, VectorType::get({lanes * group}, b.getI16Type()),
+            vector::LoadOp::create(b, loc, wVecType, packed,
+                                   ValueRange{fbs[j], kh, kw, g, idx(0)})));
+      for (int64_t i = 0; i < rows; ++i) {
+        Value pair = vector::ShuffleOp::create(b, loc, xs[i], xs[i],
+                                               SmallVector<int64_t>(8, q));
+        Value x = vector::BitCastOp::create(
+            b, loc, VectorType::get({16}, b.getI16Type()), pair);
+        for (int64_t j = 0; j < blocks; ++j)
+          next[i * blocks + j] = madd(next[i * blocks + j], x, ws[j]);
+      }
+    }
+    return next;
+  };
+  SmallVector<Value> result = loop(info.kh, acc, [&](Value kh, ValueRange a0) {
+    return loop(info.kw, a0, [&](Value kw, ValueRange a1) {
+      SmallVector<Value> a2(a1.begin(), a1.end());
+      if (chunks)
+        a2 = loop(chunks, a2, [&](Value chunk, ValueRange a) {
+          return stepChunk(kh, kw, chunk, a);
+        });
+      if (fullGroups > chunks * 4)
+        a2 = loop(fullGroups - chunks * 4, a2, [&](Value t, ValueRange a) {
+          return step(kh, kw, add(t, idx(chunks * 4)), a, false);
+        });
+      if (restGroup)
+        a2 = step(kh, kw, idx(fullGroups), a2, true);
+      return a2;
+    });
+  });
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < blocks; ++j)
+      finish(result[i * blocks + j], info.output,
+             {n, oh, ows[i], mul(fbs[j], lanes)},
+             lastPartial && j == blocks - 1);
+}
+
+void KernelBuilder::buildConv(memref::GetGlobalOp packed,
+                              memref::GetGlobalOp corr) {
+  ConvShape shape = convShape(arch);
+  tileOutput(shape.lanes, shape.rows, shape.blocks, info.f,
+             [&](Value n, Value oh, Value ow0, int64_t rows, Value fb0,
+                 int64_t blocks, bool partial) {
+               convTile(packed, corr, n, oh, ow0, rows, fb0, blocks, partial);
+             });
+}
+
+void KernelBuilder::dwTile(Value packed, Value corr, Value output, Value n,
+                           Value oh, Value ow0, int64_t rows, Value cb0,
+                           int64_t blocks, bool lastPartial) {
+  auto i32Vec = VectorType::get({kDwLanes}, b.getI32Type());
+  auto i8Vec = VectorType::get({kDwLanes}, b.getI8Type());
+  SmallVector<Value> cs, ows;
+  for (int64_t j = 0; j < blocks; ++j)
+    cs.push_back(mul(add(cb0, idx(j)), kDwLanes));
+  for (int64_t i = 0; i < rows; ++i)
+    ows.push_back(add(ow0, idx(i)));
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < blocks; ++j) {
+      bool partial = lastPartial && j == blocks - 1;
+      acc.push_back(initAcc(output, {n, oh, ows[i], cs[j]}, corr, cs[j],
+                            kDwLanes, partial));
+    }
+  Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
+  SmallVector<Value> result = loop(info.kh, acc, [&](Value kh, ValueRange a0) {
+    return loop(info.kw, a0, [&](Value kw, ValueRange a1) {
+      SmallVector<Value> next(a1.begin(), a1.end());
+      Value row = add(mul(oh, info.sh), kh);
+      SmallVector<Value> ws;
+      for (int64_t j = 0; j < blocks; ++j) {
+        Value w = vector::LoadOp::create(
+            b, loc, i8Vec, packed,
+            ValueRange{add(cb0, idx(j)), kh, kw, idx(0)});
+        ws.push_back(arith::ExtSIOp::create(b, loc, i32Vec, w));
+      }
+      for (int64_t i = 0; i < rows; ++i) {
+        Value col = add(mul(ows[i], info.sw), kw);
+        for (int64_t j = 0; j < blocks; ++j) {
+          Value x;
+          if (lastPartial && j == blocks - 1)
+            x = vector::TransferReadOp::create(b, loc, i8Vec, info.input,
+                                               ValueRange{n, row, col, cs[j]},
+                                               pad, ArrayRef<bool>{false});
+          else
+            x = vector::LoadOp::create(b, loc, i8Vec, info.input,
+                                       ValueRange{n, row, col, cs[j]});
+          x = arith::ExtSIOp::create(b, loc, i32Vec, x);
+          Value prod = arith::MulIOp::create(b, loc, x, ws[j]);
+          next[i * blocks + j] = add(next[i * blocks + j], prod);
+        }
+      }
+      return next;
+    });
+  });
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < blocks; ++j)
+      finish(result[i * blocks + j], output, {n, oh, ows[i], cs[j]},
+             lastPartial && j == blocks - 1);
+}
+
+void KernelBuilder::buildDepthwise(memref::GetGlobalOp packed,
+                                   memref::GetGlobalOp corr, Value output) {
+  tileOutput(kDwLanes, kDwRows, kDwBlocks, info.c,
+             [&](Value n, Value oh, Value ow0, int64_t rows, Value cb0,
+                 int64_t blocks, bool partial) {
+               dwTile(packed, corr, output, n, oh, ow0, rows, cb0, blocks,
+                      partial);
+             });
+}
+
+/// Repacked weights and corrections, shared by the ops that read the same
+/// global with the same kernel and input zero point.
+struct Packed {
+  memref::GlobalOp weights, corrections;
+  int64_t bytes = 0;
+};
+
+struct VectorizeInt8Pass final
+    : sieve::impl::VectorizeInt8Base<VectorizeInt8Pass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+  FailureOr<Isa> chooseIsa(Operation *op);
+  Packed pack(ModuleOp module, const ConvInfo &info, const Fusion &fusion,
+              Isa isa, StringRef baseName);
+
+  std::map<std::tuple<std::string, int, int64_t, std::string>, Packed> cache;
+};
+
+FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
+  if (kernels == "avx2" || kernels == "neon") {
+    if (isaName != kernels) {
+      op->emitError() << "--int8-kernels=" << kernels << ": target '" << target
+                      << "' has no "
+                      << (kernels == "avx2" ? "AVX2" : "AArch64 sdot")
+                      << " instructions";
+      return failure();
+    }
+  }
+  if (isaName == "avx2")
+    return Isa::Avx2;
+  if (isaName == "neon")
+    return Isa::Neon;
+  return failure(); // no vector kernels for this target (yet): generic
+}
+
+Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info,
+                               const Fusion &fusion, Isa isa,
+                               StringRef baseName) {
+  auto key =
+      std::make_tuple(baseName.str(), int(isa), info.inputZp, fusion.biasKey);
+  auto it = cache.find(key);
+  if (it != cache.end())
+    return it->second;
+
+  SmallVector<int64_t> shape;
+  SmallVector<int8_t> data;
+  SmallVector<int32_t> corr;
+  if (!info.depthwise) {
+    // [F blocks][KH][KW][C groups][lanes x group]: one vector load per step.
+    ConvShape s = convShape(isa);
+    int64_t fb = llvm::divideCeil(info.f, s.lanes);
+    int64_t cg = llvm::divideCeil(info.c, s.group);
+    shape = {fb, info.kh, info.kw, cg, s.lanes * s.group};
+    data.assign(fb * info.kh * info.kw * cg * s.lanes * s.group, 0);
+    corr.assign(fb * s.lanes, 0);
+    int64_t pos = 0;
+    for (int64_t b = 0; b < fb; ++b)
+      for (int64_t y = 0; y < info.kh; ++y)
+        for (int64_t x = 0; x < info.kw; ++x)
+          for (int64_t g = 0; g < cg; ++g)
+            for (int64_t l = 0; l < s.lanes; ++l)
+              for (int64_t e = 0; e < s.group; ++e, ++pos) {
+                int64_t f = b * s.lanes + l, c = g * s.group + e;
+                if (f < info.f && c < info.c)
+                  data[pos] =
+                      info.w[((f * info.kh + y) * info.kw + x) * info.c + c];
+              }
+    for (int64_t f = 0; f < info.f; ++f) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < info.kh * info.kw * info.c; ++k)
+        sum += info.w[f * info.kh * info.kw * info.c + k];
+      corr[f] = int32_t(uint32_t(-info.inputZp * sum));
+    }
+  } else {
+    // [C blocks][KH][KW][8]: the 8 channels' weights of one tap together.
+    int64_t cb = llvm::divideCeil(info.c, kDwLanes);
+    shape = {cb, info.kh, info.kw, kDwLanes};
+    data.assign(cb * info.kh * info.kw * kDwLanes, 0);
+    corr.assign(cb * kDwLanes, 0);
+    for (int64_t y = 0; y < info.kh; ++y)
+      for (int64_t x = 0; x < info.kw; ++x)
+        for (int64_t c = 0; c < info.c; ++c) {
+          int8_t w = info.w[(y * info.kw + x) * info.c + c];
+          data[((c / kDwLanes * info.kh + y) * info.kw + x) * kDwLanes +
+               c % kDwLanes] = w;
+          corr[c] = int32_t(uint32_t(corr[c]) - uint32_t(info.inputZp * w));
+        }
+  }
+
+  // A folded initialisation (the bias) starts the accumulators too.
+  for (size_t i = 0; i < fusion.bias.size(); ++i)
+    corr[i] = int32_t(uint32_t(corr[i]) + uint32_t(fusion.bias[i]));
+
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToStart(module.getBody());
+  SymbolTable symbols(module);
+  auto makeGlobal = [&](StringRef suffix, MemRefType type,
+                        DenseElementsAttr value) {
+    auto global =
+        memref::GlobalOp::create(b, module.getLoc(), (baseName + suffix).str(),
+                                 b.getStringAttr("private"), type, value,
+                                 /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols.insert(global); // renames on a clash
+    return global;
+  };
+  auto i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto wType = MemRefType::get(shape, i8);
+  auto cType = MemRefType::get({int64_t(corr.size())}, i32);
+  Packed packed;
+  packed.weights =
+      makeGlobal(isa == Isa::Avx2 ? "_avx2" : "_neon", wType,
+                 DenseElementsAttr::get(RankedTensorType::get(shape, i8),
+                                        ArrayRef<int8_t>(data)));
+  packed.corrections = makeGlobal(
+      "_zp_correction", cType,
+      DenseElementsAttr::get(RankedTensorType::get(cType.getShape(), i32),
+                             ArrayRef<int32_t>(corr)));
+  packed.bytes = int64_t(data.size() + 4 * corr.size());
+  cache[key] = packed;
+  return packed;
+}
+
+void VectorizeInt8Pass::runOnOperation() {
+  ModuleOp module = getOperation();
+  if (isaName != "avx2" && isaName != "neon" && isaName != "none") {
+    module.emitError() << "sieve-vectorize-int8: unknown isa '" << isaName
+                       << "'; expected avx2, neon or none";
+    return signalPassFailure();
+  }
+  if (kernels != "generic" && kernels != "vector" && kernels != "avx2" &&
+      kernels != "neon") {
+    module.emitError() << "sieve-vectorize-int8: unknown kernels '" << kernels
+                       << "'; expected generic, vector, avx2 or neon";
+    return signalPassFailure();
+  }
+  MLIRContext *ctx = module.getContext();
+  SmallVector<Attribute> layers;
+  SmallVector<linalg::LinalgOp> ops;
+  for (func::FuncOp func : module.getOps<func::FuncOp>())
+    func.walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::Conv2DNhwcFhwcOp, linalg::Conv2DNhwcFhwcQOp,
+              linalg::DepthwiseConv2DNhwcHwcOp,
+              linalg::DepthwiseConv2DNhwcHwcQOp,
+              linalg::DepthwiseConv2DNhwcHwcmOp,
+              linalg::DepthwiseConv2DNhwcHwcmQOp>(op.getOperation()))
+        ops.push_back(op);
+    });
+  bool failed = false;
+  cache.clear();
+  llvm::SetVector<Operation *> oldWeights;
+  for (linalg::LinalgOp op : ops) {
+    Location opLoc = op.getLoc();
+    ConvInfo info;
+    std::string why = analyse(op, info);
+    // Only int8 convolutions are this pass's business.
+    if (why == "not i8 x i8 -> i32" || why == "not on buffers")
+      continue;
+    std::string kernel = "generic";
+    std::string fused;
+    int64_t packedBytes = 0;
+    if (kernels != "generic") {
+      FailureOr<Isa> arch = chooseIsa(op);
+      if (succeeded(arch) && !why.empty()) {
+        op->emitRemark() << "int8 convolution keeps the generic loops: " << why;
+      } else if (succeeded(arch)) {
+        StringRef base = info.weights.getName();
+        Fusion fusion;
+        matchInit(op, info, fusion);
+        matchRequant(op, info, fusion);
+        Packed packed = pack(module, info, fusion, *arch, base);
+        packedBytes = packed.bytes;
+        // With a fused consumer the kernel takes its place (only pure views
+        // lie between them), so that it sees the consumer's operands.
+        OpBuilder b(fusion.requant ? fusion.requant.getOperation()
+                                   : op.getOperation());
+        Location loc = op.getLoc();
+        auto packedGet = memref::GetGlobalOp::create(
+            b, loc, packed.weights.getType(), packed.weights.getSymName());
+        auto corrGet =
+            memref::GetGlobalOp::create(b, loc, packed.corrections.getType(),
+                                        packed.corrections.getSymName());
+        auto asChannels = [&](Value v) -> Value {
+          // hwcm outputs have a trailing multiplier dimension of one.
+          if (cast<MemRefType>(v.getType()).getRank() != 5)
+            return v;
+          return memref::CollapseShapeOp::create(
+                     b, loc, v,
+                     SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}})
+              .getResult();
+        };
+        if (fusion.requant)
+          fusion.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);
+        KernelBuilder kb(b, loc, *arch, info, fusion);
+        if (info.depthwise) {
+          kb.buildDepthwise(packedGet, corrGet, asChannels(info.output));
+          kernel = dwKernelName(*arch).str();
+        } else {
+          kb.buildConv(packedGet, corrGet);
+          kernel = convKernelName(*arch).str();
+        }
+        oldWeights.insert(info.weights);
+        op->erase();
+        if (fusion.requant)
+          fusion.requant->erase();
+        if (fusion.init)
+          fusion.init->erase();
+        fused = fusion.requant ? "requant" : "";
+      } else if (kernels != "vector") {
+        failed = true; // forced kernels the target lacks: diagnosed
+      }
+    }
+    NamedAttrList layer;
+    layer.append("location",
+                 StringAttr::get(ctx, sieve::describeLocation(opLoc)));
+    layer.append(
+        "op", StringAttr::get(ctx, info.depthwise ? "depthwise_conv" : "conv"));
+    layer.append("kernel", StringAttr::get(ctx, kernel));
+    if (!fused.empty())
+      layer.append("fused", StringAttr::get(ctx, fused));
+    layer.append("packed_bytes",
+                 IntegerAttr::get(IntegerType::get(ctx, 64), packedBytes));
+    layers.push_back(layer.getDictionary(ctx));
+  }
+  if (failed)
+    return signalPassFailure();
+  // The original weights go when nothing reads them any more.
+  for (Operation *op : oldWeights) {
+    auto get = cast<memref::GetGlobalOp>(op);
+    if (!get->use_empty())
+      continue;
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+        get, get.getNameAttr());
+    get.erase();
+    if (global && SymbolTable::symbolKnownUseEmpty(global, module))
+      global.erase();
+  }
+  if (func::FuncOp entry = sieve::getEntryFunction(module))
+    if (!layers.empty())
+      entry->setAttr("sieve.int8_kernels", ArrayAttr::get(ctx, layers));
+}
+
+} // namespace
