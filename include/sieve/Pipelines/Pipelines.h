@@ -152,6 +152,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Quantise f32 weights that are not ternary BitNet-style "
                      "(approximate; warns with the error)"),
       llvm::cl::init(false)};
+  // Stage 'lower-to-llvm' (docs/compile-time.md).
+  PassOptions::Option<bool> outlineLayers{
+      *this, "outline-layers",
+      llvm::cl::desc("Give each layer of the entry its own function, so that "
+                     "LLVM compiles in time linear in the layers"),
+      llvm::cl::init(true)};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
