@@ -275,14 +275,18 @@ static std::string planMemoryStage(const CompileOptions &options,
       .str();
 }
 
-static std::string lowerToLLVMStage(const CompileOptions &,
+static std::string lowerToLLVMStage(const CompileOptions &options,
                                     const TargetInfo &target) {
   unsigned bits = target.pointerBits;
+  // First, each layer into a function of its own: LLVM's time grows faster
+  // than linearly with the size of a function (docs/compile-time.md).
+  std::string outline = options.outlineLayers ? "sieve-outline-layers, " : "";
   // CPU targets get the parallel entry point (docs/parallel.md).
   const char *parallel =
       target.isMicrocontroller ? "" : "sieve-lower-parallel-launches, ";
   return llvm::formatv(
-             "func.func(sieve-expand-strided-copies, convert-linalg-to-loops, "
+             "{3}func.func(sieve-expand-strided-copies, "
+             "convert-linalg-to-loops, "
              "sieve-approximate-math), lower-affine, convert-scf-to-cf, "
              "expand-strided-metadata, lower-affine, arith-expand, "
              "{1}convert-vector-to-llvm, convert-math-to-llvm, "
@@ -298,7 +302,7 @@ static std::string lowerToLLVMStage(const CompileOptions &,
              is32Bit(target)
                  ? "sieve-convert-vector-to-llvm{index-bitwidth=32}, "
                  : "",
-             parallel)
+             parallel, outline)
       .str();
 }
 

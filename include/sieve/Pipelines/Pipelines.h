@@ -163,6 +163,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("generic (scalar loops), vector (the target's SIMD "
                      "kernels), or avx2 / neon forced"),
       llvm::cl::init("generic")};
+  // Stage 'lower-to-llvm' (docs/compile-time.md).
+  PassOptions::Option<bool> outlineLayers{
+      *this, "outline-layers",
+      llvm::cl::desc("Give each layer of the entry its own function, so that "
+                     "LLVM compiles in time linear in the layers"),
+      llvm::cl::init(true)};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.

@@ -692,4 +692,55 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
                            "mlir::LLVM::LLVMDialect"];
 }
 
+def OutlineLayers : Pass<"sieve-outline-layers", "mlir::ModuleOp"> {
+  let summary = "Move each layer of the entry function into a function of its own";
+  let description = [{
+    Runs on bufferized, planned IR (after sieve-export-entry, before the
+    lowering to loops), so that the arena and the report are already fixed.
+    Each run of top-level ops of the entry function that define no value
+    (linalg ops on buffers, loop nests, copies) moves into a private
+    function with internal linkage and LLVM's `noinline` attribute, called
+    where the run was; a run ends when its ops (nested ones counted) reach
+    `min-ops`, so that a fused block gets its own function and a few small
+    ops share one. Constants, globals, views and other pure ops that the run
+    uses are recomputed in the callee: the callee takes the entry's buffers
+    (the arena, inputs, outputs) and addresses the arena at the same constant
+    offsets, so LLVM still tells the buffers apart. Calls of
+    sieve-outline-parallel's launches stay in the entry, which alone receives
+    the parallel-for hook.
+
+    LLVM's -O3 pipeline and code generation take time that grows faster than
+    linearly with the size of a function; many small functions compile in
+    time linear in the number of layers (bench/compile_time_bench.py).
+
+    ```mlir
+    func.func @m_run(%in: memref<1x8xf32>, %out: memref<1x8xf32>,
+                     %arena: memref<64xi8>) -> i32 {
+      %c0 = arith.constant 0 : index
+      %v = memref.view %arena[%c0][] : memref<64xi8> to memref<1x8xf32>
+      linalg.generic ... ins(%in) outs(%v)
+      linalg.generic ... ins(%v) outs(%out)
+      ...
+    // becomes, with min-ops=1
+      call @sieve_layer0(%in, %arena) : (memref<1x8xf32>, memref<64xi8>) -> ()
+      call @sieve_layer1(%arena, %out) : (memref<64xi8>, memref<1x8xf32>) -> ()
+    func.func private @sieve_layer0(%in: memref<1x8xf32>, %arena: memref<64xi8>)
+        attributes {llvm.linkage = #llvm.linkage<internal>,
+                    passthrough = ["noinline"]} {
+      %c0 = arith.constant 0 : index
+      %v = memref.view %arena[%c0][] : memref<64xi8> to memref<1x8xf32>
+      linalg.generic ... ins(%in) outs(%v)
+      return
+    }
+    ```
+  }];
+  let options = [
+    Option<"minOps", "min-ops", "unsigned", /*default=*/"16",
+           "Ops (nested ones counted) from which a run of layers gets its "
+           "own function; 0 or 1: one function per layer">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
 #endif // SIEVE_TRANSFORMS_PASSES_TD

@@ -1,0 +1,233 @@
+//===- OutlineLayers.cpp - Each layer of the entry in its own function ----===//
+//
+// Part of Sieve. After planning, the entry function holds the whole model:
+// hundreds of loop nests in one function. LLVM's optimisation and code
+// generation scale worse than linearly with the size of a function (loop
+// strength reduction, the Arm low-overhead-loop pass and the register
+// allocator walk the whole function per loop), so a large model took minutes
+// to compile. This pass moves each layer (a top-level loop nest, linalg op or
+// copy; consecutive small ones together) into a private `noinline` function,
+// as TFLite Micro's kernels and IREE's dispatches are, and calls it: LLVM then
+// optimises many small functions, in time linear in the number of layers.
+//
+// The callee receives the entry's buffers (the arena, the inputs and outputs)
+// and recomputes the constants, globals and views it uses, so that it sees
+// the same constant arena offsets as the entry did and LLVM's alias analysis
+// keeps telling the buffers apart.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace sieve {
+#define GEN_PASS_DEF_OUTLINELAYERS
+#include "sieve/Transforms/Passes.h.inc"
+} // namespace sieve
+
+using namespace mlir;
+using namespace sieve;
+
+namespace {
+
+/// Ops that a callee recomputes rather than takes as an argument: constants,
+/// globals, views and index arithmetic. They cost nothing at run time and
+/// keep the arena offsets constant in the callee.
+bool isSinkable(Operation *op) {
+  return op->getNumRegions() == 0 && op->getNumResults() != 0 && isPure(op);
+}
+
+/// Whether a callee can take `type` as an argument: a scalar, or a buffer
+/// that the bare-pointer calling convention passes as its pointer.
+bool isPassable(Type type) {
+  if (auto memref = dyn_cast<MemRefType>(type))
+    return memref.hasStaticShape() && memref.getLayout().isIdentity();
+  return type.isIntOrIndexOrFloat();
+}
+
+/// The ops of `op` and of its regions: the size that LLVM will see.
+int64_t countOps(Operation *op) {
+  int64_t count = 0;
+  op->walk([&](Operation *) { ++count; });
+  return count;
+}
+
+struct OutlineLayersPass final
+    : sieve::impl::OutlineLayersBase<OutlineLayersPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SymbolTable symbols(module);
+    for (func::FuncOp func : getCompiledFunctions(module)) {
+      if (func.isExternal())
+        continue;
+      if (!func.getBody().hasOneBlock()) {
+        // Control flow at the top level (not produced by the pipeline):
+        // the layers are not a straight sequence; leave the function whole.
+        func.emitRemark("sieve-outline-layers: the entry has several blocks; "
+                        "its layers stay in it");
+        continue;
+      }
+      outlineFunction(module, symbols, func);
+    }
+  }
+
+  /// Whether `op` can move into a callee: it defines no value (every op on
+  /// buffers: linalg ops, loops, copies) and is not a launch of the
+  /// parallel-for hook, whose arguments only the entry point receives.
+  bool isMovable(Operation *op, SymbolTable &symbols) {
+    if (op->getNumResults() != 0 || op->hasTrait<OpTrait::IsTerminator>())
+      return false;
+    if (auto call = dyn_cast<func::CallOp>(op)) {
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      if (!callee || callee->hasAttr(attrs::kParallelTask))
+        return false;
+    }
+    return true;
+  }
+
+  void outlineFunction(ModuleOp module, SymbolTable &symbols,
+                       func::FuncOp func) {
+    // Runs of movable ops, cut when they reach `min-ops` ops or meet an op
+    // that stays. Sinkable ops in between stay (the callee clones what it
+    // needs) and do not cut a run.
+    SmallVector<SmallVector<Operation *>> groups;
+    SmallVector<Operation *> current;
+    int64_t size = 0;
+    auto close = [&] {
+      if (!current.empty())
+        groups.push_back(std::move(current));
+      current.clear();
+      size = 0;
+    };
+    for (Operation &op : func.getBody().front().without_terminator()) {
+      if (isSinkable(&op))
+        continue;
+      if (!isMovable(&op, symbols)) {
+        close();
+        continue;
+      }
+      current.push_back(&op);
+      size += countOps(&op);
+      if (size >= static_cast<int64_t>(minOps))
+        close();
+    }
+    close();
+
+    unsigned index = 0;
+    for (ArrayRef<Operation *> group : groups)
+      if (outlineGroup(module, symbols, func, group, index))
+        ++index;
+
+    // The constants and views that only the moved layers used.
+    Block &body = func.getBody().front();
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (isSinkable(&op) && op.use_empty())
+        op.erase();
+  }
+
+  /// Moves `group` into a new function called where the group was. Returns
+  /// false (and changes nothing) when a value it uses cannot be passed.
+  bool outlineGroup(ModuleOp module, SymbolTable &symbols, func::FuncOp func,
+                    ArrayRef<Operation *> group, unsigned index) {
+    MLIRContext *ctx = &getContext();
+    Block &body = func.getBody().front();
+    llvm::SmallPtrSet<Operation *, 16> members(group.begin(), group.end());
+
+    // The values the group uses from the entry: sinkable definitions are
+    // cloned (with their own operands), the rest become arguments.
+    llvm::SetVector<Value> used;
+    for (Operation *op : group) {
+      used.insert(op->getOperands().begin(), op->getOperands().end());
+      for (Region &region : op->getRegions())
+        getUsedValuesDefinedAbove(region, used);
+    }
+    llvm::SetVector<Operation *> sunk;
+    llvm::SetVector<Value> arguments;
+    SmallVector<Value> worklist(used.begin(), used.end());
+    while (!worklist.empty()) {
+      Value value = worklist.pop_back_val();
+      Operation *def = value.getDefiningOp();
+      if (def && members.contains(def))
+        continue;
+      if (def && def->getBlock() == &body && isSinkable(def)) {
+        if (sunk.insert(def))
+          worklist.append(def->getOperands().begin(), def->getOperands().end());
+        continue;
+      }
+      if (!isPassable(value.getType()))
+        return false;
+      arguments.insert(value);
+    }
+    // Arguments in a stable order: the entry's own arguments first, in
+    // their order, then values defined in it, in program order.
+    SmallVector<Value> passed(arguments.begin(), arguments.end());
+    llvm::sort(passed, [](Value a, Value b) {
+      auto argA = dyn_cast<BlockArgument>(a), argB = dyn_cast<BlockArgument>(b);
+      if (argA && argB)
+        return argA.getArgNumber() < argB.getArgNumber();
+      if (argA || argB)
+        return static_cast<bool>(argA);
+      return a.getDefiningOp()->isBeforeInBlock(b.getDefiningOp());
+    });
+    // Cloned in program order, so that operands come before their users.
+    SmallVector<Operation *> sunkInOrder(sunk.begin(), sunk.end());
+    llvm::sort(sunkInOrder, [](Operation *a, Operation *b) {
+      return a->isBeforeInBlock(b);
+    });
+
+    // The callee: private, internal to the object, never inlined back.
+    Location loc = group.front()->getLoc();
+    OpBuilder atModule = OpBuilder::atBlockEnd(module.getBody());
+    SmallVector<Type> types;
+    for (Value value : passed)
+      types.push_back(value.getType());
+    // Local symbols of the object: the name needs no model prefix (and
+    // must not look like one of the model's C symbols).
+    auto callee = func::FuncOp::create(atModule, loc,
+                                       ("sieve_layer" + Twine(index)).str(),
+                                       FunctionType::get(ctx, types, {}));
+    callee.setPrivate();
+    // convert-func-to-llvm reads the linkage from this attribute and passes
+    // `passthrough` to LLVM as function attributes.
+    callee->setAttr("llvm.linkage",
+                    LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+    callee->setAttr("passthrough",
+                    ArrayAttr::get(ctx, {StringAttr::get(ctx, "noinline")}));
+    symbols.insert(callee);
+    Block *entry = callee.addEntryBlock();
+    // An argument of the entry keeps its attributes (alignment, ...).
+    for (auto [i, value] : llvm::enumerate(passed))
+      if (auto arg = dyn_cast<BlockArgument>(value))
+        if (arg.getOwner() == &body)
+          if (DictionaryAttr attrs = func.getArgAttrDict(arg.getArgNumber()))
+            callee.setArgAttrs(i, attrs);
+
+    IRMapping mapping;
+    for (auto [i, value] : llvm::enumerate(passed))
+      mapping.map(value, entry->getArgument(i));
+    OpBuilder builder = OpBuilder::atBlockBegin(entry);
+    for (Operation *op : sunkInOrder)
+      builder.clone(*op, mapping);
+    for (Operation *op : group)
+      builder.clone(*op, mapping);
+    func::ReturnOp::create(builder, loc);
+
+    OpBuilder atGroup(group.front());
+    func::CallOp::create(atGroup, loc, callee, passed);
+    for (Operation *op : group)
+      op->erase();
+    return true;
+  }
+};
+
+} // namespace
