@@ -160,11 +160,21 @@ static std::string raiseAttentionStage(const CompileOptions &options,
                          std::string(options.attentionVariant),
                          int64_t(options.attentionWindow))
         .str();
+  case AttentionMode::TokenSparse:
+    return llvm::formatv("func.func(sieve-raise-attention, "
+                         "sieve-attn-token-sparse{{tau={0} probe={1} "
+                         "stride={2} sinks={3} recent={4}})",
+                         std::to_string(double(options.tau)),
+                         int64_t(options.attentionProbe),
+                         int64_t(options.attentionStride),
+                         int64_t(options.attentionSinks),
+                         int64_t(options.attentionRecent))
+        .str();
   }
   return "";
 }
 
-static std::string attentionStage(const CompileOptions &,
+static std::string attentionStage(const CompileOptions &options,
                                   const TargetInfo &target) {
   // Register tiles: two SIMD registers of f32 lanes wide (at least 4 lanes,
   // so that targets without SIMD still get a small unrolled tile). Blocks of
@@ -173,9 +183,13 @@ static std::string attentionStage(const CompileOptions &,
   // stays small.
   unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
   unsigned block = target.isMicrocontroller ? 32 : 128;
-  return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
+  // Token-sparse ops lower on their own; the rest as always.
+  const char *tokenSparse = options.attention == AttentionMode::TokenSparse
+                                ? "func.func(sieve-lower-token-sparse), "
+                                : "";
+  return llvm::formatv("{2}sieve-lower-attention{{tile-cols={0} block-q={1} "
                        "block-k={1}}, canonicalize",
-                       lanes, block)
+                       lanes, block, tokenSparse)
       .str();
 }
 

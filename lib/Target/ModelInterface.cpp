@@ -483,6 +483,10 @@ void sieve::emitJsonReport(const ModelInterface &model,
           j.attribute("causal_over_pairs",
                       a.pairs ? double(a.causalPairs) / a.pairs : 0.0);
           j.attribute("changes_model", a.changesModel);
+          if (a.keptMax >= 0) {
+            j.attribute("kept_min", a.keptMin);
+            j.attribute("kept_max", a.keptMax);
+          }
         });
     });
     if (model.parallel)
@@ -584,7 +588,12 @@ void sieve::printReportTable(const ModelInterface &model,
                       a.kind, a.pattern, a.queryLength, a.keyLength, a.heads,
                       a.kvHeads, a.pairs, a.causalPairs,
                       a.changesModel ? ", changes the model" : "")
-            .str());
+                .str() +
+            (a.keptMax >= 0 ? llvm::formatv(", keeps {0} .. {1} tokens at "
+                                            "run time",
+                                            a.keptMin, a.keptMax)
+                                  .str()
+                            : std::string()));
   for (const TernaryLayer &t : model.ternaryLayers)
     row("ternary layer",
         llvm::formatv("{0}x{1}x{2} {3}, kernel {4}, {5} packing, {6} at {7}",
@@ -724,6 +733,23 @@ std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module) {
       info->pattern = pattern.describe();
       info->pairs = pattern.numPairs(info->queryLength, info->keyLength);
       info->changesModel = op->hasAttr("attn.from_dense");
+    } else if (auto kept = dyn_cast<attn::KeptAttentionOp>(op)) {
+      // Written by sieve-attn-token-sparse: the pairs are the bound (every
+      // token kept); the kept count is decided at run time.
+      AttentionInfo *info =
+          describe(op, kept.getQuery().getType(), kept.getKey().getType(),
+                   kept.getValue().getType(), attn::Layout::bhld);
+      info->kind = "token-sparse";
+      info->pattern = kept.getCausal() ? "causal" : "full";
+      if (auto options = op->getAttrOfType<StringAttr>("attn.token_sparse"))
+        info->pattern += " " + options.str();
+      info->pairs = kept.getCausal() ? info->causalPairs
+                                     : info->queryLength * info->keyLength;
+      info->changesModel = true;
+      info->keptMax = info->keyLength;
+      info->keptMin = 0;
+      if (auto min = op->getAttrOfType<IntegerAttr>("attn.kept_min"))
+        info->keptMin = min.getInt();
     }
   });
   return result;

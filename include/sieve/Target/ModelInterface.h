@@ -59,6 +59,9 @@ struct AttentionInfo {
   /// Set by sieve-attn-logsparse: the op no longer computes the model's
   /// dense attention.
   bool changesModel = false;
+  /// Token-sparse attention (kind "token-sparse"): bounds of the kept count
+  /// decided at run time; -1 otherwise.
+  int64_t keptMin = -1, keptMax = -1;
 };
 
 /// The attention ops of `module` (after the attention stage, before their
