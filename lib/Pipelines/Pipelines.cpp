@@ -113,7 +113,7 @@ static std::string importStage(const CompileOptions &options,
   // Attention in TOSA form is raised here, after inlining and before
   // lower-tosa decomposes it beyond recognition (docs/architecture.md).
   return llvm::formatv("sieve-verify-input{{entry={0} max-object-bytes={1} "
-                       "index-bitwidth={2}}, inline, "
+                       "index-bitwidth={2}{5}}, inline, "
                        "sieve-record-interface{{entry={0}}, symbol-dce, "
                        "{3}canonicalize, cse{4}",
                        entry.empty() ? "''" : entry, target.maxObjectBytes(),
@@ -123,7 +123,10 @@ static std::string importStage(const CompileOptions &options,
                            : "",
                        options.attention == AttentionMode::Off
                            ? ""
-                           : ", func.func(sieve-raise-attention)")
+                           : ", func.func(sieve-raise-attention)",
+                       options.attention == AttentionMode::TokenSparse
+                           ? " token-sparse=true"
+                           : "")
       .str();
 }
 

@@ -42,7 +42,10 @@ def VerifyInput : Pass<"sieve-verify-input", "mlir::ModuleOp"> {
            "Largest tensor in bytes that the target can address (the "
            "target table's limit; 2^47 on 64-bit CPUs, 2^31-1 on 32-bit MCUs)">,
     Option<"indexBitwidth", "index-bitwidth", "unsigned", /*default=*/"64",
-           "Bits of an `index` element on the target">
+           "Bits of an `index` element on the target">,
+    Option<"tokenSparse", "token-sparse", "bool", /*default=*/"false",
+           "Accept the token-sparse attn ops (--attention=token-sparse "
+           "lowers them; docs/token-sparse.md)">
   ];
 }
 
