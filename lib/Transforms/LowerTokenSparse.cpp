@@ -42,6 +42,11 @@ namespace {
 constexpr int64_t kLanes = 8;
 /// Keys per block of kept attention (scores of a block are kept in scratch).
 constexpr int64_t kKeyBlock = 64;
+/// Keys whose scores are computed together (a divisor of kKeyBlock).
+constexpr int64_t kKeysPerStep = 4;
+/// P V: value columns per chunk and queries sharing each loaded chunk.
+constexpr int64_t kChunk = 16;
+constexpr int64_t kLaneGroup = 4;
 
 class Builder {
 public:
@@ -552,19 +557,47 @@ Value Builder::lowerKept(attn::KeptAttentionOp op) {
         idx(0), end, idx(kKeyBlock), {laneConst(negInf), laneConst(0.0f)},
         [&](Value k0, ValueRange st) {
           Value keys = minI(idx(kKeyBlock), sub(end, k0));
-          // Scores of the block (masked) and their max per lane.
+          // Scores of the block (masked) and their max per lane, 4 keys at
+          // a time so that each Qt row loaded serves 4 keys. Keys past the
+          // block's end read the last key and are masked.
           Value blockMax = loop(
-              idx(0), keys, idx(1), {laneConst(negInf)},
+              idx(0), keys, idx(kKeysPerStep), {laneConst(negInf)},
               [&](Value x, ValueRange mx) {
-                Value j = add(k0, x);
-                Value s = keyScores(qt, k, bi, kh, j, d, scale);
-                Value keep = cmp(
-                    arith::CmpIPredicate::sle,
-                    vector::BroadcastOp::create(b, laneI32, toI32(j)), limit);
-                s = arith::SelectOp::create(b, keep, s, laneConst(negInf));
-                vector::StoreOp::create(b, s, probs, ValueRange{x, idx(0)});
-                return SmallVector<Value>{
-                    arith::MaximumFOp::create(b, mx[0], s)};
+                SmallVector<Value> keyRows, accs;
+                for (int64_t u = 0; u < kKeysPerStep; ++u) {
+                  keyRows.push_back(
+                      minI(add(k0, add(x, idx(u))), sub(end, idx(1))));
+                  accs.push_back(laneConst(0.0f));
+                }
+                for (int64_t e = 0; e < d; ++e) {
+                  Value qRow = vector::LoadOp::create(
+                      b, lane, qt, ValueRange{idx(e), idx(0)});
+                  for (int64_t u = 0; u < kKeysPerStep; ++u) {
+                    Value kx = memref::LoadOp::create(
+                        b, k, ValueRange{bi, kh, keyRows[u], idx(e)});
+                    accs[u] = vector::FMAOp::create(
+                        b, vector::BroadcastOp::create(b, lane, kx), qRow,
+                        accs[u]);
+                  }
+                }
+                Value m = mx[0];
+                for (int64_t u = 0; u < kKeysPerStep; ++u) {
+                  Value xu = add(x, idx(u));
+                  Value j = add(k0, xu);
+                  Value keep = arith::AndIOp::create(
+                      b,
+                      cmp(arith::CmpIPredicate::sle,
+                          vector::BroadcastOp::create(b, laneI32, toI32(j)),
+                          limit),
+                      vector::BroadcastOp::create(
+                          b, VectorType::get({kLanes}, b.getI1Type()),
+                          cmp(arith::CmpIPredicate::slt, xu, keys)));
+                  Value s = arith::MulFOp::create(b, accs[u], laneConst(scale));
+                  s = arith::SelectOp::create(b, keep, s, laneConst(negInf));
+                  vector::StoreOp::create(b, s, probs, ValueRange{xu, idx(0)});
+                  m = arith::MaximumFOp::create(b, m, s);
+                }
+                return SmallVector<Value>{m};
               })[0];
           Value mNew = arith::MaximumFOp::create(b, st[0], blockMax);
           Value mSafe = safeMax(mNew);
@@ -580,25 +613,45 @@ Value Builder::lowerKept(attn::KeptAttentionOp op) {
                 vector::StoreOp::create(b, e, probs, ValueRange{x, idx(0)});
                 return SmallVector<Value>{arith::AddFOp::create(b, sum[0], e)};
               })[0];
-          // O[lane] = alpha * O[lane] + sum_x P[x][lane] * V[k0 + x].
+          // O[lane] = alpha * O[lane] + sum_x P[x][lane] * V[k0 + x], in
+          // chunks of kChunk value columns for kLaneGroup lanes at a time:
+          // each V chunk loaded serves kLaneGroup queries.
           for (int64_t y = 0; y < kLanes; ++y) {
             Value a = vector::BroadcastOp::create(
                 b, rowType,
                 vector::ExtractOp::create(b, alpha, ArrayRef<int64_t>{y}));
-            Value o0 = arith::MulFOp::create(
-                b, a,
-                vector::LoadOp::create(b, rowType, acc,
-                                       ValueRange{idx(y), idx(0)}));
-            Value o =
-                loop(idx(0), keys, idx(1), {o0}, [&](Value x, ValueRange oa) {
-                  Value p =
-                      memref::LoadOp::create(b, probs, ValueRange{x, idx(y)});
-                  Value vRow = readRow(v, bi, kh, add(k0, x), dv);
-                  return SmallVector<Value>{vector::FMAOp::create(
-                      b, vector::BroadcastOp::create(b, rowType, p), vRow,
-                      oa[0])};
-                })[0];
-            vector::StoreOp::create(b, o, acc, ValueRange{idx(y), idx(0)});
+            Value o = vector::LoadOp::create(b, rowType, acc,
+                                             ValueRange{idx(y), idx(0)});
+            vector::StoreOp::create(b, arith::MulFOp::create(b, a, o), acc,
+                                    ValueRange{idx(y), idx(0)});
+          }
+          for (int64_t c = 0; c < dv; c += kChunk) {
+            int64_t width = std::min(kChunk, dv - c);
+            VectorType chunkType = VectorType::get({width}, f32);
+            for (int64_t g = 0; g < kLanes; g += kLaneGroup) {
+              SmallVector<Value> init;
+              for (int64_t u = 0; u < kLaneGroup; ++u)
+                init.push_back(vector::LoadOp::create(
+                    b, chunkType, acc, ValueRange{idx(g + u), idx(c)}));
+              ValueRange sums =
+                  loop(idx(0), keys, idx(1), init, [&](Value x, ValueRange oa) {
+                    Value vChunk = vector::TransferReadOp::create(
+                        b, chunkType, v, ValueRange{bi, kh, add(k0, x), idx(c)},
+                        f32c(0.0f), ArrayRef<bool>{true});
+                    SmallVector<Value> next;
+                    for (int64_t u = 0; u < kLaneGroup; ++u) {
+                      Value p = memref::LoadOp::create(
+                          b, probs, ValueRange{x, idx(g + u)});
+                      next.push_back(vector::FMAOp::create(
+                          b, vector::BroadcastOp::create(b, chunkType, p),
+                          vChunk, oa[u]));
+                    }
+                    return next;
+                  });
+              for (int64_t u = 0; u < kLaneGroup; ++u)
+                vector::StoreOp::create(b, sums[u], acc,
+                                        ValueRange{idx(g + u), idx(c)});
+            }
           }
           return SmallVector<Value>{mNew, l};
         });
