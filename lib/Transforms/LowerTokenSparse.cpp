@@ -160,19 +160,24 @@ private:
     }
   }
 
-  /// scale * (key row j) . (the 8 queries of qt), one lane per query.
-  Value keyScores(Value qt, Value k, Value batch, Value head, Value j,
-                  int64_t d, float scale) {
-    Value acc = laneConst(0.0f);
+  /// scale * (key row j) . (the 8 queries of qt), one lane per query, for
+  /// each key row of `rows`: each Qt row loaded serves all of them.
+  SmallVector<Value> keyScores(Value qt, Value k, Value batch, Value head,
+                               ArrayRef<Value> rows, int64_t d, float scale) {
+    SmallVector<Value> accs(rows.size(), laneConst(0.0f));
     for (int64_t e = 0; e < d; ++e) {
-      Value kx =
-          memref::LoadOp::create(b, k, ValueRange{batch, head, j, idx(e)});
       Value qRow =
           vector::LoadOp::create(b, lane, qt, ValueRange{idx(e), idx(0)});
-      acc = vector::FMAOp::create(b, vector::BroadcastOp::create(b, lane, kx),
-                                  qRow, acc);
+      for (size_t u = 0; u < rows.size(); ++u) {
+        Value kx = memref::LoadOp::create(
+            b, k, ValueRange{batch, head, rows[u], idx(e)});
+        accs[u] = vector::FMAOp::create(
+            b, vector::BroadcastOp::create(b, lane, kx), qRow, accs[u]);
+      }
     }
-    return arith::MulFOp::create(b, acc, laneConst(scale));
+    for (Value &acc : accs)
+      acc = arith::MulFOp::create(b, acc, laneConst(scale));
+    return accs;
   }
 
   /// exp(x - m) per lane, with m = -inf (a lane that has seen no key yet)
@@ -218,7 +223,9 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
     Value h = arith::RemUIOp::create(b, bh, idx(heads));
     Value kh = arith::DivUIOp::create(b, h, idx(group));
     Value qt = alloc({d, kLanes}, f32);
-    Value probs = alloc({lk, kLanes}, f32);
+    // Rounded up: pass 1 writes whole steps of kKeysPerStep keys.
+    Value probs = alloc(
+        {(lk + kKeysPerStep - 1) / kKeysPerStep * kKeysPerStep, kLanes}, f32);
     loop(idx(0), idx(lk), [&](Value j) {
       memref::StoreOp::create(b, f32c(0.0f), partial, ValueRange{bh, j});
     });
@@ -241,17 +248,28 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
       }
       transposeQueries(qt, q, bi, h, rows, d);
       Value limit = vector::FromElementsOp::create(b, laneI32, limits);
-      // Pass 1: scores (masked) and their max per lane.
+      // Pass 1: scores (masked) and their max per lane, kKeysPerStep keys
+      // at a time (rows past the keys read the last key and are masked).
       Value m = loop(
-          idx(0), idx(lk), idx(1), {laneConst(negInf)},
-          [&](Value j, ValueRange acc) {
-            Value s = keyScores(qt, k, bi, kh, j, d, scale);
-            Value keep =
-                cmp(arith::CmpIPredicate::sle,
-                    vector::BroadcastOp::create(b, laneI32, toI32(j)), limit);
-            s = arith::SelectOp::create(b, keep, s, laneConst(negInf));
-            vector::StoreOp::create(b, s, probs, ValueRange{j, idx(0)});
-            return SmallVector<Value>{arith::MaximumFOp::create(b, acc[0], s)};
+          idx(0), idx(lk), idx(kKeysPerStep), {laneConst(negInf)},
+          [&](Value j0, ValueRange acc) {
+            SmallVector<Value> rows;
+            for (int64_t u = 0; u < kKeysPerStep; ++u)
+              rows.push_back(minI(add(j0, idx(u)), idx(lk - 1)));
+            SmallVector<Value> scores =
+                keyScores(qt, k, bi, kh, rows, d, scale);
+            Value mx = acc[0];
+            for (int64_t u = 0; u < kKeysPerStep; ++u) {
+              Value j = add(j0, idx(u));
+              Value keep =
+                  cmp(arith::CmpIPredicate::sle,
+                      vector::BroadcastOp::create(b, laneI32, toI32(j)), limit);
+              Value s = arith::SelectOp::create(b, keep, scores[u],
+                                                laneConst(negInf));
+              vector::StoreOp::create(b, s, probs, ValueRange{j, idx(0)});
+              mx = arith::MaximumFOp::create(b, mx, s);
+            }
+            return SmallVector<Value>{mx};
           })[0];
       m = safeMax(m);
       // Pass 2: exponentials and their sum per lane.
@@ -448,22 +466,23 @@ Value Builder::lowerGather(attn::GatherTokensOp op) {
   Value src = buffer(op.getSource()), ind = buffer(op.getIndices()),
         cnt = buffer(op.getCount());
   Value out = alloc(shape, f32);
-  Value zeros = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(VectorType::get({d}, f32), 0.0f));
+  // Only the kept rows are written: the rows from the count on are
+  // unspecified, and attn.kept_attention never reads them.
   parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
     Value n = maxI(
         minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
-    loop(idx(0), idx(length), [&](Value r) {
+    loop(idx(0), n, [&](Value r) {
       Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
-      Value ok = arith::AndIOp::create(
-          b, cmp(arith::CmpIPredicate::slt, r, n),
-          arith::AndIOp::create(
-              b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
-              cmp(arith::CmpIPredicate::slt, j, idx(length))));
+      Value ok =
+          arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
+                                cmp(arith::CmpIPredicate::slt, j, idx(length)));
       Value safe = arith::SelectOp::create(b, ok, j, idx(0));
-      Value row =
-          arith::SelectOp::create(b, ok, readRow(src, bi, h, safe, d), zeros);
+      Value row = readRow(src, bi, h, safe, d);
+      row = arith::SelectOp::create(
+          b, ok, row,
+          arith::ConstantOp::create(
+              b, DenseElementsAttr::get(VectorType::get({d}, f32), 0.0f)));
       writeRow(row, out, bi, h, r);
     });
   });
@@ -563,23 +582,12 @@ Value Builder::lowerKept(attn::KeptAttentionOp op) {
           Value blockMax = loop(
               idx(0), keys, idx(kKeysPerStep), {laneConst(negInf)},
               [&](Value x, ValueRange mx) {
-                SmallVector<Value> keyRows, accs;
-                for (int64_t u = 0; u < kKeysPerStep; ++u) {
+                SmallVector<Value> keyRows;
+                for (int64_t u = 0; u < kKeysPerStep; ++u)
                   keyRows.push_back(
                       minI(add(k0, add(x, idx(u))), sub(end, idx(1))));
-                  accs.push_back(laneConst(0.0f));
-                }
-                for (int64_t e = 0; e < d; ++e) {
-                  Value qRow = vector::LoadOp::create(
-                      b, lane, qt, ValueRange{idx(e), idx(0)});
-                  for (int64_t u = 0; u < kKeysPerStep; ++u) {
-                    Value kx = memref::LoadOp::create(
-                        b, k, ValueRange{bi, kh, keyRows[u], idx(e)});
-                    accs[u] = vector::FMAOp::create(
-                        b, vector::BroadcastOp::create(b, lane, kx), qRow,
-                        accs[u]);
-                  }
-                }
+                SmallVector<Value> accs =
+                    keyScores(qt, k, bi, kh, keyRows, d, scale);
                 Value m = mx[0];
                 for (int64_t u = 0; u < kKeysPerStep; ++u) {
                   Value xu = add(x, idx(u));
@@ -592,8 +600,8 @@ Value Builder::lowerKept(attn::KeptAttentionOp op) {
                       vector::BroadcastOp::create(
                           b, VectorType::get({kLanes}, b.getI1Type()),
                           cmp(arith::CmpIPredicate::slt, xu, keys)));
-                  Value s = arith::MulFOp::create(b, accs[u], laneConst(scale));
-                  s = arith::SelectOp::create(b, keep, s, laneConst(negInf));
+                  Value s = arith::SelectOp::create(b, keep, accs[u],
+                                                    laneConst(negInf));
                   vector::StoreOp::create(b, s, probs, ValueRange{xu, idx(0)});
                   m = arith::MaximumFOp::create(b, m, s);
                 }

@@ -176,7 +176,7 @@ defvar TokenSparseShapeDoc = [{
     scores are `[B, L]`, the kept indices `[B, L]` (i32) and the kept counts
     `[B]` (i32). A kept count is a run-time value in `[0, L]`; every tensor
     is sized for the bound `L`, so memory stays static. Gathered tensors hold
-    the kept rows first and zeros after them.
+    the kept rows first; the rows after them are unspecified.
 }];
 
 def Attn_TokenScoresOp : Attn_Op<"token_scores", [Pure]> {
@@ -255,9 +255,10 @@ def Attn_SelectTokensOp : Attn_Op<"select_tokens", [Pure]> {
 def Attn_GatherTokensOp : Attn_Op<"gather_tokens", [Pure]> {
   let summary = "the rows of the kept tokens, packed at the front";
   let description = !strconcat([{
-    `result[b, h, r] = source[b, h, indices[b, r]]` for `r < count[b]`, zero
-    for the other rows. Indices outside `[0, L)` are not read (their rows are
-    zero); a count outside `[0, L]` is clamped.
+    `result[b, h, r] = source[b, h, indices[b, r]]` for `r < count[b]`; the
+    other rows are unspecified (not written: `attn.kept_attention` never
+    reads them). Indices outside `[0, L)` are not read (their rows are zero);
+    a count outside `[0, L]` is clamped.
   }], TokenSparseShapeDoc, [{
     ```mlir
     %kq = attn.gather_tokens %q, %idx, %n
