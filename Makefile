@@ -48,13 +48,15 @@ docs: build
 # patch-based plans against MCUNetV2's and msf-CNN's (bench/patch_bench.py);
 # attention: arena and time of flash and LogSparse against the dense lowering
 # and the FMA peak (bench/attention_bench.py); ternary kernels against their
-# baselines (bench/ternary_bench.py).
+# baselines (bench/ternary_bench.py); token-sparse attention (ZipVL) against
+# dense flash (bench/token_sparse_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/parallel_bench.py $(BUILD)
 	python3 bench/patch_bench.py $(BUILD)
 	python3 bench/attention_bench.py $(BUILD)
 	python3 bench/ternary_bench.py $(BUILD)
+	python3 bench/token_sparse_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)
