@@ -50,7 +50,8 @@ docs: build
 # and the FMA peak (bench/attention_bench.py); ternary kernels against their
 # baselines (bench/ternary_bench.py); int8 convolution kernels against
 # XNNPACK (bench/int8_bench.py); compile time as models grow, with and
-# without outlined layers (bench/compile_time_bench.py).
+# without outlined layers (bench/compile_time_bench.py); token-sparse
+# attention (ZipVL) against dense flash (bench/token_sparse_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/parallel_bench.py $(BUILD)
@@ -59,6 +60,7 @@ bench: build
 	python3 bench/ternary_bench.py $(BUILD)
 	python3 bench/int8_bench.py $(BUILD)
 	python3 bench/compile_time_bench.py $(BUILD)
+	python3 bench/token_sparse_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

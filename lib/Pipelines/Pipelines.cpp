@@ -113,7 +113,7 @@ static std::string importStage(const CompileOptions &options,
   // Attention in TOSA form is raised here, after inlining and before
   // lower-tosa decomposes it beyond recognition (docs/architecture.md).
   return llvm::formatv("sieve-verify-input{{entry={0} max-object-bytes={1} "
-                       "index-bitwidth={2}}, inline, "
+                       "index-bitwidth={2}{5}}, inline, "
                        "sieve-record-interface{{entry={0}}, symbol-dce, "
                        "{3}canonicalize, cse{4}",
                        entry.empty() ? "''" : entry, target.maxObjectBytes(),
@@ -123,7 +123,10 @@ static std::string importStage(const CompileOptions &options,
                            : "",
                        options.attention == AttentionMode::Off
                            ? ""
-                           : ", func.func(sieve-raise-attention)")
+                           : ", func.func(sieve-raise-attention)",
+                       options.attention == AttentionMode::TokenSparse
+                           ? " token-sparse=true"
+                           : "")
       .str();
 }
 
@@ -160,6 +163,16 @@ static std::string raiseAttentionStage(const CompileOptions &options,
                          std::string(options.attentionVariant),
                          int64_t(options.attentionWindow))
         .str();
+  case AttentionMode::TokenSparse:
+    return llvm::formatv("func.func(sieve-raise-attention, "
+                         "sieve-attn-token-sparse{{tau={0} probe={1} "
+                         "stride={2} sinks={3} recent={4}})",
+                         std::to_string(double(options.tau)),
+                         int64_t(options.attentionProbe),
+                         int64_t(options.attentionStride),
+                         int64_t(options.attentionSinks),
+                         int64_t(options.attentionRecent))
+        .str();
   }
   return "";
 }
@@ -173,9 +186,14 @@ static std::string attentionStage(const CompileOptions &options,
   // stays small.
   unsigned lanes = std::max(4u, 2 * target.vectorBits / 32);
   unsigned block = target.isMicrocontroller ? 32 : 128;
-  return llvm::formatv("sieve-lower-attention{{tile-cols={0} block-q={1} "
+  // Token-sparse ops lower on their own; the rest as always.
+  const char *tokenSparse = options.attention == AttentionMode::TokenSparse
+                                ? "func.func(sieve-lower-token-sparse), "
+                                : "";
+  return llvm::formatv("{3}sieve-lower-attention{{tile-cols={0} block-q={1} "
                        "block-k={1} fuse-query-conv={2}}, canonicalize",
-                       lanes, block, bool(options.attentionFuseConv))
+                       lanes, block, bool(options.attentionFuseConv),
+                       tokenSparse)
       .str();
 }
 

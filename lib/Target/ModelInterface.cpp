@@ -520,6 +520,10 @@ void sieve::emitJsonReport(const ModelInterface &model,
                           a.causalPairs ? 1.0 - double(a.pairs) / a.causalPairs
                                         : 0.0);
             });
+          if (a.keptMax >= 0) {
+            j.attribute("kept_min", a.keptMin);
+            j.attribute("kept_max", a.keptMax);
+          }
         });
     });
     if (model.parallel)
@@ -638,20 +642,26 @@ void sieve::printReportTable(const ModelInterface &model,
                       "causal pairs{8}{9}",
                       a.kind, a.pattern, a.queryLength, a.keyLength, a.heads,
                       a.kvHeads, a.pairs, a.causalPairs,
-                      a.changesModel
+                      !a.changesModel ? std::string()
+                      : a.errorRows
                           ? llvm::formatv(", changes the model (relative "
                                           "error vs dense on random inputs: "
                                           "max {0:F3}, mean {1:F3})",
                                           a.maxRelError, a.meanRelError)
                                 .str()
-                          : "",
+                          : std::string(", changes the model"),
                       a.queryConvFused
                           ? llvm::formatv(", Q computed from its causal conv "
                                           "(k = {0}) in the flash loop",
                                           a.queryConv)
                                 .str()
                           : "")
-            .str());
+                .str() +
+            (a.keptMax >= 0 ? llvm::formatv(", keeps {0} .. {1} tokens at "
+                                            "run time",
+                                            a.keptMin, a.keptMax)
+                                  .str()
+                            : std::string()));
   for (const TernaryLayer &t : model.ternaryLayers)
     row("ternary layer",
         llvm::formatv("{0}x{1}x{2} {3}, kernel {4}, {5} packing, {6} at {7}",
@@ -822,6 +832,23 @@ std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module,
         info->errorRows = integer("rows");
         info->errorSeed = integer("seed");
       }
+    } else if (auto kept = dyn_cast<attn::KeptAttentionOp>(op)) {
+      // Written by sieve-attn-token-sparse: the pairs are the bound (every
+      // token kept); the kept count is decided at run time.
+      AttentionInfo *info =
+          describe(op, kept.getQuery().getType(), kept.getKey().getType(),
+                   kept.getValue().getType(), attn::Layout::bhld);
+      info->kind = "token-sparse";
+      info->pattern = kept.getCausal() ? "causal" : "full";
+      if (auto options = op->getAttrOfType<StringAttr>("attn.token_sparse"))
+        info->pattern += " " + options.str();
+      info->pairs = kept.getCausal() ? info->causalPairs
+                                     : info->queryLength * info->keyLength;
+      info->changesModel = true;
+      info->keptMax = info->keyLength;
+      info->keptMin = 0;
+      if (auto min = op->getAttrOfType<IntegerAttr>("attn.kept_min"))
+        info->keptMin = min.getInt();
     }
   });
   return result;

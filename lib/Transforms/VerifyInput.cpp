@@ -158,6 +158,10 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
       // docs/ternary.md).
       if (ns == "tern")
         return WalkResult::advance();
+      if (tokenSparse &&
+          isa<attn::TokenScoresOp, attn::SelectTokensOp, attn::GatherTokensOp,
+              attn::KeptAttentionOp, attn::ScatterTokensOp>(op))
+        return WalkResult::advance();
       if ((ns == "attn" &&
            !isa<attn::AttentionOp, attn::SparseAttentionOp>(op)) ||
           ns == "patch") {

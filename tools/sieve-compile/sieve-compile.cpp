@@ -38,6 +38,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 using namespace mlir;
@@ -128,7 +129,11 @@ static cl::opt<AttentionMode> attention(
                           "raise it to attn ops, unchanged (default)"),
                clEnumValN(AttentionMode::LogSparse, "logsparse",
                           "raise it, then make dense causal attention "
-                          "LogSparse (changes the model)")),
+                          "LogSparse (changes the model)"),
+               clEnumValN(AttentionMode::TokenSparse, "token-sparse",
+                          "raise it, then run prefill attention over the "
+                          "tokens holding --tau of the probe score (ZipVL; "
+                          "changes the model)")),
     cl::cat(category));
 static cl::opt<std::string> attentionVariant(
     "attention-variant",
@@ -146,6 +151,31 @@ static cl::opt<bool> attentionFuseConv(
              "from the causal convolution's input, so that Q never occupies "
              "the arena (default on)"),
     cl::init(true), cl::cat(category));
+static cl::opt<double>
+    tau("tau",
+        cl::desc("With --attention=token-sparse: the fraction of the probe "
+                 "score the kept tokens hold, in (0, 1] (default 0.97)"),
+        cl::init(0.97), cl::cat(category));
+static cl::opt<int64_t> attentionProbe(
+    "attention-probe",
+    cl::desc("With --attention=token-sparse: probe queries, the last rows "
+             "(default 64)"),
+    cl::init(64), cl::cat(category));
+static cl::opt<int64_t> attentionStride(
+    "attention-stride",
+    cl::desc("With --attention=token-sparse: also probe every n-th row "
+             "before them (default 0: none)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<int64_t> attentionSinks(
+    "attention-sinks",
+    cl::desc("With --attention=token-sparse: first tokens always kept "
+             "(default 4)"),
+    cl::init(4), cl::cat(category));
+static cl::opt<int64_t> attentionRecent(
+    "attention-recent",
+    cl::desc("With --attention=token-sparse: last tokens always kept "
+             "(default 0)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<PatchMode> patchMode(
     "patch",
     cl::desc("Run the first layers patch by patch to fit --memory-budget "
@@ -436,6 +466,22 @@ static int compile() {
   options.attentionVariant = attentionVariant;
   options.attentionWindow = attentionWindow;
   options.attentionFuseConv = attentionFuseConv;
+  if (!(tau > 0.0 && tau <= 1.0)) {
+    char value[32];
+    snprintf(value, sizeof(value), "%g", double(tau));
+    return fail(llvm::Twine("--tau must be in (0, 1], got ") + value);
+  }
+  if (attentionProbe < 1)
+    return fail("--attention-probe must be >= 1, got " +
+                std::to_string(attentionProbe));
+  if (attentionSinks < 0 || attentionRecent < 0 || attentionStride < 0)
+    return fail("--attention-sinks, --attention-recent and --attention-stride "
+                "must be >= 0");
+  options.tau = tau;
+  options.attentionProbe = attentionProbe;
+  options.attentionStride = attentionStride;
+  options.attentionSinks = attentionSinks;
+  options.attentionRecent = attentionRecent;
   options.patch = patchMode;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
   options.ternary = ternary;

@@ -55,6 +55,7 @@ enum class AttentionMode {
   Off,       ///< nothing: attention goes through upstream's lowering
   Dense,     ///< raise to attn ops, keep their meaning
   LogSparse, ///< raise, then make dense causal attention LogSparse
+  TokenSparse, ///< raise, then ZipVL token-sparse prefill attention
 };
 
 /// Whether the plan-patches stage runs stages patch by patch (docs/patch.md).
@@ -109,7 +110,10 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
                      "raise it to attn ops, unchanged (default)"),
           clEnumValN(AttentionMode::LogSparse, "logsparse",
                      "raise it, then replace dense causal attention by "
-                     "LogSparse attention (changes the model)"))};
+                     "LogSparse attention (changes the model)"),
+          clEnumValN(AttentionMode::TokenSparse, "token-sparse",
+                     "raise it, then keep only the tokens holding --tau of "
+                     "the probe score (ZipVL; changes the model)"))};
   PassOptions::Option<std::string> attentionVariant{
       *this, "attention-variant",
       llvm::cl::desc("LogSparse variant: plain, local or restart"),
@@ -123,6 +127,27 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Convolutional self-attention: compute Q in the flash "
                      "lowering from the causal convolution's input"),
       llvm::cl::init(true)};
+  // Token-sparse attention (docs/token-sparse.md).
+  PassOptions::Option<double> tau{
+      *this, "tau",
+      llvm::cl::desc("Token-sparse: score fraction the kept tokens hold"),
+      llvm::cl::init(0.97)};
+  PassOptions::Option<int64_t> attentionProbe{
+      *this, "attention-probe",
+      llvm::cl::desc("Token-sparse: probe queries (the last rows)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> attentionStride{
+      *this, "attention-stride",
+      llvm::cl::desc("Token-sparse: also probe every n-th row (0: none)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> attentionSinks{
+      *this, "attention-sinks",
+      llvm::cl::desc("Token-sparse: first tokens always kept"),
+      llvm::cl::init(4)};
+  PassOptions::Option<int64_t> attentionRecent{
+      *this, "attention-recent",
+      llvm::cl::desc("Token-sparse: last tokens always kept"),
+      llvm::cl::init(0)};
   PassOptions::Option<PatchMode> patch{
       *this, "patch",
       llvm::cl::desc("Run the first layers patch by patch to fit the memory "

@@ -75,6 +75,9 @@ struct AttentionInfo {
   int64_t queryConv = 0, keyConv = 0;
   bool queryConvFused = false;
   int64_t convTensorBytes = 0, fusedBytes = 0;
+  /// Token-sparse attention (kind "token-sparse"): bounds of the kept count
+  /// decided at run time; -1 otherwise.
+  int64_t keptMin = -1, keptMax = -1;
 };
 
 /// The attention ops of `module` (after the attention stage, before their

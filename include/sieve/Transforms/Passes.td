@@ -42,7 +42,10 @@ def VerifyInput : Pass<"sieve-verify-input", "mlir::ModuleOp"> {
            "Largest tensor in bytes that the target can address (the "
            "target table's limit; 2^47 on 64-bit CPUs, 2^31-1 on 32-bit MCUs)">,
     Option<"indexBitwidth", "index-bitwidth", "unsigned", /*default=*/"64",
-           "Bits of an `index` element on the target">
+           "Bits of an `index` element on the target">,
+    Option<"tokenSparse", "token-sparse", "bool", /*default=*/"false",
+           "Accept the token-sparse attn ops (--attention=token-sparse "
+           "lowers them; docs/token-sparse.md)">
   ];
 }
 
@@ -741,6 +744,64 @@ def OutlineLayers : Pass<"sieve-outline-layers", "mlir::ModuleOp"> {
   ];
   let dependentDialects = ["mlir::func::FuncDialect",
                            "mlir::LLVM::LLVMDialect"];
+}
+
+def AttnTokenSparse : Pass<"sieve-attn-token-sparse", "mlir::func::FuncOp"> {
+  let summary = "Replace dense prefill attention by ZipVL token-sparse attention";
+  let description = [{
+    Rewrites every `attn.attention` with as many queries as keys (prefill;
+    causal or not, no mask, static f32, bhld of rank 3 or 4) into
+
+    ```
+    probe -> select -> gather Q, K, V -> attention among the kept -> scatter
+    attn.token_scores -> attn.select_tokens -> attn.gather_tokens (x3)
+      -> attn.kept_attention -> attn.scatter_tokens
+    ```
+
+    (ZipVL, He et al. 2024; docs/token-sparse.md). The kept count is a
+    run-time value bounded by L and decided per batch index from the scores;
+    every buffer is sized for L. Queries that are not kept receive zeros.
+    This **changes the model**: each rewritten op gets a warning. `tau = 1`
+    keeps every token and computes dense attention exactly. Errors: `tau`
+    outside (0, 1], `probe` 0 or larger than L, `sinks + recent` larger
+    than L, and attentions the rewrite cannot take (a mask, blhd, f16).
+  }];
+  let dependentDialects = ["sieve::attn::AttnDialect",
+                           "mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"tau", "tau", "double", /*default=*/"0.97",
+           "Fraction of the probe score mass the kept tokens hold, in (0, 1]">,
+    Option<"probe", "probe", "int64_t", /*default=*/"64",
+           "Probe queries: the last `probe` query rows">,
+    Option<"stride", "stride", "int64_t", /*default=*/"0",
+           "Also probe every stride-th row before them (0: none)">,
+    Option<"sinks", "sinks", "int64_t", /*default=*/"4",
+           "First tokens always kept (attention sinks)">,
+    Option<"recent", "recent", "int64_t", /*default=*/"0",
+           "Last tokens always kept (recent window)">
+  ];
+}
+
+def LowerTokenSparse : Pass<"sieve-lower-token-sparse", "mlir::func::FuncOp"> {
+  let summary = "Lower the token-sparse attn ops to loops and vector code";
+  let description = [{
+    Lowers `attn.token_scores`, `attn.select_tokens`, `attn.gather_tokens`,
+    `attn.kept_attention` and `attn.scatter_tokens` on tensors: operands are
+    read through `bufferization.to_buffer`, results are fresh `memref.alloc`s
+    returned by `bufferization.to_tensor restrict writable`. Scores and kept
+    attention process 8 queries per vector (the queries transposed once, key
+    elements broadcast); kept attention is an online softmax over blocks of
+    64 kept keys, `sieve.parallel` over (batch * heads, blocks of 8 queries),
+    its loops bounded by the run-time kept count. The selection finds the
+    pivot score by a bitwise search over the f32 patterns (31 passes of
+    sums), not a sort. docs/token-sparse.md.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect"
+  ];
 }
 
 #endif // SIEVE_TRANSFORMS_PASSES_TD

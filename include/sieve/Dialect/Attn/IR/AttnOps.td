@@ -165,4 +165,171 @@ def Attn_SparseAttentionOp : Attn_Op<"sparse_attention", [Pure]> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Token sparsity (ZipVL, He et al. 2024): docs/token-sparse.md.
+//===----------------------------------------------------------------------===//
+
+// The shape rules of the token-sparse ops, in their descriptions.
+defvar TokenSparseShapeDoc = [{
+    **Shapes.** The token-sparse ops work on f32 tensors in the `bhld` layout
+    of rank 4, `[B, H, L, D]`, and select tokens per batch index `b`: the
+    scores are `[B, L]`, the kept indices `[B, L]` (i32) and the kept counts
+    `[B]` (i32). A kept count is a run-time value in `[0, L]`; every tensor
+    is sized for the bound `L`, so memory stays static. Gathered tensors hold
+    the kept rows first; the rows after them are unspecified.
+}];
+
+def Attn_TokenScoresOp : Attn_Op<"token_scores", [Pure]> {
+  let summary = "normalised importance of each key from a few probe queries";
+  let description = !strconcat([{
+    The probe queries are the last `probe` query rows and, with `stride > 0`,
+    the rows `0, stride, 2 * stride, ...` before them. For each batch index
+    `b`, head `h` and probe row `i`, the op takes the softmax of the scaled
+    scores `scale * q[b, h, i] . k[b, g(h), j]` over the keys the row sees
+    (all keys, or with `causal` the keys `j <= i + Lk - Lq`), and
+
+    ```
+    scores[b, j] = sum_h sum_{probe i seeing j} p[b, h, i, j] / (H * n_j)
+    ```
+
+    where `n_j` is the number of probe rows that see key `j` (0 if none does:
+    the score is then 0). Dividing by `n_j` removes the causal bias toward
+    early keys, which every probe sees. `g(h) = h / (H / Hk)` (grouped KV
+    heads). The probe needs `1 <= probe <= Lq`.
+  }], TokenSparseShapeDoc, [{
+    ```mlir
+    %s = attn.token_scores %q, %k {scale = 0.125 : f32, probe = 64, causal}
+        : tensor<1x8x4096x64xf32>, tensor<1x8x4096x64xf32> -> tensor<1x4096xf32>
+    ```
+  }]);
+  let arguments = (ins
+    RankedTensorOf<[F32]>:$query,
+    RankedTensorOf<[F32]>:$key,
+    F32Attr:$scale,
+    I64Attr:$probe,
+    DefaultValuedAttr<I64Attr, "0">:$stride,
+    UnitAttr:$causal
+  );
+  let results = (outs RankedTensorOf<[F32]>:$scores);
+  let assemblyFormat = [{
+    $query `,` $key attr-dict `:` type($query) `,` type($key) `->` type($scores)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_SelectTokensOp : Attn_Op<"select_tokens", [Pure]> {
+  let summary = "the smallest set of tokens holding a fraction tau of the score";
+  let description = !strconcat([{
+    For each batch index `b`, keeps the first `sinks` tokens and the last
+    `recent` tokens, then adds the other tokens in decreasing score order
+    (equal scores: lower index first) until the kept tokens' scores reach
+    `tau * sum_j scores[b, j]` (sums in f64). `tau = 1` keeps every token.
+    `indices[b, 0 .. count[b]-1]` are the kept tokens in increasing order;
+    the rest of `indices[b]` is 0. Scores must be non-negative.
+
+    The lowering does not sort: it finds the score of the last token taken
+    by a bitwise search over the f32 bit patterns (which order like
+    non-negative floats), 31 passes of sums over the tokens, then keeps the
+    tokens above it and, in index order, as many tokens equal to it as the
+    remaining mass needs. `0 < tau <= 1`, `sinks + recent <= L`.
+  }], TokenSparseShapeDoc, [{
+    ```mlir
+    %idx, %n = attn.select_tokens %s {tau = 0.97 : f32, sinks = 4, recent = 64}
+        : tensor<1x4096xf32> -> tensor<1x4096xi32>, tensor<1xi32>
+    ```
+  }]);
+  let arguments = (ins
+    RankedTensorOf<[F32]>:$scores,
+    F32Attr:$tau,
+    DefaultValuedAttr<I64Attr, "0">:$sinks,
+    DefaultValuedAttr<I64Attr, "0">:$recent
+  );
+  let results = (outs RankedTensorOf<[I32]>:$indices,
+                      RankedTensorOf<[I32]>:$count);
+  let assemblyFormat = [{
+    $scores attr-dict `:` type($scores) `->` type($indices) `,` type($count)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_GatherTokensOp : Attn_Op<"gather_tokens", [Pure]> {
+  let summary = "the rows of the kept tokens, packed at the front";
+  let description = !strconcat([{
+    `result[b, h, r] = source[b, h, indices[b, r]]` for `r < count[b]`; the
+    other rows are unspecified (not written: `attn.kept_attention` never
+    reads them). Indices outside `[0, L)` are not read (their rows are zero);
+    a count outside `[0, L]` is clamped.
+  }], TokenSparseShapeDoc, [{
+    ```mlir
+    %kq = attn.gather_tokens %q, %idx, %n
+        : tensor<1x8x4096x64xf32>, tensor<1x4096xi32>, tensor<1xi32>
+        -> tensor<1x8x4096x64xf32>
+    ```
+  }]);
+  let arguments = (ins RankedTensorOf<[F32]>:$source,
+                       RankedTensorOf<[I32]>:$indices,
+                       RankedTensorOf<[I32]>:$count);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $source `,` $indices `,` $count attr-dict `:` type($source) `,`
+    type($indices) `,` type($count) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_KeptAttentionOp : Attn_Op<"kept_attention", [Pure]> {
+  let summary = "dense attention over the first count rows of gathered tensors";
+  let description = !strconcat([{
+    Self-attention among the `count[b]` kept tokens that `attn.gather_tokens`
+    packed at the front of `query`, `key` and `value`: row `r < count[b]` is
+    `softmax_j(scale * q[b, h, r] . k[b, g(h), j]) v[b, g(h), j]` over the
+    kept keys `j < count[b]`, or with `causal` `j <= r` (the kept indices are
+    increasing, so this is the causal mask of the original positions). Rows
+    from `count[b]` on are zero. The work is proportional to `count^2`: the
+    loops run to the run-time count, the tensors are sized for `L`.
+  }], TokenSparseShapeDoc, [{
+    ```mlir
+    %ko = attn.kept_attention %kq, %kk, %kv, %n {scale = 0.125 : f32, causal}
+        : tensor<1x8x4096x64xf32>, tensor<1x8x4096x64xf32>,
+          tensor<1x8x4096x64xf32>, tensor<1xi32> -> tensor<1x8x4096x64xf32>
+    ```
+  }]);
+  let arguments = (ins RankedTensorOf<[F32]>:$query,
+                       RankedTensorOf<[F32]>:$key,
+                       RankedTensorOf<[F32]>:$value,
+                       RankedTensorOf<[I32]>:$count,
+                       F32Attr:$scale,
+                       UnitAttr:$causal);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $count attr-dict `:` type($query) `,`
+    type($key) `,` type($value) `,` type($count) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_ScatterTokensOp : Attn_Op<"scatter_tokens", [Pure]> {
+  let summary = "the kept rows back at their positions, zeros elsewhere";
+  let description = !strconcat([{
+    The inverse of `attn.gather_tokens`: `result[b, h, indices[b, r]] =
+    source[b, h, r]` for `r < count[b]`; the rows of tokens that were not
+    kept are zero. Indices outside `[0, L)` are not written.
+  }], TokenSparseShapeDoc, [{
+    ```mlir
+    %o = attn.scatter_tokens %ko, %idx, %n
+        : tensor<1x8x4096x64xf32>, tensor<1x4096xi32>, tensor<1xi32>
+        -> tensor<1x8x4096x64xf32>
+    ```
+  }]);
+  let arguments = (ins RankedTensorOf<[F32]>:$source,
+                       RankedTensorOf<[I32]>:$indices,
+                       RankedTensorOf<[I32]>:$count);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $source `,` $indices `,` $count attr-dict `:` type($source) `,`
+    type($indices) `,` type($count) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // SIEVE_DIALECT_ATTN_ATTNOPS_TD

@@ -1,0 +1,716 @@
+//===- LowerTokenSparse.cpp - Token-sparse attn ops to loops --------------===//
+//
+// Part of Sieve. Lowers the ops of ZipVL-style token sparsity
+// (docs/token-sparse.md) on tensors: each op reads its operands through
+// `bufferization.to_buffer` (read-only), writes a fresh `memref.alloc` and
+// returns it with `bufferization.to_tensor restrict writable`, so one-shot
+// bufferization keeps the loops as they are and the arena planner places
+// every buffer (all sized for the bound L; the kept count only bounds loops).
+//
+// Scores of a block of 8 queries against one key are one vector: the queries
+// are transposed once into Qt [D x 8] and the key's elements broadcast
+// (D FMAs on 8 lanes, no horizontal reduction), as in the flash lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "sieve/Transforms/Passes.h"
+
+#include "sieve/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <limits>
+
+namespace sieve {
+#define GEN_PASS_DEF_LOWERTOKENSPARSE
+#include "sieve/Transforms/Passes.h.inc"
+} // namespace sieve
+
+using namespace mlir;
+using namespace sieve;
+
+namespace {
+
+/// Queries per vector of scores (one AVX2 register, two NEON registers).
+constexpr int64_t kLanes = 8;
+/// Keys per block of kept attention (scores of a block are kept in scratch).
+constexpr int64_t kKeyBlock = 64;
+/// Keys whose scores are computed together (a divisor of kKeyBlock).
+constexpr int64_t kKeysPerStep = 4;
+/// P V: value columns per chunk and queries sharing each loaded chunk.
+constexpr int64_t kChunk = 16;
+constexpr int64_t kLaneGroup = 4;
+
+class Builder {
+public:
+  explicit Builder(ImplicitLocOpBuilder &b)
+      : b(b), f32(b.getF32Type()), i32(b.getI32Type()),
+        lane(VectorType::get({kLanes}, b.getF32Type())),
+        laneI32(VectorType::get({kLanes}, b.getI32Type())) {}
+
+  Value lowerScores(attn::TokenScoresOp op);
+  SmallVector<Value> lowerSelect(attn::SelectTokensOp op);
+  Value lowerGather(attn::GatherTokensOp op);
+  Value lowerScatter(attn::ScatterTokensOp op);
+  Value lowerKept(attn::KeptAttentionOp op);
+
+private:
+  // Small helpers; all index arithmetic is on `index`, counts are i32.
+  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
+  Value f32c(float x) {
+    return arith::ConstantOp::create(b, b.getF32FloatAttr(x));
+  }
+  Value laneConst(float x) {
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(lane, x));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  Value toIndex(Value x) {
+    return arith::IndexCastOp::create(b, b.getIndexType(), x);
+  }
+  Value toI32(Value x) { return arith::IndexCastOp::create(b, i32, x); }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, p, x, y);
+  }
+
+  /// A read-only buffer of a tensor operand.
+  Value buffer(Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+        /*read_only=*/true);
+  }
+  Value alloc(ArrayRef<int64_t> shape, Type type) {
+    return memref::AllocOp::create(b, MemRefType::get(shape, type));
+  }
+  Value toTensor(Value memref) {
+    auto type = cast<MemRefType>(memref.getType());
+    return bufferization::ToTensorOp::create(
+        b, RankedTensorType::get(type.getShape(), type.getElementType()),
+        memref, b.getUnitAttr(), b.getUnitAttr());
+  }
+
+  /// scf.for; `body` returns the values to yield.
+  template <typename Fn>
+  ValueRange loop(Value lb, Value ub, Value step, ValueRange init, Fn body) {
+    auto forOp = scf::ForOp::create(
+        b, lb, ub, step, init,
+        [&](OpBuilder &, Location, Value iv, ValueRange args) {
+          SmallVector<Value> yielded = body(iv, args);
+          scf::YieldOp::create(b, yielded);
+        });
+    return forOp.getResults();
+  }
+  template <typename Fn> void loop(Value lb, Value ub, Fn body) {
+    loop(lb, ub, idx(1), {}, [&](Value iv, ValueRange) {
+      body(iv);
+      return SmallVector<Value>{};
+    });
+  }
+  /// A `sieve.parallel` scf.forall over `counts` (on memrefs: no results).
+  template <typename Fn> void parallel(ArrayRef<int64_t> counts, Fn body) {
+    SmallVector<OpFoldResult> ubs;
+    for (int64_t c : counts)
+      ubs.push_back(b.getIndexAttr(c));
+    auto forall = scf::ForallOp::create(b, ubs, ValueRange{}, std::nullopt);
+    forall->setAttr(sieve::attrs::kParallelLoop, b.getUnitAttr());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(forall.getBody()->getTerminator());
+    body(forall.getInductionVars());
+  }
+  template <typename Fn> void ifThen(Value cond, Fn body) {
+    auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body();
+  }
+
+  /// Row `row` of head `head` of batch `batch` of a [B, H, L, D] buffer.
+  Value readRow(Value buf, Value batch, Value head, Value row, int64_t d) {
+    return vector::TransferReadOp::create(b, VectorType::get({d}, f32), buf,
+                                          ValueRange{batch, head, row, idx(0)},
+                                          f32c(0.0f), ArrayRef<bool>{true});
+  }
+  void writeRow(Value vec, Value buf, Value batch, Value head, Value row) {
+    vector::TransferWriteOp::create(b, vec, buf,
+                                    ValueRange{batch, head, row, idx(0)},
+                                    ArrayRef<bool>{true});
+  }
+
+  /// Fills qt [D x 8] with the rows `rows[lane]` of q[batch, head] (rows are
+  /// clamped into range by the caller; masked lanes read some valid row).
+  void transposeQueries(Value qt, Value q, Value batch, Value head,
+                        ArrayRef<Value> rows, int64_t d) {
+    for (int64_t x = 0; x < kLanes; ++x) {
+      Value row = readRow(q, batch, head, rows[x], d);
+      for (int64_t e = 0; e < d; ++e)
+        memref::StoreOp::create(
+            b, vector::ExtractOp::create(b, row, ArrayRef<int64_t>{e}), qt,
+            ValueRange{idx(e), idx(x)});
+    }
+  }
+
+  /// scale * (key row j) . (the 8 queries of qt), one lane per query, for
+  /// each key row of `rows`: each Qt row loaded serves all of them.
+  SmallVector<Value> keyScores(Value qt, Value k, Value batch, Value head,
+                               ArrayRef<Value> rows, int64_t d, float scale) {
+    SmallVector<Value> accs(rows.size(), laneConst(0.0f));
+    for (int64_t e = 0; e < d; ++e) {
+      Value qRow =
+          vector::LoadOp::create(b, lane, qt, ValueRange{idx(e), idx(0)});
+      for (size_t u = 0; u < rows.size(); ++u) {
+        Value kx = memref::LoadOp::create(
+            b, k, ValueRange{batch, head, rows[u], idx(e)});
+        accs[u] = vector::FMAOp::create(
+            b, vector::BroadcastOp::create(b, lane, kx), qRow, accs[u]);
+      }
+    }
+    for (Value &acc : accs)
+      acc = arith::MulFOp::create(b, acc, laneConst(scale));
+    return accs;
+  }
+
+  /// exp(x - m) per lane, with m = -inf (a lane that has seen no key yet)
+  /// treated as 0 so that masked scores give 0 instead of NaN.
+  Value safeMax(Value m) {
+    Value none = arith::CmpFOp::create(
+        b, arith::CmpFPredicate::OEQ, m,
+        laneConst(-std::numeric_limits<float>::infinity()));
+    return arith::SelectOp::create(b, none, laneConst(0.0f), m);
+  }
+
+  ImplicitLocOpBuilder &b;
+  Type f32, i32;
+  VectorType lane, laneI32;
+};
+
+//===----------------------------------------------------------------------===//
+// attn.token_scores
+//===----------------------------------------------------------------------===//
+
+Value Builder::lowerScores(attn::TokenScoresOp op) {
+  ArrayRef<int64_t> qs = op.getQuery().getType().getShape();
+  ArrayRef<int64_t> ks = op.getKey().getType().getShape();
+  int64_t batch = qs[0], heads = qs[1], lq = qs[2], d = qs[3];
+  int64_t kvHeads = ks[1], lk = ks[2], group = heads / kvHeads;
+  int64_t probe = int64_t(op.getProbe()), stride = int64_t(op.getStride());
+  // Probe rows: rows 0, stride, ... below the last `probe`, then the last
+  // `probe` rows. Their number is known at compile time.
+  int64_t strided = stride > 0 ? (lq - probe + stride - 1) / stride : 0;
+  int64_t numProbe = strided + probe;
+  int64_t numBlocks = (numProbe + kLanes - 1) / kLanes;
+  bool causal = op.getCausal();
+  float scale = op.getScale().convertToFloat();
+  float negInf = -std::numeric_limits<float>::infinity();
+
+  Value q = buffer(op.getQuery()), k = buffer(op.getKey());
+  // Per head column sums, reduced over the heads afterwards (the heads run
+  // in parallel and must not add into one row).
+  Value partial = alloc({batch * heads, lk}, f32);
+  parallel({batch * heads}, [&](ValueRange ivs) {
+    Value bh = ivs[0];
+    Value bi = arith::DivUIOp::create(b, bh, idx(heads));
+    Value h = arith::RemUIOp::create(b, bh, idx(heads));
+    Value kh = arith::DivUIOp::create(b, h, idx(group));
+    Value qt = alloc({d, kLanes}, f32);
+    // Rounded up: pass 1 writes whole steps of kKeysPerStep keys.
+    Value probs = alloc(
+        {(lk + kKeysPerStep - 1) / kKeysPerStep * kKeysPerStep, kLanes}, f32);
+    loop(idx(0), idx(lk), [&](Value j) {
+      memref::StoreOp::create(b, f32c(0.0f), partial, ValueRange{bh, j});
+    });
+    loop(idx(0), idx(numBlocks), [&](Value blk) {
+      // Each lane's query row and the last key it sees (-1: none).
+      SmallVector<Value> rows, limits;
+      for (int64_t x = 0; x < kLanes; ++x) {
+        Value t = add(mul(blk, idx(kLanes)), idx(x));
+        Value isStrided = cmp(arith::CmpIPredicate::slt, t, idx(strided));
+        Value row = arith::SelectOp::create(
+            b, isStrided, mul(t, idx(std::max<int64_t>(stride, 1))),
+            add(t, idx(lq - probe - strided)));
+        Value valid = cmp(arith::CmpIPredicate::slt, t, idx(numProbe));
+        row = minI(row, idx(lq - 1));
+        rows.push_back(row);
+        Value last =
+            causal ? minI(add(row, idx(lk - lq)), idx(lk - 1)) : idx(lk - 1);
+        limits.push_back(
+            toI32(arith::SelectOp::create(b, valid, last, idx(-1))));
+      }
+      transposeQueries(qt, q, bi, h, rows, d);
+      Value limit = vector::FromElementsOp::create(b, laneI32, limits);
+      // Pass 1: scores (masked) and their max per lane, kKeysPerStep keys
+      // at a time (rows past the keys read the last key and are masked).
+      Value m = loop(
+          idx(0), idx(lk), idx(kKeysPerStep), {laneConst(negInf)},
+          [&](Value j0, ValueRange acc) {
+            SmallVector<Value> rows;
+            for (int64_t u = 0; u < kKeysPerStep; ++u)
+              rows.push_back(minI(add(j0, idx(u)), idx(lk - 1)));
+            SmallVector<Value> scores =
+                keyScores(qt, k, bi, kh, rows, d, scale);
+            Value mx = acc[0];
+            for (int64_t u = 0; u < kKeysPerStep; ++u) {
+              Value j = add(j0, idx(u));
+              Value keep =
+                  cmp(arith::CmpIPredicate::sle,
+                      vector::BroadcastOp::create(b, laneI32, toI32(j)), limit);
+              Value s = arith::SelectOp::create(b, keep, scores[u],
+                                                laneConst(negInf));
+              vector::StoreOp::create(b, s, probs, ValueRange{j, idx(0)});
+              mx = arith::MaximumFOp::create(b, mx, s);
+            }
+            return SmallVector<Value>{mx};
+          })[0];
+      m = safeMax(m);
+      // Pass 2: exponentials and their sum per lane.
+      Value l = loop(
+          idx(0), idx(lk), idx(1), {laneConst(0.0f)},
+          [&](Value j, ValueRange acc) {
+            Value s =
+                vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)});
+            Value e = math::ExpOp::create(b, arith::SubFOp::create(b, s, m));
+            vector::StoreOp::create(b, e, probs, ValueRange{j, idx(0)});
+            return SmallVector<Value>{arith::AddFOp::create(b, acc[0], e)};
+          })[0];
+      Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, l,
+                                          laneConst(0.0f));
+      Value inv =
+          arith::SelectOp::create(b, empty, laneConst(0.0f),
+                                  arith::DivFOp::create(b, laneConst(1.0f), l));
+      // Pass 3: the probabilities, summed over the probe rows, per key.
+      loop(idx(0), idx(lk), [&](Value j) {
+        Value p = arith::MulFOp::create(
+            b, vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)}),
+            inv);
+        Value sum =
+            vector::ReductionOp::create(b, vector::CombiningKind::ADD, p);
+        Value old = memref::LoadOp::create(b, partial, ValueRange{bh, j});
+        memref::StoreOp::create(b, arith::AddFOp::create(b, old, sum), partial,
+                                ValueRange{bh, j});
+      });
+    });
+  });
+
+  // Reduce over the heads and divide by H * n_j, n_j the probe rows that see
+  // key j: the last `probe` rows see it from row j - (Lk - Lq) on, the
+  // strided rows t * stride likewise.
+  Value scores = alloc({batch, lk}, f32);
+  loop(idx(0), idx(batch), [&](Value bi) {
+    loop(idx(0), idx(lk), [&](Value j) {
+      Value sum =
+          loop(idx(0), idx(heads), idx(1), {f32c(0.0f)},
+               [&](Value h, ValueRange acc) {
+                 Value x = memref::LoadOp::create(
+                     b, partial, ValueRange{add(mul(bi, idx(heads)), h), j});
+                 return SmallVector<Value>{arith::AddFOp::create(b, acc[0], x)};
+               })[0];
+      Value seeing = idx(numProbe);
+      if (causal) {
+        Value first = maxI(sub(j, idx(lk - lq)), idx(0));
+        Value recent = sub(idx(lq), maxI(first, idx(lq - probe)));
+        seeing = recent;
+        if (strided > 0) {
+          // Strided rows t * stride >= first: t >= ceil(first / stride).
+          Value from = arith::CeilDivUIOp::create(b, first, idx(stride));
+          seeing = add(seeing, maxI(sub(idx(strided), from), idx(0)));
+        }
+      }
+      Value n = arith::UIToFPOp::create(b, f32, toI32(mul(seeing, idx(heads))));
+      Value zero = cmp(arith::CmpIPredicate::eq, seeing, idx(0));
+      Value score = arith::SelectOp::create(b, zero, f32c(0.0f),
+                                            arith::DivFOp::create(b, sum, n));
+      memref::StoreOp::create(b, score, scores, ValueRange{bi, j});
+    });
+  });
+  return toTensor(scores);
+}
+
+//===----------------------------------------------------------------------===//
+// attn.select_tokens
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
+  ArrayRef<int64_t> shape = op.getScores().getType().getShape();
+  int64_t batch = shape[0], length = shape[1];
+  int64_t sinks = int64_t(op.getSinks()), recent = int64_t(op.getRecent());
+  double tau = op.getTau().convertToFloat();
+  Type f64 = b.getF64Type();
+  Value s = buffer(op.getScores());
+  Value indices = alloc({batch, length}, i32);
+  Value counts = alloc({batch}, i32);
+  Value zeroI32 = arith::ConstantOp::create(b, b.getI32IntegerAttr(0));
+  Value zeroF64 = arith::ConstantOp::create(b, b.getF64FloatAttr(0.0));
+
+  loop(idx(0), idx(batch), [&](Value bi) {
+    auto score = [&](Value j) {
+      return memref::LoadOp::create(b, s, ValueRange{bi, j}).getResult();
+    };
+    auto bits = [&](Value x) {
+      return arith::BitcastOp::create(b, i32, x).getResult();
+    };
+    auto forced = [&](Value j) {
+      return arith::OrIOp::create(
+                 b, cmp(arith::CmpIPredicate::slt, j, idx(sinks)),
+                 cmp(arith::CmpIPredicate::sge, j, idx(length - recent)))
+          .getResult();
+    };
+    Value keepAll = arith::ConstantOp::create(b, b.getBoolAttr(tau >= 1.0));
+    Value rem = zeroF64;
+    Value pivot = zeroI32, need = zeroF64;
+    if (tau < 1.0) {
+      // rem: the mass the non-forced tokens must add to reach tau * total.
+      auto sums =
+          loop(idx(0), idx(length), idx(1), {zeroF64, zeroF64},
+               [&](Value j, ValueRange acc) {
+                 Value x = arith::ExtFOp::create(b, f64, score(j));
+                 Value total = arith::AddFOp::create(b, acc[0], x);
+                 Value f = arith::SelectOp::create(
+                     b, forced(j), arith::AddFOp::create(b, acc[1], x), acc[1]);
+                 return SmallVector<Value>{total, f};
+               });
+      Value target = arith::MulFOp::create(
+          b, sums[0], arith::ConstantOp::create(b, b.getF64FloatAttr(tau)));
+      rem = arith::SubFOp::create(b, target, sums[1]);
+      // The largest bit pattern v with S(v) = (sum of the non-forced scores
+      // whose pattern is >= v) >= rem, one bit at a time from the top.
+      auto massFrom = [&](Value v, arith::CmpIPredicate pred) {
+        return loop(
+            idx(0), idx(length), idx(1), {zeroF64},
+            [&](Value j, ValueRange acc) {
+              Value x = score(j);
+              Value in = arith::AndIOp::create(
+                  b, cmp(pred, bits(x), v),
+                  arith::XOrIOp::create(
+                      b, forced(j),
+                      arith::ConstantOp::create(b, b.getBoolAttr(true))));
+              Value y = arith::SelectOp::create(
+                  b, in, arith::ExtFOp::create(b, f64, x), zeroF64);
+              return SmallVector<Value>{arith::AddFOp::create(b, acc[0], y)};
+            })[0];
+      };
+      pivot = loop(
+          idx(0), idx(31), idx(1), {zeroI32}, [&](Value t, ValueRange acc) {
+            Value bit = arith::ShLIOp::create(
+                b, arith::ConstantOp::create(b, b.getI32IntegerAttr(1)),
+                toI32(sub(idx(30), t)));
+            Value cand = arith::OrIOp::create(b, acc[0], bit);
+            Value mass = massFrom(cand, arith::CmpIPredicate::sge);
+            Value enough =
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OGE, mass, rem);
+            return SmallVector<Value>{
+                arith::SelectOp::create(b, enough, cand, acc[0])};
+          })[0];
+      need = arith::SubFOp::create(b, rem,
+                                   massFrom(pivot, arith::CmpIPredicate::sgt));
+    }
+    Value any =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, rem, zeroF64);
+    // One pass in index order: forced tokens, tokens above the pivot, and
+    // tokens equal to it while the remaining mass still needs them.
+    auto result =
+        loop(idx(0), idx(length), idx(1), {zeroI32, zeroF64},
+             [&](Value j, ValueRange acc) {
+               Value x = score(j);
+               Value above = cmp(arith::CmpIPredicate::sgt, bits(x), pivot);
+               Value tie = arith::AndIOp::create(
+                   b, cmp(arith::CmpIPredicate::eq, bits(x), pivot),
+                   arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, acc[1],
+                                         need));
+               Value chosen = arith::AndIOp::create(
+                   b, any, arith::OrIOp::create(b, above, tie));
+               Value keep = arith::OrIOp::create(
+                   b, keepAll, arith::OrIOp::create(b, forced(j), chosen));
+               Value added = arith::SelectOp::create(
+                   b, arith::AndIOp::create(b, tie, chosen),
+                   arith::AddFOp::create(b, acc[1],
+                                         arith::ExtFOp::create(b, f64, x)),
+                   acc[1]);
+               ifThen(keep, [&] {
+                 memref::StoreOp::create(b, toI32(j), indices,
+                                         ValueRange{bi, toIndex(acc[0])});
+               });
+               Value next = arith::SelectOp::create(
+                   b, keep,
+                   arith::AddIOp::create(
+                       b, acc[0],
+                       arith::ConstantOp::create(b, b.getI32IntegerAttr(1))),
+                   acc[0]);
+               return SmallVector<Value>{next, added};
+             });
+    Value count = result[0];
+    loop(toIndex(count), idx(length), [&](Value j) {
+      memref::StoreOp::create(b, zeroI32, indices, ValueRange{bi, j});
+    });
+    memref::StoreOp::create(b, count, counts, ValueRange{bi});
+  });
+  return {toTensor(indices), toTensor(counts)};
+}
+
+//===----------------------------------------------------------------------===//
+// attn.gather_tokens, attn.scatter_tokens
+//===----------------------------------------------------------------------===//
+
+Value Builder::lowerGather(attn::GatherTokensOp op) {
+  ArrayRef<int64_t> shape = op.getSource().getType().getShape();
+  int64_t length = shape[2], d = shape[3];
+  Value src = buffer(op.getSource()), ind = buffer(op.getIndices()),
+        cnt = buffer(op.getCount());
+  Value out = alloc(shape, f32);
+  // Only the kept rows are written: the rows from the count on are
+  // unspecified, and attn.kept_attention never reads them.
+  parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
+    Value bi = ivs[0], h = ivs[1];
+    Value n = maxI(
+        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
+    loop(idx(0), n, [&](Value r) {
+      Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
+      Value ok =
+          arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
+                                cmp(arith::CmpIPredicate::slt, j, idx(length)));
+      Value safe = arith::SelectOp::create(b, ok, j, idx(0));
+      Value row = readRow(src, bi, h, safe, d);
+      row = arith::SelectOp::create(
+          b, ok, row,
+          arith::ConstantOp::create(
+              b, DenseElementsAttr::get(VectorType::get({d}, f32), 0.0f)));
+      writeRow(row, out, bi, h, r);
+    });
+  });
+  return toTensor(out);
+}
+
+Value Builder::lowerScatter(attn::ScatterTokensOp op) {
+  ArrayRef<int64_t> shape = op.getSource().getType().getShape();
+  int64_t length = shape[2], d = shape[3];
+  Value src = buffer(op.getSource()), ind = buffer(op.getIndices()),
+        cnt = buffer(op.getCount());
+  Value out = alloc(shape, f32);
+  Value zeros = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({d}, f32), 0.0f));
+  parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
+    Value bi = ivs[0], h = ivs[1];
+    loop(idx(0), idx(length), [&](Value r) { writeRow(zeros, out, bi, h, r); });
+    Value n = maxI(
+        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
+    loop(idx(0), n, [&](Value r) {
+      Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
+      Value ok =
+          arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
+                                cmp(arith::CmpIPredicate::slt, j, idx(length)));
+      ifThen(ok, [&] { writeRow(readRow(src, bi, h, r, d), out, bi, h, j); });
+    });
+  });
+  return toTensor(out);
+}
+
+//===----------------------------------------------------------------------===//
+// attn.kept_attention
+//===----------------------------------------------------------------------===//
+
+Value Builder::lowerKept(attn::KeptAttentionOp op) {
+  ArrayRef<int64_t> qs = op.getQuery().getType().getShape();
+  int64_t batch = qs[0], heads = qs[1], length = qs[2], d = qs[3];
+  int64_t kvHeads = op.getKey().getType().getShape()[1];
+  int64_t dv = op.getValue().getType().getShape()[3];
+  int64_t group = heads / kvHeads;
+  bool causal = op.getCausal();
+  float scale = op.getScale().convertToFloat();
+  float negInf = -std::numeric_limits<float>::infinity();
+  Value q = buffer(op.getQuery()), k = buffer(op.getKey()),
+        v = buffer(op.getValue()), cnt = buffer(op.getCount());
+  Value out = alloc({batch, heads, length, dv}, f32);
+  VectorType rowType = VectorType::get({dv}, f32);
+  Value zeroRow =
+      arith::ConstantOp::create(b, DenseElementsAttr::get(rowType, 0.0f));
+  int64_t numBlocks = (length + kLanes - 1) / kLanes;
+
+  parallel({batch * heads, numBlocks}, [&](ValueRange ivs) {
+    Value bh = ivs[0];
+    Value bi = arith::DivUIOp::create(b, bh, idx(heads));
+    Value h = arith::RemUIOp::create(b, bh, idx(heads));
+    Value kh = arith::DivUIOp::create(b, h, idx(group));
+    Value first = mul(ivs[1], idx(kLanes));
+    Value n = maxI(
+        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
+    Value rows = minI(idx(kLanes), sub(idx(length), first));
+    Value live = cmp(arith::CmpIPredicate::slt, first, n);
+    // Scratch at the top of the parallel body: one copy per worker.
+    Value qt = alloc({d, kLanes}, f32);
+    Value probs = alloc({kKeyBlock, kLanes}, f32);
+    Value acc = alloc({kLanes, dv}, f32);
+    auto ifOp = scf::IfOp::create(b, live, /*withElseRegion=*/true);
+    {
+      // A block past the kept count: zero rows.
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+      loop(idx(0), rows,
+           [&](Value r) { writeRow(zeroRow, out, bi, h, add(first, r)); });
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    // Each lane's query row (clamped) and last key (-1: a row past count).
+    SmallVector<Value> qRows, limits;
+    for (int64_t x = 0; x < kLanes; ++x) {
+      Value r = add(first, idx(x));
+      qRows.push_back(minI(r, sub(n, idx(1))));
+      Value valid = cmp(arith::CmpIPredicate::slt, r, n);
+      Value last = causal ? r : sub(n, idx(1));
+      limits.push_back(toI32(arith::SelectOp::create(b, valid, last, idx(-1))));
+      vector::StoreOp::create(b, zeroRow, acc, ValueRange{idx(x), idx(0)});
+    }
+    transposeQueries(qt, q, bi, h, qRows, d);
+    Value limit = vector::FromElementsOp::create(b, laneI32, limits);
+    // Keys 0 .. end-1: all kept keys, or up to the block's last live query.
+    Value end = causal ? minI(add(first, idx(kLanes)), n) : n;
+    auto stats = loop(
+        idx(0), end, idx(kKeyBlock), {laneConst(negInf), laneConst(0.0f)},
+        [&](Value k0, ValueRange st) {
+          Value keys = minI(idx(kKeyBlock), sub(end, k0));
+          // Scores of the block (masked) and their max per lane, 4 keys at
+          // a time so that each Qt row loaded serves 4 keys. Keys past the
+          // block's end read the last key and are masked.
+          Value blockMax = loop(
+              idx(0), keys, idx(kKeysPerStep), {laneConst(negInf)},
+              [&](Value x, ValueRange mx) {
+                SmallVector<Value> keyRows;
+                for (int64_t u = 0; u < kKeysPerStep; ++u)
+                  keyRows.push_back(
+                      minI(add(k0, add(x, idx(u))), sub(end, idx(1))));
+                SmallVector<Value> accs =
+                    keyScores(qt, k, bi, kh, keyRows, d, scale);
+                Value m = mx[0];
+                for (int64_t u = 0; u < kKeysPerStep; ++u) {
+                  Value xu = add(x, idx(u));
+                  Value j = add(k0, xu);
+                  Value keep = arith::AndIOp::create(
+                      b,
+                      cmp(arith::CmpIPredicate::sle,
+                          vector::BroadcastOp::create(b, laneI32, toI32(j)),
+                          limit),
+                      vector::BroadcastOp::create(
+                          b, VectorType::get({kLanes}, b.getI1Type()),
+                          cmp(arith::CmpIPredicate::slt, xu, keys)));
+                  Value s = arith::SelectOp::create(b, keep, accs[u],
+                                                    laneConst(negInf));
+                  vector::StoreOp::create(b, s, probs, ValueRange{xu, idx(0)});
+                  m = arith::MaximumFOp::create(b, m, s);
+                }
+                return SmallVector<Value>{m};
+              })[0];
+          Value mNew = arith::MaximumFOp::create(b, st[0], blockMax);
+          Value mSafe = safeMax(mNew);
+          Value alpha =
+              math::ExpOp::create(b, arith::SubFOp::create(b, st[0], mSafe));
+          Value l = loop(
+              idx(0), keys, idx(1), {arith::MulFOp::create(b, st[1], alpha)},
+              [&](Value x, ValueRange sum) {
+                Value s = vector::LoadOp::create(b, lane, probs,
+                                                 ValueRange{x, idx(0)});
+                Value e =
+                    math::ExpOp::create(b, arith::SubFOp::create(b, s, mSafe));
+                vector::StoreOp::create(b, e, probs, ValueRange{x, idx(0)});
+                return SmallVector<Value>{arith::AddFOp::create(b, sum[0], e)};
+              })[0];
+          // O[lane] = alpha * O[lane] + sum_x P[x][lane] * V[k0 + x], in
+          // chunks of kChunk value columns for kLaneGroup lanes at a time:
+          // each V chunk loaded serves kLaneGroup queries.
+          for (int64_t y = 0; y < kLanes; ++y) {
+            Value a = vector::BroadcastOp::create(
+                b, rowType,
+                vector::ExtractOp::create(b, alpha, ArrayRef<int64_t>{y}));
+            Value o = vector::LoadOp::create(b, rowType, acc,
+                                             ValueRange{idx(y), idx(0)});
+            vector::StoreOp::create(b, arith::MulFOp::create(b, a, o), acc,
+                                    ValueRange{idx(y), idx(0)});
+          }
+          for (int64_t c = 0; c < dv; c += kChunk) {
+            int64_t width = std::min(kChunk, dv - c);
+            VectorType chunkType = VectorType::get({width}, f32);
+            for (int64_t g = 0; g < kLanes; g += kLaneGroup) {
+              SmallVector<Value> init;
+              for (int64_t u = 0; u < kLaneGroup; ++u)
+                init.push_back(vector::LoadOp::create(
+                    b, chunkType, acc, ValueRange{idx(g + u), idx(c)}));
+              ValueRange sums =
+                  loop(idx(0), keys, idx(1), init, [&](Value x, ValueRange oa) {
+                    Value vChunk = vector::TransferReadOp::create(
+                        b, chunkType, v, ValueRange{bi, kh, add(k0, x), idx(c)},
+                        f32c(0.0f), ArrayRef<bool>{true});
+                    SmallVector<Value> next;
+                    for (int64_t u = 0; u < kLaneGroup; ++u) {
+                      Value p = memref::LoadOp::create(
+                          b, probs, ValueRange{x, idx(g + u)});
+                      next.push_back(vector::FMAOp::create(
+                          b, vector::BroadcastOp::create(b, chunkType, p),
+                          vChunk, oa[u]));
+                    }
+                    return next;
+                  });
+              for (int64_t u = 0; u < kLaneGroup; ++u)
+                vector::StoreOp::create(b, sums[u], acc,
+                                        ValueRange{idx(g + u), idx(c)});
+            }
+          }
+          return SmallVector<Value>{mNew, l};
+        });
+    Value l = stats[1];
+    Value empty =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, l, laneConst(0.0f));
+    Value inv =
+        arith::SelectOp::create(b, empty, laneConst(0.0f),
+                                arith::DivFOp::create(b, laneConst(1.0f), l));
+    for (int64_t y = 0; y < kLanes; ++y) {
+      Value r = add(first, idx(y));
+      ifThen(cmp(arith::CmpIPredicate::slt, r, idx(length)), [&] {
+        Value o =
+            vector::LoadOp::create(b, rowType, acc, ValueRange{idx(y), idx(0)});
+        Value scaleRow = vector::BroadcastOp::create(
+            b, rowType,
+            vector::ExtractOp::create(b, inv, ArrayRef<int64_t>{y}));
+        writeRow(arith::MulFOp::create(b, o, scaleRow), out, bi, h, r);
+      });
+    }
+  });
+  return toTensor(out);
+}
+
+struct LowerTokenSparsePass final
+    : sieve::impl::LowerTokenSparseBase<LowerTokenSparsePass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<attn::TokenScoresOp, attn::SelectTokensOp, attn::GatherTokensOp,
+              attn::ScatterTokensOp, attn::KeptAttentionOp>(op))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      ImplicitLocOpBuilder ib(op->getLoc(), op);
+      Builder builder(ib);
+      SmallVector<Value> results;
+      if (auto x = dyn_cast<attn::TokenScoresOp>(op))
+        results.push_back(builder.lowerScores(x));
+      else if (auto x = dyn_cast<attn::SelectTokensOp>(op))
+        results = builder.lowerSelect(x);
+      else if (auto x = dyn_cast<attn::GatherTokensOp>(op))
+        results.push_back(builder.lowerGather(x));
+      else if (auto x = dyn_cast<attn::ScatterTokensOp>(op))
+        results.push_back(builder.lowerScatter(x));
+      else
+        results.push_back(builder.lowerKept(cast<attn::KeptAttentionOp>(op)));
+      op->replaceAllUsesWith(results);
+      op->erase();
+    }
+  }
+};
+
+} // namespace
