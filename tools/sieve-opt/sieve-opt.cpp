@@ -12,6 +12,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
@@ -20,7 +21,15 @@ int main(int argc, char **argv) {
   sieve::registerAllDialects(registry);
   sieve::installFatalErrorHandler("sieve-opt");
   return sieve::runWithLargeStack([&] {
-    return mlir::asMainReturnCode(
+    uint64_t errorBytes = llvm::errs().tell();
+    int status = mlir::asMainReturnCode(
         mlir::MlirOptMain(argc, argv, "Sieve optimizer driver\n", registry));
+    // Some of MLIR's op parsers fail without a message (an op cut off inside
+    // its attribute dictionary, for one); never exit silently.
+    if (status != 0 && llvm::errs().tell() == errorBytes)
+      llvm::errs() << "sieve-opt: error: failed without a diagnostic (MLIR's "
+                      "parser rejects some malformed input silently; check "
+                      "the input's syntax)\n";
+    return status;
   });
 }

@@ -1,4 +1,6 @@
 // Exit 1 without a message: a duplicated line of a tosa.rescale (upstream is silent too).
+// sieve-opt, which runs MLIR's own driver, was silent too until it checked.
+// FUZZ-RUN: sieve-opt
 func.func @tiny(%x: tensor<1x8x8x4xi8>) -> tensor<1x8x8x8xi8> {
   %w = "tosa.const"() <{values = dense<3> : tensor<8x3x3x4xi8>}> : () -> tensor<8x3x3x4xi8>
   %b = "tosa.const"() <{values = dense<100> : tensor<8xi32>}> : () -> tensor<8xi32>
