@@ -241,6 +241,8 @@ static cl::opt<bool>
 /// Errors reported so far, by `fail` or as diagnostics: the driver never
 /// exits non-zero without saying why.
 static unsigned numErrors = 0;
+/// Longer source lines are not quoted under a diagnostic.
+static constexpr size_t kMaxSourceLineToShow = 1000;
 
 static int fail(const llvm::Twine &message) {
   ++numErrors;
@@ -511,11 +513,36 @@ static int compile() {
   if (isTFLite)
     tfliteDiagnostics.emplace(&context);
   // Counts the errors that reach the user, then lets the source manager's
-  // handler print them.
-  context.getDiagEngine().registerHandler([](Diagnostic &diag) {
+  // handler print them; without the source line when that line is very long
+  // (a weight constant written inline runs to megabytes).
+  context.getDiagEngine().registerHandler([&](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       ++numErrors;
-    return failure();
+    auto onLongLine = [&](Location loc) {
+      auto fileLoc = loc->findInstanceOf<FileLineColLoc>();
+      if (!fileLoc || sourceMgr.getNumBuffers() == 0)
+        return false;
+      unsigned id = sourceMgr.getMainFileID();
+      llvm::StringRef text = sourceMgr.getMemoryBuffer(id)->getBuffer();
+      llvm::SMLoc start =
+          sourceMgr.FindLocForLineAndColumn(id, fileLoc.getLine(), 1);
+      if (!start.isValid())
+        return false;
+      llvm::StringRef line = text.substr(start.getPointer() - text.data());
+      return line.find('\n') > kMaxSourceLineToShow;
+    };
+    bool longLine = onLongLine(diag.getLocation());
+    for (Diagnostic &note : diag.getNotes())
+      longLine |= onLongLine(note.getLocation());
+    if (!longLine)
+      return failure();
+    diagnostics.emitDiagnostic(diag.getLocation(), diag.str(),
+                               diag.getSeverity(), /*displaySourceLine=*/false);
+    for (Diagnostic &note : diag.getNotes())
+      diagnostics.emitDiagnostic(note.getLocation(), note.str(),
+                                 note.getSeverity(),
+                                 /*displaySourceLine=*/false);
+    return success();
   });
 
   DefaultTimingManager timing;
