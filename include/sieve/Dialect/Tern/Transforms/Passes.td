@@ -74,7 +74,7 @@ def LowerTernary : Pass<"sieve-lower-ternary", "mlir::func::FuncOp"> {
     (any target, both packings); the multiply-add kernels are loops of
     `vector` ops and target intrinsics (`llvm.call_intrinsic`) on `i2`
     weights, with an exact scalar tail. Packed weights stay constants
-    (read-only data, flash on an MCU). `tern.quantize_absmax` becomes two
+    (read-only data, flash on an MCU). `tern.quantize_absmax` becomes three
     `linalg.generic`s. docs/ternary.md describes each kernel.
   }];
   let options = [
