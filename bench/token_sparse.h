@@ -41,10 +41,10 @@ static inline double ts_normal(ts_rng *r) {
 
 typedef struct {
   int heads, length, depth;
-  int sinks, heavy;   /* sink keys, heavy-hitter columns */
-  double band;        /* strength of the local band */
-  double global;      /* strength of sinks and heavy hitters */
-  double noise;       /* noise standard deviation */
+  int sinks, heavy; /* sink keys, heavy-hitter columns */
+  double band;      /* strength of the local band */
+  double global;    /* strength of sinks and heavy hitters */
+  double noise;     /* noise standard deviation */
   uint64_t seed;
 } ts_gen;
 
@@ -69,9 +69,9 @@ static inline void ts_generate(const ts_gen *g, float *q, float *k, float *v) {
       size_t row = ((size_t)h * L + i) * D;
       for (int d = 0; d < D; ++d) {
         q[row + d] = (float)(g->noise * ts_normal(&r) + g->global * u[d]);
-        k[row + d] = (float)(g->noise * ts_normal(&r) +
-                             ((i < g->sinks || heavy[i]) ? g->global * u[d]
-                                                         : 0.0));
+        k[row + d] =
+            (float)(g->noise * ts_normal(&r) +
+                    ((i < g->sinks || heavy[i]) ? g->global * u[d] : 0.0));
         v[row + d] = (float)ts_normal(&r);
       }
       for (int m = 0; m < kBandPairs && 2 * m + 1 < D; ++m) {

@@ -52,9 +52,9 @@ enum class AssertMode {
 
 /// What the attention stage does (docs/architecture.md).
 enum class AttentionMode {
-  Off,       ///< nothing: attention goes through upstream's lowering
-  Dense,     ///< raise to attn ops, keep their meaning
-  LogSparse, ///< raise, then make dense causal attention LogSparse
+  Off,         ///< nothing: attention goes through upstream's lowering
+  Dense,       ///< raise to attn ops, keep their meaning
+  LogSparse,   ///< raise, then make dense causal attention LogSparse
   TokenSparse, ///< raise, then ZipVL token-sparse prefill attention
 };
 

@@ -5,10 +5,10 @@
    within 1e-5 (relative, and absolute on the output scale of 1: V ~ N(0, 1)).
    Also prints the kept ratio and the error against
    dense attention on the kept rows. Configuration by -D: CH CL CD TAU PROBE
-   STRIDE SINKS RECENT CAUSAL (heads, length, depth, options); argv[1] is the input mode:
-     gen       the structured generator (argv[2] = noise, argv[3] = seed)
-     equal     q = 0: every score is equal
-     dominant  noise, and key 17 aligned with every query */
+   STRIDE SINKS RECENT CAUSAL (heads, length, depth, options); argv[1] is the
+   input mode: gen       the structured generator (argv[2] = noise, argv[3] =
+   seed) equal     q = 0: every score is equal dominant  noise, and key 17
+   aligned with every query */
 #include "token_sparse.h"
 #include "ts.h"
 
@@ -32,20 +32,29 @@ int main(int argc, char **argv) {
       for (int d = 0; d < CD; ++d) {
         float x = d % 2 ? 1.0f : -1.0f;
         for (int i = 0; i < CL; ++i)
-          q[((size_t)h * CL + i) * CD + d] = 0.1f * q[((size_t)h * CL + i) * CD + d] + x;
+          q[((size_t)h * CL + i) * CD + d] =
+              0.1f * q[((size_t)h * CL + i) * CD + d] + x;
         if (CL > 17)
           k[((size_t)h * CL + 17) * CD + d] = 4.0f * x;
       }
   }
-  void *arena = TS_ARENA_SIZE ? aligned_alloc(TS_ARENA_ALIGN,
-      (TS_ARENA_SIZE + TS_ARENA_ALIGN - 1) / TS_ARENA_ALIGN * TS_ARENA_ALIGN) : 0;
+  void *arena =
+      TS_ARENA_SIZE
+          ? aligned_alloc(TS_ARENA_ALIGN, (TS_ARENA_SIZE + TS_ARENA_ALIGN - 1) /
+                                              TS_ARENA_ALIGN * TS_ARENA_ALIGN)
+          : 0;
   int status = ts_run(q, k, v, out, arena);
 
   /* tau as the op holds it, an f32 attribute */
-  ts_options o = {(double)(float)TAU, PROBE, STRIDE, SINKS, RECENT, CAUSAL,
+  ts_options o = {(double)(float)TAU,
+                  PROBE,
+                  STRIDE,
+                  SINKS,
+                  RECENT,
+                  CAUSAL,
                   (float)(1.0 / sqrt((double)CD))};
-  double *scores = malloc(sizeof(double) * CL), *ref = malloc(sizeof(double) * n),
-         *dense = malloc(sizeof(double) * n);
+  double *scores = malloc(sizeof(double) * CL),
+         *ref = malloc(sizeof(double) * n), *dense = malloc(sizeof(double) * n);
   char *keep = malloc(CL), *all = malloc(CL);
   ts_scores(&o, CH, CL, CD, q, k, scores);
   int kept = ts_select(&o, CL, scores, keep);
@@ -77,7 +86,8 @@ int main(int argc, char **argv) {
     }
   }
   printf("%s tau=%g: status %d, kept %d/%d (%.1f%%), %s kept set, "
-         "%d outside 1e-5 (worst %.1e, max |err| %.1e), error vs dense on kept rows %.2e: %s\n",
+         "%d outside 1e-5 (worst %.1e, max |err| %.1e), error vs dense on kept "
+         "rows %.2e: %s\n",
          mode, (double)TAU, status, kept, CL, 100.0 * kept / CL,
          sameSet ? "same" : "DIFFERENT", bad, worst, maxAbs,
          errDen > 0 ? sqrt(errNum / errDen) : 0.0,
