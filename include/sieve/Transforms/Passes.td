@@ -678,6 +678,19 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     a non-zero weight zero point, weights that are not constants) keeps the
     generic loops, with a remark. The entry function's `sieve.int8_kernels`
     lists each int8 convolution and its kernel (the report's `int8.layers`).
+
+    ```mlir
+    // A 1x1 convolution, 3 -> 2 channels, input zero point -128:
+    memref.global "private" constant @w : memref<2x1x1x3xi8>
+        = dense<[[[[1, 2, 3]]], [[[4, 5, -6]]]]>
+    linalg.conv_2d_nhwc_fhwc_q ... ins(%in, %w, %izp, %wzp ...) outs(%out ...)
+    // becomes, with isa=avx2, weights in pairs of input channels for 8
+    // output channels and the correction -zp * sum(w):
+    memref.global "private" constant @w_avx2 : memref<1x1x1x2x16xi8> = ...
+    memref.global "private" constant @w_zp_correction : memref<8xi32>
+        = dense<[768, 384, 0, 0, 0, 0, 0, 0]>
+    ... llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd" ...
+    ```
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
