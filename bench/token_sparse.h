@@ -202,4 +202,33 @@ static inline void ts_attention(const ts_options *o, int H, int L, int D,
   free(p);
 }
 
+/* Decode attention of one token over a list of tokens (the KV cache's
+   contents): out[H, D] = softmax_j(scale q[h] . k[h, tok[j]]) v[h, tok[j]]
+   for j < n, where q is [H, D] and k, v are [H, L, D]. Dv = D. */
+static inline void ts_decode_attention(int H, int L, int D, double scale,
+                                       const float *q, const float *k,
+                                       const float *v, const int *tok, int n,
+                                       double *out) {
+  double *p = (double *)malloc(sizeof(double) * (n > 0 ? n : 1));
+  memset(out, 0, sizeof(double) * (size_t)H * D);
+  for (int h = 0; h < H; ++h) {
+    double m = -INFINITY, l = 0;
+    for (int j = 0; j < n; ++j) {
+      double s = 0;
+      for (int d = 0; d < D; ++d)
+        s += (double)q[(size_t)h * D + d] * k[((size_t)h * L + tok[j]) * D + d];
+      p[j] = s * scale;
+      if (p[j] > m)
+        m = p[j];
+    }
+    for (int j = 0; j < n; ++j)
+      l += (p[j] = exp(p[j] - m));
+    for (int j = 0; j < n; ++j)
+      for (int d = 0; d < D; ++d)
+        out[(size_t)h * D + d] +=
+            p[j] / l * v[((size_t)h * L + tok[j]) * D + d];
+  }
+  free(p);
+}
+
 #endif

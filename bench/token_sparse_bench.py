@@ -12,6 +12,13 @@ the same model with --attention=token-sparse --tau=T (probe 64, 4 sinks).
 "selection" is a model of the first ops only (token_scores, select_tokens,
 three gather_tokens), timed on its own.
 
+Decode (docs/token-sparse.md, "Decode"): one step of the decode model
+(attn.cache_append, attn.cache_attention; capacity L + 64) over the full
+cache (L tokens) and over the compacted cache (the kept tokens of the tau
+given by --decode-tau), in the same run: time and KV-cache bytes in use,
+each against the kept ratio ("within 20% of proportional": compacted / full
+between 0.8 and 1.2 times the ratio of cached tokens).
+
     token_sparse_bench.py BUILD_DIR [--lengths 4096,16384] [--taus ...]
 """
 
@@ -24,6 +31,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "test", "Execution", "Inputs", "attention_models.py")
+sys.path.insert(0, os.path.join(ROOT, "test", "Execution", "Inputs"))
+from token_sparse_decode import decode_model  # noqa: E402  (the test's model)
+DECODE_ROOM = 64  # cache capacity = L + DECODE_ROOM
 CLANG = "/usr/lib/llvm-22/bin/clang"
 HEADS, DIM, PROBE, SINKS = 8, 64, 64, 4
 
@@ -62,6 +72,7 @@ int main(int argc, char **argv) {
   float *q = malloc(4 * n), *k = malloc(4 * n), *v = malloc(4 * n);
   float *ref = malloc(4 * n), *o = malloc(4 * n), *g = malloc(4 * 3 * n);
   int32_t count;
+  int kept_of[16] = {0};
   ts_gen gen = {%(h)d, %(l)d, %(d)d, 4, %(l)d / 32, %(band)s, %(glob)s, %(noise)s, 1};
   ts_generate(&gen, q, k, v);
   double t;
@@ -71,9 +82,40 @@ int main(int argc, char **argv) {
   void *sa = arena_of(SEL_ARENA_SIZE);
   TIME(sel_run(q, k, v, g, g + n, g + 2 * n, &count, sa), t);
   printf("sel %%.6f %%d\n", t, count);
-%(runs)s
+%(runs)s%(decode)s
   return 0;
 }
+"""
+
+DECODE = r"""
+  {
+    /* One decode step over the full cache (L tokens) and over the compacted
+       one (the kept count of tau index %(kx)d); the cache rows are K/V rows. */
+    size_t cap = %(cap)d, c = (size_t)%(h)d * cap * %(d)d;
+    float *kc = malloc(4 * c), *vc = malloc(4 * c), *kc2 = malloc(4 * c),
+          *vc2 = malloc(4 * c), *o1 = malloc(4 * %(h)d * %(d)d);
+    for (int h = 0; h < %(h)d; ++h)
+      for (int r = 0; r < %(l)d; ++r) {
+        memcpy(kc + ((size_t)h * cap + r) * %(d)d, k + ((size_t)h * %(l)d + r) * %(d)d, 4 * %(d)d);
+        memcpy(vc + ((size_t)h * cap + r) * %(d)d, v + ((size_t)h * %(l)d + r) * %(d)d, 4 * %(d)d);
+      }
+    float *q1 = q + (size_t)(%(l)d - 1) * %(d)d; /* any token: head 0's last row */
+    int32_t full = %(l)d, kept = kept_of[%(kx)d], after;
+    void *a = arena_of(DC_ARENA_SIZE);
+    double tf = 1e30, tk = 1e30;
+    for (int r = 0; r < 10 * reps; ++r) {
+      double t0 = now();
+      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc2, vc2, &after, a)) return 3;
+      double t1 = now();
+      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc2, vc2, &after, a)) return 3;
+      double t2 = now();
+      if (t1 - t0 < tf) tf = t1 - t0;
+      if (t2 - t1 < tk) tk = t2 - t1;
+    }
+    static const long tokenBytes[] = DC_KV_CACHE_TOKEN_BYTES;
+    printf("decode %%.7f %%.7f %%d %%d %%ld\n", tf, tk, full + 1, kept + 1, tokenBytes[0]);
+    free(a);
+  }
 """
 
 RUN = r"""
@@ -94,6 +136,7 @@ RUN = r"""
           }
     }
     printf("%(name)s %%.6f %%d %%.3e\n", t, kept, den > 0 ? sqrt(num / den) : 0.0);
+    kept_of[%(x)d] = kept;
     free(a);
   }
 """
@@ -114,7 +157,7 @@ def compile_model(compiler, model, work, name, flags=()):
         return json.load(f)["memory"]["arena_bytes"], obj
 
 
-def bench_length(compiler, work, l, taus, gen, reps):
+def bench_length(compiler, work, l, taus, gen, reps, decode_tau):
     subprocess.run([sys.executable, GEN, "--out", work,
                     "a%d:%dx%dx%d:causal" % (l, HEADS, l, DIM)], check=True,
                    capture_output=True)
@@ -138,13 +181,21 @@ def bench_length(compiler, work, l, taus, gen, reps):
             ["--attention=token-sparse", "--tau=" + tau,
              "--attention-probe=%d" % PROBE, "--attention-sinks=%d" % SINKS])
         objs.append(obj)
+    dc = os.path.join(work, "dc.mlir")
+    with open(dc, "w") as f:
+        f.write(decode_model(HEADS, DIM, l + DECODE_ROOM))
+    arenas["dc"], obj = compile_model(compiler, dc, work, "dc", ["--attention=token-sparse"])
+    objs.append(obj)
+    kx = taus.index(decode_tau) if decode_tau in taus else 0
     src = os.path.join(work, "main.c")
     with open(src, "w") as f:
         f.write(HARNESS % {
             "h": HEADS, "l": l, "d": DIM, "band": gen[0], "glob": gen[1], "noise": gen[2],
-            "includes": "\n".join('#include "%s.h"' % n for n in ["flash", "sel"] + names),
+            "includes": "\n".join('#include "%s.h"' % n for n in ["flash", "sel", "dc"] + names),
             "runs": "".join(RUN % {"name": n, "upper": n.upper(), "h": HEADS, "l": l,
-                                   "d": DIM} for n in names)})
+                                   "d": DIM, "x": x} for x, n in enumerate(names)),
+            "decode": DECODE % {"h": HEADS, "l": l, "d": DIM, "cap": l + DECODE_ROOM,
+                                "kx": kx}})
     exe = os.path.join(work, "main")
     sh([CLANG, "-O2", "-march=haswell", "-I", work, "-I", os.path.join(ROOT, "bench"),
         src] + objs + ["-o", exe, "-lm"])
@@ -165,6 +216,18 @@ def bench_length(compiler, work, l, taus, gen, reps):
         share = "%.0f%%" % (100 * t_sel / t)
         print(fmt % (tau, "%.1f%%" % (100 * r), "%.1f" % (t * 1e3), "%.2fx" % (t_flash / t),
                      "%.2fx" % (1 / (r * r)), share, "%.2e" % float(err)))
+    tf, tk, nf, nk, tb = lines["decode"]
+    tf, tk, nf, nk, tb = float(tf), float(tk), int(nf), int(nk), int(tb)
+    ratio = nk / nf
+    # Bytes in use = tokens held * bytes per token (the header's
+    # KV_CACHE_TOKEN_BYTES); the buffers are sized for the capacity.
+    print("decode step (tau=%s): full cache %d tokens, %.3f ms, %.2f MiB in use; compacted "
+          "%d tokens, %.3f ms, %.2f MiB in use (buffers %.2f MiB each)"
+          % (taus[kx], nf, tf * 1e3, nf * tb / 2 ** 20, nk, tk * 1e3, nk * tb / 2 ** 20,
+             (l + DECODE_ROOM) * tb / 2 ** 20))
+    print("  cached-token ratio %.3f: time ratio %.3f (%.2fx proportional), bytes ratio %.3f "
+          "(%.2fx proportional)" % (ratio, tk / tf, tk / tf / ratio, nk * tb / (nf * tb),
+                                    nk * tb / (nf * tb) / ratio))
     sys.stdout.flush()
 
 
@@ -180,6 +243,7 @@ def main():
     parser.add_argument("--global-strength", default="7.0")
     parser.add_argument("--noise", default="1.0")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--decode-tau", default="0.97")
     args = parser.parse_args()
     compiler = os.path.join(os.path.abspath(args.build), "bin", "sieve-compile")
     print("token-sparse attention (ZipVL) vs Sieve's dense flash: %d heads, d=%d, causal, "
@@ -193,7 +257,8 @@ def main():
     for l in (int(x) for x in args.lengths.split(",")):
         with tempfile.TemporaryDirectory() as work:
             bench_length(compiler, work, l, taus,
-                         (args.band, args.global_strength, args.noise), args.reps)
+                         (args.band, args.global_strength, args.noise), args.reps,
+                         args.decode_tau)
 
 
 if __name__ == "__main__":

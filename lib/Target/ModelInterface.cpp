@@ -303,6 +303,31 @@ void sieve::emitCHeader(const ModelInterface &model, const TargetInfo &target,
   for (auto [i, tensor] : llvm::enumerate(model.outputs))
     emitTensorMacros(tensor, upper + "_OUTPUT" + std::to_string(i), os);
 
+  // Decode over KV caches (docs/abi.md, "KV cache"): the bounds, so that
+  // the caller can size its cache buffers and compute the bytes in use.
+  SmallVector<const AttentionInfo *> caches;
+  for (const AttentionInfo &a : model.attention)
+    if (a.cacheCapacity >= 0)
+      caches.push_back(&a);
+  if (!caches.empty()) {
+    auto list = [&](auto field) {
+      std::string text;
+      for (const AttentionInfo *a : caches)
+        text += (text.empty() ? "" : ", ") + std::to_string(field(*a));
+      return "{" + text + "}";
+    };
+    os << "/* KV caches read by decode attention, in program order: capacity "
+          "in tokens, and\n   bytes per cached token (keys and values, every "
+          "KV head, one batch index).\n   A cache holding n tokens uses n * "
+          "TOKEN_BYTES bytes of its buffers. */\n";
+    os << "#define " << upper << "_KV_CACHES " << caches.size() << "\n";
+    os << "#define " << upper << "_KV_CACHE_CAPACITY "
+       << list([](const AttentionInfo &a) { return a.cacheCapacity; }) << "\n";
+    os << "#define " << upper << "_KV_CACHE_TOKEN_BYTES "
+       << list([](const AttentionInfo &a) { return a.cacheTokenBytes; })
+       << "\n\n";
+  }
+
   os << "/* Runs the model once. Inputs, outputs and the arena must not "
         "overlap.\n   Reentrant if each call has its own arena. Returns 0";
   if (model.checks.empty()) {
@@ -523,6 +548,12 @@ void sieve::emitJsonReport(const ModelInterface &model,
           if (a.keptMax >= 0) {
             j.attribute("kept_min", a.keptMin);
             j.attribute("kept_max", a.keptMax);
+          }
+          if (a.cacheCapacity >= 0) {
+            j.attribute("kv_cache_capacity", a.cacheCapacity);
+            j.attribute("kv_cache_token_bytes", a.cacheTokenBytes);
+            j.attribute("kv_cache_bytes_max",
+                        a.cacheCapacity * a.cacheTokenBytes * a.batch);
           }
         });
     });
@@ -849,6 +880,17 @@ std::vector<AttentionInfo> sieve::collectAttention(ModuleOp module,
       info->keptMin = 0;
       if (auto min = op->getAttrOfType<IntegerAttr>("attn.kept_min"))
         info->keptMin = min.getInt();
+    } else if (auto cached = dyn_cast<attn::CacheAttentionOp>(op)) {
+      // Decode over a KV cache: the pairs are the bound (a full cache).
+      AttentionInfo *info = describe(
+          op, cached.getQuery().getType(), cached.getKeyCache().getType(),
+          cached.getValueCache().getType(), attn::Layout::bhld);
+      info->kind = "kv-cache";
+      info->pattern = "full";
+      info->pairs = info->queryLength * info->keyLength;
+      info->cacheCapacity = info->keyLength;
+      info->cacheTokenBytes =
+          info->kvHeads * (info->depth + info->valueDepth) * 4;
     }
   });
   return result;

@@ -19,12 +19,15 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
 
@@ -60,8 +63,19 @@ public:
   Value lowerGather(attn::GatherTokensOp op);
   Value lowerScatter(attn::ScatterTokensOp op);
   Value lowerKept(attn::KeptAttentionOp op);
+  Value lowerCompact(attn::CacheCompactOp op);
+  SmallVector<Value> lowerAppend(attn::CacheAppendOp op);
+  Value lowerCacheAttention(attn::CacheAttentionOp op);
 
 private:
+  Value gatherRows(Value source, Value indices, Value count,
+                   ArrayRef<int64_t> outShape);
+  /// count[bi] clamped into [0, bound], as an index.
+  Value clampedCount(Value cnt, Value bi, int64_t bound) {
+    return maxI(minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(bound)),
+                idx(0));
+  }
+
   // Small helpers; all index arithmetic is on `index`, counts are i32.
   Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
   Value f32c(float x) {
@@ -461,17 +475,23 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
 //===----------------------------------------------------------------------===//
 
 Value Builder::lowerGather(attn::GatherTokensOp op) {
-  ArrayRef<int64_t> shape = op.getSource().getType().getShape();
+  return gatherRows(op.getSource(), op.getIndices(), op.getCount(),
+                    op.getSource().getType().getShape());
+}
+
+/// out[b, h, r] = source[b, h, indices[b, r]] for r < count[b], into a
+/// buffer of `outShape` (as many rows as the source, or more: a cache).
+Value Builder::gatherRows(Value source, Value indices, Value count,
+                          ArrayRef<int64_t> outShape) {
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(source.getType()).getShape();
   int64_t length = shape[2], d = shape[3];
-  Value src = buffer(op.getSource()), ind = buffer(op.getIndices()),
-        cnt = buffer(op.getCount());
-  Value out = alloc(shape, f32);
+  Value src = buffer(source), ind = buffer(indices), cnt = buffer(count);
+  Value out = alloc(outShape, f32);
   // Only the kept rows are written: the rows from the count on are
   // unspecified, and attn.kept_attention never reads them.
   parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
-    Value n = maxI(
-        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
+    Value n = clampedCount(cnt, bi, length);
     loop(idx(0), n, [&](Value r) {
       Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
       Value ok =
@@ -684,13 +704,138 @@ Value Builder::lowerKept(attn::KeptAttentionOp op) {
   return toTensor(out);
 }
 
+//===----------------------------------------------------------------------===//
+// The KV cache: attn.cache_compact, attn.cache_append, attn.cache_attention
+//===----------------------------------------------------------------------===//
+
+Value Builder::lowerCompact(attn::CacheCompactOp op) {
+  return gatherRows(op.getSource(), op.getIndices(), op.getCount(),
+                    op.getResult().getType().getShape());
+}
+
+SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op) {
+  ArrayRef<int64_t> ks = op.getKeyCache().getType().getShape();
+  ArrayRef<int64_t> vs = op.getValueCache().getType().getShape();
+  int64_t batch = ks[0], heads = ks[1], capacity = ks[2];
+  Value kc = buffer(op.getKeyCache()), vc = buffer(op.getValueCache()),
+        cnt = buffer(op.getCount()), nk = buffer(op.getNewKey()),
+        nv = buffer(op.getNewValue());
+  // The status check (docs/abi.md): every batch index has room. ExportEntry
+  // turns it into the entry point's status; the writes below are guarded
+  // on their own, so a full cache is never written past its capacity.
+  Value room = arith::ConstantOp::create(b, b.getBoolAttr(true));
+  for (int64_t bi = 0; bi < batch; ++bi)
+    room = arith::AndIOp::create(
+        b, room,
+        cmp(arith::CmpIPredicate::slt,
+            toIndex(memref::LoadOp::create(b, cnt, idx(bi))), idx(capacity)));
+  cf::AssertOp::create(
+      b, room,
+      llvm::formatv("attn.cache_append: the KV cache is full ({0} tokens)",
+                    capacity)
+          .str());
+
+  Value outK = alloc(ks, f32), outV = alloc(vs, f32);
+  Value outN = alloc({batch}, i32);
+  // The cached rows are copied (the caller's cache is an input, only read)
+  // up to the count: the copy is proportional to the tokens held.
+  parallel({batch, heads}, [&](ValueRange ivs) {
+    Value bi = ivs[0], h = ivs[1];
+    Value n = clampedCount(cnt, bi, capacity);
+    loop(idx(0), n, [&](Value r) {
+      writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
+      writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
+    });
+    ifThen(cmp(arith::CmpIPredicate::slt, n, idx(capacity)), [&] {
+      writeRow(readRow(nk, bi, h, idx(0), ks[3]), outK, bi, h, n);
+      writeRow(readRow(nv, bi, h, idx(0), vs[3]), outV, bi, h, n);
+    });
+  });
+  loop(idx(0), idx(batch), [&](Value bi) {
+    Value c = memref::LoadOp::create(b, cnt, bi);
+    Value n = clampedCount(cnt, bi, capacity);
+    Value full = cmp(arith::CmpIPredicate::sge, n, idx(capacity));
+    Value next = arith::SelectOp::create(b, full, c, toI32(add(n, idx(1))));
+    memref::StoreOp::create(b, next, outN, ValueRange{bi});
+  });
+  return {toTensor(outK), toTensor(outV), toTensor(outN)};
+}
+
+Value Builder::lowerCacheAttention(attn::CacheAttentionOp op) {
+  ArrayRef<int64_t> qs = op.getQuery().getType().getShape();
+  ArrayRef<int64_t> ks = op.getKeyCache().getType().getShape();
+  int64_t batch = qs[0], heads = qs[1], lq = qs[2], d = qs[3];
+  int64_t group = heads / ks[1], capacity = ks[2];
+  int64_t dv = op.getValueCache().getType().getShape()[3];
+  float scale = op.getScale().convertToFloat();
+  Value q = buffer(op.getQuery()), kc = buffer(op.getKeyCache()),
+        vc = buffer(op.getValueCache()), cnt = buffer(op.getCount());
+  Value out = alloc({batch, heads, lq, dv}, f32);
+  VectorType rowType = VectorType::get({dv}, f32);
+  Value zeroRow =
+      arith::ConstantOp::create(b, DenseElementsAttr::get(rowType, 0.0f));
+  // Two passes over the cached tokens, both bounded by the count: the
+  // scores and their max, then exponentials, their sum and P V.
+  parallel({batch * heads}, [&](ValueRange ivs) {
+    Value bi = arith::DivUIOp::create(b, ivs[0], idx(heads));
+    Value h = arith::RemUIOp::create(b, ivs[0], idx(heads));
+    Value kh = arith::DivUIOp::create(b, h, idx(group));
+    Value n = clampedCount(cnt, bi, capacity);
+    Value probs = alloc({capacity}, f32); // per worker
+    loop(idx(0), idx(lq), [&](Value i) {
+      Value qRow = arith::MulFOp::create(
+          b, readRow(q, bi, h, i, d),
+          arith::ConstantOp::create(
+              b, DenseElementsAttr::get(VectorType::get({d}, f32), scale)));
+      Value m = loop(
+          idx(0), n, idx(1), {f32c(-std::numeric_limits<float>::infinity())},
+          [&](Value j, ValueRange acc) {
+            Value prod =
+                arith::MulFOp::create(b, qRow, readRow(kc, bi, kh, j, d));
+            Value s = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                                  prod);
+            memref::StoreOp::create(b, s, probs, ValueRange{j});
+            return SmallVector<Value>{arith::MaximumFOp::create(b, acc[0], s)};
+          })[0];
+      auto sums = loop(
+          idx(0), n, idx(1), {f32c(0.0f), zeroRow},
+          [&](Value j, ValueRange acc) {
+            Value e = math::ExpOp::create(
+                b, arith::SubFOp::create(
+                       b, memref::LoadOp::create(b, probs, ValueRange{j}), m));
+            Value o = vector::FMAOp::create(
+                b, vector::BroadcastOp::create(b, rowType, e),
+                readRow(vc, bi, kh, j, dv), acc[1]);
+            return SmallVector<Value>{arith::AddFOp::create(b, acc[0], e), o};
+          });
+      // No cached token: l = 0 and the row is zero.
+      Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sums[0],
+                                          f32c(0.0f));
+      Value inv = arith::SelectOp::create(
+          b, empty, f32c(0.0f), arith::DivFOp::create(b, f32c(1.0f), sums[0]));
+      writeRow(arith::MulFOp::create(
+                   b, sums[1], vector::BroadcastOp::create(b, rowType, inv)),
+               out, bi, h, i);
+    });
+  });
+  return toTensor(out);
+}
+
 struct LowerTokenSparsePass final
     : sieve::impl::LowerTokenSparseBase<LowerTokenSparsePass> {
+  /// attn.cache_append's run-time check is a cf.assert.
+  void getDependentDialects(DialectRegistry &registry) const override {
+    LowerTokenSparseBase::getDependentDialects(registry);
+    registry.insert<cf::ControlFlowDialect>();
+  }
+
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<attn::TokenScoresOp, attn::SelectTokensOp, attn::GatherTokensOp,
-              attn::ScatterTokensOp, attn::KeptAttentionOp>(op))
+              attn::ScatterTokensOp, attn::KeptAttentionOp,
+              attn::CacheCompactOp, attn::CacheAppendOp,
+              attn::CacheAttentionOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -705,8 +850,15 @@ struct LowerTokenSparsePass final
         results.push_back(builder.lowerGather(x));
       else if (auto x = dyn_cast<attn::ScatterTokensOp>(op))
         results.push_back(builder.lowerScatter(x));
+      else if (auto x = dyn_cast<attn::KeptAttentionOp>(op))
+        results.push_back(builder.lowerKept(x));
+      else if (auto x = dyn_cast<attn::CacheCompactOp>(op))
+        results.push_back(builder.lowerCompact(x));
+      else if (auto x = dyn_cast<attn::CacheAppendOp>(op))
+        results = builder.lowerAppend(x);
       else
-        results.push_back(builder.lowerKept(cast<attn::KeptAttentionOp>(op)));
+        results.push_back(
+            builder.lowerCacheAttention(cast<attn::CacheAttentionOp>(op)));
       op->replaceAllUsesWith(results);
       op->erase();
     }

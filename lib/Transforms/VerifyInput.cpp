@@ -158,9 +158,10 @@ struct VerifyInputPass final : sieve::impl::VerifyInputBase<VerifyInputPass> {
       // docs/ternary.md).
       if (ns == "tern")
         return WalkResult::advance();
-      if (tokenSparse &&
-          isa<attn::TokenScoresOp, attn::SelectTokensOp, attn::GatherTokensOp,
-              attn::KeptAttentionOp, attn::ScatterTokensOp>(op))
+      if (tokenSparse && isa<attn::TokenScoresOp, attn::SelectTokensOp,
+                             attn::GatherTokensOp, attn::KeptAttentionOp,
+                             attn::ScatterTokensOp, attn::CacheCompactOp,
+                             attn::CacheAppendOp, attn::CacheAttentionOp>(op))
         return WalkResult::advance();
       if ((ns == "attn" &&
            !isa<attn::AttentionOp, attn::SparseAttentionOp>(op)) ||

@@ -78,6 +78,10 @@ struct AttentionInfo {
   /// Token-sparse attention (kind "token-sparse"): bounds of the kept count
   /// decided at run time; -1 otherwise.
   int64_t keptMin = -1, keptMax = -1;
+  /// Decode attention over a KV cache (kind "kv-cache"): its capacity in
+  /// tokens and the bytes one cached token takes (keys and values of every
+  /// KV head, one batch index); -1 and 0 otherwise.
+  int64_t cacheCapacity = -1, cacheTokenBytes = 0;
 };
 
 /// The attention ops of `module` (after the attention stage, before their

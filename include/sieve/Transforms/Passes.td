@@ -808,6 +808,14 @@ def LowerTokenSparse : Pass<"sieve-lower-token-sparse", "mlir::func::FuncOp"> {
     its loops bounded by the run-time kept count. The selection finds the
     pivot score by a bitwise search over the f32 patterns (31 passes of
     sums), not a sort. docs/token-sparse.md.
+
+    The KV-cache ops of the decode form: `attn.cache_compact` (prefill
+    eviction, a gather into a buffer of the cache's capacity),
+    `attn.cache_append` (the cached rows copied up to the count, the new
+    token's row after them, and a `cf.assert` that the cache has room: the
+    entry point's status) and `attn.cache_attention` (two passes over the
+    cached tokens, bounded by the count, `sieve.parallel` over batch *
+    heads).
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",

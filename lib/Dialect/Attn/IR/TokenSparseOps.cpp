@@ -166,3 +166,87 @@ LogicalResult KeptAttentionOp::verify() {
                          << getCount().getType();
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// The KV cache (decode form)
+//===----------------------------------------------------------------------===//
+
+/// A key cache [B, Hk, C, D] and a value cache [B, Hk, C, Dv] with a count
+/// [B]: one batch, heads and capacity.
+static LogicalResult checkCache(Operation *op, Value keys, Value values,
+                                Value count) {
+  if (failed(checkStatic(op, "key cache", keys.getType(), 4)) ||
+      failed(checkStatic(op, "value cache", values.getType(), 4)) ||
+      failed(checkStatic(op, "count", count.getType(), 1)))
+    return failure();
+  ArrayRef<int64_t> k = shapeOf(keys), v = shapeOf(values);
+  if (k[0] != v[0] || k[1] != v[1] || k[2] != v[2])
+    return op->emitOpError()
+           << "key and value caches must have one batch, heads and "
+              "capacity, got "
+           << keys.getType() << " and " << values.getType();
+  if (k[2] < 1)
+    return op->emitOpError() << "the cache capacity must be at least 1 token, "
+                                "got "
+                             << keys.getType();
+  if (shapeOf(count)[0] != k[0])
+    return op->emitOpError()
+           << "count must be [" << k[0] << "] (batch), got " << count.getType();
+  return success();
+}
+
+LogicalResult CacheCompactOp::verify() {
+  if (failed(checkStatic(*this, "source", getSource().getType(), 4)) ||
+      failed(checkStatic(*this, "result", getResult().getType(), 4)))
+    return failure();
+  ArrayRef<int64_t> s = shapeOf(getSource()), r = shapeOf(getResult());
+  if (failed(checkSelection(*this, getIndices(), getCount(), s[0], s[2])))
+    return failure();
+  if (r[0] != s[0] || r[1] != s[1] || r[3] != s[3])
+    return emitOpError() << "result must have the source's batch, heads and "
+                            "depth ("
+                         << s[0] << ", " << s[1] << ", " << s[3] << "), got "
+                         << getResult().getType();
+  if (r[2] < s[2])
+    return emitOpError() << "the cache capacity (" << r[2] << ") must hold the "
+                         << s[2] << " tokens of the source";
+  return success();
+}
+
+LogicalResult CacheAppendOp::verify() {
+  if (failed(checkCache(*this, getKeyCache(), getValueCache(), getCount())) ||
+      failed(checkStatic(*this, "new key", getNewKey().getType(), 4)) ||
+      failed(checkStatic(*this, "new value", getNewValue().getType(), 4)))
+    return failure();
+  ArrayRef<int64_t> k = shapeOf(getKeyCache()), v = shapeOf(getValueCache());
+  if (shapeOf(getNewKey()) != ArrayRef<int64_t>{k[0], k[1], 1, k[3]})
+    return emitOpError() << "new key must be [" << k[0] << ", " << k[1]
+                         << ", 1, " << k[3] << "] (one token), got "
+                         << getNewKey().getType();
+  if (shapeOf(getNewValue()) != ArrayRef<int64_t>{v[0], v[1], 1, v[3]})
+    return emitOpError() << "new value must be [" << v[0] << ", " << v[1]
+                         << ", 1, " << v[3] << "] (one token), got "
+                         << getNewValue().getType();
+  if (getNewKeyCache().getType() != getKeyCache().getType() ||
+      getNewValueCache().getType() != getValueCache().getType() ||
+      getNewCount().getType() != getCount().getType())
+    return emitOpError("results must have the types of the cache and count");
+  return success();
+}
+
+LogicalResult CacheAttentionOp::verify() {
+  if (failed(checkCache(*this, getKeyCache(), getValueCache(), getCount())) ||
+      failed(checkStatic(*this, "query", getQuery().getType(), 4)) ||
+      failed(checkStatic(*this, "result", getResult().getType(), 4)) ||
+      failed(checkScale(*this, getScale())))
+    return failure();
+  ArrayRef<int64_t> q = shapeOf(getQuery()), k = shapeOf(getKeyCache()),
+                    v = shapeOf(getValueCache());
+  if (failed(checkQueryKey(*this, q, k)))
+    return failure();
+  if (shapeOf(getResult()) != ArrayRef<int64_t>{q[0], q[1], q[2], v[3]})
+    return emitOpError() << "result must be [" << q[0] << ", " << q[1] << ", "
+                         << q[2] << ", " << v[3] << "], got "
+                         << getResult().getType();
+  return success();
+}

@@ -332,4 +332,108 @@ def Attn_ScatterTokensOp : Attn_Op<"scatter_tokens", [Pure]> {
   let hasVerifier = 1;
 }
 
+defvar KVCacheDoc = [{
+    **The KV cache.** A cache is a pair of f32 tensors `[B, Hk, C, D]` (keys)
+    and `[B, Hk, C, Dv]` (values) in the `bhld` layout, with a count `[B]`
+    (i32) of the tokens it holds: rows `0 .. count[b]-1` are the cached
+    tokens in the order they came, the rows after them unspecified. The
+    capacity `C` is static, so the arena and the caller's buffers are sized
+    for the bound; the count is a run-time value in `[0, C]`.
+}];
+
+def Attn_CacheCompactOp : Attn_Op<"cache_compact", [Pure]> {
+  let summary = "the kept tokens' rows, compacted into a KV cache (prefill eviction)";
+  let description = !strconcat([{
+    After token selection in prefill, the cache keeps only the kept tokens:
+    `result[b, h, r] = source[b, h, indices[b, r]]` for `r < count[b]`, the
+    rows after them unspecified (not written). The dropped tokens are
+    evicted. `source` is `[B, Hk, L, D]`, `indices` `[B, L]`, `count` `[B]`;
+    the result has the source's batch, heads and depth and a capacity
+    `C >= L` (room for the tokens that decoding appends). Indices outside
+    `[0, L)` give zero rows; a count outside `[0, L]` is clamped.
+  }], KVCacheDoc, [{
+    ```mlir
+    %kc = attn.cache_compact %k, %idx, %n
+        : tensor<1x8x4096x64xf32>, tensor<1x4096xi32>, tensor<1xi32>
+        -> tensor<1x8x4608x64xf32>
+    ```
+  }]);
+  let arguments = (ins RankedTensorOf<[F32]>:$source,
+                       RankedTensorOf<[I32]>:$indices,
+                       RankedTensorOf<[I32]>:$count);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $source `,` $indices `,` $count attr-dict `:` type($source) `,`
+    type($indices) `,` type($count) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_CacheAppendOp : Attn_Op<"cache_append", [Pure]> {
+  let summary = "a decode step's keys and values appended to a KV cache";
+  let description = !strconcat([{
+    For each batch index `b` with `count[b] < C`: the new cache holds the
+    cached rows `0 .. count[b]-1` and, at row `count[b]`, the new token's
+    key and value (`new_key [B, Hk, 1, D]`, `new_value [B, Hk, 1, Dv]`);
+    `new_count[b] = count[b] + 1`. A full cache (`count[b] >= C`) is left as
+    it is (`new_count[b] = count[b]`, nothing is written past the capacity)
+    and the entry point returns a non-zero status: the lowering adds a
+    run-time check `count < C` (docs/abi.md, "Status"), so the op must sit
+    at the top level of the model function. A negative count is taken as 0.
+  }], KVCacheDoc, [{
+    ```mlir
+    %kc2, %vc2, %n2 = attn.cache_append %kc, %vc, %n, %k1, %v1
+        : tensor<1x8x4608x64xf32>, tensor<1x8x4608x64xf32>, tensor<1xi32>,
+          tensor<1x8x1x64xf32>, tensor<1x8x1x64xf32>
+        -> tensor<1x8x4608x64xf32>, tensor<1x8x4608x64xf32>, tensor<1xi32>
+    ```
+  }]);
+  let arguments = (ins RankedTensorOf<[F32]>:$key_cache,
+                       RankedTensorOf<[F32]>:$value_cache,
+                       RankedTensorOf<[I32]>:$count,
+                       RankedTensorOf<[F32]>:$new_key,
+                       RankedTensorOf<[F32]>:$new_value);
+  let results = (outs RankedTensorOf<[F32]>:$new_key_cache,
+                      RankedTensorOf<[F32]>:$new_value_cache,
+                      RankedTensorOf<[I32]>:$new_count);
+  let assemblyFormat = [{
+    $key_cache `,` $value_cache `,` $count `,` $new_key `,` $new_value
+    attr-dict `:` type($key_cache) `,` type($value_cache) `,` type($count)
+    `,` type($new_key) `,` type($new_value) `->` type($new_key_cache) `,`
+    type($new_value_cache) `,` type($new_count)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_CacheAttentionOp : Attn_Op<"cache_attention", [Pure]> {
+  let summary = "decode attention over the tokens held in a KV cache";
+  let description = !strconcat([{
+    `result[b, h, i] = softmax_j(scale * q[b, h, i] . k[b, g(h), j])
+    v[b, g(h), j]` over the cached tokens `j < count[b]` (a count outside
+    `[0, C]` is clamped; with no token the row is zero). Every query sees
+    every cached token: the cache holds only the past and the current token.
+    `g(h) = h / (H / Hk)`. The work and the bytes read are proportional to
+    the count, not to the capacity: with a compacted cache (ZipVL's
+    eviction) a decode step costs the kept ratio of a full cache's.
+  }], KVCacheDoc, [{
+    ```mlir
+    %o = attn.cache_attention %q, %kc2, %vc2, %n2 {scale = 0.125 : f32}
+        : tensor<1x8x1x64xf32>, tensor<1x8x4608x64xf32>,
+          tensor<1x8x4608x64xf32>, tensor<1xi32> -> tensor<1x8x1x64xf32>
+    ```
+  }]);
+  let arguments = (ins RankedTensorOf<[F32]>:$query,
+                       RankedTensorOf<[F32]>:$key_cache,
+                       RankedTensorOf<[F32]>:$value_cache,
+                       RankedTensorOf<[I32]>:$count,
+                       F32Attr:$scale);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $query `,` $key_cache `,` $value_cache `,` $count attr-dict `:`
+    type($query) `,` type($key_cache) `,` type($value_cache) `,` type($count)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // SIEVE_DIALECT_ATTN_ATTNOPS_TD
