@@ -64,8 +64,15 @@ public:
   Value lowerScatter(attn::ScatterTokensOp op);
   Value lowerKept(attn::KeptAttentionOp op);
   Value lowerCompact(attn::CacheCompactOp op);
-  SmallVector<Value> lowerAppend(attn::CacheAppendOp op);
-  Value lowerCacheAttention(attn::CacheAttentionOp op);
+  /// The buffers of a lowered attn.cache_append that an attn.cache_attention
+  /// fused with it reads (and finishes: it copies the cached rows).
+  struct AppendBuffers {
+    Value keyCache, valueCache, count, newKeyCache, newValueCache;
+  };
+  SmallVector<Value> lowerAppend(attn::CacheAppendOp op,
+                                 AppendBuffers *fused = nullptr);
+  Value lowerCacheAttention(attn::CacheAttentionOp op,
+                            const AppendBuffers *fused = nullptr);
 
 private:
   Value gatherRows(Value source, Value indices, Value count,
@@ -141,6 +148,17 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(forall.getBody()->getTerminator());
     body(forall.getInductionVars());
+  }
+  /// scf.if with results; each branch returns the values to yield.
+  template <typename Then, typename Else>
+  ValueRange ifElse(Value cond, TypeRange types, Then thenBody, Else elseBody) {
+    auto ifOp = scf::IfOp::create(b, types, cond, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    scf::YieldOp::create(b, ValueRange(thenBody()));
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, ValueRange(elseBody()));
+    return ifOp.getResults();
   }
   template <typename Fn> void ifThen(Value cond, Fn body) {
     auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
@@ -713,7 +731,11 @@ Value Builder::lowerCompact(attn::CacheCompactOp op) {
                     op.getResult().getType().getShape());
 }
 
-SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op) {
+/// With `fused`, the cached rows are not copied here: the attention that
+/// reads them copies each row as it reads it (one pass over the cache
+/// instead of a copy and a second read); `fused` gets the buffers.
+SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
+                                        AppendBuffers *fused) {
   ArrayRef<int64_t> ks = op.getKeyCache().getType().getShape();
   ArrayRef<int64_t> vs = op.getValueCache().getType().getShape();
   int64_t batch = ks[0], heads = ks[1], capacity = ks[2];
@@ -742,10 +764,11 @@ SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op) {
   parallel({batch, heads}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
     Value n = clampedCount(cnt, bi, capacity);
-    loop(idx(0), n, [&](Value r) {
-      writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
-      writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
-    });
+    if (!fused)
+      loop(idx(0), n, [&](Value r) {
+        writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
+        writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
+      });
     ifThen(cmp(arith::CmpIPredicate::slt, n, idx(capacity)), [&] {
       writeRow(readRow(nk, bi, h, idx(0), ks[3]), outK, bi, h, n);
       writeRow(readRow(nv, bi, h, idx(0), vs[3]), outV, bi, h, n);
@@ -758,18 +781,27 @@ SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op) {
     Value next = arith::SelectOp::create(b, full, c, toI32(add(n, idx(1))));
     memref::StoreOp::create(b, next, outN, ValueRange{bi});
   });
+  if (fused)
+    *fused = {kc, vc, cnt, outK, outV};
   return {toTensor(outK), toTensor(outV), toTensor(outN)};
 }
 
-Value Builder::lowerCacheAttention(attn::CacheAttentionOp op) {
+Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
+                                   const AppendBuffers *fused) {
   ArrayRef<int64_t> qs = op.getQuery().getType().getShape();
   ArrayRef<int64_t> ks = op.getKeyCache().getType().getShape();
   int64_t batch = qs[0], heads = qs[1], lq = qs[2], d = qs[3];
   int64_t group = heads / ks[1], capacity = ks[2];
   int64_t dv = op.getValueCache().getType().getShape()[3];
   float scale = op.getScale().convertToFloat();
-  Value q = buffer(op.getQuery()), kc = buffer(op.getKeyCache()),
-        vc = buffer(op.getValueCache()), cnt = buffer(op.getCount());
+  Value q = buffer(op.getQuery());
+  // Fused with the append: the cached rows come from the append's input
+  // cache (and are copied into its result by the first head of each KV
+  // head's group, with the first query); the new token's row, written by
+  // the append, from its result.
+  Value kc = fused ? fused->keyCache : buffer(op.getKeyCache());
+  Value vc = fused ? fused->valueCache : buffer(op.getValueCache());
+  Value cnt = fused ? fused->count : buffer(op.getCount());
   Value out = alloc({batch, heads, lq, dv}, f32);
   VectorType rowType = VectorType::get({dv}, f32);
   Value zeroRow =
@@ -781,33 +813,69 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op) {
     Value h = arith::RemUIOp::create(b, ivs[0], idx(heads));
     Value kh = arith::DivUIOp::create(b, h, idx(group));
     Value n = clampedCount(cnt, bi, capacity);
+    Value room = cmp(arith::CmpIPredicate::slt, n, idx(capacity));
+    Value leader = cmp(arith::CmpIPredicate::eq,
+                       arith::RemUIOp::create(b, h, idx(group)), idx(0));
     Value probs = alloc({capacity}, f32); // per worker
     loop(idx(0), idx(lq), [&](Value i) {
+      Value copy = arith::AndIOp::create(
+          b, leader, cmp(arith::CmpIPredicate::eq, i, idx(0)));
       Value qRow = arith::MulFOp::create(
           b, readRow(q, bi, h, i, d),
           arith::ConstantOp::create(
               b, DenseElementsAttr::get(VectorType::get({d}, f32), scale)));
-      Value m = loop(
-          idx(0), n, idx(1), {f32c(-std::numeric_limits<float>::infinity())},
-          [&](Value j, ValueRange acc) {
-            Value prod =
-                arith::MulFOp::create(b, qRow, readRow(kc, bi, kh, j, d));
-            Value s = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                                  prod);
-            memref::StoreOp::create(b, s, probs, ValueRange{j});
-            return SmallVector<Value>{arith::MaximumFOp::create(b, acc[0], s)};
-          })[0];
-      auto sums = loop(
-          idx(0), n, idx(1), {f32c(0.0f), zeroRow},
-          [&](Value j, ValueRange acc) {
-            Value e = math::ExpOp::create(
-                b, arith::SubFOp::create(
-                       b, memref::LoadOp::create(b, probs, ValueRange{j}), m));
-            Value o = vector::FMAOp::create(
-                b, vector::BroadcastOp::create(b, rowType, e),
-                readRow(vc, bi, kh, j, dv), acc[1]);
-            return SmallVector<Value>{arith::AddFOp::create(b, acc[0], e), o};
-          });
+      auto score = [&](Value kRow, Value j, Value m) -> Value {
+        Value prod = arith::MulFOp::create(b, qRow, kRow);
+        Value s =
+            vector::ReductionOp::create(b, vector::CombiningKind::ADD, prod);
+        memref::StoreOp::create(b, s, probs, ValueRange{j});
+        return arith::MaximumFOp::create(b, m, s);
+      };
+      Value m = loop(idx(0), n, idx(1),
+                     {f32c(-std::numeric_limits<float>::infinity())},
+                     [&](Value j, ValueRange acc) {
+                       Value kRow = readRow(kc, bi, kh, j, d);
+                       if (fused)
+                         ifThen(copy, [&] {
+                           writeRow(kRow, fused->newKeyCache, bi, kh, j);
+                         });
+                       return SmallVector<Value>{score(kRow, j, acc[0])};
+                     })[0];
+      if (fused)
+        m = ifElse(
+            room, {f32},
+            [&] {
+              return SmallVector<Value>{
+                  score(readRow(fused->newKeyCache, bi, kh, n, d), n, m)};
+            },
+            [&] { return SmallVector<Value>{m}; })[0];
+      auto accumulate = [&](Value vRow, Value j,
+                            ValueRange acc) -> SmallVector<Value> {
+        Value e = math::ExpOp::create(
+            b, arith::SubFOp::create(
+                   b, memref::LoadOp::create(b, probs, ValueRange{j}), m));
+        Value o = vector::FMAOp::create(
+            b, vector::BroadcastOp::create(b, rowType, e), vRow, acc[1]);
+        return {arith::AddFOp::create(b, acc[0], e), o};
+      };
+      SmallVector<Value> sums = llvm::to_vector(
+          loop(idx(0), n, idx(1), {f32c(0.0f), zeroRow},
+               [&](Value j, ValueRange acc) {
+                 Value vRow = readRow(vc, bi, kh, j, dv);
+                 if (fused)
+                   ifThen(copy, [&] {
+                     writeRow(vRow, fused->newValueCache, bi, kh, j);
+                   });
+                 return accumulate(vRow, j, acc);
+               }));
+      if (fused)
+        sums = llvm::to_vector(ifElse(
+            room, {f32, rowType},
+            [&] {
+              return accumulate(readRow(fused->newValueCache, bi, kh, n, dv), n,
+                                sums);
+            },
+            [&] { return sums; }));
       // No cached token: l = 0 and the row is zero.
       Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sums[0],
                                           f32c(0.0f));
@@ -819,6 +887,28 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op) {
     });
   });
   return toTensor(out);
+}
+
+/// The attn.cache_attention that reads all three results of `append` and
+/// can be fused with it: the first user in the block, every other user
+/// after it (the fused code sits at the attention).
+static attn::CacheAttentionOp fusedAttention(attn::CacheAppendOp append) {
+  Operation *earliest = nullptr;
+  for (Operation *user : append->getUsers()) {
+    if (user->getBlock() != append->getBlock())
+      return {};
+    if (!earliest || user->isBeforeInBlock(earliest))
+      earliest = user;
+  }
+  auto first = dyn_cast_or_null<attn::CacheAttentionOp>(earliest);
+  if (!first || first.getKeyCache() != append.getNewKeyCache() ||
+      first.getValueCache() != append.getNewValueCache() ||
+      first.getCount() != append.getNewCount())
+    return {};
+  for (Operation *user : append->getUsers())
+    if (user != first && !first->isBeforeInBlock(user))
+      return {};
+  return first;
 }
 
 struct LowerTokenSparsePass final
@@ -842,6 +932,24 @@ struct LowerTokenSparsePass final
       ImplicitLocOpBuilder ib(op->getLoc(), op);
       Builder builder(ib);
       SmallVector<Value> results;
+      // An append read by one decode attention is lowered with it, at the
+      // attention: one pass over the cache reads, copies and attends.
+      if (auto append = dyn_cast<attn::CacheAppendOp>(op);
+          append && fusedAttention(append))
+        continue;
+      if (auto att = dyn_cast<attn::CacheAttentionOp>(op)) {
+        auto append = att.getKeyCache().getDefiningOp<attn::CacheAppendOp>();
+        if (append && fusedAttention(append) == att) {
+          Builder::AppendBuffers buffers;
+          SmallVector<Value> appended = builder.lowerAppend(append, &buffers);
+          Value result = builder.lowerCacheAttention(att, &buffers);
+          append->replaceAllUsesWith(appended);
+          att->replaceAllUsesWith(ValueRange{result});
+          att->erase();
+          append->erase();
+          continue;
+        }
+      }
       if (auto x = dyn_cast<attn::TokenScoresOp>(op))
         results.push_back(builder.lowerScores(x));
       else if (auto x = dyn_cast<attn::SelectTokensOp>(op))

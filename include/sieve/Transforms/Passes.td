@@ -815,7 +815,9 @@ def LowerTokenSparse : Pass<"sieve-lower-token-sparse", "mlir::func::FuncOp"> {
     token's row after them, and a `cf.assert` that the cache has room: the
     entry point's status) and `attn.cache_attention` (two passes over the
     cached tokens, bounded by the count, `sieve.parallel` over batch *
-    heads).
+    heads). An append read by one decode attention is lowered with it: the
+    attention copies each cached row as it reads it, so a decode step reads
+    the cache once.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
