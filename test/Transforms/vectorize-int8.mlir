@@ -28,13 +28,20 @@ func.func @pointwise(%in: memref<1x1x5x3xi8>, %out: memref<1x1x5x2xi32>) attribu
 
 // -----
 
-// Depthwise 3x3, stride 2, 3 channels: weights by blocks of 8 channels per
-// tap, correction -zp * sum over the taps (zero point 127).
+// Depthwise 3x3, stride 2, 3 channels: on x86 the weights of taps 2p and
+// 2p + 1 interleaved channel by channel for vpmaddwd (blocks of 8 channels,
+// the ninth tap paired with zeros); on AArch64 by blocks of 8 channels per
+// tap. Correction -zp * sum over the taps (zero point 127).
+// CHECK-DAG: memref.global "private" constant @dw2_avx2 : memref<1x5x16xi8> = dense<{{\[\[}}[1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 2, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]]>
 // CHECK-DAG: memref.global "private" constant @dw2_zp_correction : memref<8xi32> = dense<[-1143, -2286, 1143, 0, 0, 0, 0, 0]>
 // CHECK-LABEL: func.func @depthwise
 // CHECK-SAME: kernel = "avx2-dw"
 // CHECK: memref.collapse_shape
-// CHECK: arith.muli {{.*}} : vector<8xi32>
+// CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi8>, vector<8xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK-NOT: arith.muli {{.*}} : vector<8xi32>
+// NEON-LABEL: func.func @depthwise
+// NEON: arith.muli {{.*}} : vector<8xi32>
 memref.global "private" constant @dw : memref<3x3x3x1xi8> = dense<1>
 memref.global "private" constant @dw2 : memref<3x3x3x1xi8> = dense<[[[[1], [2], [-1]], [[1], [2], [-1]], [[1], [2], [-1]]], [[[1], [2], [-1]], [[1], [2], [-1]], [[1], [2], [-1]]], [[[1], [2], [-1]], [[1], [2], [-1]], [[1], [2], [-1]]]]>
 func.func @depthwise(%in: memref<1x5x5x3xi8>, %out: memref<1x2x2x3x1xi32>) attributes {sieve.entry} {
