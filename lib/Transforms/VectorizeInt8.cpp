@@ -865,7 +865,13 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
 void KernelBuilder::buildConv(memref::GetGlobalOp packed,
                               memref::GetGlobalOp corr) {
   ConvShape shape = convShape(arch);
-  tileOutput(shape.lanes, shape.rows, shape.blocks, info.f,
+  // Rows narrower than the register block (the classifier's single pixel, a
+  // GEMV) trade pixels for output channel blocks: the same number of
+  // independent accumulators, so that the multiply-adds do not wait on one
+  // another.
+  int64_t rows = std::min(shape.rows, info.ow);
+  int64_t blocks = shape.rows * shape.blocks / rows;
+  tileOutput(shape.lanes, rows, blocks, info.f,
              [&](Value n, Value oh, Value ow0, int64_t rows, Value fb0,
                  int64_t blocks, bool partial) {
                convTile(packed, corr, n, oh, ow0, rows, fb0, blocks, partial);
