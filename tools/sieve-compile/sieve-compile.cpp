@@ -220,10 +220,10 @@ static cl::opt<bool> ternaryQuantize(
     cl::cat(category));
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
-    cl::desc("Kernels of int8 convolutions: auto (default: vector where the "
-             "target has SIMD kernels, else generic), generic (scalar loops), "
+    cl::desc("Kernels of int8 convolutions: generic (scalar loops, default), "
+             "auto (vector where the target has SIMD kernels, else generic), "
              "vector (the target's SIMD kernels), avx2, neon"),
-    cl::init("auto"), cl::cat(category));
+    cl::init("generic"), cl::cat(category));
 static cl::opt<bool> outlineLayers(
     "outline-layers",
     cl::desc("Give each layer its own function so that LLVM compiles in time "
