@@ -2,7 +2,8 @@
 """int8 convolutions: Sieve's kernels against XNNPACK, in one run (issue 9).
 
 The four MobileNetV2-style layers of ANCHORS.md section 6 (and, unless
---layers-only, the whole MobileNetV2-0.35 at 144 as Sieve compiles it), each
+--layers-only, the whole MobileNetV2-0.35 at 144: XNNPACK runs it as one
+operator per layer with the same weights and scales), each
 a TOSA convolution with TFLite-style per-channel requantisation and seeded
 weights, compiled by sieve-compile for x86-64-avx2 with the generic loops
 (--int8-kernels=generic) and with the vector kernels (--int8-kernels=vector),
@@ -206,14 +207,138 @@ def bench_layer(build, work, layer):
             "weight_bytes": reports["vector"]["memory"].get("weight_bytes")}
 
 
+class RecordingNet(sieve_modelgen.Int8Net):
+    """Keeps each layer's parameters, in order, for XNNPACK's operators."""
+
+    def __init__(self, m, name_prefix=""):
+        super().__init__(m, name_prefix)
+        self.layers = []
+
+    def conv(self, x, shape, zp, cout, k, stride, relu6=True, depthwise=False):
+        first = len(self.m.recorded)
+        y, out_shape, out_zp = super().conv(x, shape, zp, cout, k, stride, relu6, depthwise)
+        # weights, bias, input zp, weight zp, multipliers, shifts, ...
+        weights, bias, _, _, mults, shifts = self.m.recorded[first:first + 6]
+        pad_h = max((out_shape[1] - 1) * stride + k - shape[1], 0)
+        pad_w = max((out_shape[2] - 1) * stride + k - shape[2], 0)
+        self.layers.append({
+            "kind": "conv", "x": x, "y": y, "in": shape, "out": out_shape, "k": k,
+            "stride": stride, "depthwise": depthwise, "weights": weights, "bias": bias,
+            "scales": [mu / float(1 << s) for mu, s in zip(mults, shifts)],
+            "pad": [pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2, pad_w // 2],
+            "in_zp": zp, "out_zp": out_zp})
+        return y, out_shape, out_zp
+
+    def add(self, a, b, shape, zp_a, zp_b):
+        first = len(self.m.recorded)
+        y, out_zp = super().add(a, b, shape, zp_a, zp_b)
+        # Three rescales (multipliers, shifts, zero points each): a, b, sum.
+        r = self.m.recorded[first:]
+        sa, sb, so = (r[i][0] / float(1 << r[i + 1][0]) for i in (0, 4, 8))
+        self.layers.append({"kind": "add", "a": a, "b": b, "y": y, "shape": shape,
+                            "zp_a": zp_a, "zp_b": zp_b, "scale_a": sa * so,
+                            "scale_b": sb * so, "out_zp": out_zp})
+        return y, out_zp
+
+    def avgpool(self, x, shape, zp):
+        y, out_shape = super().avgpool(x, shape, zp)
+        self.layers.append({"kind": "pool", "x": x, "y": y, "shape": shape, "zp": zp})
+        return y, out_shape
+
+
+def mobilenetv2_layers(width, resolution, seed):
+    """The generator's MobileNetV2 text and its layers' parameters."""
+    nets = []
+
+    class Net(RecordingNet):
+        def __init__(self, m, name_prefix=""):
+            super().__init__(m, name_prefix)
+            nets.append(self)
+
+    saved = sieve_modelgen.Module, sieve_modelgen.Int8Net
+    sieve_modelgen.Module, sieve_modelgen.Int8Net = RecordingModule, Net
+    try:
+        text = sieve_modelgen.build_mobilenetv2(argparse.Namespace(
+            width=width, resolution=resolution, seed=seed, classes=1000))
+    finally:
+        sieve_modelgen.Module, sieve_modelgen.Int8Net = saved
+    return text, nets[0].layers
+
+
+def xnnpack_network_c(layers):
+    """C that creates one XNNPACK operator per layer (qc8 convolutions,
+    qs8 add, qs8 global average pooling) between static buffers, and
+    xnn_net_run() that runs them in order."""
+    bufs = {"%input": "in"}
+    decl, create = [], []
+
+    def buf(name, size):
+        if name not in bufs:
+            bufs[name] = "b%d" % len(bufs)
+            decl.append("static int8_t %s[%d];" % (bufs[name], size))
+        return bufs[name]
+
+    for i, l in enumerate(layers):
+        if l["kind"] == "conv":
+            n, h, w, cin = l["in"]
+            cout = l["out"][3]
+            dw = l["depthwise"]
+            out = buf(l["y"], l["out"][1] * l["out"][2] * cout)
+            decl.append("static const int8_t w%d[] = {%s};" % (i, ",".join(map(str, l["weights"]))))
+            decl.append("static const int32_t bias%d[] = {%s};" % (i, ",".join(map(str, l["bias"]))))
+            decl.append("static const float s%d[] = {%s};" % (i, ",".join("%.10ef" % s for s in l["scales"])))
+            create.append(
+                "  if (xnn_create_convolution2d_nhwc_qc8(%d, %d, %d, %d, %d, %d, %d, %d, 1, 1, "
+                "%d, %d, %d, %d, %d, %d, 1.0f, s%d, w%d, bias%d, %d, 1.0f, -128, 127, %s, &ops[%d]) "
+                "!= xnn_status_success) return 3;" % (
+                    l["pad"][0], l["pad"][1], l["pad"][2], l["pad"][3], l["k"], l["k"],
+                    l["stride"], l["stride"], cin if dw else 1, 1 if dw else cin,
+                    1 if dw else cout, cin, cout, l["in_zp"], i, i, i, l["out_zp"],
+                    "XNN_FLAG_DEPTHWISE_CONVOLUTION" if dw else "0", i))
+            create.append(
+                "  if (xnn_setup_convolution2d_nhwc_qc8(ops[%d], 1, %d, %d, %s, %s, NULL) "
+                "!= xnn_status_success) return 4;" % (i, h, w, bufs[l["x"]], out))
+        elif l["kind"] == "add":
+            size = l["shape"][1] * l["shape"][2] * l["shape"][3]
+            out = buf(l["y"], size)
+            create.append(
+                "  if (xnn_create_add_nd_qs8(%d, %.10ef, %d, %.10ef, %d, 1.0f, -128, 127, 0, "
+                "&ops[%d]) != xnn_status_success) return 3;" % (
+                    l["zp_a"], l["scale_a"], l["zp_b"], l["scale_b"], l["out_zp"], i))
+            create.append(
+                "  { size_t shape[1] = {%d}; if (xnn_setup_add_nd_qs8(ops[%d], 1, shape, 1, "
+                "shape, %s, %s, %s, NULL) != xnn_status_success) return 4; }" % (
+                    size, i, bufs[l["a"]], bufs[l["b"]], out))
+        else:
+            n, h, w, c = l["shape"]
+            out = buf(l["y"], c)
+            create.append(
+                "  if (xnn_create_global_average_pooling_nwc_qs8(%d, %d, %d, %d, 1.0f, %d, 1.0f, "
+                "-128, 127, 0, &ops[%d]) != xnn_status_success) return 3;" % (
+                    c, c, c, l["zp"], l["zp"], i))
+            create.append(
+                "  if (xnn_setup_global_average_pooling_nwc_qs8(ops[%d], 1, %d, %s, %s, NULL) "
+                "!= xnn_status_success) return 4;" % (i, h * w, bufs[l["x"]], out))
+    return "\n".join(decl + [
+        "static xnn_operator_t ops[%d];" % len(layers),
+        "static int xnn_net_create(void) {",
+        "  if (xnn_initialize(NULL) != xnn_status_success) return 2;"] + create + [
+        "  return 0;", "}",
+        "static void xnn_net_run(void) {",
+        "  for (int i = 0; i < %d; ++i) xnn_run_operator(ops[i], NULL);" % len(layers),
+        "}"])
+
+
 NET_HARNESS = r"""
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <xnnpack.h>
 #include "%(generic)s.h"
 #include "%(vector)s.h"
 static int8_t in[%(in_size)d], out_g[%(out_size)d], out_v[%(out_size)d];
+%(xnnpack)s
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -221,30 +346,35 @@ static double now(void) {
 }
 int main(void) {
   for (int i = 0; i < %(in_size)d; ++i) in[i] = (int8_t)(i * 37 + 11);
+  int status = xnn_net_create();
+  if (status) return status;
   void *ag = aligned_alloc(64, %(arena_g)d + 64), *av = aligned_alloc(64, %(arena_v)d + 64);
-  double best[2] = {1e9, 1e9};
-  for (int run = 0; run < 5; ++run)
-    for (int which = 0; which < 2; ++which) {
+  double best[3] = {1e9, 1e9, 1e9};
+  for (int run = 0; run < 8; ++run)
+    for (int which = 0; which < 3; ++which) {
       double t0 = now();
       for (int r = 0; r < 5; ++r)
-        if (which == 0) %(generic)s_run(in, out_g, ag); else %(vector)s_run(in, out_v, av);
+        if (which == 0) xnn_net_run();
+        else if (which == 1) %(generic)s_run(in, out_g, ag);
+        else %(vector)s_run(in, out_v, av);
       double t = (now() - t0) / 5;
       if (t < best[which]) best[which] = t;
     }
   for (int i = 0; i < %(out_size)d; ++i)
     if (out_g[i] != out_v[i]) { printf("MISMATCH %%d\n", i); return 5; }
-  printf("%%.9f %%.9f\n", best[0], best[1]);
+  printf("%%.9f %%.9f %%.9f\n", best[0], best[1], best[2]);
   return 0;
 }
 """
 
 
 def bench_network(build, work):
-    """MobileNetV2-0.35 at 144, Sieve generic against Sieve vector. (XNNPACK
-    on the whole network needs a TFLite runtime; not in this bench yet.)"""
+    """MobileNetV2-0.35 at 144: XNNPACK (one operator per layer, the same
+    weights and scales), Sieve generic and Sieve vector, in one process."""
+    text, layers = mobilenetv2_layers(0.35, 144, 7)
     model = os.path.join(work, "mbv2.mlir")
-    run([sys.executable, os.path.join(ROOT, "examples", "gen", "sieve_modelgen.py"),
-         "mobilenetv2", "--width", "0.35", "--resolution", "144", "--seed", "7", "-o", model])
+    with open(model, "w") as f:
+        f.write(text)
     objs, reports = {}, {}
     for kernels in ("generic", "vector"):
         objs[kernels], reports[kernels] = compile_model(
@@ -253,13 +383,18 @@ def bench_network(build, work):
     with open(src, "w") as f:
         f.write(NET_HARNESS % {"generic": "mbv2_generic", "vector": "mbv2_vector",
                                "in_size": 144 * 144 * 3, "out_size": 1000,
+                               "xnnpack": xnnpack_network_c(layers),
                                "arena_g": reports["generic"]["memory"]["arena_bytes"],
                                "arena_v": reports["vector"]["memory"]["arena_bytes"]})
+    with open(os.path.join(work, "pthreadpool.h"), "w") as f:
+        f.write("typedef struct pthreadpool* pthreadpool_t;\n")
     exe = os.path.join(work, "mbv2.exe")
-    run([CLANG, "-O2", "-I", work, src, objs["generic"], objs["vector"], "-o", exe])
-    tg, tv = map(float, run([exe]).split())
-    return {"generic_ms": tg * 1e3, "vector_ms": tv * 1e3, "speedup": tg / tv,
-            "macs": reports["vector"].get("macs")}
+    run([CLANG, "-O2", "-I", work, src, objs["generic"], objs["vector"], "-lXNNPACK",
+         "-lm", "-o", exe])
+    tx, tg, tv = map(float, run([exe]).split())
+    return {"xnnpack_ms": tx * 1e3, "generic_ms": tg * 1e3, "vector_ms": tv * 1e3,
+            "speedup": tg / tv, "ratio_vector": tv / tx, "ratio_generic": tg / tx,
+            "layers": len(layers), "macs": reports["vector"].get("macs")}
 
 
 def main():
@@ -290,8 +425,10 @@ def main():
         if not args.layers_only:
             net = bench_network(build, work)
             results["mobilenetv2"] = net
-            print("MobileNetV2-0.35 at 144: generic %.2f ms, vector %.2f ms (%.2fx)" % (
-                net["generic_ms"], net["vector_ms"], net["speedup"]))
+            print("MobileNetV2-0.35 at 144 (%d layers): XNNPACK %.2f ms, generic %.2f ms, "
+                  "vector %.2f ms; gen/XNN %.2f, vec/XNN %.2f (target: <= 1.0)" % (
+                      net["layers"], net["xnnpack_ms"], net["generic_ms"], net["vector_ms"],
+                      net["ratio_generic"], net["ratio_vector"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -248,12 +248,18 @@ static std::string int8KernelsPass(const CompileOptions &options,
                                    const TargetInfo &target) {
   // On buffers, inside the row loops, before the arena is planned (the
   // kernels need no scratch; their repacked weights are constants).
-  if (StringRef(options.int8Kernels) == "generic")
+  std::string kernels = options.int8Kernels;
+  // auto: the vector kernels where the target has them (bit-exact with the
+  // generic loops and faster on every layer measured, bench/int8_bench.py),
+  // the generic loops elsewhere. Meant to become the default once the whole
+  // suite has run with it (patch-compile.test's host arenas then shrink).
+  if (kernels == "auto")
+    kernels = int8Isa(target) == "none" ? "generic" : "vector";
+  if (kernels == "generic")
     return "";
   return llvm::formatv(", sieve-vectorize-int8{{target={0} isa={1} "
                        "kernels={2}}, canonicalize, cse",
-                       target.name, int8Isa(target),
-                       std::string(options.int8Kernels))
+                       target.name, int8Isa(target), kernels)
       .str();
 }
 

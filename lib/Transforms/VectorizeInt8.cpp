@@ -25,6 +25,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <map>
 
@@ -310,6 +311,95 @@ void matchRequant(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
   fusion.requant = g;
 }
 
+bool isConstant(Value v, int64_t c) {
+  std::optional<int64_t> x = constantInt(v);
+  return x && *x == c;
+}
+
+/// TOSA's apply_scale as tosa-to-arith writes it with 64-bit arithmetic:
+///   trunci((P + ((1 << s) >> 1) [+ adj]) >> s), P = extsi(v) * extsi(m),
+/// where double rounding adds adj = (v >= 0 ? 2^30 : -2^30) when s > 31.
+struct ApplyScale {
+  Value value, multiplier; // i32, in the body
+  Value shift;             // i8 or i32, in the body
+  bool doubleRound = false;
+  llvm::SmallPtrSet<Operation *, 16> ops; // the 64-bit ops it stands for
+};
+
+std::optional<ApplyScale> matchApplyScale(Operation *op) {
+  auto trunc = dyn_cast<arith::TruncIOp>(op);
+  if (!trunc || !trunc.getType().isInteger(32) ||
+      !trunc.getIn().getType().isInteger(64))
+    return std::nullopt;
+  auto shr = trunc.getIn().getDefiningOp<arith::ShRSIOp>();
+  auto s64 =
+      shr ? shr.getRhs().getDefiningOp<arith::ExtUIOp>() : arith::ExtUIOp();
+  // The shift: an i8 (or i32) zero-extended, as canonicalisation leaves it.
+  if (!s64 || s64.getIn().getType().getIntOrFloatBitWidth() > 32)
+    return std::nullopt;
+  ApplyScale as;
+  as.shift = s64.getIn();
+  // P + ((1 << s) >> 1)
+  auto matchRounded = [&](Value r) -> Operation * {
+    auto sum = r.getDefiningOp<arith::AddIOp>();
+    if (!sum)
+      return nullptr;
+    auto prod = sum.getLhs().getDefiningOp<arith::MulIOp>();
+    auto half = sum.getRhs().getDefiningOp<arith::ShRUIOp>();
+    if (!prod || !half || !isConstant(half.getRhs(), 1))
+      return nullptr;
+    auto one = half.getLhs().getDefiningOp<arith::ShLIOp>();
+    if (!one || !isConstant(one.getLhs(), 1) || one.getRhs() != s64.getResult())
+      return nullptr;
+    auto ev = prod.getLhs().getDefiningOp<arith::ExtSIOp>();
+    auto em = prod.getRhs().getDefiningOp<arith::ExtSIOp>();
+    if (!ev || !em || !ev.getIn().getType().isInteger(32) ||
+        !em.getIn().getType().isInteger(32))
+      return nullptr;
+    as.value = ev.getIn();
+    as.multiplier = em.getIn();
+    as.ops.insert({sum, prod, half, one, ev, em});
+    return sum;
+  };
+  Value x = shr.getLhs();
+  if (auto sel = x.getDefiningOp<arith::SelectOp>()) {
+    auto big = sel.getCondition().getDefiningOp<arith::CmpIOp>();
+    Operation *rounded = matchRounded(sel.getFalseValue());
+    auto adjusted = sel.getTrueValue().getDefiningOp<arith::AddIOp>();
+    if (!big || !rounded || !adjusted ||
+        big.getPredicate() != arith::CmpIPredicate::sgt ||
+        !isConstant(big.getRhs(), 31) ||
+        adjusted.getRhs() != rounded->getResult(0))
+      return std::nullopt;
+    // s > 31 on the shift (or on it zero-extended to i32).
+    Value bigShift = big.getLhs();
+    if (auto ext = bigShift.getDefiningOp<arith::ExtUIOp>())
+      bigShift = ext.getIn();
+    if (bigShift != as.shift)
+      return std::nullopt;
+    auto adj = adjusted.getLhs().getDefiningOp<arith::SelectOp>();
+    if (!adj || !isConstant(adj.getTrueValue(), 1 << 30) ||
+        !isConstant(adj.getFalseValue(), -(1 << 30)))
+      return std::nullopt;
+    auto sign = adj.getCondition().getDefiningOp<arith::CmpIOp>();
+    if (!sign || sign.getPredicate() != arith::CmpIPredicate::sge ||
+        sign.getLhs() != as.value || !isConstant(sign.getRhs(), 0))
+      return std::nullopt;
+    as.doubleRound = true;
+    as.ops.insert({sel, big, adjusted, adj, sign});
+  } else if (!matchRounded(x)) {
+    return std::nullopt;
+  }
+  as.ops.insert({trunc, shr, s64});
+  // Only the result may be used outside: the rest is not computed.
+  for (Operation *o : as.ops)
+    if (o != trunc)
+      for (Operation *user : o->getUsers())
+        if (!as.ops.contains(user))
+          return std::nullopt;
+  return as;
+}
+
 /// The builder of the kernels of one op.
 class KernelBuilder {
 public:
@@ -353,6 +443,10 @@ private:
   /// Stores the finished accumulators: requantised by the fused consumer's
   /// body on vectors, or as they are.
   void finish(Value acc, Value mem, ArrayRef<Value> indices, bool partial);
+  /// apply_scale on vectors of an even number of int32 lanes, in 64-bit
+  /// lanes that each hold a pair (vpmuldq on the even and the odd ones),
+  /// without widening or narrowing the vectors.
+  Value applyScale(Value v, Value m, Value s, bool doubleRound);
 
   void convTile(Value packed, Value corr, Value n, Value oh, Value ow0,
                 int64_t rows, Value fb0, int64_t blocks, bool lastPartial);
@@ -527,7 +621,27 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
     map.map(v, mapped);
     return mapped;
   };
+  // x86: each apply_scale in 32-bit lanes paired in 64-bit ones, not in
+  // vectors of int64 (twice the registers, plus the widening and narrowing
+  // shuffles).
+  llvm::SmallPtrSet<Operation *, 32> replaced;
+  std::map<Operation *, ApplyScale> scales;
+  if (arch == Isa::Avx2 && lanes % 2 == 0)
+    for (Operation &op : body->without_terminator())
+      if (std::optional<ApplyScale> as = matchApplyScale(&op)) {
+        replaced.insert(as->ops.begin(), as->ops.end());
+        scales[&op] = *as;
+      }
   for (Operation &op : body->without_terminator()) {
+    if (replaced.contains(&op)) {
+      auto it = scales.find(&op);
+      if (it != scales.end())
+        map.map(op.getResult(0),
+                applyScale(lookup(it->second.value),
+                           lookup(it->second.multiplier),
+                           lookup(it->second.shift), it->second.doubleRound));
+      continue;
+    }
     for (Value operand : op.getOperands())
       lookup(operand);
     // Elementwise arith ops: the same op (attributes, properties) on vectors.
@@ -537,6 +651,72 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
   }
   Value result = lookup(body->getTerminator()->getOperand(0));
   writeAcc(result, fusion.requantOutput, indices, partial);
+}
+
+Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound) {
+  // Per lane t = v * m + r, r = (1 << s) >> 1 (+ 2^30, or - 2^30 when
+  // v < 0, if double rounding and s > 31), exactly as the 64-bit lowering,
+  // then the low 32 bits of t >> s (arithmetic) without 64-bit arithmetic
+  // shifts (AVX2 has none): for s < 32 they are those of t >> s logical
+  // (bits s..s+31, below the sign); for s >= 32, t >> 32 logical keeps
+  // t's high word, floor(t / 2^32), and a 32-bit arithmetic shift by s - 32
+  // (vpsravd) finishes floor(t / 2^s), which fits in 32 bits.
+  int64_t lanes = cast<VectorType>(v.getType()).getNumElements();
+  auto pairs = VectorType::get({lanes / 2}, b.getI64Type());
+  if (!cast<VectorType>(s.getType()).getElementType().isInteger(32))
+    s = arith::ExtUIOp::create(b, loc, v.getType(), s);
+  auto c = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(pairs, ArrayRef<APInt>(APInt(64, value, true))));
+  };
+  auto asPairs = [&](Value x) -> Value {
+    return vector::BitCastOp::create(b, loc, pairs, x);
+  };
+  auto shl = [&](Value x, Value n) -> Value {
+    return arith::ShLIOp::create(b, loc, x, n);
+  };
+  auto sra = [&](Value x, Value n) -> Value {
+    return arith::ShRSIOp::create(b, loc, x, n);
+  };
+  auto srl = [&](Value x, Value n) -> Value {
+    return arith::ShRUIOp::create(b, loc, x, n);
+  };
+  auto andi = [&](Value x, Value y) -> Value {
+    return arith::AndIOp::create(b, loc, x, y);
+  };
+  Value V = asPairs(v), M = asPairs(m), S = asPairs(s), c32 = c(32);
+  auto half = [&](bool odd) {
+    // The lanes' int32 values sign-extended in place (LLVM: vpmuldq).
+    Value x = odd ? sra(V, c32) : sra(shl(V, c32), c32);
+    Value y = odd ? sra(M, c32) : sra(shl(M, c32), c32);
+    Value n = odd ? srl(S, c32) : andi(S, c(0xffffffff));
+    Value t = add(arith::MulIOp::create(b, loc, x, y), srl(shl(c(1), n), c(1)));
+    if (doubleRound) {
+      // + 2^30 - 2^31 [v < 0] when s > 31; v's sign bit is bit 31 of the
+      // low word of x.
+      Value big =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, n, c(31));
+      Value up = arith::SelectOp::create(b, loc, big, c(1 << 30), c(0));
+      Value sign =
+          arith::SelectOp::create(b, loc, big, c(int64_t(1) << 31), c(0));
+      t = arith::SubIOp::create(b, loc, add(t, up), andi(x, sign));
+    }
+    return srl(t, arith::MinUIOp::create(b, loc, n, c32));
+  };
+  Value even = andi(half(false), c(0xffffffff));
+  Value joined = arith::OrIOp::create(b, loc, even, shl(half(true), c32));
+  Value low = vector::BitCastOp::create(b, loc, v.getType(), joined);
+  // The rest of shifts above 32.
+  auto splat32 = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(cast<VectorType>(v.getType()),
+                               ArrayRef<APInt>(APInt(32, value, true))));
+  };
+  Value rest = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, s, splat32(32)), splat32(0));
+  return arith::ShRSIOp::create(b, loc, low, rest);
 }
 
 void KernelBuilder::tileOutput(
@@ -685,7 +865,13 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
 void KernelBuilder::buildConv(memref::GetGlobalOp packed,
                               memref::GetGlobalOp corr) {
   ConvShape shape = convShape(arch);
-  tileOutput(shape.lanes, shape.rows, shape.blocks, info.f,
+  // Rows narrower than the register block (the classifier's single pixel, a
+  // GEMV) trade pixels for output channel blocks: the same number of
+  // independent accumulators, so that the multiply-adds do not wait on one
+  // another.
+  int64_t rows = std::min(shape.rows, info.ow);
+  int64_t blocks = shape.rows * shape.blocks / rows;
+  tileOutput(shape.lanes, rows, blocks, info.f,
              [&](Value n, Value oh, Value ow0, int64_t rows, Value fb0,
                  int64_t blocks, bool partial) {
                convTile(packed, corr, n, oh, ow0, rows, fb0, blocks, partial);
@@ -710,6 +896,58 @@ void KernelBuilder::dwTile(Value packed, Value corr, Value output, Value n,
                             kDwLanes, partial));
     }
   Value pad = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
+  auto readInput = [&](Value row, Value col, int64_t j) -> Value {
+    if (lastPartial && j == blocks - 1)
+      return vector::TransferReadOp::create(b, loc, i8Vec, info.input,
+                                            ValueRange{n, row, col, cs[j]}, pad,
+                                            ArrayRef<bool>{false});
+    return vector::LoadOp::create(b, loc, i8Vec, info.input,
+                                  ValueRange{n, row, col, cs[j]});
+  };
+  if (arch == Isa::Avx2) {
+    // Taps two at a time: the 8 channels of tap a and of tap b interleaved
+    // byte by byte (vpunpcklbw), widened to int16 (vpmovsxbw), multiplied by
+    // the weights packed the same way and the pairs added by vpmaddwd: 16
+    // MACs per multiply, where vpmulld does 8 in two uops. The taps are
+    // unrolled; an odd last tap pairs with itself under a zero weight.
+    int64_t taps = info.kh * info.kw, pairs = (taps + 1) / 2;
+    auto i16Vec = VectorType::get({2 * kDwLanes}, b.getI16Type());
+    auto wType = VectorType::get({2 * kDwLanes}, b.getI8Type());
+    SmallVector<int64_t> interleave;
+    for (int64_t l = 0; l < kDwLanes; ++l)
+      interleave.append({l, l + kDwLanes});
+    SmallVector<Value> next = acc;
+    for (int64_t p = 0; p < pairs; ++p) {
+      int64_t ta = 2 * p, tb = std::min(2 * p + 1, taps - 1);
+      SmallVector<Value> ws;
+      for (int64_t j = 0; j < blocks; ++j)
+        ws.push_back(arith::ExtSIOp::create(
+            b, loc, i16Vec,
+            vector::LoadOp::create(
+                b, loc, wType, packed,
+                ValueRange{add(cb0, idx(j)), idx(p), idx(0)})));
+      for (int64_t i = 0; i < rows; ++i) {
+        auto at = [&](int64_t t) {
+          return std::make_pair(add(mul(oh, info.sh), idx(t / info.kw)),
+                                add(mul(ows[i], info.sw), idx(t % info.kw)));
+        };
+        auto [rowA, colA] = at(ta);
+        auto [rowB, colB] = at(tb);
+        for (int64_t j = 0; j < blocks; ++j) {
+          Value xa = readInput(rowA, colA, j);
+          Value xb = tb == ta ? xa : readInput(rowB, colB, j);
+          Value x = vector::ShuffleOp::create(b, loc, xa, xb, interleave);
+          x = arith::ExtSIOp::create(b, loc, i16Vec, x);
+          next[i * blocks + j] = madd(next[i * blocks + j], x, ws[j]);
+        }
+      }
+    }
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < blocks; ++j)
+        finish(next[i * blocks + j], output, {n, oh, ows[i], cs[j]},
+               lastPartial && j == blocks - 1);
+    return;
+  }
   SmallVector<Value> result = loop(info.kh, acc, [&](Value kh, ValueRange a0) {
     return loop(info.kw, a0, [&](Value kw, ValueRange a1) {
       SmallVector<Value> next(a1.begin(), a1.end());
@@ -724,15 +962,8 @@ void KernelBuilder::dwTile(Value packed, Value corr, Value output, Value n,
       for (int64_t i = 0; i < rows; ++i) {
         Value col = add(mul(ows[i], info.sw), kw);
         for (int64_t j = 0; j < blocks; ++j) {
-          Value x;
-          if (lastPartial && j == blocks - 1)
-            x = vector::TransferReadOp::create(b, loc, i8Vec, info.input,
-                                               ValueRange{n, row, col, cs[j]},
-                                               pad, ArrayRef<bool>{false});
-          else
-            x = vector::LoadOp::create(b, loc, i8Vec, info.input,
-                                       ValueRange{n, row, col, cs[j]});
-          x = arith::ExtSIOp::create(b, loc, i32Vec, x);
+          Value x =
+              arith::ExtSIOp::create(b, loc, i32Vec, readInput(row, col, j));
           Value prod = arith::MulIOp::create(b, loc, x, ws[j]);
           next[i * blocks + j] = add(next[i * blocks + j], prod);
         }
@@ -831,6 +1062,21 @@ Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info,
         sum += info.w[f * info.kh * info.kw * info.c + k];
       corr[f] = int32_t(uint32_t(-info.inputZp * sum));
     }
+  } else if (isa == Isa::Avx2) {
+    // [C blocks][tap pairs][8 x 2]: channel by channel the weights of taps
+    // 2p and 2p + 1 (zero past the last tap), as vpmaddwd pairs them.
+    int64_t cb = llvm::divideCeil(info.c, kDwLanes);
+    int64_t taps = info.kh * info.kw, pairs = (taps + 1) / 2;
+    shape = {cb, pairs, 2 * kDwLanes};
+    data.assign(cb * pairs * 2 * kDwLanes, 0);
+    corr.assign(cb * kDwLanes, 0);
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t c = 0; c < info.c; ++c) {
+        int8_t w = info.w[t * info.c + c];
+        data[((c / kDwLanes) * pairs + t / 2) * 2 * kDwLanes +
+             (c % kDwLanes) * 2 + t % 2] = w;
+        corr[c] = int32_t(uint32_t(corr[c]) - uint32_t(info.inputZp * w));
+      }
   } else {
     // [C blocks][KH][KW][8]: the 8 channels' weights of one tap together.
     int64_t cb = llvm::divideCeil(info.c, kDwLanes);

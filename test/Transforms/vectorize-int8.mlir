@@ -28,13 +28,20 @@ func.func @pointwise(%in: memref<1x1x5x3xi8>, %out: memref<1x1x5x2xi32>) attribu
 
 // -----
 
-// Depthwise 3x3, stride 2, 3 channels: weights by blocks of 8 channels per
-// tap, correction -zp * sum over the taps (zero point 127).
+// Depthwise 3x3, stride 2, 3 channels: on x86 the weights of taps 2p and
+// 2p + 1 interleaved channel by channel for vpmaddwd (blocks of 8 channels,
+// the ninth tap paired with zeros); on AArch64 by blocks of 8 channels per
+// tap. Correction -zp * sum over the taps (zero point 127).
+// CHECK-DAG: memref.global "private" constant @dw2_avx2 : memref<1x5x16xi8> = dense<{{\[\[}}[1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 2, 2, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 0, 2, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]]>
 // CHECK-DAG: memref.global "private" constant @dw2_zp_correction : memref<8xi32> = dense<[-1143, -2286, 1143, 0, 0, 0, 0, 0]>
 // CHECK-LABEL: func.func @depthwise
 // CHECK-SAME: kernel = "avx2-dw"
 // CHECK: memref.collapse_shape
-// CHECK: arith.muli {{.*}} : vector<8xi32>
+// CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xi8>, vector<8xi8>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK-NOT: arith.muli {{.*}} : vector<8xi32>
+// NEON-LABEL: func.func @depthwise
+// NEON: arith.muli {{.*}} : vector<8xi32>
 memref.global "private" constant @dw : memref<3x3x3x1xi8> = dense<1>
 memref.global "private" constant @dw2 : memref<3x3x3x1xi8> = dense<[[[[1], [2], [-1]], [[1], [2], [-1]], [[1], [2], [-1]]], [[[1], [2], [-1]], [[1], [2], [-1]], [[1], [2], [-1]]], [[[1], [2], [-1]], [[1], [2], [-1]], [[1], [2], [-1]]]]>
 func.func @depthwise(%in: memref<1x5x5x3xi8>, %out: memref<1x2x2x3x1xi32>) attributes {sieve.entry} {
@@ -61,3 +68,64 @@ func.func @weight_zero_point(%in: memref<1x1x5x3xi8>, %out: memref<1x1x5x2xi32>)
 // CHECK-LABEL: func.func @weight_zero_point
 // CHECK-SAME: kernel = "generic"
 // CHECK: linalg.conv_2d_nhwc_fhwc_q
+
+// -----
+
+// A fused requantisation (TOSA apply_scale with double rounding, as
+// tosa-to-arith writes it in 64-bit arithmetic): on x86 it is computed in
+// the 32-bit lanes paired in 64-bit ones (the products of the even and the
+// odd lanes, logical 64-bit shifts by min(s, 32), a 32-bit arithmetic shift
+// by the rest), never in vectors of int64 that would need widening and
+// narrowing. AArch64 keeps the 64-bit form.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+memref.global "private" constant @wr : memref<8x1x1x4xi8> = dense<3>
+memref.global "private" constant @mult : memref<8xi32> = dense<1073741824>
+memref.global "private" constant @shift : memref<8xi8> = dense<40>
+func.func @requant(%in: memref<1x1x4x4xi8>, %res: memref<1x1x4x8xi8>) attributes {sieve.entry} {
+  %c1_i64 = arith.constant 1 : i64
+  %c0_i32 = arith.constant 0 : i32
+  %c31_i32 = arith.constant 31 : i32
+  %pos = arith.constant 1073741824 : i64
+  %neg = arith.constant -1073741824 : i64
+  %w = memref.get_global @wr : memref<8x1x1x4xi8>
+  %m = memref.get_global @mult : memref<8xi32>
+  %s = memref.get_global @shift : memref<8xi8>
+  %izp = arith.constant -128 : i32
+  %wzp = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<1x1x4x8xi32>
+  linalg.conv_2d_nhwc_fhwc_q {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%in, %w, %izp, %wzp : memref<1x1x4x4xi8>, memref<8x1x1x4xi8>, i32, i32) outs(%acc : memref<1x1x4x8xi32>)
+  linalg.generic {indexing_maps = [#id, #ch, #ch, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%acc, %m, %s : memref<1x1x4x8xi32>, memref<8xi32>, memref<8xi8>) outs(%res : memref<1x1x4x8xi8>) {
+  ^bb0(%v: i32, %mu: i32, %sh: i8, %o: i8):
+    %0 = arith.extui %sh : i8 to i32
+    %1 = arith.extsi %v : i32 to i64
+    %2 = arith.extsi %mu : i32 to i64
+    %3 = arith.muli %1, %2 : i64
+    %4 = arith.extui %sh : i8 to i64
+    %5 = arith.shli %c1_i64, %4 : i64
+    %6 = arith.shrui %5, %c1_i64 : i64
+    %7 = arith.addi %3, %6 : i64
+    %8 = arith.cmpi sge, %v, %c0_i32 : i32
+    %9 = arith.select %8, %pos, %neg : i64
+    %10 = arith.addi %9, %7 : i64
+    %11 = arith.cmpi sgt, %0, %c31_i32 : i32
+    %12 = arith.select %11, %10, %7 : i64
+    %13 = arith.shrsi %12, %4 : i64
+    %14 = arith.trunci %13 : i64 to i32
+    %15 = arith.trunci %14 : i32 to i8
+    linalg.yield %15 : i8
+  }
+  return
+}
+// CHECK-LABEL: func.func @requant
+// CHECK-SAME: fused = "requant"
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: vector<8xi64>
+// CHECK: arith.muli {{.*}} : vector<4xi64>
+// CHECK: arith.minui {{.*}} : vector<4xi64>
+// CHECK: arith.shrui {{.*}} : vector<4xi64>
+// CHECK: arith.shrsi {{.*}} : vector<8xi32>
+// CHECK: vector.store {{.*}} : memref<1x1x4x8xi8>, vector<8xi8>
+// NEON-LABEL: func.func @requant
+// NEON: arith.muli {{.*}} : vector<4xi64>
+// NEON: arith.shrsi {{.*}} : vector<4xi64>

@@ -221,6 +221,7 @@ static cl::opt<bool> ternaryQuantize(
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
     cl::desc("Kernels of int8 convolutions: generic (scalar loops, default), "
+             "auto (vector where the target has SIMD kernels, else generic), "
              "vector (the target's SIMD kernels), avx2, neon"),
     cl::init("generic"), cl::cat(category));
 static cl::opt<bool> outlineLayers(

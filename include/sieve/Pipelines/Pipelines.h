@@ -185,8 +185,9 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   // Stage 'bufferize': int8 convolution kernels (sieve-vectorize-int8).
   PassOptions::Option<std::string> int8Kernels{
       *this, "int8-kernels",
-      llvm::cl::desc("generic (scalar loops), vector (the target's SIMD "
-                     "kernels), or avx2 / neon forced"),
+      llvm::cl::desc("generic (scalar loops), auto (vector where the target "
+                     "has SIMD kernels, else generic), vector (the target's "
+                     "SIMD kernels), or avx2 / neon forced"),
       llvm::cl::init("generic")};
   // Stage 'lower-to-llvm' (docs/compile-time.md).
   PassOptions::Option<bool> outlineLayers{
