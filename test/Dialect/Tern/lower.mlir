@@ -14,7 +14,9 @@
 // SDOT-COUNT-8: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // SMLAD: llvm.call_intrinsic "llvm.arm.sxtb16"
 // SMLAD: llvm.call_intrinsic "llvm.arm.smlad"
+// MVE: arith.constant dense<48> : vector<16xi8>
 // MVE-COUNT-8: llvm.call_intrinsic "llvm.arm.mve.vmldava.v16i8"
+// MVE: arith.shrsi %{{.*}}, %c4_i32
 // The scalar tail decodes codes one by one.
 // CHECK: scf.for %{{.*}} = %c256{{.*}} to %c261
 // CHECK: arith.shrui
@@ -25,6 +27,21 @@
 func.func @gemv(%x: tensor<2x261xi8>) -> tensor<2x3xi32> {
   %y = tern.matmul %x weights(dense<1> : tensor<3x261xi8>) : tensor<2x261xi8> -> tensor<2x3xi32>
   return %y : tensor<2x3xi32>
+}
+
+// One token (GEMV) on x86: 4 channels per pass share each activation load.
+// CHECK-LABEL: func @gemv_rows
+// MADD: scf.for
+// MADD: scf.for
+// MADD-COUNT-4: vector.transfer_read %{{.*}} : tensor<4x32xi8>, vector<32xi8>
+// MADD: vector.transfer_read %{{.*}} : tensor<1x128xi8>, vector<32xi8>
+// MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// MADD-NOT: vector.transfer_read %{{.*}} : tensor<4x32xi8>
+// MADD: vector.transfer_read %{{.*}} : tensor<1x128xi8>, vector<32xi8>
+// MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+func.func @gemv_rows(%x: tensor<1x128xi8>) -> tensor<1x4xi32> {
+  %y = tern.matmul %x weights(dense<1> : tensor<4x128xi8>) : tensor<1x128xi8> -> tensor<1x4xi32>
+  return %y : tensor<1x4xi32>
 }
 
 // Scales: int32 to f32 times the channel's scale, divided by the token's.

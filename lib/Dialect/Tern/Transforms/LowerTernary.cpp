@@ -198,13 +198,16 @@ Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
 /// 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
 /// adds two products, each in [-256, 254], so 4 per block and 16 blocks
 /// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
-/// blocks, vpmaddwd by ones widens to 8 int32 lanes.
+/// blocks, vpmaddwd by ones widens to 8 int32 lanes. A tile is tokens x
+/// rows: the codes of a row are decoded once for all tokens (GEMM), an
+/// activation vector is loaded once for all rows (GEMV). Sums [token][row].
 SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
-                                 Value weights, ArrayRef<Value> tokens, Value n,
-                                 int64_t blocks) {
+                                 Value weights, ArrayRef<Value> tokens,
+                                 ArrayRef<Value> rows, int64_t blocks) {
   auto v16i16 = VectorType::get({16}, b.getI16Type());
   auto v8i32 = VectorType::get({8}, b.getI32Type());
-  size_t numTokens = tokens.size();
+  size_t numTokens = tokens.size(), numRows = rows.size();
+  size_t numAcc = numTokens * numRows;
   Value zero32 = arith::ConstantOp::create(b, b.getZeroAttr(v8i32));
   Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
   Value ones16 = arith::ConstantOp::create(
@@ -213,7 +216,7 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
   int64_t chunks = (blocks + kChunk - 1) / kChunk;
   auto outer = scf::ForOp::create(
       b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
-      SmallVector<Value>(numTokens, zero32),
+      SmallVector<Value>(numAcc, zero32),
       [&](OpBuilder &ob, Location loc, Value chunk, ValueRange acc32) {
         ImplicitLocOpBuilder cb(loc, ob);
         Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
@@ -221,39 +224,45 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
             cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
             cIdx(cb, blocks));
         auto inner = scf::ForOp::create(
-            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numTokens, zero16),
+            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numAcc, zero16),
             [&](OpBuilder &ib2, Location loc2, Value block, ValueRange acc16) {
               ImplicitLocOpBuilder ib(loc2, ib2);
               Value byteOff =
                   arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
-              Value bytes = readVector(ib, weights, 32, {n, byteOff});
+              SmallVector<Value> bytes;
+              for (Value n : rows)
+                bytes.push_back(readVector(ib, weights, 32, {n, byteOff}));
               Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
               SmallVector<Value> acc(acc16.begin(), acc16.end());
-              // The codes are decoded once for all tokens of the tile.
               for (int64_t p = 0; p < 4; ++p) {
-                Value codes = codesOf(ib, bytes, 32, p);
+                SmallVector<Value> codes;
+                for (Value rowBytes : bytes)
+                  codes.push_back(codesOf(ib, rowBytes, 32, p));
                 Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
                 for (size_t t = 0; t < numTokens; ++t) {
                   Value x = readVector(ib, input, 32, {tokens[t], k});
-                  Value prod = callIntrinsic(
-                      ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
-                  acc[t] = arith::AddIOp::create(ib, acc[t], prod);
+                  for (size_t r = 0; r < numRows; ++r) {
+                    Value prod = callIntrinsic(
+                        ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes[r], x});
+                    Value &a = acc[t * numRows + r];
+                    a = arith::AddIOp::create(ib, a, prod);
+                  }
                 }
               }
               scf::YieldOp::create(ib, acc);
             });
         SmallVector<Value> wide;
-        for (size_t t = 0; t < numTokens; ++t)
+        for (size_t i = 0; i < numAcc; ++i)
           wide.push_back(arith::AddIOp::create(
-              cb, acc32[t],
+              cb, acc32[i],
               callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
-                            {inner.getResult(t), ones16})));
+                            {inner.getResult(i), ones16})));
         scf::YieldOp::create(cb, wide);
       });
   SmallVector<Value> sums;
-  for (size_t t = 0; t < numTokens; ++t)
+  for (size_t i = 0; i < numAcc; ++i)
     sums.push_back(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                               outer.getResult(t)));
+                                               outer.getResult(i)));
   return sums;
 }
 
@@ -293,16 +302,24 @@ Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
   return sum;
 }
 
-/// Cortex-M55 (MVE): R = 4 output channels per pass share the activation
-/// loads; per 16 weights, vmladava.s8 multiplies 16 codes (0..2, as signed
-/// bytes) by 16 activations and adds the sum to the channel's int32:
-/// |each product| <= 256, so any K below 2^23.
+/// Cortex-M55 (MVE): 3 output channels per pass share the activation
+/// loads; per 16 weights, vmladava.s8 multiplies 16 codes by 16 activations
+/// and adds the sum to an int32. The codes are not shifted down: field p of
+/// a byte masked in place is 4^p times the code (0, 4^p, 2 * 4^p: positive
+/// as a signed byte for p < 3), so one AND per 16 weights decodes fields 0,
+/// 1, 2 and one shift field 3 (no mask). Fields of scale 1 (0 and 3), 4 and
+/// 16 accumulate apart (3 int32 per channel, 9 live with the pointers in
+/// the 14 general registers) and are combined exactly after the loop:
+/// acc1 and acc16 are multiples of 4 and 16. Per 64 weights and channel: 1
+/// load, 3 ANDs, 1 shift, 4 vmladava and 4/3 activation loads.
+/// |each product| <= 32 * 128, so any K below 2^21 is exact.
 SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
                                Value weights, Value m, ArrayRef<Value> rows,
                                int64_t blocks) {
   Type i32 = b.getI32Type();
   size_t numRows = rows.size();
-  SmallVector<Value> inits(numRows, cI32(b, 0));
+  // [row][scale]: scale 1, 4, 16.
+  SmallVector<Value> inits(3 * numRows, cI32(b, 0));
   auto loop = scf::ForOp::create(
       b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
       [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
@@ -310,8 +327,6 @@ SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
         SmallVector<Value> acc(accs.begin(), accs.end());
         Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
         Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
-        // Per half block: the R rows' 16 bytes, then per field one
-        // activation vector for all rows (7 of MVE's 8 q registers live).
         for (int64_t half = 0; half < 2; ++half) {
           Value byteOff = arith::AddIOp::create(
               ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
@@ -324,15 +339,32 @@ SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
                 readVector(ib, input, 16,
                            {m, arith::AddIOp::create(
                                    ib, kOff, cIdx(ib, 32 * p + 16 * half))});
-            for (size_t r = 0; r < numRows; ++r)
-              acc[r] = callIntrinsic(
-                  ib, i32, "llvm.arm.mve.vmldava.v16i8",
-                  {zero, zero, zero, acc[r], codesOf(ib, bytes[r], 16, p), x});
+            for (size_t r = 0; r < numRows; ++r) {
+              Value codes =
+                  p == 3
+                      ? arith::ShRUIOp::create(ib, bytes[r], splatI8(ib, 16, 6))
+                            .getResult()
+                      : arith::AndIOp::create(ib, bytes[r],
+                                              splatI8(ib, 16, 3 << (2 * p)))
+                            .getResult();
+              Value &a = acc[3 * r + (p == 3 ? 0 : p)];
+              a = callIntrinsic(ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                                {zero, zero, zero, a, codes, x});
+            }
           }
         }
         scf::YieldOp::create(ib, acc);
       });
-  return SmallVector<Value>(loop.getResults());
+  SmallVector<Value> sums;
+  for (size_t r = 0; r < numRows; ++r) {
+    Value a1 = loop.getResult(3 * r), a4 = loop.getResult(3 * r + 1),
+          a16 = loop.getResult(3 * r + 2);
+    Value sum =
+        arith::AddIOp::create(b, a1, arith::ShRSIOp::create(b, a4, cI32(b, 2)));
+    sums.push_back(arith::AddIOp::create(
+        b, sum, arith::ShRSIOp::create(b, a16, cI32(b, 4))));
+  }
+  return sums;
 }
 
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
@@ -464,8 +496,9 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The sums of codes times x over the full blocks for a tile of tokens
-  // and channels, [token][row]: the MVE and DSP kernels take 4 channels of
-  // one token, the x86 kernel 4 tokens of one channel, sdot one of each.
+  // and channels, [token][row]: the MVE kernel takes 3 channels of one
+  // token, the DSP kernel 4, the x86 kernel 4 tokens of one channel (GEMM)
+  // or 4 channels of one token (GEMV), sdot one of each.
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
@@ -474,7 +507,7 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
     case TernaryKernel::Smlad:
       return smladRows(cb, input, weights, tokens[0], rows, blocks);
     case TernaryKernel::Maddubs:
-      return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
+      return maddubsTokens(cb, input, weights, tokens, rows, blocks);
     default: {
       // sdot sums weights, not codes: add back what the caller subtracts.
       Value sum = sdotBlocks(cb, input, weights, tokens[0], rows[0], blocks);
@@ -535,10 +568,14 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // Output channels outside, tokens inside: a row of packed weights is read
   // from memory once and from L1 for the other tokens of a GEMM.
-  int64_t tileRows =
-      (kernel == TernaryKernel::Vmladav || kernel == TernaryKernel::Smlad) ? 4
-                                                                           : 1;
+  // x86: 4 tokens of one channel when there are 4 tokens (GEMM), else 4
+  // channels of one token (GEMV).
   int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
+  int64_t tileRows = kernel == TernaryKernel::Vmladav ? 3
+                     : kernel == TernaryKernel::Smlad ? 4
+                     : kernel == TernaryKernel::Maddubs && numM < tileTokens
+                         ? 4
+                         : 1;
   auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
                          Value last, int64_t numRows) -> Value {
     return scf::ForOp::create(
