@@ -313,7 +313,8 @@ def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
     if not loop:
         return None
     triple = {"cortex-m4": "thumbv7em-none-eabihf", "cortex-m55": "thumbv8.1m.main-none-eabihf",
-              "aarch64": "aarch64-linux-gnu", "x86-64-avx512": "x86_64-linux-gnu"}[target]
+              "aarch64": "aarch64-linux-gnu", "x86-64-avx512": "x86_64-linux-gnu",
+              "x86-64-avx2": "x86_64-linux-gnu"}[target]
     text = "\n".join(loop) + "\n"
     out = subprocess.run([os.path.join(LLVM, "llvm-mca"), "-mtriple=" + triple, "-mcpu=" + cpu,
                           "-iterations=100"], input=text, stdout=subprocess.PIPE,

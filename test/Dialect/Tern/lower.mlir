@@ -1,13 +1,15 @@
 // Each kernel's loop body, K = 261: two full 128-weight blocks and a tail.
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,MADD
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,SDOT
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,SMLAD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,ROWS,MADD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,ROWS,SDOT
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,ROWS,SMLAD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefixes=CHECK,MVE
 // RUN: sieve-opt %s -sieve-select-ternary-kernel="target=cortex-m55 kernel=portable packing=t5" -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=PORT
 
 // CHECK-LABEL: func @gemv
 // CHECK-NOT: tern.
-// CHECK: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x96xi8>
+// ROWS: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x96xi8>
+// The MVE kernel's rows interleaved in tiles of 2 (the last padded).
+// MVE: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<2x192xi8>
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
@@ -27,21 +29,6 @@
 func.func @gemv(%x: tensor<2x261xi8>) -> tensor<2x3xi32> {
   %y = tern.matmul %x weights(dense<1> : tensor<3x261xi8>) : tensor<2x261xi8> -> tensor<2x3xi32>
   return %y : tensor<2x3xi32>
-}
-
-// One token (GEMV) on x86: 4 channels per pass share each activation load.
-// CHECK-LABEL: func @gemv_rows
-// MADD: scf.for
-// MADD: scf.for
-// MADD-COUNT-4: vector.transfer_read %{{.*}} : tensor<4x32xi8>, vector<32xi8>
-// MADD: vector.transfer_read %{{.*}} : tensor<1x128xi8>, vector<32xi8>
-// MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-// MADD-NOT: vector.transfer_read %{{.*}} : tensor<4x32xi8>
-// MADD: vector.transfer_read %{{.*}} : tensor<1x128xi8>, vector<32xi8>
-// MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
-func.func @gemv_rows(%x: tensor<1x128xi8>) -> tensor<1x4xi32> {
-  %y = tern.matmul %x weights(dense<1> : tensor<4x128xi8>) : tensor<1x128xi8> -> tensor<1x4xi32>
-  return %y : tensor<1x4xi32>
 }
 
 // Scales: int32 to f32 times the channel's scale, divided by the token's.

@@ -62,6 +62,7 @@ constexpr int64_t kTaskRows = 128;
 // The marker of docs/parallel.md (sieve::attrs::kParallelLoop).
 constexpr llvm::StringLiteral kParallelLoop = "sieve.parallel";
 constexpr int64_t kBlockBytes = 32; // bytes per i2 block
+constexpr int64_t kMveRows = 2;     // channels per pass of the MVE kernel
 
 Value cIdx(ImplicitLocOpBuilder &b, int64_t v) {
   return arith::ConstantIndexOp::create(b, v);
@@ -198,16 +199,13 @@ Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
 /// 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
 /// adds two products, each in [-256, 254], so 4 per block and 16 blocks
 /// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
-/// blocks, vpmaddwd by ones widens to 8 int32 lanes. A tile is tokens x
-/// rows: the codes of a row are decoded once for all tokens (GEMM), an
-/// activation vector is loaded once for all rows (GEMV). Sums [token][row].
+/// blocks, vpmaddwd by ones widens to 8 int32 lanes.
 SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
-                                 Value weights, ArrayRef<Value> tokens,
-                                 ArrayRef<Value> rows, int64_t blocks) {
+                                 Value weights, ArrayRef<Value> tokens, Value n,
+                                 int64_t blocks) {
   auto v16i16 = VectorType::get({16}, b.getI16Type());
   auto v8i32 = VectorType::get({8}, b.getI32Type());
-  size_t numTokens = tokens.size(), numRows = rows.size();
-  size_t numAcc = numTokens * numRows;
+  size_t numTokens = tokens.size();
   Value zero32 = arith::ConstantOp::create(b, b.getZeroAttr(v8i32));
   Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
   Value ones16 = arith::ConstantOp::create(
@@ -216,7 +214,7 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
   int64_t chunks = (blocks + kChunk - 1) / kChunk;
   auto outer = scf::ForOp::create(
       b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
-      SmallVector<Value>(numAcc, zero32),
+      SmallVector<Value>(numTokens, zero32),
       [&](OpBuilder &ob, Location loc, Value chunk, ValueRange acc32) {
         ImplicitLocOpBuilder cb(loc, ob);
         Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
@@ -224,45 +222,39 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
             cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
             cIdx(cb, blocks));
         auto inner = scf::ForOp::create(
-            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numAcc, zero16),
+            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numTokens, zero16),
             [&](OpBuilder &ib2, Location loc2, Value block, ValueRange acc16) {
               ImplicitLocOpBuilder ib(loc2, ib2);
               Value byteOff =
                   arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
-              SmallVector<Value> bytes;
-              for (Value n : rows)
-                bytes.push_back(readVector(ib, weights, 32, {n, byteOff}));
+              Value bytes = readVector(ib, weights, 32, {n, byteOff});
               Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
               SmallVector<Value> acc(acc16.begin(), acc16.end());
+              // The codes are decoded once for all tokens of the tile.
               for (int64_t p = 0; p < 4; ++p) {
-                SmallVector<Value> codes;
-                for (Value rowBytes : bytes)
-                  codes.push_back(codesOf(ib, rowBytes, 32, p));
+                Value codes = codesOf(ib, bytes, 32, p);
                 Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
                 for (size_t t = 0; t < numTokens; ++t) {
                   Value x = readVector(ib, input, 32, {tokens[t], k});
-                  for (size_t r = 0; r < numRows; ++r) {
-                    Value prod = callIntrinsic(
-                        ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes[r], x});
-                    Value &a = acc[t * numRows + r];
-                    a = arith::AddIOp::create(ib, a, prod);
-                  }
+                  Value prod = callIntrinsic(
+                      ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
+                  acc[t] = arith::AddIOp::create(ib, acc[t], prod);
                 }
               }
               scf::YieldOp::create(ib, acc);
             });
         SmallVector<Value> wide;
-        for (size_t i = 0; i < numAcc; ++i)
+        for (size_t t = 0; t < numTokens; ++t)
           wide.push_back(arith::AddIOp::create(
-              cb, acc32[i],
+              cb, acc32[t],
               callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
-                            {inner.getResult(i), ones16})));
+                            {inner.getResult(t), ones16})));
         scf::YieldOp::create(cb, wide);
       });
   SmallVector<Value> sums;
-  for (size_t i = 0; i < numAcc; ++i)
+  for (size_t t = 0; t < numTokens; ++t)
     sums.push_back(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                               outer.getResult(i)));
+                                               outer.getResult(t)));
   return sums;
 }
 
@@ -302,22 +294,41 @@ Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
   return sum;
 }
 
-/// Cortex-M55 (MVE): 3 output channels per pass share the activation
-/// loads; per 16 weights, vmladava.s8 multiplies 16 codes by 16 activations
-/// and adds the sum to an int32. The codes are not shifted down: field p of
-/// a byte masked in place is 4^p times the code (0, 4^p, 2 * 4^p: positive
-/// as a signed byte for p < 3), so one AND per 16 weights decodes fields 0,
-/// 1, 2 and one shift field 3 (no mask). Fields of scale 1 (0 and 3), 4 and
-/// 16 accumulate apart (3 int32 per channel, 9 live with the pointers in
-/// the 14 general registers) and are combined exactly after the loop:
-/// acc1 and acc16 are multiples of 4 and 16. Per 64 weights and channel: 1
-/// load, 3 ANDs, 1 shift, 4 vmladava and 4/3 activation loads.
-/// |each product| <= 32 * 128, so any K below 2^21 is exact.
+/// Cortex-M55 (MVE): kMveRows (2) output channels per pass share the
+/// activation loads; per 16 weights, vmladava.s8 multiplies 16 codes by 16
+/// activations and adds the sum to an int32. The codes are not shifted
+/// down: field p of a byte masked in place is 4^p times the code (0, 4^p,
+/// 2 * 4^p: positive as a signed byte for p < 3), so one AND per 16 weights
+/// decodes fields 0, 1, 2 and one shift field 3 (no mask). Fields of scale
+/// 1 (0 and 3), 4 and 16 accumulate apart and are combined exactly after
+/// the loop (acc4 and acc16 are multiples of 4 and 16). vmladava
+/// accumulates into even registers only (r0, r2, ..., r12), so 2 channels x
+/// 3 accumulators is what fits without spills. Per 64 weights and channel:
+/// 1 load, 3 ANDs, 1 shift, 4 vmladava and 2 activation loads (0.18
+/// instructions per weight in the loop). |each product| <= 32 * 128, so
+/// any K below 2^21 is exact.
 SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
                                Value weights, Value m, ArrayRef<Value> rows,
                                int64_t blocks) {
   Type i32 = b.getI32Type();
   size_t numRows = rows.size();
+  // The weights are in the order of interleaveMveRows: row n is at tile n /
+  // kMveRows, 32 * (n % kMveRows) bytes into each block of the tile; the
+  // rows of a full tile are read from one pointer.
+  SmallVector<Value> tiles, rowOffsets;
+  for (size_t r = 0; r < numRows; ++r) {
+    if (numRows == kMveRows) {
+      tiles.push_back(
+          r == 0 ? arith::DivUIOp::create(b, rows[0], cIdx(b, kMveRows))
+                       .getResult()
+                 : tiles[0]);
+      rowOffsets.push_back(cIdx(b, 32 * r));
+      continue;
+    }
+    tiles.push_back(arith::DivUIOp::create(b, rows[r], cIdx(b, kMveRows)));
+    rowOffsets.push_back(arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, rows[r], cIdx(b, kMveRows)), cIdx(b, 32)));
+  }
   // [row][scale]: scale 1, 4, 16.
   SmallVector<Value> inits(3 * numRows, cI32(b, 0));
   auto loop = scf::ForOp::create(
@@ -328,12 +339,16 @@ SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
         Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
         Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
         for (int64_t half = 0; half < 2; ++half) {
-          Value byteOff = arith::AddIOp::create(
-              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
+          Value tileOff = arith::AddIOp::create(
+              ib,
+              arith::MulIOp::create(ib, block,
+                                    cIdx(ib, kMveRows * kBlockBytes)),
               cIdx(ib, 16 * half));
           SmallVector<Value> bytes;
           for (size_t r = 0; r < numRows; ++r)
-            bytes.push_back(readVector(ib, weights, 16, {rows[r], byteOff}));
+            bytes.push_back(readVector(
+                ib, weights, 16,
+                {tiles[r], arith::AddIOp::create(ib, tileOff, rowOffsets[r])}));
           for (int64_t p = 0; p < 4; ++p) {
             Value x =
                 readVector(ib, input, 16,
@@ -429,6 +444,29 @@ SmallVector<Value> smladRows(ImplicitLocOpBuilder &b, Value input,
   return SmallVector<Value>(loop.getResults());
 }
 
+/// The MVE kernel's order of i2 weights: tiles of kMveRows channels, each
+/// tile's rows interleaved per 128-weight block ([tile][block][row][32
+/// bytes]), so that one pointer walks the rows of a pass (fewer live
+/// registers besides the accumulators).
+/// The last tile is padded with rows of weight 0 (0x55); nothing reads them.
+DenseElementsAttr interleaveMveRows(PackedAttr packed) {
+  int64_t n = packed.getN();
+  int64_t rowBytes = PackedAttr::getRowBytes(Layout::I2, packed.getK());
+  int64_t tiles = (n + kMveRows - 1) / kMveRows;
+  DenseIntElementsAttr data = packed.getData();
+  ArrayRef<char> raw = data.getRawData();
+  std::vector<char> out(tiles * kMveRows * rowBytes, char(0x55));
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t j = 0; j < rowBytes; ++j)
+      out[row / kMveRows * kMveRows * rowBytes +
+          j / kBlockBytes * kMveRows * kBlockBytes +
+          row % kMveRows * kBlockBytes + j % kBlockBytes] =
+          raw[data.isSplat() ? 0 : row * rowBytes + j];
+  auto type = RankedTensorType::get({tiles, kMveRows * rowBytes},
+                                    IntegerType::get(packed.getContext(), 8));
+  return DenseElementsAttr::getFromRawBuffer(type, out);
+}
+
 /// The multiply-add kernels' loop nest (file comment) on i2 weights: the
 /// int32 accumulator [M, N].
 Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
@@ -466,6 +504,22 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
             })
             .getResult(0);
   }
+  // Where byte `byte` of row `n` is: the MVE kernel's weights are
+  // interleaved by tiles of rows (interleaveMveRows).
+  auto weightIndex = [&](ImplicitLocOpBuilder &ib, Value n,
+                         Value byte) -> SmallVector<Value> {
+    if (kernel != TernaryKernel::Vmladav)
+      return {n, byte};
+    Value r = arith::RemUIOp::create(ib, n, cIdx(ib, kMveRows));
+    Value inBlock = arith::AddIOp::create(
+        ib, arith::MulIOp::create(ib, r, cIdx(ib, kBlockBytes)),
+        arith::RemUIOp::create(ib, byte, cIdx(ib, kBlockBytes)));
+    Value blockStart = arith::MulIOp::create(
+        ib, arith::DivUIOp::create(ib, byte, cIdx(ib, kBlockBytes)),
+        cIdx(ib, kMveRows * kBlockBytes));
+    return {arith::DivUIOp::create(ib, n, cIdx(ib, kMveRows)),
+            arith::AddIOp::create(ib, blockStart, inBlock)};
+  };
   // The exact scalar tail k >= 128 * blocks of one (token, channel).
   auto addTail = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value n) {
     if (numK % kBlock == 0)
@@ -485,8 +539,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                   ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
                   cIdx(ib, kBlockBytes)),
               arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
-          Value byte =
-              tensor::ExtractOp::create(ib, weights, ValueRange{n, byteIndex});
+          Value byte = tensor::ExtractOp::create(ib, weights,
+                                                 weightIndex(ib, n, byteIndex));
           Value w = decodeWeight(ib, Layout::I2, byte, k);
           scf::YieldOp::create(ib,
                                ValueRange{arith::AddIOp::create(
@@ -496,9 +550,9 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The sums of codes times x over the full blocks for a tile of tokens
-  // and channels, [token][row]: the MVE kernel takes 3 channels of one
-  // token, the DSP kernel 4, the x86 kernel 4 tokens of one channel (GEMM)
-  // or 4 channels of one token (GEMV), sdot one of each.
+  // and channels, [token][row]: the MVE kernel takes 2 channels of one
+  // token, the DSP kernel 4, the x86 kernel 4 tokens of one channel, sdot one
+  // of each.
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
@@ -507,7 +561,7 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
     case TernaryKernel::Smlad:
       return smladRows(cb, input, weights, tokens[0], rows, blocks);
     case TernaryKernel::Maddubs:
-      return maddubsTokens(cb, input, weights, tokens, rows, blocks);
+      return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
     default: {
       // sdot sums weights, not codes: add back what the caller subtracts.
       Value sum = sdotBlocks(cb, input, weights, tokens[0], rows[0], blocks);
@@ -568,14 +622,10 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // Output channels outside, tokens inside: a row of packed weights is read
   // from memory once and from L1 for the other tokens of a GEMM.
-  // x86: 4 tokens of one channel when there are 4 tokens (GEMM), else 4
-  // channels of one token (GEMV).
-  int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
-  int64_t tileRows = kernel == TernaryKernel::Vmladav ? 3
+  int64_t tileRows = kernel == TernaryKernel::Vmladav ? kMveRows
                      : kernel == TernaryKernel::Smlad ? 4
-                     : kernel == TernaryKernel::Maddubs && numM < tileTokens
-                         ? 4
-                         : 1;
+                                                      : 1;
+  int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
   auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
                          Value last, int64_t numRows) -> Value {
     return scf::ForOp::create(
@@ -1218,9 +1268,12 @@ struct LowerTernaryPass final
     ImplicitLocOpBuilder b(op.getLoc(), op);
     // The packed bytes, a constant: a read-only global after bufferization.
     bool shuffleLut = *kernel == TernaryKernel::Lut && !info.isMicrocontroller;
-    Value weights =
-        shuffleLut ? Value()
-                   : arith::ConstantOp::create(b, packed.getData()).getResult();
+    Value weights;
+    if (*kernel == TernaryKernel::Vmladav)
+      weights = arith::ConstantOp::create(
+          b, cast<TypedAttr>(interleaveMveRows(packed)));
+    else if (!shuffleLut)
+      weights = arith::ConstantOp::create(b, packed.getData());
     Value acc;
     if (*kernel == TernaryKernel::Portable)
       acc = lowerPortable(b, op, packed, weights);
