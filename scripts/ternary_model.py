@@ -5,6 +5,7 @@
                      tosa-f32|bitnet] [--transposed] [--seed 1] [--not-ternary]
                      [--weights random|plus|minus]
                      [--form fake|dequant|dequant-div] [--unfused] [--keepdim]
+                     [--linalg-reduce]
                      [--near-miss WHAT]
 
 The layer is what exporters produce for a BitNet-style linear layer, in one of
@@ -19,7 +20,8 @@ s), -128, 127), then `--form fake` matmul(q / s, W * 0.5) (fake quantisation),
 `dequant` matmul(q, W * 0.5) / s, `dequant-div` matmul(q, W) / (s * 2.0)
 (the weight scale stored as its inverse); `--unfused` writes one
 linalg.generic per scalar op, `--keepdim` reads the absolute maximum as
-[M, 1] through tensor.expand_shape. `--near-miss` changes one detail so the
+[M, 1] through tensor.expand_shape, `--linalg-reduce` takes it with
+linalg.reduce instead of a linalg.generic. `--near-miss` changes one detail so the
 pattern must not be recognised: `round` (half away from zero), `clamp`
 (-127), `eps` (1e-6), `sum` (sum of |x|, not max), `no-abs` (max of x),
 `scale-mul` (dequantise by multiplying by s), `other-input` (the maximum of
@@ -64,6 +66,7 @@ def main():
     p.add_argument("--form", default="fake", choices=["fake", "dequant", "dequant-div"])
     p.add_argument("--unfused", action="store_true")
     p.add_argument("--keepdim", action="store_true")
+    p.add_argument("--linalg-reduce", action="store_true")
     p.add_argument("--near-miss", default=None,
                    choices=["round", "clamp", "eps", "sum", "no-abs", "scale-mul", "other-input"])
     p.add_argument("--seed", type=int, default=1)
@@ -188,17 +191,22 @@ def bitnet(a, t):
     e, init, amax = fresh("e"), fresh("i"), fresh("amax")
     lines.append("  %s = tensor.empty() : %s" % (e, tm))
     lines.append("  %s = linalg.fill ins(%s : f32) outs(%s : %s) -> %s" % (init, zero, e, tm, tm))
-    lines.append("  %s = linalg.generic {indexing_maps = [affine_map<%s>, affine_map<%s>], "
-                 "iterator_types = [\"parallel\", \"reduction\"]} ins(%s : %s) outs(%s : %s) {" % (
-                     amax, full, row, src, tx, init, tm))
-    lines.append("  ^bb0(%in: f32, %acc: f32):")
+    if a.linalg_reduce:
+        lines.append("  %s = linalg.reduce ins(%s : %s) outs(%s : %s) dimensions = [1]" % (
+            amax, src, tx, init, tm))
+        lines.append("  (%in: f32, %acc: f32) {")
+    else:
+        lines.append("  %s = linalg.generic {indexing_maps = [affine_map<%s>, affine_map<%s>], "
+                     "iterator_types = [\"parallel\", \"reduction\"]} ins(%s : %s) outs(%s : %s) {" % (
+                         amax, full, row, src, tx, init, tm))
+        lines.append("  ^bb0(%in: f32, %acc: f32):")
     v = "%in"
     if absname:
         lines.append("    %%abs = %s %%in : f32" % absname)
         v = "%abs"
     lines.append("    %%m = %s %%acc, %s : f32" % (combine, v))
     lines.append("    linalg.yield %m : f32")
-    lines.append("  } -> %s" % tm)
+    lines.append("  }" if a.linalg_reduce else "  } -> %s" % tm)
     # s[m] = 127 / max(amax, 1e-5)
     eps = 1e-6 if miss == "eps" else 1e-5
     if a.unfused:
