@@ -297,26 +297,36 @@ def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
               "maddubs": "vpmaddubsw"}.get(kernel)
     if kernel == "lut":
         marker = {"x86-64-avx512": "vpshufb", "aarch64": "tbl"}.get(target, "ldrsh")
-    blocks, current = [], []
+    blocks, current, label = [], [], None
     for line in open(asm):
         s = line.strip()
         if re.match(r"^[.\w$]+:", s) and not s.startswith(".") or s.startswith(".LBB"):
             if current:
-                blocks.append(current)
-            current = []
+                blocks.append((label, current))
+            current, label = [], s[:-1]
             continue
         if s and not s.startswith((".", "@", "#", "//", ";")):
             current.append(s)
+            if label and s.split()[-1] == label:  # the back edge ends the loop
+                blocks.append((label, current))
+                current, label = [], None
     if current:
-        blocks.append(current)
-    loop = max((b for b in blocks if any(marker in l for l in b)), key=len, default=None)
+        blocks.append((label, current))
+    # A loop body branches back to its own label; straight-line code that
+    # also holds the instruction (e.g. a sum of activations) is not the loop.
+    candidates = [b for l, b in blocks if any(marker in x for x in b)]
+    loops = [b for l, b in blocks if any(marker in x for x in b) and l and
+             b[-1].split()[-1] == l]
+    loop = max(loops or candidates, key=len, default=None)
     if not loop:
         return None
     triple = {"cortex-m4": "thumbv7em-none-eabihf", "cortex-m55": "thumbv8.1m.main-none-eabihf",
-              "aarch64": "aarch64-linux-gnu", "x86-64-avx512": "x86_64-linux-gnu"}[target]
+              "aarch64": "aarch64-linux-gnu", "x86-64-avx512": "x86_64-linux-gnu",
+              "x86-64-avx2": "x86_64-linux-gnu"}[target]
     text = "\n".join(loop) + "\n"
     out = subprocess.run([os.path.join(LLVM, "llvm-mca"), "-mtriple=" + triple, "-mcpu=" + cpu,
-                          "-iterations=100"], input=text, stdout=subprocess.PIPE,
+                          "-iterations=100", "-skip-unsupported-instructions=lack-sched"],
+                         input=text, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True)
     m = re.search(r"Total Cycles:\s+(\d+)", out.stdout)
     if not m:
@@ -409,6 +419,7 @@ def main():
                                                      "%.3f" % mca if mca else "-"))
         for target, cpu, kernel in (("aarch64", "cortex-a76", "sdot"),
                                     ("aarch64", "cortex-a76", "lut"),
+                                    ("x86-64-avx2", "znver3", "maddubs"),
                                     ("x86-64-avx512", "icelake-server", "maddubs"),
                                     ("x86-64-avx512", "icelake-server", "lut")):
             mca = mca_cycles_per_weight(build, work, target, cpu, 1024, 64, kernel)

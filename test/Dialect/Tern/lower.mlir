@@ -1,20 +1,24 @@
 // Each kernel's loop body, K = 261: two full 128-weight blocks and a tail.
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,MADD
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,SDOT
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,SMLAD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,ROWS,MADD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,ROWS,SDOT
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,ROWS,SMLAD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefixes=CHECK,MVE
 // RUN: sieve-opt %s -sieve-select-ternary-kernel="target=cortex-m55 kernel=portable packing=t5" -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=PORT
 
 // CHECK-LABEL: func @gemv
 // CHECK-NOT: tern.
-// CHECK: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x96xi8>
+// ROWS: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x96xi8>
+// The MVE kernel's rows interleaved in tiles of 2 (the last padded).
+// MVE: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<2x192xi8>
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // SDOT-COUNT-8: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // SMLAD: llvm.call_intrinsic "llvm.arm.sxtb16"
 // SMLAD: llvm.call_intrinsic "llvm.arm.smlad"
+// MVE: arith.constant dense<48> : vector<16xi8>
 // MVE-COUNT-8: llvm.call_intrinsic "llvm.arm.mve.vmldava.v16i8"
+// MVE: arith.shrsi %{{.*}}, %c4_i32
 // The scalar tail decodes codes one by one.
 // CHECK: scf.for %{{.*}} = %c256{{.*}} to %c261
 // CHECK: arith.shrui

@@ -62,6 +62,7 @@ constexpr int64_t kTaskRows = 128;
 // The marker of docs/parallel.md (sieve::attrs::kParallelLoop).
 constexpr llvm::StringLiteral kParallelLoop = "sieve.parallel";
 constexpr int64_t kBlockBytes = 32; // bytes per i2 block
+constexpr int64_t kMveRows = 2;     // channels per pass of the MVE kernel
 
 Value cIdx(ImplicitLocOpBuilder &b, int64_t v) {
   return arith::ConstantIndexOp::create(b, v);
@@ -293,16 +294,43 @@ Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
   return sum;
 }
 
-/// Cortex-M55 (MVE): R = 4 output channels per pass share the activation
-/// loads; per 16 weights, vmladava.s8 multiplies 16 codes (0..2, as signed
-/// bytes) by 16 activations and adds the sum to the channel's int32:
-/// |each product| <= 256, so any K below 2^23.
+/// Cortex-M55 (MVE): kMveRows (2) output channels per pass share the
+/// activation loads; per 16 weights, vmladava.s8 multiplies 16 codes by 16
+/// activations and adds the sum to an int32. The codes are not shifted
+/// down: field p of a byte masked in place is 4^p times the code (0, 4^p,
+/// 2 * 4^p: positive as a signed byte for p < 3), so one AND per 16 weights
+/// decodes fields 0, 1, 2 and one shift field 3 (no mask). Fields of scale
+/// 1 (0 and 3), 4 and 16 accumulate apart and are combined exactly after
+/// the loop (acc4 and acc16 are multiples of 4 and 16). vmladava
+/// accumulates into even registers only (r0, r2, ..., r12), so 2 channels x
+/// 3 accumulators is what fits without spills. Per 64 weights and channel:
+/// 1 load, 3 ANDs, 1 shift, 4 vmladava and 2 activation loads (0.18
+/// instructions per weight in the loop). |each product| <= 32 * 128, so
+/// any K below 2^21 is exact.
 SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
                                Value weights, Value m, ArrayRef<Value> rows,
                                int64_t blocks) {
   Type i32 = b.getI32Type();
   size_t numRows = rows.size();
-  SmallVector<Value> inits(numRows, cI32(b, 0));
+  // The weights are in the order of interleaveMveRows: row n is at tile n /
+  // kMveRows, 32 * (n % kMveRows) bytes into each block of the tile; the
+  // rows of a full tile are read from one pointer.
+  SmallVector<Value> tiles, rowOffsets;
+  for (size_t r = 0; r < numRows; ++r) {
+    if (numRows == kMveRows) {
+      tiles.push_back(
+          r == 0 ? arith::DivUIOp::create(b, rows[0], cIdx(b, kMveRows))
+                       .getResult()
+                 : tiles[0]);
+      rowOffsets.push_back(cIdx(b, 32 * r));
+      continue;
+    }
+    tiles.push_back(arith::DivUIOp::create(b, rows[r], cIdx(b, kMveRows)));
+    rowOffsets.push_back(arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, rows[r], cIdx(b, kMveRows)), cIdx(b, 32)));
+  }
+  // [row][scale]: scale 1, 4, 16.
+  SmallVector<Value> inits(3 * numRows, cI32(b, 0));
   auto loop = scf::ForOp::create(
       b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
       [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
@@ -310,29 +338,48 @@ SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
         SmallVector<Value> acc(accs.begin(), accs.end());
         Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
         Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
-        // Per half block: the R rows' 16 bytes, then per field one
-        // activation vector for all rows (7 of MVE's 8 q registers live).
         for (int64_t half = 0; half < 2; ++half) {
-          Value byteOff = arith::AddIOp::create(
-              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
+          Value tileOff = arith::AddIOp::create(
+              ib,
+              arith::MulIOp::create(ib, block,
+                                    cIdx(ib, kMveRows * kBlockBytes)),
               cIdx(ib, 16 * half));
           SmallVector<Value> bytes;
           for (size_t r = 0; r < numRows; ++r)
-            bytes.push_back(readVector(ib, weights, 16, {rows[r], byteOff}));
+            bytes.push_back(readVector(
+                ib, weights, 16,
+                {tiles[r], arith::AddIOp::create(ib, tileOff, rowOffsets[r])}));
           for (int64_t p = 0; p < 4; ++p) {
             Value x =
                 readVector(ib, input, 16,
                            {m, arith::AddIOp::create(
                                    ib, kOff, cIdx(ib, 32 * p + 16 * half))});
-            for (size_t r = 0; r < numRows; ++r)
-              acc[r] = callIntrinsic(
-                  ib, i32, "llvm.arm.mve.vmldava.v16i8",
-                  {zero, zero, zero, acc[r], codesOf(ib, bytes[r], 16, p), x});
+            for (size_t r = 0; r < numRows; ++r) {
+              Value codes =
+                  p == 3
+                      ? arith::ShRUIOp::create(ib, bytes[r], splatI8(ib, 16, 6))
+                            .getResult()
+                      : arith::AndIOp::create(ib, bytes[r],
+                                              splatI8(ib, 16, 3 << (2 * p)))
+                            .getResult();
+              Value &a = acc[3 * r + (p == 3 ? 0 : p)];
+              a = callIntrinsic(ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                                {zero, zero, zero, a, codes, x});
+            }
           }
         }
         scf::YieldOp::create(ib, acc);
       });
-  return SmallVector<Value>(loop.getResults());
+  SmallVector<Value> sums;
+  for (size_t r = 0; r < numRows; ++r) {
+    Value a1 = loop.getResult(3 * r), a4 = loop.getResult(3 * r + 1),
+          a16 = loop.getResult(3 * r + 2);
+    Value sum =
+        arith::AddIOp::create(b, a1, arith::ShRSIOp::create(b, a4, cI32(b, 2)));
+    sums.push_back(arith::AddIOp::create(
+        b, sum, arith::ShRSIOp::create(b, a16, cI32(b, 4))));
+  }
+  return sums;
 }
 
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
@@ -397,6 +444,29 @@ SmallVector<Value> smladRows(ImplicitLocOpBuilder &b, Value input,
   return SmallVector<Value>(loop.getResults());
 }
 
+/// The MVE kernel's order of i2 weights: tiles of kMveRows channels, each
+/// tile's rows interleaved per 128-weight block ([tile][block][row][32
+/// bytes]), so that one pointer walks the rows of a pass (fewer live
+/// registers besides the accumulators).
+/// The last tile is padded with rows of weight 0 (0x55); nothing reads them.
+DenseElementsAttr interleaveMveRows(PackedAttr packed) {
+  int64_t n = packed.getN();
+  int64_t rowBytes = PackedAttr::getRowBytes(Layout::I2, packed.getK());
+  int64_t tiles = (n + kMveRows - 1) / kMveRows;
+  DenseIntElementsAttr data = packed.getData();
+  ArrayRef<char> raw = data.getRawData();
+  std::vector<char> out(tiles * kMveRows * rowBytes, char(0x55));
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t j = 0; j < rowBytes; ++j)
+      out[row / kMveRows * kMveRows * rowBytes +
+          j / kBlockBytes * kMveRows * kBlockBytes +
+          row % kMveRows * kBlockBytes + j % kBlockBytes] =
+          raw[data.isSplat() ? 0 : row * rowBytes + j];
+  auto type = RankedTensorType::get({tiles, kMveRows * rowBytes},
+                                    IntegerType::get(packed.getContext(), 8));
+  return DenseElementsAttr::getFromRawBuffer(type, out);
+}
+
 /// The multiply-add kernels' loop nest (file comment) on i2 weights: the
 /// int32 accumulator [M, N].
 Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
@@ -434,6 +504,22 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
             })
             .getResult(0);
   }
+  // Where byte `byte` of row `n` is: the MVE kernel's weights are
+  // interleaved by tiles of rows (interleaveMveRows).
+  auto weightIndex = [&](ImplicitLocOpBuilder &ib, Value n,
+                         Value byte) -> SmallVector<Value> {
+    if (kernel != TernaryKernel::Vmladav)
+      return {n, byte};
+    Value r = arith::RemUIOp::create(ib, n, cIdx(ib, kMveRows));
+    Value inBlock = arith::AddIOp::create(
+        ib, arith::MulIOp::create(ib, r, cIdx(ib, kBlockBytes)),
+        arith::RemUIOp::create(ib, byte, cIdx(ib, kBlockBytes)));
+    Value blockStart = arith::MulIOp::create(
+        ib, arith::DivUIOp::create(ib, byte, cIdx(ib, kBlockBytes)),
+        cIdx(ib, kMveRows * kBlockBytes));
+    return {arith::DivUIOp::create(ib, n, cIdx(ib, kMveRows)),
+            arith::AddIOp::create(ib, blockStart, inBlock)};
+  };
   // The exact scalar tail k >= 128 * blocks of one (token, channel).
   auto addTail = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value n) {
     if (numK % kBlock == 0)
@@ -453,8 +539,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                   ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
                   cIdx(ib, kBlockBytes)),
               arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
-          Value byte =
-              tensor::ExtractOp::create(ib, weights, ValueRange{n, byteIndex});
+          Value byte = tensor::ExtractOp::create(ib, weights,
+                                                 weightIndex(ib, n, byteIndex));
           Value w = decodeWeight(ib, Layout::I2, byte, k);
           scf::YieldOp::create(ib,
                                ValueRange{arith::AddIOp::create(
@@ -464,8 +550,9 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The sums of codes times x over the full blocks for a tile of tokens
-  // and channels, [token][row]: the MVE and DSP kernels take 4 channels of
-  // one token, the x86 kernel 4 tokens of one channel, sdot one of each.
+  // and channels, [token][row]: the MVE kernel takes 2 channels of one
+  // token, the DSP kernel 4, the x86 kernel 4 tokens of one channel, sdot one
+  // of each.
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
@@ -535,9 +622,9 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // Output channels outside, tokens inside: a row of packed weights is read
   // from memory once and from L1 for the other tokens of a GEMM.
-  int64_t tileRows =
-      (kernel == TernaryKernel::Vmladav || kernel == TernaryKernel::Smlad) ? 4
-                                                                           : 1;
+  int64_t tileRows = kernel == TernaryKernel::Vmladav ? kMveRows
+                     : kernel == TernaryKernel::Smlad ? 4
+                                                      : 1;
   int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
   auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
                          Value last, int64_t numRows) -> Value {
@@ -1181,9 +1268,12 @@ struct LowerTernaryPass final
     ImplicitLocOpBuilder b(op.getLoc(), op);
     // The packed bytes, a constant: a read-only global after bufferization.
     bool shuffleLut = *kernel == TernaryKernel::Lut && !info.isMicrocontroller;
-    Value weights =
-        shuffleLut ? Value()
-                   : arith::ConstantOp::create(b, packed.getData()).getResult();
+    Value weights;
+    if (*kernel == TernaryKernel::Vmladav)
+      weights = arith::ConstantOp::create(
+          b, cast<TypedAttr>(interleaveMveRows(packed)));
+    else if (!shuffleLut)
+      weights = arith::ConstantOp::create(b, packed.getData());
     Value acc;
     if (*kernel == TernaryKernel::Portable)
       acc = lowerPortable(b, op, packed, weights);

@@ -25,6 +25,12 @@ def RaiseTernary : Pass<"sieve-raise-ternary", "mlir::func::FuncOp"> {
     mean |w| of the tensor, `w / scale` rounded and clamped to [-1, 1]),
     with a warning stating the relative error, recorded in the report.
 
+    BitNet's quantise-matmul-dequantise in f32 around such a matmul
+    (`s = 127 / max(max_k |x|, 1e-5)` per token, `q = clamp(roundeven(x *
+    s), -128, 127)`, then `matmul(q / s, W)` or `matmul(q, W) / s`, in any
+    split into linalg ops) becomes `tern.quantize_absmax` and a
+    `tern.matmul` of the int8 `q` scaled by `s` (docs/ternary.md).
+
     ```mlir
     %y = linalg.matmul ins(%x, %w : tensor<1x4xf32>, tensor<4x2xf32>)
                        outs(%zero : tensor<1x2xf32>) -> tensor<1x2xf32>
