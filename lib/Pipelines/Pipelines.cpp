@@ -241,6 +241,10 @@ static StringRef int8Isa(const TargetInfo &target) {
   if (triple.starts_with("aarch64") &&
       target.dotProduct == DotProduct::AArch64Sdot)
     return "neon";
+  if (target.dotProduct == DotProduct::ArmSmlad)
+    return "dsp";
+  if (target.dotProduct == DotProduct::MveVmlav)
+    return "mve";
   return "none";
 }
 

@@ -221,7 +221,8 @@ static cl::opt<bool> ternaryQuantize(
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
     cl::desc("Kernels of int8 convolutions: generic (scalar loops, default), "
-             "vector (the target's SIMD kernels), avx2, neon"),
+             "vector (the target's SIMD kernels), avx2, neon, dsp (Cortex-M4/M7), "
+             "mve (Cortex-M55)"),
     cl::init("generic"), cl::cat(category));
 static cl::opt<bool> outlineLayers(
     "outline-layers",

@@ -186,7 +186,7 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   PassOptions::Option<std::string> int8Kernels{
       *this, "int8-kernels",
       llvm::cl::desc("generic (scalar loops), vector (the target's SIMD "
-                     "kernels), or avx2 / neon forced"),
+                     "kernels), or avx2 / neon / dsp / mve forced"),
       llvm::cl::init("generic")};
   // Stage 'lower-to-llvm' (docs/compile-time.md).
   PassOptions::Option<bool> outlineLayers{
