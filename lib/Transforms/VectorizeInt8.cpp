@@ -309,7 +309,7 @@ void matchRequant(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
     return;
   for (Operation &bodyOp : body->without_terminator())
     if (bodyOp.getDialect()->getNamespace() != "arith" ||
-        bodyOp.getNumRegions() != 0 || bodyOp.getNumResults() != 1 ||
+        bodyOp.getNumRegions() != 0 || bodyOp.getNumResults() == 0 ||
         isa<arith::ConstantOp>(bodyOp))
       return;
   fusion.requant = g;
@@ -792,10 +792,6 @@ FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
                     << " instructions";
     return failure();
   }
-  if (isaName == "dsp")
-    return Isa::Dsp;
-  if (isaName == "mve")
-    return Isa::Mve;
   if (kernels == "avx2" || kernels == "neon") {
     if (isaName != kernels) {
       op->emitError() << "--int8-kernels=" << kernels << ": target '" << target
@@ -809,6 +805,10 @@ FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
     return Isa::Avx2;
   if (isaName == "neon")
     return Isa::Neon;
+  if (isaName == "dsp")
+    return Isa::Dsp;
+  if (isaName == "mve")
+    return Isa::Mve;
   return failure(); // no vector kernels for this target (yet): generic
 }
 
