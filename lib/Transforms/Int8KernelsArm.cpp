@@ -45,13 +45,14 @@ int64_t convWidth(ArmIsa isa) { return isa == ArmIsa::Mve ? 16 : 4; }
 /// Register blocks: output pixels by filters (convolutions), output pixels
 /// of one 4-channel block (depthwise). M4: 4 int32 accumulators, 2 + 2
 /// sign-extended weight halves of 13 general registers. M55: 8 accumulators
-/// in general registers; 4 input vectors and 2 weight vectors of the 8 q
-/// registers.
+/// in general registers, 2 input vectors and 4 weight vectors of the 8 q
+/// registers; the 4 filters' sums of a pixel are then requantised as one
+/// vector.
 struct Blocking {
   int64_t pixels, filters, dwPixels;
 };
 Blocking blocking(ArmIsa isa) {
-  return isa == ArmIsa::Mve ? Blocking{4, 2, 4} : Blocking{2, 2, 2};
+  return isa == ArmIsa::Mve ? Blocking{2, 4, 4} : Blocking{2, 2, 2};
 }
 
 class ArmKernel {
@@ -290,6 +291,19 @@ void ArmKernel::finish(Value acc, Value n, Value oh, Value ow, Value f,
   for (Operation &op : body->without_terminator()) {
     for (Value operand : op.getOperands())
       lookup(operand);
+    auto wide = dyn_cast<arith::MulSIExtendedOp>(op);
+    if (wide && vecType && isa == ArmIsa::Mve) {
+      // The high half by vmulh.s32: LLVM would widen to int64 lanes and
+      // scalarise.
+      Value x = map.lookup(wide.getLhs()), y = map.lookup(wide.getRhs());
+      map.map(wide.getLow(), arith::MulIOp::create(b, loc, x, y));
+      map.map(wide.getHigh(), LLVM::CallIntrinsicOp::create(
+                                  b, loc, x.getType(),
+                                  b.getStringAttr("llvm.arm.mve.vmulh.v4i32"),
+                                  ValueRange{x, y, i32(0)})
+                                  .getResult(0));
+      continue;
+    }
     Operation *clone = b.clone(op, map);
     for (OpResult r : clone->getResults())
       r.setType(typeOf(r.getType()));
@@ -369,6 +383,18 @@ void ArmKernel::convTile(Value flat, Value packed, Value corr, Value n,
       a1 = step(row, kh, idx(steps * width), a1, rest);
     return a1;
   });
+  if (isa == ArmIsa::Mve) {
+    // The filters' sums of each pixel as the lanes of one vector.
+    auto v4i32 = VectorType::get({4}, b.getI32Type());
+    for (int64_t i = 0; i < pixels; ++i) {
+      SmallVector<Value> lanes(result.begin() + i * filters,
+                               result.begin() + (i + 1) * filters);
+      lanes.resize(4, zero);
+      finish(vector::FromElementsOp::create(b, loc, v4i32, lanes), n, oh,
+             ows[i], f0, filters);
+    }
+    return;
+  }
   for (int64_t i = 0; i < pixels; ++i)
     for (int64_t j = 0; j < filters; ++j)
       finish(result[i * filters + j], n, oh, ows[i], fs[j], 1);
