@@ -43,7 +43,8 @@ namespace {
 int64_t convWidth(ArmIsa isa) { return isa == ArmIsa::Mve ? 16 : 4; }
 
 /// Register blocks: output pixels by filters (convolutions), output pixels
-/// of one 4-channel block (depthwise). M4: 4 int32 accumulators, 2 + 2
+/// of one 4-channel block (depthwise: 2 pixels, as more spill on the M55).
+/// M4: 4 int32 accumulators, 2 + 2
 /// sign-extended weight halves of 13 general registers. M55: 8 accumulators
 /// in general registers, 2 input vectors and 4 weight vectors of the 8 q
 /// registers; the 4 filters' sums of a pixel are then requantised as one
@@ -52,7 +53,7 @@ struct Blocking {
   int64_t pixels, filters, dwPixels;
 };
 Blocking blocking(ArmIsa isa) {
-  return isa == ArmIsa::Mve ? Blocking{2, 4, 4} : Blocking{2, 2, 2};
+  return isa == ArmIsa::Mve ? Blocking{2, 4, 2} : Blocking{2, 2, 2};
 }
 
 class ArmKernel {
