@@ -252,12 +252,19 @@ static std::string int8KernelsPass(const CompileOptions &options,
                                    const TargetInfo &target) {
   // On buffers, inside the row loops, before the arena is planned (the
   // kernels need no scratch; their repacked weights are constants).
-  if (StringRef(options.int8Kernels) == "generic")
+  std::string kernels = options.int8Kernels;
+  // auto: the target's kernels where they take at most the instructions per
+  // MAC of the library users run there today on every measured layer
+  // (bench/int8_mcu_bench.py: the Cortex-M4/M7 DSP kernels against
+  // CMSIS-NN), the generic loops elsewhere.
+  if (kernels == "auto")
+    kernels =
+        target.dotProduct == DotProduct::ArmSmlad ? "vector" : "generic";
+  if (kernels == "generic")
     return "";
   return llvm::formatv(", sieve-vectorize-int8{{target={0} isa={1} "
                        "kernels={2}}, canonicalize, cse",
-                       target.name, int8Isa(target),
-                       std::string(options.int8Kernels))
+                       target.name, int8Isa(target), kernels)
       .str();
 }
 
