@@ -258,8 +258,7 @@ static std::string int8KernelsPass(const CompileOptions &options,
   // (bench/int8_mcu_bench.py: the Cortex-M4/M7 DSP kernels against
   // CMSIS-NN), the generic loops elsewhere.
   if (kernels == "auto")
-    kernels =
-        target.dotProduct == DotProduct::ArmSmlad ? "vector" : "generic";
+    kernels = target.dotProduct == DotProduct::ArmSmlad ? "vector" : "generic";
   if (kernels == "generic")
     return "";
   return llvm::formatv(", sieve-vectorize-int8{{target={0} isa={1} "

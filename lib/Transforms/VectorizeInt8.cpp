@@ -943,11 +943,11 @@ bool VectorizeInt8Pass::buildArm(ModuleOp module, linalg::LinalgOp op,
   layer.output = asChannels(info.output);
   if (fusion.requant)
     layer.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);
-  kernel = sieve::int8arm::buildArmKernel(
-      module, b, loc,
-      isa == Isa::Mve ? sieve::int8arm::ArmIsa::Mve
-                      : sieve::int8arm::ArmIsa::Dsp,
-      layer, packedBytes);
+  kernel = sieve::int8arm::buildArmKernel(module, b, loc,
+                                          isa == Isa::Mve
+                                              ? sieve::int8arm::ArmIsa::Mve
+                                              : sieve::int8arm::ArmIsa::Dsp,
+                                          layer, packedBytes);
   op->erase();
   if (fusion.requant)
     fusion.requant->erase();
