@@ -220,11 +220,12 @@ static cl::opt<bool> ternaryQuantize(
     cl::cat(category));
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
-    cl::desc("Kernels of int8 convolutions: auto (default: the target's "
-             "kernels on Cortex-M4/M7, generic elsewhere), generic (scalar "
-             "loops), vector (the target's SIMD kernels), avx2, neon, dsp "
-             "(Cortex-M4/M7), mve (Cortex-M55)"),
-    cl::init("auto"), cl::cat(category));
+    cl::desc("Kernels of int8 convolutions: generic (scalar loops, default), "
+             "auto (the target's kernels where they beat CMSIS-NN on every "
+             "measured layer: Cortex-M4/M7; generic elsewhere), vector (the "
+             "target's SIMD kernels), avx2, neon, dsp (Cortex-M4/M7), mve "
+             "(Cortex-M55)"),
+    cl::init("generic"), cl::cat(category));
 static cl::opt<bool> outlineLayers(
     "outline-layers",
     cl::desc("Give each layer its own function so that LLVM compiles in time "

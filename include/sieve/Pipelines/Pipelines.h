@@ -185,11 +185,10 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   // Stage 'bufferize': int8 convolution kernels (sieve-vectorize-int8).
   PassOptions::Option<std::string> int8Kernels{
       *this, "int8-kernels",
-      llvm::cl::desc("auto (the target's kernels on Cortex-M4/M7, generic "
-                     "elsewhere), generic (scalar loops), vector (the "
-                     "target's SIMD kernels), or avx2 / neon / dsp / mve "
-                     "forced"),
-      llvm::cl::init("auto")};
+      llvm::cl::desc("generic (scalar loops), auto (the target's kernels on "
+                     "Cortex-M4/M7, generic elsewhere), vector (the target's "
+                     "SIMD kernels), or avx2 / neon / dsp / mve forced"),
+      llvm::cl::init("generic")};
   // Stage 'lower-to-llvm' (docs/compile-time.md).
   PassOptions::Option<bool> outlineLayers{
       *this, "outline-layers",
