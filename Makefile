@@ -51,7 +51,8 @@ docs: build
 # baselines (bench/ternary_bench.py); int8 convolution kernels against
 # XNNPACK (bench/int8_bench.py); compile time as models grow, with and
 # without outlined layers (bench/compile_time_bench.py); token-sparse
-# attention (ZipVL) against dense flash (bench/token_sparse_bench.py).
+# attention (ZipVL) against dense flash (bench/token_sparse_bench.py); int8
+# kernels on Cortex-M against CMSIS-NN (bench/int8_mcu_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/parallel_bench.py $(BUILD)
@@ -61,6 +62,7 @@ bench: build
 	python3 bench/int8_bench.py $(BUILD)
 	python3 bench/compile_time_bench.py $(BUILD)
 	python3 bench/token_sparse_bench.py $(BUILD)
+	python3 bench/int8_mcu_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

@@ -241,6 +241,10 @@ static StringRef int8Isa(const TargetInfo &target) {
   if (triple.starts_with("aarch64") &&
       target.dotProduct == DotProduct::AArch64Sdot)
     return "neon";
+  if (target.dotProduct == DotProduct::ArmSmlad)
+    return "dsp";
+  if (target.dotProduct == DotProduct::MveVmlav)
+    return "mve";
   return "none";
 }
 
@@ -249,10 +253,10 @@ static std::string int8KernelsPass(const CompileOptions &options,
   // On buffers, inside the row loops, before the arena is planned (the
   // kernels need no scratch; their repacked weights are constants).
   std::string kernels = options.int8Kernels;
-  // auto: the vector kernels where the target has them (bit-exact with the
-  // generic loops and faster on every layer measured, bench/int8_bench.py),
-  // the generic loops elsewhere. Meant to become the default once the whole
-  // suite has run with it (patch-compile.test's host arenas then shrink).
+  // auto: the target's kernels wherever it has them (bit-exact with the
+  // generic loops and faster on every layer measured: bench/int8_bench.py on
+  // the host, bench/int8_mcu_bench.py on Cortex-M), the generic loops
+  // elsewhere.
   if (kernels == "auto")
     kernels = int8Isa(target) == "none" ? "generic" : "vector";
   if (kernels == "generic")

@@ -13,6 +13,8 @@
 
 #include "sieve/Transforms/EntryFunction.h"
 
+#include "Int8KernelsArm.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -38,7 +40,10 @@ using namespace mlir;
 
 namespace {
 
-enum class Isa { Avx2, Neon };
+enum class Isa { Avx2, Neon, Dsp, Mve };
+
+/// Cortex-M (Int8KernelsArm.cpp) rather than this file's kernels.
+bool isArm(Isa isa) { return isa == Isa::Dsp || isa == Isa::Mve; }
 
 /// What the kernels of one instruction set look like. A convolution step
 /// multiplies `group` consecutive input channels, broadcast, by `lanes`
@@ -305,7 +310,7 @@ void matchRequant(linalg::LinalgOp op, const ConvInfo &info, Fusion &fusion) {
     return;
   for (Operation &bodyOp : body->without_terminator())
     if (bodyOp.getDialect()->getNamespace() != "arith" ||
-        bodyOp.getNumRegions() != 0 || bodyOp.getNumResults() != 1 ||
+        bodyOp.getNumRegions() != 0 || bodyOp.getNumResults() == 0 ||
         isa<arith::ConstantOp>(bodyOp))
       return;
   fusion.requant = g;
@@ -1001,6 +1006,9 @@ struct VectorizeInt8Pass final
   void runOnOperation() override;
 
   FailureOr<Isa> chooseIsa(Operation *op);
+  bool buildArm(ModuleOp module, linalg::LinalgOp op, const ConvInfo &info,
+                Isa isa, std::string &kernel, int64_t &packedBytes,
+                std::string &fused);
   Packed pack(ModuleOp module, const ConvInfo &info, const Fusion &fusion,
               Isa isa, StringRef baseName);
 
@@ -1008,6 +1016,13 @@ struct VectorizeInt8Pass final
 };
 
 FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
+  if ((kernels == "dsp" || kernels == "mve") && isaName != kernels) {
+    op->emitError() << "--int8-kernels=" << kernels << ": target '" << target
+                    << "' has no "
+                    << (kernels == "dsp" ? "Arm DSP (smlad)" : "MVE (Helium)")
+                    << " instructions";
+    return failure();
+  }
   if (kernels == "avx2" || kernels == "neon") {
     if (isaName != kernels) {
       op->emitError() << "--int8-kernels=" << kernels << ": target '" << target
@@ -1021,6 +1036,10 @@ FailureOr<Isa> VectorizeInt8Pass::chooseIsa(Operation *op) {
     return Isa::Avx2;
   if (isaName == "neon")
     return Isa::Neon;
+  if (isaName == "dsp")
+    return Isa::Dsp;
+  if (isaName == "mve")
+    return Isa::Mve;
   return failure(); // no vector kernels for this target (yet): generic
 }
 
@@ -1126,17 +1145,76 @@ Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info,
   return packed;
 }
 
+/// The Cortex-M kernels (Int8KernelsArm.cpp) in place of `op` and what it
+/// fuses; false, with a remark, when they do not take it.
+bool VectorizeInt8Pass::buildArm(ModuleOp module, linalg::LinalgOp op,
+                                 const ConvInfo &info, Isa isa,
+                                 std::string &kernel, int64_t &packedBytes,
+                                 std::string &fused) {
+  Fusion fusion;
+  matchInit(op, info, fusion);
+  matchRequant(op, info, fusion);
+  OpBuilder b(fusion.requant ? fusion.requant.getOperation()
+                             : op.getOperation());
+  Location loc = op.getLoc();
+  auto asChannels = [&](Value v) -> Value {
+    if (cast<MemRefType>(v.getType()).getRank() != 5)
+      return v;
+    return memref::CollapseShapeOp::create(
+               b, loc, v,
+               SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}})
+        .getResult();
+  };
+  sieve::int8arm::ArmLayer layer;
+  layer.depthwise = info.depthwise;
+  layer.input = info.input;
+  layer.convOutput = info.output;
+  layer.weights = info.w;
+  memref::GetGlobalOp weights = info.weights;
+  layer.weightsName = weights.getName();
+  layer.n = info.n, layer.ih = info.ih, layer.iw = info.iw, layer.c = info.c;
+  layer.f = info.depthwise ? info.c : info.f;
+  layer.kh = info.kh, layer.kw = info.kw, layer.oh = info.oh;
+  layer.ow = info.ow, layer.sh = info.sh, layer.sw = info.sw;
+  layer.inputZp = info.inputZp;
+  layer.initFolded = fusion.init != nullptr;
+  layer.bias = fusion.bias;
+  layer.biasKey = fusion.init ? fusion.biasKey : "acc";
+  layer.requant = fusion.requant;
+  std::string why = sieve::int8arm::armUnsupported(layer);
+  if (!why.empty()) {
+    op->emitRemark() << "int8 convolution keeps the generic loops: " << why;
+    return false;
+  }
+  layer.output = asChannels(info.output);
+  if (fusion.requant)
+    layer.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);
+  kernel = sieve::int8arm::buildArmKernel(module, b, loc,
+                                          isa == Isa::Mve
+                                              ? sieve::int8arm::ArmIsa::Mve
+                                              : sieve::int8arm::ArmIsa::Dsp,
+                                          layer, packedBytes);
+  op->erase();
+  if (fusion.requant)
+    fusion.requant->erase();
+  if (fusion.init)
+    fusion.init->erase();
+  fused = fusion.requant ? "requant" : "";
+  return true;
+}
+
 void VectorizeInt8Pass::runOnOperation() {
   ModuleOp module = getOperation();
-  if (isaName != "avx2" && isaName != "neon" && isaName != "none") {
+  if (isaName != "avx2" && isaName != "neon" && isaName != "dsp" &&
+      isaName != "mve" && isaName != "none") {
     module.emitError() << "sieve-vectorize-int8: unknown isa '" << isaName
-                       << "'; expected avx2, neon or none";
+                       << "'; expected avx2, neon, dsp, mve or none";
     return signalPassFailure();
   }
   if (kernels != "generic" && kernels != "vector" && kernels != "avx2" &&
-      kernels != "neon") {
+      kernels != "neon" && kernels != "dsp" && kernels != "mve") {
     module.emitError() << "sieve-vectorize-int8: unknown kernels '" << kernels
-                       << "'; expected generic, vector, avx2 or neon";
+                       << "'; expected generic, vector, avx2, neon, dsp or mve";
     return signalPassFailure();
   }
   MLIRContext *ctx = module.getContext();
@@ -1168,6 +1246,9 @@ void VectorizeInt8Pass::runOnOperation() {
       FailureOr<Isa> arch = chooseIsa(op);
       if (succeeded(arch) && !why.empty()) {
         op->emitRemark() << "int8 convolution keeps the generic loops: " << why;
+      } else if (succeeded(arch) && isArm(*arch)) {
+        if (buildArm(module, op, info, *arch, kernel, packedBytes, fused))
+          oldWeights.insert(info.weights);
       } else if (succeeded(arch)) {
         StringRef base = info.weights.getName();
         Fusion fusion;

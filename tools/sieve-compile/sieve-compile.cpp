@@ -220,10 +220,12 @@ static cl::opt<bool> ternaryQuantize(
     cl::cat(category));
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
-    cl::desc("Kernels of int8 convolutions: generic (scalar loops, default), "
-             "auto (vector where the target has SIMD kernels, else generic), "
-             "vector (the target's SIMD kernels), avx2, neon"),
-    cl::init("generic"), cl::cat(category));
+    cl::desc("Kernels of int8 convolutions: "
+             "auto (the target's SIMD or DSP kernels where it has them, "
+             "else generic; default), generic (scalar loops), vector (the "
+             "target's kernels), avx2, neon, dsp (Cortex-M4/M7), mve "
+             "(Cortex-M55)"),
+    cl::init("auto"), cl::cat(category));
 static cl::opt<bool> outlineLayers(
     "outline-layers",
     cl::desc("Give each layer its own function so that LLVM compiles in time "

@@ -664,7 +664,13 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     `vpmaddwd` of sign-extended pairs of input channels by 8 output channels
     (`avx2-pmaddwd`), on AArch64 `sdot` of groups of 4 input channels by 4
     output channels (`neon-sdot`); depthwise convolutions multiply 8 channels
-    in int32 lanes (`avx2-dw`, `neon-dw`). Weights are repacked at compile
+    in int32 lanes (`avx2-dw`, `neon-dw`). On Cortex-M (Int8KernelsArm.cpp)
+    a convolution is a dot product along the KW x C contiguous input bytes of
+    each filter row: `sxtb16` + `smlad` per 4 bytes on the M4/M7
+    (`dsp-smlad`), a tail-predicated `vmladava.s8` per 16 bytes on the M55
+    (`mve-vmladava`); depthwise by blocks of 4 channels (`dsp-dw`:
+    `smlabb`/`smlatt` on pre-sign-extended weight pairs; `mve-dw`: int32
+    lanes). Weights are repacked at compile
     time into the blocks the kernel reads (new constant globals, so
     `weight_bytes` counts them), with the input zero point's correction
     (`-zp_in * sum(w)` per output channel) precomputed. The result is the
@@ -673,8 +679,8 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
 
     Runs after bufferization, inside the row loops of `sieve-fuse-into-rows`.
     `kernels=generic` changes nothing; `vector` picks the target's kernels;
-    `avx2` or `neon` force them, and a target without them is an error at the
-    op. A convolution the kernels do not cover (dynamic shapes, dilations,
+    `avx2`, `neon`, `dsp` or `mve` force them, and a target without them is
+    an error at the op. A convolution the kernels do not cover (dynamic shapes, dilations,
     a non-zero weight zero point, weights that are not constants) keeps the
     generic loops, with a remark. The entry function's `sieve.int8_kernels`
     lists each int8 convolution and its kernel (the report's `int8.layers`).
@@ -696,10 +702,11 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
            "Target name, for diagnostics">,
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx2\"",
-           "The target's int8 instructions: avx2, neon (AArch64 with sdot) "
+           "The target's int8 instructions: avx2, neon (AArch64 with sdot), dsp "
+           "(Cortex-M4/M7), mve (Cortex-M55) "
            "or none (the pipeline derives it from the target table)">,
     Option<"kernels", "kernels", "std::string", /*default=*/"\"vector\"",
-           "generic, vector (the target's kernels), avx2 or neon">
+           "generic, vector (the target's kernels), avx2, neon, dsp or mve">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect",
