@@ -530,6 +530,10 @@ void sieve::emitJsonReport(const ModelInterface &model,
             j.attribute("query_conv", a.queryConv);
             j.attribute("key_conv", a.keyConv);
             j.attribute("query_conv_fused", a.queryConvFused);
+            // K is always materialised: recomputing it in the flash loop
+            // repeats k C MACs per key for every query block
+            // (docs/attention.md has the numbers).
+            j.attribute("key_conv_fused", false);
             j.attribute("conv_tensor_bytes", a.convTensorBytes);
             j.attribute("fused_bytes", a.fusedBytes);
           }
@@ -667,7 +671,18 @@ void sieve::printReportTable(const ModelInterface &model,
                         stage.tile[0], stage.tile[1], stage.strategy)
               .str());
   }
-  for (const AttentionInfo &a : model.attention)
+  for (const AttentionInfo &a : model.attention) {
+    std::string convText;
+    if (a.queryConvFused)
+      convText = llvm::formatv(", Q computed from its causal conv (k = {0}) "
+                               "in the flash loop",
+                               a.queryConv);
+    if (a.keyConv)
+      convText += llvm::formatv(
+          ", K from its causal conv (k = {0}) materialised (recomputing it for "
+          "every query block would cost k*C/(2*block) times the attention's "
+          "work)",
+          a.keyConv);
     row("attention",
         llvm::formatv("{0} {1}, L {2}x{3}, {4} heads ({5} KV), {6} of {7} "
                       "causal pairs{8}{9}",
@@ -681,18 +696,14 @@ void sieve::printReportTable(const ModelInterface &model,
                                           a.maxRelError, a.meanRelError)
                                 .str()
                           : std::string(", changes the model"),
-                      a.queryConvFused
-                          ? llvm::formatv(", Q computed from its causal conv "
-                                          "(k = {0}) in the flash loop",
-                                          a.queryConv)
-                                .str()
-                          : "")
+                      convText)
                 .str() +
             (a.keptMax >= 0 ? llvm::formatv(", keeps {0} .. {1} tokens at "
                                             "run time",
                                             a.keptMin, a.keptMax)
                                   .str()
                             : std::string()));
+  }
   for (const TernaryLayer &t : model.ternaryLayers)
     row("ternary layer",
         llvm::formatv("{0}x{1}x{2} {3}, kernel {4}, {5} packing, {6} at {7}",

@@ -44,6 +44,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <cmath>
 #include <limits>
 #include <numeric>
 
@@ -145,6 +146,8 @@ private:
   void applyMask(Value bh, Value qb, Value kb, Value nk);
   void softmax(Value qb, Value kb, Value nk);
   void accumulate(Value v, Value bh, Value kb, Value nk);
+  Value readVector(Value tensor, SmallVector<Value> indices, int64_t width);
+  Value expNonPositive(Value x);
 
   ImplicitLocOpBuilder &b;
   Tiles t;
@@ -152,6 +155,7 @@ private:
   Type f32;
   VectorType vec;
   float scale;
+  bool scaleInQuery = false;
   bool causal;
 
   // Per-op sizes and the scratch of the current forall iteration.
@@ -184,42 +188,58 @@ Value FlashBuilder::convolveQuery(Value bh, Value row, Value dd) {
   Value zero = idx(0);
   // Whole vectors of channels, then the remainder as scalars (in-bounds
   // reads only: the microcontrollers' vector lowering has no masked loads).
-  int64_t vectorChannels = cv.channels / t.cols * t.cols;
+  // Channels are vectors only where both the input and the weights keep
+  // them innermost (the channels-last forms except conv_1d_nwc_wcf's
+  // weights [k, C, F]).
+  int64_t inputRank = cast<RankedTensorType>(cv.input.getType()).getRank();
+  int64_t weightRank = cast<RankedTensorType>(cv.weight.getType()).getRank();
+  bool contiguous = cv.inputChannelDim == inputRank - 1 &&
+                    cv.weightChannelDim == weightRank - 1;
+  int64_t vectorChannels = contiguous ? cv.channels / t.cols * t.cols : 0;
   Value padF32 = f32Const(0.0f);
-  auto indices = [&](Value lead, Value position, Value c) {
-    SmallVector<Value> at{lead, zero, zero, c};
-    at[cv.lengthDim] = position;
+  auto inputAt = [&](Value position, Value c) {
+    SmallVector<Value> at(inputRank, zero);
+    at[0] = batch;
+    at[cv.inputLengthDim] = position;
+    at[cv.inputChannelDim] = c;
     return at;
   };
-  ValueRange sums =
-      forLoop(b, firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f), padF32},
-              [&](Value tap, ValueRange tapAcc) {
-                Value position =
-                    sub(add(row, mul(tap, idx(cv.dilation))), idx(padding));
-                Value vecSum =
-                    forLoop(b, zero, idx(vectorChannels), idx(t.cols),
-                            {tapAcc[0]}, [&](Value c, ValueRange chanAcc) {
-                              Value x = vector::TransferReadOp::create(
-                                  b, vec, cv.input, indices(batch, position, c),
-                                  padF32, ArrayRef<bool>{true});
-                              Value w = vector::TransferReadOp::create(
-                                  b, vec, cv.weight, indices(f, tap, c), padF32,
-                                  ArrayRef<bool>{true});
-                              return SmallVector<Value>{
-                                  vector::FMAOp::create(b, x, w, chanAcc[0])};
-                            })[0];
-                Value scalarSum = forLoop(
-                    b, idx(vectorChannels), idx(cv.channels), idx(1),
-                    {tapAcc[1]}, [&](Value c, ValueRange chanAcc) {
-                      Value x = tensor::ExtractOp::create(
-                          b, cv.input, indices(batch, position, c));
-                      Value w = tensor::ExtractOp::create(b, cv.weight,
-                                                          indices(f, tap, c));
-                      return SmallVector<Value>{arith::AddFOp::create(
-                          b, chanAcc[0], arith::MulFOp::create(b, x, w))};
+  auto weightAt = [&](Value tap, Value c) {
+    SmallVector<Value> at(weightRank, zero);
+    at[cv.weightFilterDim] = f;
+    at[cv.weightTapDim] = tap;
+    at[cv.weightChannelDim] = c;
+    return at;
+  };
+  ValueRange sums = forLoop(
+      b, firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f), padF32},
+      [&](Value tap, ValueRange tapAcc) {
+        Value position =
+            sub(add(row, mul(tap, idx(cv.dilation))), idx(padding));
+        Value vecSum =
+            forLoop(b, zero, idx(vectorChannels), idx(t.cols), {tapAcc[0]},
+                    [&](Value c, ValueRange chanAcc) {
+                      Value x = vector::TransferReadOp::create(
+                          b, vec, cv.input, inputAt(position, c), padF32,
+                          ArrayRef<bool>{true});
+                      Value w = vector::TransferReadOp::create(
+                          b, vec, cv.weight, weightAt(tap, c), padF32,
+                          ArrayRef<bool>{true});
+                      return SmallVector<Value>{
+                          vector::FMAOp::create(b, x, w, chanAcc[0])};
                     })[0];
-                return SmallVector<Value>{vecSum, scalarSum};
-              });
+        Value scalarSum = forLoop(
+            b, idx(vectorChannels), idx(cv.channels), idx(1), {tapAcc[1]},
+            [&](Value c, ValueRange chanAcc) {
+              Value x =
+                  tensor::ExtractOp::create(b, cv.input, inputAt(position, c));
+              Value w =
+                  tensor::ExtractOp::create(b, cv.weight, weightAt(tap, c));
+              return SmallVector<Value>{arith::AddFOp::create(
+                  b, chanAcc[0], arith::MulFOp::create(b, x, w))};
+            })[0];
+        return SmallVector<Value>{vecSum, scalarSum};
+      });
   return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sums[0],
                                      arith::AddFOp::create(b, acc, sums[1]));
 }
@@ -272,11 +292,11 @@ void FlashBuilder::applyMask(Value bh, Value qb, Value kb, Value nk) {
 }
 
 /// St[j][i] = scale * sum_d K[kb + j][d] * Qt[d][i] for j < nk (rounded up to
-/// R), all Bq queries, in R x C register tiles.
+/// R), all Bq queries, in R x C register tiles (the scale is in Qt already
+/// when it is a power of two).
 void FlashBuilder::computeScores(Value k, Value bh, Value kb, Value nk) {
   Value c0 = idx(0), c1 = idx(1);
   Value lastKey = idx(lk - 1);
-  Value scaleVec = vecConst(scale);
   forLoop(b, c0, nk, idx(t.rows), {}, [&](Value j, ValueRange) {
     // Rows past the last key read the last key again: their scores are
     // never used (the softmax stops at nk).
@@ -297,13 +317,62 @@ void FlashBuilder::computeScores(Value k, Value bh, Value kb, Value nk) {
             return next;
           });
       for (int64_t r = 0; r < t.rows; ++r) {
-        Value s = arith::MulFOp::create(b, acc[r], scaleVec);
+        Value s = acc[r];
+        if (!scaleInQuery)
+          s = arith::MulFOp::create(b, s, vecConst(scale));
         vector::StoreOp::create(b, s, st, ValueRange{add(j, idx(r)), i});
       }
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
   });
+}
+
+/// exp(x) on a vector of x <= 0 (every exponent of the online softmax is a
+/// score minus the running max, or an old max minus the new one; masked
+/// lanes may be larger and are discarded by the caller). Cheaper than the
+/// general math.exp approximation, which handles the whole float range and
+/// (without FMA contraction) took a quarter of the flash loop's time:
+/// x clamped to [-87, 0], n = round(x log2 e) by adding 1.5 * 2^23 (the sum's
+/// low bits are n: no conversion instructions), r = x - n ln 2 in two FMA
+/// steps (Cody-Waite), e^r by Cephes' degree-5 polynomial (relative error
+/// about 1e-7 on |r| <= ln2 / 2), times 2^n built in the exponent bits.
+Value FlashBuilder::expNonPositive(Value x) {
+  VectorType ivec = VectorType::get({t.cols}, b.getI32Type());
+  auto ivecConst = [&](int32_t v) {
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, v));
+  };
+  auto fma = [&](Value a, Value m, Value c) {
+    return vector::FMAOp::create(b, a, m, c).getResult();
+  };
+  // Clamps by compare and select (x86 makes them vmaxps/vminps; a max op
+  // would also handle NaNs, which cannot occur here).
+  auto clamp = [&](arith::CmpFPredicate pred, float bound) {
+    Value c = vecConst(bound);
+    x = arith::SelectOp::create(b, arith::CmpFOp::create(b, pred, x, c), c, x);
+  };
+  clamp(arith::CmpFPredicate::OLT, -87.0f);
+  clamp(arith::CmpFPredicate::OGT, 0.0f);
+  const float magic = 12582912.0f; // 1.5 * 2^23
+  Value shifted = fma(x, vecConst(1.44269504088896341f), vecConst(magic));
+  Value n = arith::SubFOp::create(b, shifted, vecConst(magic));
+  Value r = fma(n, vecConst(-0.693359375f), x);
+  r = fma(n, vecConst(2.12194440e-4f), r);
+  Value p = vecConst(1.9875691500e-4f);
+  for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                  1.6666665459e-1f, 5.0000001201e-1f})
+    p = fma(p, r, vecConst(c));
+  Value r2 = arith::MulFOp::create(b, r, r);
+  Value y = arith::AddFOp::create(b, fma(p, r2, r), vecConst(1.0f));
+  // 2^n: (n + 127) << 23, with n the low bits of `shifted` (its bits minus
+  // those of the magic number, 0x4B400000).
+  Value ni = arith::SubIOp::create(
+      b, arith::BitcastOp::create(b, ivec, shifted), ivecConst(0x4B400000));
+  Value pow = arith::BitcastOp::create(
+      b, vec,
+      arith::ShLIOp::create(b, arith::AddIOp::create(b, ni, ivecConst(127)),
+                            ivecConst(23)));
+  return arith::MulFOp::create(b, y, pow);
 }
 
 /// The online-softmax update for the key block [kb, kb + nk): new running
@@ -348,13 +417,13 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
     Value none =
         arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, mNew, negInf);
     Value mSafe = arith::SelectOp::create(b, none, zero, mNew);
-    Value a = math::ExpOp::create(b, arith::SubFOp::create(b, mOld, mSafe));
+    Value a = expNonPositive(arith::SubFOp::create(b, mOld, mSafe));
     a = arith::SelectOp::create(b, none, zero, a);
     vector::StoreOp::create(b, a, alpha, ValueRange{c});
     vector::StoreOp::create(b, mNew, m, ValueRange{c});
     Value sum = forLoop(b, c0, nk, c1, {zero}, [&](Value j, ValueRange acc) {
       Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, c});
-      Value p = math::ExpOp::create(b, arith::SubFOp::create(b, s, mSafe));
+      Value p = expNonPositive(arith::SubFOp::create(b, s, mSafe));
       if (causal)
         p = arith::SelectOp::create(b, visible(j), p, zero);
       if (mask)
@@ -372,17 +441,16 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
 }
 
 /// O[i] := alpha[i] * O[i] + sum_{j < nk} P^T[j][i] * V[kb + j], in R x C
-/// register tiles.
+/// register tiles: the whole vectors of V's rows, then (Dv not a multiple of
+/// C) the tail of Dv mod C columns.
 void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
   Value c0 = idx(0), c1 = idx(1);
-  bool inBounds = dv % t.cols == 0;
-  Value pad = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
-  VectorType inVec = VectorType::get({t.cols}, elementType);
+  int64_t dvFull = dv / t.cols * t.cols;
   forLoop(b, c0, idx(t.bq), idx(t.rows), {}, [&](Value i, ValueRange) {
     SmallVector<Value> rowIdx;
     for (int64_t r = 0; r < t.rows; ++r)
       rowIdx.push_back(add(i, idx(r)));
-    forLoop(b, c0, idx(dvPad), idx(t.cols), {}, [&](Value e, ValueRange) {
+    auto columns = [&](Value e, int64_t width) {
       SmallVector<Value> init;
       for (int64_t r = 0; r < t.rows; ++r) {
         Value acc = vector::LoadOp::create(b, vec, o, ValueRange{rowIdx[r], e});
@@ -392,10 +460,7 @@ void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
       }
       ValueRange acc =
           forLoop(b, c0, nk, c1, init, [&](Value j, ValueRange acc) {
-            Value vv = vector::TransferReadOp::create(
-                b, inVec, v, ValueRange{bh, add(kb, j), e}, pad,
-                ArrayRef<bool>{inBounds});
-            vv = toF32(vv);
+            Value vv = readVector(v, {bh, add(kb, j), e}, width);
             SmallVector<Value> next;
             for (int64_t r = 0; r < t.rows; ++r) {
               Value p = memref::LoadOp::create(b, st, ValueRange{j, rowIdx[r]});
@@ -406,10 +471,37 @@ void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
           });
       for (int64_t r = 0; r < t.rows; ++r)
         vector::StoreOp::create(b, acc[r], o, ValueRange{rowIdx[r], e});
+    };
+    forLoop(b, c0, idx(dvFull), idx(t.cols), {}, [&](Value e, ValueRange) {
+      columns(e, t.cols);
       return SmallVector<Value>{};
     });
+    if (dvFull < dv)
+      columns(idx(dvFull), dv - dvFull);
     return SmallVector<Value>{};
   });
+}
+
+/// `width` <= C consecutive elements of `tensor` from `indices` (along the
+/// last dim) as a C-lane f32 vector, zeros past `width`. A partial vector is
+/// read element by element: a masked or out-of-bounds transfer_read has no
+/// lowering on targets without masked loads (Cortex-M).
+Value FlashBuilder::readVector(Value tensor, SmallVector<Value> indices,
+                               int64_t width) {
+  if (width == t.cols) {
+    Value pad = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
+    return toF32(vector::TransferReadOp::create(
+        b, VectorType::get({t.cols}, elementType), tensor, indices, pad,
+        ArrayRef<bool>{true}));
+  }
+  SmallVector<Value> lanes;
+  Value last = indices.back();
+  for (int64_t x = 0; x < width; ++x) {
+    indices.back() = add(last, idx(x));
+    lanes.push_back(readScalar(tensor, indices));
+  }
+  lanes.append(t.cols - width, f32Const(0.0f));
+  return vector::FromElementsOp::create(b, vec, lanes);
 }
 
 Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
@@ -455,13 +547,21 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   l = scratch({t.bq});
   alpha = scratch({t.bq});
 
-  // Qt: the query block, transposed; rows past Lq repeat the last query.
+  // Qt: the query block, transposed; rows past Lq repeat the last query. A
+  // scale that is a power of two (1/8 for D = 64) is applied here, exactly,
+  // so that the score tiles need no multiply; any other scale would round
+  // differently from the model's (Q K^T) * scale, so it stays there.
   Value lastQuery = idx(lq - 1);
+  int exponent;
+  scaleInQuery = std::frexp(scale, &exponent) == 0.5f;
+  Value scaleConst = f32Const(scale);
   forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
     Value row = minIdx(add(qb, i), lastQuery);
     forLoop(b, c0, idx(d), c1, {}, [&](Value dd, ValueRange) {
       Value x =
           queryConv ? convolveQuery(bh, row, dd) : readScalar(q, {bh, row, dd});
+      if (scaleInQuery)
+        x = arith::MulFOp::create(b, x, scaleConst);
       memref::StoreOp::create(b, x, qt, ValueRange{dd, i});
       return SmallVector<Value>{};
     });
@@ -505,7 +605,9 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
   Value tile =
       tensor::ExtractSliceOp::create(b, tileType, out, offsets, sizes, strides);
-  bool inBounds = dv % t.cols == 0;
+  // Whole vectors, then the Dv mod C tail element by element (no masked
+  // stores on Cortex-M).
+  int64_t dvFull = dv / t.cols * t.cols;
   Value one = f32Const(1.0f), zeroScalar = f32Const(0.0f);
   tile = forLoop(b, c0, rows, c1, {tile}, [&](Value i, ValueRange rowAcc) {
     Value sum = memref::LoadOp::create(b, l, ValueRange{i});
@@ -514,17 +616,26 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
     Value inv = arith::SelectOp::create(b, empty, zeroScalar,
                                         arith::DivFOp::create(b, one, sum));
     Value invVec = vector::BroadcastOp::create(b, vec, inv);
-    return SmallVector<Value>{forLoop(
-        b, c0, idx(dvPad), idx(t.cols), {rowAcc[0]},
-        [&](Value e, ValueRange acc) {
-          Value x = vector::LoadOp::create(b, vec, o, ValueRange{i, e});
-          x = fromF32(arith::MulFOp::create(b, x, invVec));
-          Value w =
-              vector::TransferWriteOp::create(b, x, acc[0], ValueRange{i, e},
-                                              ArrayRef<bool>{inBounds})
-                  .getResult();
-          return SmallVector<Value>{w};
-        })[0]};
+    auto scaled = [&](Value e) {
+      Value x = vector::LoadOp::create(b, vec, o, ValueRange{i, e});
+      return fromF32(arith::MulFOp::create(b, x, invVec));
+    };
+    Value row = forLoop(b, c0, idx(dvFull), idx(t.cols), {rowAcc[0]},
+                        [&](Value e, ValueRange acc) {
+                          Value w = vector::TransferWriteOp::create(
+                                        b, scaled(e), acc[0], ValueRange{i, e},
+                                        ArrayRef<bool>{true})
+                                        .getResult();
+                          return SmallVector<Value>{w};
+                        })[0];
+    if (dvFull < dv) {
+      Value x = scaled(idx(dvFull));
+      for (int64_t lane = 0; dvFull + lane < dv; ++lane)
+        row = tensor::InsertOp::create(
+            b, vector::ExtractOp::create(b, x, ArrayRef<int64_t>{lane}), row,
+            ValueRange{i, idx(dvFull + lane)});
+    }
+    return SmallVector<Value>{row};
   })[0];
   b.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, tile, out, offsets, sizes, strides);
@@ -595,15 +706,27 @@ private:
         b, VectorType::get(cast<VectorType>(x.getType()).getShape(), f32), x);
   }
   /// Row `row` of a [BH, L, E] tensor as ceil(E / cols) f32 vectors (zeros
-  /// past E).
+  /// past E). A partial last vector is read element by element: targets
+  /// without masked loads (Cortex-M) cannot lower an out-of-bounds read.
   SmallVector<Value> readRow(Value tensor, Value head, Value row, int64_t e) {
     Value pad = arith::ConstantOp::create(b, b.getFloatAttr(elementType, 0.0));
     SmallVector<Value> parts;
     for (int64_t x = 0; x < e; x += cols) {
-      Value part = vector::TransferReadOp::create(
-          b, VectorType::get({cols}, elementType), tensor,
-          ValueRange{head, row, idx(x)}, pad, ArrayRef<bool>{x + cols <= e});
-      parts.push_back(toF32(part));
+      if (x + cols <= e) {
+        Value part = vector::TransferReadOp::create(
+            b, VectorType::get({cols}, elementType), tensor,
+            ValueRange{head, row, idx(x)}, pad, ArrayRef<bool>{true});
+        parts.push_back(toF32(part));
+        continue;
+      }
+      SmallVector<Value> lanes;
+      for (int64_t y = x; y < x + cols; ++y)
+        lanes.push_back(y < e ? tensor::ExtractOp::create(
+                                    b, tensor, ValueRange{head, row, idx(y)})
+                                    .getResult()
+                              : pad);
+      parts.push_back(toF32(vector::FromElementsOp::create(
+          b, VectorType::get({cols}, elementType), lanes)));
     }
     return parts;
   }
@@ -755,10 +878,18 @@ Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
       Value x = arith::MulFOp::create(b, o[part], invVec);
       if (elementType != f32)
         x = arith::TruncFOp::create(b, VectorType::get({cols}, elementType), x);
-      row = vector::TransferWriteOp::create(
-                b, x, row, ValueRange{r, idx(part * cols)},
-                ArrayRef<bool>{int64_t(part + 1) * cols <= dv})
-                .getResult();
+      int64_t start = part * cols;
+      if (start + cols <= dv) {
+        row = vector::TransferWriteOp::create(
+                  b, x, row, ValueRange{r, idx(start)}, ArrayRef<bool>{true})
+                  .getResult();
+        continue;
+      }
+      // The partial last vector element by element (no masked stores).
+      for (int64_t y = start; y < dv; ++y)
+        row = tensor::InsertOp::create(
+            b, vector::ExtractOp::create(b, x, ArrayRef<int64_t>{y - start}),
+            row, ValueRange{r, idx(y)});
     }
     return SmallVector<Value>{row};
   })[0];

@@ -34,8 +34,8 @@ bool sameReassociation(ArrayRef<ReassociationIndices> got,
 }
 
 /// The bias of a convolution's init: a generic that broadcasts a [F] tensor
-/// along the last dim, or a fill with a scalar.
-bool matchBias(Value init, QueryConv &conv) {
+/// along dim `filterDim` of the output, or a fill with a scalar.
+bool matchBias(Value init, int64_t filterDim, QueryConv &conv) {
   if (auto fill = init.getDefiningOp<linalg::FillOp>()) {
     conv.biasScalar = fill.getInputs()[0];
     return conv.biasScalar.getType().isF32();
@@ -46,7 +46,8 @@ bool matchBias(Value init, QueryConv &conv) {
     return false;
   SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
   MLIRContext *ctx = generic.getContext();
-  if (maps[0] != AffineMap::get(4, 0, getAffineDimExpr(3, ctx)) ||
+  unsigned rank = generic.getNumLoops();
+  if (maps[0] != AffineMap::get(rank, 0, getAffineDimExpr(filterDim, ctx)) ||
       !maps[1].isIdentity() ||
       generic.getNumParallelLoops() != generic.getNumLoops())
     return false;
@@ -55,6 +56,103 @@ bool matchBias(Value init, QueryConv &conv) {
     return false;
   conv.bias = generic.getInputs()[0];
   return true;
+}
+
+/// The convolution that makes `flat` ([B, L, F]) through nothing but a
+/// collapse (2-D form) or a transpose (channels-first form): fills in the
+/// operands and the dims of `conv`; the padded input and the conv's init in
+/// `padded` / `init`, its strides in `strides`. Values in between must have
+/// one use.
+bool matchConvolution(Value flat, QueryConv &conv, Value &padded, Value &init,
+                      DenseIntElementsAttr &strides) {
+  auto single = [](Value x) { return x.hasOneUse(); };
+  if (auto collapse = flat.getDefiningOp<tensor::CollapseShapeOp>()) {
+    // A 2-D convolution with a unit spatial dim, [B, 1, L, F] (or
+    // [B, L, 1, F]) collapsed into [B, L, F]: lower-tosa's tosa.conv2d
+    // (weights [F, KH, KW, C]) or TensorFlow's conv_2d_nhwc_hwcf (weights
+    // [KH, KW, C, F]).
+    Operation *op = collapse.getSrc().getDefiningOp();
+    auto fhwc = dyn_cast_or_null<linalg::Conv2DNhwcFhwcOp>(op);
+    auto hwcf = dyn_cast_or_null<linalg::Conv2DNhwcHwcfOp>(op);
+    if ((!fhwc && !hwcf) || !single(collapse.getSrc()) ||
+        !isF32Tensor(op->getResult(0), 4))
+      return false;
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t lengthDim;
+    if (outType.getDimSize(1) == 1 &&
+        sameReassociation(collapse.getReassociationIndices(),
+                          {{0, 1}, {2}, {3}}))
+      lengthDim = 2;
+    else if (outType.getDimSize(2) == 1 &&
+             sameReassociation(collapse.getReassociationIndices(),
+                               {{0}, {1, 2}, {3}}))
+      lengthDim = 1;
+    else
+      return false;
+    conv.inputLengthDim = lengthDim;
+    conv.inputChannelDim = 3;
+    // The weights' unit spatial dim (the one across the length).
+    int64_t weightUnitDim;
+    if (fhwc) {
+      conv.weightFilterDim = 0;
+      conv.weightTapDim = lengthDim;
+      conv.weightChannelDim = 3;
+      weightUnitDim = 3 - lengthDim;
+      strides = fhwc.getStrides();
+      conv.dilation = fhwc.getDilations().getValues<int64_t>()[lengthDim - 1];
+    } else {
+      conv.weightTapDim = lengthDim - 1;
+      conv.weightChannelDim = 2;
+      conv.weightFilterDim = 3;
+      weightUnitDim = 2 - lengthDim;
+      strides = hwcf.getStrides();
+      conv.dilation = hwcf.getDilations().getValues<int64_t>()[lengthDim - 1];
+    }
+    auto dps = cast<linalg::LinalgOp>(op);
+    padded = dps.getDpsInputs()[0];
+    conv.weight = dps.getDpsInputs()[1];
+    init = dps.getDpsInits()[0];
+    return matchBias(init, 3, conv) && isF32Tensor(padded, 4) &&
+           isF32Tensor(conv.weight, 4) &&
+           cast<RankedTensorType>(conv.weight.getType())
+                   .getDimSize(weightUnitDim) == 1;
+  }
+  if (auto op = flat.getDefiningOp<linalg::Conv1DNwcWcfOp>()) {
+    // TensorFlow-style: [B, L + P, C] x [k, C, F] -> [B, L, F].
+    conv.inputLengthDim = 1;
+    conv.inputChannelDim = 2;
+    conv.weightTapDim = 0;
+    conv.weightChannelDim = 1;
+    conv.weightFilterDim = 2;
+    padded = op.getInputs()[0];
+    conv.weight = op.getInputs()[1];
+    init = op.getOutputs()[0];
+    strides = op.getStrides();
+    conv.dilation = op.getDilations().getValues<int64_t>()[0];
+    return matchBias(init, 2, conv) && isF32Tensor(padded, 3) &&
+           isF32Tensor(conv.weight, 3);
+  }
+  if (auto transpose = flat.getDefiningOp<linalg::TransposeOp>()) {
+    // torch-style: [B, C, L + P] x [F, C, k] -> [B, F, L], then the
+    // transpose to [B, L, F] that precedes the split into heads.
+    auto op = transpose.getInput().getDefiningOp<linalg::Conv1DNcwFcwOp>();
+    if (!op || !single(transpose.getInput()) ||
+        transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
+      return false;
+    conv.inputLengthDim = 2;
+    conv.inputChannelDim = 1;
+    conv.weightTapDim = 2;
+    conv.weightChannelDim = 1;
+    conv.weightFilterDim = 0;
+    padded = op.getInputs()[0];
+    conv.weight = op.getInputs()[1];
+    init = op.getOutputs()[0];
+    strides = op.getStrides();
+    conv.dilation = op.getDilations().getValues<int64_t>()[0];
+    return matchBias(init, 1, conv) && isF32Tensor(padded, 3) &&
+           isF32Tensor(conv.weight, 3);
+  }
+  return false;
 }
 
 } // namespace
@@ -91,51 +189,32 @@ std::optional<QueryConv> sieve::matchQueryConv(Operation *attention) {
   if (!expand || !single(heads) ||
       !sameReassociation(expand.getReassociationIndices(), {{0}, {1}, {2, 3}}))
     return std::nullopt;
-  auto collapse = expand.getSrc().getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse || !single(expand.getSrc()))
-    return std::nullopt;
-  auto conv = collapse.getSrc().getDefiningOp<linalg::Conv2DNhwcFhwcOp>();
-  if (!conv || !single(collapse.getSrc()))
+  Value flat = expand.getSrc(); // [B, L, F]
+  if (!single(flat))
     return std::nullopt;
 
   QueryConv result;
-  auto outType = cast<RankedTensorType>(conv.getResult(0).getType());
-  // The unit spatial dim is the one the collapse merges with the batch
-  // ([B, 1, L, F]) or with the length ([B, L, 1, F]).
-  if (outType.getDimSize(1) == 1 &&
-      sameReassociation(collapse.getReassociationIndices(), {{0, 1}, {2}, {3}}))
-    result.lengthDim = 2;
-  else if (outType.getDimSize(2) == 1 &&
-           sameReassociation(collapse.getReassociationIndices(),
-                             {{0}, {1, 2}, {3}}))
-    result.lengthDim = 1;
-  else
-    return std::nullopt;
-  int64_t unitDim = 3 - result.lengthDim;
-
-  Value padded = conv.getInputs()[0];
-  result.weight = conv.getInputs()[1];
-  if (!isF32Tensor(padded, 4) || !isF32Tensor(result.weight, 4) ||
-      !isF32Tensor(conv.getResult(0), 4))
-    return std::nullopt;
-  auto weightType = cast<RankedTensorType>(result.weight.getType());
-  if (weightType.getDimSize(unitDim) != 1 ||
-      !llvm::all_of(conv.getStrides().getValues<int64_t>(),
+  Value padded, init;
+  DenseIntElementsAttr strides;
+  if (!matchConvolution(flat, result, padded, init, strides) ||
+      !llvm::all_of(strides.getValues<int64_t>(),
                     [](int64_t s) { return s == 1; }))
     return std::nullopt;
-  result.kernel = weightType.getDimSize(result.lengthDim);
-  result.dilation =
-      conv.getDilations().getValues<int64_t>()[result.lengthDim - 1];
-  result.channels = weightType.getDimSize(3);
+  auto weightType = cast<RankedTensorType>(result.weight.getType());
+  result.kernel = weightType.getDimSize(result.weightTapDim);
+  result.channels = weightType.getDimSize(result.weightChannelDim);
 
   // Causal: exactly dil (k - 1) zeros on the left of the length, nothing
-  // else (the raise pass checked the same on the TOSA form).
+  // else (the raise pass checked the same on the exporter's form).
+  int64_t rank = cast<RankedTensorType>(padded.getType()).getRank();
   auto pad = padded.getDefiningOp<tensor::PadOp>();
-  if (!pad || !pad.hasZeroHighPad() || pad.getStaticLow().size() != 4)
+  if (!pad || !pad.hasZeroHighPad() ||
+      int64_t(pad.getStaticLow().size()) != rank)
     return std::nullopt;
-  for (int64_t dim = 0; dim < 4; ++dim) {
-    int64_t want =
-        dim == result.lengthDim ? result.dilation * (result.kernel - 1) : 0;
+  for (int64_t dim = 0; dim < rank; ++dim) {
+    int64_t want = dim == result.inputLengthDim
+                       ? result.dilation * (result.kernel - 1)
+                       : 0;
     if (pad.getStaticLow()[dim] != want)
       return std::nullopt;
   }
@@ -143,7 +222,5 @@ std::optional<QueryConv> sieve::matchQueryConv(Operation *attention) {
   if (!padValue || !matchPattern(padValue, m_AnyZeroFloat()))
     return std::nullopt;
   result.input = pad.getSource();
-  if (!matchBias(conv.getOutputs()[0], result))
-    return std::nullopt;
   return result;
 }

@@ -614,6 +614,28 @@ std::optional<int64_t> getCausalConvKernel(Value value) {
                   conv.getStrides().getValues<int64_t>()[0],
                   conv.getDilations().getValues<int64_t>()[0], left);
   }
+  // A 1-D convolution written as a linalg 2-D one with a unit spatial dim:
+  // [N, H, W, C] x [F, KH, KW, C] or [KH, KW, C, F] (TensorFlow).
+  auto conv2d = [&](Value input, int64_t kh, int64_t kw,
+                    DenseIntElementsAttr strides,
+                    DenseIntElementsAttr dilations) -> std::optional<int64_t> {
+    if (kh != 1 && kw != 1)
+      return std::nullopt;
+    int64_t axis = kh == 1 ? 2 : 1; // the length axis of [N, H, W, C]
+    auto [_, left] = leftZeroPadding(input, axis);
+    return causal(axis == 2 ? kw : kh, strides.getValues<int64_t>()[axis - 1],
+                  dilations.getValues<int64_t>()[axis - 1], left);
+  };
+  if (auto conv = value.getDefiningOp<linalg::Conv2DNhwcFhwcOp>()) {
+    auto filter = cast<RankedTensorType>(conv.getInputs()[1].getType());
+    return conv2d(conv.getInputs()[0], filter.getDimSize(1),
+                  filter.getDimSize(2), conv.getStrides(), conv.getDilations());
+  }
+  if (auto conv = value.getDefiningOp<linalg::Conv2DNhwcHwcfOp>()) {
+    auto filter = cast<RankedTensorType>(conv.getInputs()[1].getType());
+    return conv2d(conv.getInputs()[0], filter.getDimSize(0),
+                  filter.getDimSize(1), conv.getStrides(), conv.getDilations());
+  }
   return std::nullopt;
 }
 

@@ -14,7 +14,12 @@
 // CHECK: %[[END:.*]] = arith.maxsi
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[END]] step %{{.*}} {
 // CHECK: vector.fma {{.*}} : vector<16xf32>
-// CHECK: math.exp {{.*}} : vector<16xf32>
+// The softmax's exp of x <= 0: 2^n from the bits of x log2(e) + 1.5 * 2^23.
+// CHECK-NOT: math.exp
+// CHECK: arith.constant dense<0x4B400000> : vector<16xf32>
+// CHECK: arith.constant dense<1262485504> : vector<16xi32>
+// CHECK: arith.shli {{.*}} : vector<16xi32>
+// CHECK-NOT: math.exp
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: tensor.parallel_insert_slice
 // CHECK: } {sieve.parallel}
@@ -61,4 +66,39 @@ func.func @grouped(%q: tensor<1x8x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: ten
 func.func @logsparse(%q: tensor<8x1024x64xf32>, %k: tensor<8x1024x64xf32>, %v: tensor<8x1024x64xf32>) -> tensor<8x1024x64xf32> {
   %o = attn.sparse_attention %q, %k, %v {scale = 0.125 : f32, pattern = #attn.logsparse} : tensor<8x1024x64xf32>, tensor<8x1024x64xf32>, tensor<8x1024x64xf32> -> tensor<8x1024x64xf32>
   return %o : tensor<8x1024x64xf32>
+}
+
+// -----
+
+// Dv = 20, not a whole number of 16-lane vectors: one whole vector of V's
+// row, then the 4 remaining columns read element by element into a vector
+// (no out-of-bounds or masked transfer: Cortex-M cannot lower those), and
+// written back element by element.
+// CHECK-LABEL: func @value_tail
+// CHECK-NOT: in_bounds = [false]
+// CHECK: vector.transfer_read %{{.*}} {in_bounds = [true]} : tensor<2x40x20xf32>, vector<16xf32>
+// CHECK-COUNT-4: tensor.extract %{{.*}} : tensor<2x40x20xf32>
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x20xf32>
+// CHECK-COUNT-4: tensor.insert
+// CHECK-NOT: in_bounds = [false]
+func.func @value_tail(%q: tensor<2x40x8xf32>, %k: tensor<2x40x8xf32>, %v: tensor<2x40x20xf32>) -> tensor<2x40x20xf32> {
+  %o = attn.attention %q, %k, %v {scale = 0.125 : f32, causal} : tensor<2x40x8xf32>, tensor<2x40x8xf32>, tensor<2x40x20xf32> -> tensor<2x40x20xf32>
+  return %o : tensor<2x40x20xf32>
+}
+
+// -----
+
+// The diagonal-wise lowering with d = 5 and 16 lanes: each row is one
+// partial vector, read element by element; the output row written the same
+// way.
+// CHECK-LABEL: func @sparse_tail
+// CHECK-NOT: in_bounds = [false]
+// CHECK-NOT: vector.transfer_read
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK-COUNT-5: tensor.insert
+// CHECK-NOT: in_bounds = [false]
+func.func @sparse_tail(%q: tensor<2x37x5xf32>, %k: tensor<2x37x5xf32>, %v: tensor<2x37x5xf32>) -> tensor<2x37x5xf32> {
+  %o = attn.sparse_attention %q, %k, %v {scale = 0.5 : f32, pattern = #attn.logsparse} : tensor<2x37x5xf32>, tensor<2x37x5xf32>, tensor<2x37x5xf32> -> tensor<2x37x5xf32>
+  return %o : tensor<2x37x5xf32>
 }

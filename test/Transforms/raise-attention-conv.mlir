@@ -124,3 +124,33 @@ func.func @torch_conv1d(%x: tensor<1x32x16xf32>, %wq: tensor<32x32x4xf32>, %wk: 
   %o = linalg.matmul ins(%p, %v : tensor<16x16xf32>, tensor<16x32xf32>) outs(%of : tensor<16x32xf32>) -> tensor<16x32xf32>
   return %o : tensor<16x32xf32>
 }
+
+// -----
+
+// linalg as TensorFlow writes a causal Conv1D: a 2-D convolution with a
+// 1 x k kernel (linalg.conv_2d_nhwc_hwcf, weights [1, 3, C, F]) after a
+// tensor.pad of 2 zeros on the left of W.
+// CHECK-LABEL: func @tf_conv2d_1xk
+// CHECK: attn.attention {{.*}} {attn.query_conv = 3 : i64, scale = 1.000000e+00 : f32} : tensor<16x32xf32>
+func.func @tf_conv2d_1xk(%x: tensor<1x1x16x32xf32>, %wq: tensor<1x3x32x32xf32>) -> tensor<16x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %qp = tensor.pad %x low[0, 0, 2, 0] high[0, 0, 0, 0] {
+  ^bb0(%i: index, %j: index, %l: index, %m: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x16x32xf32> to tensor<1x1x18x32xf32>
+  %c0 = tensor.empty() : tensor<1x1x16x32xf32>
+  %cf = linalg.fill ins(%zero : f32) outs(%c0 : tensor<1x1x16x32xf32>) -> tensor<1x1x16x32xf32>
+  %qc = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : vector<2xi64>, strides = dense<1> : vector<2xi64>} ins(%qp, %wq : tensor<1x1x18x32xf32>, tensor<1x3x32x32xf32>) outs(%cf : tensor<1x1x16x32xf32>) -> tensor<1x1x16x32xf32>
+  %q = tensor.collapse_shape %qc [[0, 1, 2], [3]] : tensor<1x1x16x32xf32> into tensor<16x32xf32>
+  %v = tensor.collapse_shape %x [[0, 1, 2], [3]] : tensor<1x1x16x32xf32> into tensor<16x32xf32>
+  %t1 = tensor.empty() : tensor<32x16xf32>
+  %kt = linalg.transpose ins(%v : tensor<16x32xf32>) outs(%t1 : tensor<32x16xf32>) permutation = [1, 0]
+  %s0 = tensor.empty() : tensor<16x16xf32>
+  %sf = linalg.fill ins(%zero : f32) outs(%s0 : tensor<16x16xf32>) -> tensor<16x16xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<16x32xf32>, tensor<32x16xf32>) outs(%sf : tensor<16x16xf32>) -> tensor<16x16xf32>
+  %p = linalg.softmax dimension(1) ins(%s : tensor<16x16xf32>) outs(%s0 : tensor<16x16xf32>) -> tensor<16x16xf32>
+  %t0 = tensor.empty() : tensor<16x32xf32>
+  %of = linalg.fill ins(%zero : f32) outs(%t0 : tensor<16x32xf32>) -> tensor<16x32xf32>
+  %o = linalg.matmul ins(%p, %v : tensor<16x16xf32>, tensor<16x32xf32>) outs(%of : tensor<16x32xf32>) -> tensor<16x32xf32>
+  return %o : tensor<16x32xf32>
+}

@@ -232,6 +232,12 @@ static cl::opt<bool> outlineLayers(
              "linear in the layers (default on; --outline-layers=false keeps "
              "one function, as before)"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> attentionTiles(
+    "attention-tiles",
+    cl::desc("Flash lowering tiles as ROWSxCOLS:BLOCK (a register tile of "
+             "ROWS rows by COLS f32 lanes, blocks of BLOCK queries and keys; "
+             "default: the target's)"),
+    cl::init(""), cl::cat(category));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
                            cl::cat(category));
 static cl::opt<bool> listTargets("list-targets",
@@ -495,6 +501,11 @@ static int compile() {
   options.ternaryPacking = ternaryPacking;
   options.ternaryQuantize = ternaryQuantize;
   options.outlineLayers = outlineLayers;
+  if (!attentionTiles.empty() && !parseAttentionTiles(attentionTiles))
+    return fail("--attention-tiles '" + attentionTiles +
+                "': expected ROWSxCOLS:BLOCK with BLOCK a multiple of ROWS "
+                "and COLS, e.g. 4x16:128");
+  options.attentionTiles = attentionTiles;
 
   DialectRegistry registry;
   registerAllDialects(registry);

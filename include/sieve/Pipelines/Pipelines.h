@@ -196,7 +196,21 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Give each layer of the entry its own function, so that "
                      "LLVM compiles in time linear in the layers"),
       llvm::cl::init(true)};
+  // Stage 'attention': the flash lowering's tiles (bench/attention_bench.py).
+  PassOptions::Option<std::string> attentionTiles{
+      *this, "attention-tiles",
+      llvm::cl::desc("Flash tiles as ROWSxCOLS:BLOCK (register tile of ROWS "
+                     "rows by COLS f32 lanes, blocks of BLOCK queries and "
+                     "keys); empty: the target's"),
+      llvm::cl::init("")};
 };
+
+/// The flash tiles of --attention-tiles=ROWSxCOLS:BLOCK, or std::nullopt
+/// when `spec` is not that (positive, BLOCK a multiple of ROWS and COLS).
+struct AttentionTiles {
+  int64_t rows, cols, block;
+};
+std::optional<AttentionTiles> parseAttentionTiles(llvm::StringRef spec);
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
 uint64_t getMemoryBudget(const CompileOptions &options,

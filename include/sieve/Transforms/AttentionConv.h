@@ -2,15 +2,20 @@
 //
 // Part of Sieve. Convolutional self-attention (Li et al. 2019) computes Q by
 // a causal 1-D convolution. sieve-raise-attention marks such an attention
-// (`attn.query_conv`); after lower-tosa the query is this chain:
+// (`attn.query_conv`); on tensors the query is one of these chains:
 //
-//   %p = tensor.pad %x low[0, 0, P, 0] high[0, 0, 0, 0]    (zeros, P = dil
-//   (k-1)) %i = linalg.generic (broadcast of the bias [F]) or linalg.fill %c =
-//   linalg.conv_2d_nhwc_fhwc ins(%p, %w : [B, 1, L + P, C], [F, 1, k, C])
-//                                 outs(%i)                  (or H and W
-//                                 swapped)
-//   %q = tensor.expand_shape (tensor.collapse_shape %c) -> [B, L, H, D]
-//        (F = H D), then linalg.transpose to [B, H, L, D] unless blhd
+//   %p = tensor.pad %x low[..., P, ...] (zeros on the left of the length
+//        only, P = dil (k-1))
+//   %i = linalg.generic (broadcast of the bias [F]) or linalg.fill
+//   %c = one of (F = H D; what lower-tosa leaves of tosa.conv2d, and the
+//        forms of linalg exporters):
+//        linalg.conv_2d_nhwc_fhwc [B, 1, L + P, C] x [F, 1, k, C] (or H and
+//          W swapped), then tensor.collapse_shape to [B, L, F];
+//        linalg.conv_1d_nwc_wcf [B, L + P, C] x [k, C, F] -> [B, L, F];
+//        linalg.conv_1d_ncw_fcw [B, C, L + P] x [F, C, k] -> [B, F, L], then
+//          linalg.transpose to [B, L, F];
+//   %q = tensor.expand_shape %c -> [B, L, H, D], then linalg.transpose to
+//        [B, H, L, D] unless the attention is blhd.
 //
 // The flash lowering then builds each query block from %x, %w and the bias
 // instead of reading Q, so that Q never occupies the arena.
@@ -28,13 +33,18 @@
 namespace sieve {
 
 struct QueryConv {
-  /// [B, 1, L, C] (or [B, L, 1, C] when `lengthDim` is 1), before padding.
+  /// The convolution's input before padding: rank 4 ([B, 1, L, C] or
+  /// [B, L, 1, C]) or rank 3 ([B, L, C] or [B, C, L]).
   mlir::Value input;
-  /// [F, 1, k, C] (or [F, k, 1, C]), F = H * D.
+  /// The weights: [F, 1, k, C], [F, k, 1, C], [k, C, F] or [F, C, k].
   mlir::Value weight;
   /// The bias [F], or null when the convolution starts from `biasScalar`.
   mlir::Value bias, biasScalar;
-  int64_t lengthDim = 2; ///< the dim of L in input (and of k in weight)
+  /// The dims of the length and of the channels in `input` (the batch is
+  /// dim 0, any other dim has size 1).
+  int64_t inputLengthDim = 2, inputChannelDim = 3;
+  /// The dims of the output feature, the tap and the channel in `weight`.
+  int64_t weightFilterDim = 0, weightTapDim = 2, weightChannelDim = 3;
   int64_t kernel = 1, dilation = 1, channels = 0;
 };
 
