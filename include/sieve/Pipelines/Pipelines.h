@@ -194,6 +194,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Give each layer of the entry its own function, so that "
                      "LLVM compiles in time linear in the layers"),
       llvm::cl::init(true)};
+  // Stage 'plan-patches' (docs/patch.md).
+  PassOptions::Option<std::string> patchStrategies{
+      *this, "patch-strategies",
+      llvm::cl::desc("Overlap strategies the planner may choose: recompute, "
+                     "cache (row strips with line buffers) or both"),
+      llvm::cl::init("recompute")};
 };
 
 /// The budgets `options` ask for on `target`, in bytes; 0 means none.
