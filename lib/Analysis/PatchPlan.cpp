@@ -328,6 +328,10 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     }
     std::pair<uint64_t, int> sliding = workingSet(regions, false);
     std::pair<uint64_t, int> separate = workingSet(overlaps, true, true);
+    // Sieve's arena counts what sieve-lower-patch-stages makes of the
+    // stage: sliding windows (line buffers).
+    if (rule == PeakRule::Sieve)
+      separate.first = std::numeric_limits<uint64_t>::max();
     cost.cacheBytes = sliding.first <= separate.first ? regions : overlaps;
     worst = std::min(sliding, separate);
   }
@@ -495,6 +499,12 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
         if (rows[r].grid * cols[c].grid == 1 && !forced)
           continue;
         for (OverlapStrategy strategy : strategies) {
+          // Under Sieve's rule, only what sieve-lower-patch-stages lowers:
+          // cached rows of row strips, in stages ending in a feature map.
+          if (strategy == OverlapStrategy::Cache &&
+              options.rule == PeakRule::Sieve &&
+              (cols[c].grid > 1 || stageTiledLayer(net, first, last) != last))
+            continue;
           StageConfig config{first, last, rowTiles[r], colTiles[c], strategy};
           block.front.push_back(evaluate(net, config, options.rule,
                                          options.alignment, rows[r], cols[c]));

@@ -318,11 +318,15 @@ struct GraphBuilder {
 } // namespace
 
 NetworkOps sieve::buildNetwork(func::FuncOp func) {
+  return buildNetwork(func.getBody().front());
+}
+
+NetworkOps sieve::buildNetwork(Block &block) {
   GraphBuilder builder;
-  for (BlockArgument arg : func.getArguments())
+  for (BlockArgument arg : block.getArguments())
     if (isa<RankedTensorType>(arg.getType()))
       builder.addInput(arg);
-  for (Operation &op : func.getBody().front()) {
+  for (Operation &op : block) {
     if (op.hasTrait<OpTrait::IsTerminator>()) {
       for (Value operand : op.getOperands()) {
         auto it = builder.activations.find(operand);

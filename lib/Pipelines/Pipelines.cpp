@@ -237,15 +237,16 @@ static std::string ternaryStage(const CompileOptions &options,
 
 static std::string planPatchesStage(const CompileOptions &options,
                                     const TargetInfo &target) {
-  // Without a budget there is nothing to fit. Only recomputed overlaps have
-  // a lowering so far (docs/patch.md).
+  // Without a budget there is nothing to fit. Cached overlaps are opt-in
+  // (--patch-strategies) until they run on every board (docs/patch.md).
   uint64_t budget = getMemoryBudget(options, target);
   if (options.patch == PatchMode::Off || !budget)
     return "";
   return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
-                       "strategies=recompute alignment={1}}, "
+                       "strategies={2} alignment={1}}, "
                        "func.func(sieve-lower-patch-stages), canonicalize, cse",
-                       budget, target.arenaAlignment)
+                       budget, target.arenaAlignment,
+                       std::string(options.patchStrategies))
       .str();
 }
 

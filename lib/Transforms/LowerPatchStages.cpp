@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Analysis/PatchPlanGraph.h"
 #include "sieve/Dialect/Patch/IR/PatchOps.h"
 #include "sieve/Transforms/Passes.h"
 
@@ -20,6 +21,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -129,6 +131,232 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
   }
 }
 
+/// The `cache` strategy for row strips (a grid of one column), as line
+/// buffers: every layer of the stage but the last keeps a window of the
+/// rows its consumers still need (the largest region a patch holds), which
+/// slides down with the patches; each patch computes only the rows of each
+/// layer that are new (not held by the previous patch), from the windows of
+/// the layers it reads, straight into its own window. Every row is computed
+/// once. The patches are unrolled: their regions differ at the image
+/// borders, and static shapes give the arena exact buffers.
+LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
+  Block &body = stage.getBody().front();
+  auto yield = cast<patch::YieldOp>(body.getTerminator());
+  auto outType = cast<RankedTensorType>(stage.getResult().getType());
+  if (stage.getGrid()[1] != 1)
+    return stage.emitOpError("lowers the 'cache' strategy for row strips "
+                             "only (a grid of one column), not grid ")
+           << stage.getGrid()[0] << "x" << stage.getGrid()[1];
+  NetworkOps graph = buildNetwork(body);
+  const Network &net = graph.net;
+  int n = net.layers.size();
+  for (int l = 0; l < n; ++l)
+    if (!net.layers[l].spatial)
+      return graph.anchor[l]->emitOpError(
+                 "cannot run in a cached patch stage: ")
+             << net.layers[l].opaqueReason;
+  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
+      outType.getRank() != 4 ||
+      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
+    return stage.emitOpError("lowers the 'cache' strategy only for stages "
+                             "whose last layer gives a feature map");
+
+  // Per patch and layer, the rows the patch needs.
+  int64_t height = outType.getDimSize(1), tile = stage.getTile()[0];
+  int64_t grid = (height + tile - 1) / tile;
+  std::vector<std::vector<Interval>> fields;
+  for (int64_t i = 0; i < grid; ++i)
+    fields.push_back(
+        receptiveField(net, 0, n - 1, 0,
+                       {i * tile, std::min(height, (i + 1) * tile) - 1})
+            .layer);
+  // With dilations, a later patch may need a row before an earlier one's
+  // first (the taps skip rows): a row is kept from the first patch that
+  // needs it to the last, so regions only move forward.
+  for (int l = 0; l < n; ++l) {
+    for (int64_t i = 1; i < grid; ++i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
+    for (int64_t i = grid - 1; i > 0; --i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
+  }
+  // Windows: the layers read by later layers of the stage.
+  llvm::DenseMap<Value, int> windowOf;
+  std::vector<int64_t> windowRows(n, 0);
+  for (int l = 0; l + 1 < n; ++l) {
+    Value value = graph.ops[l].back()->getResult(0);
+    if (cast<RankedTensorType>(value.getType()).getRank() != 4)
+      return graph.anchor[l]->emitOpError(
+          "cannot run in a cached patch stage: its result is not NHWC");
+    windowOf[value] = l;
+    for (int64_t i = 0; i < grid; ++i) {
+      windowRows[l] = std::max(windowRows[l], fields[i][l].size());
+      // The windows slide forward only.
+      if (i > 0 && !fields[i][l].empty() && !fields[i - 1][l].empty() &&
+          (fields[i][l].lo < fields[i - 1][l].lo ||
+           fields[i][l].hi < fields[i - 1][l].hi))
+        return graph.anchor[l]->emitOpError(
+            "cannot run in a cached patch stage: its rows do not move "
+            "forward with the patches");
+    }
+  }
+  SmallVector<Operation *> templates;
+  llvm::SmallPtrSet<Operation *, 32> bodyOps;
+  for (Operation &op : body.without_terminator()) {
+    templates.push_back(&op);
+    bodyOps.insert(&op);
+  }
+
+  // The body runs where the stage was; its ops are the templates the
+  // patches tile, dead afterwards.
+  rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
+  rewriter.setInsertionPoint(yield);
+  Location loc = stage.getLoc();
+  auto rowSlice = [&](Value source, int64_t row, int64_t rows) {
+    auto type = cast<RankedTensorType>(source.getType());
+    SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)), sizes,
+        strides(4, rewriter.getIndexAttr(1));
+    offsets[1] = rewriter.getIndexAttr(row);
+    for (int64_t d = 0; d < 4; ++d)
+      sizes.push_back(
+          rewriter.getIndexAttr(d == 1 ? rows : type.getDimSize(d)));
+    return tensor::ExtractSliceOp::create(rewriter, loc, source, offsets, sizes,
+                                          strides);
+  };
+  auto insertRows = [&](Value source, Value dest, int64_t row) {
+    SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+        sizes = tensor::getMixedSizes(rewriter, loc, source),
+        strides(4, rewriter.getIndexAttr(1));
+    offsets[1] = rewriter.getIndexAttr(row);
+    return tensor::InsertSliceOp::create(rewriter, loc, source, dest, offsets,
+                                         sizes, strides)
+        .getResult();
+  };
+
+  std::vector<Value> windows(n);
+  for (int l = 0; l + 1 < n; ++l) {
+    auto type =
+        cast<RankedTensorType>(graph.ops[l].back()->getResult(0).getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[1] = windowRows[l];
+    windows[l] =
+        tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
+  }
+  Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                         outType.getElementType());
+  // Per layer: the last row computed so far, and the row at the top of its
+  // window.
+  std::vector<int64_t> done(n, -1), base(n, 0);
+
+  for (int64_t i = 0; i < grid; ++i) {
+    for (int l = 0; l < n; ++l) {
+      Interval rows = fields[i][l];
+      int64_t lo = std::max(rows.lo, done[l] + 1), hi = rows.hi;
+      if (lo > hi)
+        continue;
+      Value dest = l + 1 < n ? windows[l] : output;
+      int64_t top = 0;
+      if (l + 1 < n) {
+        // Slide the window: the rows still needed move to its top.
+        int64_t newBase = hi - windowRows[l] + 1;
+        int64_t shift = newBase - base[l];
+        if (done[l] >= 0 && shift > 0 && shift < windowRows[l]) {
+          Value from = rowSlice(dest, shift, windowRows[l] - shift);
+          Value to = rowSlice(dest, 0, windowRows[l] - shift);
+          Value moved =
+              linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
+          dest = insertRows(moved, dest, 0);
+        }
+        base[l] = newBase;
+        top = base[l];
+      }
+      // The new rows, tiled from the layer's ops; what they read of
+      // earlier layers comes from those layers' windows.
+      Value full = graph.ops[l].back()->getResult(0);
+      SmallVector<tensor::ExtractSliceOp> worklist{
+          rowSlice(full, lo, hi - lo + 1)};
+      Value computed;
+      while (!worklist.empty()) {
+        tensor::ExtractSliceOp s = worklist.pop_back_val();
+        Value source = s.getSource();
+        auto window = windowOf.find(source);
+        if (window != windowOf.end() && window->second != l) {
+          int p = window->second;
+          std::optional<int64_t> row =
+              getConstantIntValue(s.getMixedOffsets()[1]);
+          if (!row || s.getType().isDynamicDim(1))
+            return s.emitOpError("has a dynamic row range in a cached patch "
+                                 "stage");
+          rewriter.setInsertionPoint(s);
+          SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
+          offsets[1] = rewriter.getIndexAttr(*row - base[p]);
+          rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+              s, s.getType(), windows[p], offsets, s.getMixedSizes(),
+              s.getMixedStrides());
+          continue;
+        }
+        auto producer = dyn_cast<OpResult>(source);
+        if (!producer || !bodyOps.contains(producer.getOwner()) ||
+            !isa<TilingInterface>(producer.getOwner()))
+          continue;
+        rewriter.setInsertionPoint(s);
+        FailureOr<TilingResult> tiled =
+            tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
+        if (failed(tiled))
+          return producer.getOwner()->emitOpError(
+              "cannot be tiled by rows in a cached patch stage");
+        Value value = tiled->tiledValues[0];
+        // The first slice is the layer's rows (later ones may reuse its
+        // address once it is erased).
+        if (!computed)
+          computed = value;
+        rewriter.replaceOp(s, value);
+        for (Operation *generated : tiled->generatedSlices)
+          if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
+            worklist.push_back(g);
+      }
+      if (!computed)
+        return graph.anchor[l]->emitOpError(
+                   "cannot be tiled by rows in a cached patch stage: its "
+                   "layer ends in '")
+               << full.getDefiningOp()->getName() << "'";
+      // Written in place: the destination of the tiled ops (an empty
+      // tensor's slice) becomes the rows of the window or the output.
+      Value value = computed;
+      while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
+        OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
+        auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
+        if (initSlice &&
+            initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
+          rewriter.setInsertionPoint(dps);
+          Value rowsOfDest = rowSlice(dest, lo - top, hi - lo + 1);
+          if (rowsOfDest.getType() == init->get().getType())
+            rewriter.modifyOpInPlace(dps, [&] { init->set(rowsOfDest); });
+          break;
+        }
+        value = init->get();
+      }
+      rewriter.setInsertionPoint(yield);
+      dest = insertRows(computed, dest, lo - top);
+      if (l + 1 < n)
+        windows[l] = dest;
+      else
+        output = dest;
+      done[l] = hi;
+    }
+  }
+
+  rewriter.replaceAllUsesWith(stage.getResult(), output);
+  rewriter.eraseOp(yield);
+  rewriter.eraseOp(stage);
+  // The templates are dead now.
+  for (Operation *op : llvm::reverse(templates))
+    if (op->use_empty() && isPure(op))
+      rewriter.eraseOp(op);
+  return success();
+}
+
 LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage) {
   rewriteDepthwise<linalg::DepthwiseConv2DNhwcHwcmQOp,
                    linalg::DepthwiseConv2DNhwcHwcQOp,
@@ -136,10 +364,11 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage) {
   rewriteDepthwise<linalg::DepthwiseConv2DNhwcHwcmOp,
                    linalg::DepthwiseConv2DNhwcHwcOp, linalg::Conv2DNhwcFhwcOp>(
       rewriter, stage);
+  if (stage.getStrategy() == "cache")
+    return lowerCachedStage(rewriter, stage);
   if (stage.getStrategy() != "recompute")
     return stage.emitOpError("has no lowering for the '")
-           << stage.getStrategy()
-           << "' strategy yet; plan with strategies=recompute";
+           << stage.getStrategy() << "' strategy";
   Block &body = stage.getBody().front();
   auto yield = cast<patch::YieldOp>(body.getTerminator());
   auto root = yield.getValue().getDefiningOp<linalg::LinalgOp>();

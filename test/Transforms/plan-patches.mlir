@@ -1,5 +1,5 @@
 // RUN: sieve-opt %s -sieve-plan-patches="split=0-1 grid=2x2 strategies=recompute" | FileCheck %s
-// RUN: sieve-opt %s -sieve-plan-patches="split=0-1 grid=2x2 strategies=cache" | FileCheck %s --check-prefix=CACHE
+// RUN: sieve-opt %s -sieve-plan-patches="split=0-1 grid=2x2 strategies=cache rule=msf-cnn" | FileCheck %s --check-prefix=CACHE
 // RUN: sieve-opt %s -sieve-plan-patches="memory-budget=1000000" | FileCheck %s --check-prefix=FITS
 // RUN: sieve-opt %s -sieve-plan-patches="mode=off split=0-1" | FileCheck %s --check-prefix=OFF
 

@@ -185,6 +185,12 @@ static cl::opt<PatchMode> patchMode(
                           "only when the plain plan does not fit (default)"),
                clEnumValN(PatchMode::Off, "off", "never")),
     cl::cat(category));
+static cl::opt<std::string> patchStrategies(
+    "patch-strategies",
+    cl::desc("Overlap strategies the patch planner may choose: recompute "
+             "(default), cache (row strips with line buffers), or "
+             "recompute,cache (docs/patch.md)"),
+    cl::init("recompute"), cl::cat(category));
 /// Registered in main: libLLVM already has an undocumented, hidden
 /// `--threads` that the driver takes over.
 static std::optional<cl::opt<int>> threads;
@@ -494,6 +500,7 @@ static int compile() {
   options.attentionSinks = attentionSinks;
   options.attentionRecent = attentionRecent;
   options.patch = patchMode;
+  options.patchStrategies = patchStrategies;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
   options.ternary = ternary;
   options.ternaryKernel = ternaryKernel;

@@ -33,6 +33,10 @@ struct NetworkOps {
 
 NetworkOps buildNetwork(mlir::func::FuncOp func);
 
+/// The same for a block (a `patch.stage` body): its arguments are the
+/// network's inputs, the operands of its terminator its outputs.
+NetworkOps buildNetwork(mlir::Block &block);
+
 } // namespace sieve
 
 #endif // SIEVE_ANALYSIS_PATCHPLANGRAPH_H

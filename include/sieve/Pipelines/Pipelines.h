@@ -203,6 +203,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
                      "rows by COLS f32 lanes, blocks of BLOCK queries and "
                      "keys); empty: the target's"),
       llvm::cl::init("")};
+  // Stage 'plan-patches' (docs/patch.md).
+  PassOptions::Option<std::string> patchStrategies{
+      *this, "patch-strategies",
+      llvm::cl::desc("Overlap strategies the planner may choose: recompute, "
+                     "cache (row strips with line buffers) or both"),
+      llvm::cl::init("recompute")};
 };
 
 /// The flash tiles of --attention-tiles=ROWSxCOLS:BLOCK, or std::nullopt
