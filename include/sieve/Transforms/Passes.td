@@ -649,6 +649,13 @@ def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
     its tile (halos recomputed, padding only at true image borders, as
     upstream tiling of `tensor.pad` gives) and writes its tile of the
     output. The body is then inlined where the stage was.
+
+    A stage with the `cache` strategy must be row strips (one column of
+    patches): each layer but the last keeps, in a line buffer, the rows the
+    next strip still needs; a strip computes only its new rows into that
+    window, which then slides up, so every row is computed once. Its
+    patches are unrolled (static shapes). A 2-D grid with the `cache`
+    strategy is an error at the stage.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
@@ -663,8 +670,9 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     with constant weights by register-blocked vector loops: on x86 (AVX2)
     `vpmaddwd` of sign-extended pairs of input channels by 8 output channels
     (`avx2-pmaddwd`), on AArch64 `sdot` of groups of 4 input channels by 4
-    output channels (`neon-sdot`); depthwise convolutions multiply 8 channels
-    in int32 lanes (`avx2-dw`, `neon-dw`). On Cortex-M (Int8KernelsArm.cpp)
+    output channels (`neon-sdot`); depthwise convolutions take `vpmaddwd` of
+    pairs of taps of 8 channels on x86 (`avx2-dw`, weights interleaved per
+    channel) and int32 lanes on AArch64 (`neon-dw`). On Cortex-M (Int8KernelsArm.cpp)
     a convolution is a dot product along the KW x C contiguous input bytes of
     each filter row: `sxtb16` + `smlad` per 4 bytes on the M4/M7
     (`dsp-smlad`), a tail-predicated `vmladava.s8` per 16 bytes on the M55
@@ -674,11 +682,16 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     time into the blocks the kernel reads (new constant globals, so
     `weight_bytes` counts them), with the input zero point's correction
     (`-zp_in * sum(w)` per output channel) precomputed. The result is the
-    same int32 accumulator as the generic loops', bit for bit; the
-    requantising consumers are untouched. Kernels need no scratch.
+    same int32 accumulator as the generic loops', bit for bit. When the
+    accumulator's only reader is a requantising `linalg.generic` (TOSA's
+    `apply_scale`), it is computed in registers and the int32 buffer goes
+    away (report: `"fused": "requant"`; on x86 in 32-bit lanes paired in
+    64-bit ones, no int64 vectors). Kernels need no scratch.
 
     Runs after bufferization, inside the row loops of `sieve-fuse-into-rows`.
-    `kernels=generic` changes nothing; `vector` picks the target's kernels;
+    `kernels=generic` changes nothing; `vector` picks the target's kernels
+    (sieve-compile's default `--int8-kernels=auto` asks for them wherever
+    the target has some);
     `avx2`, `neon`, `dsp` or `mve` force them, and a target without them is
     an error at the op. A convolution the kernels do not cover (dynamic shapes, dilations,
     a non-zero weight zero point, weights that are not constants) keeps the
