@@ -281,7 +281,9 @@ static std::string int8KernelsPass(const CompileOptions &options,
   // auto: the target's kernels wherever it has them (bit-exact with the
   // generic loops and faster on every layer measured: bench/int8_bench.py on
   // the host, bench/int8_mcu_bench.py on Cortex-M), the generic loops
-  // elsewhere.
+  // elsewhere. Not yet the default: the patch planner's arena rule still
+  // counts the generic loops' int32 rows, which the fused requantisation
+  // removes (test/Memory/patch-arena.test).
   if (kernels == "auto")
     kernels = int8Isa(target) == "none" ? "generic" : "vector";
   if (kernels == "generic")

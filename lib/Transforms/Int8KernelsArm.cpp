@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Int8KernelsArm.h"
+#include "KernelLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -119,21 +120,7 @@ private:
 SmallVector<Value>
 ArmKernel::loop(int64_t count, ValueRange init,
                 function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  if (count == 0)
-    return SmallVector<Value>(init.begin(), init.end());
-  if (count == 1)
-    return body(idx(0), init);
-  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(count), idx(1), init);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forOp.getBody());
-  SmallVector<Value> results =
-      body(forOp.getInductionVar(), forOp.getRegionIterArgs());
-  if (!forOp.getBody()->empty() &&
-      isa_and_nonnull<scf::YieldOp>(forOp.getBody()->back()))
-    forOp.getBody()->back().erase();
-  b.setInsertionPointToEnd(forOp.getBody());
-  scf::YieldOp::create(b, loc, results);
-  return SmallVector<Value>(forOp.getResults());
+  return sieve::buildCountedLoop(b, loc, count, init, body);
 }
 
 void ArmKernel::tiles(int64_t total, int64_t size,

@@ -14,6 +14,7 @@
 #include "sieve/Transforms/EntryFunction.h"
 
 #include "Int8KernelsArm.h"
+#include "KernelLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -70,6 +71,17 @@ StringRef convKernelName(Isa isa) {
 }
 StringRef dwKernelName(Isa isa) {
   return isa == Isa::Avx2 ? "avx2-dw" : "neon-dw";
+}
+
+/// A depthwise hwcm output's [N, OH, OW, C, 1] as [N, OH, OW, C]; other
+/// outputs unchanged.
+Value collapseMultiplier(OpBuilder &b, Location loc, Value v) {
+  if (cast<MemRefType>(v.getType()).getRank() != 5)
+    return v;
+  return memref::CollapseShapeOp::create(
+             b, loc, v,
+             SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}})
+      .getResult();
 }
 
 Value cIdx(OpBuilder &b, Location loc, int64_t v) {
@@ -476,21 +488,7 @@ private:
 SmallVector<Value>
 KernelBuilder::loop(int64_t count, ValueRange init,
                     function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-  if (count == 0)
-    return SmallVector<Value>(init.begin(), init.end());
-  if (count == 1) // no loop for 1x1 filters and single tiles
-    return body(idx(0), init);
-  auto forOp = scf::ForOp::create(b, loc, idx(0), idx(count), idx(1), init);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forOp.getBody());
-  SmallVector<Value> results =
-      body(forOp.getInductionVar(), forOp.getRegionIterArgs());
-  if (!forOp.getBody()->empty() &&
-      isa_and_nonnull<scf::YieldOp>(forOp.getBody()->back()))
-    forOp.getBody()->back().erase();
-  b.setInsertionPointToEnd(forOp.getBody());
-  scf::YieldOp::create(b, loc, results);
-  return SmallVector<Value>(forOp.getResults());
+  return sieve::buildCountedLoop(b, loc, count, init, body);
 }
 
 Value KernelBuilder::inputGroup(Value n, Value row, Value col, Value c,
@@ -1157,14 +1155,7 @@ bool VectorizeInt8Pass::buildArm(ModuleOp module, linalg::LinalgOp op,
   OpBuilder b(fusion.requant ? fusion.requant.getOperation()
                              : op.getOperation());
   Location loc = op.getLoc();
-  auto asChannels = [&](Value v) -> Value {
-    if (cast<MemRefType>(v.getType()).getRank() != 5)
-      return v;
-    return memref::CollapseShapeOp::create(
-               b, loc, v,
-               SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}})
-        .getResult();
-  };
+  auto asChannels = [&](Value v) { return collapseMultiplier(b, loc, v); };
   sieve::int8arm::ArmLayer layer;
   layer.depthwise = info.depthwise;
   layer.input = info.input;
@@ -1266,14 +1257,8 @@ void VectorizeInt8Pass::runOnOperation() {
         auto corrGet =
             memref::GetGlobalOp::create(b, loc, packed.corrections.getType(),
                                         packed.corrections.getSymName());
-        auto asChannels = [&](Value v) -> Value {
-          // hwcm outputs have a trailing multiplier dimension of one.
-          if (cast<MemRefType>(v.getType()).getRank() != 5)
-            return v;
-          return memref::CollapseShapeOp::create(
-                     b, loc, v,
-                     SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4}})
-              .getResult();
+        auto asChannels = [&](Value v) {
+          return collapseMultiplier(b, loc, v);
         };
         if (fusion.requant)
           fusion.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);

@@ -227,11 +227,11 @@ static cl::opt<bool> ternaryQuantize(
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
     cl::desc("Kernels of int8 convolutions: "
-             "auto (the target's SIMD or DSP kernels where it has them, "
-             "else generic; default), generic (scalar loops), vector (the "
+             "generic (scalar loops; default), auto (the target's SIMD or "
+             "DSP kernels where it has them, else generic), vector (the "
              "target's kernels), avx2, neon, dsp (Cortex-M4/M7), mve "
              "(Cortex-M55)"),
-    cl::init("auto"), cl::cat(category));
+    cl::init("generic"), cl::cat(category));
 static cl::opt<bool> outlineLayers(
     "outline-layers",
     cl::desc("Give each layer its own function so that LLVM compiles in time "

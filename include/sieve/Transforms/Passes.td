@@ -690,8 +690,8 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
 
     Runs after bufferization, inside the row loops of `sieve-fuse-into-rows`.
     `kernels=generic` changes nothing; `vector` picks the target's kernels
-    (sieve-compile's default `--int8-kernels=auto` asks for them wherever
-    the target has some);
+    (sieve-compile's `--int8-kernels=auto` asks for them wherever the target
+    has some);
     `avx2`, `neon`, `dsp` or `mve` force them, and a target without them is
     an error at the op. A convolution the kernels do not cover (dynamic shapes, dilations,
     a non-zero weight zero point, weights that are not constants) keeps the
