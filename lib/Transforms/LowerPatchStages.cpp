@@ -137,8 +137,9 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
 /// slides down with the patches; each patch computes only the rows of each
 /// layer that are new (not held by the previous patch), from the windows of
 /// the layers it reads, straight into its own window. Every row is computed
-/// once. The patches are unrolled: their regions differ at the image
-/// borders, and static shapes give the arena exact buffers.
+/// once. Shapes stay static, which gives the arena exact buffers: the
+/// patches at the image borders (whose regions differ) are unrolled, the
+/// steady state between them is one loop over a patch's ops.
 LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   Block &body = stage.getBody().front();
   auto yield = cast<patch::YieldOp>(body.getTerminator());
@@ -201,6 +202,127 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
             "forward with the patches");
     }
   }
+  // The stage's inputs read by its layers, by network tensor (block
+  // arguments of tensor type, in order).
+  llvm::DenseMap<Value, int> externalOf;
+  {
+    llvm::SmallDenseSet<int> read;
+    for (const NetLayer &layer : net.layers)
+      for (const LayerInput &input : layer.inputs)
+        if (net.tensors[input.tensor].producer < 0)
+          read.insert(input.tensor);
+    int tensor = 0;
+    for (Value input : stage.getInputs())
+      if (isa<RankedTensorType>(input.getType())) {
+        if (read.contains(tensor))
+          externalOf[input] = tensor;
+        ++tensor;
+      }
+  }
+
+  // What each patch does per layer, worked out before any IR: the new rows
+  // [lo, hi] it computes (none when `skip`), the window's first row `top`
+  // at that time (0 for the output), by how many rows the window slides
+  // first (0: no copy), and the window's first row after the patch.
+  struct LayerStep {
+    bool skip = true;
+    int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
+  };
+  std::vector<std::vector<LayerStep>> steps(grid, std::vector<LayerStep>(n));
+  {
+    // Per layer: the last row computed so far, and the window's first row.
+    std::vector<int64_t> done(n, -1), base(n, 0);
+    for (int64_t i = 0; i < grid; ++i)
+      for (int l = 0; l < n; ++l) {
+        LayerStep &step = steps[i][l];
+        Interval rows = fields[i][l];
+        int64_t lo = std::max(rows.lo, done[l] + 1), hi = rows.hi;
+        step.base = base[l];
+        if (lo > hi)
+          continue;
+        step.skip = false;
+        step.lo = lo;
+        step.hi = hi;
+        if (l + 1 < n) {
+          // Slide the window: the rows still needed move to its top.
+          int64_t newBase = hi - windowRows[l] + 1;
+          int64_t shift = newBase - base[l];
+          if (done[l] >= 0 && shift > 0 && shift < windowRows[l])
+            step.slide = shift;
+          base[l] = step.base = step.top = newBase;
+        }
+        done[l] = hi;
+      }
+  }
+
+  // The steady state: patches that do what the patch before them did,
+  // moved down by a fixed number of rows in every layer (and in the stage's
+  // inputs), away from the image borders (no padding). They run as one
+  // loop of one patch's ops, whose shapes are static; the patches before
+  // (the top border) and after (the bottom border, the remainder) stay
+  // unrolled. `moves[i]`: per layer, then for the stage's inputs, how far
+  // patch i lies below patch i - 1; none when it is not such a move.
+  auto moveFrom = [&](int64_t i) -> std::optional<std::vector<int64_t>> {
+    std::vector<int64_t> move(n + 1, 0);
+    std::optional<int64_t> external;
+    for (int l = 0; l < n; ++l) {
+      const LayerStep &a = steps[i - 1][l], &b = steps[i][l];
+      if (a.skip != b.skip)
+        return std::nullopt;
+      if (a.skip) {
+        move[l] = b.base - a.base;
+        continue;
+      }
+      move[l] = b.lo - a.lo;
+      if (b.hi - a.hi != move[l] || b.slide != a.slide ||
+          (l + 1 < n &&
+           (b.top - a.top != move[l] || b.base - a.base != move[l])))
+        return std::nullopt;
+      for (const LayerInput &input : net.layers[l].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        Interval ra = input.rows.inputOf({a.lo, a.hi}),
+                 rb = input.rows.inputOf({b.lo, b.hi});
+        for (Interval r : {ra, rb})
+          if (r.lo < 0 || r.hi >= t.height)
+            return std::nullopt;
+        if (t.producer >= 0) {
+          // Where it reads in the producer's window.
+          if (rb.lo - steps[i][t.producer].base !=
+              ra.lo - steps[i - 1][t.producer].base)
+            return std::nullopt;
+        } else {
+          if (external && *external != rb.lo - ra.lo)
+            return std::nullopt;
+          external = rb.lo - ra.lo;
+        }
+      }
+    }
+    move[n] = external.value_or(0);
+    return move;
+  };
+  // The longest run of patches [loopFirst, loopLast] that each move the
+  // same way from the one before.
+  int64_t loopFirst = 0, loopLast = -1;
+  std::vector<int64_t> loopMove;
+  {
+    std::optional<std::vector<int64_t>> previous;
+    int64_t runFirst = 0;
+    for (int64_t i = 1; i < grid; ++i) {
+      std::optional<std::vector<int64_t>> move = moveFrom(i);
+      if (!move || !previous || *move != *previous)
+        runFirst = i - 1;
+      if (move && i - runFirst > loopLast - loopFirst) {
+        loopFirst = runFirst;
+        loopLast = i;
+        loopMove = *move;
+      }
+      previous = std::move(move);
+    }
+    // Two patches gain nothing from a loop.
+    if (loopLast - loopFirst < 2)
+      loopLast = -1;
+  }
+
   SmallVector<Operation *> templates;
   llvm::SmallPtrSet<Operation *, 32> bodyOps;
   for (Operation &op : body.without_terminator()) {
@@ -211,29 +333,29 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   // The body runs where the stage was; its ops are the templates the
   // patches tile, dead afterwards.
   rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
-  rewriter.setInsertionPoint(yield);
   Location loc = stage.getLoc();
-  auto rowSlice = [&](Value source, int64_t row, int64_t rows) {
+  auto rowSlice = [&](Value source, OpFoldResult row, int64_t rows) {
     auto type = cast<RankedTensorType>(source.getType());
     SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)), sizes,
         strides(4, rewriter.getIndexAttr(1));
-    offsets[1] = rewriter.getIndexAttr(row);
+    offsets[1] = row;
     for (int64_t d = 0; d < 4; ++d)
       sizes.push_back(
           rewriter.getIndexAttr(d == 1 ? rows : type.getDimSize(d)));
     return tensor::ExtractSliceOp::create(rewriter, loc, source, offsets, sizes,
                                           strides);
   };
-  auto insertRows = [&](Value source, Value dest, int64_t row) {
+  auto insertRows = [&](Value source, Value dest, OpFoldResult row) {
     SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
         sizes = tensor::getMixedSizes(rewriter, loc, source),
         strides(4, rewriter.getIndexAttr(1));
-    offsets[1] = rewriter.getIndexAttr(row);
+    offsets[1] = row;
     return tensor::InsertSliceOp::create(rewriter, loc, source, dest, offsets,
                                          sizes, strides)
         .getResult();
   };
 
+  rewriter.setInsertionPoint(yield);
   std::vector<Value> windows(n);
   for (int l = 0; l + 1 < n; ++l) {
     auto type =
@@ -245,37 +367,44 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   }
   Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
                                          outType.getElementType());
-  // Per layer: the last row computed so far, and the row at the top of its
-  // window.
-  std::vector<int64_t> done(n, -1), base(n, 0);
 
-  for (int64_t i = 0; i < grid; ++i) {
+  // Emits patch `i` before `anchor`. In the loop (`iv` set) the ops are
+  // those of patch `loopFirst`; the rows they take from the stage's inputs
+  // and give to the stage's output move with the iteration, every other
+  // offset (into the windows) is the same in every iteration.
+  Value iv;
+  auto absoluteRow = [&](int64_t row, int64_t move) -> OpFoldResult {
+    if (!iv || move == 0)
+      return rewriter.getIndexAttr(row);
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    return affine::AffineApplyOp::create(
+               rewriter, loc,
+               AffineMap::get(1, 0, d0 * move + (row - loopFirst * move)), iv)
+        .getResult();
+  };
+  auto emitPatch = [&](int64_t i, Operation *anchor) -> LogicalResult {
     for (int l = 0; l < n; ++l) {
-      Interval rows = fields[i][l];
-      int64_t lo = std::max(rows.lo, done[l] + 1), hi = rows.hi;
-      if (lo > hi)
+      const LayerStep &step = steps[i][l];
+      if (step.skip)
         continue;
-      Value dest = l + 1 < n ? windows[l] : output;
-      int64_t top = 0;
-      if (l + 1 < n) {
-        // Slide the window: the rows still needed move to its top.
-        int64_t newBase = hi - windowRows[l] + 1;
-        int64_t shift = newBase - base[l];
-        if (done[l] >= 0 && shift > 0 && shift < windowRows[l]) {
-          Value from = rowSlice(dest, shift, windowRows[l] - shift);
-          Value to = rowSlice(dest, 0, windowRows[l] - shift);
-          Value moved =
-              linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
-          dest = insertRows(moved, dest, 0);
-        }
-        base[l] = newBase;
-        top = base[l];
+      int64_t lo = step.lo, hi = step.hi, top = step.top;
+      bool last = l + 1 == n;
+      Value dest = last ? output : windows[l];
+      if (step.slide) {
+        int64_t shift = step.slide;
+        Value from =
+            rowSlice(dest, rewriter.getIndexAttr(shift), windowRows[l] - shift);
+        Value to =
+            rowSlice(dest, rewriter.getIndexAttr(0), windowRows[l] - shift);
+        Value moved =
+            linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
+        dest = insertRows(moved, dest, rewriter.getIndexAttr(0));
       }
       // The new rows, tiled from the layer's ops; what they read of
       // earlier layers comes from those layers' windows.
       Value full = graph.ops[l].back()->getResult(0);
       SmallVector<tensor::ExtractSliceOp> worklist{
-          rowSlice(full, lo, hi - lo + 1)};
+          rowSlice(full, rewriter.getIndexAttr(lo), hi - lo + 1)};
       Value computed;
       while (!worklist.empty()) {
         tensor::ExtractSliceOp s = worklist.pop_back_val();
@@ -290,9 +419,24 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
                                  "stage");
           rewriter.setInsertionPoint(s);
           SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
-          offsets[1] = rewriter.getIndexAttr(*row - base[p]);
+          offsets[1] = rewriter.getIndexAttr(*row - steps[i][p].base);
           rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
               s, s.getType(), windows[p], offsets, s.getMixedSizes(),
+              s.getMixedStrides());
+          continue;
+        }
+        if (iv && externalOf.count(source)) {
+          // Rows of a stage input: they move with the loop.
+          std::optional<int64_t> row =
+              getConstantIntValue(s.getMixedOffsets()[1]);
+          if (!row || s.getType().isDynamicDim(1))
+            return s.emitOpError("has a dynamic row range in a cached patch "
+                                 "stage");
+          rewriter.setInsertionPoint(s);
+          SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
+          offsets[1] = absoluteRow(*row, loopMove[n]);
+          rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+              s, s.getType(), source, offsets, s.getMixedSizes(),
               s.getMixedStrides());
           continue;
         }
@@ -330,21 +474,72 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         if (initSlice &&
             initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
           rewriter.setInsertionPoint(dps);
-          Value rowsOfDest = rowSlice(dest, lo - top, hi - lo + 1);
+          Value rowsOfDest = rowSlice(
+              dest,
+              last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
+                   : rewriter.getIndexAttr(lo - top),
+              hi - lo + 1);
           if (rowsOfDest.getType() == init->get().getType())
             rewriter.modifyOpInPlace(dps, [&] { init->set(rowsOfDest); });
           break;
         }
         value = init->get();
       }
-      rewriter.setInsertionPoint(yield);
-      dest = insertRows(computed, dest, lo - top);
-      if (l + 1 < n)
-        windows[l] = dest;
-      else
+      rewriter.setInsertionPoint(anchor);
+      dest =
+          insertRows(computed, dest,
+                     last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
+                          : rewriter.getIndexAttr(lo - top));
+      if (last)
         output = dest;
-      done[l] = hi;
+      else
+        windows[l] = dest;
     }
+    return success();
+  };
+
+  for (int64_t i = 0; i < grid; ++i) {
+    if (i != loopFirst || loopLast < 0) {
+      rewriter.setInsertionPoint(yield);
+      if (failed(emitPatch(i, yield)))
+        return failure();
+      continue;
+    }
+    // The steady state as one loop; the windows and the output are carried
+    // through it.
+    SmallVector<Value> carried;
+    for (int l = 0; l + 1 < n; ++l)
+      carried.push_back(windows[l]);
+    carried.push_back(output);
+    rewriter.setInsertionPoint(yield);
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, loopFirst);
+    Value ub = arith::ConstantIndexOp::create(rewriter, loc, loopLast + 1);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, one, carried,
+        [&](OpBuilder &b, Location l, Value, ValueRange args) {
+          scf::YieldOp::create(b, l, args);
+        });
+    // The arena's liveness sees inside it (BufferLiveness.h).
+    loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
+    Operation *loopYield = loop.getBody()->getTerminator();
+    ValueRange args = loop.getRegionIterArgs();
+    for (int l = 0; l + 1 < n; ++l)
+      windows[l] = args[l];
+    output = args[n - 1];
+    iv = loop.getInductionVar();
+    rewriter.setInsertionPoint(loopYield);
+    if (failed(emitPatch(i, loopYield)))
+      return failure();
+    iv = Value();
+    SmallVector<Value> yielded(windows.begin(), windows.begin() + (n - 1));
+    yielded.push_back(output);
+    rewriter.modifyOpInPlace(loopYield,
+                             [&] { loopYield->setOperands(yielded); });
+    for (int l = 0; l + 1 < n; ++l)
+      windows[l] = loop.getResult(l);
+    output = loop.getResult(n - 1);
+    i = loopLast;
   }
 
   rewriter.replaceAllUsesWith(stage.getResult(), output);

@@ -653,8 +653,11 @@ def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
     A stage with the `cache` strategy must be row strips (one column of
     patches): each layer but the last keeps, in a line buffer, the rows the
     next strip still needs; a strip computes only its new rows into that
-    window, which then slides up, so every row is computed once. Its
-    patches are unrolled (static shapes). A 2-D grid with the `cache`
+    window, which then slides up, so every row is computed once. Shapes
+    stay static: the strips at the image borders are unrolled, the
+    strips between them (each the previous one moved down by fixed rows)
+    run as one `scf.for` over one strip's ops, marked `sieve.patch_loop`,
+    with the windows carried through it. A 2-D grid with the `cache`
     strategy is an error at the stage.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect",
