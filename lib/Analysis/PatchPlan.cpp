@@ -109,6 +109,9 @@ struct AxisSummary {
   std::vector<int64_t> maxNew;
   /// Per tensor read from outside the stage: largest window.
   std::vector<int64_t> externalMax;
+  /// The same when every layer computes only its part not shared with the
+  /// previous patch (cached overlaps): largest window those parts read.
+  std::vector<int64_t> externalNewMax;
 };
 
 AxisSummary summarize(const Network &net, int first, int last, int axis,
@@ -126,6 +129,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxShared.assign(n, 0);
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
+  summary.externalNewMax.assign(net.tensors.size(), 0);
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
     Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
@@ -143,6 +147,21 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
           std::max(summary.externalMax[t], field.external[t].size());
+    for (int j = 0; j < n; ++j) {
+      Interval fresh = field.layer[j];
+      if (!previous.empty() && !previous[j].empty())
+        fresh.lo = std::max(fresh.lo, previous[j].hi + 1);
+      if (fresh.empty())
+        continue;
+      for (const LayerInput &input : net.layers[first + j].inputs) {
+        int producer = net.tensors[input.tensor].producer;
+        if (producer >= first && producer <= tiled)
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        summary.externalNewMax[input.tensor] = std::max(
+            summary.externalNewMax[input.tensor], access.inputOf(fresh).size());
+      }
+    }
     previous = std::move(field.layer);
   }
   if (tiled != last) {
@@ -154,6 +173,20 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     summary.maxShared.push_back(0);
   }
   return summary;
+}
+
+/// For the cached lowering of row strips (sieve-lower-patch-stages: every
+/// layer but the last keeps a window of rows), the layers of the stage whose
+/// window keeps nothing across patches: no row is shared with the next
+/// patch, and every patch fills the window whole. Each patch then overwrites
+/// it, and it lives, like a recomputed patch's region, only from its layer
+/// to its last reader in the patch.
+std::vector<bool> windowsPerPatch(const AxisSummary &rows, int n) {
+  std::vector<bool> own(n, false);
+  for (int k = 0; k + 1 < n; ++k)
+    own[k] =
+        rows.maxShared[k] == 0 && rows.sum[k] == rows.grid * rows.maxSize[k];
+  return own;
 }
 
 /// Whether output `out` of an access reads outside `[0, size)`: the input
@@ -237,10 +270,22 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
                             cacheCols ? colsAxis.newSum[k] : colsAxis.sum[k]);
   }
 
+  // Rows of the window a patch reads of a tensor from outside the stage:
+  // sieve-lower-patch-stages' cached row strips read only what their new
+  // rows need.
+  auto externalRows = [&](int tensor) {
+    return rule == PeakRule::Sieve && cacheRows
+               ? rowsAxis.externalNewMax[tensor]
+               : rowsAxis.externalMax[tensor];
+  };
+
   // The largest working set over the layers, given `held` bytes kept across
   // patches and whether the regions of the patch are buffers of their own
   // (whole, or only their parts new in this patch when the rest is cached).
-  auto workingSet = [&](uint64_t held, bool regions, bool newOnly = false) {
+  // `own`, when given, the layers whose regions are a patch's own buffers
+  // besides those `held` (with `regions` false).
+  auto workingSet = [&](uint64_t held, bool regions, bool newOnly = false,
+                        const std::vector<bool> *own = nullptr) {
     auto regionBytes = [&](int layer) {
       const NetTensor &t = net.tensors[net.layers[layer].output];
       int k = layer - first;
@@ -258,11 +303,12 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       uint64_t live = held;
       if (pooled)
         live += j == last ? outputBytes : pooledBytes;
-      if (patched && regions) {
+      if (patched && (regions || own)) {
         // The regions of the stage's tensors that this layer reads or
         // writes, or that later layers of the patch still read.
         for (int p = first; p < last && p <= j; ++p)
-          if (net.lastUse(net.layers[p].output) >= j)
+          if ((regions || (*own)[p - first]) &&
+              net.lastUse(net.layers[p].output) >= j)
             live += regionBytes(p);
       }
       for (const LayerInput &input : layer.inputs) {
@@ -275,7 +321,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
           // The patch's window of a full tensor, padded at the borders. The
           // published rules read the network input in place.
           if (rule == PeakRule::Sieve || counted(input.tensor))
-            live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
+            live += buffer(in.bytes(externalRows(input.tensor),
                                     colsAxis.externalMax[input.tensor]));
           continue;
         }
@@ -317,16 +363,22 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     // Either every layer's region stays alive and slides (the overlap is
     // its older part), or only the overlaps are kept, in caches beside the
     // new parts that live for one patch: whichever is smaller.
+    // Under Sieve's rule, the windows of sieve-lower-patch-stages that
+    // hold nothing across patches are counted as per-patch regions.
+    std::vector<bool> own(n, false);
+    if (rule == PeakRule::Sieve && cacheRows)
+      own = windowsPerPatch(rowsAxis, n);
     uint64_t regions = 0, overlaps = 0;
     for (int p = first; p < last; ++p) {
       int k = p - first;
       const NetTensor &t = net.tensors[net.layers[p].output];
-      regions += buffer(regionBytes(p));
+      if (!own[k])
+        regions += buffer(regionBytes(p));
       overlaps +=
           buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]));
     }
-    std::pair<uint64_t, int> sliding = workingSet(regions, false);
+    std::pair<uint64_t, int> sliding = workingSet(regions, false, false, &own);
     std::pair<uint64_t, int> separate = workingSet(overlaps, true, true);
     // Sieve's arena counts what sieve-lower-patch-stages makes of the
     // stage: sliding windows (line buffers).
