@@ -109,9 +109,6 @@ struct AxisSummary {
   std::vector<int64_t> maxNew;
   /// Per tensor read from outside the stage: largest window.
   std::vector<int64_t> externalMax;
-  /// The same when every layer computes only its part not shared with the
-  /// previous patch (cached overlaps): largest window those parts read.
-  std::vector<int64_t> externalNewMax;
 };
 
 AxisSummary summarize(const Network &net, int first, int last, int axis,
@@ -129,7 +126,6 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxShared.assign(n, 0);
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
-  summary.externalNewMax.assign(net.tensors.size(), 0);
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
     Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
@@ -147,21 +143,6 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
           std::max(summary.externalMax[t], field.external[t].size());
-    for (int j = 0; j < n; ++j) {
-      Interval fresh = field.layer[j];
-      if (!previous.empty() && !previous[j].empty())
-        fresh.lo = std::max(fresh.lo, previous[j].hi + 1);
-      if (fresh.empty())
-        continue;
-      for (const LayerInput &input : net.layers[first + j].inputs) {
-        int producer = net.tensors[input.tensor].producer;
-        if (producer >= first && producer <= tiled)
-          continue;
-        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
-        summary.externalNewMax[input.tensor] = std::max(
-            summary.externalNewMax[input.tensor], access.inputOf(fresh).size());
-      }
-    }
     previous = std::move(field.layer);
   }
   if (tiled != last) {
@@ -270,15 +251,6 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
                             cacheCols ? colsAxis.newSum[k] : colsAxis.sum[k]);
   }
 
-  // Rows of the window a patch reads of a tensor from outside the stage:
-  // sieve-lower-patch-stages' cached row strips read only what their new
-  // rows need.
-  auto externalRows = [&](int tensor) {
-    return rule == PeakRule::Sieve && cacheRows
-               ? rowsAxis.externalNewMax[tensor]
-               : rowsAxis.externalMax[tensor];
-  };
-
   // The largest working set over the layers, given `held` bytes kept across
   // patches and whether the regions of the patch are buffers of their own
   // (whole, or only their parts new in this patch when the rest is cached).
@@ -321,7 +293,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
           // The patch's window of a full tensor, padded at the borders. The
           // published rules read the network input in place.
           if (rule == PeakRule::Sieve || counted(input.tensor))
-            live += buffer(in.bytes(externalRows(input.tensor),
+            live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
                                     colsAxis.externalMax[input.tensor]));
           continue;
         }
