@@ -5,13 +5,20 @@
 // kept (plus sinks and a recent window), and dense attention runs among the
 // kept tokens only. Queries that were not kept get zeros (through the
 // residual connection the token passes the layer unchanged). This changes
-// the model, hence a warning per op. docs/token-sparse.md.
+// the model, hence a warning per op. With cache-capacity=C the prefill also
+// returns each layer's compacted KV cache and kept count (extra results of
+// the function). An exporter's decode step (attention of one query over
+// concat(past K/V, the new token's K/V)) becomes attn.cache_append +
+// attn.cache_attention over a cache holding the past. docs/token-sparse.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
 #include "sieve/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -27,6 +34,124 @@ using namespace mlir;
 using namespace sieve;
 
 namespace {
+
+/// Shape of `type` with dim `dim` set to `size`.
+RankedTensorType withDim(Type type, int64_t dim, int64_t size) {
+  auto ranked = cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape(ranked.getShape());
+  shape[dim] = size;
+  return RankedTensorType::get(shape, ranked.getElementType());
+}
+
+/// An exporter's decode key or value: `concat(past, new)` along the length,
+/// seen through the views the exporter put between the concat and the
+/// attention (reshapes that keep the length a dim of its own, transposes,
+/// broadcasts of the grouped heads).
+struct ConcatChain {
+  tensor::ConcatOp concat;
+  SmallVector<Operation *> views; // from the concat towards the attention
+};
+
+/// The chain behind `value`, whose dim `dim` is the length; nullopt if
+/// `value` is not such a concat (another axis, more than two pieces).
+std::optional<ConcatChain> findConcat(Value value, int64_t dim) {
+  ConcatChain chain;
+  while (true) {
+    Operation *def = value.getDefiningOp();
+    if (!def)
+      return std::nullopt;
+    // The reassociation group holding `dim` must be `dim` alone (the length
+    // is neither merged with nor split into other dims).
+    auto singleton = [](ArrayRef<ReassociationIndices> groups, int64_t d,
+                        bool inResult) -> std::optional<int64_t> {
+      for (auto [g, group] : llvm::enumerate(groups)) {
+        if (inResult) {
+          if (d == int64_t(g))
+            return group.size() == 1 ? std::optional<int64_t>(group[0])
+                                     : std::nullopt;
+        } else if (llvm::is_contained(group, d)) {
+          return group.size() == 1 ? std::optional<int64_t>(g) : std::nullopt;
+        }
+      }
+      return std::nullopt;
+    };
+    if (auto concat = dyn_cast<tensor::ConcatOp>(def)) {
+      if (int64_t(concat.getDim()) != dim || concat.getInputs().size() != 2 ||
+          cast<RankedTensorType>(concat.getInputs()[1].getType())
+                  .getDimSize(dim) != 1)
+        return std::nullopt;
+      chain.concat = concat;
+      std::reverse(chain.views.begin(), chain.views.end());
+      return chain;
+    }
+    std::optional<int64_t> source;
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def))
+      source = singleton(collapse.getReassociationIndices(), dim, true);
+    else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(def))
+      source = singleton(expand.getReassociationIndices(), dim, false);
+    else if (auto transpose = dyn_cast<linalg::TransposeOp>(def))
+      source = transpose.getPermutation()[dim];
+    else if (auto broadcast = dyn_cast<linalg::BroadcastOp>(def)) {
+      ArrayRef<int64_t> added = broadcast.getDimensions();
+      if (!llvm::is_contained(added, dim))
+        source =
+            dim - llvm::count_if(added, [&](int64_t d) { return d < dim; });
+    }
+    if (!source)
+      return std::nullopt;
+    chain.views.push_back(def);
+    value = def->getOperand(0);
+    dim = *source;
+  }
+}
+
+/// `piece` (a concat operand) through the chain's views, its length `len`.
+Value replayViews(ImplicitLocOpBuilder &b, ConcatChain &chain, Value piece) {
+  int64_t len =
+      cast<RankedTensorType>(piece.getType()).getDimSize(chain.concat.getDim());
+  int64_t dim = chain.concat.getDim();
+  for (Operation *view : chain.views) {
+    // The view's length dim in its result, as findConcat matched it.
+    auto resultType = cast<RankedTensorType>(view->getResult(0).getType());
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(view)) {
+      for (auto [g, group] :
+           llvm::enumerate(collapse.getReassociationIndices()))
+        if (group.size() == 1 && group[0] == dim) {
+          dim = g;
+          break;
+        }
+      piece = tensor::CollapseShapeOp::create(
+          b, withDim(resultType, dim, len), piece,
+          collapse.getReassociationIndices());
+    } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(view)) {
+      dim = expand.getReassociationIndices()[dim][0];
+      piece =
+          tensor::ExpandShapeOp::create(b, withDim(resultType, dim, len), piece,
+                                        expand.getReassociationIndices());
+    } else if (auto transpose = dyn_cast<linalg::TransposeOp>(view)) {
+      ArrayRef<int64_t> perm = transpose.getPermutation();
+      dim = llvm::find(perm, dim) - perm.begin();
+      auto type = withDim(resultType, dim, len);
+      Value init =
+          tensor::EmptyOp::create(b, type.getShape(), type.getElementType());
+      piece = linalg::TransposeOp::create(b, piece, init, perm)->getResult(0);
+    } else {
+      auto broadcast = cast<linalg::BroadcastOp>(view);
+      SmallVector<int64_t> sorted(broadcast.getDimensions());
+      llvm::sort(sorted);
+      for (int64_t added : sorted)
+        if (added <= dim)
+          ++dim;
+      auto type = withDim(resultType, dim, len);
+      Value init =
+          tensor::EmptyOp::create(b, type.getShape(), type.getElementType());
+      piece =
+          linalg::BroadcastOp::create(b, piece, init, broadcast.getDimensions())
+              ->getResult(0);
+    }
+  }
+  return piece;
+}
 
 /// tau as written (0.97, not 9.700000e-01).
 std::string formatTau(double tau) {
@@ -55,19 +180,54 @@ struct AttnTokenSparsePass final
       error() << "sinks, recent and stride must be >= 0";
       return signalPassFailure();
     }
+    if (cacheCapacity < 0) {
+      error() << "cache-capacity must be >= 0 (0: no cache outputs), got "
+              << int64_t(cacheCapacity);
+      return signalPassFailure();
+    }
     SmallVector<attn::AttentionOp> ops;
     getOperation().walk([&](attn::AttentionOp op) { ops.push_back(op); });
+    int64_t layer = 0;
     for (attn::AttentionOp op : ops)
-      if (failed(rewrite(op)))
+      if (failed(rewrite(op, layer)))
         return signalPassFailure();
+    addCacheResults();
   }
 
-  LogicalResult rewrite(attn::AttentionOp op) {
+  /// Values the prefill returns besides the model's outputs (cache-capacity):
+  /// per layer the key cache, the value cache and the kept count, with the
+  /// names of their C interface entries.
+  SmallVector<std::pair<Value, std::string>> cacheResults;
+
+  /// Appends cacheResults to the function's results (and to the entry's
+  /// recorded outputs, so that the C header names them).
+  void addCacheResults() {
+    if (cacheResults.empty())
+      return;
+    func::FuncOp func = getOperation();
+    auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+    SmallVector<Value> operands(ret.getOperands());
+    SmallVector<Type> types(func.getResultTypes());
+    auto outputs = func->getAttrOfType<ArrayAttr>(attrs::kOutputs);
+    SmallVector<Attribute> described(outputs ? outputs.getValue()
+                                             : ArrayRef<Attribute>{});
+    Builder b(func.getContext());
+    for (auto &[value, name] : cacheResults) {
+      operands.push_back(value);
+      types.push_back(value.getType());
+      described.push_back(
+          b.getDictionaryAttr(b.getNamedAttr("name", b.getStringAttr(name))));
+    }
+    ret->setOperands(operands);
+    func.setFunctionType(
+        FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
+    if (outputs)
+      func->setAttr(attrs::kOutputs, b.getArrayAttr(described));
+  }
+
+  LogicalResult rewrite(attn::AttentionOp op, int64_t &layer) {
     RankedTensorType qType = op.getQuery().getType();
     int64_t rank = qType.getRank();
-    if (op.getMask())
-      return op.emitError("token-sparse attention cannot keep a mask operand "
-                          "yet (only causal or unmasked attention)");
     if (op.getLayout() != attn::Layout::bhld || (rank != 3 && rank != 4))
       return op.emitError("token-sparse attention needs the bhld layout with "
                           "rank 3 ([H, L, D]) or 4 ([B, H, L, D]), got ")
@@ -84,9 +244,17 @@ struct AttnTokenSparsePass final
     int64_t lq = qType.getDimSize(rank - 2);
     int64_t lk = op.getKey().getType().getDimSize(rank - 2);
     if (lq != lk)
-      return op.emitError("token-sparse prefill needs self-attention (as many "
-                          "queries as keys), got ")
-             << lq << " queries and " << lk << " keys";
+      return rewriteDecode(op);
+    if (op.getMask())
+      return op.emitError("token-sparse attention cannot keep a mask operand "
+                          "yet (only causal or unmasked attention)");
+    if (cacheCapacity > 0 && cacheCapacity < lk)
+      return op.emitError("cache-capacity=")
+             << int64_t(cacheCapacity) << " cannot hold the " << lk
+             << " tokens of the prefill";
+    if (cacheCapacity > 0 && op->getParentOp() != getOperation().getOperation())
+      return op.emitError("token-sparse prefill with cache outputs needs the "
+                          "attention at the top level of the function");
     if (probe > lq)
       return op.emitError("probe=")
              << int64_t(probe) << " is larger than the " << lq << " queries";
@@ -141,6 +309,17 @@ struct AttnTokenSparsePass final
             int64_t(probe), int64_t(stride), int64_t(sinks), int64_t(recent))));
     keptOp->setAttr("attn.kept_min",
                     b.getI64IntegerAttr(std::min<int64_t>(lk, sinks + recent)));
+    if (cacheCapacity > 0) {
+      // ZipVL's eviction: the caches hold the kept tokens only, compacted.
+      auto compact = [&](Value x) -> Value {
+        auto type = withDim(x.getType(), 2, cacheCapacity);
+        return attn::CacheCompactOp::create(b, type, x, indices, count);
+      };
+      std::string suffix = std::to_string(layer++);
+      cacheResults.push_back({compact(k), "key_cache" + suffix});
+      cacheResults.push_back({compact(v), "value_cache" + suffix});
+      cacheResults.push_back({count, "kept" + suffix});
+    }
     Value kept = keptOp;
     Value result =
         attn::ScatterTokensOp::create(b, keptType, kept, indices, count);
@@ -152,6 +331,95 @@ struct AttnTokenSparsePass final
         << formatTau(tau) << " keeps a run-time number of the " << lk
         << " tokens (at most " << lk << "; at least " << sinks + recent
         << "); dropped queries give zeros";
+    op.replaceAllUsesWith(result);
+    op.erase();
+    return success();
+  }
+
+  /// An exporter's decode step: one query over `concat(past, new)` (the
+  /// past K/V of a static length P, then the new token's) becomes
+  ///   cache = past in a cache of capacity P + 1, count = P
+  ///   attn.cache_append (the new token at row P) -> attn.cache_attention
+  /// which computes the same values (every cached token is seen). Anything
+  /// else with fewer queries than keys stays dense, with a warning.
+  LogicalResult rewriteDecode(attn::AttentionOp op) {
+    RankedTensorType qType = op.getQuery().getType();
+    int64_t rank = qType.getRank(), lq = qType.getDimSize(rank - 2);
+    auto dense = [&](StringRef why) {
+      op.emitWarning("token-sparse: this attention stays dense (")
+          << why << ")";
+      return success();
+    };
+    if (lq != 1)
+      return dense("neither prefill, as many queries as keys, nor a decode "
+                   "step of one query");
+    if (op.getMask())
+      return dense("a decode step with a mask operand");
+    if (op->getParentOp() != getOperation().getOperation())
+      return dense("a decode step must sit at the top level of the function");
+    std::optional<ConcatChain> keys = findConcat(op.getKey(), rank - 2);
+    std::optional<ConcatChain> values = findConcat(op.getValue(), rank - 2);
+    if (!keys || !values)
+      return dense("a decode step's keys and values must be a concat of the "
+                   "past and the new token along the length");
+    auto pastLength = [](ConcatChain &chain) {
+      return cast<RankedTensorType>(chain.concat.getInputs()[0].getType())
+          .getDimSize(chain.concat.getDim());
+    };
+    int64_t past = pastLength(*keys);
+    if (pastLength(*values) != past)
+      return dense("the past keys and values differ in length");
+
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    auto toRank4 = [&](Value x) -> Value {
+      if (rank == 4)
+        return x;
+      auto type = cast<RankedTensorType>(x.getType());
+      SmallVector<int64_t> shape{1};
+      llvm::append_range(shape, type.getShape());
+      return tensor::ExpandShapeOp::create(
+          b, RankedTensorType::get(shape, type.getElementType()), x,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+    };
+    auto piece = [&](ConcatChain &chain, unsigned i) {
+      return toRank4(replayViews(b, chain, chain.concat.getInputs()[i]));
+    };
+    Value q = toRank4(op.getQuery());
+    Value pastK = piece(*keys, 0), newK = piece(*keys, 1);
+    Value pastV = piece(*values, 0), newV = piece(*values, 1);
+    // The past in a cache with room for the new token; rows past the count
+    // are never read, so the rest of the buffer stays unwritten.
+    auto toCache = [&](Value x) -> Value {
+      auto type = withDim(x.getType(), 2, past + 1);
+      Value empty =
+          tensor::EmptyOp::create(b, type.getShape(), type.getElementType());
+      SmallVector<OpFoldResult> zeros(4, b.getIndexAttr(0)),
+          ones(4, b.getIndexAttr(1)), sizes;
+      for (int64_t size : cast<RankedTensorType>(x.getType()).getShape())
+        sizes.push_back(b.getIndexAttr(size));
+      return tensor::InsertSliceOp::create(b, x, empty, zeros, sizes, ones);
+    };
+    Value cacheK = toCache(pastK), cacheV = toCache(pastV);
+    int64_t batch = cast<RankedTensorType>(q.getType()).getDimSize(0);
+    auto countType = RankedTensorType::get({batch}, b.getI32Type());
+    Value count = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(countType,
+                                  b.getI32IntegerAttr(past).getValue()));
+    auto append = attn::CacheAppendOp::create(
+        b, cacheK.getType(), cacheV.getType(), countType, cacheK, cacheV, count,
+        newK, newV);
+    auto qShape = cast<RankedTensorType>(q.getType()).getShape();
+    auto resultType = RankedTensorType::get(
+        {qShape[0], qShape[1], 1,
+         cast<RankedTensorType>(newV.getType()).getDimSize(3)},
+        b.getF32Type());
+    Value result = attn::CacheAttentionOp::create(
+        b, resultType, q, append.getNewKeyCache(), append.getNewValueCache(),
+        append.getNewCount(), op.getScaleAttr());
+    if (rank == 3)
+      result = tensor::CollapseShapeOp::create(
+          b, op.getResult().getType(), result,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
     op.replaceAllUsesWith(result);
     op.erase();
     return success();
