@@ -43,17 +43,68 @@ RankedTensorType withDim(Type type, int64_t dim, int64_t size) {
   return RankedTensorType::get(shape, ranked.getElementType());
 }
 
-/// An exporter's decode key or value: `concat(past, new)` along the length,
-/// seen through the views the exporter put between the concat and the
-/// attention (reshapes that keep the length a dim of its own, transposes,
-/// broadcasts of the grouped heads).
+/// An exporter's decode key or value: `concat(past, token)` along the
+/// length, seen through the views the exporter put between the concat and
+/// the attention (reshapes that keep the length a dim of its own,
+/// transposes, broadcasts of the grouped heads).
 struct ConcatChain {
-  tensor::ConcatOp concat;
+  Value past, token; // [.., P, ..] and [.., 1, ..] along `dim`
+  int64_t dim = 0;
   SmallVector<Operation *> views; // from the concat towards the attention
 };
 
+/// Whether `slice` writes all of its source at `offset` along `dim` and at
+/// 0 elsewhere, unstrided.
+bool insertsAt(tensor::InsertSliceOp slice, int64_t dim, int64_t offset) {
+  if (!slice.hasUnitStride() || !slice.getSourceType().hasStaticShape())
+    return false;
+  for (auto [d, ofr] : llvm::enumerate(slice.getMixedOffsets())) {
+    std::optional<int64_t> at = getConstantIntValue(ofr);
+    if (!at || *at != (int64_t(d) == dim ? offset : 0))
+      return false;
+  }
+  // The source fills the destination but for the length.
+  auto src = slice.getSourceType(), dst = slice.getResultType();
+  for (int64_t d = 0; d < dst.getRank(); ++d)
+    if (d != dim && src.getRank() == dst.getRank() &&
+        src.getDimSize(d) != dst.getDimSize(d))
+      return false;
+  return src.getRank() == dst.getRank();
+}
+
+/// `value` as the two pieces of a concat along `dim`: a tensor.concat, or
+/// what tosa-to-tensor makes of a tosa.concat (the past inserted into an
+/// empty tensor at 0, the token inserted after it).
+std::optional<std::pair<Value, Value>> concatPieces(Operation *def,
+                                                    int64_t dim) {
+  Value past, token;
+  if (auto concat = dyn_cast<tensor::ConcatOp>(def)) {
+    if (int64_t(concat.getDim()) != dim || concat.getInputs().size() != 2)
+      return std::nullopt;
+    past = concat.getInputs()[0];
+    token = concat.getInputs()[1];
+  } else if (auto outer = dyn_cast<tensor::InsertSliceOp>(def)) {
+    auto inner = outer.getDest().getDefiningOp<tensor::InsertSliceOp>();
+    if (!inner || !inner.getDest().getDefiningOp<tensor::EmptyOp>())
+      return std::nullopt;
+    int64_t length = inner.getSourceType().getDimSize(dim);
+    if (!insertsAt(inner, dim, 0) || !insertsAt(outer, dim, length) ||
+        outer.getResultType().getDimSize(dim) !=
+            length + outer.getSourceType().getDimSize(dim))
+      return std::nullopt;
+    past = inner.getSource();
+    token = outer.getSource();
+  } else {
+    return std::nullopt;
+  }
+  if (cast<RankedTensorType>(token.getType()).getDimSize(dim) != 1)
+    return std::nullopt;
+  return std::make_pair(past, token);
+}
+
 /// The chain behind `value`, whose dim `dim` is the length; nullopt if
-/// `value` is not such a concat (another axis, more than two pieces).
+/// `value` is not such a concat (another axis, more than two pieces, a
+/// second piece longer than one token).
 std::optional<ConcatChain> findConcat(Value value, int64_t dim) {
   ConcatChain chain;
   while (true) {
@@ -75,12 +126,10 @@ std::optional<ConcatChain> findConcat(Value value, int64_t dim) {
       }
       return std::nullopt;
     };
-    if (auto concat = dyn_cast<tensor::ConcatOp>(def)) {
-      if (int64_t(concat.getDim()) != dim || concat.getInputs().size() != 2 ||
-          cast<RankedTensorType>(concat.getInputs()[1].getType())
-                  .getDimSize(dim) != 1)
-        return std::nullopt;
-      chain.concat = concat;
+    if (std::optional<std::pair<Value, Value>> pieces =
+            concatPieces(def, dim)) {
+      std::tie(chain.past, chain.token) = *pieces;
+      chain.dim = dim;
       std::reverse(chain.views.begin(), chain.views.end());
       return chain;
     }
@@ -105,11 +154,11 @@ std::optional<ConcatChain> findConcat(Value value, int64_t dim) {
   }
 }
 
-/// `piece` (a concat operand) through the chain's views, its length `len`.
-Value replayViews(ImplicitLocOpBuilder &b, ConcatChain &chain, Value piece) {
-  int64_t len =
-      cast<RankedTensorType>(piece.getType()).getDimSize(chain.concat.getDim());
-  int64_t dim = chain.concat.getDim();
+/// `piece` (the past or the token) through the chain's views.
+Value replayViews(ImplicitLocOpBuilder &b, const ConcatChain &chain,
+                  Value piece) {
+  int64_t dim = chain.dim;
+  int64_t len = cast<RankedTensorType>(piece.getType()).getDimSize(dim);
   for (Operation *view : chain.views) {
     // The view's length dim in its result, as findConcat matched it.
     auto resultType = cast<RankedTensorType>(view->getResult(0).getType());
@@ -362,9 +411,8 @@ struct AttnTokenSparsePass final
     if (!keys || !values)
       return dense("a decode step's keys and values must be a concat of the "
                    "past and the new token along the length");
-    auto pastLength = [](ConcatChain &chain) {
-      return cast<RankedTensorType>(chain.concat.getInputs()[0].getType())
-          .getDimSize(chain.concat.getDim());
+    auto pastLength = [](const ConcatChain &chain) {
+      return cast<RankedTensorType>(chain.past.getType()).getDimSize(chain.dim);
     };
     int64_t past = pastLength(*keys);
     if (pastLength(*values) != past)
@@ -381,12 +429,13 @@ struct AttnTokenSparsePass final
           b, RankedTensorType::get(shape, type.getElementType()), x,
           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
     };
-    auto piece = [&](ConcatChain &chain, unsigned i) {
-      return toRank4(replayViews(b, chain, chain.concat.getInputs()[i]));
+    auto piece = [&](const ConcatChain &chain, Value x) {
+      return toRank4(replayViews(b, chain, x));
     };
     Value q = toRank4(op.getQuery());
-    Value pastK = piece(*keys, 0), newK = piece(*keys, 1);
-    Value pastV = piece(*values, 0), newV = piece(*values, 1);
+    Value pastK = piece(*keys, keys->past), newK = piece(*keys, keys->token);
+    Value pastV = piece(*values, values->past),
+          newV = piece(*values, values->token);
     // The past in a cache with room for the new token; rows past the count
     // are never read, so the rest of the buffer stays unwritten.
     auto toCache = [&](Value x) -> Value {

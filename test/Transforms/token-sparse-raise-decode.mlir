@@ -11,6 +11,8 @@
 // WARN-NOT: warning
 // WARN: warning: token-sparse: this attention stays dense (neither prefill, as many queries as keys, nor a decode step of one query)
 // WARN-NOT: warning
+// WARN: warning: token-sparse: this attention stays dense (a decode step's keys and values must be a concat of the past and the new token along the length)
+// WARN-NOT: warning
 
 // torch-mlir: [1, H, L, D], torch.cat((past, new), dim=2), heads collapsed
 // for batch_matmul; the present K/V are outputs too (the concat stays for
@@ -390,4 +392,42 @@ func.func @chunk_masked(%q: tensor<1x4x2x8xf32>, %k1: tensor<1x4x2x8xf32>, %v1: 
   %o = linalg.batch_matmul ins(%p, %v3 : tensor<4x2x18xf32>, tensor<4x18x8xf32>) outs(%of : tensor<4x2x8xf32>) -> tensor<4x2x8xf32>
   %o4 = tensor.expand_shape %o [[0, 1], [2], [3]] output_shape [1, 4, 2, 8] : tensor<4x2x8xf32> into tensor<1x4x2x8xf32>
   return %o4, %k, %v : tensor<1x4x2x8xf32>, tensor<1x4x18x8xf32>, tensor<1x4x18x8xf32>
+}
+
+// -----
+
+// tosa.concat as tosa-to-tensor lowers it (the TOSA chain was raised at
+// import, before): the past inserted into an empty tensor at 0, the token
+// after it.
+// CHECK-LABEL: func @tosa_concat
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x4x1x8xf32>, %[[K1:.*]]: tensor<1x4x1x8xf32>, %[[V1:.*]]: tensor<1x4x1x8xf32>, %[[PK:.*]]: tensor<1x4x16x8xf32>, %[[PV:.*]]: tensor<1x4x16x8xf32>)
+// CHECK-DAG: %[[N:.*]] = arith.constant dense<16> : tensor<1xi32>
+// CHECK-DAG: %[[CK:.*]] = tensor.insert_slice %[[PK]] into %{{.*}}[0, 0, 0, 0] [1, 4, 16, 8] [1, 1, 1, 1]
+// CHECK-DAG: %[[CV:.*]] = tensor.insert_slice %[[PV]] into %{{.*}}[0, 0, 0, 0] [1, 4, 16, 8] [1, 1, 1, 1]
+// CHECK: %[[K2:.*]], %[[V2:.*]], %[[N2:.*]] = attn.cache_append %[[CK]], %[[CV]], %[[N]], %[[K1]], %[[V1]]
+// CHECK: %[[O:.*]] = attn.cache_attention %[[Q]], %[[K2]], %[[V2]], %[[N2]]
+// CHECK: return %[[O]]
+func.func @tosa_concat(%q: tensor<1x4x1x8xf32>, %k1: tensor<1x4x1x8xf32>, %v1: tensor<1x4x1x8xf32>, %pk: tensor<1x4x16x8xf32>, %pv: tensor<1x4x16x8xf32>) -> tensor<1x4x1x8xf32> {
+  %e = tensor.empty() : tensor<1x4x17x8xf32>
+  %k0 = tensor.insert_slice %pk into %e[0, 0, 0, 0] [1, 4, 16, 8] [1, 1, 1, 1] : tensor<1x4x16x8xf32> into tensor<1x4x17x8xf32>
+  %k = tensor.insert_slice %k1 into %k0[0, 0, 16, 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> into tensor<1x4x17x8xf32>
+  %v0 = tensor.insert_slice %pv into %e[0, 0, 0, 0] [1, 4, 16, 8] [1, 1, 1, 1] : tensor<1x4x16x8xf32> into tensor<1x4x17x8xf32>
+  %v = tensor.insert_slice %v1 into %v0[0, 0, 16, 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> into tensor<1x4x17x8xf32>
+  %o = attn.attention %q, %k, %v {scale = 0.353553385 : f32, causal} : tensor<1x4x1x8xf32>, tensor<1x4x17x8xf32>, tensor<1x4x17x8xf32> -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}
+
+// -----
+
+// Near miss: the token is inserted at row 15, over the last past row (not
+// a concat): stays dense.
+// CHECK-LABEL: func @overwrite
+// CHECK-NOT: attn.cache
+// CHECK: attn.attention
+func.func @overwrite(%q: tensor<1x4x1x8xf32>, %k1: tensor<1x4x1x8xf32>, %pk: tensor<1x4x16x8xf32>) -> tensor<1x4x1x8xf32> {
+  %e = tensor.empty() : tensor<1x4x16x8xf32>
+  %k0 = tensor.insert_slice %pk into %e[0, 0, 0, 0] [1, 4, 16, 8] [1, 1, 1, 1] : tensor<1x4x16x8xf32> into tensor<1x4x16x8xf32>
+  %k = tensor.insert_slice %k1 into %k0[0, 0, 15, 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> into tensor<1x4x16x8xf32>
+  %o = attn.attention %q, %k, %k {scale = 0.353553385 : f32} : tensor<1x4x1x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
 }
