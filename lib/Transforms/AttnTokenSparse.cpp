@@ -154,23 +154,99 @@ std::optional<ConcatChain> findConcat(Value value, int64_t dim) {
   }
 }
 
-/// `piece` (the past or the token) through the chain's views.
+/// The grouped-query broadcast `[.., Hk, L, D] -> [.., Hk, G, L, D]`
+/// followed by the collapse of (.., Hk, G) into the query heads: returns the
+/// collapse's reassociation without the group dim, so that the KV heads stay
+/// Hk (the cache ops read KV head h / G for query head h, which is what the
+/// broadcast computes); empty if `views[i]` does not start such a pair.
+SmallVector<ReassociationIndices> ungroupedCollapse(ArrayRef<Operation *> views,
+                                                    size_t i) {
+  auto broadcast = dyn_cast<linalg::BroadcastOp>(views[i]);
+  if (!broadcast || broadcast.getDimensions().size() != 1 ||
+      i + 1 == views.size())
+    return {};
+  auto collapse = dyn_cast<tensor::CollapseShapeOp>(views[i + 1]);
+  int64_t g = broadcast.getDimensions()[0];
+  if (!collapse || g == 0)
+    return {};
+  SmallVector<ReassociationIndices> groups;
+  bool merged = false;
+  for (ReassociationIndices group : collapse.getReassociationIndices()) {
+    // The group dim must be the innermost of a group holding the KV heads.
+    auto it = llvm::find(group, g);
+    if (it != group.end()) {
+      if (it + 1 != group.end() || it == group.begin() || *(it - 1) != g - 1)
+        return {};
+      group.erase(it);
+      merged = true;
+    }
+    for (int64_t &d : group)
+      if (d > g)
+        --d;
+    groups.push_back(group);
+  }
+  return merged ? groups : SmallVector<ReassociationIndices>{};
+}
+
+/// Whether the chain has a grouped-query broadcast that replayViews can drop:
+/// only collapses and transposes after it (their shapes follow the piece's).
+bool canUngroup(const ConcatChain &chain) {
+  for (size_t i = 0; i < chain.views.size(); ++i)
+    if (!ungroupedCollapse(chain.views, i).empty())
+      return llvm::all_of(
+          ArrayRef<Operation *>(chain.views).drop_front(i + 2),
+          [](Operation *view) {
+            return isa<tensor::CollapseShapeOp, linalg::TransposeOp>(view);
+          });
+  return false;
+}
+
+/// `piece` (the past or the token) through the chain's views; with
+/// `ungroup` (canUngroup), without the grouped-query broadcast.
 Value replayViews(ImplicitLocOpBuilder &b, const ConcatChain &chain,
-                  Value piece) {
+                  Value piece, bool ungroup) {
   int64_t dim = chain.dim;
   int64_t len = cast<RankedTensorType>(piece.getType()).getDimSize(dim);
-  for (Operation *view : chain.views) {
+  for (size_t i = 0; i < chain.views.size(); ++i) {
+    Operation *view = chain.views[i];
     // The view's length dim in its result, as findConcat matched it.
     auto resultType = cast<RankedTensorType>(view->getResult(0).getType());
-    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(view)) {
-      for (auto [g, group] :
-           llvm::enumerate(collapse.getReassociationIndices()))
-        if (group.size() == 1 && group[0] == dim) {
+    SmallVector<ReassociationIndices> ungrouped;
+    if (ungroup)
+      ungrouped = ungroupedCollapse(chain.views, i);
+    if (!ungrouped.empty()) {
+      // The piece keeps its Hk heads; its length stays its own group.
+      auto pieceType = cast<RankedTensorType>(piece.getType());
+      SmallVector<int64_t> shape;
+      for (auto [g, group] : llvm::enumerate(ungrouped)) {
+        int64_t size = 1;
+        for (int64_t d : group)
+          size *= pieceType.getDimSize(d);
+        if (group.size() == 1 && group[0] == dim)
           dim = g;
-          break;
-        }
+        shape.push_back(size);
+      }
       piece = tensor::CollapseShapeOp::create(
-          b, withDim(resultType, dim, len), piece,
+          b, RankedTensorType::get(shape, pieceType.getElementType()), piece,
+          ungrouped);
+      ++i;
+      continue;
+    }
+    auto pieceType = cast<RankedTensorType>(piece.getType());
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(view)) {
+      // Shapes from the piece's: its heads may be the ungrouped ones.
+      SmallVector<int64_t> shape;
+      for (auto [g, group] :
+           llvm::enumerate(collapse.getReassociationIndices())) {
+        if (group.size() == 1 && group[0] == dim)
+          dim = g;
+        int64_t size = 1;
+        for (int64_t d : group)
+          size *= pieceType.getDimSize(d);
+        shape.push_back(size);
+      }
+      piece = tensor::CollapseShapeOp::create(
+          b, RankedTensorType::get(shape, pieceType.getElementType()), piece,
           collapse.getReassociationIndices());
     } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(view)) {
       dim = expand.getReassociationIndices()[dim][0];
@@ -180,7 +256,10 @@ Value replayViews(ImplicitLocOpBuilder &b, const ConcatChain &chain,
     } else if (auto transpose = dyn_cast<linalg::TransposeOp>(view)) {
       ArrayRef<int64_t> perm = transpose.getPermutation();
       dim = llvm::find(perm, dim) - perm.begin();
-      auto type = withDim(resultType, dim, len);
+      SmallVector<int64_t> shape;
+      for (int64_t d : perm)
+        shape.push_back(pieceType.getDimSize(d));
+      auto type = RankedTensorType::get(shape, pieceType.getElementType());
       Value init =
           tensor::EmptyOp::create(b, type.getShape(), type.getElementType());
       piece = linalg::TransposeOp::create(b, piece, init, perm)->getResult(0);
@@ -429,8 +508,10 @@ struct AttnTokenSparsePass final
           b, RankedTensorType::get(shape, type.getElementType()), x,
           SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
     };
+    // Grouped KV heads stay grouped in the cache when both chains allow it.
+    bool ungroup = canUngroup(*keys) && canUngroup(*values);
     auto piece = [&](const ConcatChain &chain, Value x) {
-      return toRank4(replayViews(b, chain, x));
+      return toRank4(replayViews(b, chain, x, ungroup));
     };
     Value q = toRank4(op.getQuery());
     Value pastK = piece(*keys, keys->past), newK = piece(*keys, keys->token);

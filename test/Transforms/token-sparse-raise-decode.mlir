@@ -182,15 +182,16 @@ func.func @tf_decode(%q: tensor<1x1x4x8xf32>, %k1: tensor<1x1x4x8xf32>, %v1: ten
 // -----
 
 // Grouped-query: 2 KV heads broadcast to 4 query heads after the concat.
-// The broadcast is replayed on the past and the new token: the cache holds
-// the 4 broadcast heads (docs/token-sparse.md).
+// The broadcast and the collapse of (KV heads, group) are dropped: the cache
+// holds the 2 KV heads, and attn.cache_attention reads KV head h / 2 for
+// query head h, as the broadcast did.
 // CHECK-LABEL: func @gqa_decode
-// CHECK-SAME: %[[PK:[a-z0-9]+]]: tensor<1x2x16x8xf32>, %{{.*}}: tensor<1x2x16x8xf32>)
-// CHECK-DAG: %[[B:.*]] = linalg.broadcast ins(%[[PK]] : tensor<1x2x16x8xf32>) outs({{.*}} : tensor<1x2x2x16x8xf32>) dimensions = [2]
-// CHECK-DAG: %[[BK:.*]] = tensor.collapse_shape %[[B]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x16x8xf32> into tensor<1x4x16x8xf32>
-// CHECK-DAG: tensor.insert_slice %[[BK]] into
-// CHECK: attn.cache_append {{.*}} -> tensor<1x4x17x8xf32>, tensor<1x4x17x8xf32>, tensor<1xi32>
-// CHECK: attn.cache_attention
+// CHECK-SAME: (%[[Q:.*]]: tensor<1x4x1x8xf32>, %[[K1:.*]]: tensor<1x2x1x8xf32>, %[[V1:.*]]: tensor<1x2x1x8xf32>, %[[PK:.*]]: tensor<1x2x16x8xf32>, %[[PV:.*]]: tensor<1x2x16x8xf32>)
+// CHECK-NOT: linalg.broadcast
+// CHECK-DAG: %[[CK:.*]] = tensor.insert_slice %[[PK]] into %{{.*}}[0, 0, 0, 0] [1, 2, 16, 8] [1, 1, 1, 1] : tensor<1x2x16x8xf32> into tensor<1x2x17x8xf32>
+// CHECK-DAG: %[[CV:.*]] = tensor.insert_slice %[[PV]] into %{{.*}}[0, 0, 0, 0] [1, 2, 16, 8] [1, 1, 1, 1] : tensor<1x2x16x8xf32> into tensor<1x2x17x8xf32>
+// CHECK: %[[K2:.*]], %[[V2:.*]], %[[N2:.*]] = attn.cache_append %[[CK]], %[[CV]], %{{.*}}, %[[K1]], %[[V1]] : {{.*}} -> tensor<1x2x17x8xf32>, tensor<1x2x17x8xf32>, tensor<1xi32>
+// CHECK: attn.cache_attention %[[Q]], %[[K2]], %[[V2]], %[[N2]] {{.*}} : tensor<1x4x1x8xf32>, tensor<1x2x17x8xf32>, tensor<1x2x17x8xf32>, tensor<1xi32> -> tensor<1x4x1x8xf32>
 // CHECK-NOT: attn.attention
 #id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #keep = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
