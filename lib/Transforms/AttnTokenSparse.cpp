@@ -356,6 +356,12 @@ struct AttnTokenSparsePass final
   LogicalResult rewrite(attn::AttentionOp op, int64_t &layer) {
     RankedTensorType qType = op.getQuery().getType();
     int64_t rank = qType.getRank();
+    // Fewer queries than keys: a decode step, or it stays dense.
+    int64_t lengthDim =
+        op.getLayout() == attn::Layout::bhld ? rank - 2 : rank - 3;
+    if (qType.getDimSize(lengthDim) !=
+        op.getKey().getType().getDimSize(lengthDim))
+      return rewriteDecode(op);
     if (op.getLayout() != attn::Layout::bhld || (rank != 3 && rank != 4))
       return op.emitError("token-sparse attention needs the bhld layout with "
                           "rank 3 ([H, L, D]) or 4 ([B, H, L, D]), got ")
@@ -371,8 +377,6 @@ struct AttnTokenSparsePass final
                           "convolutional self-attention");
     int64_t lq = qType.getDimSize(rank - 2);
     int64_t lk = op.getKey().getType().getDimSize(rank - 2);
-    if (lq != lk)
-      return rewriteDecode(op);
     if (op.getMask())
       return op.emitError("token-sparse attention cannot keep a mask operand "
                           "yet (only causal or unmasked attention)");
@@ -472,12 +476,21 @@ struct AttnTokenSparsePass final
   /// else with fewer queries than keys stays dense, with a warning.
   LogicalResult rewriteDecode(attn::AttentionOp op) {
     RankedTensorType qType = op.getQuery().getType();
-    int64_t rank = qType.getRank(), lq = qType.getDimSize(rank - 2);
+    int64_t rank = qType.getRank();
     auto dense = [&](StringRef why) {
       op.emitWarning("token-sparse: this attention stays dense (")
           << why << ")";
       return success();
     };
+    if (op.getLayout() != attn::Layout::bhld || (rank != 3 && rank != 4))
+      return dense("a decode step needs the bhld layout with rank 3 or 4");
+    for (Value x : {op.getQuery(), op.getKey(), op.getValue()})
+      if (!cast<RankedTensorType>(x.getType()).getElementType().isF32() ||
+          !cast<RankedTensorType>(x.getType()).hasStaticShape())
+        return dense("a decode step needs static f32 operands");
+    if (op->hasAttr("attn.query_conv") || op->hasAttr("attn.key_conv"))
+      return dense("convolutional self-attention");
+    int64_t lq = qType.getDimSize(rank - 2);
     if (lq != 1)
       return dense("neither prefill, as many queries as keys, nor a decode "
                    "step of one query");

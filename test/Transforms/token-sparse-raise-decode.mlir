@@ -13,6 +13,8 @@
 // WARN-NOT: warning
 // WARN: warning: token-sparse: this attention stays dense (a decode step's keys and values must be a concat of the past and the new token along the length)
 // WARN-NOT: warning
+// WARN: warning: token-sparse: this attention stays dense (a decode step needs the bhld layout with rank 3 or 4)
+// WARN-NOT: warning
 
 // torch-mlir: [1, H, L, D], torch.cat((past, new), dim=2), heads collapsed
 // for batch_matmul; the present K/V are outputs too (the concat stays for
@@ -431,4 +433,17 @@ func.func @overwrite(%q: tensor<1x4x1x8xf32>, %k1: tensor<1x4x1x8xf32>, %pk: ten
   %k = tensor.insert_slice %k1 into %k0[0, 0, 15, 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x1x8xf32> into tensor<1x4x16x8xf32>
   %o = attn.attention %q, %k, %k {scale = 0.353553385 : f32} : tensor<1x4x1x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x1x8xf32>
   return %o : tensor<1x4x1x8xf32>
+}
+
+// -----
+
+// Near miss: a decode step in the blhd layout (not taken yet): stays dense
+// rather than failing the compile.
+// CHECK-LABEL: func @blhd_decode
+// CHECK-NOT: attn.cache
+// CHECK: attn.attention
+func.func @blhd_decode(%q: tensor<1x1x4x8xf32>, %k1: tensor<1x1x4x8xf32>, %pk: tensor<1x16x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %k = tensor.concat dim(1) %pk, %k1 : (tensor<1x16x4x8xf32>, tensor<1x1x4x8xf32>) -> tensor<1x17x4x8xf32>
+  %o = attn.attention %q, %k, %k {scale = 0.353553385 : f32, layout = #attn.layout<blhd>} : tensor<1x1x4x8xf32>, tensor<1x17x4x8xf32>, tensor<1x17x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
 }
