@@ -166,12 +166,14 @@ static std::string raiseAttentionStage(const CompileOptions &options,
   case AttentionMode::TokenSparse:
     return llvm::formatv("func.func(sieve-raise-attention, "
                          "sieve-attn-token-sparse{{tau={0} probe={1} "
-                         "stride={2} sinks={3} recent={4}})",
+                         "stride={2} sinks={3} recent={4} "
+                         "cache-capacity={5}})",
                          std::to_string(double(options.tau)),
                          int64_t(options.attentionProbe),
                          int64_t(options.attentionStride),
                          int64_t(options.attentionSinks),
-                         int64_t(options.attentionRecent))
+                         int64_t(options.attentionRecent),
+                         int64_t(options.kvCache))
         .str();
   }
   return "";

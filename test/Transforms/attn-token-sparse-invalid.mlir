@@ -10,6 +10,10 @@
 // PROBE0: error: sieve-attn-token-sparse: probe must be >= 1 query, got 0
 // PROBEL: error: probe=41 is larger than the 40 queries
 // SINKS: error: sinks + recent (30 + 11) exceed the 40 tokens
+// RUN: not sieve-opt %s -split-input-file -sieve-attn-token-sparse="probe=8 cache-capacity=39" 2>&1 | FileCheck %s --check-prefix=CAP
+// RUN: not sieve-opt %s -sieve-attn-token-sparse="cache-capacity=-1" 2>&1 | FileCheck %s --check-prefix=CAPNEG
+// CAP: error: cache-capacity=39 cannot hold the 40 tokens of the prefill
+// CAPNEG: error: sieve-attn-token-sparse: cache-capacity must be >= 0 (0: no cache outputs), got -1
 
 func.func @masked(%q: tensor<1x4x40x16xf32>, %m: tensor<1x1x1x40xf32>) -> tensor<1x4x40x16xf32> {
   // expected-error @+1 {{token-sparse attention cannot keep a mask operand yet}}
@@ -35,8 +39,10 @@ func.func @f16(%q: tensor<1x4x40x16xf16>) -> tensor<1x4x40x16xf16> {
 
 // -----
 
+// Fewer queries than keys and no concat of the past and the new token:
+// stays dense (test/Transforms/token-sparse-raise-decode.mlir).
 func.func @decode(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x40x16xf32>) -> tensor<1x4x1x16xf32> {
-  // expected-error @+1 {{token-sparse prefill needs self-attention (as many queries as keys), got 1 queries and 40 keys}}
+  // expected-warning @+1 {{token-sparse: this attention stays dense (a decode step's keys and values must be a concat of the past and the new token along the length)}}
   %o = attn.attention %q, %k, %k {scale = 0.125 : f32, causal} : tensor<1x4x1x16xf32>, tensor<1x4x40x16xf32>, tensor<1x4x40x16xf32> -> tensor<1x4x1x16xf32>
   return %o : tensor<1x4x1x16xf32>
 }

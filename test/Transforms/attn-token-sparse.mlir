@@ -41,3 +41,35 @@ func.func @rank3(%q: tensor<2x40x8xf32>) -> tensor<2x40x8xf32> {
       : tensor<2x40x8xf32>, tensor<2x40x8xf32>, tensor<2x40x8xf32> -> tensor<2x40x8xf32>
   return %o : tensor<2x40x8xf32>
 }
+
+// -----
+
+// RUN: sieve-opt %s -split-input-file -sieve-attn-token-sparse="probe=8 cache-capacity=48" 2>/dev/null | FileCheck %s --check-prefix=CACHE
+// cache-capacity: each prefill attention's compacted key and value caches
+// (the kept tokens' rows, grouped KV heads) and its kept count become
+// results, after the model's own, named for the C header.
+// CACHE-LABEL: func @two_layers
+// CACHE-SAME: -> (tensor<1x4x40x16xf32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1xi32>, tensor<1x2x48x16xf32>, tensor<1x2x48x16xf32>, tensor<1xi32>)
+// CACHE-SAME: sieve.outputs = [{name = "out"}, {name = "key_cache0"}, {name = "value_cache0"}, {name = "kept0"}, {name = "key_cache1"}, {name = "value_cache1"}, {name = "kept1"}]
+// CACHE: %[[I0:[a-z0-9_]+]], %[[N0:[a-z0-9_]+]] = attn.select_tokens
+// CACHE: %[[KC0:.*]] = attn.cache_compact %arg1, %[[I0]], %[[N0]] : tensor<1x2x40x16xf32>, tensor<1x40xi32>, tensor<1xi32> -> tensor<1x2x48x16xf32>
+// CACHE: %[[VC0:.*]] = attn.cache_compact %arg2, %[[I0]], %[[N0]]
+// CACHE: %[[O0:.*]] = attn.scatter_tokens
+// CACHE: %[[I1:[a-z0-9_]+]], %[[N1:[a-z0-9_]+]] = attn.select_tokens
+// CACHE: %[[KC1:.*]] = attn.cache_compact %{{.*}}, %[[I1]], %[[N1]]
+// CACHE: %[[VC1:.*]] = attn.cache_compact %arg2, %[[I1]], %[[N1]]
+// CACHE: %[[O1:.*]] = attn.scatter_tokens
+// CACHE: return %[[O1]], %[[KC0]], %[[VC0]], %[[N0]], %[[KC1]], %[[VC1]], %[[N1]]
+func.func @two_layers(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x40x16xf32>,
+                      %v: tensor<1x2x40x16xf32>) -> tensor<1x4x40x16xf32>
+    attributes {sieve.outputs = [{name = "out"}]} {
+  %o = attn.attention %q, %k, %v {scale = 0.125 : f32, causal}
+      : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>
+      -> tensor<1x4x40x16xf32>
+  %k2 = tensor.extract_slice %o[0, 0, 0, 0] [1, 2, 40, 16] [1, 1, 1, 1]
+      : tensor<1x4x40x16xf32> to tensor<1x2x40x16xf32>
+  %o2 = attn.attention %o, %k2, %v {scale = 0.125 : f32}
+      : tensor<1x4x40x16xf32>, tensor<1x2x40x16xf32>, tensor<1x2x40x16xf32>
+      -> tensor<1x4x40x16xf32>
+  return %o2 : tensor<1x4x40x16xf32>
+}

@@ -176,6 +176,12 @@ static cl::opt<int64_t> attentionRecent(
     cl::desc("With --attention=token-sparse: last tokens always kept "
              "(default 0)"),
     cl::init(0), cl::cat(category));
+static cl::opt<int64_t> kvCache(
+    "kv-cache",
+    cl::desc("With --attention=token-sparse: the prefill also returns each "
+             "attention's compacted KV cache of this capacity (>= L) and its "
+             "kept count (docs/abi.md, \"KV cache\"; default 0: not)"),
+    cl::init(0), cl::cat(category));
 static cl::opt<PatchMode> patchMode(
     "patch",
     cl::desc("Run the first layers patch by patch to fit --memory-budget "
@@ -499,6 +505,11 @@ static int compile() {
   options.attentionStride = attentionStride;
   options.attentionSinks = attentionSinks;
   options.attentionRecent = attentionRecent;
+  if (kvCache < 0)
+    return fail("--kv-cache must be >= 0, got " + std::to_string(kvCache));
+  if (kvCache > 0 && attention != AttentionMode::TokenSparse)
+    return fail("--kv-cache needs --attention=token-sparse");
+  options.kvCache = kvCache;
   options.patch = patchMode;
   options.patchStrategies = patchStrategies;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;

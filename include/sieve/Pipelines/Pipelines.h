@@ -148,6 +148,11 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "attention-recent",
       llvm::cl::desc("Token-sparse: last tokens always kept"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> kvCache{
+      *this, "kv-cache",
+      llvm::cl::desc("Token-sparse: prefill also returns the compacted KV "
+                     "caches of this capacity and the kept counts (0: not)"),
+      llvm::cl::init(0)};
   PassOptions::Option<PatchMode> patch{
       *this, "patch",
       llvm::cl::desc("Run the first layers patch by patch to fit the memory "

@@ -801,9 +801,24 @@ def AttnTokenSparse : Pass<"sieve-attn-token-sparse", "mlir::func::FuncOp"> {
     keeps every token and computes dense attention exactly. Errors: `tau`
     outside (0, 1], `probe` 0 or larger than L, `sinks + recent` larger
     than L, and attentions the rewrite cannot take (a mask, blhd, f16).
+
+    With `cache-capacity=C` (C >= L) the prefill also returns, per
+    attention in program order, the compacted key and value caches
+    `[B, Hk, C, D]` (`attn.cache_compact`: the kept tokens' rows) and the
+    kept count `[B]` as extra results of the function (named `key_cacheN`,
+    `value_cacheN`, `keptN` in the C header).
+
+    Decode: one query over `concat(past, new)` along the length (an
+    exporter's decode step, the past of static length P, seen through
+    reshapes, transposes and grouped-head broadcasts) becomes
+    `attn.cache_append` into a cache of capacity P + 1 holding the past
+    (count P) and `attn.cache_attention`, which computes the same values.
+    Other attentions with fewer queries than keys stay dense (a warning).
   }];
   let dependentDialects = ["sieve::attn::AttnDialect",
-                           "mlir::tensor::TensorDialect"];
+                           "mlir::tensor::TensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect"];
   let options = [
     Option<"tau", "tau", "double", /*default=*/"0.97",
            "Fraction of the probe score mass the kept tokens hold, in (0, 1]">,
@@ -814,7 +829,10 @@ def AttnTokenSparse : Pass<"sieve-attn-token-sparse", "mlir::func::FuncOp"> {
     Option<"sinks", "sinks", "int64_t", /*default=*/"4",
            "First tokens always kept (attention sinks)">,
     Option<"recent", "recent", "int64_t", /*default=*/"0",
-           "Last tokens always kept (recent window)">
+           "Last tokens always kept (recent window)">,
+    Option<"cacheCapacity", "cache-capacity", "int64_t", /*default=*/"0",
+           "Prefill also returns each layer's compacted KV cache of this "
+           "capacity (>= L) and its kept count (0: not)">
   ];
 }
 

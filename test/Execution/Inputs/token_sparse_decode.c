@@ -9,8 +9,12 @@
    STEPS decode steps (caches passed back in, ping-pong) equal attention
    over the kept tokens plus the appended ones within 1e-5; a decode call on
    a full cache returns a non-zero status, keeps the count and writes
-   nothing past the capacity. Configuration by -D: CH CL CD STEPS TAU PROBE
-   STRIDE SINKS RECENT CAUSAL. */
+   nothing past the capacity. Configuration by -D: CH CHK CL CD STEPS TAU PROBE
+   STRIDE SINKS RECENT CAUSAL FROM_ATTENTION.
+   With FROM_ATTENTION the prefill model is a plain attention compiled with
+   --kv-cache: pf: q, k, v -> out [1, H, L, D] (token-sparse attention),
+   then the caches and the count; out is checked against ts_attention
+   within 1e-5. */
 #include "dc.h"
 #include "pf.h"
 #include "token_sparse.h"
@@ -18,6 +22,10 @@
 #include <stdio.h>
 
 #define CAP (CL + STEPS)
+#ifndef CHK
+#define CHK CH /* KV heads: CH / CHK query heads share one (grouped-query) */
+#endif
+#define GROUP (CH / CHK)
 #define CANARY 12345.0f
 
 static void *arena(size_t size, size_t align) {
@@ -27,16 +35,34 @@ static void *arena(size_t size, size_t align) {
 int main(void) {
   const int T = CL + STEPS; /* tokens generated: prefill, then decode */
   size_t all = (size_t)CH * T * CD, pre = (size_t)CH * CL * CD;
-  size_t cache = (size_t)CH * CAP * CD;
+  size_t cache = (size_t)CHK * CAP * CD, kvPre = (size_t)CHK * CL * CD;
   float *q = malloc(all * 4), *k = malloc(all * 4), *v = malloc(all * 4);
   ts_gen g = {CH, T, CD, 4, T / 32 + 1, 3.0, 3.0, 1.0, 1};
   ts_generate(&g, q, k, v);
-  /* Prefill inputs: the first CL tokens of every head. */
-  float *pq = malloc(pre * 4), *pk = malloc(pre * 4), *pv = malloc(pre * 4);
+  /* Grouped-query: query head h reads KV head h / GROUP. The reference
+     runs on K, V expanded to CH heads (head h a copy of head h / GROUP,
+     descending so that every source is still unchanged); the models read
+     the CHK distinct heads (heads 0, GROUP, 2 GROUP, ... of the expansion). */
+  for (int h = CH - 1; h >= 0; --h) {
+    memmove(k + (size_t)h * T * CD, k + (size_t)(h / GROUP) * T * CD,
+            (size_t)T * CD * 4);
+    memmove(v + (size_t)h * T * CD, v + (size_t)(h / GROUP) * T * CD,
+            (size_t)T * CD * 4);
+  }
+  /* Prefill inputs: the first CL tokens of every head (pkx, pvx: all CH
+     heads, for the reference). */
+  float *pq = malloc(pre * 4), *pkx = malloc(pre * 4), *pvx = malloc(pre * 4);
+  float *pk = malloc(kvPre * 4), *pv = malloc(kvPre * 4);
   for (int h = 0; h < CH; ++h) {
     memcpy(pq + (size_t)h * CL * CD, q + (size_t)h * T * CD, CL * CD * 4);
-    memcpy(pk + (size_t)h * CL * CD, k + (size_t)h * T * CD, CL * CD * 4);
-    memcpy(pv + (size_t)h * CL * CD, v + (size_t)h * T * CD, CL * CD * 4);
+    memcpy(pkx + (size_t)h * CL * CD, k + (size_t)h * T * CD, CL * CD * 4);
+    memcpy(pvx + (size_t)h * CL * CD, v + (size_t)h * T * CD, CL * CD * 4);
+  }
+  for (int h = 0; h < CHK; ++h) {
+    memcpy(pk + (size_t)h * CL * CD, pkx + (size_t)h * GROUP * CL * CD,
+           CL * CD * 4);
+    memcpy(pv + (size_t)h * CL * CD, pvx + (size_t)h * GROUP * CL * CD,
+           CL * CD * 4);
   }
   /* Two caches (inputs and outputs must not overlap), one spare row of
      canaries after each to catch a write past the capacity. */
@@ -52,7 +78,12 @@ int main(void) {
   void *dcArena = arena(DC_ARENA_SIZE, DC_ARENA_ALIGN);
   int fail = 0;
 
+#if FROM_ATTENTION
+  float *pout = malloc(pre * 4);
+  int status = pf_run(pq, pk, pv, pout, kc[0], vc[0], &count[0], pfArena);
+#else
   int status = pf_run(pq, pk, pv, kc[0], vc[0], &count[0], pfArena);
+#endif
   ts_options o = {(double)(float)TAU,
                   PROBE,
                   STRIDE,
@@ -62,18 +93,18 @@ int main(void) {
                   (float)(1.0 / sqrt((double)CD))};
   double *scores = malloc(sizeof(double) * CL);
   char *keep = malloc(CL);
-  ts_scores(&o, CH, CL, CD, pq, pk, scores);
+  ts_scores(&o, CH, CL, CD, pq, pkx, scores);
   int kept = ts_select(&o, CL, scores, keep);
   int *tok = malloc(sizeof(int) * T), n = 0;
   for (int j = 0; j < CL; ++j)
     if (keep[j])
       tok[n++] = j;
   int rowsDiffer = 0;
-  for (int h = 0; h < CH; ++h)
+  for (int h = 0; h < CHK; ++h)
     for (int r = 0; r < kept && r < count[0]; ++r)
       for (int d = 0; d < CD; ++d) {
         size_t c = ((size_t)h * CAP + r) * CD + d;
-        size_t s = ((size_t)h * T + tok[r]) * CD + d;
+        size_t s = ((size_t)h * GROUP * T + tok[r]) * CD + d;
         rowsDiffer += kc[0][c] != k[s] || vc[0][c] != v[s];
       }
   static const long tokenBytes[] = DC_KV_CACHE_TOKEN_BYTES;
@@ -86,19 +117,38 @@ int main(void) {
          (size_t)count[0] * tokenBytes[0], (size_t)capacity[0] * tokenBytes[0],
          rowsDiffer, ok ? "PASS" : "FAIL");
   fail |= !ok;
+#if FROM_ATTENTION
+  {
+    /* The prefill's own output: attention among the kept tokens, zeros for
+       the dropped queries. */
+    double *pref = malloc(sizeof(double) * pre);
+    ts_attention(&o, CH, CL, CD, pq, pkx, pvx, keep, pref);
+    int outside = 0;
+    for (size_t e = 0; e < pre; ++e)
+      outside += fabs(pout[e] - pref[e]) > 1e-5 * (fabs(pref[e]) + 1.0);
+    static const long capShape[] = PF_OUTPUT1_SHAPE;
+    ok = outside == 0 && PF_NUM_OUTPUTS == 4 && capShape[2] == CAP &&
+         sizeof(pf_output3_t) == 4;
+    printf("prefill output: %d outside 1e-5, %d outputs, cache capacity "
+           "%ld: %s\n",
+           outside, PF_NUM_OUTPUTS, capShape[2], ok ? "PASS" : "FAIL");
+    fail |= !ok;
+  }
+#endif
 
   /* Decode: token CL + t appended, then attention over the cache. */
-  float *q1 = malloc(CH * CD * 4), *k1 = malloc(CH * CD * 4),
-        *v1 = malloc(CH * CD * 4), *out = malloc(CH * CD * 4);
+  float *q1 = malloc(CH * CD * 4), *k1 = malloc(CHK * CD * 4),
+        *v1 = malloc(CHK * CD * 4), *out = malloc(CH * CD * 4);
   double *ref = malloc(sizeof(double) * CH * CD);
   int bad = 0, statuses = 0, counts = 0;
   double worst = 0;
   for (int t = 0; t < STEPS; ++t) {
     int in = t % 2, res = 1 - in, token = CL + t;
-    for (int h = 0; h < CH; ++h) {
+    for (int h = 0; h < CH; ++h)
       memcpy(q1 + h * CD, q + ((size_t)h * T + token) * CD, CD * 4);
-      memcpy(k1 + h * CD, k + ((size_t)h * T + token) * CD, CD * 4);
-      memcpy(v1 + h * CD, v + ((size_t)h * T + token) * CD, CD * 4);
+    for (int h = 0; h < CHK; ++h) {
+      memcpy(k1 + h * CD, k + ((size_t)h * GROUP * T + token) * CD, CD * 4);
+      memcpy(v1 + h * CD, v + ((size_t)h * GROUP * T + token) * CD, CD * 4);
     }
     statuses |= dc_run(q1, k1, v1, kc[in], vc[in], &count[in], out, kc[res],
                        vc[res], &count[res], dcArena);
@@ -133,7 +183,7 @@ int main(void) {
     spill += kc[res][cache + d] != CANARY || vc[res][cache + d] != CANARY;
   /* Rows below the capacity are the input's (stale beyond count, but
      copied): the new token went nowhere. */
-  for (int h = 0; h < CH; ++h)
+  for (int h = 0; h < CHK; ++h)
     for (int r = 0; r < CAP; ++r)
       changed += memcmp(kc[res] + ((size_t)h * CAP + r) * CD,
                         kc[in] + ((size_t)h * CAP + r) * CD, CD * 4) != 0;
