@@ -10,7 +10,10 @@ reference kernels (sieve-tflite-reference); then again under a 24 KiB
 budget, which only patch-based inference meets (docs/patch.md), with its
 patch report. Among the examples, the ternary layer's report names the
 kernel chosen for each target, and the attention block is compiled once more
-with LogSparse attention, its report next to the dense (flash) one.
+with LogSparse attention, its report next to the dense (flash) one. Last,
+the four MobileNetV2 layers of issue 9 (bench/int8_bench.py) on the
+Cortex-M55 board with Sieve's MVE kernels: instructions per MAC counted by
+QEMU, next to CMSIS-NN's on the same layers (bench/int8_mcu_bench.py).
 
     demo.py BUILD_DIR [--out DIR] [--person-only]
 """
@@ -24,6 +27,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_model  # noqa: E402
+
+sys.path.insert(0, os.path.join(check_model.ROOT, "bench"))
+import int8_bench  # noqa: E402  (the layer models)
+import int8_mcu_bench  # noqa: E402  (CMSIS-NN's figures)
 
 TARGETS = ["x86-64-avx2", "cortex-m55"]
 
@@ -115,6 +122,34 @@ def person_detection(build, out, plugin, budget=None):
     return ok
 
 
+def int8_layers_m55(out, plugin):
+    """The four int8 layers on the M55 board with --int8-kernels=mve, each
+    bit-exact: instructions per MAC next to CMSIS-NN's. False on a failure."""
+    print("int8 layers (issue 9, ANCHORS.md section 6) on a Cortex-M55 (QEMU "
+          "mps3-an547), Sieve's MVE kernels:\n")
+    print("  %-22s %8s %16s %19s %7s" % ("layer", "MACs", "Sieve instr/MAC",
+                                        "CMSIS-NN instr/MAC", "result"))
+    ok = True
+    cmsis = int8_mcu_bench.CMSIS["cortex-m55"]
+    for spec in int8_bench.LAYERS:
+        name = spec[0]
+        text, info = int8_bench.layer_model(*spec)
+        work = os.path.join(out, "int8_layers", name)
+        os.makedirs(work, exist_ok=True)
+        model = os.path.join(work, name + ".mlir")
+        with open(model, "w") as f:
+            f.write(text)
+        for _, status, message, _, result in check_model.check(
+                model, ["cortex-m55"], work, icount_plugin=plugin,
+                sieve_flags=["--int8-kernels=mve"]):
+            count = result.instructions if result else None
+            ok &= status == "PASS" and bool(count)
+            print("  %-22s %8d %16s %19.2f %7s" % (
+                name, info["macs"], "%.2f" % (count / info["macs"]) if count else "-",
+                cmsis[name[:2]], status))
+    return ok
+
+
 def logsparse_attention(out):
     """The attention example (a causal attention block) compiled for the host
     with LogSparse attention: sieve-compile's warning and report, to read next
@@ -176,6 +211,8 @@ def main():
         print(fmt % (name, target, kib(arena), kib(bound), kib(weights), status, measure))
     print("\nObject files, C headers and JSON reports are in %s/<model>/<target>/.\n" % out)
     failed |= not logsparse_attention(out)
+    failed |= not int8_layers_m55(out, plugin)
+    print()
     failed |= not person_detection(build, out, plugin)
     print()
     failed |= not person_detection(build, out, plugin, PATCH_BUDGET)

@@ -21,6 +21,8 @@
 //   (-zp * sum(w), per output channel, precomputed), and the fused
 //   requantising consumer's body runs on them in registers: the int32 values
 //   are those of the generic loops, bit for bit.
+//   On the M55, TOSA's double-rounding apply_scale inside it becomes
+//   vqrdmulh, a sign correction and vrshl (MveScale), bit for bit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,7 +35,11 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include <map>
+#include <set>
 
 using namespace mlir;
 using namespace sieve::int8arm;
@@ -55,6 +61,294 @@ struct Blocking {
 };
 Blocking blocking(ArmIsa isa) {
   return isa == ArmIsa::Mve ? Blocking{2, 4, 2} : Blocking{2, 2, 2};
+}
+
+/// TOSA's apply_scale with double rounding in the fused consumer's body, as
+/// tosa-to-arith's 32-bit lowering writes it (some 30 ops around one
+/// arith.mulsi_extended): on MVE it is, for a shift s > 31,
+///   h = vqrdmulh(v, m) - (v < 0),  result = vrshl(h, 31 - s)
+/// (vqrdmulh gives floor((v m + 2^30) / 2^31), the first rounding for v >= 0;
+/// for v < 0 TOSA adds -2^30, i.e. one less; the second rounding is
+/// vrshl's: floor((h + 2^(r-1)) / 2^r) with r = s - 31). `ops` is the slice
+/// the sequence replaces, `result` its last op.
+struct MveScale {
+  Value value, multiplier;
+  BlockArgument shift; // or null, the shift folded:
+  int64_t foldedShift = 0;
+  Operation *result = nullptr;
+  llvm::SmallPtrSet<Operation *, 32> ops;
+};
+
+/// The per-channel (or per-tensor) values of a requantisation operand: a
+/// constant global read whole, or nothing.
+std::optional<SmallVector<int64_t>> constantValues(Value v) {
+  auto get = v.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return std::nullopt;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  auto init =
+      global
+          ? dyn_cast_or_null<DenseIntElementsAttr>(global.getInitialValueAttr())
+          : DenseIntElementsAttr();
+  if (!init)
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &x : init.getValues<APInt>())
+    values.push_back(x.getSExtValue());
+  return values;
+}
+
+/// The slice of `body` that `root` computes from values outside it: stops
+/// at `value`, block arguments and values defined outside the body.
+llvm::SmallPtrSet<Operation *, 32> sliceOf(Block *body, Operation *root,
+                                           Value value) {
+  llvm::SmallPtrSet<Operation *, 32> slice;
+  SmallVector<Operation *> work{root};
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    if (!slice.insert(op).second)
+      continue;
+    for (Value operand : op->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      if (operand != value && def && def->getBlock() == body &&
+          !def->hasTrait<OpTrait::ConstantLike>())
+        work.push_back(def);
+    }
+  }
+  return slice;
+}
+
+/// Evaluates `ops` (in body order) on scalars, the values outside them
+/// given in `env`; false for an op it does not know.
+bool evaluate(Block *body, const llvm::SmallPtrSetImpl<Operation *> &ops,
+              llvm::DenseMap<Value, APInt> &env) {
+  auto get = [&](Value v) -> std::optional<APInt> {
+    auto it = env.find(v);
+    if (it != env.end())
+      return it->second;
+    APInt c;
+    if (matchPattern(v, m_ConstantInt(&c)))
+      return c;
+    return std::nullopt;
+  };
+  for (Operation &op : *body) {
+    if (!ops.contains(&op))
+      continue;
+    SmallVector<APInt> in;
+    for (Value operand : op.getOperands()) {
+      std::optional<APInt> x = get(operand);
+      if (!x)
+        return false;
+      in.push_back(*x);
+    }
+    unsigned w = in.empty() ? 0 : in[0].getBitWidth();
+    auto shiftAmount = [&](const APInt &a) {
+      return a.uge(w) ? w : unsigned(a.getZExtValue());
+    };
+    APInt r;
+    if (isa<arith::AddIOp>(op))
+      r = in[0] + in[1];
+    else if (isa<arith::SubIOp>(op))
+      r = in[0] - in[1];
+    else if (isa<arith::MulIOp>(op))
+      r = in[0] * in[1];
+    else if (isa<arith::AndIOp>(op))
+      r = in[0] & in[1];
+    else if (isa<arith::OrIOp>(op))
+      r = in[0] | in[1];
+    else if (isa<arith::ShLIOp>(op))
+      r = in[0].shl(shiftAmount(in[1]));
+    else if (isa<arith::ShRUIOp>(op))
+      r = in[0].lshr(shiftAmount(in[1]));
+    else if (isa<arith::ShRSIOp>(op))
+      r = in[0].ashr(shiftAmount(in[1]));
+    else if (isa<arith::MaxSIOp>(op))
+      r = llvm::APIntOps::smax(in[0], in[1]);
+    else if (isa<arith::MinSIOp>(op))
+      r = llvm::APIntOps::smin(in[0], in[1]);
+    else if (auto e = dyn_cast<arith::ExtUIOp>(op))
+      r = in[0].zext(e.getType().getIntOrFloatBitWidth());
+    else if (auto e = dyn_cast<arith::ExtSIOp>(op))
+      r = in[0].sext(e.getType().getIntOrFloatBitWidth());
+    else if (auto t = dyn_cast<arith::TruncIOp>(op))
+      r = in[0].trunc(t.getType().getIntOrFloatBitWidth());
+    else if (isa<arith::SelectOp>(op))
+      r = in[0].isOne() ? in[1] : in[2];
+    else if (auto c = dyn_cast<arith::CmpIOp>(op))
+      r = APInt(1, arith::applyCmpPredicate(c.getPredicate(), in[0], in[1]));
+    else if (isa<arith::MulSIExtendedOp>(op)) {
+      APInt p = in[0].sext(2 * w) * in[1].sext(2 * w);
+      env[op.getResult(0)] = p.trunc(w);
+      env[op.getResult(1)] = p.lshr(w).trunc(w);
+      continue;
+    } else
+      return false;
+    env[op.getResult(0)] = r;
+  }
+  return true;
+}
+
+/// The MVE sequence of MveScale on scalars.
+int32_t mveScale(int32_t v, int32_t m, int64_t s) {
+  int64_t h = (2 * int64_t(v) * m + (int64_t(1) << 31)) >> 32;
+  if (v == INT32_MIN && m == INT32_MIN)
+    h = INT32_MAX; // vqrdmulh saturates
+  int32_t adjusted = int32_t(uint32_t(h) + (v < 0 ? ~0u : 0u));
+  int64_t r = s - 31;
+  return int32_t((int64_t(adjusted) + (int64_t(1) << (r - 1))) >> r);
+}
+
+/// Finds apply_scale in the fused consumer `g` and checks, for every
+/// channel's multiplier and shift, that the MVE sequence computes what the
+/// body does on values at the rounding boundaries, the extremes and seeded
+/// ones. A multiplier or shift the same for all channels may have been
+/// folded into the body as a constant: the shift is then the one in 32..62
+/// that passes the check. Shifts of 31 or less keep the body.
+std::optional<MveScale> matchMveScale(linalg::GenericOp g) {
+  Block *body = g.getBody();
+  arith::MulSIExtendedOp wide;
+  for (Operation &op : *body)
+    if (auto w = dyn_cast<arith::MulSIExtendedOp>(op)) {
+      if (wide)
+        return std::nullopt;
+      wide = w;
+    }
+  if (!wide || !wide.getLhs().getType().isInteger(32))
+    return std::nullopt;
+  MveScale scale;
+  // The multiplier: a block argument or a constant; the other operand is
+  // the value.
+  for (bool swap : {false, true}) {
+    Value m = swap ? wide.getLhs() : wide.getRhs();
+    if (isa<BlockArgument>(m) || matchPattern(m, m_Constant())) {
+      scale.multiplier = m;
+      scale.value = swap ? wide.getRhs() : wide.getLhs();
+      break;
+    }
+  }
+  if (!scale.multiplier)
+    return std::nullopt;
+  // The ops after which nothing but their result is live: the candidates
+  // for the end of apply_scale, the first that checks out is taken.
+  std::vector<std::pair<Operation *, llvm::SmallPtrSet<Operation *, 32>>> cuts;
+  for (Operation *op = wide->getNextNode(); op; op = op->getNextNode()) {
+    if (op->getNumResults() != 1 || !op->getResult(0).getType().isInteger(32))
+      continue;
+    auto slice = sliceOf(body, op, scale.value);
+    if (!slice.contains(wide))
+      continue;
+    bool closed = llvm::all_of(slice, [&](Operation *p) {
+      return p == op || llvm::all_of(p->getUsers(), [&](Operation *u) {
+               return slice.contains(u);
+             });
+    });
+    // Its inputs: the value, the multiplier, at most one shift argument.
+    BlockArgument shift;
+    for (Operation *p : slice)
+      for (Value operand : p->getOperands()) {
+        auto arg = dyn_cast<BlockArgument>(operand);
+        if (!arg || operand == scale.value || operand == scale.multiplier)
+          continue;
+        if (arg.getOwner() != body || (shift && shift != arg) ||
+            !arg.getType().isIntOrIndex() ||
+            arg.getType().getIntOrFloatBitWidth() > 32)
+          closed = false;
+        shift = arg;
+      }
+    if (closed)
+      cuts.push_back({op, std::move(slice)});
+  }
+  auto valuesOf = [&](Value v) -> std::optional<SmallVector<int64_t>> {
+    APInt c;
+    if (matchPattern(v, m_ConstantInt(&c)))
+      return SmallVector<int64_t>{c.getSExtValue()};
+    return constantValues(
+        g.getDpsInputs()[cast<BlockArgument>(v).getArgNumber()]);
+  };
+  std::optional<SmallVector<int64_t>> ms = valuesOf(scale.multiplier);
+  if (!ms || ms->empty())
+    return std::nullopt;
+  auto matches = [&](ArrayRef<int64_t> ss) {
+    size_t channels = std::max(ms->size(), ss.size());
+    uint32_t seed = 12345;
+    // The multiplier only scales the product, so per shift the smallest and
+    // the largest multiplier are checked.
+    std::map<int64_t, std::pair<int64_t, int64_t>> range;
+    for (size_t c = 0; c < channels; ++c) {
+      int64_t m = (*ms)[ms->size() == 1 ? 0 : c];
+      int64_t s = ss[ss.size() == 1 ? 0 : c];
+      if (s <= 31 || s > 62 || m < 0 || m > INT32_MAX)
+        return false;
+      auto [it, fresh] = range.try_emplace(s, m, m);
+      it->second = {std::min(it->second.first, m),
+                    std::max(it->second.second, m)};
+    }
+    std::set<std::pair<int64_t, int64_t>> pairs;
+    for (auto [s, mm] : range) {
+      pairs.insert({mm.first, s});
+      pairs.insert({mm.second, s});
+    }
+    for (auto [m, s] : pairs) {
+      SmallVector<int64_t> vs = {0,       1,         -1,        2,
+                                 -2,      INT32_MAX, INT32_MIN, INT32_MIN + 1,
+                                 1 << 30, -(1 << 30)};
+      // Products next to the two roundings' ties.
+      for (int64_t j = -2; j <= 2; ++j)
+        for (int64_t unit : {int64_t(1) << 31, int64_t(1) << s})
+          if (m > 0) {
+            int64_t v = (2 * j + 1) * (unit / 2) / m;
+            for (int64_t d = -1; d <= 1; ++d)
+              if (v + d >= INT32_MIN && v + d <= INT32_MAX)
+                vs.push_back(v + d);
+          }
+      for (int i = 0; i < 12; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        vs.push_back(int32_t(seed) >> (2 * i));
+      }
+      for (int64_t v : vs) {
+        llvm::DenseMap<Value, APInt> env;
+        env[scale.value] = APInt(32, uint64_t(v), /*isSigned=*/true);
+        if (isa<BlockArgument>(scale.multiplier))
+          env[scale.multiplier] = APInt(32, uint64_t(m), true);
+        if (scale.shift)
+          env[scale.shift] = APInt(
+              scale.shift.getType().getIntOrFloatBitWidth(), uint64_t(s), true);
+        if (!evaluate(g.getBody(), scale.ops, env) ||
+            env[scale.result->getResult(0)].getSExtValue() !=
+                mveScale(int32_t(v), int32_t(m), s))
+          return false;
+      }
+    }
+    return true;
+  };
+  for (auto &[op, slice] : cuts) {
+    scale.result = op;
+    scale.ops = slice;
+    scale.shift = BlockArgument();
+    for (Operation *p : slice)
+      for (Value operand : p->getOperands())
+        if (auto arg = dyn_cast<BlockArgument>(operand))
+          if (operand != scale.value && operand != scale.multiplier)
+            scale.shift = arg;
+    // Without a shift argument, the candidates for the folded shift.
+    SmallVector<SmallVector<int64_t>> candidates;
+    if (scale.shift) {
+      std::optional<SmallVector<int64_t>> ss = valuesOf(scale.shift);
+      if (!ss || ss->empty())
+        continue;
+      candidates.push_back(*ss);
+    } else {
+      for (int64_t s = 32; s <= 62; ++s)
+        candidates.push_back({s});
+    }
+    for (ArrayRef<int64_t> ss : candidates)
+      if (matches(ss)) {
+        scale.foldedShift = scale.shift ? 0 : ss[0];
+        return scale;
+      }
+  }
+  return std::nullopt;
 }
 
 class ArmKernel {
@@ -115,6 +409,8 @@ private:
   Location loc;
   ArmIsa isa;
   const ArmLayer &l;
+  /// matchMveScale of the consumer, once per layer.
+  std::optional<std::optional<MveScale>> mveScale;
 };
 
 SmallVector<Value>
@@ -276,7 +572,46 @@ void ArmKernel::finish(Value acc, Value n, Value oh, Value ow, Value f,
     map.map(v, mapped);
     return mapped;
   };
+  // MVE: apply_scale as vqrdmulh, a sign correction and vrshl (MveScale).
+  bool mve = vecType && isa == ArmIsa::Mve;
+  if (mve && !mveScale)
+    mveScale = matchMveScale(g);
+  const std::optional<MveScale> &scale =
+      mve ? *mveScale : std::optional<MveScale>();
   for (Operation &op : body->without_terminator()) {
+    if (scale && scale->ops.contains(&op)) {
+      if (&op != scale->result)
+        continue;
+      Value v = lookup(scale->value), m = lookup(scale->multiplier);
+      auto v4i32 = cast<VectorType>(v.getType());
+      auto splat = [&](int64_t c) -> Value {
+        return arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(v4i32, b.getI32IntegerAttr(c)));
+      };
+      Value left;
+      if (scale->shift) {
+        Value s = lookup(scale->shift);
+        if (cast<VectorType>(s.getType()).getElementType() != b.getI32Type())
+          s = arith::ExtUIOp::create(b, loc, v4i32, s);
+        left = arith::SubIOp::create(b, loc, splat(31), s);
+      } else {
+        left = splat(31 - scale->foldedShift);
+      }
+      Value h =
+          LLVM::CallIntrinsicOp::create(
+              b, loc, v4i32, b.getStringAttr("llvm.arm.mve.vqrdmulh.v4i32"),
+              ValueRange{v, m})
+              .getResult(0);
+      h = add(h, arith::ShRSIOp::create(b, loc, v, splat(31)));
+      // vrshl by a negative amount: a rounding shift right by s - 31.
+      map.map(op.getResult(0),
+              LLVM::CallIntrinsicOp::create(
+                  b, loc, v4i32,
+                  b.getStringAttr("llvm.arm.mve.vshl.vector.v4i32.v4i32"),
+                  ValueRange{h, left, i32(0), i32(1), i32(0)})
+                  .getResult(0));
+      continue;
+    }
     for (Value operand : op.getOperands())
       lookup(operand);
     auto wide = dyn_cast<arith::MulSIExtendedOp>(op);

@@ -2,22 +2,33 @@
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,ROWS,MADD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,ROWS,SDOT
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,ROWS,SMLAD
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefixes=CHECK,MVE
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=MVE
 // RUN: sieve-opt %s -sieve-select-ternary-kernel="target=cortex-m55 kernel=portable packing=t5" -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=PORT
 
 // CHECK-LABEL: func @gemv
 // CHECK-NOT: tern.
 // ROWS: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<3x96xi8>
-// The MVE kernel's rows interleaved in tiles of 2 (the last padded).
-// MVE: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<2x192xi8>
+// The MVE kernel's 4 channels per byte: codes 2 (0x2A) in rows 0-2, row 3
+// padding (weight 0), columns past K padded with weight 0 (0x15) to 272.
+// MVE-LABEL: func @gemv
+// MVE: arith.constant dense<"0x2A2A{{(2A)*}}1515{{(15)*}}"> : tensor<1x272xi8>
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // SDOT-COUNT-8: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // SMLAD: llvm.call_intrinsic "llvm.arm.sxtb16"
 // SMLAD: llvm.call_intrinsic "llvm.arm.smlad"
-// MVE: arith.constant dense<48> : vector<16xi8>
-// MVE-COUNT-8: llvm.call_intrinsic "llvm.arm.mve.vmldava.v16i8"
+// Four times unrolled 16 columns: b, b & 3, b & 12, b >>s 6.
+// MVE: scf.for
+// MVE: arith.constant dense<12> : vector<16xi8>
+// MVE: arith.shrsi %{{.*}}, %{{.*}} : vector<16xi8>
+// MVE-COUNT-16: llvm.call_intrinsic "llvm.arm.mve.vmldava.v16i8"
+// MVE: scf.yield
+// The last 5 columns, activations past K zero.
+// MVE: vector.from_elements
+// MVE-COUNT-4: llvm.call_intrinsic "llvm.arm.mve.vmldava.v16i8"
+// Row 2 from the sum of whole bytes.
+// MVE: arith.shli %{{.*}}, %c6_i32
 // MVE: arith.shrsi %{{.*}}, %c4_i32
 // The scalar tail decodes codes one by one.
 // CHECK: scf.for %{{.*}} = %c256{{.*}} to %c261

@@ -9,7 +9,12 @@ leave a remainder of output pixels, and requantisation at the extremes
 (multiplier 2^31 - 1 with a small shift: saturates; 2^30 with shift 60:
 rounds almost everything to the zero point), per channel.
 
-    int8_conv_models.py [--seed N] > convs.mlir
+    int8_conv_models.py [--seed N] [--mixed-shifts] > convs.mlir
+
+`--mixed-shifts` writes instead a depthwise and a 1x1 layer whose channels
+each have their own shift, 32 to 62 (the edges included), and multipliers
+from 0 to 2^31 - 1: the Cortex-M55's vqrdmulh requantisation reads them
+per channel (a shift shared by all channels is folded into the body).
 
 Standard library only.
 """
@@ -31,6 +36,10 @@ LAYERS = [
     ("dw5s2", (7, 9, 5), 5, 3, 2, "SAME", True, -128, "normal"),
     ("dw3s2valid", (7, 9, 3), 3, 3, 2, "VALID", True, -128, "big"),
     ("dw96", (4, 6, 96), 96, 3, 1, "SAME", True, -128, "normal"),
+]
+MIXED_LAYERS = [
+    ("dw24mixed", (6, 7, 24), 24, 3, 1, "SAME", True, -128, "mixed"),
+    ("pw16to20mixed", (3, 5, 16), 20, 1, 1, "VALID", False, 127, "mixed"),
 ]
 
 
@@ -102,6 +111,11 @@ def layer(e, rng, arg, spec):
     elif requant == "tiny":
         mults = [(1 << 30) + rng.randint(0, 7) for _ in range(cout)]
         shifts = [rng.choice([60, 62, 63]) for _ in range(cout)]
+    elif requant == "mixed":
+        edges = [(0, 32), ((1 << 31) - 1, 62), (1 << 30, 33), ((1 << 31) - 1, 32)]
+        pairs = edges + [(rng.randint(1 << 30, (1 << 31) - 1), rng.randint(34, 44))
+                         for _ in range(cout - len(edges))]
+        mults, shifts = [m for m, _ in pairs], [s for _, s in pairs]
     else:
         fan_in = k * k * (1 if depthwise else c)
         mults = [rng.randint(1 << 30, (1 << 31) - 1) for _ in range(cout)]
@@ -124,11 +138,12 @@ def layer(e, rng, arg, spec):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--mixed-shifts", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     e = Emitter()
     args_text, results, types = [], [], []
-    for i, spec in enumerate(LAYERS):
+    for i, spec in enumerate(MIXED_LAYERS if args.mixed_shifts else LAYERS):
         name, (h, w, c) = spec[0], spec[1]
         arg = "%%%s" % name
         args_text.append("%s: %s" % (arg, tensor([1, h, w, c], "i8")))

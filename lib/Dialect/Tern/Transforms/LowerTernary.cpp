@@ -62,7 +62,26 @@ constexpr int64_t kTaskRows = 128;
 // The marker of docs/parallel.md (sieve::attrs::kParallelLoop).
 constexpr llvm::StringLiteral kParallelLoop = "sieve.parallel";
 constexpr int64_t kBlockBytes = 32; // bytes per i2 block
-constexpr int64_t kMveRows = 2;     // channels per pass of the MVE kernel
+constexpr int64_t kMveRows = 4;     // channels per byte of the MVE kernel
+constexpr int64_t kMveLanes = 16;   // int8 lanes of an MVE vector
+
+} // namespace
+
+int64_t sieve::ternaryKernelPackedBytes(const TargetInfo &target,
+                                        TernaryKernel kernel, int64_t n,
+                                        int64_t k, int64_t rowBytes) {
+  // mveChannelFields: tiles of 4 channels by columns padded to 16.
+  if (kernel == TernaryKernel::Vmladav)
+    return llvm::divideCeil(n, kMveRows) * llvm::alignTo(k, kMveLanes);
+  // lowerLutShuffle: tiles of one channel per lane, a byte per 4 weights.
+  if (kernel == TernaryKernel::Lut && !target.isMicrocontroller) {
+    int64_t lanes = target.tableLookup == TableLookup::X86Pshufb ? 32 : 16;
+    return llvm::divideCeil(n, lanes) * lanes * llvm::divideCeil(k, 4);
+  }
+  return n * rowBytes;
+}
+
+namespace {
 
 Value cIdx(ImplicitLocOpBuilder &b, int64_t v) {
   return arith::ConstantIndexOp::create(b, v);
@@ -294,94 +313,6 @@ Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
   return sum;
 }
 
-/// Cortex-M55 (MVE): kMveRows (2) output channels per pass share the
-/// activation loads; per 16 weights, vmladava.s8 multiplies 16 codes by 16
-/// activations and adds the sum to an int32. The codes are not shifted
-/// down: field p of a byte masked in place is 4^p times the code (0, 4^p,
-/// 2 * 4^p: positive as a signed byte for p < 3), so one AND per 16 weights
-/// decodes fields 0, 1, 2 and one shift field 3 (no mask). Fields of scale
-/// 1 (0 and 3), 4 and 16 accumulate apart and are combined exactly after
-/// the loop (acc4 and acc16 are multiples of 4 and 16). vmladava
-/// accumulates into even registers only (r0, r2, ..., r12), so 2 channels x
-/// 3 accumulators is what fits without spills. Per 64 weights and channel:
-/// 1 load, 3 ANDs, 1 shift, 4 vmladava and 2 activation loads (0.18
-/// instructions per weight in the loop). |each product| <= 32 * 128, so
-/// any K below 2^21 is exact.
-SmallVector<Value> vmladavRows(ImplicitLocOpBuilder &b, Value input,
-                               Value weights, Value m, ArrayRef<Value> rows,
-                               int64_t blocks) {
-  Type i32 = b.getI32Type();
-  size_t numRows = rows.size();
-  // The weights are in the order of interleaveMveRows: row n is at tile n /
-  // kMveRows, 32 * (n % kMveRows) bytes into each block of the tile; the
-  // rows of a full tile are read from one pointer.
-  SmallVector<Value> tiles, rowOffsets;
-  for (size_t r = 0; r < numRows; ++r) {
-    if (numRows == kMveRows) {
-      tiles.push_back(
-          r == 0 ? arith::DivUIOp::create(b, rows[0], cIdx(b, kMveRows))
-                       .getResult()
-                 : tiles[0]);
-      rowOffsets.push_back(cIdx(b, 32 * r));
-      continue;
-    }
-    tiles.push_back(arith::DivUIOp::create(b, rows[r], cIdx(b, kMveRows)));
-    rowOffsets.push_back(arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, rows[r], cIdx(b, kMveRows)), cIdx(b, 32)));
-  }
-  // [row][scale]: scale 1, 4, 16.
-  SmallVector<Value> inits(3 * numRows, cI32(b, 0));
-  auto loop = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), inits,
-      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
-        ImplicitLocOpBuilder ib(loc, ob);
-        SmallVector<Value> acc(accs.begin(), accs.end());
-        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-        Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
-        for (int64_t half = 0; half < 2; ++half) {
-          Value tileOff = arith::AddIOp::create(
-              ib,
-              arith::MulIOp::create(ib, block,
-                                    cIdx(ib, kMveRows * kBlockBytes)),
-              cIdx(ib, 16 * half));
-          SmallVector<Value> bytes;
-          for (size_t r = 0; r < numRows; ++r)
-            bytes.push_back(readVector(
-                ib, weights, 16,
-                {tiles[r], arith::AddIOp::create(ib, tileOff, rowOffsets[r])}));
-          for (int64_t p = 0; p < 4; ++p) {
-            Value x =
-                readVector(ib, input, 16,
-                           {m, arith::AddIOp::create(
-                                   ib, kOff, cIdx(ib, 32 * p + 16 * half))});
-            for (size_t r = 0; r < numRows; ++r) {
-              Value codes =
-                  p == 3
-                      ? arith::ShRUIOp::create(ib, bytes[r], splatI8(ib, 16, 6))
-                            .getResult()
-                      : arith::AndIOp::create(ib, bytes[r],
-                                              splatI8(ib, 16, 3 << (2 * p)))
-                            .getResult();
-              Value &a = acc[3 * r + (p == 3 ? 0 : p)];
-              a = callIntrinsic(ib, i32, "llvm.arm.mve.vmldava.v16i8",
-                                {zero, zero, zero, a, codes, x});
-            }
-          }
-        }
-        scf::YieldOp::create(ib, acc);
-      });
-  SmallVector<Value> sums;
-  for (size_t r = 0; r < numRows; ++r) {
-    Value a1 = loop.getResult(3 * r), a4 = loop.getResult(3 * r + 1),
-          a16 = loop.getResult(3 * r + 2);
-    Value sum =
-        arith::AddIOp::create(b, a1, arith::ShRSIOp::create(b, a4, cI32(b, 2)));
-    sums.push_back(arith::AddIOp::create(
-        b, sum, arith::ShRSIOp::create(b, a16, cI32(b, 4))));
-  }
-  return sums;
-}
-
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
 Value readWord(ImplicitLocOpBuilder &b, Value tensor, ValueRange indices) {
   Value bytes = readVector(b, tensor, 4, indices);
@@ -444,27 +375,170 @@ SmallVector<Value> smladRows(ImplicitLocOpBuilder &b, Value input,
   return SmallVector<Value>(loop.getResults());
 }
 
-/// The MVE kernel's order of i2 weights: tiles of kMveRows channels, each
-/// tile's rows interleaved per 128-weight block ([tile][block][row][32
-/// bytes]), so that one pointer walks the rows of a pass (fewer live
-/// registers besides the accumulators).
-/// The last tile is padded with rows of weight 0 (0x55); nothing reads them.
-DenseElementsAttr interleaveMveRows(PackedAttr packed) {
-  int64_t n = packed.getN();
-  int64_t rowBytes = PackedAttr::getRowBytes(Layout::I2, packed.getK());
-  int64_t tiles = (n + kMveRows - 1) / kMveRows;
-  DenseIntElementsAttr data = packed.getData();
-  ArrayRef<char> raw = data.getRawData();
-  std::vector<char> out(tiles * kMveRows * rowBytes, char(0x55));
+/// The vmladav kernel's weights: tiles of kMveRows (4) output channels,
+/// one byte per column k holding the tile's 4 weights there, bits 2r..2r+1
+/// for row r: the code w + 1 for rows 0..2 and w itself as a signed 2-bit
+/// field for row 3, so the byte read as int8 is c0 + 4 c1 + 16 c2 + 64 w3.
+/// Columns are padded to a multiple of 16 and rows to a multiple of 4 with
+/// weight 0 (byte 0x15), which the report counts (ternaryKernelPackedBytes).
+DenseElementsAttr mveChannelFields(PackedAttr packed) {
+  int64_t n = packed.getN(), k = packed.getK();
+  int64_t tiles = llvm::divideCeil(n, kMveRows);
+  int64_t cols = llvm::alignTo(k, kMveLanes);
+  SmallVector<int8_t> w = packed.unpack();
+  std::vector<char> out(tiles * cols, char(0x15));
   for (int64_t row = 0; row < n; ++row)
-    for (int64_t j = 0; j < rowBytes; ++j)
-      out[row / kMveRows * kMveRows * rowBytes +
-          j / kBlockBytes * kMveRows * kBlockBytes +
-          row % kMveRows * kBlockBytes + j % kBlockBytes] =
-          raw[data.isSplat() ? 0 : row * rowBytes + j];
-  auto type = RankedTensorType::get({tiles, kMveRows * rowBytes},
+    for (int64_t col = 0; col < k; ++col) {
+      int64_t r = row % kMveRows;
+      int weight = w[row * k + col];
+      unsigned field = r < 3 ? unsigned(weight + 1) : unsigned(weight & 3);
+      char &byte = out[row / kMveRows * cols + col];
+      byte = char((uint8_t(byte) & ~(3u << (2 * r))) | field << (2 * r));
+    }
+  auto type = RankedTensorType::get({tiles, cols},
                                     IntegerType::get(packed.getContext(), 8));
   return DenseElementsAttr::getFromRawBuffer(type, out);
+}
+
+/// Cortex-M55 (MVE): the 4 channels of a tile share each byte
+/// (mveChannelFields), so 16 bytes hold 64 weights and one activation
+/// vector serves 4 channels. Per 16 columns, with b the bytes as int8 (c0 +
+/// 4 c1 + 16 c2 + 64 w3), four vmladava.s8 add sum(b x), sum((b & 3) x) =
+/// S0, sum((b & 12) x) = 4 S1 and sum((b >>s 6) x) = T3 to int32
+/// accumulators (S = sum of codes times x, T = sum of weights times x);
+/// after the loop S2 = (sum(b x) - S0 - 4 S1 - 64 T3) / 16, so row 2 is
+/// never decoded: per 64 weights 2 loads, 2 ANDs, 1 shift and 4 vmladava,
+/// unrolled 4 times. T = S - sum(x) for rows 0..2. The last columns (K mod
+/// 16) take zeros for the activations past K. Sums are modulo 2^32 and
+/// |16 S2| <= 4096 K, so any K below 2^19 is exact.
+Value lowerVmladav(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed) {
+  constexpr int64_t kUnroll = 4;
+  Value input = op.getInput();
+  int64_t numM = op.getInputType().getDimSize(0);
+  int64_t numN = packed.getN(), numK = packed.getK();
+  int64_t fullTiles = numN / kMveRows;
+  int64_t fullVectors = numK / kMveLanes;
+  Type i32 = b.getI32Type();
+  Value weights =
+      arith::ConstantOp::create(b, cast<TypedAttr>(mveChannelFields(packed)));
+
+  // sum(x) per token.
+  MLIRContext *ctx = b.getContext();
+  AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+  Value zeros = zeroFilled(b, {numM}, i32);
+  Value sums =
+      linalg::GenericOp::create(
+          b, TypeRange{zeros.getType()}, ValueRange{input}, ValueRange{zeros},
+          ArrayRef<AffineMap>{AffineMap::get(2, 0, {dm, dk}, ctx),
+                              AffineMap::get(2, 0, {dm}, ctx)},
+          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                        utils::IteratorType::reduction},
+          [&](OpBuilder &nested, Location loc, ValueRange args) {
+            ImplicitLocOpBuilder ib(loc, nested);
+            Value x = arith::ExtSIOp::create(ib, i32, args[0]);
+            linalg::YieldOp::create(
+                ib, ValueRange{arith::AddIOp::create(ib, args[1], x)});
+          })
+          .getResult(0);
+
+  // The 4 sums of 16 columns from `col` (index) into acc: [b, b & 3, b &
+  // 12, b >>s 6]; of the activations only the first `valid`.
+  auto columns = [&](ImplicitLocOpBuilder &ib, SmallVector<Value> &acc,
+                     Value tile, Value m, Value col, int64_t valid) {
+    Value bytes = readVector(ib, weights, kMveLanes, {tile, col});
+    Value x;
+    if (valid == kMveLanes) {
+      x = readVector(ib, input, kMveLanes, {m, col});
+    } else {
+      // Past K: zeros (once per tile and token, so element by element).
+      SmallVector<Value> elements(
+          kMveLanes, arith::ConstantIntOp::create(ib, ib.getI8Type(), 0));
+      for (int64_t e = 0; e < valid; ++e)
+        elements[e] = tensor::ExtractOp::create(
+            ib, input,
+            ValueRange{m, arith::AddIOp::create(ib, col, cIdx(ib, e))});
+      x = vector::FromElementsOp::create(
+          ib, VectorType::get({kMveLanes}, ib.getI8Type()), elements);
+    }
+    Value fields[4] = {
+        bytes, arith::AndIOp::create(ib, bytes, splatI8(ib, kMveLanes, 3)),
+        arith::AndIOp::create(ib, bytes, splatI8(ib, kMveLanes, 12)),
+        arith::ShRSIOp::create(ib, bytes, splatI8(ib, kMveLanes, 6))};
+    Value zero = cI32(ib, 0); // vmladava flags: signed, add, no exchange
+    for (int64_t i = 0; i < 4; ++i)
+      acc[i] = callIntrinsic(ib, i32, "llvm.arm.mve.vmldava.v16i8",
+                             {zero, zero, zero, acc[i], fields[i], x});
+  };
+
+  // One tile of `rows` channels (4, or the remainder) and token m.
+  auto tileToken = [&](ImplicitLocOpBuilder &ib, Value out, Value tile, Value m,
+                       int64_t rows) -> Value {
+    SmallVector<Value> acc(4, cI32(ib, 0));
+    int64_t loops = fullVectors / kUnroll;
+    if (loops > 0) {
+      auto loop = scf::ForOp::create(
+          ib, cIdx(ib, 0), cIdx(ib, loops * kUnroll * kMveLanes),
+          cIdx(ib, kUnroll * kMveLanes), acc,
+          [&](OpBuilder &lb2, Location loc, Value col, ValueRange accs) {
+            ImplicitLocOpBuilder lb(loc, lb2);
+            SmallVector<Value> a(accs.begin(), accs.end());
+            for (int64_t u = 0; u < kUnroll; ++u)
+              columns(lb, a, tile, m,
+                      arith::AddIOp::create(lb, col, cIdx(lb, u * kMveLanes)),
+                      kMveLanes);
+            scf::YieldOp::create(lb, a);
+          });
+      acc.assign(loop.getResults().begin(), loop.getResults().end());
+    }
+    for (int64_t v = loops * kUnroll; v < fullVectors; ++v)
+      columns(ib, acc, tile, m, cIdx(ib, v * kMveLanes), kMveLanes);
+    if (numK % kMveLanes)
+      columns(ib, acc, tile, m, cIdx(ib, fullVectors * kMveLanes),
+              numK % kMveLanes);
+    Value sumX = tensor::ExtractOp::create(ib, sums, m);
+    Value s0 = acc[1];
+    Value s1 = arith::ShRSIOp::create(ib, acc[2], cI32(ib, 2));
+    Value t3 = acc[3];
+    Value rest = arith::SubIOp::create(
+        ib,
+        arith::SubIOp::create(ib, arith::SubIOp::create(ib, acc[0], acc[1]),
+                              acc[2]),
+        arith::ShLIOp::create(ib, t3, cI32(ib, 6)));
+    Value s2 = arith::ShRSIOp::create(ib, rest, cI32(ib, 4));
+    Value results[4] = {arith::SubIOp::create(ib, s0, sumX),
+                        arith::SubIOp::create(ib, s1, sumX),
+                        arith::SubIOp::create(ib, s2, sumX), t3};
+    Value first = arith::MulIOp::create(ib, tile, cIdx(ib, kMveRows));
+    for (int64_t r = 0; r < rows; ++r)
+      out = tensor::InsertOp::create(
+          ib, results[r], out,
+          ValueRange{m, arith::AddIOp::create(ib, first, cIdx(ib, r))});
+    return out;
+  };
+  // Tokens inside: a tile's weights are read from memory once and from
+  // the cache for the other tokens of a GEMM.
+  auto tokens = [&](ImplicitLocOpBuilder &ib, Value out, Value tile,
+                    int64_t rows) -> Value {
+    return scf::ForOp::create(
+               ib, cIdx(ib, 0), cIdx(ib, numM), cIdx(ib, 1), ValueRange{out},
+               [&](OpBuilder &mb2, Location loc, Value m, ValueRange o) {
+                 ImplicitLocOpBuilder mb(loc, mb2);
+                 scf::YieldOp::create(mb, tileToken(mb, o[0], tile, m, rows));
+               })
+        .getResult(0);
+  };
+  Value out = tensor::EmptyOp::create(b, ArrayRef<int64_t>{numM, numN}, i32);
+  if (fullTiles > 0)
+    out = scf::ForOp::create(
+              b, cIdx(b, 0), cIdx(b, fullTiles), cIdx(b, 1), ValueRange{out},
+              [&](OpBuilder &tb2, Location loc, Value tile, ValueRange o) {
+                ImplicitLocOpBuilder tb(loc, tb2);
+                scf::YieldOp::create(tb, tokens(tb, o[0], tile, kMveRows));
+              })
+              .getResult(0);
+  if (numN % kMveRows)
+    out = tokens(b, out, cIdx(b, fullTiles), numN % kMveRows);
+  return out;
 }
 
 /// The multiply-add kernels' loop nest (file comment) on i2 weights: the
@@ -504,22 +578,6 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
             })
             .getResult(0);
   }
-  // Where byte `byte` of row `n` is: the MVE kernel's weights are
-  // interleaved by tiles of rows (interleaveMveRows).
-  auto weightIndex = [&](ImplicitLocOpBuilder &ib, Value n,
-                         Value byte) -> SmallVector<Value> {
-    if (kernel != TernaryKernel::Vmladav)
-      return {n, byte};
-    Value r = arith::RemUIOp::create(ib, n, cIdx(ib, kMveRows));
-    Value inBlock = arith::AddIOp::create(
-        ib, arith::MulIOp::create(ib, r, cIdx(ib, kBlockBytes)),
-        arith::RemUIOp::create(ib, byte, cIdx(ib, kBlockBytes)));
-    Value blockStart = arith::MulIOp::create(
-        ib, arith::DivUIOp::create(ib, byte, cIdx(ib, kBlockBytes)),
-        cIdx(ib, kMveRows * kBlockBytes));
-    return {arith::DivUIOp::create(ib, n, cIdx(ib, kMveRows)),
-            arith::AddIOp::create(ib, blockStart, inBlock)};
-  };
   // The exact scalar tail k >= 128 * blocks of one (token, channel).
   auto addTail = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value n) {
     if (numK % kBlock == 0)
@@ -539,8 +597,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                   ib, arith::DivUIOp::create(ib, k, cIdx(ib, kBlock)),
                   cIdx(ib, kBlockBytes)),
               arith::RemUIOp::create(ib, k, cIdx(ib, 32)));
-          Value byte = tensor::ExtractOp::create(ib, weights,
-                                                 weightIndex(ib, n, byteIndex));
+          Value byte =
+              tensor::ExtractOp::create(ib, weights, ValueRange{n, byteIndex});
           Value w = decodeWeight(ib, Layout::I2, byte, k);
           scf::YieldOp::create(ib,
                                ValueRange{arith::AddIOp::create(
@@ -550,14 +608,11 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The sums of codes times x over the full blocks for a tile of tokens
-  // and channels, [token][row]: the MVE kernel takes 2 channels of one
-  // token, the DSP kernel 4, the x86 kernel 4 tokens of one channel, sdot one
-  // of each.
+  // and channels, [token][row]: the DSP kernel takes 4 channels of one
+  // token, the x86 kernel 4 tokens of one channel, sdot one of each.
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
-    case TernaryKernel::Vmladav:
-      return vmladavRows(cb, input, weights, tokens[0], rows, blocks);
     case TernaryKernel::Smlad:
       return smladRows(cb, input, weights, tokens[0], rows, blocks);
     case TernaryKernel::Maddubs:
@@ -622,9 +677,7 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // Output channels outside, tokens inside: a row of packed weights is read
   // from memory once and from L1 for the other tokens of a GEMM.
-  int64_t tileRows = kernel == TernaryKernel::Vmladav ? kMveRows
-                     : kernel == TernaryKernel::Smlad ? 4
-                                                      : 1;
+  int64_t tileRows = kernel == TernaryKernel::Smlad ? 4 : 1;
   int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
   auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
                          Value last, int64_t numRows) -> Value {
@@ -1269,16 +1322,15 @@ struct LowerTernaryPass final
     // The packed bytes, a constant: a read-only global after bufferization.
     bool shuffleLut = *kernel == TernaryKernel::Lut && !info.isMicrocontroller;
     Value weights;
-    if (*kernel == TernaryKernel::Vmladav)
-      weights = arith::ConstantOp::create(
-          b, cast<TypedAttr>(interleaveMveRows(packed)));
-    else if (!shuffleLut)
+    if (!shuffleLut && *kernel != TernaryKernel::Vmladav)
       weights = arith::ConstantOp::create(b, packed.getData());
     Value acc;
     if (*kernel == TernaryKernel::Portable)
       acc = lowerPortable(b, op, packed, weights);
     else if (*kernel == TernaryKernel::Lut && info.isMicrocontroller)
       acc = lowerLutMemory(b, op, packed, weights);
+    else if (*kernel == TernaryKernel::Vmladav)
+      acc = lowerVmladav(b, op, packed);
     else if (shuffleLut)
       acc = lowerLutShuffle(b, op, packed,
                             info.tableLookup == TableLookup::X86Pshufb);

@@ -111,7 +111,7 @@ TernaryKernel sieve::chooseTernaryKernel(const TargetInfo &target,
   // 1.45 instructions per weight whatever the shape; the table kernel 0.70
   // per weight for the lookups plus about 97 / N for building the tables
   // (1.07 at N = 256, 0.85 at N = 640), which all N channels share. On the
-  // M55, vmladav (0.27) beats the tables (1.07); on x86 and AArch64 the
+  // M55, vmladav (0.15) beats the tables (1.07); on x86 and AArch64 the
   // multiply-add kernels beat the shuffle tables (bench/ternary_bench.py).
   if (target.dotProduct == DotProduct::ArmSmlad && 0.70 + 97.0 / n < 1.43)
     return TernaryKernel::Lut;
@@ -236,9 +236,10 @@ struct SelectTernaryKernelPass final
                        b.getStringAttr(getTernaryKernelName(*chosen))),
         b.getNamedAttr("packing",
                        b.getStringAttr(tern::stringifyLayout(layout))),
-        b.getNamedAttr(
-            "packed_bytes",
-            b.getI64IntegerAttr(n * tern::PackedAttr::getRowBytes(layout, k))),
+        b.getNamedAttr("packed_bytes",
+                       b.getI64IntegerAttr(ternaryKernelPackedBytes(
+                           info, *chosen, n, k,
+                           tern::PackedAttr::getRowBytes(layout, k)))),
         b.getNamedAttr("activations",
                        b.getStringAttr(floatInput ? "f32" : "i8"))};
     if (auto error = op->getAttrOfType<FloatAttr>("sieve.quantization_error"))

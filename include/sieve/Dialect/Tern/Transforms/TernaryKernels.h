@@ -41,6 +41,12 @@ TernaryKernel chooseTernaryKernel(const TargetInfo &target, bool floatInput,
 /// The packing `kernel` reads on `target` (lut: t5 on MCUs, i2 elsewhere).
 bool ternaryKernelReadsT5(const TargetInfo &target, TernaryKernel kernel);
 
+/// The bytes of packed weights `kernel` stores for an n x k layer whose
+/// packing has `rowBytes` per row, padding included: kernels that reorder
+/// the weights into tiles of channels pad the last tile (LowerTernary.cpp).
+int64_t ternaryKernelPackedBytes(const TargetInfo &target, TernaryKernel kernel,
+                                 int64_t n, int64_t k, int64_t rowBytes);
+
 } // namespace sieve
 
 #endif // SIEVE_DIALECT_TERN_TRANSFORMS_TERNARYKERNELS_H
