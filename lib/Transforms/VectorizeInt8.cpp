@@ -463,7 +463,13 @@ private:
   /// apply_scale on vectors of an even number of int32 lanes, in 64-bit
   /// lanes that each hold a pair (vpmuldq on the even and the odd ones),
   /// without widening or narrowing the vectors.
-  Value applyScale(Value v, Value m, Value s, bool doubleRound);
+  /// The range of a requantisation's shifts, when they are constants.
+  struct ShiftRange {
+    int64_t lo = 0, hi = 63;
+  };
+  ShiftRange shiftRange(Value shift);
+  Value applyScale(Value v, Value m, Value s, bool doubleRound,
+                   ShiftRange range);
 
   void convTile(Value packed, Value corr, Value n, Value oh, Value ow0,
                 int64_t rows, Value fb0, int64_t blocks, bool lastPartial);
@@ -642,7 +648,8 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
         map.map(op.getResult(0),
                 applyScale(lookup(it->second.value),
                            lookup(it->second.multiplier),
-                           lookup(it->second.shift), it->second.doubleRound));
+                           lookup(it->second.shift), it->second.doubleRound,
+                           shiftRange(it->second.shift)));
       continue;
     }
     for (Value operand : op.getOperands())
@@ -656,16 +663,61 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
   writeAcc(result, fusion.requantOutput, indices, partial);
 }
 
-Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound) {
+KernelBuilder::ShiftRange KernelBuilder::shiftRange(Value shift) {
+  // The shifts are unsigned (zero-extended by the 64-bit lowering).
+  ShiftRange range;
+  auto fromAttr = [&](DenseIntElementsAttr values) {
+    range = {63, 0};
+    for (APInt x : values) {
+      int64_t n = int64_t(x.getZExtValue());
+      range.lo = std::min(range.lo, n);
+      range.hi = std::max(range.hi, n);
+    }
+    if (range.lo > range.hi || range.hi > 63)
+      range = ShiftRange();
+  };
+  if (std::optional<int64_t> n = constantInt(shift)) {
+    uint64_t u = uint64_t(*n) &
+                 ((uint64_t(1) << shift.getType().getIntOrFloatBitWidth()) - 1);
+    if (u <= 63)
+      range = {int64_t(u), int64_t(u)};
+    return range;
+  }
+  auto arg = dyn_cast<BlockArgument>(shift);
+  linalg::GenericOp g = fusion.requant;
+  if (!arg || arg.getOwner() != g.getBody() ||
+      arg.getArgNumber() >= g.getNumDpsInputs())
+    return range;
+  Value source = g.getDpsInputs()[arg.getArgNumber()];
+  if (auto collapse = source.getDefiningOp<memref::CollapseShapeOp>())
+    source = collapse.getSrc();
+  auto get = source.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return range;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  if (!global || !global.getConstant())
+    return range;
+  if (auto values = dyn_cast_or_null<DenseIntElementsAttr>(
+          global.getInitialValue().value_or(Attribute())))
+    fromAttr(values);
+  return range;
+}
+
+Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound,
+                                ShiftRange range) {
   // Per lane t = v * m + r, r = (1 << s) >> 1 (+ 2^30, or - 2^30 when
   // v < 0, if double rounding and s > 31), exactly as the 64-bit lowering,
   // then the low 32 bits of t >> s (arithmetic) without 64-bit arithmetic
-  // shifts (AVX2 has none): for s < 32 they are those of t >> s logical
-  // (bits s..s+31, below the sign); for s >= 32, t >> 32 logical keeps
-  // t's high word, floor(t / 2^32), and a 32-bit arithmetic shift by s - 32
-  // (vpsravd) finishes floor(t / 2^s), which fits in 32 bits.
+  // shifts (AVX2 has none): for s <= 32 they are bits s..s+31 of t, the
+  // high word of t << (32 - s); for s >= 32, t's high word is
+  // floor(t / 2^32), and a 32-bit arithmetic shift by s - 32 (vpsravd)
+  // finishes floor(t / 2^s), which fits in 32 bits. The even lanes' values
+  // sit in the low words of the 64-bit pairs, the odd ones' are moved there
+  // by a logical shift, so that each product is one vpmuldq.
   int64_t lanes = cast<VectorType>(v.getType()).getNumElements();
   auto pairs = VectorType::get({lanes / 2}, b.getI64Type());
+  auto words = cast<VectorType>(v.getType());
   if (!cast<VectorType>(s.getType()).getElementType().isInteger(32))
     s = arith::ExtUIOp::create(b, loc, v.getType(), s);
   auto c = [&](int64_t value) -> Value {
@@ -673,8 +725,16 @@ Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound) {
         b, loc,
         DenseElementsAttr::get(pairs, ArrayRef<APInt>(APInt(64, value, true))));
   };
+  auto splat32 = [&](int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(words, ArrayRef<APInt>(APInt(32, value, true))));
+  };
   auto asPairs = [&](Value x) -> Value {
     return vector::BitCastOp::create(b, loc, pairs, x);
+  };
+  auto asWords = [&](Value x) -> Value {
+    return vector::BitCastOp::create(b, loc, words, x);
   };
   auto shl = [&](Value x, Value n) -> Value {
     return arith::ShLIOp::create(b, loc, x, n);
@@ -688,38 +748,72 @@ Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound) {
   auto andi = [&](Value x, Value y) -> Value {
     return arith::AndIOp::create(b, loc, x, y);
   };
-  Value V = asPairs(v), M = asPairs(m), S = asPairs(s), c32 = c(32);
-  auto half = [&](bool odd) {
-    // The lanes' int32 values sign-extended in place (LLVM: vpmuldq).
-    Value x = odd ? sra(V, c32) : sra(shl(V, c32), c32);
-    Value y = odd ? sra(M, c32) : sra(shl(M, c32), c32);
-    Value n = odd ? srl(S, c32) : andi(S, c(0xffffffff));
-    Value t = add(arith::MulIOp::create(b, loc, x, y), srl(shl(c(1), n), c(1)));
-    if (doubleRound) {
-      // + 2^30 - 2^31 [v < 0] when s > 31; v's sign bit is bit 31 of the
-      // low word of x.
-      Value big =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, n, c(31));
-      Value up = arith::SelectOp::create(b, loc, big, c(1 << 30), c(0));
-      Value sign =
-          arith::SelectOp::create(b, loc, big, c(int64_t(1) << 31), c(0));
-      t = arith::SubIOp::create(b, loc, add(t, up), andi(x, sign));
-    }
-    return srl(t, arith::MinUIOp::create(b, loc, n, c32));
+  auto sub = [&](Value x, Value y) -> Value {
+    return arith::SubIOp::create(b, loc, x, y);
   };
-  Value even = andi(half(false), c(0xffffffff));
-  Value joined = arith::OrIOp::create(b, loc, even, shl(half(true), c32));
-  Value low = vector::BitCastOp::create(b, loc, v.getType(), joined);
-  // The rest of shifts above 32.
-  auto splat32 = [&](int64_t value) -> Value {
-    return arith::ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(cast<VectorType>(v.getType()),
-                               ArrayRef<APInt>(APInt(32, value, true))));
+  Value c32 = c(32);
+  // The 32-bit values of the even (odd) lanes in the low words of the pairs.
+  Value V = asPairs(v), M = asPairs(m), S = asPairs(s);
+  SmallVector<int64_t> oddDown;
+  for (int64_t l = 0; l < lanes; ++l)
+    oddDown.push_back(l | 1);
+  auto down = [&](Value x) -> Value {
+    return asPairs(vector::ShuffleOp::create(b, loc, x, x, oddDown));
   };
-  Value rest = arith::MaxSIOp::create(
-      b, loc, arith::SubIOp::create(b, loc, s, splat32(32)), splat32(0));
-  return arith::ShRSIOp::create(b, loc, low, rest);
+  Value Vodd = down(v), Modd = down(m), Sodd = srl(S, c32);
+  Value Seven = andi(S, c(0xffffffff));
+  // The low words' product: vpmuldq, LLVM's lowering of a product of
+  // sign-extended low words. (The odd lanes come down by a shuffle, not a
+  // 64-bit shift, which LLVM would fold with the sign extension into an
+  // arithmetic 64-bit shift that AVX2 lacks, and then multiply in three
+  // vpmuludq.)
+  auto mulLow = [&](Value x, Value y) -> Value {
+    auto sext = [&](Value z) { return sra(shl(z, c32), c32); };
+    return arith::MulIOp::create(b, loc, sext(x), sext(y));
+  };
+  bool allBig = range.lo > 31, noneBig = range.hi <= 31;
+  auto sum = [&](Value x, Value y, Value n) {
+    Value t = add(mulLow(x, y), srl(shl(c(1), n), c(1)));
+    if (!doubleRound || noneBig)
+      return t;
+    // + 2^30 - 2^31 [v < 0] when s > 31; v's sign bit is bit 31 of x.
+    if (allBig)
+      return sub(add(t, c(1 << 30)), andi(x, c(int64_t(1) << 31)));
+    Value big =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, n, c(31));
+    Value up = arith::SelectOp::create(b, loc, big, c(1 << 30), c(0));
+    Value sign =
+        arith::SelectOp::create(b, loc, big, c(int64_t(1) << 31), c(0));
+    return sub(add(t, up), andi(x, sign));
+  };
+  Value even = sum(V, M, Seven), odd = sum(Vodd, Modd, Sodd);
+  // The result's low words at the even (odd) positions: blended (vpblendd).
+  SmallVector<int64_t> blend;
+  for (int64_t l = 0; l < lanes; ++l)
+    blend.push_back(l % 2 ? lanes + l : l);
+  auto join = [&](Value e, Value o) -> Value {
+    return vector::ShuffleOp::create(b, loc, asWords(e), asWords(o), blend);
+  };
+  if (allBig) {
+    // floor(t / 2^32): the high words; then the rest of the shift.
+    Value low = join(srl(even, c32), odd);
+    if (range.lo == 32 && range.hi == 32)
+      return low;
+    Value rest =
+        range.lo == range.hi ? splat32(range.lo - 32) : sub(s, splat32(32));
+    return sra(low, rest);
+  }
+  if (range.hi <= 32) {
+    // Bits s..s+31: the even lanes' shifted down to the low word, the odd
+    // ones' up to the high word (t << (32 - s)).
+    return join(srl(even, Seven), shl(odd, sub(c32, Sodd)));
+  }
+  // Shifts on both sides of 32.
+  Value low =
+      join(srl(even, arith::MinUIOp::create(b, loc, Seven, c32)),
+           shl(srl(odd, arith::MinUIOp::create(b, loc, Sodd, c32)), c32));
+  Value rest = arith::MaxSIOp::create(b, loc, sub(s, splat32(32)), splat32(0));
+  return sra(low, rest);
 }
 
 void KernelBuilder::tileOutput(
