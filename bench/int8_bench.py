@@ -7,6 +7,8 @@ operator per layer with the same weights and scales), each
 a TOSA convolution with TFLite-style per-channel requantisation and seeded
 weights, compiled by sieve-compile for x86-64-avx2 with the generic loops
 (--int8-kernels=generic) and with the vector kernels (--int8-kernels=vector),
+and, when this host has AVX-512 VNNI (XNNPACK then runs its AVX-512 kernels),
+for x86-64-avx512 with its vector kernels (vpdpbusd) too,
 and the same layer through XNNPACK (Debian's libxnnpack-dev, a bench-only
 dependency: `xnn_create_convolution2d_nhwc_qc8`, the same weights, bias and
 per-channel scales; it requantises in fp32, so outputs may differ by 1 from
@@ -85,12 +87,15 @@ HARNESS = r"""
 #include <xnnpack.h>
 #include "%(generic)s.h"
 #include "%(vector)s.h"
+#if AVX512
+#include "%(avx512)s.h"
+#endif
 
 static const int8_t weights[] = {%(weights)s};
 static const int32_t bias[] = {%(bias)s};
 static const float scales[] = {%(scales)s};
 static int8_t in[%(in_size)d], out_x[%(out_size)d], out_g[%(out_size)d],
-    out_v[%(out_size)d];
+    out_v[%(out_size)d], out_z[%(out_size)d];
 
 static double now(void) {
   struct timespec t;
@@ -115,14 +120,18 @@ int main(void) {
     return 4;
   void *arena_g = aligned_alloc(64, %(arena_g)d + 64);
   void *arena_v = aligned_alloc(64, %(arena_v)d + 64);
-  double best[3] = {1e9, 1e9, 1e9};
+  void *arena_z = aligned_alloc(64, %(arena_z)d + 64);
+  double best[4] = {1e9, 1e9, 1e9, 1e9};
   for (int run = 0; run < 8; ++run) {
-    for (int which = 0; which < 3; ++which) {
+    for (int which = 0; which < 3 + AVX512; ++which) {
       double t0 = now();
       for (int r = 0; r < 101; ++r) {
         if (which == 0) xnn_run_operator(op, NULL);
         else if (which == 1) %(generic)s_run(in, out_g, arena_g);
-        else %(vector)s_run(in, out_v, arena_v);
+        else if (which == 2) %(vector)s_run(in, out_v, arena_v);
+#if AVX512
+        else %(avx512)s_run(in, out_z, arena_z);
+#endif
       }
       double t = (now() - t0) / 101;
       if (t < best[which]) best[which] = t;
@@ -131,11 +140,12 @@ int main(void) {
   int exact = 0, off1 = 0, worse = 0;
   for (int i = 0; i < %(out_size)d; ++i) {
     if (out_v[i] != out_g[i]) { printf("MISMATCH %%d\n", i); return 5; }
+    if (AVX512 && out_z[i] != out_g[i]) { printf("MISMATCH avx512 %%d\n", i); return 5; }
     int d = out_v[i] - out_x[i];
     if (d == 0) ++exact; else if (d == 1 || d == -1) ++off1; else ++worse;
   }
-  printf("%%.9f %%.9f %%.9f %%d %%d %%d\n", best[0], best[1], best[2], exact, off1,
-         worse);
+  printf("%%.9f %%.9f %%.9f %%d %%d %%d %%.9f\n", best[0], best[1], best[2], exact,
+         off1, worse, best[3]);
   return 0;
 }
 """
@@ -150,10 +160,31 @@ def run(cmd):
     return r.stdout
 
 
-def compile_model(build, work, model, name, kernels):
+def host_has_avx512():
+    """Whether this host runs the x86-64-avx512 target (AVX-512 BW and VNNI)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((l for l in f if l.startswith("flags")), "").split())
+    except OSError:
+        return False
+    return {"avx512f", "avx512bw", "avx512_vnni"} <= flags
+
+
+AVX512 = host_has_avx512()
+
+
+def variants():
+    """(name, target, kernels) of the Sieve builds each bench compares."""
+    v = [("generic", "x86-64-avx2", "generic"), ("vector", "x86-64-avx2", "vector")]
+    if AVX512:
+        v.append(("avx512", "x86-64-avx512", "vector"))
+    return v
+
+
+def compile_model(build, work, model, name, kernels, target="x86-64-avx2"):
     obj = os.path.join(work, name + ".o")
     report = os.path.join(work, name + ".json")
-    run([os.path.join(build, "bin", "sieve-compile"), model, "--target=x86-64-avx2",
+    run([os.path.join(build, "bin", "sieve-compile"), model, "--target=" + target,
          "-o", obj, "--name=" + name, "--report=" + report, "--threads=1",
          "--int8-kernels=" + kernels, "--quiet"])
     with open(report) as f:
@@ -167,13 +198,15 @@ def bench_layer(build, work, layer):
     with open(model, "w") as f:
         f.write(text)
     objs, reports = {}, {}
-    for kernels in ("generic", "vector"):
-        objs[kernels], reports[kernels] = compile_model(
-            build, work, model, "%s_%s" % (name, kernels), kernels)
+    for variant, target, kernels in variants():
+        objs[variant], reports[variant] = compile_model(
+            build, work, model, "%s_%s" % (name, variant), kernels, target)
     src = os.path.join(work, name + "_main.c")
     with open(src, "w") as f:
         f.write(HARNESS % {
             "generic": name + "_generic", "vector": name + "_vector",
+            "avx512": name + "_avx512",
+            "arena_z": reports["avx512"]["memory"]["arena_bytes"] if AVX512 else 0,
             "weights": ",".join(map(str, p["weights"])),
             "bias": ",".join(map(str, p["bias"])),
             "scales": ",".join("%.10ef" % s for s in p["scales"]),
@@ -192,17 +225,22 @@ def bench_layer(build, work, layer):
     with open(os.path.join(work, "pthreadpool.h"), "w") as f:
         f.write("typedef struct pthreadpool* pthreadpool_t;\n")
     exe = os.path.join(work, name + ".exe")
-    run([CLANG, "-O2", "-I", work, src, objs["generic"], objs["vector"], "-lXNNPACK",
-         "-lm", "-o", exe])
+    run([CLANG, "-O2", "-DAVX512=%d" % AVX512, "-I", work, src] + list(objs.values()) +
+        ["-lXNNPACK", "-lm", "-o", exe])
     fields = run([exe]).split()
     tx, tg, tv = map(float, fields[:3])
-    exact, off1, worse = map(int, fields[3:])
+    exact, off1, worse = map(int, fields[3:6])
+    tz = float(fields[6]) if AVX512 else None
     kernel = [l["kernel"] for l in reports["vector"].get("int8", {}).get("layers", [])]
     return {"layer": name, "macs": p["macs"], "xnnpack_s": tx, "generic_s": tg,
             "vector_s": tv, "kernel": ",".join(kernel),
             "xnnpack_gmacs": p["macs"] / tx / 1e9, "generic_gmacs": p["macs"] / tg / 1e9,
             "vector_gmacs": p["macs"] / tv / 1e9,
             "ratio_generic": tg / tx, "ratio_vector": tv / tx,
+            "avx512_s": tz, "ratio_avx512": tz / tx if tz else None,
+            "kernel_avx512": ",".join(
+                l["kernel"] for l in reports["avx512"].get("int8", {}).get("layers", []))
+            if AVX512 else None,
             "agree_with_xnnpack": exact, "off_by_one": off1, "worse": worse,
             "weight_bytes": reports["vector"]["memory"].get("weight_bytes")}
 
@@ -337,7 +375,10 @@ NET_HARNESS = r"""
 #include <xnnpack.h>
 #include "%(generic)s.h"
 #include "%(vector)s.h"
-static int8_t in[%(in_size)d], out_g[%(out_size)d], out_v[%(out_size)d];
+#if AVX512
+#include "mbv2_avx512.h"
+#endif
+static int8_t in[%(in_size)d], out_g[%(out_size)d], out_v[%(out_size)d], out_z[%(out_size)d];
 %(xnnpack)s
 static double now(void) {
   struct timespec t;
@@ -349,20 +390,27 @@ int main(void) {
   int status = xnn_net_create();
   if (status) return status;
   void *ag = aligned_alloc(64, %(arena_g)d + 64), *av = aligned_alloc(64, %(arena_v)d + 64);
-  double best[3] = {1e9, 1e9, 1e9};
+  void *az = aligned_alloc(64, %(arena_z)d + 64);
+  double best[4] = {1e9, 1e9, 1e9, 1e9};
   for (int run = 0; run < 8; ++run)
-    for (int which = 0; which < 3; ++which) {
+    for (int which = 0; which < 3 + AVX512; ++which) {
       double t0 = now();
       for (int r = 0; r < 5; ++r)
         if (which == 0) xnn_net_run();
         else if (which == 1) %(generic)s_run(in, out_g, ag);
-        else %(vector)s_run(in, out_v, av);
+        else if (which == 2) %(vector)s_run(in, out_v, av);
+#if AVX512
+        else mbv2_avx512_run(in, out_z, az);
+#endif
       double t = (now() - t0) / 5;
       if (t < best[which]) best[which] = t;
     }
   for (int i = 0; i < %(out_size)d; ++i)
-    if (out_g[i] != out_v[i]) { printf("MISMATCH %%d\n", i); return 5; }
-  printf("%%.9f %%.9f %%.9f\n", best[0], best[1], best[2]);
+    if (out_g[i] != out_v[i] || (AVX512 && out_g[i] != out_z[i])) {
+      printf("MISMATCH %%d\n", i);
+      return 5;
+    }
+  printf("%%.9f %%.9f %%.9f %%.9f\n", best[0], best[1], best[2], best[3]);
   return 0;
 }
 """
@@ -376,23 +424,27 @@ def bench_network(build, work):
     with open(model, "w") as f:
         f.write(text)
     objs, reports = {}, {}
-    for kernels in ("generic", "vector"):
-        objs[kernels], reports[kernels] = compile_model(
-            build, work, model, "mbv2_" + kernels, kernels)
+    for variant, target, kernels in variants():
+        objs[variant], reports[variant] = compile_model(
+            build, work, model, "mbv2_" + variant, kernels, target)
     src = os.path.join(work, "mbv2_main.c")
     with open(src, "w") as f:
         f.write(NET_HARNESS % {"generic": "mbv2_generic", "vector": "mbv2_vector",
                                "in_size": 144 * 144 * 3, "out_size": 1000,
                                "xnnpack": xnnpack_network_c(layers),
                                "arena_g": reports["generic"]["memory"]["arena_bytes"],
-                               "arena_v": reports["vector"]["memory"]["arena_bytes"]})
+                               "arena_v": reports["vector"]["memory"]["arena_bytes"],
+                               "arena_z": reports["avx512"]["memory"]["arena_bytes"]
+                               if AVX512 else 0})
     with open(os.path.join(work, "pthreadpool.h"), "w") as f:
         f.write("typedef struct pthreadpool* pthreadpool_t;\n")
     exe = os.path.join(work, "mbv2.exe")
-    run([CLANG, "-O2", "-I", work, src, objs["generic"], objs["vector"], "-lXNNPACK",
-         "-lm", "-o", exe])
-    tx, tg, tv = map(float, run([exe]).split())
+    run([CLANG, "-O2", "-DAVX512=%d" % AVX512, "-I", work, src] + list(objs.values()) +
+        ["-lXNNPACK", "-lm", "-o", exe])
+    tx, tg, tv, tz = map(float, run([exe]).split())
     return {"xnnpack_ms": tx * 1e3, "generic_ms": tg * 1e3, "vector_ms": tv * 1e3,
+            "avx512_ms": tz * 1e3 if AVX512 else None,
+            "ratio_avx512": tz / tx if AVX512 else None,
             "speedup": tg / tv, "ratio_vector": tv / tx, "ratio_generic": tg / tx,
             "layers": len(layers), "macs": reports["vector"].get("macs")}
 
@@ -406,17 +458,20 @@ def main():
     build = os.path.abspath(args.build)
     results = {"layers": []}
     with tempfile.TemporaryDirectory(prefix="int8_bench_") as work:
-        print("int8 convolutions on x86-64-avx2, 1 thread, min of 8 x 101 calls; "
-              "ratio = time / XNNPACK's time (target: <= 1.0)")
-        print("%-22s %7s %9s %9s %9s %9s %9s  %s" % (
+        print("int8 convolutions on x86-64-avx2%s, 1 thread, min of 8 x 101 calls; "
+              "ratio = time / XNNPACK's time (target: <= 1.0)" % (
+                  " (and x86-64-avx512: this host has AVX-512 VNNI)" if AVX512 else ""))
+        print("%-22s %7s %9s %9s %9s %9s %9s %9s  %s" % (
             "layer", "MMACs", "XNNPACK", "generic", "vector", "gen/XNN", "vec/XNN",
-            "kernel (vector)"))
+            "512/XNN", "kernel (vector; avx512)"))
         for layer in LAYERS:
             r = bench_layer(build, work, layer)
             results["layers"].append(r)
-            print("%-22s %7.2f %9.2f %9.2f %9.2f %9.2f %9.2f  %s" % (
+            print("%-22s %7.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9s  %s" % (
                 r["layer"], r["macs"] / 1e6, r["xnnpack_gmacs"], r["generic_gmacs"],
-                r["vector_gmacs"], r["ratio_generic"], r["ratio_vector"], r["kernel"]))
+                r["vector_gmacs"], r["ratio_generic"], r["ratio_vector"],
+                "%.2f" % r["ratio_avx512"] if AVX512 else "-",
+                r["kernel"] + ("; " + r["kernel_avx512"] if AVX512 else "")))
         print("(GMAC/s; vector outputs equal generic ones bit for bit; XNNPACK's fp32 "
               "requantisation agrees on %s of the outputs, the rest off by one)" % ", ".join(
                   "%.1f%%" % (100.0 * r["agree_with_xnnpack"] /
@@ -429,6 +484,9 @@ def main():
                   "vector %.2f ms; gen/XNN %.2f, vec/XNN %.2f (target: <= 1.0)" % (
                       net["layers"], net["xnnpack_ms"], net["generic_ms"], net["vector_ms"],
                       net["ratio_generic"], net["ratio_vector"]))
+            if AVX512:
+                print("  x86-64-avx512 (VNNI) vector %.2f ms; 512/XNN %.2f" % (
+                    net["avx512_ms"], net["ratio_avx512"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

@@ -478,9 +478,26 @@ class Run:
         return ""
 
 
+# --native-if-host-can: x86-64 targets the table does not run (AVX-512) run
+# natively when this host's CPU has their features.
+NATIVE_IF_HOST_CAN = False
+
+
+def host_has_features(target):
+    if not target["triple"].startswith("x86_64") or not os.path.exists("/proc/cpuinfo"):
+        return False
+    with open("/proc/cpuinfo") as f:
+        flags = set(next((l for l in f if l.startswith("flags")), "").split())
+    names = {"avx512vnni": "avx512_vnni"}
+    wanted = [f[1:] for f in target["features"].split(",") if f.startswith("+")]
+    return all(names.get(f, f) in flags for f in wanted)
+
+
 def build_and_run(report, obj, header, inputs, values, work, icount_plugin, parallel=None):
     t = report["target"]
     runner = t["runner"]
+    if runner == "none" and NATIVE_IF_HOST_CAN and host_has_features(t):
+        runner = "native"
     if runner == "none":
         return None
     exe = os.path.join(work, "harness.elf")
@@ -715,7 +732,12 @@ def main():
     parser.add_argument("--reference-model",
                         help="the model the reference runs instead of MODEL (same interface), "
                         "for ops upstream MLIR cannot lower (attn.*)")
+    parser.add_argument("--native-if-host-can", action="store_true",
+                        help="run x86-64 targets the table does not run (AVX-512) natively "
+                        "when this host's CPU has their features")
     args = parser.parse_args()
+    global NATIVE_IF_HOST_CAN
+    NATIVE_IF_HOST_CAN = args.native_if_host_can
     if args.parallel:
         parse_parallel(args.parallel)
 

@@ -84,3 +84,6 @@ with open("/proc/cpuinfo") as cpuinfo:
     flags = cpuinfo.read()
     if " avx2" in flags:
         config.available_features.add("host-avx2")
+    # x86-64-avx512's kernels run here (check_model.py --native-if-host-can).
+    if all(" %s" % f in flags for f in ("avx512f", "avx512bw", "avx512_vnni")):
+        config.available_features.add("host-avx512vnni")

@@ -263,6 +263,9 @@ static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
 /// The int8 instructions sieve-vectorize-int8 has kernels for on `target`.
 static StringRef int8Isa(const TargetInfo &target) {
   StringRef triple = target.triple;
+  if (triple.starts_with("x86_64") && target.vectorBits >= 512 &&
+      target.dotProduct == DotProduct::X86Vnni)
+    return "avx512";
   if (triple.starts_with("x86_64") && target.vectorBits >= 256)
     return "avx2";
   if (triple.starts_with("aarch64") &&

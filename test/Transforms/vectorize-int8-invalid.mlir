@@ -3,8 +3,8 @@
 // RUN: not sieve-opt %s --sieve-vectorize-int8="isa=sve" 2>&1 | FileCheck %s --check-prefix=ISA
 // RUN: not sieve-opt %s --sieve-vectorize-int8="target=cortex-m4 isa=dsp kernels=mve" 2>&1 | FileCheck %s --check-prefix=MVE
 
-// KERNELS: error: sieve-vectorize-int8: unknown kernels 'sve'; expected generic, vector, avx2, neon, dsp or mve
-// ISA: error: sieve-vectorize-int8: unknown isa 'sve'; expected avx2, neon, dsp, mve or none
+// KERNELS: error: sieve-vectorize-int8: unknown kernels 'sve'; expected generic, vector, avx2, avx512, neon, dsp or mve
+// ISA: error: sieve-vectorize-int8: unknown isa 'sve'; expected avx2, avx512, neon, dsp, mve or none
 // MVE: error: --int8-kernels=mve: target 'cortex-m4' has no MVE (Helium) instructions
 
 memref.global "private" constant @w : memref<2x1x1x3xi8> = dense<1>

@@ -121,10 +121,14 @@ func.func @requant(%in: memref<1x1x4x4xi8>, %res: memref<1x1x4x8xi8>) attributes
 // CHECK-SAME: fused = "requant"
 // CHECK-NOT: linalg.generic
 // CHECK-NOT: vector<8xi64>
+// The shifts are constants above 31: the high words of the 64-bit sums,
+// blended, then shifted by the rest (8).
 // CHECK: arith.muli {{.*}} : vector<4xi64>
-// CHECK: arith.minui {{.*}} : vector<4xi64>
+// CHECK-NOT: arith.minui
 // CHECK: arith.shrui {{.*}} : vector<4xi64>
-// CHECK: arith.shrsi {{.*}} : vector<8xi32>
+// CHECK: vector.shuffle {{.*}} [0, 9, 2, 11, 4, 13, 6, 15] : vector<8xi32>, vector<8xi32>
+// CHECK: %[[REST:.*]] = arith.constant dense<8> : vector<8xi32>
+// CHECK: arith.shrsi {{.*}}, %[[REST]] : vector<8xi32>
 // CHECK: vector.store {{.*}} : memref<1x1x4x8xi8>, vector<8xi8>
 // NEON-LABEL: func.func @requant
 // NEON: arith.muli {{.*}} : vector<4xi64>

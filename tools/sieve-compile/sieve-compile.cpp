@@ -235,7 +235,8 @@ static cl::opt<std::string> int8Kernels(
     cl::desc("Kernels of int8 convolutions: "
              "generic (scalar loops; default), auto (the target's SIMD or "
              "DSP kernels where it has them, else generic), vector (the "
-             "target's kernels), avx2, neon, dsp (Cortex-M4/M7), mve "
+             "target's kernels), avx2, avx512 (VNNI), neon, dsp "
+             "(Cortex-M4/M7), mve "
              "(Cortex-M55)"),
     cl::init("generic"), cl::cat(category));
 static cl::opt<bool> outlineLayers(

@@ -192,8 +192,8 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "int8-kernels",
       llvm::cl::desc("generic (scalar loops; default), auto (the target's "
                      "SIMD or DSP kernels where it has them, else generic), "
-                     "vector (the target's kernels), or avx2 / neon / dsp / "
-                     "mve forced"),
+                     "vector (the target's kernels), or avx2 / avx512 / "
+                     "neon / dsp / mve forced"),
       llvm::cl::init("generic")};
   // Stage 'lower-to-llvm' (docs/compile-time.md).
   PassOptions::Option<bool> outlineLayers{

@@ -718,11 +718,13 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"x86-64-avx2\"",
            "Target name, for diagnostics">,
     Option<"isaName", "isa", "std::string", /*default=*/"\"avx2\"",
-           "The target's int8 instructions: avx2, neon (AArch64 with sdot), dsp "
+           "The target's int8 instructions: avx2, avx512 (with VNNI), neon "
+           "(AArch64 with sdot), dsp "
            "(Cortex-M4/M7), mve (Cortex-M55) "
            "or none (the pipeline derives it from the target table)">,
     Option<"kernels", "kernels", "std::string", /*default=*/"\"vector\"",
-           "generic, vector (the target's kernels), avx2, neon, dsp or mve">
+           "generic, vector (the target's kernels), avx2, avx512, neon, dsp or "
+           "mve">
   ];
   let dependentDialects = ["mlir::vector::VectorDialect",
                            "mlir::scf::SCFDialect",

@@ -42,6 +42,19 @@ MIXED_LAYERS = [
     ("pw16to20mixed", (3, 5, 16), 20, 1, 1, "VALID", False, 127, "mixed"),
 ]
 
+# With --shift-edges: requantisations whose shifts straddle 32 per channel
+# (the kernels pick their apply_scale from the range of constant shifts:
+# all above 31, all up to 32, or mixed), exactly 32, and single rounding.
+SHIFT_EDGES = [
+    ("pw9mixed", (3, 5, 9), 11, 1, 1, "VALID", False, -128, "mixed"),
+    ("pw16le32", (2, 9, 16), 17, 1, 1, "VALID", False, 127, "le32"),
+    ("pw8eq32", (2, 5, 8), 8, 1, 1, "VALID", False, -128, "eq32"),
+    ("pw5single", (3, 4, 5), 13, 1, 1, "VALID", False, 127, "mixed-single"),
+    ("c5s2single", (7, 6, 5), 9, 3, 2, "SAME", False, -128, "tiny-single"),
+    ("dw17mixed", (5, 6, 17), 17, 3, 1, "SAME", True, 127, "mixed"),
+    ("dw8le32single", (4, 5, 8), 8, 3, 2, "SAME", True, -128, "le32-single"),
+]
+
 
 def hex_bytes(values, width):
     out = []
@@ -105,7 +118,19 @@ def layer(e, rng, arg, spec):
             op, arg, wc, bc, izpc, wzpc, ", ".join(map(str, pad)), stride, stride,
             tensor([1, h, w, c], "i8"), tensor(wshape, "i8"), tensor([cout], "i32"),
             tensor([1], "i8"), tensor([1], "i8"), tensor(out_shape, "i32")))
-    if requant == "big":
+    rounding = "SINGLE_ROUND" if requant.endswith("-single") else "DOUBLE_ROUND"
+    requant = requant.replace("-single", "")
+    fan_in = k * k * (1 if depthwise else c)
+    if requant in ("mixed", "le32", "eq32"):
+        # Scales that keep the outputs off the saturation bounds, spelt with
+        # the shifts asked for.
+        choices = {"mixed": [12, 20, 31, 32, 33, 40, 47],
+                   "le32": [24, 28, 31, 32], "eq32": [32]}[requant]
+        shifts = [rng.choice(choices) for _ in range(cout)]
+        base = 40.0 / (73.0 * 73.0 * fan_in ** 0.5)
+        mults = [max(1, min((1 << 31) - 1, int(base * rng.uniform(0.5, 1.5) * (1 << s))))
+                 for s in shifts]
+    elif requant == "big":
         mults = [(1 << 31) - 1 - rng.randint(0, 3) for _ in range(cout)]
         shifts = [rng.choice([2, 3]) for _ in range(cout)]
     elif requant == "tiny":
@@ -117,7 +142,6 @@ def layer(e, rng, arg, spec):
                          for _ in range(cout - len(edges))]
         mults, shifts = [m for m, _ in pairs], [s for _, s in pairs]
     else:
-        fan_in = k * k * (1 if depthwise else c)
         mults = [rng.randint(1 << 30, (1 << 31) - 1) for _ in range(cout)]
         base = 40.0 / (73.0 * 73.0 * fan_in ** 0.5)
         shifts = [max(1, min(62, int(round(-__import__("math").log2(base))) + 30))
@@ -128,9 +152,9 @@ def layer(e, rng, arg, spec):
     ozp = e.const([rng.randint(-20, 20)], [1], "i8", 1)
     return e.emit(
         "tosa.rescale %s, %s, %s, %s, %s {input_unsigned = false, output_unsigned = false, "
-        "per_channel = true, rounding_mode = DOUBLE_ROUND, scale32 = true} : "
+        "per_channel = true, rounding_mode = %s, scale32 = true} : "
         "(%s, %s, %s, %s, %s) -> %s" % (
-            acc, mc, sc, z32, ozp, tensor(out_shape, "i32"), tensor([cout], "i32"),
+            acc, mc, sc, z32, ozp, rounding, tensor(out_shape, "i32"), tensor([cout], "i32"),
             tensor([cout], "i8"), tensor([1], "i32"), tensor([1], "i8"),
             tensor(out_shape, "i8"))), out_shape
 
@@ -138,12 +162,20 @@ def layer(e, rng, arg, spec):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--mixed-shifts", action="store_true")
+    parser.add_argument("--mixed-shifts", action="store_true",
+                        help="the MIXED_LAYERS layers instead of LAYERS")
+    parser.add_argument("--shift-edges", action="store_true",
+                        help="the SHIFT_EDGES layers instead of LAYERS")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     e = Emitter()
     args_text, results, types = [], [], []
-    for i, spec in enumerate(MIXED_LAYERS if args.mixed_shifts else LAYERS):
+    layers = LAYERS
+    if args.mixed_shifts:
+        layers = MIXED_LAYERS
+    elif args.shift_edges:
+        layers = SHIFT_EDGES
+    for i, spec in enumerate(layers):
         name, (h, w, c) = spec[0], spec[1]
         arg = "%%%s" % name
         args_text.append("%s: %s" % (arg, tensor([1, h, w, c], "i8")))
