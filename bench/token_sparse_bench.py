@@ -17,8 +17,12 @@ Decode (docs/token-sparse.md, "Decode"): one step of the decode model
 cache (L tokens) and over the compacted cache (the kept tokens of the tau
 given by --decode-tau), in the same run: time and KV-cache bytes in use,
 each against the kept ratio ("within 20% of proportional": compacted / full
-between 0.8 and 1.2 times the ratio of cached tokens); warm (back-to-back
-calls) and cold (64 MiB written between calls, so both read from memory).
+between 0.8 and 1.2 times the ratio of cached tokens); in place (the caches
+passed as inputs and outputs, docs/abi.md), warm (back-to-back calls) and
+cold (64 MiB written between calls, so both read from memory), and with
+separate input and output caches (every cached row copied: twice the bytes
+moved, and a footprint that spills further down the memory hierarchy at the
+full length).
 
     token_sparse_bench.py BUILD_DIR [--lengths 4096,16384] [--taus ...]
 """
@@ -91,7 +95,10 @@ int main(int argc, char **argv) {
 DECODE = r"""
   {
     /* One decode step over the full cache (L tokens) and over the compacted
-       one (the kept count of tau index %(kx)d); the cache rows are K/V rows. */
+       one (the kept count of tau index %(kx)d); the cache rows are K/V rows.
+       In place (docs/abi.md): the caches are passed as inputs and outputs,
+       so a step reads the cache once and writes the new row; the counts go
+       to a separate variable so that every call starts from the same one. */
     size_t cap = %(cap)d, c = (size_t)%(h)d * cap * %(d)d;
     float *kc = malloc(4 * c), *vc = malloc(4 * c), *kc2 = malloc(4 * c),
           *vc2 = malloc(4 * c), *o1 = malloc(4 * %(h)d * %(d)d);
@@ -103,15 +110,25 @@ DECODE = r"""
     float *q1 = q + (size_t)(%(l)d - 1) * %(d)d; /* any token: head 0's last row */
     int32_t full = %(l)d, kept = kept_of[%(kx)d], after;
     void *a = arena_of(DC_ARENA_SIZE);
-    double tf = 1e30, tk = 1e30;
+    double tf = 1e30, tk = 1e30, sf = 1e30, sk = 1e30;
+    for (int r = 0; r < 10 * reps; ++r) {
+      double t0 = now();
+      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc, vc, &after, a)) return 3;
+      double t1 = now();
+      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc, vc, &after, a)) return 3;
+      double t2 = now();
+      if (t1 - t0 < tf) tf = t1 - t0;
+      if (t2 - t1 < tk) tk = t2 - t1;
+    }
+    /* Separate input and output caches: every cached row copied too. */
     for (int r = 0; r < 10 * reps; ++r) {
       double t0 = now();
       if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc2, vc2, &after, a)) return 3;
       double t1 = now();
       if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc2, vc2, &after, a)) return 3;
       double t2 = now();
-      if (t1 - t0 < tf) tf = t1 - t0;
-      if (t2 - t1 < tk) tk = t2 - t1;
+      if (t1 - t0 < sf) sf = t1 - t0;
+      if (t2 - t1 < sk) sk = t2 - t1;
     }
     /* Cold: the caches evicted before each call (64 MiB written), so that
        both read the cache from memory, whatever the last-level cache holds. */
@@ -121,18 +138,18 @@ DECODE = r"""
     for (int r = 0; r < 3 * reps; ++r) {
       memset(flush, r, flushBytes);
       double t0 = now();
-      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc2, vc2, &after, a)) return 3;
+      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc, vc, &after, a)) return 3;
       double t1 = now();
       memset(flush, r + 1, flushBytes);
       double t2 = now();
-      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc2, vc2, &after, a)) return 3;
+      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc, vc, &after, a)) return 3;
       double t3 = now();
       if (t1 - t0 < cf) cf = t1 - t0;
       if (t3 - t2 < ck) ck = t3 - t2;
     }
     static const long tokenBytes[] = DC_KV_CACHE_TOKEN_BYTES;
-    printf("decode %%.7f %%.7f %%d %%d %%ld %%.7f %%.7f\n", tf, tk, full + 1, kept + 1,
-           tokenBytes[0], cf, ck);
+    printf("decode %%.7f %%.7f %%d %%d %%ld %%.7f %%.7f %%.7f %%.7f\n", tf, tk, full + 1,
+           kept + 1, tokenBytes[0], cf, ck, sf, sk);
     free(a);
   }
 """
@@ -235,14 +252,14 @@ def bench_length(compiler, work, l, taus, gen, reps, decode_tau):
         share = "%.0f%%" % (100 * t_sel / t)
         print(fmt % (tau, "%.1f%%" % (100 * r), "%.1f" % (t * 1e3), "%.2fx" % (t_flash / t),
                      "%.2fx" % (1 / (r * r)), share, "%.2e" % float(err)))
-    tf, tk, nf, nk, tb, cf, ck = lines["decode"]
+    tf, tk, nf, nk, tb, cf, ck, sf, sk = lines["decode"]
     tf, tk, nf, nk, tb = float(tf), float(tk), int(nf), int(nk), int(tb)
-    cf, ck = float(cf), float(ck)
+    cf, ck, sf, sk = float(cf), float(ck), float(sf), float(sk)
     ratio = nk / nf
     # Bytes in use = tokens held * bytes per token (the header's
     # KV_CACHE_TOKEN_BYTES); the buffers are sized for the capacity.
-    print("decode step (tau=%s): full cache %d tokens, %.3f ms, %.2f MiB in use; compacted "
-          "%d tokens, %.3f ms, %.2f MiB in use (buffers %.2f MiB each)"
+    print("decode step in place (tau=%s): full cache %d tokens, %.3f ms, %.2f MiB in use; "
+          "compacted %d tokens, %.3f ms, %.2f MiB in use (buffers %.2f MiB each)"
           % (taus[kx], nf, tf * 1e3, nf * tb / 2 ** 20, nk, tk * 1e3, nk * tb / 2 ** 20,
              (l + DECODE_ROOM) * tb / 2 ** 20))
     print("  cached-token ratio %.3f: time ratio %.3f (%.2fx proportional), bytes ratio %.3f "
@@ -250,6 +267,8 @@ def bench_length(compiler, work, l, taus, gen, reps, decode_tau):
                                     nk * tb / (nf * tb) / ratio))
     print("  cold (caches evicted before each call): full %.3f ms, compacted %.3f ms, time ratio "
           "%.3f (%.2fx proportional)" % (cf * 1e3, ck * 1e3, ck / cf, ck / cf / ratio))
+    print("  separate input and output caches (rows copied): full %.3f ms, compacted %.3f ms, "
+          "time ratio %.3f (%.2fx proportional)" % (sf * 1e3, sk * 1e3, sk / sf, sk / sf / ratio))
     sys.stdout.flush()
 
 

@@ -29,6 +29,7 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <functional>
 #include <limits>
 
 namespace sieve {
@@ -68,6 +69,12 @@ public:
   /// fused with it reads (and finishes: it copies the cached rows).
   struct AppendBuffers {
     Value keyCache, valueCache, count, newKeyCache, newValueCache;
+    /// i1: the cached rows must be copied (the caller passed separate input
+    /// and output buffers; in place, they are already there).
+    Value copyKeys, copyValues;
+    /// Writes the new counts; after every read of `count` (it may be the
+    /// same buffer as the new count, docs/abi.md).
+    std::function<void()> writeCounts;
   };
   SmallVector<Value> lowerAppend(attn::CacheAppendOp op,
                                  AppendBuffers *fused = nullptr);
@@ -734,6 +741,12 @@ Value Builder::lowerCompact(attn::CacheCompactOp op) {
 /// With `fused`, the cached rows are not copied here: the attention that
 /// reads them copies each row as it reads it (one pass over the cache
 /// instead of a copy and a second read); `fused` gets the buffers.
+///
+/// In place: when the caller passes the same buffer as a cache input and
+/// its output (docs/abi.md, "KV cache"), the cached rows are already where
+/// they belong and only the new row is written: a decode step then reads
+/// the cache once and writes one row. The test is on the pointers at run
+/// time, so separate buffers keep working (the rows are copied).
 SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
                                         AppendBuffers *fused) {
   ArrayRef<int64_t> ks = op.getKeyCache().getType().getShape();
@@ -759,30 +772,49 @@ SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
 
   Value outK = alloc(ks, f32), outV = alloc(vs, f32);
   Value outN = alloc({batch}, i32);
+  // After bufferization the results are the caller's output buffers (the
+  // copies into them are elided), so these compare the caller's pointers.
+  auto differ = [&](Value x, Value y) {
+    return cmp(arith::CmpIPredicate::ne,
+               memref::ExtractAlignedPointerAsIndexOp::create(b, x),
+               memref::ExtractAlignedPointerAsIndexOp::create(b, y));
+  };
+  Value copyK = differ(kc, outK), copyV = differ(vc, outV);
   // The cached rows are copied (the caller's cache is an input, only read)
   // up to the count: the copy is proportional to the tokens held.
   parallel({batch, heads}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
     Value n = clampedCount(cnt, bi, capacity);
-    if (!fused)
-      loop(idx(0), n, [&](Value r) {
-        writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
-        writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
+    if (!fused) {
+      ifThen(copyK, [&] {
+        loop(idx(0), n, [&](Value r) {
+          writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
+        });
       });
+      ifThen(copyV, [&] {
+        loop(idx(0), n, [&](Value r) {
+          writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
+        });
+      });
+    }
     ifThen(cmp(arith::CmpIPredicate::slt, n, idx(capacity)), [&] {
       writeRow(readRow(nk, bi, h, idx(0), ks[3]), outK, bi, h, n);
       writeRow(readRow(nv, bi, h, idx(0), vs[3]), outV, bi, h, n);
     });
   });
-  loop(idx(0), idx(batch), [&](Value bi) {
-    Value c = memref::LoadOp::create(b, cnt, bi);
-    Value n = clampedCount(cnt, bi, capacity);
-    Value full = cmp(arith::CmpIPredicate::sge, n, idx(capacity));
-    Value next = arith::SelectOp::create(b, full, c, toI32(add(n, idx(1))));
-    memref::StoreOp::create(b, next, outN, ValueRange{bi});
-  });
+  auto writeCounts = [this, batch, capacity, cnt, outN] {
+    loop(idx(0), idx(batch), [&](Value bi) {
+      Value c = memref::LoadOp::create(b, cnt, bi);
+      Value n = clampedCount(cnt, bi, capacity);
+      Value full = cmp(arith::CmpIPredicate::sge, n, idx(capacity));
+      Value next = arith::SelectOp::create(b, full, c, toI32(add(n, idx(1))));
+      memref::StoreOp::create(b, next, outN, ValueRange{bi});
+    });
+  };
   if (fused)
-    *fused = {kc, vc, cnt, outK, outV};
+    *fused = {kc, vc, cnt, outK, outV, copyK, copyV, writeCounts};
+  else
+    writeCounts();
   return {toTensor(outK), toTensor(outV), toTensor(outN)};
 }
 
@@ -818,16 +850,20 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
                        arith::RemUIOp::create(b, h, idx(group)), idx(0));
     Value probs = alloc({capacity}, f32); // per worker
     loop(idx(0), idx(lq), [&](Value i) {
-      Value copy = arith::AndIOp::create(
+      Value first = arith::AndIOp::create(
           b, leader, cmp(arith::CmpIPredicate::eq, i, idx(0)));
+      Value copyK =
+          fused ? arith::AndIOp::create(b, first, fused->copyKeys) : first;
+      Value copyV =
+          fused ? arith::AndIOp::create(b, first, fused->copyValues) : first;
       Value qRow = arith::MulFOp::create(
           b, readRow(q, bi, h, i, d),
           arith::ConstantOp::create(
               b, DenseElementsAttr::get(VectorType::get({d}, f32), scale)));
       auto score = [&](Value kRow, Value j, Value m) -> Value {
         Value prod = arith::MulFOp::create(b, qRow, kRow);
-        Value s =
-            vector::ReductionOp::create(b, vector::CombiningKind::ADD, prod);
+        Value s = vector::ReductionOp::create(
+            b, vector::CombiningKind::ADD, prod, arith::FastMathFlags::reassoc);
         memref::StoreOp::create(b, s, probs, ValueRange{j});
         return arith::MaximumFOp::create(b, m, s);
       };
@@ -836,7 +872,7 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
                      [&](Value j, ValueRange acc) {
                        Value kRow = readRow(kc, bi, kh, j, d);
                        if (fused)
-                         ifThen(copy, [&] {
+                         ifThen(copyK, [&] {
                            writeRow(kRow, fused->newKeyCache, bi, kh, j);
                          });
                        return SmallVector<Value>{score(kRow, j, acc[0])};
@@ -863,7 +899,7 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
                [&](Value j, ValueRange acc) {
                  Value vRow = readRow(vc, bi, kh, j, dv);
                  if (fused)
-                   ifThen(copy, [&] {
+                   ifThen(copyV, [&] {
                      writeRow(vRow, fused->newValueCache, bi, kh, j);
                    });
                  return accumulate(vRow, j, acc);
@@ -943,6 +979,7 @@ struct LowerTokenSparsePass final
           Builder::AppendBuffers buffers;
           SmallVector<Value> appended = builder.lowerAppend(append, &buffers);
           Value result = builder.lowerCacheAttention(att, &buffers);
+          buffers.writeCounts();
           append->replaceAllUsesWith(appended);
           att->replaceAllUsesWith(ValueRange{result});
           att->erase();

@@ -837,7 +837,8 @@ def LowerTokenSparse : Pass<"sieve-lower-token-sparse", "mlir::func::FuncOp"> {
     cached tokens, bounded by the count, `sieve.parallel` over batch *
     heads). An append read by one decode attention is lowered with it: the
     attention copies each cached row as it reads it, so a decode step reads
-    the cache once.
+    the cache once; when the caller passes the same buffer as input and
+    output cache (in place, compared at run time) nothing is copied.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
