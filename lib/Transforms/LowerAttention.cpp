@@ -102,6 +102,14 @@ public:
   /// (convolutional self-attention) instead of reading `q`.
   void setQueryConv(const sieve::QueryConv &conv) { queryConv = conv; }
 
+  /// Attention among the first count[b] rows only (attn.kept_attention:
+  /// queries and keys are the kept tokens packed at the front, Lq = Lk):
+  /// `count` is a [B] i32 tensor read at run time, batch index bh / heads.
+  /// Key blocks stop at the count, query blocks past it are not computed,
+  /// and rows from the count on are zero; the rows past the count are
+  /// never read.
+  void setCount(Value countTensor) { count = countTensor; }
+
 private:
   Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
   Value f32Const(float x) {
@@ -165,6 +173,9 @@ private:
   SmallVector<int64_t> batchShape;
   int64_t heads = 1;
   std::optional<sieve::QueryConv> queryConv;
+  Value count;
+  /// With `count`: the last key row that exists (count - 1, at least 0).
+  Value lastKeyRow;
 };
 
 /// Q[bh, row, dd] from the causal convolution: with b = bh / H, h = bh mod H
@@ -296,7 +307,7 @@ void FlashBuilder::applyMask(Value bh, Value qb, Value kb, Value nk) {
 /// when it is a power of two).
 void FlashBuilder::computeScores(Value k, Value bh, Value kb, Value nk) {
   Value c0 = idx(0), c1 = idx(1);
-  Value lastKey = idx(lk - 1);
+  Value lastKey = count ? lastKeyRow : idx(lk - 1);
   forLoop(b, c0, nk, idx(t.rows), {}, [&](Value j, ValueRange) {
     // Rows past the last key read the last key again: their scores are
     // never used (the softmax stops at nk).
@@ -538,6 +549,17 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   Value qb = mul(forall.getInductionVar(1), idx(t.bq));
   Value out = forall.getRegionIterArgs()[0];
   Value c0 = idx(0), c1 = idx(1);
+  // With a run-time count n: rows and keys from n on do not exist.
+  Value rowCount, live;
+  if (count) {
+    Value batchIndex = arith::DivUIOp::create(b, bh, idx(heads));
+    Value n = arith::IndexCastOp::create(
+        b, b.getIndexType(),
+        tensor::ExtractOp::create(b, count, ValueRange{batchIndex}));
+    rowCount = maxIdx(minIdx(n, idx(lq)), c0);
+    lastKeyRow = maxIdx(sub(rowCount, c1), c0);
+    live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, qb, rowCount);
+  }
 
   // Per-iteration scratch (each worker of the parallel-for gets its own).
   qt = scratch({d, t.bq});
@@ -551,11 +573,15 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   // scale that is a power of two (1/8 for D = 64) is applied here, exactly,
   // so that the score tiles need no multiply; any other scale would round
   // differently from the model's (Q K^T) * scale, so it stays there.
-  Value lastQuery = idx(lq - 1);
+  Value lastQuery = count ? lastKeyRow : idx(lq - 1);
   int exponent;
   scaleInQuery = std::frexp(scale, &exponent) == 0.5f;
   Value scaleConst = f32Const(scale);
-  forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+  // A block past the count needs no queries.
+  Value qtRows =
+      count ? arith::SelectOp::create(b, live, idx(t.bq), c0).getResult()
+            : idx(t.bq);
+  forLoop(b, c0, qtRows, c1, {}, [&](Value i, ValueRange) {
     Value row = minIdx(add(qb, i), lastQuery);
     forLoop(b, c0, idx(d), c1, {}, [&](Value dd, ValueRange) {
       Value x =
@@ -586,6 +612,8 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   Value kEnd = idx(lk);
   if (causal)
     kEnd = maxIdx(minIdx(add(qb, idx(t.bq + lk - lq)), kEnd), c0);
+  if (count)
+    kEnd = arith::SelectOp::create(b, live, minIdx(kEnd, rowCount), c0);
   forLoop(b, c0, kEnd, idx(t.bk), {}, [&](Value kb, ValueRange) {
     Value nk = minIdx(idx(t.bk), sub(kEnd, kb));
     computeScores(k, kvHead, kb, nk);
@@ -616,9 +644,18 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
     Value inv = arith::SelectOp::create(b, empty, zeroScalar,
                                         arith::DivFOp::create(b, one, sum));
     Value invVec = vector::BroadcastOp::create(b, vec, inv);
+    // Rows from the count on are zero (selected: their accumulators may
+    // hold anything for a block past the count).
+    Value absent;
+    if (count)
+      absent = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, add(qb, i),
+                                     rowCount);
     auto scaled = [&](Value e) {
       Value x = vector::LoadOp::create(b, vec, o, ValueRange{i, e});
-      return fromF32(arith::MulFOp::create(b, x, invVec));
+      x = arith::MulFOp::create(b, x, invVec);
+      if (count)
+        x = arith::SelectOp::create(b, absent, vecConst(0.0f), x);
+      return fromF32(x);
     };
     Value row = forLoop(b, c0, idx(dvFull), idx(t.cols), {rowAcc[0]},
                         [&](Value e, ValueRange acc) {
@@ -992,13 +1029,16 @@ struct LowerAttentionPass final
     }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<sieve::attn::AttentionOp, sieve::attn::SparseAttentionOp>(op))
+      if (isa<sieve::attn::AttentionOp, sieve::attn::SparseAttentionOp,
+              sieve::attn::KeptAttentionOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
       LogicalResult result = success();
       if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
         result = lower(dense);
+      else if (auto kept = dyn_cast<sieve::attn::KeptAttentionOp>(op))
+        result = lower(kept);
       else
         result = lower(cast<sieve::attn::SparseAttentionOp>(op));
       if (failed(result))
@@ -1037,6 +1077,34 @@ struct LowerAttentionPass final
       flash.setQueryConv(*queryConv);
     Value result = flash.build(n.q, n.k, n.v, n.group, op.getMask(),
                                n.batchShape, n.heads);
+    op.replaceAllUsesWith(denormalize(b, n, result));
+    op.erase();
+    return success();
+  }
+
+  /// Token-sparse attention among the kept tokens (docs/token-sparse.md):
+  /// the flash lowering with the run-time kept count bounding query blocks
+  /// and keys, so that its work is about count^2 with flash's register
+  /// tiles.
+  LogicalResult lower(sieve::attn::KeptAttentionOp op) {
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
+                             resultType.getElementType())))
+      return failure();
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Normalized n = normalize(b, op.getQuery(), op.getKey(), op.getValue(),
+                             /*blhd=*/false, resultType);
+    int64_t length = cast<RankedTensorType>(n.q.getType()).getDimSize(1);
+    Tiles tiles{std::min<int64_t>(
+                    blockQ, roundUp(length, std::lcm(tileCols.getValue(),
+                                                     tileRows.getValue()))),
+                std::min<int64_t>(blockK, roundUp(length, tileRows)), tileRows,
+                tileCols};
+    FlashBuilder flash(b, tiles, resultType.getElementType(),
+                       op.getScale().convertToFloat(), op.getCausal());
+    flash.setCount(op.getCount());
+    Value result =
+        flash.build(n.q, n.k, n.v, n.group, Value(), n.batchShape, n.heads);
     op.replaceAllUsesWith(denormalize(b, n, result));
     op.erase();
     return success();

@@ -6,10 +6,13 @@
 // returns it with `bufferization.to_tensor restrict writable`, so one-shot
 // bufferization keeps the loops as they are and the arena planner places
 // every buffer (all sized for the bound L; the kept count only bounds loops).
+// attn.kept_attention is not lowered here: sieve-lower-attention lowers it
+// with the flash kernel, bounded by the run-time kept count.
 //
-// Scores of a block of 8 queries against one key are one vector: the queries
-// are transposed once into Qt [D x 8] and the key's elements broadcast
-// (D FMAs on 8 lanes, no horizontal reduction), as in the flash lowering.
+// Probe scores of a block of 16 queries against one key are one vector: the
+// queries are transposed once into Qt [D x 16] and the key's elements
+// broadcast (D FMAs on 16 lanes, no horizontal reduction), 6 keys at a time
+// (12 AVX2 accumulators), as in the flash lowering's register tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,15 +45,11 @@ using namespace sieve;
 
 namespace {
 
-/// Queries per vector of scores (one AVX2 register, two NEON registers).
-constexpr int64_t kLanes = 8;
-/// Keys per block of kept attention (scores of a block are kept in scratch).
-constexpr int64_t kKeyBlock = 64;
-/// Keys whose scores are computed together (a divisor of kKeyBlock).
-constexpr int64_t kKeysPerStep = 4;
-/// P V: value columns per chunk and queries sharing each loaded chunk.
-constexpr int64_t kChunk = 16;
-constexpr int64_t kLaneGroup = 4;
+/// Probe queries per vector of scores (two AVX2 registers, four NEON ones).
+constexpr int64_t kLanes = 16;
+/// Keys whose probe scores are computed together (each Qt row loaded
+/// serves all of them).
+constexpr int64_t kKeysPerStep = 6;
 
 class Builder {
 public:
@@ -63,7 +62,6 @@ public:
   SmallVector<Value> lowerSelect(attn::SelectTokensOp op);
   Value lowerGather(attn::GatherTokensOp op);
   Value lowerScatter(attn::ScatterTokensOp op);
-  Value lowerKept(attn::KeptAttentionOp op);
   Value lowerCompact(attn::CacheCompactOp op);
   /// The buffers of a lowered attn.cache_append that an attn.cache_attention
   /// fused with it reads (and finishes: it copies the cached rows).
@@ -186,8 +184,8 @@ private:
                                     ArrayRef<bool>{true});
   }
 
-  /// Fills qt [D x 8] with the rows `rows[lane]` of q[batch, head] (rows are
-  /// clamped into range by the caller; masked lanes read some valid row).
+  /// Fills qt [D x kLanes] with the rows `rows[lane]` of q[batch, head] (rows
+  /// are clamped into range by the caller; masked lanes read some valid row).
   void transposeQueries(Value qt, Value q, Value batch, Value head,
                         ArrayRef<Value> rows, int64_t d) {
     for (int64_t x = 0; x < kLanes; ++x) {
@@ -199,7 +197,7 @@ private:
     }
   }
 
-  /// scale * (key row j) . (the 8 queries of qt), one lane per query, for
+  /// scale * (key row j) . (the kLanes queries of qt), one lane per query, for
   /// each key row of `rows`: each Qt row loaded serves all of them.
   SmallVector<Value> keyScores(Value qt, Value k, Value batch, Value head,
                                ArrayRef<Value> rows, int64_t d, float scale) {
@@ -331,8 +329,8 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
         Value p = arith::MulFOp::create(
             b, vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)}),
             inv);
-        Value sum =
-            vector::ReductionOp::create(b, vector::CombiningKind::ADD, p);
+        Value sum = vector::ReductionOp::create(
+            b, vector::CombiningKind::ADD, p, arith::FastMathFlags::reassoc);
         Value old = memref::LoadOp::create(b, partial, ValueRange{bh, j});
         memref::StoreOp::create(b, arith::AddFOp::create(b, old, sum), partial,
                                 ValueRange{bh, j});
@@ -554,177 +552,6 @@ Value Builder::lowerScatter(attn::ScatterTokensOp op) {
                                 cmp(arith::CmpIPredicate::slt, j, idx(length)));
       ifThen(ok, [&] { writeRow(readRow(src, bi, h, r, d), out, bi, h, j); });
     });
-  });
-  return toTensor(out);
-}
-
-//===----------------------------------------------------------------------===//
-// attn.kept_attention
-//===----------------------------------------------------------------------===//
-
-Value Builder::lowerKept(attn::KeptAttentionOp op) {
-  ArrayRef<int64_t> qs = op.getQuery().getType().getShape();
-  int64_t batch = qs[0], heads = qs[1], length = qs[2], d = qs[3];
-  int64_t kvHeads = op.getKey().getType().getShape()[1];
-  int64_t dv = op.getValue().getType().getShape()[3];
-  int64_t group = heads / kvHeads;
-  bool causal = op.getCausal();
-  float scale = op.getScale().convertToFloat();
-  float negInf = -std::numeric_limits<float>::infinity();
-  Value q = buffer(op.getQuery()), k = buffer(op.getKey()),
-        v = buffer(op.getValue()), cnt = buffer(op.getCount());
-  Value out = alloc({batch, heads, length, dv}, f32);
-  VectorType rowType = VectorType::get({dv}, f32);
-  Value zeroRow =
-      arith::ConstantOp::create(b, DenseElementsAttr::get(rowType, 0.0f));
-  int64_t numBlocks = (length + kLanes - 1) / kLanes;
-
-  parallel({batch * heads, numBlocks}, [&](ValueRange ivs) {
-    Value bh = ivs[0];
-    Value bi = arith::DivUIOp::create(b, bh, idx(heads));
-    Value h = arith::RemUIOp::create(b, bh, idx(heads));
-    Value kh = arith::DivUIOp::create(b, h, idx(group));
-    Value first = mul(ivs[1], idx(kLanes));
-    Value n = maxI(
-        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
-    Value rows = minI(idx(kLanes), sub(idx(length), first));
-    Value live = cmp(arith::CmpIPredicate::slt, first, n);
-    // Scratch at the top of the parallel body: one copy per worker.
-    Value qt = alloc({d, kLanes}, f32);
-    Value probs = alloc({kKeyBlock, kLanes}, f32);
-    Value acc = alloc({kLanes, dv}, f32);
-    auto ifOp = scf::IfOp::create(b, live, /*withElseRegion=*/true);
-    {
-      // A block past the kept count: zero rows.
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-      loop(idx(0), rows,
-           [&](Value r) { writeRow(zeroRow, out, bi, h, add(first, r)); });
-    }
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    // Each lane's query row (clamped) and last key (-1: a row past count).
-    SmallVector<Value> qRows, limits;
-    for (int64_t x = 0; x < kLanes; ++x) {
-      Value r = add(first, idx(x));
-      qRows.push_back(minI(r, sub(n, idx(1))));
-      Value valid = cmp(arith::CmpIPredicate::slt, r, n);
-      Value last = causal ? r : sub(n, idx(1));
-      limits.push_back(toI32(arith::SelectOp::create(b, valid, last, idx(-1))));
-      vector::StoreOp::create(b, zeroRow, acc, ValueRange{idx(x), idx(0)});
-    }
-    transposeQueries(qt, q, bi, h, qRows, d);
-    Value limit = vector::FromElementsOp::create(b, laneI32, limits);
-    // Keys 0 .. end-1: all kept keys, or up to the block's last live query.
-    Value end = causal ? minI(add(first, idx(kLanes)), n) : n;
-    auto stats = loop(
-        idx(0), end, idx(kKeyBlock), {laneConst(negInf), laneConst(0.0f)},
-        [&](Value k0, ValueRange st) {
-          Value keys = minI(idx(kKeyBlock), sub(end, k0));
-          // Scores of the block (masked) and their max per lane, 4 keys at
-          // a time so that each Qt row loaded serves 4 keys. Keys past the
-          // block's end read the last key and are masked.
-          Value blockMax = loop(
-              idx(0), keys, idx(kKeysPerStep), {laneConst(negInf)},
-              [&](Value x, ValueRange mx) {
-                SmallVector<Value> keyRows;
-                for (int64_t u = 0; u < kKeysPerStep; ++u)
-                  keyRows.push_back(
-                      minI(add(k0, add(x, idx(u))), sub(end, idx(1))));
-                SmallVector<Value> accs =
-                    keyScores(qt, k, bi, kh, keyRows, d, scale);
-                Value m = mx[0];
-                for (int64_t u = 0; u < kKeysPerStep; ++u) {
-                  Value xu = add(x, idx(u));
-                  Value j = add(k0, xu);
-                  Value keep = arith::AndIOp::create(
-                      b,
-                      cmp(arith::CmpIPredicate::sle,
-                          vector::BroadcastOp::create(b, laneI32, toI32(j)),
-                          limit),
-                      vector::BroadcastOp::create(
-                          b, VectorType::get({kLanes}, b.getI1Type()),
-                          cmp(arith::CmpIPredicate::slt, xu, keys)));
-                  Value s = arith::SelectOp::create(b, keep, accs[u],
-                                                    laneConst(negInf));
-                  vector::StoreOp::create(b, s, probs, ValueRange{xu, idx(0)});
-                  m = arith::MaximumFOp::create(b, m, s);
-                }
-                return SmallVector<Value>{m};
-              })[0];
-          Value mNew = arith::MaximumFOp::create(b, st[0], blockMax);
-          Value mSafe = safeMax(mNew);
-          Value alpha =
-              math::ExpOp::create(b, arith::SubFOp::create(b, st[0], mSafe));
-          Value l = loop(
-              idx(0), keys, idx(1), {arith::MulFOp::create(b, st[1], alpha)},
-              [&](Value x, ValueRange sum) {
-                Value s = vector::LoadOp::create(b, lane, probs,
-                                                 ValueRange{x, idx(0)});
-                Value e =
-                    math::ExpOp::create(b, arith::SubFOp::create(b, s, mSafe));
-                vector::StoreOp::create(b, e, probs, ValueRange{x, idx(0)});
-                return SmallVector<Value>{arith::AddFOp::create(b, sum[0], e)};
-              })[0];
-          // O[lane] = alpha * O[lane] + sum_x P[x][lane] * V[k0 + x], in
-          // chunks of kChunk value columns for kLaneGroup lanes at a time:
-          // each V chunk loaded serves kLaneGroup queries.
-          for (int64_t y = 0; y < kLanes; ++y) {
-            Value a = vector::BroadcastOp::create(
-                b, rowType,
-                vector::ExtractOp::create(b, alpha, ArrayRef<int64_t>{y}));
-            Value o = vector::LoadOp::create(b, rowType, acc,
-                                             ValueRange{idx(y), idx(0)});
-            vector::StoreOp::create(b, arith::MulFOp::create(b, a, o), acc,
-                                    ValueRange{idx(y), idx(0)});
-          }
-          for (int64_t c = 0; c < dv; c += kChunk) {
-            int64_t width = std::min(kChunk, dv - c);
-            VectorType chunkType = VectorType::get({width}, f32);
-            for (int64_t g = 0; g < kLanes; g += kLaneGroup) {
-              SmallVector<Value> init;
-              for (int64_t u = 0; u < kLaneGroup; ++u)
-                init.push_back(vector::LoadOp::create(
-                    b, chunkType, acc, ValueRange{idx(g + u), idx(c)}));
-              ValueRange sums =
-                  loop(idx(0), keys, idx(1), init, [&](Value x, ValueRange oa) {
-                    Value vChunk = vector::TransferReadOp::create(
-                        b, chunkType, v, ValueRange{bi, kh, add(k0, x), idx(c)},
-                        f32c(0.0f), ArrayRef<bool>{true});
-                    SmallVector<Value> next;
-                    for (int64_t u = 0; u < kLaneGroup; ++u) {
-                      Value p = memref::LoadOp::create(
-                          b, probs, ValueRange{x, idx(g + u)});
-                      next.push_back(vector::FMAOp::create(
-                          b, vector::BroadcastOp::create(b, chunkType, p),
-                          vChunk, oa[u]));
-                    }
-                    return next;
-                  });
-              for (int64_t u = 0; u < kLaneGroup; ++u)
-                vector::StoreOp::create(b, sums[u], acc,
-                                        ValueRange{idx(g + u), idx(c)});
-            }
-          }
-          return SmallVector<Value>{mNew, l};
-        });
-    Value l = stats[1];
-    Value empty =
-        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, l, laneConst(0.0f));
-    Value inv =
-        arith::SelectOp::create(b, empty, laneConst(0.0f),
-                                arith::DivFOp::create(b, laneConst(1.0f), l));
-    for (int64_t y = 0; y < kLanes; ++y) {
-      Value r = add(first, idx(y));
-      ifThen(cmp(arith::CmpIPredicate::slt, r, idx(length)), [&] {
-        Value o =
-            vector::LoadOp::create(b, rowType, acc, ValueRange{idx(y), idx(0)});
-        Value scaleRow = vector::BroadcastOp::create(
-            b, rowType,
-            vector::ExtractOp::create(b, inv, ArrayRef<int64_t>{y}));
-        writeRow(arith::MulFOp::create(b, o, scaleRow), out, bi, h, r);
-      });
-    }
   });
   return toTensor(out);
 }
@@ -959,8 +786,7 @@ struct LowerTokenSparsePass final
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<attn::TokenScoresOp, attn::SelectTokensOp, attn::GatherTokensOp,
-              attn::ScatterTokensOp, attn::KeptAttentionOp,
-              attn::CacheCompactOp, attn::CacheAppendOp,
+              attn::ScatterTokensOp, attn::CacheCompactOp, attn::CacheAppendOp,
               attn::CacheAttentionOp>(op))
         ops.push_back(op);
     });
@@ -995,8 +821,6 @@ struct LowerTokenSparsePass final
         results.push_back(builder.lowerGather(x));
       else if (auto x = dyn_cast<attn::ScatterTokensOp>(op))
         results.push_back(builder.lowerScatter(x));
-      else if (auto x = dyn_cast<attn::KeptAttentionOp>(op))
-        results.push_back(builder.lowerKept(x));
       else if (auto x = dyn_cast<attn::CacheCompactOp>(op))
         results.push_back(builder.lowerCompact(x));
       else if (auto x = dyn_cast<attn::CacheAppendOp>(op))
