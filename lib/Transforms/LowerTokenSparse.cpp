@@ -20,6 +20,8 @@
 
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
 
+#include "AttentionBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
@@ -51,10 +53,10 @@ constexpr int64_t kLanes = 16;
 /// serves all of them).
 constexpr int64_t kKeysPerStep = 6;
 
-class Builder {
+class Builder : sieve::AttentionBuilder {
 public:
   explicit Builder(ImplicitLocOpBuilder &b)
-      : b(b), f32(b.getF32Type()), i32(b.getI32Type()),
+      : AttentionBuilder(b), f32(b.getF32Type()), i32(b.getI32Type()),
         lane(VectorType::get({kLanes}, b.getF32Type())),
         laneI32(VectorType::get({kLanes}, b.getI32Type())) {}
 
@@ -84,23 +86,13 @@ private:
                    ArrayRef<int64_t> outShape);
   /// count[bi] clamped into [0, bound], as an index.
   Value clampedCount(Value cnt, Value bi, int64_t bound) {
-    return maxI(minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(bound)),
-                idx(0));
+    return maxIdx(
+        minIdx(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(bound)),
+        idx(0));
   }
 
-  // Small helpers; all index arithmetic is on `index`, counts are i32.
-  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
-  Value f32c(float x) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(x));
-  }
-  Value laneConst(float x) {
-    return arith::ConstantOp::create(b, DenseElementsAttr::get(lane, x));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  // Index arithmetic is on `index` (AttentionBuilder), counts are i32.
+  Value laneConst(float x) { return splat(lane, x); }
   Value toIndex(Value x) {
     return arith::IndexCastOp::create(b, b.getIndexType(), x);
   }
@@ -126,23 +118,6 @@ private:
         memref, b.getUnitAttr(), b.getUnitAttr());
   }
 
-  /// scf.for; `body` returns the values to yield.
-  template <typename Fn>
-  ValueRange loop(Value lb, Value ub, Value step, ValueRange init, Fn body) {
-    auto forOp = scf::ForOp::create(
-        b, lb, ub, step, init,
-        [&](OpBuilder &, Location, Value iv, ValueRange args) {
-          SmallVector<Value> yielded = body(iv, args);
-          scf::YieldOp::create(b, yielded);
-        });
-    return forOp.getResults();
-  }
-  template <typename Fn> void loop(Value lb, Value ub, Fn body) {
-    loop(lb, ub, idx(1), {}, [&](Value iv, ValueRange) {
-      body(iv);
-      return SmallVector<Value>{};
-    });
-  }
   /// A `sieve.parallel` scf.forall over `counts` (on memrefs: no results).
   template <typename Fn> void parallel(ArrayRef<int64_t> counts, Fn body) {
     SmallVector<OpFoldResult> ubs;
@@ -176,7 +151,7 @@ private:
   Value readRow(Value buf, Value batch, Value head, Value row, int64_t d) {
     return vector::TransferReadOp::create(b, VectorType::get({d}, f32), buf,
                                           ValueRange{batch, head, row, idx(0)},
-                                          f32c(0.0f), ArrayRef<bool>{true});
+                                          f32Const(0.0f), ArrayRef<bool>{true});
   }
   void writeRow(Value vec, Value buf, Value batch, Value head, Value row) {
     vector::TransferWriteOp::create(b, vec, buf,
@@ -226,7 +201,6 @@ private:
     return arith::SelectOp::create(b, none, laneConst(0.0f), m);
   }
 
-  ImplicitLocOpBuilder &b;
   Type f32, i32;
   VectorType lane, laneI32;
 };
@@ -263,10 +237,10 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
     // Rounded up: pass 1 writes whole steps of kKeysPerStep keys.
     Value probs = alloc(
         {(lk + kKeysPerStep - 1) / kKeysPerStep * kKeysPerStep, kLanes}, f32);
-    loop(idx(0), idx(lk), [&](Value j) {
-      memref::StoreOp::create(b, f32c(0.0f), partial, ValueRange{bh, j});
+    forLoop(idx(0), idx(lk), [&](Value j) {
+      memref::StoreOp::create(b, f32Const(0.0f), partial, ValueRange{bh, j});
     });
-    loop(idx(0), idx(numBlocks), [&](Value blk) {
+    forLoop(idx(0), idx(numBlocks), [&](Value blk) {
       // Each lane's query row and the last key it sees (-1: none).
       SmallVector<Value> rows, limits;
       for (int64_t x = 0; x < kLanes; ++x) {
@@ -276,10 +250,10 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
             b, isStrided, mul(t, idx(std::max<int64_t>(stride, 1))),
             add(t, idx(lq - probe - strided)));
         Value valid = cmp(arith::CmpIPredicate::slt, t, idx(numProbe));
-        row = minI(row, idx(lq - 1));
+        row = minIdx(row, idx(lq - 1));
         rows.push_back(row);
         Value last =
-            causal ? minI(add(row, idx(lk - lq)), idx(lk - 1)) : idx(lk - 1);
+            causal ? minIdx(add(row, idx(lk - lq)), idx(lk - 1)) : idx(lk - 1);
         limits.push_back(
             toI32(arith::SelectOp::create(b, valid, last, idx(-1))));
       }
@@ -287,12 +261,12 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
       Value limit = vector::FromElementsOp::create(b, laneI32, limits);
       // Pass 1: scores (masked) and their max per lane, kKeysPerStep keys
       // at a time (rows past the keys read the last key and are masked).
-      Value m = loop(
+      Value m = forLoop(
           idx(0), idx(lk), idx(kKeysPerStep), {laneConst(negInf)},
           [&](Value j0, ValueRange acc) {
             SmallVector<Value> rows;
             for (int64_t u = 0; u < kKeysPerStep; ++u)
-              rows.push_back(minI(add(j0, idx(u)), idx(lk - 1)));
+              rows.push_back(minIdx(add(j0, idx(u)), idx(lk - 1)));
             SmallVector<Value> scores =
                 keyScores(qt, k, bi, kh, rows, d, scale);
             Value mx = acc[0];
@@ -310,7 +284,7 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
           })[0];
       m = safeMax(m);
       // Pass 2: exponentials and their sum per lane.
-      Value l = loop(
+      Value l = forLoop(
           idx(0), idx(lk), idx(1), {laneConst(0.0f)},
           [&](Value j, ValueRange acc) {
             Value s =
@@ -325,7 +299,7 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
           arith::SelectOp::create(b, empty, laneConst(0.0f),
                                   arith::DivFOp::create(b, laneConst(1.0f), l));
       // Pass 3: the probabilities, summed over the probe rows, per key.
-      loop(idx(0), idx(lk), [&](Value j) {
+      forLoop(idx(0), idx(lk), [&](Value j) {
         Value p = arith::MulFOp::create(
             b, vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)}),
             inv);
@@ -342,29 +316,29 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
   // key j: the last `probe` rows see it from row j - (Lk - Lq) on, the
   // strided rows t * stride likewise.
   Value scores = alloc({batch, lk}, f32);
-  loop(idx(0), idx(batch), [&](Value bi) {
-    loop(idx(0), idx(lk), [&](Value j) {
-      Value sum =
-          loop(idx(0), idx(heads), idx(1), {f32c(0.0f)},
-               [&](Value h, ValueRange acc) {
-                 Value x = memref::LoadOp::create(
-                     b, partial, ValueRange{add(mul(bi, idx(heads)), h), j});
-                 return SmallVector<Value>{arith::AddFOp::create(b, acc[0], x)};
-               })[0];
+  forLoop(idx(0), idx(batch), [&](Value bi) {
+    forLoop(idx(0), idx(lk), [&](Value j) {
+      Value sum = forLoop(
+          idx(0), idx(heads), idx(1), {f32Const(0.0f)},
+          [&](Value h, ValueRange acc) {
+            Value x = memref::LoadOp::create(
+                b, partial, ValueRange{add(mul(bi, idx(heads)), h), j});
+            return SmallVector<Value>{arith::AddFOp::create(b, acc[0], x)};
+          })[0];
       Value seeing = idx(numProbe);
       if (causal) {
-        Value first = maxI(sub(j, idx(lk - lq)), idx(0));
-        Value recent = sub(idx(lq), maxI(first, idx(lq - probe)));
+        Value first = maxIdx(sub(j, idx(lk - lq)), idx(0));
+        Value recent = sub(idx(lq), maxIdx(first, idx(lq - probe)));
         seeing = recent;
         if (strided > 0) {
           // Strided rows t * stride >= first: t >= ceil(first / stride).
           Value from = arith::CeilDivUIOp::create(b, first, idx(stride));
-          seeing = add(seeing, maxI(sub(idx(strided), from), idx(0)));
+          seeing = add(seeing, maxIdx(sub(idx(strided), from), idx(0)));
         }
       }
       Value n = arith::UIToFPOp::create(b, f32, toI32(mul(seeing, idx(heads))));
       Value zero = cmp(arith::CmpIPredicate::eq, seeing, idx(0));
-      Value score = arith::SelectOp::create(b, zero, f32c(0.0f),
+      Value score = arith::SelectOp::create(b, zero, f32Const(0.0f),
                                             arith::DivFOp::create(b, sum, n));
       memref::StoreOp::create(b, score, scores, ValueRange{bi, j});
     });
@@ -388,7 +362,7 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
   Value zeroI32 = arith::ConstantOp::create(b, b.getI32IntegerAttr(0));
   Value zeroF64 = arith::ConstantOp::create(b, b.getF64FloatAttr(0.0));
 
-  loop(idx(0), idx(batch), [&](Value bi) {
+  forLoop(idx(0), idx(batch), [&](Value bi) {
     auto score = [&](Value j) {
       return memref::LoadOp::create(b, s, ValueRange{bi, j}).getResult();
     };
@@ -406,22 +380,22 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
     Value pivot = zeroI32, need = zeroF64;
     if (tau < 1.0) {
       // rem: the mass the non-forced tokens must add to reach tau * total.
-      auto sums =
-          loop(idx(0), idx(length), idx(1), {zeroF64, zeroF64},
-               [&](Value j, ValueRange acc) {
-                 Value x = arith::ExtFOp::create(b, f64, score(j));
-                 Value total = arith::AddFOp::create(b, acc[0], x);
-                 Value f = arith::SelectOp::create(
-                     b, forced(j), arith::AddFOp::create(b, acc[1], x), acc[1]);
-                 return SmallVector<Value>{total, f};
-               });
+      auto sums = forLoop(idx(0), idx(length), idx(1), {zeroF64, zeroF64},
+                          [&](Value j, ValueRange acc) {
+                            Value x = arith::ExtFOp::create(b, f64, score(j));
+                            Value total = arith::AddFOp::create(b, acc[0], x);
+                            Value f = arith::SelectOp::create(
+                                b, forced(j),
+                                arith::AddFOp::create(b, acc[1], x), acc[1]);
+                            return SmallVector<Value>{total, f};
+                          });
       Value target = arith::MulFOp::create(
           b, sums[0], arith::ConstantOp::create(b, b.getF64FloatAttr(tau)));
       rem = arith::SubFOp::create(b, target, sums[1]);
       // The largest bit pattern v with S(v) = (sum of the non-forced scores
       // whose pattern is >= v) >= rem, one bit at a time from the top.
       auto massFrom = [&](Value v, arith::CmpIPredicate pred) {
-        return loop(
+        return forLoop(
             idx(0), idx(length), idx(1), {zeroF64},
             [&](Value j, ValueRange acc) {
               Value x = score(j);
@@ -435,7 +409,7 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
               return SmallVector<Value>{arith::AddFOp::create(b, acc[0], y)};
             })[0];
       };
-      pivot = loop(
+      pivot = forLoop(
           idx(0), idx(31), idx(1), {zeroI32}, [&](Value t, ValueRange acc) {
             Value bit = arith::ShLIOp::create(
                 b, arith::ConstantOp::create(b, b.getI32IntegerAttr(1)),
@@ -455,37 +429,37 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
     // One pass in index order: forced tokens, tokens above the pivot, and
     // tokens equal to it while the remaining mass still needs them.
     auto result =
-        loop(idx(0), idx(length), idx(1), {zeroI32, zeroF64},
-             [&](Value j, ValueRange acc) {
-               Value x = score(j);
-               Value above = cmp(arith::CmpIPredicate::sgt, bits(x), pivot);
-               Value tie = arith::AndIOp::create(
-                   b, cmp(arith::CmpIPredicate::eq, bits(x), pivot),
-                   arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, acc[1],
-                                         need));
-               Value chosen = arith::AndIOp::create(
-                   b, any, arith::OrIOp::create(b, above, tie));
-               Value keep = arith::OrIOp::create(
-                   b, keepAll, arith::OrIOp::create(b, forced(j), chosen));
-               Value added = arith::SelectOp::create(
-                   b, arith::AndIOp::create(b, tie, chosen),
-                   arith::AddFOp::create(b, acc[1],
-                                         arith::ExtFOp::create(b, f64, x)),
-                   acc[1]);
-               ifThen(keep, [&] {
-                 memref::StoreOp::create(b, toI32(j), indices,
-                                         ValueRange{bi, toIndex(acc[0])});
-               });
-               Value next = arith::SelectOp::create(
-                   b, keep,
-                   arith::AddIOp::create(
-                       b, acc[0],
-                       arith::ConstantOp::create(b, b.getI32IntegerAttr(1))),
-                   acc[0]);
-               return SmallVector<Value>{next, added};
-             });
+        forLoop(idx(0), idx(length), idx(1), {zeroI32, zeroF64},
+                [&](Value j, ValueRange acc) {
+                  Value x = score(j);
+                  Value above = cmp(arith::CmpIPredicate::sgt, bits(x), pivot);
+                  Value tie = arith::AndIOp::create(
+                      b, cmp(arith::CmpIPredicate::eq, bits(x), pivot),
+                      arith::CmpFOp::create(b, arith::CmpFPredicate::OLT,
+                                            acc[1], need));
+                  Value chosen = arith::AndIOp::create(
+                      b, any, arith::OrIOp::create(b, above, tie));
+                  Value keep = arith::OrIOp::create(
+                      b, keepAll, arith::OrIOp::create(b, forced(j), chosen));
+                  Value added = arith::SelectOp::create(
+                      b, arith::AndIOp::create(b, tie, chosen),
+                      arith::AddFOp::create(b, acc[1],
+                                            arith::ExtFOp::create(b, f64, x)),
+                      acc[1]);
+                  ifThen(keep, [&] {
+                    memref::StoreOp::create(b, toI32(j), indices,
+                                            ValueRange{bi, toIndex(acc[0])});
+                  });
+                  Value next = arith::SelectOp::create(
+                      b, keep,
+                      arith::AddIOp::create(
+                          b, acc[0],
+                          arith::ConstantOp::create(b, b.getI32IntegerAttr(1))),
+                      acc[0]);
+                  return SmallVector<Value>{next, added};
+                });
     Value count = result[0];
-    loop(toIndex(count), idx(length), [&](Value j) {
+    forLoop(toIndex(count), idx(length), [&](Value j) {
       memref::StoreOp::create(b, zeroI32, indices, ValueRange{bi, j});
     });
     memref::StoreOp::create(b, count, counts, ValueRange{bi});
@@ -515,7 +489,7 @@ Value Builder::gatherRows(Value source, Value indices, Value count,
   parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
     Value n = clampedCount(cnt, bi, length);
-    loop(idx(0), n, [&](Value r) {
+    forLoop(idx(0), n, [&](Value r) {
       Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
       Value ok =
           arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
@@ -542,10 +516,12 @@ Value Builder::lowerScatter(attn::ScatterTokensOp op) {
       b, DenseElementsAttr::get(VectorType::get({d}, f32), 0.0f));
   parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
-    loop(idx(0), idx(length), [&](Value r) { writeRow(zeros, out, bi, h, r); });
-    Value n = maxI(
-        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
-    loop(idx(0), n, [&](Value r) {
+    forLoop(idx(0), idx(length),
+            [&](Value r) { writeRow(zeros, out, bi, h, r); });
+    Value n =
+        maxIdx(minIdx(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)),
+               idx(0));
+    forLoop(idx(0), n, [&](Value r) {
       Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
       Value ok =
           arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
@@ -614,12 +590,12 @@ SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
     Value n = clampedCount(cnt, bi, capacity);
     if (!fused) {
       ifThen(copyK, [&] {
-        loop(idx(0), n, [&](Value r) {
+        forLoop(idx(0), n, [&](Value r) {
           writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
         });
       });
       ifThen(copyV, [&] {
-        loop(idx(0), n, [&](Value r) {
+        forLoop(idx(0), n, [&](Value r) {
           writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
         });
       });
@@ -630,7 +606,7 @@ SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
     });
   });
   auto writeCounts = [this, batch, capacity, cnt, outN] {
-    loop(idx(0), idx(batch), [&](Value bi) {
+    forLoop(idx(0), idx(batch), [&](Value bi) {
       Value c = memref::LoadOp::create(b, cnt, bi);
       Value n = clampedCount(cnt, bi, capacity);
       Value full = cmp(arith::CmpIPredicate::sge, n, idx(capacity));
@@ -676,7 +652,7 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
     Value leader = cmp(arith::CmpIPredicate::eq,
                        arith::RemUIOp::create(b, h, idx(group)), idx(0));
     Value probs = alloc({capacity}, f32); // per worker
-    loop(idx(0), idx(lq), [&](Value i) {
+    forLoop(idx(0), idx(lq), [&](Value i) {
       Value first = arith::AndIOp::create(
           b, leader, cmp(arith::CmpIPredicate::eq, i, idx(0)));
       Value copyK =
@@ -694,16 +670,16 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
         memref::StoreOp::create(b, s, probs, ValueRange{j});
         return arith::MaximumFOp::create(b, m, s);
       };
-      Value m = loop(idx(0), n, idx(1),
-                     {f32c(-std::numeric_limits<float>::infinity())},
-                     [&](Value j, ValueRange acc) {
-                       Value kRow = readRow(kc, bi, kh, j, d);
-                       if (fused)
-                         ifThen(copyK, [&] {
-                           writeRow(kRow, fused->newKeyCache, bi, kh, j);
-                         });
-                       return SmallVector<Value>{score(kRow, j, acc[0])};
-                     })[0];
+      Value m = forLoop(idx(0), n, idx(1),
+                        {f32Const(-std::numeric_limits<float>::infinity())},
+                        [&](Value j, ValueRange acc) {
+                          Value kRow = readRow(kc, bi, kh, j, d);
+                          if (fused)
+                            ifThen(copyK, [&] {
+                              writeRow(kRow, fused->newKeyCache, bi, kh, j);
+                            });
+                          return SmallVector<Value>{score(kRow, j, acc[0])};
+                        })[0];
       if (fused)
         m = ifElse(
             room, {f32},
@@ -722,15 +698,15 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
         return {arith::AddFOp::create(b, acc[0], e), o};
       };
       SmallVector<Value> sums = llvm::to_vector(
-          loop(idx(0), n, idx(1), {f32c(0.0f), zeroRow},
-               [&](Value j, ValueRange acc) {
-                 Value vRow = readRow(vc, bi, kh, j, dv);
-                 if (fused)
-                   ifThen(copyV, [&] {
-                     writeRow(vRow, fused->newValueCache, bi, kh, j);
-                   });
-                 return accumulate(vRow, j, acc);
-               }));
+          forLoop(idx(0), n, idx(1), {f32Const(0.0f), zeroRow},
+                  [&](Value j, ValueRange acc) {
+                    Value vRow = readRow(vc, bi, kh, j, dv);
+                    if (fused)
+                      ifThen(copyV, [&] {
+                        writeRow(vRow, fused->newValueCache, bi, kh, j);
+                      });
+                    return accumulate(vRow, j, acc);
+                  }));
       if (fused)
         sums = llvm::to_vector(ifElse(
             room, {f32, rowType},
@@ -741,9 +717,10 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
             [&] { return sums; }));
       // No cached token: l = 0 and the row is zero.
       Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sums[0],
-                                          f32c(0.0f));
+                                          f32Const(0.0f));
       Value inv = arith::SelectOp::create(
-          b, empty, f32c(0.0f), arith::DivFOp::create(b, f32c(1.0f), sums[0]));
+          b, empty, f32Const(0.0f),
+          arith::DivFOp::create(b, f32Const(1.0f), sums[0]));
       writeRow(arith::MulFOp::create(
                    b, sums[1], vector::BroadcastOp::create(b, rowType, inv)),
                out, bi, h, i);
