@@ -6,7 +6,10 @@ the selection (probe scores, threshold, gather of Q, K, V).
 
 Inputs: bench/token_sparse.h's seeded generator (sinks, a local band, heavy
 hitter columns, noise). 8 heads, d = 64, causal, f32, x86-64-avx2, one
-thread (the entry points' serial `_run`); times are the best of several runs.
+thread (the entry points' serial `_run`); times are the best of several runs
+in the process's CPU time (CLOCK_PROCESS_CPUTIME_ID, as attention_bench.py:
+on a shared machine wall-clock time also counts other processes' time
+slices, more of them in a long run, such as flash's, than in a short one).
 "flash" is `attn.attention` through sieve-lower-attention; "token-sparse"
 the same model with --attention=token-sparse --tau=T (probe 64, 4 sinks).
 "selection" is a model of the first ops only (token_scores, select_tokens,
@@ -25,7 +28,11 @@ the bytes moved). Warm, the full cache (16 MiB at L = 4096) competes for
 the machine's shared L3 more than the compacted one, so its ratio moves
 with the load of the machine.
 
-    token_sparse_bench.py BUILD_DIR [--lengths 4096,16384] [--taus ...]
+    token_sparse_bench.py BUILD_DIR [--lengths 4096,16384] [--taus ...] [--long]
+
+--long adds L = 16384 at tau = 0.97 and 0.98 (40% kept with the default
+generator strengths; prefill and decode at 0.98): a few minutes more, so it
+is not part of `make bench`.
 """
 
 import argparse
@@ -66,7 +73,7 @@ HARNESS = r"""
 #include <immintrin.h>
 %(includes)s
 static double now(void) {
-  struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
+  struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 static void *arena_of(size_t size) { return aligned_alloc(64, (size + 63) / 64 * 64 + 64); }
@@ -273,6 +280,8 @@ def main():
     parser.add_argument("--noise", default="1.0")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--decode-tau", default="0.97")
+    parser.add_argument("--long", action="store_true",
+                        help="also L = 16384 at tau 0.97 and 0.98 (40%% kept)")
     args = parser.parse_args()
     compiler = os.path.join(os.path.abspath(args.build), "bin", "sieve-compile")
     print("token-sparse attention (ZipVL) vs Sieve's dense flash: %d heads, d=%d, causal, "
@@ -282,12 +291,15 @@ def main():
     print("speed-up = flash / token-sparse (probe and selection included); ideal = 1/r^2;")
     print("selection = probe scores + selection + gathers, timed alone (its time hardly depends on tau), over each tau's "
           "time; error = relative L2 vs flash on the kept rows")
-    taus = args.taus.split(",")
-    for l in (int(x) for x in args.lengths.split(",")):
+    runs = [(int(x), args.taus.split(","), args.decode_tau)
+            for x in args.lengths.split(",")]
+    if args.long:
+        runs.append((16384, ["0.97", "0.98"], "0.98"))
+    for l, taus, decode_tau in runs:
         with tempfile.TemporaryDirectory() as work:
             bench_length(compiler, work, l, taus,
                          (args.band, args.global_strength, args.noise), args.reps,
-                         args.decode_tau)
+                         decode_tau)
 
 
 if __name__ == "__main__":

@@ -283,13 +283,19 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
             return SmallVector<Value>{mx};
           })[0];
       m = safeMax(m);
-      // Pass 2: exponentials and their sum per lane.
+      // Pass 2: exponentials and their sum per lane (flash's exp of
+      // non-positive arguments; masked scores, -inf, give 0).
       Value l = forLoop(
           idx(0), idx(lk), idx(1), {laneConst(0.0f)},
           [&](Value j, ValueRange acc) {
             Value s =
                 vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)});
-            Value e = math::ExpOp::create(b, arith::SubFOp::create(b, s, m));
+            Value e = expNonPositive(arith::SubFOp::create(b, s, m));
+            e = arith::SelectOp::create(
+                b,
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, s,
+                                      laneConst(negInf)),
+                laneConst(0.0f), e);
             vector::StoreOp::create(b, e, probs, ValueRange{j, idx(0)});
             return SmallVector<Value>{arith::AddFOp::create(b, acc[0], e)};
           })[0];
