@@ -6,7 +6,10 @@ the selection (probe scores, threshold, gather of Q, K, V).
 
 Inputs: bench/token_sparse.h's seeded generator (sinks, a local band, heavy
 hitter columns, noise). 8 heads, d = 64, causal, f32, x86-64-avx2, one
-thread (the entry points' serial `_run`); times are the best of several runs.
+thread (the entry points' serial `_run`); times are the best of several runs
+in the process's CPU time (CLOCK_PROCESS_CPUTIME_ID, as attention_bench.py:
+on a shared machine wall-clock time also counts other processes' time
+slices, more of them in a long run, such as flash's, than in a short one).
 "flash" is `attn.attention` through sieve-lower-attention; "token-sparse"
 the same model with --attention=token-sparse --tau=T (probe 64, 4 sinks).
 "selection" is a model of the first ops only (token_scores, select_tokens,
@@ -17,10 +20,19 @@ Decode (docs/token-sparse.md, "Decode"): one step of the decode model
 cache (L tokens) and over the compacted cache (the kept tokens of the tau
 given by --decode-tau), in the same run: time and KV-cache bytes in use,
 each against the kept ratio ("within 20% of proportional": compacted / full
-between 0.8 and 1.2 times the ratio of cached tokens); warm (back-to-back
-calls) and cold (64 MiB written between calls, so both read from memory).
+between 0.8 and 1.2 times the ratio of cached tokens); in place (the caches
+passed as inputs and outputs, docs/abi.md), warm (back-to-back calls) and
+cold (the cache lines flushed before each call, so both read from memory),
+and with separate input and output caches (every cached row copied: twice
+the bytes moved). Warm, the full cache (16 MiB at L = 4096) competes for
+the machine's shared L3 more than the compacted one, so its ratio moves
+with the load of the machine.
 
-    token_sparse_bench.py BUILD_DIR [--lengths 4096,16384] [--taus ...]
+    token_sparse_bench.py BUILD_DIR [--lengths 4096,16384] [--taus ...] [--long]
+
+--long adds L = 16384 at tau = 0.97 and 0.98 (40% kept with the default
+generator strengths; prefill and decode at 0.98): a few minutes more, so it
+is not part of `make bench`.
 """
 
 import argparse
@@ -58,9 +70,10 @@ HARNESS = r"""
 #include "token_sparse.h"
 #include <stdio.h>
 #include <time.h>
+#include <immintrin.h>
 %(includes)s
 static double now(void) {
-  struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t);
+  struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 static void *arena_of(size_t size) { return aligned_alloc(64, (size + 63) / 64 * 64 + 64); }
@@ -91,7 +104,10 @@ int main(int argc, char **argv) {
 DECODE = r"""
   {
     /* One decode step over the full cache (L tokens) and over the compacted
-       one (the kept count of tau index %(kx)d); the cache rows are K/V rows. */
+       one (the kept count of tau index %(kx)d); the cache rows are K/V rows.
+       In place (docs/abi.md): the caches are passed as inputs and outputs,
+       so a step reads the cache once and writes the new row; the counts go
+       to a separate variable so that every call starts from the same one. */
     size_t cap = %(cap)d, c = (size_t)%(h)d * cap * %(d)d;
     float *kc = malloc(4 * c), *vc = malloc(4 * c), *kc2 = malloc(4 * c),
           *vc2 = malloc(4 * c), *o1 = malloc(4 * %(h)d * %(d)d);
@@ -103,36 +119,32 @@ DECODE = r"""
     float *q1 = q + (size_t)(%(l)d - 1) * %(d)d; /* any token: head 0's last row */
     int32_t full = %(l)d, kept = kept_of[%(kx)d], after;
     void *a = arena_of(DC_ARENA_SIZE);
-    double tf = 1e30, tk = 1e30;
-    for (int r = 0; r < 10 * reps; ++r) {
-      double t0 = now();
-      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc2, vc2, &after, a)) return 3;
-      double t1 = now();
-      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc2, vc2, &after, a)) return 3;
-      double t2 = now();
-      if (t1 - t0 < tf) tf = t1 - t0;
-      if (t2 - t1 < tk) tk = t2 - t1;
+    /* Best times of a call over the full cache and one over the compacted
+       cache, back to back; `flushing`: the caches' lines flushed from every
+       cache level before each call (clflush), so that both read the cache
+       from memory whatever the 260 MiB shared L3 of this machine holds. */
+#define FLUSH() do { for (size_t e = 0; e < c; e += 16) { _mm_clflush(kc + e); \
+      _mm_clflush(vc + e); } _mm_mfence(); } while (0)
+#define TIME_PAIR(times, kout, vout, flushing, bestFull, bestKept)            \
+    for (int r = 0; r < (times); ++r) {                                       \
+      if (flushing) FLUSH();                                                  \
+      double t0 = now();                                                      \
+      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kout, vout, &after, a)) return 3; \
+      double t1 = now();                                                      \
+      if (flushing) FLUSH();                                                  \
+      double t2 = now();                                                      \
+      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kout, vout, &after, a)) return 3; \
+      double t3 = now();                                                      \
+      if (t1 - t0 < bestFull) bestFull = t1 - t0;                             \
+      if (t3 - t2 < bestKept) bestKept = t3 - t2;                             \
     }
-    /* Cold: the caches evicted before each call (64 MiB written), so that
-       both read the cache from memory, whatever the last-level cache holds. */
-    size_t flushBytes = (size_t)64 << 20;
-    char *flush = malloc(flushBytes);
-    double cf = 1e30, ck = 1e30;
-    for (int r = 0; r < 3 * reps; ++r) {
-      memset(flush, r, flushBytes);
-      double t0 = now();
-      if (dc_run(q1, q1, q1, kc, vc, &full, o1, kc2, vc2, &after, a)) return 3;
-      double t1 = now();
-      memset(flush, r + 1, flushBytes);
-      double t2 = now();
-      if (dc_run(q1, q1, q1, kc, vc, &kept, o1, kc2, vc2, &after, a)) return 3;
-      double t3 = now();
-      if (t1 - t0 < cf) cf = t1 - t0;
-      if (t3 - t2 < ck) ck = t3 - t2;
-    }
+    double tf = 1e30, tk = 1e30, sf = 1e30, sk = 1e30, cf = 1e30, ck = 1e30;
+    TIME_PAIR(10 * reps, kc, vc, 0, tf, tk);   /* in place, warm */
+    TIME_PAIR(10 * reps, kc2, vc2, 0, sf, sk); /* separate caches: rows copied */
+    TIME_PAIR(3 * reps, kc, vc, 1, cf, ck);    /* in place, cold */
     static const long tokenBytes[] = DC_KV_CACHE_TOKEN_BYTES;
-    printf("decode %%.7f %%.7f %%d %%d %%ld %%.7f %%.7f\n", tf, tk, full + 1, kept + 1,
-           tokenBytes[0], cf, ck);
+    printf("decode %%.7f %%.7f %%d %%d %%ld %%.7f %%.7f %%.7f %%.7f\n", tf, tk, full + 1,
+           kept + 1, tokenBytes[0], cf, ck, sf, sk);
     free(a);
   }
 """
@@ -235,21 +247,23 @@ def bench_length(compiler, work, l, taus, gen, reps, decode_tau):
         share = "%.0f%%" % (100 * t_sel / t)
         print(fmt % (tau, "%.1f%%" % (100 * r), "%.1f" % (t * 1e3), "%.2fx" % (t_flash / t),
                      "%.2fx" % (1 / (r * r)), share, "%.2e" % float(err)))
-    tf, tk, nf, nk, tb, cf, ck = lines["decode"]
+    tf, tk, nf, nk, tb, cf, ck, sf, sk = lines["decode"]
     tf, tk, nf, nk, tb = float(tf), float(tk), int(nf), int(nk), int(tb)
-    cf, ck = float(cf), float(ck)
+    cf, ck, sf, sk = float(cf), float(ck), float(sf), float(sk)
     ratio = nk / nf
     # Bytes in use = tokens held * bytes per token (the header's
     # KV_CACHE_TOKEN_BYTES); the buffers are sized for the capacity.
-    print("decode step (tau=%s): full cache %d tokens, %.3f ms, %.2f MiB in use; compacted "
-          "%d tokens, %.3f ms, %.2f MiB in use (buffers %.2f MiB each)"
+    print("decode step in place (tau=%s): full cache %d tokens, %.3f ms, %.2f MiB in use; "
+          "compacted %d tokens, %.3f ms, %.2f MiB in use (buffers %.2f MiB each)"
           % (taus[kx], nf, tf * 1e3, nf * tb / 2 ** 20, nk, tk * 1e3, nk * tb / 2 ** 20,
              (l + DECODE_ROOM) * tb / 2 ** 20))
     print("  cached-token ratio %.3f: time ratio %.3f (%.2fx proportional), bytes ratio %.3f "
           "(%.2fx proportional)" % (ratio, tk / tf, tk / tf / ratio, nk * tb / (nf * tb),
                                     nk * tb / (nf * tb) / ratio))
-    print("  cold (caches evicted before each call): full %.3f ms, compacted %.3f ms, time ratio "
+    print("  cold (cache lines flushed before each call): full %.3f ms, compacted %.3f ms, time ratio "
           "%.3f (%.2fx proportional)" % (cf * 1e3, ck * 1e3, ck / cf, ck / cf / ratio))
+    print("  separate input and output caches (rows copied): full %.3f ms, compacted %.3f ms, "
+          "time ratio %.3f (%.2fx proportional)" % (sf * 1e3, sk * 1e3, sk / sf, sk / sf / ratio))
     sys.stdout.flush()
 
 
@@ -266,6 +280,8 @@ def main():
     parser.add_argument("--noise", default="1.0")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--decode-tau", default="0.97")
+    parser.add_argument("--long", action="store_true",
+                        help="also L = 16384 at tau 0.97 and 0.98 (40%% kept)")
     args = parser.parse_args()
     compiler = os.path.join(os.path.abspath(args.build), "bin", "sieve-compile")
     print("token-sparse attention (ZipVL) vs Sieve's dense flash: %d heads, d=%d, causal, "
@@ -275,12 +291,15 @@ def main():
     print("speed-up = flash / token-sparse (probe and selection included); ideal = 1/r^2;")
     print("selection = probe scores + selection + gathers, timed alone (its time hardly depends on tau), over each tau's "
           "time; error = relative L2 vs flash on the kept rows")
-    taus = args.taus.split(",")
-    for l in (int(x) for x in args.lengths.split(",")):
+    runs = [(int(x), args.taus.split(","), args.decode_tau)
+            for x in args.lengths.split(",")]
+    if args.long:
+        runs.append((16384, ["0.97", "0.98"], "0.98"))
+    for l, taus, decode_tau in runs:
         with tempfile.TemporaryDirectory() as work:
             bench_length(compiler, work, l, taus,
                          (args.band, args.global_strength, args.noise), args.reps,
-                         args.decode_tau)
+                         decode_tau)
 
 
 if __name__ == "__main__":

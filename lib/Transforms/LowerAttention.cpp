@@ -35,6 +35,8 @@
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
 #include "sieve/Transforms/AttentionConv.h"
 
+#include "AttentionBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -60,20 +62,6 @@ namespace {
 
 int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
-/// Emits `scf.for lb to ub step step iter_args(init)`; `body` returns the
-/// values to yield.
-template <typename Fn>
-ValueRange forLoop(ImplicitLocOpBuilder &b, Value lb, Value ub, Value step,
-                   ValueRange init, Fn body) {
-  auto loop =
-      scf::ForOp::create(b, lb, ub, step, init,
-                         [&](OpBuilder &, Location, Value iv, ValueRange args) {
-                           SmallVector<Value> yielded = body(iv, args);
-                           scf::YieldOp::create(b, yielded);
-                         });
-  return loop.getResults();
-}
-
 /// Tile sizes of one lowering.
 struct Tiles {
   int64_t bq;   ///< queries per block (a multiple of cols and rows)
@@ -83,13 +71,13 @@ struct Tiles {
 };
 
 /// Builds the flash lowering of one attention on [BH, L, D] tensors.
-class FlashBuilder {
+class FlashBuilder : sieve::AttentionBuilder {
 public:
   FlashBuilder(ImplicitLocOpBuilder &b, Tiles tiles, Type elementType,
                float scale, bool causal)
-      : b(b), t(tiles), elementType(elementType), f32(b.getF32Type()),
-        vec(VectorType::get({tiles.cols}, b.getF32Type())), scale(scale),
-        causal(causal) {}
+      : AttentionBuilder(b), t(tiles), elementType(elementType),
+        f32(b.getF32Type()), vec(VectorType::get({tiles.cols}, b.getF32Type())),
+        scale(scale), causal(causal) {}
 
   /// q: [BH, Lq, D], k: [BHk, Lk, D], v: [BHk, Lk, Dv]; returns [BH, Lq, Dv].
   /// Query head bh reads key/value head bh / group (grouped-query attention).
@@ -102,19 +90,16 @@ public:
   /// (convolutional self-attention) instead of reading `q`.
   void setQueryConv(const sieve::QueryConv &conv) { queryConv = conv; }
 
+  /// Attention among the first count[b] rows only (attn.kept_attention:
+  /// queries and keys are the kept tokens packed at the front, Lq = Lk):
+  /// `count` is a [B] i32 tensor read at run time, batch index bh / heads.
+  /// Key blocks stop at the count, query blocks past it are not computed,
+  /// and rows from the count on are zero; the rows past the count are
+  /// never read.
+  void setCount(Value countTensor) { count = countTensor; }
+
 private:
-  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
-  Value f32Const(float x) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(x));
-  }
-  Value vecConst(float x) {
-    return arith::ConstantOp::create(b, DenseElementsAttr::get(vec, x));
-  }
-  Value minIdx(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
-  Value maxIdx(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
+  Value vecConst(float x) { return splat(vec, x); }
 
   /// Reads one element of an input tensor as f32.
   Value readScalar(Value tensor, ValueRange indices) {
@@ -147,9 +132,7 @@ private:
   void softmax(Value qb, Value kb, Value nk);
   void accumulate(Value v, Value bh, Value kb, Value nk);
   Value readVector(Value tensor, SmallVector<Value> indices, int64_t width);
-  Value expNonPositive(Value x);
 
-  ImplicitLocOpBuilder &b;
   Tiles t;
   Type elementType;
   Type f32;
@@ -165,6 +148,9 @@ private:
   SmallVector<int64_t> batchShape;
   int64_t heads = 1;
   std::optional<sieve::QueryConv> queryConv;
+  Value count;
+  /// With `count`: the last key row that exists (count - 1, at least 0).
+  Value lastKeyRow;
 };
 
 /// Q[bh, row, dd] from the causal convolution: with b = bh / H, h = bh mod H
@@ -212,12 +198,12 @@ Value FlashBuilder::convolveQuery(Value bh, Value row, Value dd) {
     return at;
   };
   ValueRange sums = forLoop(
-      b, firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f), padF32},
+      firstTap, idx(cv.kernel), idx(1), {vecConst(0.0f), padF32},
       [&](Value tap, ValueRange tapAcc) {
         Value position =
             sub(add(row, mul(tap, idx(cv.dilation))), idx(padding));
         Value vecSum =
-            forLoop(b, zero, idx(vectorChannels), idx(t.cols), {tapAcc[0]},
+            forLoop(zero, idx(vectorChannels), idx(t.cols), {tapAcc[0]},
                     [&](Value c, ValueRange chanAcc) {
                       Value x = vector::TransferReadOp::create(
                           b, vec, cv.input, inputAt(position, c), padF32,
@@ -229,7 +215,7 @@ Value FlashBuilder::convolveQuery(Value bh, Value row, Value dd) {
                           vector::FMAOp::create(b, x, w, chanAcc[0])};
                     })[0];
         Value scalarSum = forLoop(
-            b, idx(vectorChannels), idx(cv.channels), idx(1), {tapAcc[1]},
+            idx(vectorChannels), idx(cv.channels), idx(1), {tapAcc[1]},
             [&](Value c, ValueRange chanAcc) {
               Value x =
                   tensor::ExtractOp::create(b, cv.input, inputAt(position, c));
@@ -271,9 +257,9 @@ void FlashBuilder::applyMask(Value bh, Value qb, Value kb, Value nk) {
   bool isBool = maskType.getElementType().isInteger(1);
   Value negInf = f32Const(-std::numeric_limits<float>::infinity());
   Value lastQuery = idx(lq - 1);
-  forLoop(b, c0, nk, c1, {}, [&](Value j, ValueRange) {
+  forLoop(c0, nk, c1, {}, [&](Value j, ValueRange) {
     Value key = shape[rank - 1] == 1 ? c0 : add(kb, j);
-    forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+    forLoop(c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
       Value query = shape[rank - 2] == 1 ? c0 : minIdx(add(qb, i), lastQuery);
       SmallVector<Value> indices(prefix);
       indices.push_back(query);
@@ -296,17 +282,17 @@ void FlashBuilder::applyMask(Value bh, Value qb, Value kb, Value nk) {
 /// when it is a power of two).
 void FlashBuilder::computeScores(Value k, Value bh, Value kb, Value nk) {
   Value c0 = idx(0), c1 = idx(1);
-  Value lastKey = idx(lk - 1);
-  forLoop(b, c0, nk, idx(t.rows), {}, [&](Value j, ValueRange) {
+  Value lastKey = count ? lastKeyRow : idx(lk - 1);
+  forLoop(c0, nk, idx(t.rows), {}, [&](Value j, ValueRange) {
     // Rows past the last key read the last key again: their scores are
     // never used (the softmax stops at nk).
     SmallVector<Value> keyRows;
     for (int64_t r = 0; r < t.rows; ++r)
       keyRows.push_back(minIdx(add(add(kb, j), idx(r)), lastKey));
-    forLoop(b, c0, idx(t.bq), idx(t.cols), {}, [&](Value i, ValueRange) {
+    forLoop(c0, idx(t.bq), idx(t.cols), {}, [&](Value i, ValueRange) {
       SmallVector<Value> init(t.rows, vecConst(0.0f));
       ValueRange acc =
-          forLoop(b, c0, idx(d), c1, init, [&](Value dd, ValueRange acc) {
+          forLoop(c0, idx(d), c1, init, [&](Value dd, ValueRange acc) {
             Value qv = vector::LoadOp::create(b, vec, qt, ValueRange{dd, i});
             SmallVector<Value> next;
             for (int64_t r = 0; r < t.rows; ++r) {
@@ -328,53 +314,6 @@ void FlashBuilder::computeScores(Value k, Value bh, Value kb, Value nk) {
   });
 }
 
-/// exp(x) on a vector of x <= 0 (every exponent of the online softmax is a
-/// score minus the running max, or an old max minus the new one; masked
-/// lanes may be larger and are discarded by the caller). Cheaper than the
-/// general math.exp approximation, which handles the whole float range and
-/// (without FMA contraction) took a quarter of the flash loop's time:
-/// x clamped to [-87, 0], n = round(x log2 e) by adding 1.5 * 2^23 (the sum's
-/// low bits are n: no conversion instructions), r = x - n ln 2 in two FMA
-/// steps (Cody-Waite), e^r by Cephes' degree-5 polynomial (relative error
-/// about 1e-7 on |r| <= ln2 / 2), times 2^n built in the exponent bits.
-Value FlashBuilder::expNonPositive(Value x) {
-  VectorType ivec = VectorType::get({t.cols}, b.getI32Type());
-  auto ivecConst = [&](int32_t v) {
-    return arith::ConstantOp::create(b, DenseElementsAttr::get(ivec, v));
-  };
-  auto fma = [&](Value a, Value m, Value c) {
-    return vector::FMAOp::create(b, a, m, c).getResult();
-  };
-  // Clamps by compare and select (x86 makes them vmaxps/vminps; a max op
-  // would also handle NaNs, which cannot occur here).
-  auto clamp = [&](arith::CmpFPredicate pred, float bound) {
-    Value c = vecConst(bound);
-    x = arith::SelectOp::create(b, arith::CmpFOp::create(b, pred, x, c), c, x);
-  };
-  clamp(arith::CmpFPredicate::OLT, -87.0f);
-  clamp(arith::CmpFPredicate::OGT, 0.0f);
-  const float magic = 12582912.0f; // 1.5 * 2^23
-  Value shifted = fma(x, vecConst(1.44269504088896341f), vecConst(magic));
-  Value n = arith::SubFOp::create(b, shifted, vecConst(magic));
-  Value r = fma(n, vecConst(-0.693359375f), x);
-  r = fma(n, vecConst(2.12194440e-4f), r);
-  Value p = vecConst(1.9875691500e-4f);
-  for (float c : {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
-                  1.6666665459e-1f, 5.0000001201e-1f})
-    p = fma(p, r, vecConst(c));
-  Value r2 = arith::MulFOp::create(b, r, r);
-  Value y = arith::AddFOp::create(b, fma(p, r2, r), vecConst(1.0f));
-  // 2^n: (n + 127) << 23, with n the low bits of `shifted` (its bits minus
-  // those of the magic number, 0x4B400000).
-  Value ni = arith::SubIOp::create(
-      b, arith::BitcastOp::create(b, ivec, shifted), ivecConst(0x4B400000));
-  Value pow = arith::BitcastOp::create(
-      b, vec,
-      arith::ShLIOp::create(b, arith::AddIOp::create(b, ni, ivecConst(127)),
-                            ivecConst(23)));
-  return arith::MulFOp::create(b, y, pow);
-}
-
 /// The online-softmax update for the key block [kb, kb + nk): new running
 /// max m, alpha = exp(m_old - m_new), St := exp(St - m_new) (0 where
 /// masked), l := l * alpha + sum_j St[j].
@@ -392,7 +331,7 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
   // The key index j' = kb + j is visible to query i iff i >= j' - (Lk - Lq).
   Value keyShift = sub(kb, idx(lk - lq));
 
-  forLoop(b, c0, idx(t.bq), idx(t.cols), {}, [&](Value c, ValueRange) {
+  forLoop(c0, idx(t.bq), idx(t.cols), {}, [&](Value c, ValueRange) {
     Value queries;
     if (causal) {
       Value first = arith::IndexCastOp::create(b, i32, add(qb, c));
@@ -406,7 +345,7 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
                                    vector::BroadcastOp::create(b, ivec, limit));
     };
     Value mOld = vector::LoadOp::create(b, vec, m, ValueRange{c});
-    Value mNew = forLoop(b, c0, nk, c1, {mOld}, [&](Value j, ValueRange acc) {
+    Value mNew = forLoop(c0, nk, c1, {mOld}, [&](Value j, ValueRange acc) {
       Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, c});
       if (causal)
         s = arith::SelectOp::create(b, visible(j), s, negInf);
@@ -421,7 +360,7 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
     a = arith::SelectOp::create(b, none, zero, a);
     vector::StoreOp::create(b, a, alpha, ValueRange{c});
     vector::StoreOp::create(b, mNew, m, ValueRange{c});
-    Value sum = forLoop(b, c0, nk, c1, {zero}, [&](Value j, ValueRange acc) {
+    Value sum = forLoop(c0, nk, c1, {zero}, [&](Value j, ValueRange acc) {
       Value s = vector::LoadOp::create(b, vec, st, ValueRange{j, c});
       Value p = expNonPositive(arith::SubFOp::create(b, s, mSafe));
       if (causal)
@@ -446,7 +385,7 @@ void FlashBuilder::softmax(Value qb, Value kb, Value nk) {
 void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
   Value c0 = idx(0), c1 = idx(1);
   int64_t dvFull = dv / t.cols * t.cols;
-  forLoop(b, c0, idx(t.bq), idx(t.rows), {}, [&](Value i, ValueRange) {
+  forLoop(c0, idx(t.bq), idx(t.rows), {}, [&](Value i, ValueRange) {
     SmallVector<Value> rowIdx;
     for (int64_t r = 0; r < t.rows; ++r)
       rowIdx.push_back(add(i, idx(r)));
@@ -458,21 +397,20 @@ void FlashBuilder::accumulate(Value v, Value bh, Value kb, Value nk) {
         init.push_back(arith::MulFOp::create(
             b, acc, vector::BroadcastOp::create(b, vec, a)));
       }
-      ValueRange acc =
-          forLoop(b, c0, nk, c1, init, [&](Value j, ValueRange acc) {
-            Value vv = readVector(v, {bh, add(kb, j), e}, width);
-            SmallVector<Value> next;
-            for (int64_t r = 0; r < t.rows; ++r) {
-              Value p = memref::LoadOp::create(b, st, ValueRange{j, rowIdx[r]});
-              Value pv = vector::BroadcastOp::create(b, vec, p);
-              next.push_back(vector::FMAOp::create(b, pv, vv, acc[r]));
-            }
-            return next;
-          });
+      ValueRange acc = forLoop(c0, nk, c1, init, [&](Value j, ValueRange acc) {
+        Value vv = readVector(v, {bh, add(kb, j), e}, width);
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < t.rows; ++r) {
+          Value p = memref::LoadOp::create(b, st, ValueRange{j, rowIdx[r]});
+          Value pv = vector::BroadcastOp::create(b, vec, p);
+          next.push_back(vector::FMAOp::create(b, pv, vv, acc[r]));
+        }
+        return next;
+      });
       for (int64_t r = 0; r < t.rows; ++r)
         vector::StoreOp::create(b, acc[r], o, ValueRange{rowIdx[r], e});
     };
-    forLoop(b, c0, idx(dvFull), idx(t.cols), {}, [&](Value e, ValueRange) {
+    forLoop(c0, idx(dvFull), idx(t.cols), {}, [&](Value e, ValueRange) {
       columns(e, t.cols);
       return SmallVector<Value>{};
     });
@@ -538,6 +476,17 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   Value qb = mul(forall.getInductionVar(1), idx(t.bq));
   Value out = forall.getRegionIterArgs()[0];
   Value c0 = idx(0), c1 = idx(1);
+  // With a run-time count n: rows and keys from n on do not exist.
+  Value rowCount, live;
+  if (count) {
+    Value batchIndex = arith::DivUIOp::create(b, bh, idx(heads));
+    Value n = arith::IndexCastOp::create(
+        b, b.getIndexType(),
+        tensor::ExtractOp::create(b, count, ValueRange{batchIndex}));
+    rowCount = maxIdx(minIdx(n, idx(lq)), c0);
+    lastKeyRow = maxIdx(sub(rowCount, c1), c0);
+    live = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, qb, rowCount);
+  }
 
   // Per-iteration scratch (each worker of the parallel-for gets its own).
   qt = scratch({d, t.bq});
@@ -551,13 +500,17 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   // scale that is a power of two (1/8 for D = 64) is applied here, exactly,
   // so that the score tiles need no multiply; any other scale would round
   // differently from the model's (Q K^T) * scale, so it stays there.
-  Value lastQuery = idx(lq - 1);
+  Value lastQuery = count ? lastKeyRow : idx(lq - 1);
   int exponent;
   scaleInQuery = std::frexp(scale, &exponent) == 0.5f;
   Value scaleConst = f32Const(scale);
-  forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+  // A block past the count needs no queries.
+  Value qtRows =
+      count ? arith::SelectOp::create(b, live, idx(t.bq), c0).getResult()
+            : idx(t.bq);
+  forLoop(c0, qtRows, c1, {}, [&](Value i, ValueRange) {
     Value row = minIdx(add(qb, i), lastQuery);
-    forLoop(b, c0, idx(d), c1, {}, [&](Value dd, ValueRange) {
+    forLoop(c0, idx(d), c1, {}, [&](Value dd, ValueRange) {
       Value x =
           queryConv ? convolveQuery(bh, row, dd) : readScalar(q, {bh, row, dd});
       if (scaleInQuery)
@@ -569,13 +522,13 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   });
   Value negInf = vecConst(-std::numeric_limits<float>::infinity());
   Value zero = vecConst(0.0f);
-  forLoop(b, c0, idx(t.bq), idx(t.cols), {}, [&](Value c, ValueRange) {
+  forLoop(c0, idx(t.bq), idx(t.cols), {}, [&](Value c, ValueRange) {
     vector::StoreOp::create(b, negInf, m, ValueRange{c});
     vector::StoreOp::create(b, zero, l, ValueRange{c});
     return SmallVector<Value>{};
   });
-  forLoop(b, c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
-    forLoop(b, c0, idx(dvPad), idx(t.cols), {}, [&](Value e, ValueRange) {
+  forLoop(c0, idx(t.bq), c1, {}, [&](Value i, ValueRange) {
+    forLoop(c0, idx(dvPad), idx(t.cols), {}, [&](Value e, ValueRange) {
       vector::StoreOp::create(b, zero, o, ValueRange{i, e});
       return SmallVector<Value>{};
     });
@@ -586,7 +539,9 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   Value kEnd = idx(lk);
   if (causal)
     kEnd = maxIdx(minIdx(add(qb, idx(t.bq + lk - lq)), kEnd), c0);
-  forLoop(b, c0, kEnd, idx(t.bk), {}, [&](Value kb, ValueRange) {
+  if (count)
+    kEnd = arith::SelectOp::create(b, live, minIdx(kEnd, rowCount), c0);
+  forLoop(c0, kEnd, idx(t.bk), {}, [&](Value kb, ValueRange) {
     Value nk = minIdx(idx(t.bk), sub(kEnd, kb));
     computeScores(k, kvHead, kb, nk);
     if (mask)
@@ -609,18 +564,27 @@ Value FlashBuilder::build(Value q, Value k, Value v, int64_t group,
   // stores on Cortex-M).
   int64_t dvFull = dv / t.cols * t.cols;
   Value one = f32Const(1.0f), zeroScalar = f32Const(0.0f);
-  tile = forLoop(b, c0, rows, c1, {tile}, [&](Value i, ValueRange rowAcc) {
+  tile = forLoop(c0, rows, c1, {tile}, [&](Value i, ValueRange rowAcc) {
     Value sum = memref::LoadOp::create(b, l, ValueRange{i});
     Value empty =
         arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sum, zeroScalar);
     Value inv = arith::SelectOp::create(b, empty, zeroScalar,
                                         arith::DivFOp::create(b, one, sum));
     Value invVec = vector::BroadcastOp::create(b, vec, inv);
+    // Rows from the count on are zero (selected: their accumulators may
+    // hold anything for a block past the count).
+    Value absent;
+    if (count)
+      absent = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, add(qb, i),
+                                     rowCount);
     auto scaled = [&](Value e) {
       Value x = vector::LoadOp::create(b, vec, o, ValueRange{i, e});
-      return fromF32(arith::MulFOp::create(b, x, invVec));
+      x = arith::MulFOp::create(b, x, invVec);
+      if (count)
+        x = arith::SelectOp::create(b, absent, vecConst(0.0f), x);
+      return fromF32(x);
     };
-    Value row = forLoop(b, c0, idx(dvFull), idx(t.cols), {rowAcc[0]},
+    Value row = forLoop(c0, idx(dvFull), idx(t.cols), {rowAcc[0]},
                         [&](Value e, ValueRange acc) {
                           Value w = vector::TransferWriteOp::create(
                                         b, scaled(e), acc[0], ValueRange{i, e},
@@ -687,18 +651,18 @@ Value fromRank3(ImplicitLocOpBuilder &b, Value x, RankedTensorType type) {
 /// and the softmax over the row's offsets runs in registers: the scores of a
 /// row are packed into one vector (max, exp and sum as vector ops), then
 /// O[p] = sum_d P[d] * V[p - d] / l. No scratch, O(1) state per row.
-class SparseBuilder {
+class SparseBuilder : sieve::AttentionBuilder {
 public:
   SparseBuilder(ImplicitLocOpBuilder &b, int64_t cols, int64_t rowsPerTask,
                 Type elementType, float scale,
                 const sieve::AttentionPattern &pattern)
-      : b(b), cols(cols), rowsPerTask(rowsPerTask), elementType(elementType),
-        f32(b.getF32Type()), scale(scale), pattern(pattern) {}
+      : AttentionBuilder(b), cols(cols), rowsPerTask(rowsPerTask),
+        elementType(elementType), f32(b.getF32Type()), scale(scale),
+        pattern(pattern) {}
 
   Value build(Value q, Value k, Value v, int64_t group);
 
 private:
-  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
   Value toF32(Value x) {
     if (elementType == f32)
       return x;
@@ -731,7 +695,6 @@ private:
     return parts;
   }
 
-  ImplicitLocOpBuilder &b;
   int64_t cols, rowsPerTask;
   Type elementType;
   Type f32;
@@ -772,10 +735,8 @@ Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
   Value bh = forall.getInductionVar(0);
   Value kvHead =
       group == 1 ? bh : arith::DivUIOp::create(b, bh, idx(group)).getResult();
-  Value first =
-      arith::MulIOp::create(b, forall.getInductionVar(1), idx(rowsPerTask));
-  Value rows = arith::MinSIOp::create(b, idx(rowsPerTask),
-                                      arith::SubIOp::create(b, idx(lq), first));
+  Value first = mul(forall.getInductionVar(1), idx(rowsPerTask));
+  Value rows = minIdx(idx(rowsPerTask), sub(idx(lq), first));
   Value out = forall.getRegionIterArgs()[0];
   auto tileType =
       RankedTensorType::get({ShapedType::kDynamic, dv}, elementType);
@@ -794,16 +755,16 @@ Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
       arith::ConstantOp::create(b, DenseElementsAttr::get(laneF32, 0.0f));
   Value scaleVec = arith::ConstantOp::create(
       b, DenseElementsAttr::get(VectorType::get({cols}, f32), scale));
-  Value zeroScalar = arith::ConstantOp::create(b, b.getF32FloatAttr(0.0f));
-  Value oneScalar = arith::ConstantOp::create(b, b.getF32FloatAttr(1.0f));
+  Value zeroScalar = f32Const(0.0f);
+  Value oneScalar = f32Const(1.0f);
   Value negInfScalar = arith::ConstantOp::create(
       b, b.getF32FloatAttr(-std::numeric_limits<float>::infinity()));
 
-  tile = forLoop(b, idx(0), rows, idx(1), {tile}, [&](Value r, ValueRange acc) {
-    Value i = arith::AddIOp::create(b, first, r);
+  tile = forLoop(idx(0), rows, idx(1), {tile}, [&](Value r, ValueRange acc) {
+    Value i = add(first, r);
     // The row's key position p and which offsets it keeps: p - d >= 0, and
     // for restart attention p - d inside p's sub-sequence.
-    Value p = arith::AddIOp::create(b, i, idx(lk - lq));
+    Value p = add(i, idx(lk - lq));
     Value pInt = arith::IndexCastOp::create(b, b.getI64Type(), p);
     Value within = pInt;
     if (restart)
@@ -819,8 +780,7 @@ Value SparseBuilder::build(Value q, Value k, Value v, int64_t group) {
     SmallVector<Value> scores;
     for (int64_t x = 0; x < numOffsets; ++x) {
       // A dropped offset reads key 0 (valid memory) and is masked below.
-      Value key = arith::MaxSIOp::create(
-          b, arith::SubIOp::create(b, p, idx(offsets[x])), idx(0));
+      Value key = arith::MaxSIOp::create(b, sub(p, idx(offsets[x])), idx(0));
       keys.push_back(key);
       SmallVector<Value> kRow = readRow(k, kvHead, key, d);
       Value dot;
@@ -992,13 +952,16 @@ struct LowerAttentionPass final
     }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<sieve::attn::AttentionOp, sieve::attn::SparseAttentionOp>(op))
+      if (isa<sieve::attn::AttentionOp, sieve::attn::SparseAttentionOp,
+              sieve::attn::KeptAttentionOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
       LogicalResult result = success();
       if (auto dense = dyn_cast<sieve::attn::AttentionOp>(op))
         result = lower(dense);
+      else if (auto kept = dyn_cast<sieve::attn::KeptAttentionOp>(op))
+        result = lower(kept);
       else
         result = lower(cast<sieve::attn::SparseAttentionOp>(op));
       if (failed(result))
@@ -1037,6 +1000,34 @@ struct LowerAttentionPass final
       flash.setQueryConv(*queryConv);
     Value result = flash.build(n.q, n.k, n.v, n.group, op.getMask(),
                                n.batchShape, n.heads);
+    op.replaceAllUsesWith(denormalize(b, n, result));
+    op.erase();
+    return success();
+  }
+
+  /// Token-sparse attention among the kept tokens (docs/token-sparse.md):
+  /// the flash lowering with the run-time kept count bounding query blocks
+  /// and keys, so that its work is about count^2 with flash's register
+  /// tiles.
+  LogicalResult lower(sieve::attn::KeptAttentionOp op) {
+    auto resultType = cast<RankedTensorType>(op.getResult().getType());
+    if (failed(checkOperands(op, op.getQuery(), op.getKey(), op.getValue(),
+                             resultType.getElementType())))
+      return failure();
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Normalized n = normalize(b, op.getQuery(), op.getKey(), op.getValue(),
+                             /*blhd=*/false, resultType);
+    int64_t length = cast<RankedTensorType>(n.q.getType()).getDimSize(1);
+    Tiles tiles{std::min<int64_t>(
+                    blockQ, roundUp(length, std::lcm(tileCols.getValue(),
+                                                     tileRows.getValue()))),
+                std::min<int64_t>(blockK, roundUp(length, tileRows)), tileRows,
+                tileCols};
+    FlashBuilder flash(b, tiles, resultType.getElementType(),
+                       op.getScale().convertToFloat(), op.getCausal());
+    flash.setCount(op.getCount());
+    Value result =
+        flash.build(n.q, n.k, n.v, n.group, Value(), n.batchShape, n.heads);
     op.replaceAllUsesWith(denormalize(b, n, result));
     op.erase();
     return success();

@@ -6,16 +6,21 @@
 // returns it with `bufferization.to_tensor restrict writable`, so one-shot
 // bufferization keeps the loops as they are and the arena planner places
 // every buffer (all sized for the bound L; the kept count only bounds loops).
+// attn.kept_attention is not lowered here: sieve-lower-attention lowers it
+// with the flash kernel, bounded by the run-time kept count.
 //
-// Scores of a block of 8 queries against one key are one vector: the queries
-// are transposed once into Qt [D x 8] and the key's elements broadcast
-// (D FMAs on 8 lanes, no horizontal reduction), as in the flash lowering.
+// Probe scores of a block of 16 queries against one key are one vector: the
+// queries are transposed once into Qt [D x 16] and the key's elements
+// broadcast (D FMAs on 16 lanes, no horizontal reduction), 6 keys at a time
+// (12 AVX2 accumulators), as in the flash lowering's register tiles.
 //
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Transforms/Passes.h"
 
 #include "sieve/Dialect/Attn/IR/AttnOps.h"
+
+#include "AttentionBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -29,6 +34,7 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <functional>
 #include <limits>
 
 namespace sieve {
@@ -41,20 +47,16 @@ using namespace sieve;
 
 namespace {
 
-/// Queries per vector of scores (one AVX2 register, two NEON registers).
-constexpr int64_t kLanes = 8;
-/// Keys per block of kept attention (scores of a block are kept in scratch).
-constexpr int64_t kKeyBlock = 64;
-/// Keys whose scores are computed together (a divisor of kKeyBlock).
-constexpr int64_t kKeysPerStep = 4;
-/// P V: value columns per chunk and queries sharing each loaded chunk.
-constexpr int64_t kChunk = 16;
-constexpr int64_t kLaneGroup = 4;
+/// Probe queries per vector of scores (two AVX2 registers, four NEON ones).
+constexpr int64_t kLanes = 16;
+/// Keys whose probe scores are computed together (each Qt row loaded
+/// serves all of them).
+constexpr int64_t kKeysPerStep = 6;
 
-class Builder {
+class Builder : sieve::AttentionBuilder {
 public:
   explicit Builder(ImplicitLocOpBuilder &b)
-      : b(b), f32(b.getF32Type()), i32(b.getI32Type()),
+      : AttentionBuilder(b), f32(b.getF32Type()), i32(b.getI32Type()),
         lane(VectorType::get({kLanes}, b.getF32Type())),
         laneI32(VectorType::get({kLanes}, b.getI32Type())) {}
 
@@ -62,12 +64,17 @@ public:
   SmallVector<Value> lowerSelect(attn::SelectTokensOp op);
   Value lowerGather(attn::GatherTokensOp op);
   Value lowerScatter(attn::ScatterTokensOp op);
-  Value lowerKept(attn::KeptAttentionOp op);
   Value lowerCompact(attn::CacheCompactOp op);
   /// The buffers of a lowered attn.cache_append that an attn.cache_attention
   /// fused with it reads (and finishes: it copies the cached rows).
   struct AppendBuffers {
     Value keyCache, valueCache, count, newKeyCache, newValueCache;
+    /// i1: the cached rows must be copied (the caller passed separate input
+    /// and output buffers; in place, they are already there).
+    Value copyKeys, copyValues;
+    /// Writes the new counts; after every read of `count` (it may be the
+    /// same buffer as the new count, docs/abi.md).
+    std::function<void()> writeCounts;
   };
   SmallVector<Value> lowerAppend(attn::CacheAppendOp op,
                                  AppendBuffers *fused = nullptr);
@@ -79,23 +86,13 @@ private:
                    ArrayRef<int64_t> outShape);
   /// count[bi] clamped into [0, bound], as an index.
   Value clampedCount(Value cnt, Value bi, int64_t bound) {
-    return maxI(minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(bound)),
-                idx(0));
+    return maxIdx(
+        minIdx(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(bound)),
+        idx(0));
   }
 
-  // Small helpers; all index arithmetic is on `index`, counts are i32.
-  Value idx(int64_t x) { return arith::ConstantIndexOp::create(b, x); }
-  Value f32c(float x) {
-    return arith::ConstantOp::create(b, b.getF32FloatAttr(x));
-  }
-  Value laneConst(float x) {
-    return arith::ConstantOp::create(b, DenseElementsAttr::get(lane, x));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, x, y); }
+  // Index arithmetic is on `index` (AttentionBuilder), counts are i32.
+  Value laneConst(float x) { return splat(lane, x); }
   Value toIndex(Value x) {
     return arith::IndexCastOp::create(b, b.getIndexType(), x);
   }
@@ -121,23 +118,6 @@ private:
         memref, b.getUnitAttr(), b.getUnitAttr());
   }
 
-  /// scf.for; `body` returns the values to yield.
-  template <typename Fn>
-  ValueRange loop(Value lb, Value ub, Value step, ValueRange init, Fn body) {
-    auto forOp = scf::ForOp::create(
-        b, lb, ub, step, init,
-        [&](OpBuilder &, Location, Value iv, ValueRange args) {
-          SmallVector<Value> yielded = body(iv, args);
-          scf::YieldOp::create(b, yielded);
-        });
-    return forOp.getResults();
-  }
-  template <typename Fn> void loop(Value lb, Value ub, Fn body) {
-    loop(lb, ub, idx(1), {}, [&](Value iv, ValueRange) {
-      body(iv);
-      return SmallVector<Value>{};
-    });
-  }
   /// A `sieve.parallel` scf.forall over `counts` (on memrefs: no results).
   template <typename Fn> void parallel(ArrayRef<int64_t> counts, Fn body) {
     SmallVector<OpFoldResult> ubs;
@@ -171,7 +151,7 @@ private:
   Value readRow(Value buf, Value batch, Value head, Value row, int64_t d) {
     return vector::TransferReadOp::create(b, VectorType::get({d}, f32), buf,
                                           ValueRange{batch, head, row, idx(0)},
-                                          f32c(0.0f), ArrayRef<bool>{true});
+                                          f32Const(0.0f), ArrayRef<bool>{true});
   }
   void writeRow(Value vec, Value buf, Value batch, Value head, Value row) {
     vector::TransferWriteOp::create(b, vec, buf,
@@ -179,8 +159,8 @@ private:
                                     ArrayRef<bool>{true});
   }
 
-  /// Fills qt [D x 8] with the rows `rows[lane]` of q[batch, head] (rows are
-  /// clamped into range by the caller; masked lanes read some valid row).
+  /// Fills qt [D x kLanes] with the rows `rows[lane]` of q[batch, head] (rows
+  /// are clamped into range by the caller; masked lanes read some valid row).
   void transposeQueries(Value qt, Value q, Value batch, Value head,
                         ArrayRef<Value> rows, int64_t d) {
     for (int64_t x = 0; x < kLanes; ++x) {
@@ -192,7 +172,7 @@ private:
     }
   }
 
-  /// scale * (key row j) . (the 8 queries of qt), one lane per query, for
+  /// scale * (key row j) . (the kLanes queries of qt), one lane per query, for
   /// each key row of `rows`: each Qt row loaded serves all of them.
   SmallVector<Value> keyScores(Value qt, Value k, Value batch, Value head,
                                ArrayRef<Value> rows, int64_t d, float scale) {
@@ -221,7 +201,6 @@ private:
     return arith::SelectOp::create(b, none, laneConst(0.0f), m);
   }
 
-  ImplicitLocOpBuilder &b;
   Type f32, i32;
   VectorType lane, laneI32;
 };
@@ -258,10 +237,10 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
     // Rounded up: pass 1 writes whole steps of kKeysPerStep keys.
     Value probs = alloc(
         {(lk + kKeysPerStep - 1) / kKeysPerStep * kKeysPerStep, kLanes}, f32);
-    loop(idx(0), idx(lk), [&](Value j) {
-      memref::StoreOp::create(b, f32c(0.0f), partial, ValueRange{bh, j});
+    forLoop(idx(0), idx(lk), [&](Value j) {
+      memref::StoreOp::create(b, f32Const(0.0f), partial, ValueRange{bh, j});
     });
-    loop(idx(0), idx(numBlocks), [&](Value blk) {
+    forLoop(idx(0), idx(numBlocks), [&](Value blk) {
       // Each lane's query row and the last key it sees (-1: none).
       SmallVector<Value> rows, limits;
       for (int64_t x = 0; x < kLanes; ++x) {
@@ -271,10 +250,10 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
             b, isStrided, mul(t, idx(std::max<int64_t>(stride, 1))),
             add(t, idx(lq - probe - strided)));
         Value valid = cmp(arith::CmpIPredicate::slt, t, idx(numProbe));
-        row = minI(row, idx(lq - 1));
+        row = minIdx(row, idx(lq - 1));
         rows.push_back(row);
         Value last =
-            causal ? minI(add(row, idx(lk - lq)), idx(lk - 1)) : idx(lk - 1);
+            causal ? minIdx(add(row, idx(lk - lq)), idx(lk - 1)) : idx(lk - 1);
         limits.push_back(
             toI32(arith::SelectOp::create(b, valid, last, idx(-1))));
       }
@@ -282,12 +261,12 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
       Value limit = vector::FromElementsOp::create(b, laneI32, limits);
       // Pass 1: scores (masked) and their max per lane, kKeysPerStep keys
       // at a time (rows past the keys read the last key and are masked).
-      Value m = loop(
+      Value m = forLoop(
           idx(0), idx(lk), idx(kKeysPerStep), {laneConst(negInf)},
           [&](Value j0, ValueRange acc) {
             SmallVector<Value> rows;
             for (int64_t u = 0; u < kKeysPerStep; ++u)
-              rows.push_back(minI(add(j0, idx(u)), idx(lk - 1)));
+              rows.push_back(minIdx(add(j0, idx(u)), idx(lk - 1)));
             SmallVector<Value> scores =
                 keyScores(qt, k, bi, kh, rows, d, scale);
             Value mx = acc[0];
@@ -304,13 +283,19 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
             return SmallVector<Value>{mx};
           })[0];
       m = safeMax(m);
-      // Pass 2: exponentials and their sum per lane.
-      Value l = loop(
+      // Pass 2: exponentials and their sum per lane (flash's exp of
+      // non-positive arguments; masked scores, -inf, give 0).
+      Value l = forLoop(
           idx(0), idx(lk), idx(1), {laneConst(0.0f)},
           [&](Value j, ValueRange acc) {
             Value s =
                 vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)});
-            Value e = math::ExpOp::create(b, arith::SubFOp::create(b, s, m));
+            Value e = expNonPositive(arith::SubFOp::create(b, s, m));
+            e = arith::SelectOp::create(
+                b,
+                arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, s,
+                                      laneConst(negInf)),
+                laneConst(0.0f), e);
             vector::StoreOp::create(b, e, probs, ValueRange{j, idx(0)});
             return SmallVector<Value>{arith::AddFOp::create(b, acc[0], e)};
           })[0];
@@ -320,12 +305,12 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
           arith::SelectOp::create(b, empty, laneConst(0.0f),
                                   arith::DivFOp::create(b, laneConst(1.0f), l));
       // Pass 3: the probabilities, summed over the probe rows, per key.
-      loop(idx(0), idx(lk), [&](Value j) {
+      forLoop(idx(0), idx(lk), [&](Value j) {
         Value p = arith::MulFOp::create(
             b, vector::LoadOp::create(b, lane, probs, ValueRange{j, idx(0)}),
             inv);
-        Value sum =
-            vector::ReductionOp::create(b, vector::CombiningKind::ADD, p);
+        Value sum = vector::ReductionOp::create(
+            b, vector::CombiningKind::ADD, p, arith::FastMathFlags::reassoc);
         Value old = memref::LoadOp::create(b, partial, ValueRange{bh, j});
         memref::StoreOp::create(b, arith::AddFOp::create(b, old, sum), partial,
                                 ValueRange{bh, j});
@@ -337,29 +322,29 @@ Value Builder::lowerScores(attn::TokenScoresOp op) {
   // key j: the last `probe` rows see it from row j - (Lk - Lq) on, the
   // strided rows t * stride likewise.
   Value scores = alloc({batch, lk}, f32);
-  loop(idx(0), idx(batch), [&](Value bi) {
-    loop(idx(0), idx(lk), [&](Value j) {
-      Value sum =
-          loop(idx(0), idx(heads), idx(1), {f32c(0.0f)},
-               [&](Value h, ValueRange acc) {
-                 Value x = memref::LoadOp::create(
-                     b, partial, ValueRange{add(mul(bi, idx(heads)), h), j});
-                 return SmallVector<Value>{arith::AddFOp::create(b, acc[0], x)};
-               })[0];
+  forLoop(idx(0), idx(batch), [&](Value bi) {
+    forLoop(idx(0), idx(lk), [&](Value j) {
+      Value sum = forLoop(
+          idx(0), idx(heads), idx(1), {f32Const(0.0f)},
+          [&](Value h, ValueRange acc) {
+            Value x = memref::LoadOp::create(
+                b, partial, ValueRange{add(mul(bi, idx(heads)), h), j});
+            return SmallVector<Value>{arith::AddFOp::create(b, acc[0], x)};
+          })[0];
       Value seeing = idx(numProbe);
       if (causal) {
-        Value first = maxI(sub(j, idx(lk - lq)), idx(0));
-        Value recent = sub(idx(lq), maxI(first, idx(lq - probe)));
+        Value first = maxIdx(sub(j, idx(lk - lq)), idx(0));
+        Value recent = sub(idx(lq), maxIdx(first, idx(lq - probe)));
         seeing = recent;
         if (strided > 0) {
           // Strided rows t * stride >= first: t >= ceil(first / stride).
           Value from = arith::CeilDivUIOp::create(b, first, idx(stride));
-          seeing = add(seeing, maxI(sub(idx(strided), from), idx(0)));
+          seeing = add(seeing, maxIdx(sub(idx(strided), from), idx(0)));
         }
       }
       Value n = arith::UIToFPOp::create(b, f32, toI32(mul(seeing, idx(heads))));
       Value zero = cmp(arith::CmpIPredicate::eq, seeing, idx(0));
-      Value score = arith::SelectOp::create(b, zero, f32c(0.0f),
+      Value score = arith::SelectOp::create(b, zero, f32Const(0.0f),
                                             arith::DivFOp::create(b, sum, n));
       memref::StoreOp::create(b, score, scores, ValueRange{bi, j});
     });
@@ -383,7 +368,7 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
   Value zeroI32 = arith::ConstantOp::create(b, b.getI32IntegerAttr(0));
   Value zeroF64 = arith::ConstantOp::create(b, b.getF64FloatAttr(0.0));
 
-  loop(idx(0), idx(batch), [&](Value bi) {
+  forLoop(idx(0), idx(batch), [&](Value bi) {
     auto score = [&](Value j) {
       return memref::LoadOp::create(b, s, ValueRange{bi, j}).getResult();
     };
@@ -401,22 +386,22 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
     Value pivot = zeroI32, need = zeroF64;
     if (tau < 1.0) {
       // rem: the mass the non-forced tokens must add to reach tau * total.
-      auto sums =
-          loop(idx(0), idx(length), idx(1), {zeroF64, zeroF64},
-               [&](Value j, ValueRange acc) {
-                 Value x = arith::ExtFOp::create(b, f64, score(j));
-                 Value total = arith::AddFOp::create(b, acc[0], x);
-                 Value f = arith::SelectOp::create(
-                     b, forced(j), arith::AddFOp::create(b, acc[1], x), acc[1]);
-                 return SmallVector<Value>{total, f};
-               });
+      auto sums = forLoop(idx(0), idx(length), idx(1), {zeroF64, zeroF64},
+                          [&](Value j, ValueRange acc) {
+                            Value x = arith::ExtFOp::create(b, f64, score(j));
+                            Value total = arith::AddFOp::create(b, acc[0], x);
+                            Value f = arith::SelectOp::create(
+                                b, forced(j),
+                                arith::AddFOp::create(b, acc[1], x), acc[1]);
+                            return SmallVector<Value>{total, f};
+                          });
       Value target = arith::MulFOp::create(
           b, sums[0], arith::ConstantOp::create(b, b.getF64FloatAttr(tau)));
       rem = arith::SubFOp::create(b, target, sums[1]);
       // The largest bit pattern v with S(v) = (sum of the non-forced scores
       // whose pattern is >= v) >= rem, one bit at a time from the top.
       auto massFrom = [&](Value v, arith::CmpIPredicate pred) {
-        return loop(
+        return forLoop(
             idx(0), idx(length), idx(1), {zeroF64},
             [&](Value j, ValueRange acc) {
               Value x = score(j);
@@ -430,7 +415,7 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
               return SmallVector<Value>{arith::AddFOp::create(b, acc[0], y)};
             })[0];
       };
-      pivot = loop(
+      pivot = forLoop(
           idx(0), idx(31), idx(1), {zeroI32}, [&](Value t, ValueRange acc) {
             Value bit = arith::ShLIOp::create(
                 b, arith::ConstantOp::create(b, b.getI32IntegerAttr(1)),
@@ -450,37 +435,37 @@ SmallVector<Value> Builder::lowerSelect(attn::SelectTokensOp op) {
     // One pass in index order: forced tokens, tokens above the pivot, and
     // tokens equal to it while the remaining mass still needs them.
     auto result =
-        loop(idx(0), idx(length), idx(1), {zeroI32, zeroF64},
-             [&](Value j, ValueRange acc) {
-               Value x = score(j);
-               Value above = cmp(arith::CmpIPredicate::sgt, bits(x), pivot);
-               Value tie = arith::AndIOp::create(
-                   b, cmp(arith::CmpIPredicate::eq, bits(x), pivot),
-                   arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, acc[1],
-                                         need));
-               Value chosen = arith::AndIOp::create(
-                   b, any, arith::OrIOp::create(b, above, tie));
-               Value keep = arith::OrIOp::create(
-                   b, keepAll, arith::OrIOp::create(b, forced(j), chosen));
-               Value added = arith::SelectOp::create(
-                   b, arith::AndIOp::create(b, tie, chosen),
-                   arith::AddFOp::create(b, acc[1],
-                                         arith::ExtFOp::create(b, f64, x)),
-                   acc[1]);
-               ifThen(keep, [&] {
-                 memref::StoreOp::create(b, toI32(j), indices,
-                                         ValueRange{bi, toIndex(acc[0])});
-               });
-               Value next = arith::SelectOp::create(
-                   b, keep,
-                   arith::AddIOp::create(
-                       b, acc[0],
-                       arith::ConstantOp::create(b, b.getI32IntegerAttr(1))),
-                   acc[0]);
-               return SmallVector<Value>{next, added};
-             });
+        forLoop(idx(0), idx(length), idx(1), {zeroI32, zeroF64},
+                [&](Value j, ValueRange acc) {
+                  Value x = score(j);
+                  Value above = cmp(arith::CmpIPredicate::sgt, bits(x), pivot);
+                  Value tie = arith::AndIOp::create(
+                      b, cmp(arith::CmpIPredicate::eq, bits(x), pivot),
+                      arith::CmpFOp::create(b, arith::CmpFPredicate::OLT,
+                                            acc[1], need));
+                  Value chosen = arith::AndIOp::create(
+                      b, any, arith::OrIOp::create(b, above, tie));
+                  Value keep = arith::OrIOp::create(
+                      b, keepAll, arith::OrIOp::create(b, forced(j), chosen));
+                  Value added = arith::SelectOp::create(
+                      b, arith::AndIOp::create(b, tie, chosen),
+                      arith::AddFOp::create(b, acc[1],
+                                            arith::ExtFOp::create(b, f64, x)),
+                      acc[1]);
+                  ifThen(keep, [&] {
+                    memref::StoreOp::create(b, toI32(j), indices,
+                                            ValueRange{bi, toIndex(acc[0])});
+                  });
+                  Value next = arith::SelectOp::create(
+                      b, keep,
+                      arith::AddIOp::create(
+                          b, acc[0],
+                          arith::ConstantOp::create(b, b.getI32IntegerAttr(1))),
+                      acc[0]);
+                  return SmallVector<Value>{next, added};
+                });
     Value count = result[0];
-    loop(toIndex(count), idx(length), [&](Value j) {
+    forLoop(toIndex(count), idx(length), [&](Value j) {
       memref::StoreOp::create(b, zeroI32, indices, ValueRange{bi, j});
     });
     memref::StoreOp::create(b, count, counts, ValueRange{bi});
@@ -510,7 +495,7 @@ Value Builder::gatherRows(Value source, Value indices, Value count,
   parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
     Value n = clampedCount(cnt, bi, length);
-    loop(idx(0), n, [&](Value r) {
+    forLoop(idx(0), n, [&](Value r) {
       Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
       Value ok =
           arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
@@ -537,187 +522,18 @@ Value Builder::lowerScatter(attn::ScatterTokensOp op) {
       b, DenseElementsAttr::get(VectorType::get({d}, f32), 0.0f));
   parallel({shape[0], shape[1]}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
-    loop(idx(0), idx(length), [&](Value r) { writeRow(zeros, out, bi, h, r); });
-    Value n = maxI(
-        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
-    loop(idx(0), n, [&](Value r) {
+    forLoop(idx(0), idx(length),
+            [&](Value r) { writeRow(zeros, out, bi, h, r); });
+    Value n =
+        maxIdx(minIdx(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)),
+               idx(0));
+    forLoop(idx(0), n, [&](Value r) {
       Value j = toIndex(memref::LoadOp::create(b, ind, ValueRange{bi, r}));
       Value ok =
           arith::AndIOp::create(b, cmp(arith::CmpIPredicate::sge, j, idx(0)),
                                 cmp(arith::CmpIPredicate::slt, j, idx(length)));
       ifThen(ok, [&] { writeRow(readRow(src, bi, h, r, d), out, bi, h, j); });
     });
-  });
-  return toTensor(out);
-}
-
-//===----------------------------------------------------------------------===//
-// attn.kept_attention
-//===----------------------------------------------------------------------===//
-
-Value Builder::lowerKept(attn::KeptAttentionOp op) {
-  ArrayRef<int64_t> qs = op.getQuery().getType().getShape();
-  int64_t batch = qs[0], heads = qs[1], length = qs[2], d = qs[3];
-  int64_t kvHeads = op.getKey().getType().getShape()[1];
-  int64_t dv = op.getValue().getType().getShape()[3];
-  int64_t group = heads / kvHeads;
-  bool causal = op.getCausal();
-  float scale = op.getScale().convertToFloat();
-  float negInf = -std::numeric_limits<float>::infinity();
-  Value q = buffer(op.getQuery()), k = buffer(op.getKey()),
-        v = buffer(op.getValue()), cnt = buffer(op.getCount());
-  Value out = alloc({batch, heads, length, dv}, f32);
-  VectorType rowType = VectorType::get({dv}, f32);
-  Value zeroRow =
-      arith::ConstantOp::create(b, DenseElementsAttr::get(rowType, 0.0f));
-  int64_t numBlocks = (length + kLanes - 1) / kLanes;
-
-  parallel({batch * heads, numBlocks}, [&](ValueRange ivs) {
-    Value bh = ivs[0];
-    Value bi = arith::DivUIOp::create(b, bh, idx(heads));
-    Value h = arith::RemUIOp::create(b, bh, idx(heads));
-    Value kh = arith::DivUIOp::create(b, h, idx(group));
-    Value first = mul(ivs[1], idx(kLanes));
-    Value n = maxI(
-        minI(toIndex(memref::LoadOp::create(b, cnt, bi)), idx(length)), idx(0));
-    Value rows = minI(idx(kLanes), sub(idx(length), first));
-    Value live = cmp(arith::CmpIPredicate::slt, first, n);
-    // Scratch at the top of the parallel body: one copy per worker.
-    Value qt = alloc({d, kLanes}, f32);
-    Value probs = alloc({kKeyBlock, kLanes}, f32);
-    Value acc = alloc({kLanes, dv}, f32);
-    auto ifOp = scf::IfOp::create(b, live, /*withElseRegion=*/true);
-    {
-      // A block past the kept count: zero rows.
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-      loop(idx(0), rows,
-           [&](Value r) { writeRow(zeroRow, out, bi, h, add(first, r)); });
-    }
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-    // Each lane's query row (clamped) and last key (-1: a row past count).
-    SmallVector<Value> qRows, limits;
-    for (int64_t x = 0; x < kLanes; ++x) {
-      Value r = add(first, idx(x));
-      qRows.push_back(minI(r, sub(n, idx(1))));
-      Value valid = cmp(arith::CmpIPredicate::slt, r, n);
-      Value last = causal ? r : sub(n, idx(1));
-      limits.push_back(toI32(arith::SelectOp::create(b, valid, last, idx(-1))));
-      vector::StoreOp::create(b, zeroRow, acc, ValueRange{idx(x), idx(0)});
-    }
-    transposeQueries(qt, q, bi, h, qRows, d);
-    Value limit = vector::FromElementsOp::create(b, laneI32, limits);
-    // Keys 0 .. end-1: all kept keys, or up to the block's last live query.
-    Value end = causal ? minI(add(first, idx(kLanes)), n) : n;
-    auto stats = loop(
-        idx(0), end, idx(kKeyBlock), {laneConst(negInf), laneConst(0.0f)},
-        [&](Value k0, ValueRange st) {
-          Value keys = minI(idx(kKeyBlock), sub(end, k0));
-          // Scores of the block (masked) and their max per lane, 4 keys at
-          // a time so that each Qt row loaded serves 4 keys. Keys past the
-          // block's end read the last key and are masked.
-          Value blockMax = loop(
-              idx(0), keys, idx(kKeysPerStep), {laneConst(negInf)},
-              [&](Value x, ValueRange mx) {
-                SmallVector<Value> keyRows;
-                for (int64_t u = 0; u < kKeysPerStep; ++u)
-                  keyRows.push_back(
-                      minI(add(k0, add(x, idx(u))), sub(end, idx(1))));
-                SmallVector<Value> accs =
-                    keyScores(qt, k, bi, kh, keyRows, d, scale);
-                Value m = mx[0];
-                for (int64_t u = 0; u < kKeysPerStep; ++u) {
-                  Value xu = add(x, idx(u));
-                  Value j = add(k0, xu);
-                  Value keep = arith::AndIOp::create(
-                      b,
-                      cmp(arith::CmpIPredicate::sle,
-                          vector::BroadcastOp::create(b, laneI32, toI32(j)),
-                          limit),
-                      vector::BroadcastOp::create(
-                          b, VectorType::get({kLanes}, b.getI1Type()),
-                          cmp(arith::CmpIPredicate::slt, xu, keys)));
-                  Value s = arith::SelectOp::create(b, keep, accs[u],
-                                                    laneConst(negInf));
-                  vector::StoreOp::create(b, s, probs, ValueRange{xu, idx(0)});
-                  m = arith::MaximumFOp::create(b, m, s);
-                }
-                return SmallVector<Value>{m};
-              })[0];
-          Value mNew = arith::MaximumFOp::create(b, st[0], blockMax);
-          Value mSafe = safeMax(mNew);
-          Value alpha =
-              math::ExpOp::create(b, arith::SubFOp::create(b, st[0], mSafe));
-          Value l = loop(
-              idx(0), keys, idx(1), {arith::MulFOp::create(b, st[1], alpha)},
-              [&](Value x, ValueRange sum) {
-                Value s = vector::LoadOp::create(b, lane, probs,
-                                                 ValueRange{x, idx(0)});
-                Value e =
-                    math::ExpOp::create(b, arith::SubFOp::create(b, s, mSafe));
-                vector::StoreOp::create(b, e, probs, ValueRange{x, idx(0)});
-                return SmallVector<Value>{arith::AddFOp::create(b, sum[0], e)};
-              })[0];
-          // O[lane] = alpha * O[lane] + sum_x P[x][lane] * V[k0 + x], in
-          // chunks of kChunk value columns for kLaneGroup lanes at a time:
-          // each V chunk loaded serves kLaneGroup queries.
-          for (int64_t y = 0; y < kLanes; ++y) {
-            Value a = vector::BroadcastOp::create(
-                b, rowType,
-                vector::ExtractOp::create(b, alpha, ArrayRef<int64_t>{y}));
-            Value o = vector::LoadOp::create(b, rowType, acc,
-                                             ValueRange{idx(y), idx(0)});
-            vector::StoreOp::create(b, arith::MulFOp::create(b, a, o), acc,
-                                    ValueRange{idx(y), idx(0)});
-          }
-          for (int64_t c = 0; c < dv; c += kChunk) {
-            int64_t width = std::min(kChunk, dv - c);
-            VectorType chunkType = VectorType::get({width}, f32);
-            for (int64_t g = 0; g < kLanes; g += kLaneGroup) {
-              SmallVector<Value> init;
-              for (int64_t u = 0; u < kLaneGroup; ++u)
-                init.push_back(vector::LoadOp::create(
-                    b, chunkType, acc, ValueRange{idx(g + u), idx(c)}));
-              ValueRange sums =
-                  loop(idx(0), keys, idx(1), init, [&](Value x, ValueRange oa) {
-                    Value vChunk = vector::TransferReadOp::create(
-                        b, chunkType, v, ValueRange{bi, kh, add(k0, x), idx(c)},
-                        f32c(0.0f), ArrayRef<bool>{true});
-                    SmallVector<Value> next;
-                    for (int64_t u = 0; u < kLaneGroup; ++u) {
-                      Value p = memref::LoadOp::create(
-                          b, probs, ValueRange{x, idx(g + u)});
-                      next.push_back(vector::FMAOp::create(
-                          b, vector::BroadcastOp::create(b, chunkType, p),
-                          vChunk, oa[u]));
-                    }
-                    return next;
-                  });
-              for (int64_t u = 0; u < kLaneGroup; ++u)
-                vector::StoreOp::create(b, sums[u], acc,
-                                        ValueRange{idx(g + u), idx(c)});
-            }
-          }
-          return SmallVector<Value>{mNew, l};
-        });
-    Value l = stats[1];
-    Value empty =
-        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, l, laneConst(0.0f));
-    Value inv =
-        arith::SelectOp::create(b, empty, laneConst(0.0f),
-                                arith::DivFOp::create(b, laneConst(1.0f), l));
-    for (int64_t y = 0; y < kLanes; ++y) {
-      Value r = add(first, idx(y));
-      ifThen(cmp(arith::CmpIPredicate::slt, r, idx(length)), [&] {
-        Value o =
-            vector::LoadOp::create(b, rowType, acc, ValueRange{idx(y), idx(0)});
-        Value scaleRow = vector::BroadcastOp::create(
-            b, rowType,
-            vector::ExtractOp::create(b, inv, ArrayRef<int64_t>{y}));
-        writeRow(arith::MulFOp::create(b, o, scaleRow), out, bi, h, r);
-      });
-    }
   });
   return toTensor(out);
 }
@@ -734,6 +550,12 @@ Value Builder::lowerCompact(attn::CacheCompactOp op) {
 /// With `fused`, the cached rows are not copied here: the attention that
 /// reads them copies each row as it reads it (one pass over the cache
 /// instead of a copy and a second read); `fused` gets the buffers.
+///
+/// In place: when the caller passes the same buffer as a cache input and
+/// its output (docs/abi.md, "KV cache"), the cached rows are already where
+/// they belong and only the new row is written: a decode step then reads
+/// the cache once and writes one row. The test is on the pointers at run
+/// time, so separate buffers keep working (the rows are copied).
 SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
                                         AppendBuffers *fused) {
   ArrayRef<int64_t> ks = op.getKeyCache().getType().getShape();
@@ -759,30 +581,49 @@ SmallVector<Value> Builder::lowerAppend(attn::CacheAppendOp op,
 
   Value outK = alloc(ks, f32), outV = alloc(vs, f32);
   Value outN = alloc({batch}, i32);
+  // After bufferization the results are the caller's output buffers (the
+  // copies into them are elided), so these compare the caller's pointers.
+  auto differ = [&](Value x, Value y) {
+    return cmp(arith::CmpIPredicate::ne,
+               memref::ExtractAlignedPointerAsIndexOp::create(b, x),
+               memref::ExtractAlignedPointerAsIndexOp::create(b, y));
+  };
+  Value copyK = differ(kc, outK), copyV = differ(vc, outV);
   // The cached rows are copied (the caller's cache is an input, only read)
   // up to the count: the copy is proportional to the tokens held.
   parallel({batch, heads}, [&](ValueRange ivs) {
     Value bi = ivs[0], h = ivs[1];
     Value n = clampedCount(cnt, bi, capacity);
-    if (!fused)
-      loop(idx(0), n, [&](Value r) {
-        writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
-        writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
+    if (!fused) {
+      ifThen(copyK, [&] {
+        forLoop(idx(0), n, [&](Value r) {
+          writeRow(readRow(kc, bi, h, r, ks[3]), outK, bi, h, r);
+        });
       });
+      ifThen(copyV, [&] {
+        forLoop(idx(0), n, [&](Value r) {
+          writeRow(readRow(vc, bi, h, r, vs[3]), outV, bi, h, r);
+        });
+      });
+    }
     ifThen(cmp(arith::CmpIPredicate::slt, n, idx(capacity)), [&] {
       writeRow(readRow(nk, bi, h, idx(0), ks[3]), outK, bi, h, n);
       writeRow(readRow(nv, bi, h, idx(0), vs[3]), outV, bi, h, n);
     });
   });
-  loop(idx(0), idx(batch), [&](Value bi) {
-    Value c = memref::LoadOp::create(b, cnt, bi);
-    Value n = clampedCount(cnt, bi, capacity);
-    Value full = cmp(arith::CmpIPredicate::sge, n, idx(capacity));
-    Value next = arith::SelectOp::create(b, full, c, toI32(add(n, idx(1))));
-    memref::StoreOp::create(b, next, outN, ValueRange{bi});
-  });
+  auto writeCounts = [this, batch, capacity, cnt, outN] {
+    forLoop(idx(0), idx(batch), [&](Value bi) {
+      Value c = memref::LoadOp::create(b, cnt, bi);
+      Value n = clampedCount(cnt, bi, capacity);
+      Value full = cmp(arith::CmpIPredicate::sge, n, idx(capacity));
+      Value next = arith::SelectOp::create(b, full, c, toI32(add(n, idx(1))));
+      memref::StoreOp::create(b, next, outN, ValueRange{bi});
+    });
+  };
   if (fused)
-    *fused = {kc, vc, cnt, outK, outV};
+    *fused = {kc, vc, cnt, outK, outV, copyK, copyV, writeCounts};
+  else
+    writeCounts();
   return {toTensor(outK), toTensor(outV), toTensor(outN)};
 }
 
@@ -817,30 +658,34 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
     Value leader = cmp(arith::CmpIPredicate::eq,
                        arith::RemUIOp::create(b, h, idx(group)), idx(0));
     Value probs = alloc({capacity}, f32); // per worker
-    loop(idx(0), idx(lq), [&](Value i) {
-      Value copy = arith::AndIOp::create(
+    forLoop(idx(0), idx(lq), [&](Value i) {
+      Value first = arith::AndIOp::create(
           b, leader, cmp(arith::CmpIPredicate::eq, i, idx(0)));
+      Value copyK =
+          fused ? arith::AndIOp::create(b, first, fused->copyKeys) : first;
+      Value copyV =
+          fused ? arith::AndIOp::create(b, first, fused->copyValues) : first;
       Value qRow = arith::MulFOp::create(
           b, readRow(q, bi, h, i, d),
           arith::ConstantOp::create(
               b, DenseElementsAttr::get(VectorType::get({d}, f32), scale)));
       auto score = [&](Value kRow, Value j, Value m) -> Value {
         Value prod = arith::MulFOp::create(b, qRow, kRow);
-        Value s =
-            vector::ReductionOp::create(b, vector::CombiningKind::ADD, prod);
+        Value s = vector::ReductionOp::create(
+            b, vector::CombiningKind::ADD, prod, arith::FastMathFlags::reassoc);
         memref::StoreOp::create(b, s, probs, ValueRange{j});
         return arith::MaximumFOp::create(b, m, s);
       };
-      Value m = loop(idx(0), n, idx(1),
-                     {f32c(-std::numeric_limits<float>::infinity())},
-                     [&](Value j, ValueRange acc) {
-                       Value kRow = readRow(kc, bi, kh, j, d);
-                       if (fused)
-                         ifThen(copy, [&] {
-                           writeRow(kRow, fused->newKeyCache, bi, kh, j);
-                         });
-                       return SmallVector<Value>{score(kRow, j, acc[0])};
-                     })[0];
+      Value m = forLoop(idx(0), n, idx(1),
+                        {f32Const(-std::numeric_limits<float>::infinity())},
+                        [&](Value j, ValueRange acc) {
+                          Value kRow = readRow(kc, bi, kh, j, d);
+                          if (fused)
+                            ifThen(copyK, [&] {
+                              writeRow(kRow, fused->newKeyCache, bi, kh, j);
+                            });
+                          return SmallVector<Value>{score(kRow, j, acc[0])};
+                        })[0];
       if (fused)
         m = ifElse(
             room, {f32},
@@ -859,15 +704,15 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
         return {arith::AddFOp::create(b, acc[0], e), o};
       };
       SmallVector<Value> sums = llvm::to_vector(
-          loop(idx(0), n, idx(1), {f32c(0.0f), zeroRow},
-               [&](Value j, ValueRange acc) {
-                 Value vRow = readRow(vc, bi, kh, j, dv);
-                 if (fused)
-                   ifThen(copy, [&] {
-                     writeRow(vRow, fused->newValueCache, bi, kh, j);
-                   });
-                 return accumulate(vRow, j, acc);
-               }));
+          forLoop(idx(0), n, idx(1), {f32Const(0.0f), zeroRow},
+                  [&](Value j, ValueRange acc) {
+                    Value vRow = readRow(vc, bi, kh, j, dv);
+                    if (fused)
+                      ifThen(copyV, [&] {
+                        writeRow(vRow, fused->newValueCache, bi, kh, j);
+                      });
+                    return accumulate(vRow, j, acc);
+                  }));
       if (fused)
         sums = llvm::to_vector(ifElse(
             room, {f32, rowType},
@@ -878,9 +723,10 @@ Value Builder::lowerCacheAttention(attn::CacheAttentionOp op,
             [&] { return sums; }));
       // No cached token: l = 0 and the row is zero.
       Value empty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, sums[0],
-                                          f32c(0.0f));
+                                          f32Const(0.0f));
       Value inv = arith::SelectOp::create(
-          b, empty, f32c(0.0f), arith::DivFOp::create(b, f32c(1.0f), sums[0]));
+          b, empty, f32Const(0.0f),
+          arith::DivFOp::create(b, f32Const(1.0f), sums[0]));
       writeRow(arith::MulFOp::create(
                    b, sums[1], vector::BroadcastOp::create(b, rowType, inv)),
                out, bi, h, i);
@@ -923,8 +769,7 @@ struct LowerTokenSparsePass final
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<attn::TokenScoresOp, attn::SelectTokensOp, attn::GatherTokensOp,
-              attn::ScatterTokensOp, attn::KeptAttentionOp,
-              attn::CacheCompactOp, attn::CacheAppendOp,
+              attn::ScatterTokensOp, attn::CacheCompactOp, attn::CacheAppendOp,
               attn::CacheAttentionOp>(op))
         ops.push_back(op);
     });
@@ -943,6 +788,7 @@ struct LowerTokenSparsePass final
           Builder::AppendBuffers buffers;
           SmallVector<Value> appended = builder.lowerAppend(append, &buffers);
           Value result = builder.lowerCacheAttention(att, &buffers);
+          buffers.writeCounts();
           append->replaceAllUsesWith(appended);
           att->replaceAllUsesWith(ValueRange{result});
           att->erase();
@@ -958,8 +804,6 @@ struct LowerTokenSparsePass final
         results.push_back(builder.lowerGather(x));
       else if (auto x = dyn_cast<attn::ScatterTokensOp>(op))
         results.push_back(builder.lowerScatter(x));
-      else if (auto x = dyn_cast<attn::KeptAttentionOp>(op))
-        results.push_back(builder.lowerKept(x));
       else if (auto x = dyn_cast<attn::CacheCompactOp>(op))
         results.push_back(builder.lowerCompact(x));
       else if (auto x = dyn_cast<attn::CacheAppendOp>(op))

@@ -376,6 +376,10 @@ def LowerAttention : Pass<"sieve-lower-attention", "mlir::ModuleOp"> {
     key (causal with Lq > Lk) gets zeros. f16/bf16 operands are computed in
     f32.
 
+    `attn.kept_attention` (token-sparse attention among the kept tokens) is
+    lowered the same way, its query blocks and keys bounded by the run-time
+    kept count (rows past it are zero and never read).
+
     ```mlir
     %o = attn.attention %q, %k, %v {scale = 0.125 : f32, causal}
         : tensor<8x4096x64xf32>, tensor<8x4096x64xf32>, tensor<8x4096x64xf32>
@@ -841,14 +845,14 @@ def AttnTokenSparse : Pass<"sieve-attn-token-sparse", "mlir::func::FuncOp"> {
 def LowerTokenSparse : Pass<"sieve-lower-token-sparse", "mlir::func::FuncOp"> {
   let summary = "Lower the token-sparse attn ops to loops and vector code";
   let description = [{
-    Lowers `attn.token_scores`, `attn.select_tokens`, `attn.gather_tokens`,
-    `attn.kept_attention` and `attn.scatter_tokens` on tensors: operands are
-    read through `bufferization.to_buffer`, results are fresh `memref.alloc`s
-    returned by `bufferization.to_tensor restrict writable`. Scores and kept
-    attention process 8 queries per vector (the queries transposed once, key
-    elements broadcast); kept attention is an online softmax over blocks of
-    64 kept keys, `sieve.parallel` over (batch * heads, blocks of 8 queries),
-    its loops bounded by the run-time kept count. The selection finds the
+    Lowers `attn.token_scores`, `attn.select_tokens`, `attn.gather_tokens`
+    and `attn.scatter_tokens` on tensors: operands are read through
+    `bufferization.to_buffer`, results are fresh `memref.alloc`s returned by
+    `bufferization.to_tensor restrict writable`. Probe scores process 16
+    queries per vector, 6 keys at a time (the queries transposed once, key
+    elements broadcast). `attn.kept_attention` is left to
+    `sieve-lower-attention` (the flash kernel bounded by the run-time kept
+    count), which runs after this pass. The selection finds the
     pivot score by a bitwise search over the f32 patterns (31 passes of
     sums), not a sort. docs/token-sparse.md.
 
@@ -860,7 +864,8 @@ def LowerTokenSparse : Pass<"sieve-lower-token-sparse", "mlir::func::FuncOp"> {
     cached tokens, bounded by the count, `sieve.parallel` over batch *
     heads). An append read by one decode attention is lowered with it: the
     attention copies each cached row as it reads it, so a decode step reads
-    the cache once.
+    the cache once; when the caller passes the same buffer as input and
+    output cache (in place, compared at run time) nothing is copied.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",

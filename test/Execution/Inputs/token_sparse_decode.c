@@ -7,10 +7,13 @@
    with C = L + STEPS. Checks: the prefill count is the reference's kept
    count and the cache rows are the kept tokens' K/V in order (exactly);
    STEPS decode steps (caches passed back in, ping-pong) equal attention
-   over the kept tokens plus the appended ones within 1e-5; a decode call on
-   a full cache returns a non-zero status, keeps the count and writes
-   nothing past the capacity. Configuration by -D: CH CHK CL CD STEPS TAU PROBE
-   STRIDE SINKS RECENT CAUSAL FROM_ATTENTION.
+   over the kept tokens plus the appended ones within 1e-5; the same steps
+   in place (each cache and count passed as both input and output,
+   docs/abi.md) give the same outputs and cache rows, bit for bit; a decode
+   call on a full cache returns a non-zero status, keeps the count and
+   writes nothing past the capacity, separate or in place. Configuration by
+   -D: CH CHK CL CD STEPS TAU PROBE STRIDE SINKS RECENT CAUSAL
+   FROM_ATTENTION.
    With FROM_ATTENTION the prefill model is a plain attention compiled with
    --kv-cache: pf: q, k, v -> out [1, H, L, D] (token-sparse attention),
    then the caches and the count; out is checked against ts_attention
@@ -140,6 +143,7 @@ int main(void) {
   float *q1 = malloc(CH * CD * 4), *k1 = malloc(CHK * CD * 4),
         *v1 = malloc(CHK * CD * 4), *out = malloc(CH * CD * 4);
   double *ref = malloc(sizeof(double) * CH * CD);
+  float *outs = malloc((size_t)STEPS * CH * CD * 4);
   int bad = 0, statuses = 0, counts = 0;
   double worst = 0;
   for (int t = 0; t < STEPS; ++t) {
@@ -152,6 +156,7 @@ int main(void) {
     }
     statuses |= dc_run(q1, k1, v1, kc[in], vc[in], &count[in], out, kc[res],
                        vc[res], &count[res], dcArena);
+    memcpy(outs + (size_t)t * CH * CD, out, CH * CD * 4);
     tok[n++] = token;
     counts += count[res] != n;
     ts_decode_attention(CH, T, CD, o.scale, q1, k, v, tok, n, ref);
@@ -169,6 +174,43 @@ int main(void) {
          "1e-5 (worst %.1e): %s\n",
          STEPS, statuses, count[last], counts, bad, worst,
          ok ? "PASS" : "FAIL");
+  fail |= !ok;
+
+  /* In place: the prefill again into a third cache, then the same steps
+     with each cache and the count as both input and output. */
+  float *kp = malloc((cache + CD) * 4), *vp = malloc((cache + CD) * 4);
+  for (size_t e = 0; e < cache + CD; ++e)
+    kp[e] = vp[e] = CANARY;
+  int32_t np = 0;
+#if FROM_ATTENTION
+  statuses = pf_run(pq, pk, pv, pout, kp, vp, &np, pfArena);
+#else
+  statuses = pf_run(pq, pk, pv, kp, vp, &np, pfArena);
+#endif
+  int differ = 0;
+  for (int t = 0; t < STEPS; ++t) {
+    int token = CL + t;
+    for (int h = 0; h < CH; ++h)
+      memcpy(q1 + h * CD, q + ((size_t)h * T + token) * CD, CD * 4);
+    for (int h = 0; h < CHK; ++h) {
+      memcpy(k1 + h * CD, k + ((size_t)h * GROUP * T + token) * CD, CD * 4);
+      memcpy(v1 + h * CD, v + ((size_t)h * GROUP * T + token) * CD, CD * 4);
+    }
+    statuses |= dc_run(q1, k1, v1, kp, vp, &np, out, kp, vp, &np, dcArena);
+    differ += memcmp(out, outs + (size_t)t * CH * CD, CH * CD * 4) != 0;
+  }
+  int rowsChanged = 0;
+  for (int h = 0; h < CHK; ++h)
+    for (int r = 0; r < np && r < count[last]; ++r)
+      rowsChanged +=
+          memcmp(kp + ((size_t)h * CAP + r) * CD,
+                 kc[last] + ((size_t)h * CAP + r) * CD, CD * 4) != 0 ||
+          memcmp(vp + ((size_t)h * CAP + r) * CD,
+                 vc[last] + ((size_t)h * CAP + r) * CD, CD * 4) != 0;
+  ok = statuses == 0 && np == count[last] && differ == 0 && rowsChanged == 0;
+  printf("in place %d steps: status %d, count %d, %d outputs differ, %d cache "
+         "rows differ: %s\n",
+         STEPS, statuses, np, differ, rowsChanged, ok ? "PASS" : "FAIL");
   fail |= !ok;
 
   /* A full cache: a non-zero status, the count kept, no write past it. */
@@ -191,6 +233,18 @@ int main(void) {
   printf("full cache: status %d, count %d -> %d, %d values past the "
          "capacity, %d rows changed: %s\n",
          status, full, after, spill, changed, ok ? "PASS" : "FAIL");
+  fail |= !ok;
+
+  /* A full cache in place: the same status, nothing written. */
+  memcpy(kp, kc[in], (cache + CD) * 4);
+  memcpy(vp, vc[in], (cache + CD) * 4);
+  np = CAP;
+  status = dc_run(q1, k1, v1, kp, vp, &np, out, kp, vp, &np, dcArena);
+  changed = memcmp(kp, kc[in], (cache + CD) * 4) != 0 ||
+            memcmp(vp, vc[in], (cache + CD) * 4) != 0;
+  ok = status != 0 && np == CAP && changed == 0;
+  printf("full cache in place: status %d, count %d, %d buffers changed: %s\n",
+         status, np, changed, ok ? "PASS" : "FAIL");
   fail |= !ok;
   return fail;
 }
