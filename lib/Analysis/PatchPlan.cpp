@@ -98,9 +98,10 @@ namespace {
 /// A stage's receptive fields along one axis for one tile size.
 struct AxisSummary {
   int64_t grid = 1;
-  /// Per layer of the stage: largest region, sum of regions over the
-  /// patches, and sum of the parts not shared with the previous patch.
-  std::vector<int64_t> maxSize, sum, newSum;
+  /// Per layer of the stage: largest and smallest region, sum of regions
+  /// over the patches, and sum of the parts not shared with the previous
+  /// patch.
+  std::vector<int64_t> maxSize, minSize, sum, newSum;
   /// Per layer of the stage: the largest part shared with the previous
   /// patch.
   std::vector<int64_t> maxShared;
@@ -121,6 +122,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   AxisSummary summary;
   summary.grid = (size + tile - 1) / tile;
   summary.maxSize.assign(n, 0);
+  summary.minSize.assign(n, std::numeric_limits<int64_t>::max());
   summary.sum.assign(n, 0);
   summary.newSum.assign(n, 0);
   summary.maxShared.assign(n, 0);
@@ -133,6 +135,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     for (int j = 0; j < n; ++j) {
       int64_t s = field.layer[j].size();
       summary.maxSize[j] = std::max(summary.maxSize[j], s);
+      summary.minSize[j] = std::min(summary.minSize[j], s);
       summary.sum[j] += s;
       int64_t shared =
           previous.empty() ? 0 : previous[j].intersect(field.layer[j]).size();
@@ -148,8 +151,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
-    for (auto *v :
-         {&summary.maxSize, &summary.sum, &summary.newSum, &summary.maxNew})
+    for (auto *v : {&summary.maxSize, &summary.minSize, &summary.sum,
+                    &summary.newSum, &summary.maxNew})
       v->push_back(1);
     summary.maxShared.push_back(0);
   }
@@ -175,6 +178,18 @@ std::vector<bool> windowsPerPatch(const AxisSummary &rows, int n) {
 bool readsPadding(const AxisAccess &access, int64_t outSize, int64_t inSize) {
   Interval read = access.inputOf({0, outSize - 1});
   return read.lo < 0 || read.hi >= inSize;
+}
+
+/// The row of accumulators a reduction of `cols` x `channels` outputs keeps
+/// in Sieve's arena: the generic loops' int32 row, unless the layer runs as
+/// a kernel that keeps them in registers. The kernels take static shapes
+/// only: in a patched stage, a layer whose region has one size in every
+/// patch (`uniform`).
+uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
+                             int64_t cols, int64_t channels) {
+  if (!layer.accumulatorBytes || (layer.fusedKernel && (!patched || uniform)))
+    return 0;
+  return uint64_t(cols) * channels * layer.accumulatorBytes;
 }
 
 uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
@@ -306,9 +321,12 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
               inCols * in.channels * in.elementBytes);
         }
       }
-      if (rule == PeakRule::Sieve && layer.accumulatorBytes)
-        live += buffer(uint64_t(patched ? cost.cols[k] : out.width) *
-                       out.channels * layer.accumulatorBytes);
+      if (rule == PeakRule::Sieve)
+        live += buffer(accumulatorRowBytes(
+            layer, patched,
+            rowsAxis.minSize[k] == rowsAxis.maxSize[k] &&
+                colsAxis.minSize[k] == colsAxis.maxSize[k],
+            patched ? cost.cols[k] : out.width, out.channels));
       if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
           layer.inputs.size() == 1) {
         // In place: the input's buffer becomes the output's.

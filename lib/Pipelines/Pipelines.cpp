@@ -10,6 +10,7 @@
 
 #include "sieve/Support/ByteSize.h"
 #include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Int8Kernels.h"
 #include "sieve/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -237,29 +238,6 @@ static std::string ternaryStage(const CompileOptions &options,
       .str();
 }
 
-static std::string planPatchesStage(const CompileOptions &options,
-                                    const TargetInfo &target) {
-  // Without a budget there is nothing to fit. Cached overlaps are opt-in
-  // (--patch-strategies) until they run on every board (docs/patch.md).
-  uint64_t budget = getMemoryBudget(options, target);
-  if (options.patch == PatchMode::Off || !budget)
-    return "";
-  return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
-                       "strategies={2} alignment={1}}, "
-                       "func.func(sieve-lower-patch-stages), canonicalize, cse",
-                       budget, target.arenaAlignment,
-                       std::string(options.patchStrategies))
-      .str();
-}
-
-static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
-  // No CSE after cloning inits: it would merge the clones again.
-  return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
-         "func.func(sieve-fold-constants), canonicalize, cse, "
-         "func.func(sieve-clone-shared-inits, sieve-fuse-into-rows), "
-         "canonicalize";
-}
-
 /// The int8 instructions sieve-vectorize-int8 has kernels for on `target`.
 static StringRef int8Isa(const TargetInfo &target) {
   StringRef triple = target.triple;
@@ -278,19 +256,42 @@ static StringRef int8Isa(const TargetInfo &target) {
   return "none";
 }
 
+static std::string planPatchesStage(const CompileOptions &options,
+                                    const TargetInfo &target) {
+  // Without a budget there is nothing to fit. Cached overlaps are opt-in
+  // (--patch-strategies) until they run on every board (docs/patch.md).
+  uint64_t budget = getMemoryBudget(options, target);
+  if (options.patch == PatchMode::Off || !budget)
+    return "";
+  return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
+                       "strategies={2} alignment={1} int8-isa={3} "
+                       "int8-kernels={4}}, "
+                       "func.func(sieve-lower-patch-stages), canonicalize, cse",
+                       budget, target.arenaAlignment,
+                       std::string(options.patchStrategies), int8Isa(target),
+                       resolveInt8Kernels(options.int8Kernels, int8Isa(target)))
+      .str();
+}
+
+static std::string fuseStage(const CompileOptions &, const TargetInfo &) {
+  // No CSE after cloning inits: it would merge the clones again.
+  return "convert-elementwise-to-linalg, linalg-fuse-elementwise-ops, "
+         "func.func(sieve-fold-constants), canonicalize, cse, "
+         "func.func(sieve-clone-shared-inits, sieve-fuse-into-rows), "
+         "canonicalize";
+}
+
 static std::string int8KernelsPass(const CompileOptions &options,
                                    const TargetInfo &target) {
   // On buffers, inside the row loops, before the arena is planned (the
   // kernels need no scratch; their repacked weights are constants).
-  std::string kernels = options.int8Kernels;
-  // auto: the target's kernels wherever it has them (bit-exact with the
-  // generic loops and faster on every layer measured: bench/int8_bench.py on
-  // the host, bench/int8_mcu_bench.py on Cortex-M), the generic loops
-  // elsewhere. Not yet the default: the patch planner's arena rule still
-  // counts the generic loops' int32 rows, which the fused requantisation
-  // removes (test/Memory/patch-arena.test).
-  if (kernels == "auto")
-    kernels = int8Isa(target) == "none" ? "generic" : "vector";
+  // auto (the default): the target's kernels wherever it has them
+  // (bit-exact with the generic loops and faster on every layer measured:
+  // bench/int8_bench.py on the host, bench/int8_mcu_bench.py on Cortex-M),
+  // the generic loops elsewhere. sieve-plan-patches counts what they leave
+  // in the arena (the same decision, sieve/Transforms/Int8Kernels.h).
+  std::string kernels =
+      resolveInt8Kernels(options.int8Kernels, int8Isa(target));
   if (kernels == "generic")
     return "";
   return llvm::formatv(", sieve-vectorize-int8{{target={0} isa={1} "

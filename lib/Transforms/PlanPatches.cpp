@@ -12,6 +12,7 @@
 #include "sieve/Analysis/PatchPlanGraph.h"
 #include "sieve/Dialect/Patch/IR/PatchOps.h"
 #include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Int8Kernels.h"
 #include "sieve/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -70,6 +71,16 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
     for (func::FuncOp func : getCompiledFunctions(module))
       if (failed(plan(func, *peakRule)))
         return signalPassFailure();
+  }
+
+  /// The layers sieve-vectorize-int8 will give a kernel with the
+  /// requantisation fused (the arena then holds no row of their
+  /// accumulators): the decision that pass takes, asked of the tensors it
+  /// will see.
+  void markFusedKernels(NetworkOps &graph) {
+    for (auto [layer, anchor] : llvm::zip(graph.net.layers, graph.anchor))
+      if (auto op = dyn_cast_or_null<linalg::LinalgOp>(anchor))
+        layer.fusedKernel = int8KernelFusesRequant(op, int8Isa, int8Kernels);
   }
 
   LogicalResult parseOptions(func::FuncOp func, const NetworkOps &graph,
@@ -146,6 +157,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
     NetworkOps graph = buildNetwork(func);
     if (graph.net.layers.empty())
       return success();
+    markFusedKernels(graph);
     PlanOptions options;
     options.rule = peakRule;
     if (failed(parseOptions(func, graph, options)))

@@ -12,6 +12,7 @@
 #include "sieve/Transforms/Passes.h"
 
 #include "sieve/Transforms/EntryFunction.h"
+#include "sieve/Transforms/Int8Kernels.h"
 
 #include "Int8KernelsArm.h"
 #include "KernelLoops.h"
@@ -164,28 +165,14 @@ std::string analyse(linalg::LinalgOp op, ConvInfo &info) {
     if (failed(t.getStridesAndOffset(strides, offset)) || strides.back() != 1)
       return "channels not contiguous";
   }
-  auto strideAttr = raw->getAttrOfType<DenseIntElementsAttr>("strides");
-  auto dilationAttr = raw->getAttrOfType<DenseIntElementsAttr>("dilations");
-  if (!strideAttr || !dilationAttr)
-    return "no strides";
-  for (APInt d : dilationAttr)
-    if (d != 1)
-      return "dilated";
-  SmallVector<int64_t> strides;
-  for (APInt s : strideAttr)
-    strides.push_back(s.getSExtValue());
-  info.sh = strides[0];
-  info.sw = strides[1];
-  if (quantized) {
-    std::optional<int64_t> izp = constantInt(op.getDpsInputs()[2]);
-    std::optional<int64_t> wzp = constantInt(op.getDpsInputs()[3]);
-    if (!izp || !wzp)
-      return "zero points not constant";
-    // A weight zero point would need the sum of each input window.
-    if (*wzp != 0)
-      return "non-zero weight zero point";
-    info.inputZp = *izp;
-  }
+  // What holds alike on tensors (sieve-plan-patches asks too) and here.
+  if (std::string why = sieve::int8ConvUnsupported(op); !why.empty())
+    return why;
+  auto strides = cast<DenseIntElementsAttr>(raw->getAttr("strides"));
+  info.sh = (*strides.begin()).getSExtValue();
+  info.sw = (*std::next(strides.begin())).getSExtValue();
+  if (quantized)
+    info.inputZp = *constantInt(op.getDpsInputs()[2]);
   auto get = filter.getDefiningOp<memref::GetGlobalOp>();
   if (!get)
     return "weights not constant";
@@ -1377,6 +1364,8 @@ void VectorizeInt8Pass::runOnOperation() {
         ops.push_back(op);
     });
   bool failed = false;
+  int64_t numDynamic = 0;
+  Operation *firstDynamic = nullptr;
   cache.clear();
   llvm::SetVector<Operation *> oldWeights;
   for (linalg::LinalgOp op : ops) {
@@ -1391,7 +1380,12 @@ void VectorizeInt8Pass::runOnOperation() {
     int64_t packedBytes = 0;
     if (kernels != "generic") {
       FailureOr<Isa> arch = chooseIsa(op);
-      if (succeeded(arch) && !why.empty()) {
+      if (succeeded(arch) && why == "dynamic shapes") {
+        // The convolutions of patch stages (patches of several sizes): one
+        // remark for all of them, after the loop.
+        if (!numDynamic++)
+          firstDynamic = op;
+      } else if (succeeded(arch) && !why.empty()) {
         op->emitRemark() << "int8 convolution keeps the generic loops: " << why;
       } else if (succeeded(arch) && isArm(*arch)) {
         if (buildArm(module, op, info, *arch, kernel, packedBytes, fused))
@@ -1461,6 +1455,11 @@ void VectorizeInt8Pass::runOnOperation() {
                  IntegerAttr::get(IntegerType::get(ctx, 64), packedBytes));
     layers.push_back(layer.getDictionary(ctx));
   }
+  if (numDynamic)
+    firstDynamic->emitRemark()
+        << numDynamic << " int8 convolution" << (numDynamic > 1 ? "s" : "")
+        << " of dynamic shapes (inside patch stages) keep"
+        << (numDynamic > 1 ? "" : "s") << " the generic loops";
   if (failed)
     return signalPassFailure();
   // The original weights go when nothing reads them any more.

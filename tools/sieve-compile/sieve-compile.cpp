@@ -233,12 +233,12 @@ static cl::opt<bool> ternaryQuantize(
 static cl::opt<std::string> int8Kernels(
     "int8-kernels",
     cl::desc("Kernels of int8 convolutions: "
-             "generic (scalar loops; default), auto (the target's SIMD or "
-             "DSP kernels where it has them, else generic), vector (the "
+             "auto (default: the target's SIMD or DSP kernels where it has "
+             "them, else generic), generic (scalar loops), vector (the "
              "target's kernels), avx2, avx512 (VNNI), neon, dsp "
              "(Cortex-M4/M7), mve "
              "(Cortex-M55)"),
-    cl::init("generic"), cl::cat(category));
+    cl::init("auto"), cl::cat(category));
 static cl::opt<bool> outlineLayers(
     "outline-layers",
     cl::desc("Give each layer its own function so that LLVM compiles in time "
@@ -251,8 +251,9 @@ static cl::opt<std::string> attentionTiles(
              "ROWS rows by COLS f32 lanes, blocks of BLOCK queries and keys; "
              "default: the target's)"),
     cl::init(""), cl::cat(category));
-static cl::opt<bool> quiet("quiet", cl::desc("Do not print the report table"),
-                           cl::cat(category));
+static cl::opt<bool>
+    quiet("quiet", cl::desc("Do not print the report table nor remarks"),
+          cl::cat(category));
 static cl::opt<bool> listTargets("list-targets",
                                  cl::desc("Print the target table and exit"),
                                  cl::cat(category));
@@ -551,6 +552,10 @@ static int compile() {
   context.getDiagEngine().registerHandler([&](Diagnostic &diag) {
     if (diag.getSeverity() == DiagnosticSeverity::Error)
       ++numErrors;
+    // Remarks (a convolution keeping the generic loops, ...) are advice:
+    // --quiet drops them with the report table.
+    if (quiet && diag.getSeverity() == DiagnosticSeverity::Remark)
+      return success();
     auto onLongLine = [&](Location loc) {
       auto fileLoc = loc->findInstanceOf<FileLineColLoc>();
       if (!fileLoc || sourceMgr.getNumBuffers() == 0)

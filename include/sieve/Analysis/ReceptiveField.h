@@ -93,6 +93,12 @@ struct NetLayer {
   /// a reduction: Sieve computes such layers row by row with one row of
   /// accumulators and, when the input is padded, a few padded input rows.
   int64_t accumulatorBytes = 0;
+  /// The reduction becomes an int8 kernel that keeps its accumulators in
+  /// registers and stores requantised results (sieve-vectorize-int8 with the
+  /// requantisation fused): no accumulator row. Only where its shapes are
+  /// static: run plainly, or in a patched stage with a region of one size in
+  /// every patch; elsewhere it keeps the generic loops.
+  bool fusedKernel = false;
   /// The access of its inputs is known: it can run inside a patch stage.
   bool spatial = true;
   /// Why not, when it is not.

@@ -190,11 +190,11 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   // Stage 'bufferize': int8 convolution kernels (sieve-vectorize-int8).
   PassOptions::Option<std::string> int8Kernels{
       *this, "int8-kernels",
-      llvm::cl::desc("generic (scalar loops; default), auto (the target's "
-                     "SIMD or DSP kernels where it has them, else generic), "
-                     "vector (the target's kernels), or avx2 / avx512 / "
-                     "neon / dsp / mve forced"),
-      llvm::cl::init("generic")};
+      llvm::cl::desc("auto (default: the target's SIMD or DSP kernels "
+                     "where it has them, else generic), generic (scalar "
+                     "loops), vector (the target's kernels), or avx2 / "
+                     "avx512 / neon / dsp / mve forced"),
+      llvm::cl::init("auto")};
   // Stage 'lower-to-llvm' (docs/compile-time.md).
   PassOptions::Option<bool> outlineLayers{
       *this, "outline-layers",

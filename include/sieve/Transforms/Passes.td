@@ -638,7 +638,15 @@ def PlanPatches : Pass<"sieve-plan-patches", "mlir::ModuleOp"> {
            "Write the plan as JSON to this file">,
     Option<"alignment", "alignment", "uint64_t", /*default=*/"1",
            "Byte alignment of the arena's buffers, as sieve-plan-memory's "
-           "(Sieve's rule)">
+           "(Sieve's rule)">,
+    Option<"int8Isa", "int8-isa", "std::string", /*default=*/"\"none\"",
+           "The target's int8 instructions, as sieve-vectorize-int8's isa "
+           "(Sieve's rule: the layers its kernels take with their "
+           "requantisation fused need no row of int32 accumulators)">,
+    Option<"int8Kernels", "int8-kernels", "std::string",
+           /*default=*/"\"generic\"",
+           "sieve-vectorize-int8's kernels option that will run: generic, "
+           "vector, avx2, neon, dsp or mve">
   ];
   let dependentDialects = ["sieve::patch::PatchDialect"];
 }
