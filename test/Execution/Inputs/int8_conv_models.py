@@ -38,8 +38,8 @@ LAYERS = [
     ("dw96", (4, 6, 96), 96, 3, 1, "SAME", True, -128, "normal"),
 ]
 MIXED_LAYERS = [
-    ("dw24mixed", (6, 7, 24), 24, 3, 1, "SAME", True, -128, "mixed"),
-    ("pw16to20mixed", (3, 5, 16), 20, 1, 1, "VALID", False, 127, "mixed"),
+    ("dw24mixed", (6, 7, 24), 24, 3, 1, "SAME", True, -128, "above31"),
+    ("pw16to20mixed", (3, 5, 16), 20, 1, 1, "VALID", False, 127, "above31"),
 ]
 
 # With --shift-edges: requantisations whose shifts straddle 32 per channel
@@ -136,7 +136,7 @@ def layer(e, rng, arg, spec):
     elif requant == "tiny":
         mults = [(1 << 30) + rng.randint(0, 7) for _ in range(cout)]
         shifts = [rng.choice([60, 62, 63]) for _ in range(cout)]
-    elif requant == "mixed":
+    elif requant == "above31":
         edges = [(0, 32), ((1 << 31) - 1, 62), (1 << 30, 33), ((1 << 31) - 1, 32)]
         pairs = edges + [(rng.randint(1 << 30, (1 << 31) - 1), rng.randint(34, 44))
                          for _ in range(cout - len(edges))]
