@@ -141,6 +141,7 @@ INTERNAL_ERROR_RE = re.compile(r"internal compiler error: (.*)")
 PRETTY_STACK_RE = re.compile(r"^\d+\.\t(.*?)\s*$", re.M)
 UPSTREAM_PARSER_RE = re.compile(r"MLIR Parser: custom op parser '([^']+)'")
 TOLERATED_KINDS = {"upstream-parser-crash"}
+UPSTREAM_MLIR_OPT = "/usr/lib/llvm-22/bin/mlir-opt"
 # Stack frames of LLVM's crash handler and of libc, skipped when naming the
 # frame a crash happened in.
 HANDLER_FRAME_RE = re.compile(r"PrintStackTrace|SignalHandler|RunSignalHandlers|"
@@ -851,10 +852,36 @@ def run_one(case, run, work_root, timeout, memory_limit):
                 stdout, stderr = proc.communicate()
             break
         seconds = time.monotonic() - start
-        return Outcome(case, run, proc.returncode, stdout.decode("utf-8", "replace"),
-                       stderr.decode("utf-8", "replace"), timed_out, seconds)
+        outcome = Outcome(case, run, proc.returncode, stdout.decode("utf-8", "replace"),
+                          stderr.decode("utf-8", "replace"), timed_out, seconds)
+        if outcome.kind == "internal-error":
+            upstream = upstream_parser_failure(input_path, outcome.detail)
+            if upstream:
+                outcome.kind, outcome.detail = "upstream-parser-crash", upstream
+        return outcome
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def upstream_parser_failure(input_path, message):
+    """The op whose upstream parser fails on `input_path` with the fatal error
+    `message` when MLIR's own mlir-opt reads it, or None. A fatal error
+    (report_fatal_error) in a parser reaches Sieve's tools' fatal error
+    handler, which calls it an internal error without a stack; mlir-opt's
+    crash report names the parser."""
+    try:
+        proc = subprocess.run([UPSTREAM_MLIR_OPT, input_path, "-o", os.devnull],
+                              stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = proc.stderr.decode("utf-8", "replace")
+    kind, _ = classify(proc.returncode, "", text, False)
+    if kind == "llvm-error" and message in text:
+        entries = PRETTY_STACK_RE.findall(text)
+        parser = UPSTREAM_PARSER_RE.match(entries[-1]) if entries else None
+        if parser:
+            return parser.group(1) + " (mlir-opt too: " + message[:80] + ")"
+    return None
 
 
 def save(outcome, directory, seed_number):
