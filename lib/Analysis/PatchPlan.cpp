@@ -419,9 +419,12 @@ std::optional<NetworkPlan> cheapestPlan(const Network &net,
                                         const std::vector<Block> &blocks,
                                         uint64_t budget) {
   int n = net.layers.size();
-  std::vector<uint64_t> dist(n + 1, kInfinity);
+  // The fewest MACs up to each layer and, among plans with as few, the
+  // smallest peak (a later stage cannot undo a larger one).
+  std::vector<uint64_t> dist(n + 1, kInfinity), peak(n + 1, kInfinity);
   std::vector<std::pair<int, int>> choice(n + 1, {-1, -1});
   dist[0] = 0;
+  peak[0] = 0;
   // Blocks are sorted by last layer.
   for (size_t b = 0; b < blocks.size(); ++b) {
     const Block &block = blocks[b];
@@ -435,8 +438,11 @@ std::optional<NetworkPlan> cheapestPlan(const Network &net,
       continue;
     const StageCost &cost = *std::prev(it);
     uint64_t total = dist[block.first] + cost.macs;
-    if (total < dist[block.last + 1]) {
+    uint64_t highest = std::max(peak[block.first], cost.peak);
+    if (total < dist[block.last + 1] ||
+        (total == dist[block.last + 1] && highest < peak[block.last + 1])) {
       dist[block.last + 1] = total;
+      peak[block.last + 1] = highest;
       choice[block.last + 1] = {int(b),
                                 int(std::prev(it) - block.front.begin())};
     }
