@@ -61,7 +61,7 @@ bench: build
 	python3 bench/ternary_bench.py $(BUILD)
 	python3 bench/int8_bench.py $(BUILD)
 	python3 bench/compile_time_bench.py $(BUILD)
-	python3 bench/token_sparse_bench.py $(BUILD)
+	python3 bench/token_sparse_bench.py $(BUILD) --long
 	python3 bench/int8_mcu_bench.py $(BUILD)
 
 clean:
