@@ -35,6 +35,16 @@ using namespace sieve;
 
 namespace {
 
+/// `x` [H, L, D] as one batch, [1, H, L, D] (rank-3 attentions).
+Value addBatch(ImplicitLocOpBuilder &b, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape{1};
+  llvm::append_range(shape, type.getShape());
+  return tensor::ExpandShapeOp::create(
+      b, RankedTensorType::get(shape, type.getElementType()), x,
+      SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+}
+
 /// Shape of `type` with dim `dim` set to `size`.
 RankedTensorType withDim(Type type, int64_t dim, int64_t size) {
   auto ranked = cast<RankedTensorType>(type);
@@ -397,16 +407,7 @@ struct AttnTokenSparsePass final
 
     ImplicitLocOpBuilder b(op.getLoc(), op);
     // Rank 3 is one batch: [H, L, D] -> [1, H, L, D] and back.
-    auto toRank4 = [&](Value x) -> Value {
-      if (rank == 4)
-        return x;
-      auto type = cast<RankedTensorType>(x.getType());
-      SmallVector<int64_t> shape{1};
-      llvm::append_range(shape, type.getShape());
-      return tensor::ExpandShapeOp::create(
-          b, RankedTensorType::get(shape, type.getElementType()), x,
-          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-    };
+    auto toRank4 = [&](Value x) { return rank == 4 ? x : addBatch(b, x); };
     Value q = toRank4(op.getQuery()), k = toRank4(op.getKey()),
           v = toRank4(op.getValue());
     ArrayRef<int64_t> qs = cast<RankedTensorType>(q.getType()).getShape();
@@ -511,16 +512,7 @@ struct AttnTokenSparsePass final
       return dense("the past keys and values differ in length");
 
     ImplicitLocOpBuilder b(op.getLoc(), op);
-    auto toRank4 = [&](Value x) -> Value {
-      if (rank == 4)
-        return x;
-      auto type = cast<RankedTensorType>(x.getType());
-      SmallVector<int64_t> shape{1};
-      llvm::append_range(shape, type.getShape());
-      return tensor::ExpandShapeOp::create(
-          b, RankedTensorType::get(shape, type.getElementType()), x,
-          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
-    };
+    auto toRank4 = [&](Value x) { return rank == 4 ? x : addBatch(b, x); };
     // Grouped KV heads stay grouped in the cache when both chains allow it.
     bool ungroup = canUngroup(*keys) && canUngroup(*values);
     auto piece = [&](const ConcatChain &chain, Value x) {

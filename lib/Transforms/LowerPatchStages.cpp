@@ -406,38 +406,42 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
       SmallVector<tensor::ExtractSliceOp> worklist{
           rowSlice(full, rewriter.getIndexAttr(lo), hi - lo + 1)};
       Value computed;
+      // Reads the rows `s` reads from `source` instead, its first row given
+      // by `row(first row of s)`; the rows must be static.
+      auto readRowsFrom =
+          [&](tensor::ExtractSliceOp s, Value source,
+              function_ref<OpFoldResult(int64_t)> row) -> LogicalResult {
+        std::optional<int64_t> first =
+            getConstantIntValue(s.getMixedOffsets()[1]);
+        if (!first || s.getType().isDynamicDim(1))
+          return s.emitOpError("has a dynamic row range in a cached patch "
+                               "stage");
+        rewriter.setInsertionPoint(s);
+        SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
+        offsets[1] = row(*first);
+        rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+            s, s.getType(), source, offsets, s.getMixedSizes(),
+            s.getMixedStrides());
+        return success();
+      };
       while (!worklist.empty()) {
         tensor::ExtractSliceOp s = worklist.pop_back_val();
         Value source = s.getSource();
         auto window = windowOf.find(source);
         if (window != windowOf.end() && window->second != l) {
           int p = window->second;
-          std::optional<int64_t> row =
-              getConstantIntValue(s.getMixedOffsets()[1]);
-          if (!row || s.getType().isDynamicDim(1))
-            return s.emitOpError("has a dynamic row range in a cached patch "
-                                 "stage");
-          rewriter.setInsertionPoint(s);
-          SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
-          offsets[1] = rewriter.getIndexAttr(*row - steps[i][p].base);
-          rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-              s, s.getType(), windows[p], offsets, s.getMixedSizes(),
-              s.getMixedStrides());
+          if (failed(readRowsFrom(s, windows[p], [&](int64_t first) {
+                return rewriter.getIndexAttr(first - steps[i][p].base);
+              })))
+            return failure();
           continue;
         }
         if (iv && externalOf.count(source)) {
           // Rows of a stage input: they move with the loop.
-          std::optional<int64_t> row =
-              getConstantIntValue(s.getMixedOffsets()[1]);
-          if (!row || s.getType().isDynamicDim(1))
-            return s.emitOpError("has a dynamic row range in a cached patch "
-                                 "stage");
-          rewriter.setInsertionPoint(s);
-          SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
-          offsets[1] = absoluteRow(*row, loopMove[n]);
-          rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-              s, s.getType(), source, offsets, s.getMixedSizes(),
-              s.getMixedStrides());
+          if (failed(readRowsFrom(s, source, [&](int64_t first) {
+                return absoluteRow(first, loopMove[n]);
+              })))
+            return failure();
           continue;
         }
         auto producer = dyn_cast<OpResult>(source);

@@ -135,6 +135,29 @@ Value zeroFilled(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
   return linalg::FillOp::create(b, zero, empty).getResult(0);
 }
 
+/// sum(x) per token of the int8 activations `input` [M, K], in int32: what
+/// the kernels subtract from their sums of weight codes.
+Value tokenSums(ImplicitLocOpBuilder &b, Value input) {
+  MLIRContext *ctx = b.getContext();
+  int64_t numM = cast<RankedTensorType>(input.getType()).getDimSize(0);
+  AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
+  Value zeros = zeroFilled(b, {numM}, b.getI32Type());
+  return linalg::GenericOp::create(
+             b, TypeRange{zeros.getType()}, ValueRange{input},
+             ValueRange{zeros},
+             ArrayRef<AffineMap>{AffineMap::get(2, 0, {dm, dk}, ctx),
+                                 AffineMap::get(2, 0, {dm}, ctx)},
+             ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                           utils::IteratorType::reduction},
+             [&](OpBuilder &nested, Location loc, ValueRange args) {
+               ImplicitLocOpBuilder ib(loc, nested);
+               Value x = arith::ExtSIOp::create(ib, ib.getI32Type(), args[0]);
+               linalg::YieldOp::create(
+                   ib, ValueRange{arith::AddIOp::create(ib, args[1], x)});
+             })
+      .getResult(0);
+}
+
 /// The accumulator (i32 for int8 input, f32 for f32 input) as one
 /// linalg.generic over (m, n, k): any target, both layouts.
 Value lowerPortable(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
@@ -422,24 +445,7 @@ Value lowerVmladav(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed) {
   Value weights =
       arith::ConstantOp::create(b, cast<TypedAttr>(mveChannelFields(packed)));
 
-  // sum(x) per token.
-  MLIRContext *ctx = b.getContext();
-  AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
-  Value zeros = zeroFilled(b, {numM}, i32);
-  Value sums =
-      linalg::GenericOp::create(
-          b, TypeRange{zeros.getType()}, ValueRange{input}, ValueRange{zeros},
-          ArrayRef<AffineMap>{AffineMap::get(2, 0, {dm, dk}, ctx),
-                              AffineMap::get(2, 0, {dm}, ctx)},
-          ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                        utils::IteratorType::reduction},
-          [&](OpBuilder &nested, Location loc, ValueRange args) {
-            ImplicitLocOpBuilder ib(loc, nested);
-            Value x = arith::ExtSIOp::create(ib, i32, args[0]);
-            linalg::YieldOp::create(
-                ib, ValueRange{arith::AddIOp::create(ib, args[1], x)});
-          })
-          .getResult(0);
+  Value sums = tokenSums(b, input);
 
   // The 4 sums of 16 columns from `col` (index) into acc: [b, b & 3, b &
   // 12, b >>s 6]; of the activations only the first `valid`.
@@ -555,28 +561,12 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   // of codes.
   Value sums;
   if (blocks > 0) {
-    MLIRContext *ctx = b.getContext();
-    AffineExpr dm = getAffineDimExpr(0, ctx), dk = getAffineDimExpr(1, ctx);
     Value full = tensor::ExtractSliceOp::create(
         b, input, ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(numM),
                                b.getIndexAttr(blocks * kBlock)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    Value zeros = zeroFilled(b, {numM}, b.getI32Type());
-    sums =
-        linalg::GenericOp::create(
-            b, TypeRange{zeros.getType()}, ValueRange{full}, ValueRange{zeros},
-            ArrayRef<AffineMap>{AffineMap::get(2, 0, {dm, dk}, ctx),
-                                AffineMap::get(2, 0, {dm}, ctx)},
-            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                          utils::IteratorType::reduction},
-            [&](OpBuilder &nested, Location loc, ValueRange args) {
-              ImplicitLocOpBuilder ib(loc, nested);
-              Value x = arith::ExtSIOp::create(ib, ib.getI32Type(), args[0]);
-              linalg::YieldOp::create(
-                  ib, ValueRange{arith::AddIOp::create(ib, args[1], x)});
-            })
-            .getResult(0);
+    sums = tokenSums(b, full);
   }
   // The exact scalar tail k >= 128 * blocks of one (token, channel).
   auto addTail = [&](ImplicitLocOpBuilder &cb, Value acc, Value m, Value n) {
