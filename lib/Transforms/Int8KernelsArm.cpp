@@ -297,10 +297,11 @@ std::optional<MveScale> matchMveScale(linalg::GenericOp g) {
       for (int64_t j = -2; j <= 2; ++j)
         for (int64_t unit : {int64_t(1) << 31, int64_t(1) << s})
           if (m > 0) {
-            int64_t v = (2 * j + 1) * (unit / 2) / m;
+            // In 128 bits: (2j + 1) 2^61 overflows int64_t.
+            __int128 v = __int128(2 * j + 1) * (unit / 2) / m;
             for (int64_t d = -1; d <= 1; ++d)
               if (v + d >= INT32_MIN && v + d <= INT32_MAX)
-                vs.push_back(v + d);
+                vs.push_back(int64_t(v + d));
           }
       for (int i = 0; i < 12; ++i) {
         seed = seed * 1664525u + 1013904223u;
