@@ -329,6 +329,11 @@ struct AttnTokenSparsePass final
     for (attn::AttentionOp op : ops)
       if (failed(rewrite(op, layer)))
         return signalPassFailure();
+    if (cacheCapacity > 0 && cacheResults.empty())
+      getOperation().emitWarning("cache-capacity=")
+          << int64_t(cacheCapacity)
+          << " adds no cache results: the function has no prefill attention "
+             "(an attn.attention with as many queries as keys)";
     addCacheResults();
   }
 

@@ -820,11 +820,13 @@ def AttnTokenSparse : Pass<"sieve-attn-token-sparse", "mlir::func::FuncOp"> {
     attention in program order, the compacted key and value caches
     `[B, Hk, C, D]` (`attn.cache_compact`: the kept tokens' rows) and the
     kept count `[B]` as extra results of the function (named `key_cacheN`,
-    `value_cacheN`, `keptN` in the C header).
+    `value_cacheN`, `keptN` in the C header). A function with no prefill
+    attention gets no cache results, and a warning says so.
 
     Decode: one query over `concat(past, new)` along the length (an
-    exporter's decode step, the past of static length P, seen through
-    reshapes, transposes and grouped-head broadcasts) becomes
+    exporter's decode step: `tensor.concat`, or `tosa.concat` as
+    tosa-to-tensor lowers it, with the past of static length P, seen
+    through reshapes, transposes and grouped-head broadcasts) becomes
     `attn.cache_append` into a cache of capacity P + 1 holding the past
     (count P) and `attn.cache_attention`, which computes the same values.
     Other attentions with fewer queries than keys stay dense (a warning).
