@@ -361,12 +361,19 @@ def harness_source(report, inputs, values, header, timed, parallel=None):
         src += ["  for (unsigned k = 0; k < sizeof(in%d); ++k)" % i,
                 "    sum = (sum ^ ((const volatile uint8_t *)in%d)[k]) * 16777619u;" % i]
     src += ["  return sum;", "}", ""]
+    # Under QEMU, the icount plugin counts the instructions executed between
+    # the two calls of this marker: the model and everything it calls.
+    src += ["__attribute__((noinline, used)) void sieve_icount_mark(void) {",
+            '  __asm__ volatile("");',
+            "}", ""]
     src.append("int main(void) {")
     if parallel and parse_parallel(parallel)[0] == "pool":
         src.append("  pool = sieve_pool_create(%d);" % parse_parallel(parallel)[1])
         src.append("  if (!pool) return 2;")
     src.append("  uint32_t checksum_before = input_checksum();")
+    src.append("  sieve_icount_mark();")
     src.append("  int32_t status = %s;" % call)
+    src.append("  sieve_icount_mark();")
     src.append("  int32_t inputs_intact = input_checksum() == checksum_before;")
     src.append('  sieve_print_i32("status", &status, 1);')
     src.append('  sieve_print_i32("inputs_intact", &inputs_intact, 1);')
@@ -441,22 +448,13 @@ def compare(got, want, outs, rtol, atol):
     return True, "%d values match, %s" % (total, kind)
 
 
-def symbol_range(exe, symbol):
-    """`lo=0x..,hi=0x..` of a function in an ELF, for the icount plugin,
-    widened to the layers sieve-outline-layers moved out of it (the local
-    `sieve_layerN` functions, which the linker keeps next to it: they come
-    from the same object)."""
-    spans, found = [], False
-    for line in must([tool("llvm-nm"), "-S", exe], "llvm-nm").splitlines():
+def symbol_address(exe, symbol):
+    """The address of a function in an ELF (Thumb bit cleared), or None."""
+    for line in must([tool("llvm-nm"), exe], "llvm-nm").splitlines():
         parts = line.split()
-        if len(parts) == 4 and (parts[3] == symbol or
-                                re.fullmatch(r"sieve_layer\d+(_\d+)?", parts[3])):
-            lo = int(parts[0], 16) & ~1  # clear the Thumb bit
-            spans.append((lo, lo + int(parts[1], 16)))
-            found = found or parts[3] == symbol
-    if not found:
-        return None
-    return "lo=0x%x,hi=0x%x" % (min(lo for lo, _ in spans), max(hi for _, hi in spans))
+        if len(parts) == 3 and parts[2] == symbol:
+            return int(parts[0], 16) & ~1
+    return None
 
 
 class Run:
@@ -468,7 +466,7 @@ class Run:
         self.tflite = []
         self.error = error
         self.seconds = seconds            # median time of one run (native only)
-        self.instructions = instructions  # executed in the entry function (QEMU only)
+        self.instructions = instructions  # executed by one run of the model, callees included (QEMU only)
 
     def measure(self):
         if self.seconds is not None:
@@ -537,9 +535,9 @@ def build_and_run(report, obj, header, inputs, values, work, icount_plugin, para
     else:
         sys.exit("check_model: unknown runner '%s'" % runner)
     if runner != "native":
-        span = symbol_range(exe, report["entry"])
-        if icount_plugin and span:
-            cmd += ["-plugin", "%s,%s" % (icount_plugin, span), "-d", "plugin"]
+        mark = symbol_address(exe, "sieve_icount_mark")
+        if icount_plugin and mark is not None:
+            cmd += ["-plugin", "%s,mark=0x%x" % (icount_plugin, mark), "-d", "plugin"]
         cmd += ["-kernel", exe] if runner == "qemu-system" else [exe]
 
     result = run(cmd, timeout=600)
@@ -551,7 +549,7 @@ def build_and_run(report, obj, header, inputs, values, work, icount_plugin, para
     outputs, time_ns = parse_harness_output(text, report["outputs"])
     if outputs is None:
         return Run(error=time_ns)
-    counted = re.search(r"icount: total=\d+ range\[\S+\)=(\d+)", text)
+    counted = re.search(r"icount: .* marked=(\d+)", text)
     return Run(outputs, seconds=time_ns / 1e9 if time_ns else None,
                instructions=int(counted.group(1)) if counted else None)
 

@@ -3,8 +3,11 @@
 // Part of Sieve's test runtime. Output and exit go through semihosting
 // (BKPT 0xAB on M-profile), which QEMU implements with
 // `-semihosting-config enable=on,target=native`. Compiled models may call
-// memcpy and memset (LLVM turns copy loops into them); firmware normally
-// gets them from its C library, this runtime brings its own.
+// memcpy and memset (LLVM turns copy and fill loops into them); firmware
+// normally gets them from its C library, this runtime brings its own. The
+// instructions a model spends in them count as the model's (QEMU's icount
+// plugin counts every instruction between the harness's two markers), so
+// they move whole words, four at a time, as newlib's and picolibc's do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,6 +40,14 @@ void *memcpy(void *dst, const void *src, size_t n) {
   const unsigned char *s = src;
   // Word copies when both are aligned: models copy whole tensors.
   if ((((uintptr_t)d | (uintptr_t)s) & 3) == 0) {
+    for (; n >= 16; n -= 16, d += 16, s += 16) {
+      uint32_t a = ((const uint32_t *)s)[0], b = ((const uint32_t *)s)[1],
+               c = ((const uint32_t *)s)[2], e = ((const uint32_t *)s)[3];
+      ((uint32_t *)d)[0] = a;
+      ((uint32_t *)d)[1] = b;
+      ((uint32_t *)d)[2] = c;
+      ((uint32_t *)d)[3] = e;
+    }
     for (; n >= 4; n -= 4, d += 4, s += 4)
       *(uint32_t *)d = *(const uint32_t *)s;
   }
@@ -57,6 +68,17 @@ void *memmove(void *dst, const void *src, size_t n) {
 
 void *memset(void *dst, int value, size_t n) {
   unsigned char *d = dst;
+  for (; n && ((uintptr_t)d & 3); --n)
+    *d++ = (unsigned char)value;
+  uint32_t word = 0x01010101u * (unsigned char)value;
+  for (; n >= 16; n -= 16, d += 16) {
+    ((uint32_t *)d)[0] = word;
+    ((uint32_t *)d)[1] = word;
+    ((uint32_t *)d)[2] = word;
+    ((uint32_t *)d)[3] = word;
+  }
+  for (; n >= 4; n -= 4, d += 4)
+    *(uint32_t *)d = word;
   while (n--)
     *d++ = (unsigned char)value;
   return dst;

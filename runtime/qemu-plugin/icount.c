@@ -2,11 +2,15 @@
  *
  * Part of Sieve's test runtime. QEMU has no timing model, so instruction
  * counts are what the tests and the demo report for emulated targets.
- * Counts executed guest instructions in total and inside [lo, hi) (the
- * model's entry function). Debian's QEMU 7.2 supports plugins but ships no
- * qemu-plugin.h, so the few declarations of plugin API v1 used here are
- * written out.
+ * Counts executed guest instructions in total, inside [lo, hi) (a function's
+ * own code), and between the first and the last execution of the
+ * instruction at `mark` (the harness calls a marker function right before
+ * and right after the model: the model's instructions with everything it
+ * calls, memset and memcpy included, plus the few of the two calls).
+ * Debian's QEMU 7.2 supports plugins but ships no qemu-plugin.h, so the few
+ * declarations of plugin API v1 used here are written out.
  *
+ *   qemu-system-arm ... -plugin libsieve-icount.so,mark=0x1f0 -d plugin
  *   qemu-system-arm ... -plugin libsieve-icount.so,lo=0x200,hi=0x234 -d plugin
  *
  *===--------------------------------------------------------------------===*/
@@ -42,6 +46,11 @@ void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *,
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *,
                                                 enum qemu_plugin_op, void *,
                                                 uint64_t);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int, void *);
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *,
+                                            qemu_plugin_vcpu_udata_cb_t,
+                                            enum qemu_plugin_cb_flags, void *);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *,
                                                  size_t);
@@ -52,33 +61,50 @@ void qemu_plugin_outs(const char *);
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 /* One vCPU: plain inline adds are exact. */
-static uint64_t total, inRange, lo, hi;
+static uint64_t total, inRange, lo, hi, mark;
+/* `total` when the marker first and last ran, and how often it ran. */
+static uint64_t firstMark, lastMark, marks;
+
+/* The whole block's count is added when it starts, so both snapshots
+ * include the marker's block: their difference is exact. */
+static void onMark(unsigned int vcpu, void *data) {
+  (void)vcpu;
+  (void)data;
+  if (marks++ == 0)
+    firstMark = total;
+  lastMark = total;
+}
 
 static void onTranslate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   size_t n = qemu_plugin_tb_n_insns(tb);
   qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64,
                                            &total, n);
-  if (hi <= lo)
-    return;
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
     if (pc >= lo && pc < hi)
       qemu_plugin_register_vcpu_insn_exec_inline(
           insn, QEMU_PLUGIN_INLINE_ADD_U64, &inRange, 1);
+    if (mark && pc == mark)
+      qemu_plugin_register_vcpu_insn_exec_cb(insn, onMark,
+                                             QEMU_PLUGIN_CB_NO_REGS, NULL);
   }
 }
 
 static void onExit(qemu_plugin_id_t id, void *data) {
   (void)id;
   (void)data;
-  char text[128];
-  snprintf(text, sizeof text,
-           "icount: total=%" PRIu64 " range[0x%" PRIx64 ",0x%" PRIx64
-           ")=%" PRIu64 "\n",
-           total, lo, hi, inRange);
+  char text[192];
+  int len = snprintf(text, sizeof text,
+                     "icount: total=%" PRIu64 " range[0x%" PRIx64 ",0x%" PRIx64
+                     ")=%" PRIu64,
+                     total, lo, hi, inRange);
+  if (mark && marks >= 2)
+    snprintf(text + len, sizeof text - len, " marked=%" PRIu64,
+             lastMark - firstMark);
   qemu_plugin_outs(text);
+  qemu_plugin_outs("\n");
 }
 
 __attribute__((visibility("default"))) int
@@ -90,6 +116,8 @@ qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
       lo = strtoull(argv[i] + 3, NULL, 0);
     else if (!strncmp(argv[i], "hi=", 3))
       hi = strtoull(argv[i] + 3, NULL, 0);
+    else if (!strncmp(argv[i], "mark=", 5))
+      mark = strtoull(argv[i] + 5, NULL, 0);
   }
   qemu_plugin_register_vcpu_tb_trans_cb(id, onTranslate);
   qemu_plugin_register_atexit_cb(id, onExit, NULL);

@@ -258,15 +258,25 @@ def ExpandStridedCopies
     `finalize-memref-to-llvm` lowers a `memref.copy` between contiguous
     buffers to `llvm.memcpy`, but any other copy to a call of `memrefCopy`
     from MLIR's C runner library, which no firmware links. This pass rewrites
-    the latter into `linalg.copy`, which becomes plain loops.
+    the latter. When the trailing dims of both buffers form contiguous runs
+    of at least 16 bytes (a row of a padded window, a patch's rows), it
+    loops over the leading dims and copies each run with a contiguous
+    `memref.copy`, so each becomes one `llvm.memcpy` rather than a load and
+    a store per element; shorter runs become `linalg.copy`, plain loops.
 
     ```mlir
     memref.copy %in, %sub : memref<1x8x8x4xi8> to memref<1x8x8x4xi8, strided<[400, 40, 4, 1], offset: 44>>
-    // becomes
-    linalg.copy ins(%in : memref<1x8x8x4xi8>) outs(%sub : memref<1x8x8x4xi8, strided<...>>)
+    // becomes, the 8x4 runs being contiguous in both
+    scf.for %i = %c0 to %c8 step %c1 {
+      %s = memref.subview %in[0, %i, 0, 0] [1, 1, 8, 4] [1, 1, 1, 1] : ... to memref<8x4xi8, strided<[4, 1], offset: ?>>
+      %d = memref.subview %sub[0, %i, 0, 0] [1, 1, 8, 4] [1, 1, 1, 1] : ... to memref<8x4xi8, strided<[4, 1], offset: ?>>
+      memref.copy %s, %d
+    }
     ```
   }];
-  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 def PlanMemory : Pass<"sieve-plan-memory", "mlir::ModuleOp"> {
