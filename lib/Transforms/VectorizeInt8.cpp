@@ -474,6 +474,36 @@ bool straddlingDoubleRound(linalg::GenericOp requant) {
   return false;
 }
 
+/// Whether NEON's apply_scale (KernelBuilder::applyScaleNeon) is exact for
+/// `as` in `requant`: constant shifts all above 31, and constant multipliers
+/// none of which is INT32_MIN (sq[r]dmulh saturates INT32_MIN^2 only).
+bool neonScaleExact(linalg::GenericOp requant, const ApplyScale &as) {
+  if (shiftRange(requant, as.shift).lo < 32)
+    return false;
+  if (std::optional<int64_t> m = constantInt(as.multiplier))
+    return *m != INT32_MIN;
+  // Per channel: a block argument read from a constant global.
+  auto arg = dyn_cast<BlockArgument>(as.multiplier);
+  if (!arg || arg.getOwner() != requant.getBody() ||
+      arg.getArgNumber() >= requant.getNumDpsInputs())
+    return false;
+  Value source = requant.getDpsInputs()[arg.getArgNumber()];
+  if (auto collapse = source.getDefiningOp<memref::CollapseShapeOp>())
+    source = collapse.getSrc();
+  auto get = source.getDefiningOp<memref::GetGlobalOp>();
+  auto global = get ? SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+                          get, get.getNameAttr())
+                    : memref::GlobalOp();
+  if (!global || !global.getConstant())
+    return false;
+  auto values = dyn_cast_or_null<DenseIntElementsAttr>(
+      global.getInitialValue().value_or(Attribute()));
+  if (!values || !values.getElementType().isInteger(32))
+    return false;
+  return llvm::none_of(values,
+                       [](const APInt &x) { return x.isMinSignedValue(); });
+}
+
 /// The builder of the kernels of one op.
 class KernelBuilder {
 public:
@@ -522,6 +552,9 @@ private:
   /// without widening or narrowing the vectors.
   Value applyScale(Value v, Value m, Value s, bool doubleRound,
                    ShiftRange range);
+  /// apply_scale on NEON for shifts above 31 (neonScaleExact), in int32
+  /// lanes: sq(r)dmulh, then a rounding shift (srshl).
+  Value applyScaleNeon(Value v, Value m, Value s, bool doubleRound);
 
   void convTile(Value packed, Value corr, Value n, Value oh, Value ow0,
                 int64_t rows, Value fb0, int64_t blocks, bool lastPartial);
@@ -710,9 +743,13 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
   // shuffles).
   llvm::SmallPtrSet<Operation *, 32> replaced;
   std::map<Operation *, ApplyScale> scales;
-  if (isX86(arch) && lanes % 2 == 0)
+  // NEON: in int32 lanes too, where sq(r)dmulh is exact.
+  bool neon = arch == Isa::Neon && lanes % 4 == 0;
+  if ((isX86(arch) && lanes % 2 == 0) || neon)
     for (Operation &op : body->without_terminator())
       if (std::optional<ApplyScale> as = matchApplyScale(&op)) {
+        if (neon && !neonScaleExact(g, *as))
+          continue;
         replaced.insert(as->ops.begin(), as->ops.end());
         scales[&op] = *as;
       }
@@ -720,11 +757,15 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
     if (replaced.contains(&op)) {
       auto it = scales.find(&op);
       if (it != scales.end())
-        map.map(op.getResult(0),
-                applyScale(lookup(it->second.value),
-                           lookup(it->second.multiplier),
-                           lookup(it->second.shift), it->second.doubleRound,
-                           shiftRange(g, it->second.shift)));
+        map.map(
+            op.getResult(0),
+            neon ? applyScaleNeon(
+                       lookup(it->second.value), lookup(it->second.multiplier),
+                       lookup(it->second.shift), it->second.doubleRound)
+                 : applyScale(lookup(it->second.value),
+                              lookup(it->second.multiplier),
+                              lookup(it->second.shift), it->second.doubleRound,
+                              shiftRange(g, it->second.shift)));
       continue;
     }
     for (Value operand : op.getOperands())
@@ -848,6 +889,53 @@ Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound,
            shl(srl(odd, arith::MinUIOp::create(b, loc, Sodd, c32)), c32));
   Value rest = arith::MaxSIOp::create(b, loc, sub(s, splat32(32)), splat32(0));
   return sra(low, rest);
+}
+
+Value KernelBuilder::applyScaleNeon(Value v, Value m, Value s,
+                                    bool doubleRound) {
+  // With P = v * m and k = s - 31 >= 1, TOSA's floor((P + r) / 2^s) is
+  // floor((y + 2^(k-1)) / 2^k) with y = floor((P + a) / 2^31), a the part
+  // of r below 2^31 (the rest of r, 2^(s-1), is 2^(k-1) times 2^31): that
+  // is srshl(y, -k). Single rounding: a = 0, y = sqdmulh(v, m). Double
+  // rounding: a = +-2^30 by v's sign, y = sqrdmulh(v, m) (which adds
+  // +2^30), minus 1 when v < 0 (v >> 31).
+  int64_t lanes = cast<VectorType>(v.getType()).getNumElements();
+  auto i32 = b.getI32Type();
+  auto quad = VectorType::get({4}, i32);
+  if (!cast<VectorType>(s.getType()).getElementType().isInteger(32))
+    s = arith::ExtUIOp::create(b, loc, v.getType(), s);
+  auto splat = [&](VectorType type, int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type, ArrayRef<APInt>(APInt(32, value, true))));
+  };
+  Value negK = arith::SubIOp::create(
+      b, loc, splat(cast<VectorType>(v.getType()), 31), s);
+  // The intrinsics take one q register: 4 lanes at a time.
+  Value result = splat(cast<VectorType>(v.getType()), 0);
+  for (int64_t q = 0; q < lanes; q += 4) {
+    auto part = [&](Value x) -> Value {
+      if (lanes == 4)
+        return x;
+      return vector::ExtractStridedSliceOp::create(
+          b, loc, x, ArrayRef<int64_t>{q}, ArrayRef<int64_t>{4},
+          ArrayRef<int64_t>{1});
+    };
+    Value vq = part(v);
+    Value y = callIntrinsic(quad,
+                            doubleRound ? "llvm.aarch64.neon.sqrdmulh.v4i32"
+                                        : "llvm.aarch64.neon.sqdmulh.v4i32",
+                            {vq, part(m)});
+    if (doubleRound)
+      y = add(y, arith::ShRSIOp::create(b, loc, vq, splat(quad, 31)));
+    Value r =
+        callIntrinsic(quad, "llvm.aarch64.neon.srshl.v4i32", {y, part(negK)});
+    if (lanes == 4)
+      return r;
+    result = vector::InsertStridedSliceOp::create(
+        b, loc, r, result, ArrayRef<int64_t>{q}, ArrayRef<int64_t>{1});
+  }
+  return result;
 }
 
 void KernelBuilder::tileOutput(
