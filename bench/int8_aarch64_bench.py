@@ -19,7 +19,7 @@ its disassembly) that execute at least 1% of its instructions go through
 iterations, over the MACs, give "mca cycles per MAC" (the loops' share of
 the executed instructions is printed next to it: the rest is not costed).
 
-    int8_aarch64_bench.py BUILD_DIR [--layers-only] [--show-loops]
+    int8_aarch64_bench.py BUILD_DIR [--layers-only] [--show-loops] [--only L3]
 
 Standard library only, plus qemu-aarch64 and LLVM 22.
 """
@@ -131,12 +131,12 @@ def loop_cycles(build, wdir, show=False):
         cycles += per_iteration * iterations
         covered += executed
         costed.append((executed, per_iteration, iterations, insns[s:e + 1]))
-    if show and costed:
-        executed, per_iteration, iterations, body = max(costed, key=lambda x: x[0])
-        print("    hottest inner loop: %d instructions, %.2f mca cycles per iteration, "
+    for rank, (executed, per_iteration, iterations, body) in enumerate(
+            sorted(costed, key=lambda x: -x[0])[:3] if show else []):
+        print("    inner loop at %x: %d instructions, %.2f mca cycles per iteration, "
               "%d iterations, %.0f%% of the executed instructions" % (
-                  len(body), per_iteration, iterations, 100.0 * executed / total))
-        for addr, op, args in body:
+                  body[0][0], len(body), per_iteration, iterations, 100.0 * executed / total))
+        for addr, op, args in body if rank == 0 else []:
             print("      %x: %s %s" % (addr, op, args))
     return cycles, covered / total if total else 0.0
 
@@ -153,7 +153,9 @@ def main():
     parser.add_argument("build")
     parser.add_argument("--layers-only", action="store_true")
     parser.add_argument("--show-loops", action="store_true",
-                        help="print the hottest inner loop of each run")
+                        help="print the busiest inner loops of each run")
+    parser.add_argument("--only", default="",
+                        help="only the rows whose names start with this")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     os.environ["PATH"] = os.path.join(build, "bin") + os.pathsep + os.environ["PATH"]
@@ -168,6 +170,7 @@ def main():
     rows = [(spec[0],) + int8_bench.layer_model(*spec) for spec in int8_bench.LAYERS]
     if not args.layers_only:
         rows.append(("MobileNetV2-0.35@144", None, None))
+    rows = [row for row in rows if row[0].startswith(args.only)]
     for name, text, info in rows:
         if text is None:
             model = mcu.mobilenet_model(work)
