@@ -52,7 +52,9 @@ docs: build
 # XNNPACK (bench/int8_bench.py); compile time as models grow, with and
 # without outlined layers (bench/compile_time_bench.py); token-sparse
 # attention (ZipVL) against dense flash (bench/token_sparse_bench.py); int8
-# kernels on Cortex-M against CMSIS-NN (bench/int8_mcu_bench.py).
+# kernels on Cortex-M against CMSIS-NN (bench/int8_mcu_bench.py); int8
+# kernels on AArch64 against the generic loops, instructions and llvm-mca
+# cycles per MAC (bench/int8_aarch64_bench.py).
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/parallel_bench.py $(BUILD)
@@ -63,6 +65,7 @@ bench: build
 	python3 bench/compile_time_bench.py $(BUILD)
 	python3 bench/token_sparse_bench.py $(BUILD) --long
 	python3 bench/int8_mcu_bench.py $(BUILD)
+	python3 bench/int8_aarch64_bench.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(SANITIZER_BUILD)

@@ -58,6 +58,28 @@ def instructions(build, model, target, kernels, work):
     return int(match.group(1))
 
 
+def mobilenet_model(work):
+    """MobileNetV2-0.35 at 144 (seed 7) as TOSA in `work`; its path."""
+    model = os.path.join(work, "mbv2.mlir")
+    rc, out = run([sys.executable, os.path.join(ROOT, "examples", "gen", "sieve_modelgen.py"),
+                   "mobilenetv2", "--width", "0.35", "--resolution", "144", "--seed", "7",
+                   "-o", model])
+    if rc != 0:
+        sys.exit("int8_mcu_bench: sieve_modelgen failed:\n" + out)
+    return model
+
+
+def network_macs(wdir, target):
+    """The MACs of the network that check_model compiled in `wdir`, from its
+    report (ANCHORS.md section 6's 26.7M when the report lacks them)."""
+    report = os.path.join(wdir, target, "mbv2.json")
+    if os.path.exists(report):
+        found = re.search(r'"macs":\s*(\d+)', open(report).read())
+        if found:
+            return float(found.group(1))
+    return 26.7e6
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build")
@@ -99,22 +121,12 @@ def main():
 
     if args.layers_only:
         return
-    model = os.path.join(work, "mbv2.mlir")
-    rc, out = run([sys.executable, os.path.join(ROOT, "examples", "gen", "sieve_modelgen.py"),
-                   "mobilenetv2", "--width", "0.35", "--resolution", "144", "--seed", "7",
-                   "-o", model])
-    if rc != 0:
-        sys.exit("int8_mcu_bench: sieve_modelgen failed:\n" + out)
-    macs = 26.7e6  # ANCHORS.md section 6; the report's own count below
+    model = mobilenet_model(work)
     print("\nMobileNetV2-0.35 at 144 on the Cortex-M55 (whole network)")
     for kernels in ("generic", "vector"):
         wdir = os.path.join(work, "mbv2_" + kernels)
         count = instructions(build, model, "cortex-m55", kernels, wdir)
-        report = os.path.join(wdir, "cortex-m55", "mbv2.json")
-        if os.path.exists(report):
-            found = re.search(r'"macs":\s*(\d+)', open(report).read())
-            if found:
-                macs = float(found.group(1))
+        macs = network_macs(wdir, "cortex-m55")
         print("  %-8s %6.2f instructions per MAC (%d instructions, %.1fM MACs)" % (
             kernels, count / macs, count, macs / 1e6))
     print("  (before: %.1f; issue 9's target: at most %.1f)" % (MBV2_M55_BEFORE, MBV2_M55_TARGET))

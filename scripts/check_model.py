@@ -457,6 +457,25 @@ def symbol_address(exe, symbol):
     return None
 
 
+def symbol_range(exe, symbol):
+    """`lo=0x..,hi=0x..` of a function in an ELF, for the icount plugin's
+    range and profile (bench/int8_aarch64_bench.py),
+    widened to the layers sieve-outline-layers moved out of it (the local
+    `sieve_layerN` functions, which the linker keeps next to it: they come
+    from the same object)."""
+    spans, found = [], False
+    for line in must([tool("llvm-nm"), "-S", exe], "llvm-nm").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and (parts[3] == symbol or
+                                re.fullmatch(r"sieve_layer\d+(_\d+)?", parts[3])):
+            lo = int(parts[0], 16) & ~1  # clear the Thumb bit
+            spans.append((lo, lo + int(parts[1], 16)))
+            found = found or parts[3] == symbol
+    if not found:
+        return None
+    return "lo=0x%x,hi=0x%x" % (min(lo for lo, _ in spans), max(hi for _, hi in spans))
+
+
 class Run:
     """What running a compiled model on one target gave."""
 

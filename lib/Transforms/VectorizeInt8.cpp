@@ -27,10 +27,12 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <functional>
 #include <map>
 
 namespace sieve {
@@ -474,6 +476,36 @@ bool straddlingDoubleRound(linalg::GenericOp requant) {
   return false;
 }
 
+/// Whether NEON's apply_scale (KernelBuilder::applyScaleNeon) is exact for
+/// `as` in `requant`: constant shifts all above 31, and constant multipliers
+/// none of which is INT32_MIN (sq[r]dmulh saturates INT32_MIN^2 only).
+bool neonScaleExact(linalg::GenericOp requant, const ApplyScale &as) {
+  if (shiftRange(requant, as.shift).lo < 32)
+    return false;
+  if (std::optional<int64_t> m = constantInt(as.multiplier))
+    return *m != INT32_MIN;
+  // Per channel: a block argument read from a constant global.
+  auto arg = dyn_cast<BlockArgument>(as.multiplier);
+  if (!arg || arg.getOwner() != requant.getBody() ||
+      arg.getArgNumber() >= requant.getNumDpsInputs())
+    return false;
+  Value source = requant.getDpsInputs()[arg.getArgNumber()];
+  if (auto collapse = source.getDefiningOp<memref::CollapseShapeOp>())
+    source = collapse.getSrc();
+  auto get = source.getDefiningOp<memref::GetGlobalOp>();
+  auto global = get ? SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+                          get, get.getNameAttr())
+                    : memref::GlobalOp();
+  if (!global || !global.getConstant())
+    return false;
+  auto values = dyn_cast_or_null<DenseIntElementsAttr>(
+      global.getInitialValue().value_or(Attribute()));
+  if (!values || !values.getElementType().isInteger(32))
+    return false;
+  return llvm::none_of(values,
+                       [](const APInt &x) { return x.isMinSignedValue(); });
+}
+
 /// The builder of the kernels of one op.
 class KernelBuilder {
 public:
@@ -522,6 +554,9 @@ private:
   /// without widening or narrowing the vectors.
   Value applyScale(Value v, Value m, Value s, bool doubleRound,
                    ShiftRange range);
+  /// apply_scale on NEON for shifts above 31 (neonScaleExact), in int32
+  /// lanes: sq(r)dmulh, then a rounding shift (srshl).
+  Value applyScaleNeon(Value v, Value m, Value s, bool doubleRound);
 
   void convTile(Value packed, Value corr, Value n, Value oh, Value ow0,
                 int64_t rows, Value fb0, int64_t blocks, bool lastPartial);
@@ -710,9 +745,13 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
   // shuffles).
   llvm::SmallPtrSet<Operation *, 32> replaced;
   std::map<Operation *, ApplyScale> scales;
-  if (isX86(arch) && lanes % 2 == 0)
+  // NEON: in int32 lanes too, where sq(r)dmulh is exact.
+  bool neon = arch == Isa::Neon && lanes % 4 == 0;
+  if ((isX86(arch) && lanes % 2 == 0) || neon)
     for (Operation &op : body->without_terminator())
       if (std::optional<ApplyScale> as = matchApplyScale(&op)) {
+        if (neon && !neonScaleExact(g, *as))
+          continue;
         replaced.insert(as->ops.begin(), as->ops.end());
         scales[&op] = *as;
       }
@@ -720,11 +759,15 @@ void KernelBuilder::finish(Value acc, Value mem, ArrayRef<Value> indices,
     if (replaced.contains(&op)) {
       auto it = scales.find(&op);
       if (it != scales.end())
-        map.map(op.getResult(0),
-                applyScale(lookup(it->second.value),
-                           lookup(it->second.multiplier),
-                           lookup(it->second.shift), it->second.doubleRound,
-                           shiftRange(g, it->second.shift)));
+        map.map(
+            op.getResult(0),
+            neon ? applyScaleNeon(
+                       lookup(it->second.value), lookup(it->second.multiplier),
+                       lookup(it->second.shift), it->second.doubleRound)
+                 : applyScale(lookup(it->second.value),
+                              lookup(it->second.multiplier),
+                              lookup(it->second.shift), it->second.doubleRound,
+                              shiftRange(g, it->second.shift)));
       continue;
     }
     for (Value operand : op.getOperands())
@@ -848,6 +891,53 @@ Value KernelBuilder::applyScale(Value v, Value m, Value s, bool doubleRound,
            shl(srl(odd, arith::MinUIOp::create(b, loc, Sodd, c32)), c32));
   Value rest = arith::MaxSIOp::create(b, loc, sub(s, splat32(32)), splat32(0));
   return sra(low, rest);
+}
+
+Value KernelBuilder::applyScaleNeon(Value v, Value m, Value s,
+                                    bool doubleRound) {
+  // With P = v * m and k = s - 31 >= 1, TOSA's floor((P + r) / 2^s) is
+  // floor((y + 2^(k-1)) / 2^k) with y = floor((P + a) / 2^31), a the part
+  // of r below 2^31 (the rest of r, 2^(s-1), is 2^(k-1) times 2^31): that
+  // is srshl(y, -k). Single rounding: a = 0, y = sqdmulh(v, m). Double
+  // rounding: a = +-2^30 by v's sign, y = sqrdmulh(v, m) (which adds
+  // +2^30), minus 1 when v < 0 (v >> 31).
+  int64_t lanes = cast<VectorType>(v.getType()).getNumElements();
+  auto i32 = b.getI32Type();
+  auto quad = VectorType::get({4}, i32);
+  if (!cast<VectorType>(s.getType()).getElementType().isInteger(32))
+    s = arith::ExtUIOp::create(b, loc, v.getType(), s);
+  auto splat = [&](VectorType type, int64_t value) -> Value {
+    return arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(type, ArrayRef<APInt>(APInt(32, value, true))));
+  };
+  Value negK = arith::SubIOp::create(
+      b, loc, splat(cast<VectorType>(v.getType()), 31), s);
+  // The intrinsics take one q register: 4 lanes at a time.
+  Value result = splat(cast<VectorType>(v.getType()), 0);
+  for (int64_t q = 0; q < lanes; q += 4) {
+    auto part = [&](Value x) -> Value {
+      if (lanes == 4)
+        return x;
+      return vector::ExtractStridedSliceOp::create(
+          b, loc, x, ArrayRef<int64_t>{q}, ArrayRef<int64_t>{4},
+          ArrayRef<int64_t>{1});
+    };
+    Value vq = part(v);
+    Value y = callIntrinsic(quad,
+                            doubleRound ? "llvm.aarch64.neon.sqrdmulh.v4i32"
+                                        : "llvm.aarch64.neon.sqdmulh.v4i32",
+                            {vq, part(m)});
+    if (doubleRound)
+      y = add(y, arith::ShRSIOp::create(b, loc, vq, splat(quad, 31)));
+    Value r =
+        callIntrinsic(quad, "llvm.aarch64.neon.srshl.v4i32", {y, part(negK)});
+    if (lanes == 4)
+      return r;
+    result = vector::InsertStridedSliceOp::create(
+        b, loc, r, result, ArrayRef<int64_t>{q}, ArrayRef<int64_t>{1});
+  }
+  return result;
 }
 
 void KernelBuilder::tileOutput(
@@ -1118,6 +1208,101 @@ void KernelBuilder::buildDepthwise(memref::GetGlobalOp packed,
              });
 }
 
+/// The buffer `v` is a view of (through subviews and reshapes).
+Value rootBuffer(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      v = view.getViewSource();
+    else
+      break;
+  }
+  return v;
+}
+
+/// NEON: the int8 copies into the buffers the kernels read (the padded rows
+/// of SAME convolutions, which row fusion fills with a memref.copy per row)
+/// as 16-byte vector moves. The generic lowering copies them byte by byte:
+/// LLVM does not vectorise those loops (source and buffer are both in the
+/// arena), and they cost a depthwise layer about as many instructions as
+/// its kernel. The dims of the copy that are contiguous on both sides (with
+/// static sizes) are moved as one run per index of the others.
+void vectorizeRowCopiesNeon(ModuleOp module,
+                            const llvm::SmallPtrSetImpl<Value> &kernelInputs) {
+  SmallVector<memref::CopyOp> copies;
+  module.walk([&](memref::CopyOp copy) {
+    auto type = cast<MemRefType>(copy.getTarget().getType());
+    if (type.getElementType().isInteger(8) &&
+        kernelInputs.contains(rootBuffer(copy.getTarget())) &&
+        rootBuffer(copy.getSource()) != rootBuffer(copy.getTarget()))
+      copies.push_back(copy);
+  });
+  for (memref::CopyOp copy : copies) {
+    auto src = cast<MemRefType>(copy.getSource().getType());
+    auto dst = cast<MemRefType>(copy.getTarget().getType());
+    SmallVector<int64_t> srcStrides, dstStrides;
+    int64_t srcOffset, dstOffset;
+    if (failed(src.getStridesAndOffset(srcStrides, srcOffset)) ||
+        failed(dst.getStridesAndOffset(dstStrides, dstOffset)))
+      continue;
+    // The contiguous static suffix [inner, rank) and its length in bytes.
+    int64_t rank = dst.getRank(), inner = rank, run = 1;
+    while (inner > 0) {
+      int64_t d = inner - 1, size = dst.getDimSize(d);
+      if (ShapedType::isDynamic(size) || srcStrides[d] != run ||
+          dstStrides[d] != run)
+        break;
+      run *= size;
+      --inner;
+    }
+    if (inner == rank || run < 16)
+      continue;
+    OpBuilder b(copy);
+    Location loc = copy.getLoc();
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d < inner; ++d)
+      groups.push_back({d});
+    ReassociationIndices last;
+    for (int64_t d = inner; d < rank; ++d)
+      last.push_back(d);
+    groups.push_back(last);
+    Value from =
+        memref::CollapseShapeOp::create(b, loc, copy.getSource(), groups);
+    Value to =
+        memref::CollapseShapeOp::create(b, loc, copy.getTarget(), groups);
+    // One loop per outer dim (the row count may be dynamic), then the run
+    // in 16-byte moves and a static tail.
+    SmallVector<Value> ivs;
+    std::function<void(int64_t)> nest = [&](int64_t d) {
+      if (d < inner) {
+        Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
+        Value count = memref::DimOp::create(b, loc, copy.getTarget(), d);
+        auto loop = scf::ForOp::create(b, loc, zero, count, one);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        ivs.push_back(loop.getInductionVar());
+        nest(d + 1);
+        ivs.pop_back();
+        return;
+      }
+      auto move = [&](Value at, int64_t bytes) {
+        SmallVector<Value> indices(ivs);
+        indices.push_back(at);
+        auto type = VectorType::get({bytes}, b.getI8Type());
+        Value v = vector::LoadOp::create(b, loc, type, from, indices);
+        vector::StoreOp::create(b, loc, v, to, indices);
+      };
+      sieve::buildCountedLoop(b, loc, run / 16, {}, [&](Value i, ValueRange) {
+        move(arith::MulIOp::create(b, loc, i, cIdx(b, loc, 16)), 16);
+        return SmallVector<Value>();
+      });
+      if (run % 16)
+        move(cIdx(b, loc, run - run % 16), run % 16);
+    };
+    nest(0);
+    copy.erase();
+  }
+}
+
 /// Repacked weights and corrections, shared by the ops that read the same
 /// global with the same kernel and input zero point.
 struct Packed {
@@ -1368,6 +1553,7 @@ void VectorizeInt8Pass::runOnOperation() {
   Operation *firstDynamic = nullptr;
   cache.clear();
   llvm::SetVector<Operation *> oldWeights;
+  llvm::SmallPtrSet<Value, 8> neonInputs; // the buffers NEON kernels read
   for (linalg::LinalgOp op : ops) {
     Location opLoc = op.getLoc();
     ConvInfo info;
@@ -1424,6 +1610,15 @@ void VectorizeInt8Pass::runOnOperation() {
         };
         if (fusion.requant)
           fusion.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);
+        if (*arch == Isa::Neon) {
+          // Row fusion alternates two row buffers (a select between them).
+          Value root = rootBuffer(info.input);
+          neonInputs.insert(root);
+          if (auto pick = root.getDefiningOp<arith::SelectOp>()) {
+            neonInputs.insert(rootBuffer(pick.getTrueValue()));
+            neonInputs.insert(rootBuffer(pick.getFalseValue()));
+          }
+        }
         KernelBuilder kb(b, loc, *arch, info, fusion);
         if (info.depthwise) {
           kb.buildDepthwise(packedGet, corrGet, asChannels(info.output));
@@ -1462,6 +1657,8 @@ void VectorizeInt8Pass::runOnOperation() {
         << (numDynamic > 1 ? "" : "s") << " the generic loops";
   if (failed)
     return signalPassFailure();
+  if (!neonInputs.empty())
+    vectorizeRowCopiesNeon(module, neonInputs);
   // The original weights go when nothing reads them any more.
   for (Operation *op : oldWeights) {
     auto get = cast<memref::GetGlobalOp>(op);

@@ -13,6 +13,10 @@
  *   qemu-system-arm ... -plugin libsieve-icount.so,mark=0x1f0 -d plugin
  *   qemu-system-arm ... -plugin libsieve-icount.so,lo=0x200,hi=0x234 -d plugin
  *
+ * With `pcs=1` it also prints how many times each instruction of the range
+ * ran (`icount-pc: 0x<address> <count>`, executed ones only): the benches
+ * find the hot loops in that profile and give them to llvm-mca.
+ *
  *===--------------------------------------------------------------------===*/
 #include <inttypes.h>
 #include <stdbool.h>
@@ -64,6 +68,8 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 static uint64_t total, inRange, lo, hi, mark;
 /* `total` when the marker first and last ran, and how often it ran. */
 static uint64_t firstMark, lastMark, marks;
+/* With pcs=1: one counter per byte address of [lo, hi). */
+static uint64_t *perPc;
 
 /* The whole block's count is added when it starts, so both snapshots
  * include the marker's block: their difference is exact. */
@@ -83,12 +89,16 @@ static void onTranslate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t pc = qemu_plugin_insn_vaddr(insn);
-    if (pc >= lo && pc < hi)
-      qemu_plugin_register_vcpu_insn_exec_inline(
-          insn, QEMU_PLUGIN_INLINE_ADD_U64, &inRange, 1);
     if (mark && pc == mark)
       qemu_plugin_register_vcpu_insn_exec_cb(insn, onMark,
                                              QEMU_PLUGIN_CB_NO_REGS, NULL);
+    if (pc < lo || pc >= hi)
+      continue;
+    qemu_plugin_register_vcpu_insn_exec_inline(
+        insn, QEMU_PLUGIN_INLINE_ADD_U64, &inRange, 1);
+    if (perPc)
+      qemu_plugin_register_vcpu_insn_exec_inline(
+          insn, QEMU_PLUGIN_INLINE_ADD_U64, &perPc[pc - lo], 1);
   }
 }
 
@@ -105,12 +115,21 @@ static void onExit(qemu_plugin_id_t id, void *data) {
              lastMark - firstMark);
   qemu_plugin_outs(text);
   qemu_plugin_outs("\n");
+  if (!perPc)
+    return;
+  for (uint64_t pc = lo; pc < hi; pc++)
+    if (perPc[pc - lo]) {
+      snprintf(text, sizeof text, "icount-pc: 0x%" PRIx64 " %" PRIu64 "\n",
+               pc, perPc[pc - lo]);
+      qemu_plugin_outs(text);
+    }
 }
 
 __attribute__((visibility("default"))) int
 qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
                     char **argv) {
   (void)info;
+  bool profile = false;
   for (int i = 0; i < argc; i++) {
     if (!strncmp(argv[i], "lo=", 3))
       lo = strtoull(argv[i] + 3, NULL, 0);
@@ -118,7 +137,11 @@ qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
       hi = strtoull(argv[i] + 3, NULL, 0);
     else if (!strncmp(argv[i], "mark=", 5))
       mark = strtoull(argv[i] + 5, NULL, 0);
+    else if (!strcmp(argv[i], "pcs=1"))
+      profile = true;
   }
+  if (profile)
+    perPc = hi > lo ? calloc(hi - lo, sizeof *perPc) : NULL;
   qemu_plugin_register_vcpu_tb_trans_cb(id, onTranslate);
   qemu_plugin_register_atexit_cb(id, onExit, NULL);
   return 0;

@@ -130,6 +130,44 @@ func.func @requant(%in: memref<1x1x4x4xi8>, %res: memref<1x1x4x8xi8>) attributes
 // CHECK: %[[REST:.*]] = arith.constant dense<8> : vector<8xi32>
 // CHECK: arith.shrsi {{.*}}, %[[REST]] : vector<8xi32>
 // CHECK: vector.store {{.*}} : memref<1x1x4x8xi8>, vector<8xi8>
+// On NEON, where the shifts are constants above 31 and no multiplier is
+// INT32_MIN: sqrdmulh, minus 1 for negative values (v >> 31), then a rounding shift
+// by 31 - s (srshl), in int32 lanes.
 // NEON-LABEL: func.func @requant
-// NEON: arith.muli {{.*}} : vector<4xi64>
-// NEON: arith.shrsi {{.*}} : vector<4xi64>
+// NEON-NOT: vector<4xi64>
+// NEON: llvm.call_intrinsic "llvm.aarch64.neon.sqrdmulh.v4i32"
+// NEON: arith.shrsi {{.*}} : vector<4xi32>
+// NEON: llvm.call_intrinsic "llvm.aarch64.neon.srshl.v4i32"
+// NEON-NOT: vector<4xi64>
+// NEON: vector.store {{.*}} : memref<1x1x4x8xi8>, vector<4xi8>
+
+// -----
+
+// On NEON, the copy that fills a kernel's (padded) input buffer moves 16 bytes
+// at a time: its contiguous 4 x 5 bytes per row are one 16-byte move and a
+// 4-byte tail. x86 keeps the copy.
+memref.global "private" constant @dw3 : memref<3x3x5x1xi8> = dense<2>
+func.func @row_copy(%in: memref<1x4x4x5xi8>, %out: memref<1x4x4x5x1xi32>) attributes {sieve.entry} {
+  %buf = memref.alloc() : memref<1x6x6x5xi8>
+  %inner = memref.subview %buf[0, 1, 1, 0] [1, 4, 4, 5] [1, 1, 1, 1] : memref<1x6x6x5xi8> to memref<1x4x4x5xi8, strided<[180, 30, 5, 1], offset: 35>>
+  memref.copy %in, %inner : memref<1x4x4x5xi8> to memref<1x4x4x5xi8, strided<[180, 30, 5, 1], offset: 35>>
+  %w = memref.get_global @dw3 : memref<3x3x5x1xi8>
+  %izp = arith.constant -128 : i32
+  %wzp = arith.constant 0 : i32
+  linalg.depthwise_conv_2d_nhwc_hwcm_q {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%buf, %w, %izp, %wzp : memref<1x6x6x5xi8>, memref<3x3x5x1xi8>, i32, i32) outs(%out : memref<1x4x4x5x1xi32>)
+  return
+}
+// CHECK-LABEL: func.func @row_copy
+// CHECK: memref.copy
+// NEON-LABEL: func.func @row_copy
+// NEON-SAME: kernel = "neon-dw"
+// NEON-NOT: memref.copy
+// NEON: memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x4x4x5xi8, strided<[180, 30, 5, 1], offset: 35>> into memref<1x4x20xi8, strided<[180, 30, 1], offset: 35>>
+// NEON: scf.for
+// NEON: scf.for
+// NEON: %[[V:.*]] = vector.load {{.*}} : memref<1x4x20xi8>, vector<16xi8>
+// NEON: vector.store %[[V]], {{.*}} vector<16xi8>
+// NEON: %[[T:.*]] = vector.load {{.*}} vector<4xi8>
+// NEON: vector.store %[[T]], {{.*}} vector<4xi8>
+// NEON-NOT: memref.copy
+// NEON: return
