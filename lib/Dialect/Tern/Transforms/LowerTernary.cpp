@@ -1238,17 +1238,36 @@ void lowerQuantize(QuantizeAbsmaxOp op) {
                                             ib, cF(ib, 127.0f), clamped)});
           })
           .getResult(0);
+  // With `divide`, x / (max / 127) as the model writes it: the step is its
+  // own per-token tensor, so q rounds exactly as in the model.
+  Value factor = scale;
+  if (op.getDivide())
+    factor =
+        linalg::GenericOp::create(
+            b, TypeRange{scaleInit.getType()}, ValueRange{absMax},
+            ValueRange{scaleInit}, ArrayRef<AffineMap>{one, one},
+            ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+            [&](OpBuilder &nested, Location loc, ValueRange args) {
+              ImplicitLocOpBuilder ib(loc, nested);
+              Value clamped =
+                  arith::MaximumFOp::create(ib, args[0], cF(ib, 1e-5f));
+              linalg::YieldOp::create(ib, ValueRange{arith::DivFOp::create(
+                                              ib, clamped, cF(ib, 127.0f))});
+            })
+            .getResult(0);
   Value qInit =
       tensor::EmptyOp::create(b, ArrayRef<int64_t>{m, k}, b.getI8Type());
   Value q =
       linalg::GenericOp::create(
-          b, TypeRange{qInit.getType()}, ValueRange{op.getInput(), scale},
+          b, TypeRange{qInit.getType()}, ValueRange{op.getInput(), factor},
           ValueRange{qInit}, ArrayRef<AffineMap>{full, row, full},
           ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
                                         utils::IteratorType::parallel},
           [&](OpBuilder &nested, Location loc, ValueRange args) {
             ImplicitLocOpBuilder ib(loc, nested);
-            Value v = arith::MulFOp::create(ib, args[0], args[1]);
+            Value v = op.getDivide()
+                          ? Value(arith::DivFOp::create(ib, args[0], args[1]))
+                          : Value(arith::MulFOp::create(ib, args[0], args[1]));
             // |v| <= 127 (up to rounding of the scale) and the clamp below
             // catches the rest; round half to even by adding and subtracting
             // 1.5 * 2^23, exact for |v| < 2^22, with no libm call on MCUs.
