@@ -173,3 +173,24 @@ func.func @not_mac(%x: tensor<2x4xf32>) -> tensor<2x1xf32> {
   } -> tensor<2x1xf32>
   return %y : tensor<2x1xf32>
 }
+
+// -----
+
+// torch-mlir's linear layer: the [N, K] weight transposed at run time by a
+// generic, then a matmul; the weights are read through the transpose.
+// CHECK-LABEL: func @torch_linear
+// CHECK: tern.matmul %{{.*}} weights(dense<{{\[}}[1, 0, -1], [-1, 1, 0]]> : tensor<2x3xi8>) scale([2.500000e-01]) : tensor<1x3xf32> -> tensor<1x2xf32>
+// CHECK-NOT: linalg.matmul
+func.func @torch_linear(%x: tensor<1x3xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[0.25, 0.0, -0.25], [-0.25, 0.25, 0.0]]> : tensor<2x3xf32>
+  %e = tensor.empty() : tensor<3x2xf32>
+  %wt = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%w : tensor<2x3xf32>) outs(%e : tensor<3x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x2xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e2 = tensor.empty() : tensor<1x2xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e2 : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %y = linalg.matmul ins(%x, %wt : tensor<1x3xf32>, tensor<3x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
