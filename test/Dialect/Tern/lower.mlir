@@ -65,3 +65,22 @@ func.func @quantize(%x: tensor<2x4xf32>) -> (tensor<2x4xi8>, tensor<2xf32>) {
   %q, %s = tern.quantize_absmax %x : tensor<2x4xf32> -> tensor<2x4xi8>, tensor<2xf32>
   return %q, %s : tensor<2x4xi8>, tensor<2xf32>
 }
+
+// The step form: q = roundeven(x / (max / 127)), divided as the model writes
+// it (a per-token step next to the scale 127 / max that is returned).
+// CHECK-LABEL: func @quantize_divide
+// CHECK: math.absf
+// CHECK: %[[S:.*]] = linalg.generic
+// CHECK: arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK: %[[D:.*]] = linalg.generic
+// CHECK: arith.maximumf
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[D]] : tensor<2x4xf32>, tensor<2xf32>)
+// CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[DD:.*]]: f32
+// CHECK-NEXT: arith.divf %[[X]], %[[DD]] : f32
+// CHECK: arith.fptosi %{{.*}} : f32 to i8
+// CHECK: return %{{.*}}, %[[S]]
+func.func @quantize_divide(%x: tensor<2x4xf32>) -> (tensor<2x4xi8>, tensor<2xf32>) {
+  %q, %s = tern.quantize_absmax %x divide : tensor<2x4xf32> -> tensor<2x4xi8>, tensor<2xf32>
+  return %q, %s : tensor<2x4xi8>, tensor<2xf32>
+}

@@ -42,3 +42,11 @@ func.func @float_input(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %y = tern.matmul %x weights(dense<1> : tensor<2x4xi8>) scale([0.125]) : tensor<3x4xf32> -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// BitNet's quantisation in the step form (x / (max / 127)).
+// CHECK-LABEL: func @quantize_divide
+// CHECK: tern.quantize_absmax %{{.*}} divide : tensor<3x4xf32> -> tensor<3x4xi8>, tensor<3xf32>
+func.func @quantize_divide(%x: tensor<3x4xf32>) -> (tensor<3x4xi8>, tensor<3xf32>) {
+  %q, %s = tern.quantize_absmax %x divide : tensor<3x4xf32> -> tensor<3x4xi8>, tensor<3xf32>
+  return %q, %s : tensor<3x4xi8>, tensor<3xf32>
+}

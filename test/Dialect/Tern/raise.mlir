@@ -101,3 +101,96 @@ func.func @left_alone(%x: tensor<1x2xi8>, %acc: tensor<1x1xi32>, %v: tensor<2x1x
   %c = linalg.matmul ins(%x, %v : tensor<1x2xi8>, tensor<2x1xi8>) outs(%init : tensor<1x1xi32>) -> tensor<1x1xi32>
   return %a, %b, %c : tensor<1x1xi32>, tensor<1x1xi32>, tensor<1x1xi32>
 }
+
+// -----
+
+// batch_matmul whose weights differ per batch: a real batched product, left
+// alone.
+// CHECK-LABEL: func @batch_differs
+// CHECK-NOT: tern.matmul
+// CHECK: linalg.batch_matmul
+func.func @batch_differs(%x: tensor<2x2x3xf32>) -> tensor<2x2x1xf32> {
+  %w = arith.constant dense<[[[1.0], [0.0], [-1.0]], [[1.0], [0.0], [1.0]]]> : tensor<2x3x1xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x2x1xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x2x1xf32>) -> tensor<2x2x1xf32>
+  %y = linalg.batch_matmul ins(%x, %w : tensor<2x2x3xf32>, tensor<2x3x1xf32>) outs(%init : tensor<2x2x1xf32>) -> tensor<2x2x1xf32>
+  return %y : tensor<2x2x1xf32>
+}
+
+// -----
+
+// Unsigned casts read the weight -1 as 255: not a ternary layer.
+// CHECK-LABEL: func @unsigned
+// CHECK-NOT: tern.matmul
+// CHECK: linalg.matmul
+func.func @unsigned(%x: tensor<4x3xi8>) -> tensor<4x2xi32> {
+  %w = arith.constant dense<[[1, -1], [0, 1], [-1, 0]]> : tensor<3x2xi8>
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<4x2xi32>
+  %init = linalg.fill ins(%c0 : i32) outs(%e : tensor<4x2xi32>) -> tensor<4x2xi32>
+  %y = linalg.matmul {cast = #linalg.type_fn<cast_unsigned>} ins(%x, %w : tensor<4x3xi8>, tensor<3x2xi8>) outs(%init : tensor<4x2xi32>) -> tensor<4x2xi32>
+  return %y : tensor<4x2xi32>
+}
+
+// -----
+
+// A contraction that reads the activations [T, B, K] into a [B, T, N] result:
+// collapsing them would mix the tokens, so it is left alone.
+// CHECK-LABEL: func @tokens_permuted
+// CHECK-NOT: tern.matmul
+// CHECK: linalg.generic
+func.func @tokens_permuted(%x: tensor<3x2x4xf32>) -> tensor<2x3x1xf32> {
+  %w = arith.constant dense<[[1.0], [0.0], [-1.0], [1.0]]> : tensor<4x1xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x1xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x3x1xf32>) -> tensor<2x3x1xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, d0, d3)>, affine_map<(d0, d1, d2, d3) -> (d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w : tensor<3x2x4xf32>, tensor<4x1xf32>) outs(%init : tensor<2x3x1xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x3x1xf32>
+  return %y : tensor<2x3x1xf32>
+}
+
+// -----
+
+// A contraction that subtracts instead of adding is not a matmul.
+// CHECK-LABEL: func @not_mac
+// CHECK-NOT: tern.matmul
+// CHECK: linalg.generic
+func.func @not_mac(%x: tensor<2x4xf32>) -> tensor<2x1xf32> {
+  %w = arith.constant dense<[[1.0], [0.0], [-1.0], [1.0]]> : tensor<4x1xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x1xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x1xf32>) -> tensor<2x1xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : tensor<2x4xf32>, tensor<4x1xf32>) outs(%init : tensor<2x1xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.subf %o, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<2x1xf32>
+  return %y : tensor<2x1xf32>
+}
+
+// -----
+
+// torch-mlir's linear layer: the [N, K] weight transposed at run time by a
+// generic, then a matmul; the weights are read through the transpose.
+// CHECK-LABEL: func @torch_linear
+// CHECK: tern.matmul %{{.*}} weights(dense<{{\[}}[1, 0, -1], [-1, 1, 0]]> : tensor<2x3xi8>) scale([2.500000e-01]) : tensor<1x3xf32> -> tensor<1x2xf32>
+// CHECK-NOT: linalg.matmul
+func.func @torch_linear(%x: tensor<1x3xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[0.25, 0.0, -0.25], [-0.25, 0.25, 0.0]]> : tensor<2x3xf32>
+  %e = tensor.empty() : tensor<3x2xf32>
+  %wt = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%w : tensor<2x3xf32>) outs(%e : tensor<3x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x2xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e2 = tensor.empty() : tensor<1x2xf32>
+  %init = linalg.fill ins(%c0 : f32) outs(%e2 : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %y = linalg.matmul ins(%x, %wt : tensor<1x3xf32>, tensor<3x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}

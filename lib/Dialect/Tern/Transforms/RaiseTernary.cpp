@@ -16,7 +16,11 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include "llvm/ADT/bit.h"
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
+#include <type_traits>
 
 namespace sieve::tern {
 #define GEN_PASS_DEF_RAISETERNARY
@@ -45,47 +49,26 @@ bool isZeroInit(Value value) {
   return matchPattern(value, m_AnyZeroFloat()) || matchPattern(value, m_Zero());
 }
 
-/// The weight at [n, k] of a K x N (or, transposed, N x K) matrix.
-template <typename T>
-T weightAt(ArrayRef<T> values, bool transposed, int64_t n, int64_t k,
-           int64_t numN, int64_t numK) {
-  return transposed ? values[n * numK + k] : values[k * numN + n];
-}
-
-std::optional<Ternary> integerTernary(ElementsAttr attr, bool transposed,
-                                      int64_t numN, int64_t numK) {
-  auto values = attr.tryGetValues<APInt>();
-  if (!values)
-    return std::nullopt;
-  SmallVector<int64_t> flat;
-  flat.reserve(numN * numK);
-  for (const APInt &v : *values)
-    flat.push_back(v.getSExtValue());
+/// Ternary weights from N x K integers (row n, column k); nullopt if any
+/// is not -1, 0 or 1, or all are zero.
+std::optional<Ternary> integerTernary(ArrayRef<int64_t> flat) {
   Ternary t;
-  t.weights.resize(numN * numK);
+  t.weights.reserve(flat.size());
   bool anyNonZero = false;
-  for (int64_t n = 0; n < numN; ++n)
-    for (int64_t k = 0; k < numK; ++k) {
-      int64_t w = weightAt<int64_t>(flat, transposed, n, k, numN, numK);
-      if (w < -1 || w > 1)
-        return std::nullopt;
-      anyNonZero |= w != 0;
-      t.weights[n * numK + k] = int8_t(w);
-    }
+  for (int64_t w : flat) {
+    if (w < -1 || w > 1)
+      return std::nullopt;
+    anyNonZero |= w != 0;
+    t.weights.push_back(int8_t(w));
+  }
   if (!anyNonZero)
     return std::nullopt;
   return t;
 }
 
-std::optional<Ternary> floatTernary(ElementsAttr attr, bool transposed,
-                                    int64_t numN, int64_t numK, bool quantize) {
-  auto values = attr.tryGetValues<APFloat>();
-  if (!values)
-    return std::nullopt;
-  SmallVector<float> flat;
-  flat.reserve(numN * numK);
-  for (const APFloat &v : *values)
-    flat.push_back(v.convertToFloat());
+/// Ternary weights times a scale (per tensor or per row) from N x K floats.
+std::optional<Ternary> floatTernary(ArrayRef<float> flat, int64_t numN,
+                                    int64_t numK, bool quantize) {
   Ternary t;
   t.weights.resize(numN * numK);
   t.scale.assign(numN, 0.0f);
@@ -93,7 +76,7 @@ std::optional<Ternary> floatTernary(ElementsAttr attr, bool transposed,
   // Per channel: every non-zero weight of row n is +-scale[n], bit for bit.
   for (int64_t n = 0; n < numN && exact; ++n)
     for (int64_t k = 0; k < numK; ++k) {
-      float w = weightAt<float>(flat, transposed, n, k, numN, numK);
+      float w = flat[n * numK + k];
       if (w == 0.0f) {
         t.weights[n * numK + k] = 0;
         continue;
@@ -141,33 +124,233 @@ std::optional<Ternary> floatTernary(ElementsAttr attr, bool transposed,
   if (scale == 0.0f)
     return std::nullopt;
   double errSq = 0.0, normSq = 0.0;
-  for (int64_t n = 0; n < numN; ++n)
-    for (int64_t k = 0; k < numK; ++k) {
-      float w = weightAt<float>(flat, transposed, n, k, numN, numK);
-      float q = std::min(1.0f, std::max(-1.0f, std::nearbyint(w / scale)));
-      t.weights[n * numK + k] = int8_t(q);
-      errSq += double(w - q * scale) * (w - q * scale);
-      normSq += double(w) * w;
-    }
+  for (size_t i = 0; i < flat.size(); ++i) {
+    float w = flat[i];
+    float q = std::min(1.0f, std::max(-1.0f, std::nearbyint(w / scale)));
+    t.weights[i] = int8_t(q);
+    errSq += double(w - q * scale) * (w - q * scale);
+    normSq += double(w) * w;
+  }
   t.scale.assign(1, scale);
   t.error = normSq > 0 ? std::sqrt(errSq / normSq) : 0.0;
   return t;
 }
 
 //===----------------------------------------------------------------------===//
+// Contractions: out[t..., n] = sum_k x[t..., k] * w[k, n]
+//===----------------------------------------------------------------------===//
+//
+// A linear layer on [M, K] or [B, T, K] activations, as exporters write it:
+// linalg.matmul, linalg.batch_matmul (tosa.matmul) whose weights are the same
+// for every batch (a replicated constant or a broadcast of one), or a
+// linalg.generic contraction. The leading loops of the output are the tokens
+// (M = their product); the activations must be read [tokens..., k] in the
+// same order, so that collapsing them to [M, K] keeps each token's row.
+
+struct Contraction {
+  unsigned loopK, loopN;
+  int64_t numM = 1, numN, numK;
+};
+
+/// The body adds x * w to the accumulator: mulf/addf, or (integer) the
+/// sign-extended inputs' muli/addi (linalg.matmul's default cast; an
+/// unsigned one would read the weight -1 as 255).
+bool isMultiplyAccumulate(linalg::LinalgOp op, bool integer) {
+  Block *body = op.getBlock();
+  Value acc = body->getArgument(2);
+  Operation *add = body->getTerminator()->getOperand(0).getDefiningOp();
+  if (!add || (integer ? !isa<arith::AddIOp>(add) : !isa<arith::AddFOp>(add)))
+    return false;
+  Value product = add->getOperand(0) == acc   ? add->getOperand(1)
+                  : add->getOperand(1) == acc ? add->getOperand(0)
+                                              : Value();
+  Operation *mul = product ? product.getDefiningOp() : nullptr;
+  if (!mul || (integer ? !isa<arith::MulIOp>(mul) : !isa<arith::MulFOp>(mul)))
+    return false;
+  auto input = [&](Value v) -> Value {
+    if (!integer)
+      return v;
+    auto ext = v.getDefiningOp<arith::ExtSIOp>();
+    return ext ? ext.getIn() : Value();
+  };
+  Value a = input(mul->getOperand(0)), b = input(mul->getOperand(1));
+  Value x = body->getArgument(0), w = body->getArgument(1);
+  return (a == x && b == w) || (a == w && b == x);
+}
+
+std::optional<Contraction> matchContraction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || !op.hasPureTensorSemantics())
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap x = maps[0], out = maps[2];
+  unsigned r = out.getNumResults() - 1; // token loops
+  if (!x.isProjectedPermutation() || !out.isProjectedPermutation() ||
+      out.getNumResults() < 2 || x.getNumResults() != r + 1 ||
+      op.getNumLoops() != r + 2 || !maps[1].isProjectedPermutation())
+    return std::nullopt;
+  for (unsigned i = 0; i < r; ++i)
+    if (x.getResult(i) != out.getResult(i))
+      return std::nullopt;
+  Contraction c;
+  c.loopN = out.getDimPosition(r);
+  c.loopK = x.getDimPosition(r);
+  if (c.loopK == c.loopN ||
+      op.getIteratorTypesArray()[c.loopK] != utils::IteratorType::reduction)
+    return std::nullopt;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (int64_t size : ranges)
+    if (ShapedType::isDynamic(size))
+      return std::nullopt;
+  for (unsigned i = 0; i < r; ++i)
+    c.numM *= ranges[out.getDimPosition(i)];
+  c.numN = ranges[c.loopN];
+  c.numK = ranges[c.loopK];
+  if (c.numM == 0 || c.numN == 0 || c.numK == 0)
+    return std::nullopt;
+  return c;
+}
+
+bool sameBits(int64_t a, int64_t b) { return a == b; }
+bool sameBits(float a, float b) {
+  return llvm::bit_cast<uint32_t>(a) == llvm::bit_cast<uint32_t>(b);
+}
+
+/// The elements of `v`, row-major, if it is a constant, a broadcast of one
+/// (linalg.broadcast, or a generic that yields its input: what tosa.tile
+/// lowers to) or a reshape of these. Bounded, since a broadcast is expanded.
+template <typename T> std::optional<SmallVector<T>> constantElements(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() > (1 << 26))
+    return std::nullopt;
+  ElementsAttr attr;
+  if (matchPattern(v, m_Constant(&attr))) {
+    SmallVector<T> out;
+    out.reserve(type.getNumElements());
+    if constexpr (std::is_same_v<T, float>) {
+      auto values = attr.tryGetValues<APFloat>();
+      if (!values || !type.getElementType().isF32())
+        return std::nullopt;
+      for (const APFloat &x : *values)
+        out.push_back(x.convertToFloat());
+    } else {
+      auto values = attr.tryGetValues<APInt>();
+      if (!values)
+        return std::nullopt;
+      for (const APInt &x : *values)
+        out.push_back(x.getSExtValue());
+    }
+    return out;
+  }
+  if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>())
+    return constantElements<T>(e.getSrc());
+  if (auto c = v.getDefiningOp<tensor::CollapseShapeOp>())
+    return constantElements<T>(c.getSrc());
+  auto bc = v.getDefiningOp<linalg::LinalgOp>();
+  if (!bc || bc.getNumDpsInputs() != 1 || bc.getNumDpsInits() != 1 ||
+      bc.getNumParallelLoops() != bc.getNumLoops() ||
+      !bc.getMatchingIndexingMap(bc.getDpsInitOperand(0)).isIdentity() ||
+      bc.getBlock()->getTerminator()->getOperand(0) !=
+          bc.getBlock()->getArgument(0))
+    return std::nullopt;
+  OpOperand *in = bc.getDpsInputOperand(0);
+  auto inType = dyn_cast<RankedTensorType>(in->get().getType());
+  std::optional<SmallVector<T>> src = constantElements<T>(in->get());
+  if (!inType || !src)
+    return std::nullopt;
+  AffineMap map = bc.getMatchingIndexingMap(in);
+  ArrayRef<int64_t> shape = type.getShape(), inShape = inType.getShape();
+  SmallVector<T> out;
+  out.reserve(type.getNumElements());
+  SmallVector<int64_t> index(shape.size(), 0);
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    int64_t at = 0;
+    for (unsigned r = 0; r < map.getNumResults(); ++r) {
+      int64_t x;
+      if (auto d = dyn_cast<AffineDimExpr>(map.getResult(r)))
+        x = index[d.getPosition()];
+      else if (auto c = dyn_cast<AffineConstantExpr>(map.getResult(r)))
+        x = c.getValue();
+      else
+        return std::nullopt;
+      if (x < 0 || x >= inShape[r])
+        return std::nullopt;
+      at = at * inShape[r] + x;
+    }
+    out.push_back((*src)[at]);
+    for (int64_t a = int64_t(shape.size()) - 1; a >= 0; --a) {
+      if (++index[a] < shape[a])
+        break;
+      index[a] = 0;
+    }
+  }
+  return out;
+}
+
+/// The weights as N x K values, read by the contraction through `map` from
+/// constant elements (constantElements). Axes other than k and n are tokens
+/// (batches) the weights must not vary along; nullopt if they do.
+template <typename T>
+std::optional<SmallVector<T>> weightMatrix(Value w, AffineMap map,
+                                           const Contraction &c) {
+  SmallVector<int64_t> axisLoop; // per axis of w: the loop reading it
+  for (unsigned i = 0; i < map.getNumResults(); ++i)
+    axisLoop.push_back(map.getDimPosition(i));
+  auto type = cast<RankedTensorType>(w.getType());
+  if (!type.hasStaticShape() || llvm::count(axisLoop, int64_t(c.loopK)) != 1 ||
+      llvm::count(axisLoop, int64_t(c.loopN)) != 1)
+    return std::nullopt;
+  std::optional<SmallVector<T>> elements = constantElements<T>(w);
+  if (!elements)
+    return std::nullopt;
+  SmallVector<T> &all = *elements;
+  // Where (n, k) is first read; every other batch must hold the same bits.
+  SmallVector<int64_t> first(c.numN * c.numK, -1);
+  ArrayRef<int64_t> shape = type.getShape();
+  SmallVector<int64_t> index(shape.size(), 0);
+  for (int64_t i = 0, e = all.size(); i < e; ++i) {
+    int64_t n = 0, k = 0;
+    for (size_t a = 0; a < shape.size(); ++a) {
+      if (axisLoop[a] == int64_t(c.loopN))
+        n = index[a];
+      else if (axisLoop[a] == int64_t(c.loopK))
+        k = index[a];
+    }
+    int64_t &at = first[n * c.numK + k];
+    if (at < 0)
+      at = i;
+    else if (!sameBits(all[at], all[i]))
+      return std::nullopt; // batched weights that differ per batch
+    for (int64_t a = int64_t(shape.size()) - 1; a >= 0; --a) {
+      if (++index[a] < shape[a])
+        break;
+      index[a] = 0;
+    }
+  }
+  SmallVector<T> out;
+  out.reserve(first.size());
+  for (int64_t at : first)
+    out.push_back(all[at]);
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
 // BitNet's activation quantisation in f32, as exporters write it
 //===----------------------------------------------------------------------===//
 //
-// BitLinear computes, per token (row m of x):
-//   s[m] = 127 / max(max_k |x[m, k]|, 1e-5)
-//   q = clamp(roundeven(x * s), -128, 127)
-// and then either matmul(q / s, W) (fake quantisation) or matmul(q, W) / s.
-// Exporters spread this over linalg ops: a reduction for the absolute
-// maximum and elementwise linalg.generics, fused or one per scalar op. The
-// matcher below reads such a chain as one expression tree, looking through
-// elementwise producers, and accepts it only if it computes exactly what
-// tern.quantize_absmax computes (round half to even, the 1e-5 floor, the
-// [-128, 127] clamp), so the rewrite changes only the order of the float
+// BitLinear computes, per token (row m of x; x may be [M, K] or [B, T, K]):
+//   s[m] = 127 / max(max_k |x[m, k]|, 1e-5)      q = clamp(roundeven(x * s))
+// or with the step d[m] = max(max_k |x[m, k]|, 1e-5) / 127, q =
+// clamp(roundeven(x / d)), clamped to [-128, 127], and then either
+// matmul(q / s, W) or matmul(q * d, W) (fake quantisation) or matmul(q, W)
+// / s or * d. Exporters spread this over linalg ops: a reduction for the
+// absolute maximum and elementwise linalg.generics, fused or one per scalar
+// op, with reshapes between [B, T, K] and [B * T, K]. The matcher below
+// reads such a chain as one expression tree, looking through elementwise
+// producers and reshapes that keep each token's row, and accepts it only if
+// it computes exactly what tern.quantize_absmax computes (round half to
+// even, the 1e-5 floor, the [-128, 127] clamp, the product or the division
+// as written), so the rewrite changes only the order of the float
 // operations of the matmul and the dequantisation.
 
 /// A scalar of an elementwise chain: an op in the body of some linalg op, a
@@ -176,8 +359,8 @@ struct Scalar {
   Operation *op = nullptr;
   std::optional<double> constant;
   Value leaf;
-  /// Reached through a row broadcast ((m, k) -> (m) or (m, 0)): the value
-  /// depends on the row only.
+  /// Reached through a row broadcast ((t..., k) -> (t...) or (t..., 0)):
+  /// the value depends on the token only.
   bool perRow = false;
   explicit operator bool() const { return op || constant || leaf; }
 };
@@ -190,16 +373,40 @@ bool isElementwise(linalg::GenericOp op) {
          !op.payloadUsesValueFromOperand(op.getDpsInitOperand(0));
 }
 
-/// (m, k) -> (m) or (m, 0).
+/// (t..., k) -> (t...) or (t..., 0): the leading loops in order.
 bool isRowMap(AffineMap map) {
-  if (map.getNumDims() != 2 || map.getNumResults() < 1 ||
-      map.getNumResults() > 2 ||
-      map.getResult(0) != getAffineDimExpr(0, map.getContext()))
+  unsigned tokens = map.getNumDims() - 1;
+  if (map.getNumDims() < 2 || map.getNumResults() < tokens ||
+      map.getNumResults() > tokens + 1)
     return false;
-  if (map.getNumResults() == 1)
+  for (unsigned i = 0; i < tokens; ++i)
+    if (map.getResult(i) != getAffineDimExpr(i, map.getContext()))
+      return false;
+  if (map.getNumResults() == tokens)
     return true;
-  auto c = dyn_cast<AffineConstantExpr>(map.getResult(1));
+  auto c = dyn_cast<AffineConstantExpr>(map.getResult(tokens));
   return c && c.getValue() == 0;
+}
+
+/// The source of a reshape that keeps every token's row: any reshape of a
+/// per-token tensor (its elements are the tokens in order), or one that
+/// keeps the last dimension ([B, T, K] <-> [B * T, K]); null otherwise.
+Value rowReshapeSource(Value tensor, bool perRow) {
+  auto keeps = [&](ArrayRef<ReassociationIndices> groups) {
+    return perRow || groups.back().size() == 1;
+  };
+  if (auto e = tensor.getDefiningOp<tensor::ExpandShapeOp>())
+    return keeps(e.getReassociationIndices()) ? e.getSrc() : Value();
+  if (auto c = tensor.getDefiningOp<tensor::CollapseShapeOp>())
+    return keeps(c.getReassociationIndices()) ? c.getSrc() : Value();
+  return {};
+}
+
+/// `tensor` without the row-keeping reshapes that produce it.
+Value stripReshapes(Value tensor, bool perRow = false) {
+  while (Value src = rowReshapeSource(tensor, perRow))
+    tensor = src;
+  return tensor;
 }
 
 Scalar follow(Value v, bool perRow, Value stopAt);
@@ -215,24 +422,18 @@ Scalar followTensor(Value tensor, AffineMap map, linalg::LinalgOp consumer,
     return s;
   }
   if (!map.isIdentity()) {
-    if (consumer.getNumLoops() != 2 || !isRowMap(map))
+    // A row broadcast, from a [tokens..., K] domain only (inside a
+    // per-token generic, a projection would broadcast across tokens).
+    if (perRow || consumer.getNumLoops() < 2 || !isRowMap(map))
       return {};
     perRow = true;
   }
   s.perRow = perRow;
-  // [M] <-> [M, 1] reshapes keep the value of row m.
-  while (tensor != stopAt) {
-    auto type = dyn_cast<RankedTensorType>(tensor.getType());
-    if (!type || !(type.getRank() == 1 ||
-                   (type.getRank() == 2 && type.getDimSize(1) == 1)))
-      break;
-    if (auto e = tensor.getDefiningOp<tensor::ExpandShapeOp>())
-      tensor = e.getSrc();
-    else if (auto c = tensor.getDefiningOp<tensor::CollapseShapeOp>())
-      tensor = c.getSrc();
+  while (tensor != stopAt)
+    if (Value src = rowReshapeSource(tensor, perRow))
+      tensor = src;
     else
       break;
-  }
   auto producer = tensor.getDefiningOp<linalg::GenericOp>();
   if (tensor != stopAt && producer && isElementwise(producer))
     return follow(producer.getBody()->getTerminator()->getOperand(0), perRow,
@@ -327,13 +528,77 @@ bool matchBinary(const Scalar &s, Scalar &a, Scalar &b, Value stopAt) {
   return a && b;
 }
 
-/// The reduction max_k |x[m, k]| (linalg.generic or linalg.reduce, from 0 or
-/// -inf): its input x.
-Value matchAbsMax(Value amax) {
+/// How the per-token scale is written.
+enum class ScaleForm {
+  Inverse, ///< s = 127 / max(amax, 1e-5); q = x * s
+  Step,    ///< d = max(amax, 1e-5) / 127; q = x / d
+};
+
+/// What BitNet's quantisation of one layer's input reads.
+struct AbsmaxQuant {
+  Value input;  ///< x, [tokens..., K] f32
+  Value absMax; ///< the reduction max_k |x[t..., k]|
+  ScaleForm form;
+};
+
+/// A BitNet layer around a matmul: the quantisation, the op whose result
+/// becomes tern.matmul's, and a constant the dequantisation multiplies by.
+struct BitNetMatch {
+  AbsmaxQuant quant;
+  Operation *replaced;
+  float weightScale = 1.0f;
+};
+
+/// The matcher, which also keeps why the closest candidate failed: a layer
+/// whose input is rounded and clamped but not exactly as BitNet does stays
+/// float, and the user is told why.
+class BitNetMatcher {
+public:
+  std::optional<BitNetMatch> match(linalg::LinalgOp op, Value input);
+  /// The reason of the deepest failure, when the input was rounded.
+  std::optional<std::string> nearMiss() const {
+    if (!sawRounding)
+      return std::nullopt;
+    if (reason.empty())
+      return std::string("the rounded activations are not scaled by 127 / "
+                         "max(max_k |x|, 1e-5) or divided by max(...) / 127");
+    return reason;
+  }
+
+private:
+  void miss(int stage, const Twine &why) {
+    if (stage > bestStage) {
+      bestStage = stage;
+      reason = why.str();
+    }
+  }
+  Value matchAbsMax(Value amax);
+  Value matchScale(const Scalar &s, ScaleForm form);
+  std::optional<AbsmaxQuant> matchQuantized(const Scalar &q);
+
+  /// A product of factors to the power +-1: constants (folded into c), a
+  /// base (the quantised activations, or the accumulator), per-token scales.
+  struct Product {
+    double c = 1.0;
+    int bases = 0, baseSign = 0, inverse = 0, step = 0, scales = 0;
+    std::optional<AbsmaxQuant> quant;
+    Value absMax;
+    bool ok = true;
+  };
+  void product(const Scalar &s, int sign, Value acc, Product &p, int depth);
+
+  int bestStage = -1;
+  std::string reason;
+  bool sawRounding = false;
+};
+
+/// The reduction max_k |x[t..., k]| (linalg.generic or linalg.reduce, from
+/// 0 or -inf, over the last dimension): its input x.
+Value BitNetMatcher::matchAbsMax(Value amax) {
   auto red = amax.getDefiningOp<linalg::LinalgOp>();
   if (!red || red.getNumDpsInputs() != 1 || red.getNumDpsInits() != 1 ||
-      red.getNumLoops() != 2 || red.getNumReductionLoops() != 1 ||
-      red.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
+      red.getNumLoops() < 2 || red.getNumReductionLoops() != 1 ||
+      red.getIteratorTypesArray().back() != utils::IteratorType::reduction)
     return {};
   OpOperand *in = red.getDpsInputOperand(0);
   OpOperand *init = red.getDpsInitOperand(0);
@@ -354,15 +619,20 @@ Value matchAbsMax(Value amax) {
     first = splat.getSplatValue<APFloat>();
   else
     return {};
-  if (!first.isZero() && !(first.isInfinity() && first.isNegative()))
+  if (!first.isZero() && !(first.isInfinity() && first.isNegative())) {
+    miss(5, "the per-token maximum does not start at 0 or -inf");
     return {};
+  }
   Block *body = red.getBlock();
   Value yielded = body->getTerminator()->getOperand(0);
   Value a, b;
   Scalar y;
   y.op = yielded.getDefiningOp();
-  if (!y.op || y.op->getBlock() != body || !matchMinMax(y, true, a, b))
+  if (!y.op || y.op->getBlock() != body || !matchMinMax(y, true, a, b)) {
+    miss(5, "the per-token reduction is not a maximum (BitNet takes max_k "
+            "|x|)");
     return {};
+  }
   Value inArg = body->getArgument(0), accArg = body->getArgument(1);
   for (auto [abs, acc] : {std::pair{a, b}, std::pair{b, a}}) {
     if (acc != accArg)
@@ -386,44 +656,65 @@ Value matchAbsMax(Value amax) {
     if (absGeneric.getMatchingIndexingMap(xOperand).isIdentity())
       return xOperand->get();
   }
+  miss(5, "the per-token maximum is not taken of |x| (BitNet takes max_k "
+          "|x|)");
   return {};
 }
 
-/// s = 127 / max(amax, 1e-5): the reduction result amax.
-Value matchScale(const Scalar &s) {
+/// s = 127 / max(amax, 1e-5) (Inverse) or d = max(amax, 1e-5) / 127 (Step):
+/// the reduction amax.
+Value BitNetMatcher::matchScale(const Scalar &s, ScaleForm form) {
   Scalar num, den;
-  if (!matchBinary<arith::DivFOp>(s, num, den, {}) || !isConstant(num, 127.0f))
+  if (!matchBinary<arith::DivFOp>(s, num, den, {}))
     return {};
+  bool inverse = form == ScaleForm::Inverse;
+  const Scalar &c = inverse ? num : den, &floor = inverse ? den : num;
   Value a, b;
-  if (!matchMinMax(den, true, a, b))
+  if (!matchMinMax(floor, true, a, b))
     return {};
-  for (auto [v, eps] : {std::pair{a, b}, std::pair{b, a}}) {
-    Scalar amax = follow(v, den.perRow, {});
-    if (isConstant(follow(eps, den.perRow, {}), 1e-5f) && amax.leaf &&
-        amax.perRow && matchAbsMax(amax.leaf))
-      return amax.leaf;
+  for (auto [v, e] : {std::pair{a, b}, std::pair{b, a}}) {
+    Scalar amax = follow(v, floor.perRow, {}),
+           eps = follow(e, floor.perRow, {});
+    if (!amax.leaf || !amax.perRow || !eps.constant)
+      continue;
+    // From here on it is a per-token scale; say what is off.
+    Value x = matchAbsMax(amax.leaf);
+    if (!x)
+      continue;
+    if (!isConstant(eps, 1e-5f)) {
+      miss(4, "the scale's floor is " +
+                  llvm::formatv("{0:e}", *eps.constant).str() + ", not 1e-5");
+      continue;
+    }
+    if (!isConstant(c, 127.0f)) {
+      miss(4, "the per-token scale is not 127 / max(...) or max(...) / 127");
+      continue;
+    }
+    return amax.leaf;
   }
   return {};
 }
 
-/// What BitNet's quantisation of one layer's input reads.
-struct AbsmaxQuant {
-  Value input;  ///< x, [M, K] f32
-  Value absMax; ///< the reduction max_k |x[m, k]|
-};
-
-/// q = clamp(roundeven(x * s), -128, 127) (the clamp and the rounding in
-/// either order).
-std::optional<AbsmaxQuant> matchQuantized(const Scalar &q) {
+/// q = clamp(roundeven(x * s), -128, 127) or clamp(roundeven(x / d), ...)
+/// (the clamp and the rounding in either order).
+std::optional<AbsmaxQuant> BitNetMatcher::matchQuantized(const Scalar &q) {
   // Peel the clamp and the rounding, in either order.
   Scalar v = q;
   bool rounded = false, low = false, high = false;
   for (int step = 0; step < 3; ++step) {
     Value a, b;
     if (!rounded && v.op && isa<math::RoundEvenOp>(v.op)) {
-      rounded = true;
+      rounded = sawRounding = true;
       v = operandOf(v, 0, {});
       continue;
+    }
+    if (!rounded && v.op &&
+        isa<math::RoundOp, math::FloorOp, math::CeilOp, math::TruncOp>(v.op)) {
+      sawRounding = true;
+      miss(1, "the activations are rounded by '" +
+                  v.op->getName().getStringRef() +
+                  "', not half to even (math.roundeven)");
+      return std::nullopt;
     }
     bool isMax = !low && matchMinMax(v, true, a, b);
     bool isMin = !isMax && !high && matchMinMax(v, false, a, b);
@@ -431,28 +722,108 @@ std::optional<AbsmaxQuant> matchQuantized(const Scalar &q) {
       break;
     float bound = isMax ? -128.0f : 127.0f;
     Scalar x = follow(a, v.perRow, {}), c = follow(b, v.perRow, {});
-    if (!isConstant(c, bound))
+    if (!c.constant)
       std::swap(x, c);
-    if (!isConstant(c, bound))
+    if (!isConstant(c, bound)) {
+      if (c.constant) {
+        sawRounding = true; // a clamp to constants: quantisation too
+        miss(2, "the activations are clamped at " +
+                    llvm::formatv("{0:f1}", *c.constant).str() +
+                    ", not to [-128, 127]");
+      }
       return std::nullopt;
+    }
     (isMax ? low : high) = true;
     v = x;
   }
-  if (!rounded || !low || !high)
+  if (!rounded)
     return std::nullopt;
-  // x * s, with x read element by element.
-  if (!v.op || !isa<arith::MulFOp>(v.op))
+  if (!low || !high) {
+    miss(2, "the rounded activations are not clamped to [-128, 127]");
     return std::nullopt;
-  for (unsigned i = 0; i < 2; ++i) {
-    Value absMax = matchScale(operandOf(v, 1 - i, {}));
-    if (!absMax)
+  }
+  // x * s or x / d, with x read element by element.
+  Scalar l, r;
+  bool isMul = matchBinary<arith::MulFOp>(v, l, r, {});
+  bool isDiv = !isMul && matchBinary<arith::DivFOp>(v, l, r, {});
+  for (unsigned i = 0; i < 2 && (isMul || isDiv); ++i) {
+    if (isDiv && i == 1)
+      break; // x / d only
+    unsigned xi = isDiv ? 0 : i;
+    Scalar scale = operandOf(v, 1 - xi, {});
+    ScaleForm form = isMul ? ScaleForm::Inverse : ScaleForm::Step;
+    Value absMax = matchScale(scale, form);
+    if (!absMax) {
+      // The other form's scale in the wrong operation.
+      ScaleForm other = isMul ? ScaleForm::Step : ScaleForm::Inverse;
+      if (matchScale(scale, other))
+        miss(3, isMul ? "the activations are multiplied by max(...) / 127 "
+                        "(BitNet divides by it)"
+                      : "the activations are divided by 127 / max(...) "
+                        "(BitNet multiplies by it)");
       continue;
-    Value input = matchAbsMax(absMax);
-    Scalar x = operandOf(v, i, input);
-    if (x.leaf == input && !x.perRow)
-      return AbsmaxQuant{input, absMax};
+    }
+    Value input = stripReshapes(matchAbsMax(absMax));
+    Scalar x = operandOf(v, xi, input);
+    if (x.leaf && x.leaf == input && !x.perRow)
+      return AbsmaxQuant{input, absMax, form};
+    miss(6, "the per-token maximum is taken over another tensor than the "
+            "one quantised");
   }
   return std::nullopt;
+}
+
+void BitNetMatcher::product(const Scalar &s, int sign, Value acc, Product &p,
+                            int depth) {
+  if (!p.ok)
+    return;
+  if (!s || depth > 8) {
+    p.ok = false;
+    return;
+  }
+  auto base = [&] {
+    ++p.bases;
+    p.baseSign = sign;
+  };
+  auto scale = [&](Value absMax, int &exponent) {
+    if (p.absMax && p.absMax != absMax)
+      p.ok = false;
+    p.absMax = absMax;
+    ++p.scales;
+    exponent += sign;
+  };
+  if (s.constant) {
+    if (*s.constant == 0.0 || !std::isfinite(*s.constant))
+      p.ok = false;
+    else
+      p.c = sign > 0 ? p.c * *s.constant : p.c / *s.constant;
+    return;
+  }
+  if (acc) {
+    if (s.leaf == acc && !s.perRow)
+      return base();
+  } else if (std::optional<AbsmaxQuant> q = matchQuantized(s)) {
+    if (p.quant && p.quant->absMax != q->absMax)
+      p.ok = false;
+    p.quant = q;
+    return base();
+  }
+  if (Value amax = matchScale(s, ScaleForm::Inverse))
+    return scale(amax, p.inverse);
+  if (Value amax = matchScale(s, ScaleForm::Step))
+    return scale(amax, p.step);
+  Scalar l, r;
+  if (matchBinary<arith::MulFOp>(s, l, r, {})) {
+    product(l, sign, acc, p, depth + 1);
+    product(r, sign, acc, p, depth + 1);
+    return;
+  }
+  if (matchBinary<arith::DivFOp>(s, l, r, {})) {
+    product(l, sign, acc, p, depth + 1);
+    product(r, -sign, acc, p, depth + 1);
+    return;
+  }
+  p.ok = false;
 }
 
 /// The value of `tensor`'s elements as a Scalar (through its elementwise
@@ -464,80 +835,106 @@ Scalar elementOf(Value tensor) {
   return follow(producer.getBody()->getTerminator()->getOperand(0), false, {});
 }
 
-/// A BitNet layer around a matmul: the f32 activations x, the op whose
-/// result becomes tern.matmul's, and a constant the dequantisation
-/// multiplies by (the weight scale, when the weights are plain ternary).
-struct BitNetMatch {
-  Value input;
-  Operation *replaced;
-  float weightScale = 1.0f;
-};
-
-/// acc or acc * c (either order), acc the element of `matmul`'s result.
-bool matchAccumulator(const Scalar &a, Value matmul, float &c) {
-  if (a.leaf == matmul && !a.perRow)
-    return true;
-  Scalar l, r;
-  if (!matchBinary<arith::MulFOp>(a, l, r, {}))
-    return false;
-  if (r.leaf == matmul)
-    std::swap(l, r);
-  if (l.leaf != matmul || l.perRow || !r.constant)
-    return false;
-  c *= float(*r.constant);
-  return true;
-}
-
-/// matmul(q / s, W) with q, s BitNet's quantisation of x (the matmul is
-/// replaced), or matmul(q, W) followed by an elementwise acc / s,
-/// (acc * c) / s or (acc / s) * c (that op is replaced).
-std::optional<BitNetMatch> matchBitNet(linalg::LinalgOp op, Value input) {
-  Scalar root = elementOf(input), q, s;
+/// matmul(q / s, W) or matmul(q * d, W) with q, s (d) BitNet's quantisation
+/// of x (the matmul is replaced), or matmul(q, W) followed by an elementwise
+/// acc / s or acc * d, times or divided by constants (that op is replaced).
+std::optional<BitNetMatch> BitNetMatcher::match(linalg::LinalgOp op,
+                                                Value input) {
+  Scalar root = elementOf(stripReshapes(input));
   if (!root)
     return std::nullopt;
-  if (matchBinary<arith::DivFOp>(root, q, s, {})) {
-    std::optional<AbsmaxQuant> quant = matchQuantized(q);
-    if (quant && matchScale(s) == quant->absMax)
-      return BitNetMatch{quant->input, op};
+  Product in;
+  product(root, 1, {}, in, 0);
+  if (!in.ok || in.bases != 1 || in.baseSign != 1 || !in.quant)
     return std::nullopt;
-  }
-  std::optional<AbsmaxQuant> quant = matchQuantized(root);
-  if (!quant)
-    return std::nullopt;
+  // One factor 1 / s or d, with s (d) from the same maximum as q's.
+  auto dequantises = [&](const Product &p, Value absMax) {
+    if (p.scales == 0)
+      return false;
+    if (p.scales == 1 && p.absMax == absMax &&
+        ((p.inverse == -1 && p.step == 0) || (p.inverse == 0 && p.step == 1)))
+      return true;
+    miss(7, p.absMax != absMax
+                ? "the dequantisation's scale is another token scale"
+                : "the dequantisation multiplies by 127 / max(...) or "
+                  "divides by max(...) / 127 (BitNet divides by the first, "
+                  "multiplies by the second)");
+    return false;
+  };
+  if (in.scales)
+    return dequantises(in, in.quant->absMax)
+               ? std::optional(BitNetMatch{*in.quant, op, float(in.c)})
+               : std::nullopt;
+
+  // matmul(q * c, W) dequantised after it, through row-keeping reshapes.
   Value acc = op->getResult(0);
-  for (Operation *user : acc.getUsers()) {
+  SmallVector<Operation *> users(acc.getUsers());
+  for (size_t i = 0; i < users.size(); ++i) {
+    Operation *user = users[i];
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user) &&
+        rowReshapeSource(user->getResult(0), false) == acc) {
+      users.append(user->getResult(0).user_begin(),
+                   user->getResult(0).user_end());
+      continue;
+    }
     auto generic = dyn_cast<linalg::GenericOp>(user);
-    if (!generic || !isElementwise(generic) ||
-        generic.getResult(0).getType() != acc.getType())
+    if (!generic || !isElementwise(generic))
       continue;
-    Scalar y = elementOf(generic.getResult(0)), a, d;
-    float c = 1.0f;
-    // (acc / s) * c: peel the constant.
-    if (matchBinary<arith::MulFOp>(y, a, d, {})) {
-      if (a.constant)
-        std::swap(a, d);
-      if (!d.constant)
-        continue;
-      c = float(*d.constant);
-      y = a;
+    Product out;
+    product(elementOf(generic.getResult(0)), 1, acc, out, 0);
+    if (!out.ok || out.bases != 1 || out.baseSign != 1)
+      continue;
+    if (!out.scales) {
+      miss(7, "the matmul of the quantised activations is not dequantised "
+              "by the per-token scale");
+      continue;
     }
-    if (!matchBinary<arith::DivFOp>(y, a, d, {}))
-      continue;
-    // acc / (s * c'): the weight scale stored as its inverse.
-    Scalar l, r;
-    if (matchBinary<arith::MulFOp>(d, l, r, {})) {
-      if (l.constant)
-        std::swap(l, r);
-      if (!r.constant || *r.constant == 0.0)
-        continue;
-      c /= float(*r.constant);
-      d = l;
-    }
-    if (matchScale(d) != quant->absMax || !matchAccumulator(a, acc, c))
-      continue;
-    return BitNetMatch{quant->input, generic, c};
+    if (dequantises(out, in.quant->absMax))
+      return BitNetMatch{*in.quant, generic, float(in.c * out.c)};
   }
   return std::nullopt;
+}
+
+/// `value`, [M, X], reshaped to `type` ([tokens..., X], M their product).
+Value reshapeRows(OpBuilder &builder, Location loc, Value value,
+                  RankedTensorType type) {
+  auto from = cast<RankedTensorType>(value.getType());
+  if (from == type)
+    return value;
+  SmallVector<ReassociationIndices> groups(1);
+  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+    groups[0].push_back(i);
+  groups.push_back({type.getRank() - 1});
+  if (type.getRank() > 2)
+    return tensor::ExpandShapeOp::create(builder, loc, type, value, groups);
+  return tensor::CollapseShapeOp::create(builder, loc, type, value, groups);
+}
+
+/// `value`, [tokens..., X], as [M, X].
+Value collapseRows(OpBuilder &builder, Location loc, Value value, int64_t m) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto flat =
+      RankedTensorType::get({m, type.getShape().back()}, type.getElementType());
+  if (type == flat)
+    return value;
+  SmallVector<ReassociationIndices> groups(1);
+  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+    groups[0].push_back(i);
+  groups.push_back({type.getRank() - 1});
+  if (type.getRank() > 2)
+    return tensor::CollapseShapeOp::create(builder, loc, flat, value, groups);
+  return tensor::ExpandShapeOp::create(builder, loc, flat, value, groups);
+}
+
+/// Whether `type` is [tokens..., x] with M tokens.
+bool hasRows(Type type, int64_t m, int64_t x) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t || !t.hasStaticShape() || t.getRank() < 1 || t.getShape().back() != x)
+    return false;
+  int64_t rows = 1;
+  for (int64_t d : t.getShape().drop_back())
+    rows *= d;
+  return rows == m;
 }
 
 struct RaiseTernaryPass final
@@ -547,7 +944,8 @@ struct RaiseTernaryPass final
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> candidates;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()))
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::GenericOp>(
+              op.getOperation()))
         candidates.push_back(op);
     });
     for (linalg::LinalgOp op : candidates)
@@ -555,57 +953,33 @@ struct RaiseTernaryPass final
   }
 
   void raise(linalg::LinalgOp op) {
-    bool batched = isa<linalg::BatchMatmulOp>(op.getOperation());
-    MLIRContext *ctx = op.getContext();
-    // Loops (b,) m, n, k: the activations must be [.., m, k] and the result
-    // [.., m, n]; the weights [.., k, n] or [.., n, k].
-    unsigned b = batched ? 1 : 0;
-    AffineExpr m = getAffineDimExpr(b, ctx), n = getAffineDimExpr(b + 1, ctx),
-               k = getAffineDimExpr(b + 2, ctx);
-    SmallVector<AffineExpr> lead;
-    if (batched)
-      lead.push_back(getAffineDimExpr(0, ctx));
-    auto map = [&](AffineExpr x, AffineExpr y) {
-      SmallVector<AffineExpr> exprs(lead);
-      exprs.append({x, y});
-      return AffineMap::get(b + 3, 0, exprs, ctx);
-    };
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    if (maps[0] != map(m, k) || maps[2] != map(m, n))
+    std::optional<Contraction> c = matchContraction(op);
+    if (!c)
       return;
-    bool transposed;
-    if (maps[1] == map(k, n))
-      transposed = false;
-    else if (maps[1] == map(n, k))
-      transposed = true;
-    else
-      return;
-
     Value input = op.getDpsInputs()[0], init = op.getDpsInits()[0];
-    ElementsAttr weights;
-    if (!matchPattern(op.getDpsInputs()[1], m_Constant(&weights)) ||
-        !isZeroInit(init))
+    if (!isZeroInit(init))
       return;
     auto inType = cast<RankedTensorType>(input.getType());
-    auto wType = cast<RankedTensorType>(weights.getType());
+    auto wType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
     auto outType = cast<RankedTensorType>(op->getResult(0).getType());
-    if (!inType.hasStaticShape() || !outType.hasStaticShape() ||
-        (batched && (inType.getDimSize(0) != 1 || wType.getDimSize(0) != 1)))
-      return;
-    int64_t numK = inType.getShape().back();
-    int64_t numN = outType.getShape().back();
-    if (numK == 0 || numN == 0)
-      return;
-
     Type inElt = inType.getElementType(), wElt = wType.getElementType(),
          outElt = outType.getElementType();
-    std::optional<Ternary> ternary;
     bool integer =
         inElt.isInteger(8) && wElt.isInteger(8) && outElt.isInteger(32);
-    if (integer)
-      ternary = integerTernary(weights, transposed, numN, numK);
-    else if (inElt.isF32() && wElt.isF32() && outElt.isF32())
-      ternary = floatTernary(weights, transposed, numN, numK, quantize);
+    bool real = inElt.isF32() && wElt.isF32() && outElt.isF32();
+    if ((!integer && !real) || !isMultiplyAccumulate(op, integer) ||
+        !hasRows(inType, c->numM, c->numK) ||
+        !hasRows(outType, c->numM, c->numN))
+      return;
+    Value w = op.getDpsInputs()[1];
+    AffineMap wMap = op.getIndexingMapsArray()[1];
+    std::optional<Ternary> ternary;
+    if (integer) {
+      if (auto values = weightMatrix<int64_t>(w, wMap, *c))
+        ternary = integerTernary(*values);
+    } else if (auto values = weightMatrix<float>(w, wMap, *c)) {
+      ternary = floatTernary(*values, c->numN, c->numK, quantize);
+    }
     if (!ternary)
       return;
 
@@ -615,33 +989,41 @@ struct RaiseTernaryPass final
     Operation *replaced = op;
     Value inputScale;
     SmallVector<float> scale = ternary->scale;
-    if (!integer && !batched)
-      if (std::optional<BitNetMatch> bitnet = matchBitNet(op, input)) {
+    Location loc = op.getLoc();
+    if (real) {
+      BitNetMatcher matcher;
+      std::optional<BitNetMatch> bitnet = matcher.match(op, input);
+      if (bitnet &&
+          (!hasRows(bitnet->quant.input.getType(), c->numM, c->numK) ||
+           !hasRows(bitnet->replaced->getResult(0).getType(), c->numM,
+                    c->numN)))
+        bitnet.reset();
+      if (bitnet) {
         replaced = bitnet->replaced;
         for (float &s : scale)
           s *= bitnet->weightScale;
         OpBuilder qb(replaced);
         auto quant = tern::QuantizeAbsmaxOp::create(
-            qb, op.getLoc(),
-            RankedTensorType::get({inType.getDimSize(0), numK}, qb.getI8Type()),
-            RankedTensorType::get({inType.getDimSize(0)}, qb.getF32Type()),
-            bitnet->input);
+            qb, loc, RankedTensorType::get({c->numM, c->numK}, qb.getI8Type()),
+            RankedTensorType::get({c->numM}, qb.getF32Type()),
+            collapseRows(qb, loc, bitnet->quant.input, c->numM),
+            bitnet->quant.form == ScaleForm::Step);
         input = quant.getQuantized();
         inputScale = quant.getScale();
+      } else if (std::optional<std::string> why = matcher.nearMiss()) {
+        op.emitWarning() << "activations quantised but not as BitNet's "
+                            "absmax quantisation: "
+                         << *why << "; the layer stays a float ternary matmul";
       }
+    }
 
     OpBuilder builder(replaced);
-    Location loc = op.getLoc();
-    int64_t numM = inType.getDimSize(b);
-    if (batched)
-      input = tensor::CollapseShapeOp::create(
-          builder, loc, RankedTensorType::get({numM, numK}, inElt), input,
-          SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    input = collapseRows(builder, loc, input, c->numM);
     auto weightAttr = DenseIntElementsAttr::get(
-        RankedTensorType::get({numN, numK}, builder.getI8Type()),
+        RankedTensorType::get({c->numN, c->numK}, builder.getI8Type()),
         ArrayRef<int8_t>(ternary->weights));
     auto result = tern::MatmulOp::create(
-        builder, loc, RankedTensorType::get({numM, numN}, outElt), input,
+        builder, loc, RankedTensorType::get({c->numM, c->numN}, outElt), input,
         inputScale, weightAttr,
         integer ? DenseF32ArrayAttr() : builder.getDenseF32ArrayAttr(scale),
         /*kernel=*/StringAttr());
@@ -652,12 +1034,10 @@ struct RaiseTernaryPass final
       result->setAttr("sieve.quantization_error",
                       builder.getF64FloatAttr(*ternary->error));
     }
-    Value replacement = result;
-    if (batched)
-      replacement = tensor::ExpandShapeOp::create(
-          builder, loc, outType, replacement,
-          SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    replaced->getResult(0).replaceAllUsesWith(replacement);
+    auto replacedType =
+        cast<RankedTensorType>(replaced->getResult(0).getType());
+    replaced->getResult(0).replaceAllUsesWith(
+        reshapeRows(builder, loc, result, replacedType));
     replaced->erase();
     if (replaced != op && op->use_empty())
       op->erase();

@@ -144,15 +144,21 @@ def Tern_QuantizeAbsmaxOp : Tern_Op<"quantize_absmax", [Pure]> {
     (BitNet b1.58's `activation_quant`). `s` is what `tern.matmul`'s
     `input_scale` divides by.
 
+    With `divide`, the model's other spelling: `q[m, k] =
+    clamp(roundeven(x[m, k] / d[m]), -128, 127)` with the step `d[m] =
+    max(max_k |x[m, k]|, 1e-5) / 127`, rounded in `f32` as written (a few
+    `q` differ by one from the product form); `s` is still `127 / max(...)`.
+
     ```mlir
     %q, %s = tern.quantize_absmax %x : tensor<3x4xf32> -> tensor<3x4xi8>, tensor<3xf32>
+    %q2, %s2 = tern.quantize_absmax %x divide : tensor<3x4xf32> -> tensor<3x4xi8>, tensor<3xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$input);
+  let arguments = (ins RankedTensorOf<[F32]>:$input, UnitAttr:$divide);
   let results = (outs RankedTensorOf<[I8]>:$quantized,
                       RankedTensorOf<[F32]>:$scale);
   let assemblyFormat = [{
-    $input attr-dict `:` type($input) `->` type($quantized) `,` type($scale)
+    $input (`divide` $divide^)? attr-dict `:` type($input) `->` type($quantized) `,` type($scale)
   }];
   let hasVerifier = 1;
 }

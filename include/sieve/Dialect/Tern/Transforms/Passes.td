@@ -14,9 +14,12 @@ def RaiseTernary : Pass<"sieve-raise-ternary", "mlir::func::FuncOp"> {
   let summary = "Matmuls with constant ternary weights to tern.matmul";
   let description = [{
     A `linalg.matmul` (weights `K x N`, or `N x K` through its indexing
-    maps), or a `linalg.batch_matmul` of batch 1 (what `tosa.matmul`
-    lowers to), whose second operand is a constant and whose accumulator
-    starts at zero becomes a `tern.matmul` when the weights are exactly
+    maps), a `linalg.batch_matmul` (what `tosa.matmul` lowers to) whose
+    weights are the same for every batch, or a `linalg.generic` contraction
+    over `[tokens..., K]` activations (a `[B, T, K]` linear layer), whose
+    weights are a constant (or a broadcast of one, as `tosa.tile` lowers)
+    and whose accumulator starts at zero becomes one `tern.matmul` over all
+    the tokens (activations collapsed to `[M, K]`) when the weights are exactly
     ternary: int8 weights in `{-1, 0, +1}` with int8 activations and an
     `i32` result, or `f32` weights that are `{-1, 0, +1}` times one scale
     (per tensor) or one scale per output channel. Weights that are not
@@ -28,8 +31,11 @@ def RaiseTernary : Pass<"sieve-raise-ternary", "mlir::func::FuncOp"> {
     BitNet's quantise-matmul-dequantise in f32 around such a matmul
     (`s = 127 / max(max_k |x|, 1e-5)` per token, `q = clamp(roundeven(x *
     s), -128, 127)`, then `matmul(q / s, W)` or `matmul(q, W) / s`, in any
-    split into linalg ops) becomes `tern.quantize_absmax` and a
-    `tern.matmul` of the int8 `q` scaled by `s` (docs/ternary.md).
+    split into linalg ops; or with the step `d = max(...) / 127`, `x / d`
+    and `* d`) becomes `tern.quantize_absmax` (`divide` for the step form)
+    and a `tern.matmul` of the int8 `q` scaled by `s` (docs/ternary.md). A
+    layer whose activations are rounded and clamped but not exactly so
+    stays float, with a warning that says what differs.
 
     ```mlir
     %y = linalg.matmul ins(%x, %w : tensor<1x4xf32>, tensor<4x2xf32>)
