@@ -76,14 +76,44 @@ int main(void) {
   for (int i = 0; i < %(m)d * %(k)d; ++i) in[i] = (int8_t)(i * 37 + 11);
 %(pool_create)s
   %(call)s; /* warm: weights into the caches */
+#ifdef SERIAL_TOO
+  /* 1 thread (NULL hook) and the pool, alternating in this process (the
+     machine may be shared): best of 10 samples of about 0.05 s each. */
+  int n = 1;
+  for (;;) {
+    double t0 = now();
+    for (int r = 0; r < n; ++r) SERIAL_TOO;
+    if (now() - t0 > 0.05) break;
+    n *= 2;
+  }
+  double one = 1e9, many = 1e9;
+  for (int s = 0; s < 10; ++s) {
+    double t0 = now();
+    for (int r = 0; r < n; ++r) SERIAL_TOO;
+    double t1 = now();
+    for (int r = 0; r < n; ++r) %(call)s;
+    double t2 = now();
+    if (t1 - t0 < one) one = t1 - t0;
+    if (t2 - t1 < many) many = t2 - t1;
+  }
+  printf("%%.9f %%.9f %%d\n", many / n, one / n, out[0]);
+  return 0;
+#endif
   int reps = 1;
   double t = 0;
   for (;;) {
     double t0 = now();
     for (int r = 0; r < reps; ++r) %(call)s;
     t = now() - t0;
-    if (t > 0.3) break;
+    if (t > 0.1) break;
     reps *= 2;
+  }
+  /* Best of 5 samples of about 0.1 s: the machine may be shared. */
+  for (int s = 0; s < 4; ++s) {
+    double t0 = now();
+    for (int r = 0; r < reps; ++r) %(call)s;
+    double u = now() - t0;
+    if (u < t) t = u;
   }
   printf("%%.9f %%d\n", t / reps, out[0]);
   return 0;
@@ -320,16 +350,22 @@ def time_layer(build, work, m, k, n, kernel, threads=1, target="x86-64-avx2"):
         fields["pool_create"] = "  sieve_pool *pool = sieve_pool_create(%d);" % threads
         fields["call"] = "%s(in, out, arena, sieve_pool_parallel_for, pool)" % (
             report["parallel"]["entry"])
+        fields["pool_include"] += "\n#define SERIAL_TOO %s(in, out, arena, 0, 0)" % (
+            report["parallel"]["entry"])
         pool = os.path.join(ROOT, "runtime", "parallel")
         extra = ["-I", pool, os.path.join(pool, "sieve_pool.c"), "-pthread"]
     with open(src, "w") as f:
         f.write(HARNESS % fields)
     exe = os.path.join(work, "%s_%s_%dt.exe" % (name, target, threads))
     run([CLANG, "-O2", "-I", work, src, obj, "-o", exe] + extra)
-    seconds = float(run([exe]).split()[0])
-    return seconds, report["ternary"]["layers"][0]
+    times = run([exe]).split()
+    if threads > 1:  # (seconds with the pool, seconds with 1 thread)
+        return (float(times[0]), float(times[1])), report["ternary"]["layers"][0]
+    return float(times[0]), report["ternary"]["layers"][0]
 
 DRAM_HARNESS = r"""
+#include <immintrin.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,55 +374,131 @@ DRAM_HARNESS = r"""
 %(decls)s
 typedef int32_t (*entry)(const int8_t *, int32_t *, void *, sieve_parallel_for_fn, void *);
 static const entry layers[] = {%(table)s};
+enum { K = %(k)d, N = %(n)d, INT8_COPIES = %(int8_copies)d, THREADS = %(threads)d };
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
+static int8_t *w8[INT8_COPIES];
+static int8_t x8[K] __attribute__((aligned(64)));
+static int32_t y8[N];
+
+/* The int8 baseline of BASELINES (vpmaddubsw, one byte per weight). */
+static void gemv_int8(const int8_t *w) {
+  for (int j = 0; j < N; ++j) {
+    const int8_t *row = w + (size_t)j * K;
+    __m256i acc = _mm256_setzero_si256();
+    for (int i = 0; i < K; i += 32) {
+      __m256i xv = _mm256_load_si256((const __m256i *)(x8 + i));
+      __m256i wv = _mm256_load_si256((const __m256i *)(row + i));
+      __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(xv, xv), _mm256_sign_epi8(wv, xv));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+    }
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+    s = _mm_hadd_epi32(s, s);
+    s = _mm_hadd_epi32(s, s);
+    y8[j] = _mm_cvtsi128_si32(s);
+  }
+}
+
+/* Streaming read of the int8 matrices (over 4x the LLC), copies [first, last). */
+struct span { int first, last; long long sum; };
+static void *read_span(void *arg) {
+  struct span *sp = arg;
+  __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+  for (int m = sp->first; m < sp->last; ++m) {
+    const __m256i *p = (const __m256i *)w8[m];
+    for (size_t i = 0; i < (size_t)K * N / 32; i += 4) {
+      a = _mm256_add_epi64(a, p[i]);
+      b = _mm256_add_epi64(b, p[i + 1]);
+      c = _mm256_add_epi64(c, p[i + 2]);
+      d = _mm256_add_epi64(d, p[i + 3]);
+    }
+  }
+  __m256i s = _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(c, d));
+  sp->sum = _mm256_extract_epi64(s, 0);
+  return 0;
+}
+static double stream(int threads) {
+  struct span sp[2] = {{0, threads > 1 ? INT8_COPIES / 2 : INT8_COPIES, 0},
+                       {INT8_COPIES / 2, INT8_COPIES, 0}};
+  pthread_t t1;
+  double t0 = now();
+  if (threads > 1) pthread_create(&t1, 0, read_span, &sp[1]);
+  read_span(&sp[0]);
+  if (threads > 1) pthread_join(t1, 0);
+  double t = now() - t0;
+  if (sp[0].sum == 42) printf(" ");
+  return (double)K * N * (threads > 1 ? INT8_COPIES / 2 * 2 : INT8_COPIES) / t;
+}
+
 int main(void) {
-  static int8_t in[%(k)d];
-  static int32_t out[%(n)d];
+  static int8_t in[K];
+  static int32_t out[N];
   void *arena = aligned_alloc(64, %(arena)d + 64);
   int count = sizeof layers / sizeof layers[0];
-  for (int i = 0; i < %(k)d; ++i) in[i] = (int8_t)(i * 37 + 11);
-  /* 1 to THREADS threads, alternating, best of 5 passes each. */
-  sieve_pool *pools[%(threads)d + 1] = {0};
-  double best[%(threads)d + 1];
+  for (int i = 0; i < K; ++i) in[i] = x8[i] = (int8_t)(i * 37 + 11);
+  for (int c = 0; c < INT8_COPIES; ++c) {
+    w8[c] = aligned_alloc(64, (size_t)K * N);
+    for (size_t i = 0; i < (size_t)K * N; ++i) w8[c][i] = (int8_t)(i * 13 + 5 + c);
+  }
+  sieve_pool *pools[THREADS + 1] = {0};
+  double best[THREADS + 1], bw[3] = {0, 0, 0}, int8 = 0;
   int32_t check = 0;
-  for (int t = 1; t <= %(threads)d; ++t) {
+  for (int t = 1; t <= THREADS; ++t) {
     pools[t] = t > 1 ? sieve_pool_create(t) : 0;
     best[t] = 1e9;
   }
   for (int l = 0; l < count; ++l) layers[l](in, out, arena, 0, 0); /* page in */
-  for (int rep = 0; rep < 5; ++rep)
-    for (int t = 1; t <= %(threads)d; ++t) {
+  /* Interleaved, best of 5 each: streaming read (1 and 2 threads), the
+     int8 GEMV over its matrices, the ternary layers with 1..THREADS. */
+  for (int rep = 0; rep < 5; ++rep) {
+    for (int t = 1; t <= 2 && t <= THREADS; ++t) {
+      double b = stream(t);
+      if (b > bw[t]) bw[t] = b;
+    }
+    double t0 = now();
+    for (int c = 0; c < INT8_COPIES; ++c) gemv_int8(w8[c]);
+    double w = (double)K * N * INT8_COPIES / (now() - t0);
+    if (w > int8) int8 = w;
+    check += y8[0];
+    for (int t = 1; t <= THREADS; ++t) {
       sieve_parallel_for_fn hook = pools[t] ? sieve_pool_parallel_for : 0;
-      double t0 = now();
+      double t1 = now();
       for (int l = 0; l < count; ++l) {
         layers[l](in, out, arena, hook, pools[t]);
-        check += out[l %% %(n)d];
+        check += out[l %% N];
       }
-      double sec = now() - t0;
+      double sec = now() - t1;
       if (sec < best[t]) best[t] = sec;
     }
-  for (int t = 1; t <= %(threads)d; ++t) {
-    printf("%%d %%.9f %%d\n", t, best[t] / count, check);
+  }
+  printf("stream 1 %%.6e\n", bw[1]);
+  if (THREADS > 1) printf("stream 2 %%.6e\n", bw[2]);
+  printf("int8 1 %%.6e\n", int8);
+  for (int t = 1; t <= THREADS; ++t) {
+    printf("layer %%d %%.9f\n", t, best[t] / count);
     if (pools[t]) sieve_pool_destroy(pools[t]);
   }
+  if (check == 42) printf(" ");
   return 0;
 }
 """
 
 
 def time_dram(build, work, k, n, kernel, target, llc, threads):
-    """Seconds per layer with the weights streamed from DRAM, for 1 to
-    `threads` threads: one compiled GEMV object copied (llvm-objcopy renames
-    its global symbols) until the copies' packed weights exceed 4x the LLC,
-    all linked into one program and run in sequence, so that every layer
-    reads its own weights, which the previous 4 x LLC of reads evicted.
-    The copies hold the same code and equal (seeded) weights at distinct
-    addresses: the same work and the same bytes from memory as that many
-    distinct layers, without compiling them."""
+    """Weights streamed from DRAM, for 1 to `threads` threads: one compiled
+    GEMV object copied (llvm-objcopy renames its global symbols) until the
+    copies' packed weights exceed 4x the LLC, all linked into one program
+    and run in sequence, so that every layer reads its own weights, which
+    the previous 4 x LLC of reads evicted. The copies hold the same code and
+    equal (seeded) weights at distinct addresses: the same work and the same
+    bytes from memory as that many distinct layers, without compiling them.
+    The same process times, interleaved with the layers (the machine may be
+    shared), the streaming read and the int8 GEMV over as many distinct int8
+    matrices as exceed 4x the LLC too. Returns ({"stream": {threads: B/s},
+    "int8": weights/s, "layer": {threads: s}}, copies, packed bytes)."""
     name, obj, report = compile_layer(build, work, target, 1, k, n, kernel)
     packed = report["ternary"]["layers"][0]["packed_bytes"]
     copies = 4 * llc // packed + 1
@@ -407,19 +519,23 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
     with open(src, "w") as f:
         f.write(DRAM_HARNESS % {"decls": "\n".join(decls), "table": ", ".join(table),
                                 "k": k, "n": n, "threads": threads,
+                                "int8_copies": 4 * llc // (k * n) + 1,
                                 "arena": report["memory"]["arena_bytes"]})
     exe = os.path.join(work, "dram_%s.exe" % target)
     pool = os.path.join(ROOT, "runtime", "parallel")
-    run([CLANG, "-O2", "-fuse-ld=lld", "-I", pool, "-I", work, src,
+    run([CLANG, "-O2", "-mavx2", "-fuse-ld=lld", "-I", pool, "-I", work, src,
          os.path.join(pool, "sieve_pool.c"), "-pthread", "-o", exe] + objs)
     for copy in objs:
         os.remove(copy)
-    seconds = {}
+    result = {"stream": {}, "layer": {}}
     for line in run([exe]).splitlines():
-        t, sec, _ = line.split()
-        seconds[int(t)] = float(sec)
+        what, t, value = line.split()
+        if what == "int8":
+            result["int8"] = float(value)
+        else:
+            result[what][int(t)] = float(value)
     os.remove(exe)
-    return seconds, copies, packed
+    return result, copies, packed
 
 
 def icount(build, work, target, k, n, kernel):
@@ -509,6 +625,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build")
     parser.add_argument("--quick", action="store_true", help="4096x4096 only, GEMV and M=32")
+    parser.add_argument("--x86-only", action="store_true", help="skip the Cortex-M and "
+                        "llvm-mca tables")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     shapes = SHAPES[:1] if args.quick else SHAPES
@@ -535,7 +653,6 @@ def main():
         argv = [base_exe, str(stream_bytes)]
         for k, n in shapes:
             argv += [str(k), str(n), "1"]
-        argv += [str(dram_k), str(dram_n), str(int8_copies)]
         base = {}
         for line in run(argv).splitlines():
             parts = line.split()
@@ -576,43 +693,42 @@ def main():
               "weight; shapes whose packed weights fit the LLC can exceed it)")
 
         threads = min(2, os.cpu_count() or 1)
-        int8_dram = base[(dram_k, dram_n, int8_copies)]
         print("\nWeights from DRAM: %dx%d GEMV layers, copies of one compiled object run in "
-              "sequence (packed weights over 4x LLC); int8 baseline: %d distinct %dx%d int8 "
-              "matrices (%d MiB) in sequence, %.1f Gweights/s" % (
-                  dram_k, dram_n, int8_copies, dram_k, dram_n,
-                  int8_copies * dram_k * dram_n >> 20, int8_dram / 1e9))
-        print("%-6s %-8s %7s %9s %7s %12s %8s %9s %9s" % (
-            "isa", "kernel", "threads", "layers", "MiB", "Gweights/s", "GB/s", "roofline",
-            "vs int8"))
+              "sequence (packed weights over 4x LLC); in the same process, interleaved: the "
+              "streaming read and the int8 GEMV over %d distinct %dx%d int8 matrices (%d MiB)"
+              % (dram_k, dram_n, int8_copies, dram_k, dram_n,
+                 int8_copies * dram_k * dram_n >> 20))
+        print("%-6s %-8s %7s %7s %6s %11s %7s %9s %9s %9s %9s" % (
+            "isa", "kernel", "threads", "layers", "MiB", "Gweights/s", "GB/s", "stream",
+            "roofline", "int8 Gw/s", "vs int8"))
         for target, kernel in x86:
-            seconds, copies, packed = time_dram(build, work, dram_k, dram_n, kernel, target,
-                                                llc, threads)
-            for t in sorted(seconds):
-                wps = dram_k * dram_n / seconds[t]
-                roof = (bandwidth if t == 1 else base["stream2"]) / (packed / (dram_k * dram_n))
-                print("%-6s %-8s %7d %9d %7d %12.1f %8.1f %8.0f%% %9s" % (
+            dram, copies, packed = time_dram(build, work, dram_k, dram_n, kernel, target,
+                                             llc, threads)
+            for t in sorted(dram["layer"]):
+                wps = dram_k * dram_n / dram["layer"][t]
+                bw = dram["stream"][min(t, 2)]
+                roof = bw / (packed / (dram_k * dram_n))
+                print("%-6s %-8s %7d %7d %6d %11.1f %7.1f %9.1f %8.0f%% %9s %9s" % (
                     target.replace("x86-64-", ""), kernel, t, copies, copies * packed >> 20,
-                    wps / 1e9, packed / seconds[t] / 1e9, 100 * wps / roof,
-                    "%.2fx" % (wps / int8_dram) if t == 1 else "-"))
+                    wps / 1e9, packed / dram["layer"][t] / 1e9, bw / 1e9, 100 * wps / roof,
+                    "%.1f" % (dram["int8"] / 1e9) if t == 1 else "-",
+                    "%.2fx" % (wps / dram["int8"]) if t == 1 else "-"))
 
-        print("\nThrough the parallel-for hook (sieve_pool, %d threads) against 1 thread, "
-              "same object, best of 3 alternating runs" % threads)
+        print("\nThrough the parallel-for hook (sieve_pool, %d threads) against 1 thread (a "
+              "NULL hook), same object and process, alternating, best of 10" % threads)
         print("%-11s %4s %-6s %-8s %12s %12s %8s" % (
             "K x N", "M", "isa", "kernel", "1 thr Gw/s", "%d thr Gw/s" % threads, "ratio"))
         for k, n in shapes:
             for m in tokens[:2]:
                 for target, kernel in x86:
-                    one = many = 1e9
-                    for _ in range(3):
-                        one = min(one, time_layer(build, work, m, k, n, kernel,
-                                                  target=target)[0])
-                        many = min(many, time_layer(build, work, m, k, n, kernel, threads,
-                                                    target=target)[0])
+                    (many, one), _ = time_layer(build, work, m, k, n, kernel, threads,
+                                                target=target)
                     print("%-11s %4d %-6s %-8s %12.1f %12.1f %7.2fx" % (
                         "%dx%d" % (k, n), m, target.replace("x86-64-", ""), kernel,
                         m * k * n / one / 1e9, m * k * n / many / 1e9, one / many))
 
+        if args.x86_only:
+            return
         print("\nCortex-M (QEMU icount, entry function; llvm-mca on the kernel's inner loop)")
         print("%-11s %-9s %-8s %12s %14s" % ("target", "K x N", "kernel", "instr/weight",
                                              "mca cyc/weight"))
