@@ -218,7 +218,7 @@ static cl::opt<bool>
 static cl::opt<std::string> ternaryKernel(
     "ternary-kernel",
     cl::desc("Kernel of every ternary layer: auto (the cost model, default), "
-             "portable, maddubs, sdot, smlad, vmladav, lut"),
+             "portable, maddubs, sdot, smlad, vmladav, lut, vpdpbusd"),
     cl::init("auto"), cl::cat(category));
 static cl::opt<std::string>
     ternaryPacking("ternary-packing",

@@ -163,7 +163,7 @@ func.func @input_scale_shape(%x: tensor<3x4xi8>, %s: tensor<2xf32>) -> tensor<3x
 // -----
 
 func.func @unknown_kernel(%x: tensor<3x4xi8>) -> tensor<3x2xi32> {
-  // expected-error @+1 {{unknown kernel 'vpermb' (known: portable, maddubs, sdot, smlad, vmladav, lut)}}
+  // expected-error @+1 {{unknown kernel 'vpermb' (known: portable, maddubs, vpdpbusd, sdot, smlad, vmladav, lut)}}
   %y = tern.matmul %x weights(dense<0> : tensor<2x4xi8>) {kernel = "vpermb"} : tensor<3x4xi8> -> tensor<3x2xi32>
   return %y : tensor<3x2xi32>
 }

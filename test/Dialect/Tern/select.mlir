@@ -1,7 +1,7 @@
 // The cost model per target: the target's multiply-add instruction on 2-bit
 // codes; f32 activations take the portable kernel; options force.
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 | FileCheck %s --check-prefix=AVX2
-// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx512 | FileCheck %s --check-prefix=AVX2
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx512 | FileCheck %s --check-prefix=AVX512
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 | FileCheck %s --check-prefix=A64
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 | FileCheck %s --check-prefix=M4
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m7 | FileCheck %s --check-prefix=M4
@@ -11,6 +11,8 @@
 // AVX2: func.func @layers{{.*}}sieve.ternary = [{activations = "i8", k = 5 : i64, kernel = "maddubs", location = "{{.*}}select.mlir:{{[0-9]+}}:{{[0-9]+}}", m = 1 : i64, n = 2 : i64, packed_bytes = 64 : i64, packing = "i2"}, {activations = "f32", {{.*}}kernel = "portable"
 // AVX2: tern.matmul %{{.*}} weights(#tern.packed<i2, [2, 5], dense<{{.*}}> : tensor<2x32xi8>>) {kernel = "maddubs"}
 // AVX2: tern.matmul %{{.*}} weights(#tern.packed<i2, [2, 5], {{.*}} {kernel = "portable"}
+// AVX512: func.func @layers{{.*}}kernel = "vpdpbusd"{{.*}}kernel = "portable"
+// AVX512: {kernel = "vpdpbusd"}
 // A64: kernel = "sdot"
 // M4: kernel = "smlad"
 // M55: kernel = "vmladav"
@@ -28,6 +30,8 @@ func.func @layers(%x: tensor<1x5xi8>, %f: tensor<1x5xf32>) -> (tensor<1x2xi32>, 
 // multiply-add kernels.
 // AVX2: func.func @wide
 // AVX2: kernel = "maddubs"
+// AVX512: func.func @wide
+// AVX512: kernel = "vpdpbusd"
 // A64: func.func @wide
 // A64: kernel = "sdot"
 // M4: func.func @wide

@@ -159,7 +159,9 @@ SmallVector<int8_t> MatmulOp::getTernaryWeights() {
 /// The kernels `sieve-lower-ternary` knows (docs/ternary.md).
 static bool isKnownKernel(StringRef name) {
   return llvm::StringSwitch<bool>(name)
-      .Cases({"portable", "maddubs", "sdot", "smlad", "vmladav", "lut"}, true)
+      .Cases({"portable", "maddubs", "vpdpbusd", "sdot", "smlad", "vmladav",
+              "lut"},
+             true)
       .Default(false);
 }
 
@@ -246,7 +248,8 @@ LogicalResult MatmulOp::verify() {
   if (getKernel() && !isKnownKernel(*getKernel()))
     return emitOpError("unknown kernel '")
            << *getKernel()
-           << "' (known: portable, maddubs, sdot, smlad, vmladav, lut)";
+           << "' (known: portable, maddubs, vpdpbusd, sdot, smlad, vmladav, "
+              "lut)";
 
   // The whole point of the op: every weight is -1, 0 or +1.
   if (packed) {

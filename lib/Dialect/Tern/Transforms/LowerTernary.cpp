@@ -44,6 +44,7 @@ bool sieve::isTernaryKernelImplemented(TernaryKernel kernel) {
   switch (kernel) {
   case TernaryKernel::Portable:
   case TernaryKernel::Maddubs:
+  case TernaryKernel::Vpdpbusd:
   case TernaryKernel::Sdot:
   case TernaryKernel::Smlad:
   case TernaryKernel::Vmladav:
@@ -237,8 +238,8 @@ Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
       .getResult(0);
 }
 
-/// x86 (AVX2; AVX-512 runs the same code): per block, 4 x vpmaddubsw of
-/// 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
+/// x86 (AVX2; the AVX-512 target can force it): per block, 4 x vpmaddubsw
+/// of 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
 /// adds two products, each in [-256, 254], so 4 per block and 16 blocks
 /// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
 /// blocks, vpmaddwd by ones widens to 8 int32 lanes.
@@ -298,6 +299,106 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
     sums.push_back(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
                                                outer.getResult(t)));
   return sums;
+}
+
+/// x86 AVX-512 VNNI: the 32 bytes of a block are broadcast to both halves
+/// of a 64-byte vector and masked in place, without shifts: half h (0, 1)
+/// of the block's weights, k = 128b + 64h + j, has its code in bits 4h..4h+1
+/// of byte j (j < 32) and 4h+2..4h+3 of byte j - 32, so `bytes & mask_h`
+/// holds code * 4^q (q = 2h for the low 32 bytes, 2h + 1 for the high ones,
+/// at most 2 * 64 = 128: an unsigned byte) next to the 64 contiguous
+/// activations of that half. One vpdpbusd per half and channel adds 4
+/// products per int32 lane into an accumulator whose low 8 lanes are scaled
+/// by 4^2h and high 8 by 4^(2h+1). Every kChunk blocks the accumulators are
+/// shifted back (arithmetic, exact: each lane is a sum of multiples of 4^q,
+/// at most 4 * 2^14 * kChunk = 2^21 in magnitude) and added to int32 sums
+/// in the weights' scale, exact for any K below 2^23. Tiles of channels
+/// share the activation loads and give the 5-cycle vpdpbusd chains work to
+/// overlap. Sums of codes times x, [token][row].
+SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
+                                Value weights, ArrayRef<Value> tokens,
+                                ArrayRef<Value> rows, int64_t blocks) {
+  auto v16i32 = VectorType::get({16}, b.getI32Type());
+  auto v64i8 = VectorType::get({64}, b.getI8Type());
+  size_t numTokens = tokens.size(), numRows = rows.size();
+  size_t numAcc = numTokens * numRows * 2; // [token][row][half]
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v16i32));
+  SmallVector<Value> masks, shifts;
+  for (int64_t h = 0; h < 2; ++h) {
+    SmallVector<int8_t> mask(64);
+    SmallVector<int32_t> shift(16);
+    for (int64_t j = 0; j < 64; ++j)
+      mask[j] = static_cast<int8_t>(3u << (4 * h + 2 * (j / 32)));
+    for (int64_t l = 0; l < 16; ++l)
+      shift[l] = static_cast<int32_t>(4 * h + 2 * (l / 8));
+    masks.push_back(arith::ConstantOp::create(
+        b, DenseElementsAttr::get(v64i8, ArrayRef<int8_t>(mask))));
+    shifts.push_back(arith::ConstantOp::create(
+        b, DenseElementsAttr::get(v16i32, ArrayRef<int32_t>(shift))));
+  }
+  SmallVector<int64_t> twice;
+  for (int64_t i = 0; i < 64; ++i)
+    twice.push_back(i % 32);
+  constexpr int64_t kChunk = 32;
+  int64_t chunks = llvm::divideCeil(blocks, kChunk);
+  auto outer = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
+      SmallVector<Value>(numTokens * numRows, zero),
+      [&](OpBuilder &ob, Location loc, Value chunk, ValueRange sums) {
+        ImplicitLocOpBuilder cb(loc, ob);
+        Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
+        Value last = arith::MinUIOp::create(
+            cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
+            cIdx(cb, blocks));
+        auto inner = scf::ForOp::create(
+            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numAcc, zero),
+            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange accs) {
+              ImplicitLocOpBuilder ib(loc2, ib2);
+              Value byteOff =
+                  arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+              Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+              SmallVector<Value> acc(accs.begin(), accs.end());
+              SmallVector<Value> bytes;
+              for (Value row : rows) {
+                Value half = readVector(ib, weights, 32, {row, byteOff});
+                bytes.push_back(
+                    vector::ShuffleOp::create(ib, half, half, twice));
+              }
+              for (int64_t h = 0; h < 2; ++h) {
+                Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 64 * h));
+                SmallVector<Value> codes;
+                for (size_t r = 0; r < numRows; ++r)
+                  codes.push_back(
+                      arith::AndIOp::create(ib, bytes[r], masks[h]));
+                for (size_t t = 0; t < numTokens; ++t) {
+                  Value x = readVector(ib, input, 64, {tokens[t], k});
+                  for (size_t r = 0; r < numRows; ++r) {
+                    Value &a = acc[(t * numRows + r) * 2 + h];
+                    a = callIntrinsic(ib, v16i32,
+                                      "llvm.x86.avx512.vpdpbusd.512",
+                                      {a, codes[r], x});
+                  }
+                }
+              }
+              scf::YieldOp::create(ib, acc);
+            });
+        SmallVector<Value> next;
+        for (size_t i = 0; i < numTokens * numRows; ++i) {
+          Value sum = sums[i];
+          for (int64_t h = 0; h < 2; ++h)
+            sum = arith::AddIOp::create(
+                cb, sum,
+                arith::ShRSIOp::create(cb, inner.getResult(2 * i + h),
+                                       shifts[h]));
+          next.push_back(sum);
+        }
+        scf::YieldOp::create(cb, next);
+      });
+  SmallVector<Value> result;
+  for (Value sum : outer.getResults())
+    result.push_back(
+        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum));
+  return result;
 }
 
 /// AArch64: per block, 8 x sdot of 16 weights (codes - 1, signed) by 16
@@ -611,6 +712,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
       return smladRows(cb, input, weights, tokens[0], rows, blocks);
     case TernaryKernel::Maddubs:
       return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
+    case TernaryKernel::Vpdpbusd:
+      return vpdpbusdTile(cb, input, weights, tokens, rows, blocks);
     default: {
       // sdot sums weights, not codes: add back what the caller subtracts.
       Value sum = sdotBlocks(cb, input, weights, tokens[0], rows[0], blocks);
@@ -671,8 +774,14 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // Output channels outside, tokens inside: a row of packed weights is read
   // from memory once and from L1 for the other tokens of a GEMM.
-  int64_t tileRows = kernel == TernaryKernel::Smlad ? 4 : 1;
-  int64_t tileTokens = kernel == TernaryKernel::Maddubs ? 4 : 1;
+  // vpdpbusd: 4 channels of one token (8 vpdpbusd chains, a GEMV) or of 2
+  // tokens (16 chains, within the 32 zmm registers).
+  int64_t tileRows =
+      kernel == TernaryKernel::Smlad || kernel == TernaryKernel::Vpdpbusd ? 4
+                                                                          : 1;
+  int64_t tileTokens = kernel == TernaryKernel::Maddubs    ? 4
+                       : kernel == TernaryKernel::Vpdpbusd ? 2
+                                                           : 1;
   auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
                          Value last, int64_t numRows) -> Value {
     return scf::ForOp::create(

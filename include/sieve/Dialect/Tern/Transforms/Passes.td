@@ -59,7 +59,8 @@ def SelectTernaryKernel
   let summary = "Choose kernel and packing of every tern.matmul; pack";
   let description = [{
     The per-target cost model of docs/ternary.md picks each `tern.matmul`'s
-    kernel (`portable`, `maddubs`, `sdot`, `smlad`, `vmladav`, `lut`) and packing
+    kernel (`portable`, `maddubs`, `sdot`, `smlad`, `vmladav`, `lut`,
+    `vpdpbusd`) and packing
     (`i2`, `t5`), unless the op's `kernel` attribute or the pass options
     force them, packs the weights into a `#tern.packed` attribute, and
     records the choice per layer as `sieve.ternary` on the function (the

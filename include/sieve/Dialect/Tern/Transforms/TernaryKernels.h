@@ -22,6 +22,8 @@ enum class TernaryKernel {
   Sdot,     ///< i2 codes, sdot (AArch64 dot product)
   Smlad,    ///< i2 codes, sxtb16 + smlad (Cortex-M4/M7 DSP)
   Vmladav,  ///< i2 codes, vmladav.s8 (Cortex-M55 MVE)
+  Vpdpbusd, ///< i2 codes masked in place, vpdpbusd on 512-bit vectors
+            ///< (x86 AVX-512 VNNI)
   Lut,      ///< tables of partial sums indexed by weight codes: vpshufb
             ///< (x86) or tbl (AArch64) on i2, tables in memory (MCUs) on t5
 };
