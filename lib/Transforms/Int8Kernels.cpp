@@ -131,8 +131,10 @@ std::string sieve::int8ConvUnsupported(linalg::LinalgOp op) {
 bool sieve::int8KernelFusesRequant(linalg::LinalgOp op, StringRef isa,
                                    StringRef kernels) {
   // Forced kernels the target lacks are an error of sieve-vectorize-int8.
+  // An AVX-512 target runs the AVX2 kernels too.
   if (kernels == "generic" || isa == "none" ||
-      (kernels != "vector" && kernels != isa))
+      (kernels != "vector" && kernels != isa &&
+       !(kernels == "avx2" && isa == "avx512")))
     return false;
   if (!op.hasPureTensorSemantics() || op->getNumResults() != 1 ||
       !isInt8Conv(op) || !int8ConvUnsupported(op).empty() ||

@@ -76,16 +76,19 @@ ConvShape convShape(Isa isa) {
 // 4 pixels by 2 vectors.
 constexpr int64_t kDwLanes = 8, kDwRows = 4, kDwBlocks = 2;
 
+// Depthwise on AVX-512 VNNI: 16 channels per zmm of int32 lanes, each lane's
+// 4 bytes the inputs of up to 3 kernel rows at one column (vpdpbusd), a row
+// of 8 output pixels per tile, so that a column's vector serves KW pixels.
+constexpr int64_t kDwVnniLanes = 16, kDwVnniRows = 8, kDwVnniDepth = 3;
+
 StringRef convKernelName(Isa isa) {
   if (isa == Isa::Avx512)
     return "avx512-vnni";
   return isa == Isa::Avx2 ? "avx2-pmaddwd" : "neon-sdot";
 }
 StringRef dwKernelName(Isa isa) {
-  // AVX-512: the AVX2 kernel (LLVM fuses its vpmaddwd and vpaddd into
-  // vpdpwssd where VNNI exists).
   if (isa == Isa::Avx512)
-    return "avx512-dw";
+    return "avx512-vnni-dw";
   return isa == Isa::Avx2 ? "avx2-dw" : "neon-dw";
 }
 
@@ -464,18 +467,6 @@ ShiftRange shiftRange(linalg::GenericOp g, Value shift) {
   return range;
 }
 
-/// Whether `requant` double-rounds with constant shifts on both sides of
-/// 31 (so the rounding differs from lane to lane).
-bool straddlingDoubleRound(linalg::GenericOp requant) {
-  for (Operation &op : requant.getBody()->without_terminator())
-    if (std::optional<ApplyScale> as = matchApplyScale(&op)) {
-      ShiftRange range = shiftRange(requant, as->shift);
-      if (as->doubleRound && range.lo <= 31 && range.hi > 31)
-        return true;
-    }
-  return false;
-}
-
 /// Whether NEON's apply_scale (KernelBuilder::applyScaleNeon) is exact for
 /// `as` in `requant`: constant shifts all above 31, and constant multipliers
 /// none of which is INT32_MIN (sq[r]dmulh saturates INT32_MIN^2 only).
@@ -563,6 +554,10 @@ private:
   void dwTile(Value packed, Value corr, Value output, Value n, Value oh,
               Value ow0, int64_t rows, Value cb0, int64_t blocks,
               bool lastPartial);
+  /// The AVX-512 VNNI depthwise tile: 16 channels per block.
+  void dwTileVnni(Value packed, Value corr, Value output, Value n, Value oh,
+                  Value ow0, int64_t rows, Value cb0, int64_t blocks,
+                  bool lastPartial);
   /// Tiles the output (rows of `rowsPerTile` pixels by `blocksPerTile`
   /// channel blocks of `lanes`), with static remainder tiles.
   void tileOutput(
@@ -675,6 +670,20 @@ void KernelBuilder::writeAcc(Value v, Value mem, ValueRange indices,
                              bool partial) {
   if (!partial) {
     vector::StoreOp::create(b, loc, v, mem, indices);
+    return;
+  }
+  // One channel left (partial is the last block, whose lanes past the end
+  // are masked): its scalar. LLVM 22's X86 backend with AVX-512 turns a
+  // masked store with a single constant lane of a truncated vector (the
+  // requantised int8) into a store of the untruncated lane, 4 bytes where
+  // 1 was asked (trunc <8 x i32> to <8 x i8> + llvm.masked.store with mask
+  // <1, 0, ...> gives vmovd), clobbering the next 3 channels.
+  auto type = cast<VectorType>(v.getType());
+  int64_t channels = cast<MemRefType>(mem.getType()).getShape().back();
+  if (!ShapedType::isDynamic(channels) &&
+      channels % type.getNumElements() == 1) {
+    Value lane = vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+    memref::StoreOp::create(b, loc, lane, mem, indices);
     return;
   }
   vector::TransferWriteOp::create(b, loc, v, mem, indices,
@@ -1198,8 +1207,108 @@ void KernelBuilder::dwTile(Value packed, Value corr, Value output, Value n,
              lastPartial && j == blocks - 1);
 }
 
+void KernelBuilder::dwTileVnni(Value packed, Value corr, Value output, Value n,
+                               Value oh, Value ow0, int64_t rows, Value cb0,
+                               int64_t blocks, bool lastPartial) {
+  // Each int32 lane of a column vector holds one channel's inputs of kernel
+  // rows 3g, 3g + 1, 3g + 2 (bytes 0-2, made unsigned by flipping the sign
+  // bits; byte 3 meets a zero weight) at one input column, and vpdpbusd
+  // multiplies it by that channel's weights of those rows at one kernel
+  // column: 3 taps per lane, 48 MACs per instruction. A column vector is
+  // built once per tile (the 16 bytes of each row broadcast to the four
+  // 128-bit lanes, vpshufb placing byte d at byte r of lane d, or-ed) and
+  // serves every pixel of the tile that reads that column: KW of them at
+  // stride 1.
+  int64_t lanes = kDwVnniLanes;
+  auto i8Type = b.getI8Type();
+  auto i8x16 = VectorType::get({lanes}, i8Type);
+  auto i8x64 = VectorType::get({4 * lanes}, i8Type);
+  auto i32x16 = VectorType::get({lanes}, b.getI32Type());
+  SmallVector<Value> cs, ows;
+  for (int64_t j = 0; j < blocks; ++j)
+    cs.push_back(mul(add(cb0, idx(j)), lanes));
+  for (int64_t i = 0; i < rows; ++i)
+    ows.push_back(add(ow0, idx(i)));
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < blocks; ++j)
+      acc.push_back(initAcc(output, {n, oh, ows[i], cs[j]}, corr, cs[j], lanes,
+                            lastPartial && j == blocks - 1));
+  SmallVector<Value> place;
+  for (int64_t r = 0; r < kDwVnniDepth; ++r) {
+    SmallVector<int8_t> control;
+    for (int64_t d = 0; d < lanes; ++d)
+      for (int64_t p = 0; p < 4; ++p)
+        control.push_back(p == r ? int8_t(d % 16) : int8_t(-128));
+    place.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(i8x64, ArrayRef<int8_t>(control))));
+  }
+  Value flip = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(i32x16, ArrayRef<APInt>(APInt(32, 0x80808080))));
+  SmallVector<int64_t> quarters;
+  for (int64_t k = 0; k < 4 * lanes; ++k)
+    quarters.push_back(k % lanes);
+  Value pad = arith::ConstantIntOp::create(b, loc, i8Type, 0);
+  int64_t groups = llvm::divideCeil(info.kh, kDwVnniDepth);
+  int64_t cols = (rows - 1) * info.sw + info.kw;
+  Value col0 = mul(ow0, info.sw);
+  SmallVector<Value> next = acc;
+  for (int64_t g = 0; g < groups; ++g) {
+    int64_t depth = std::min(kDwVnniDepth, info.kh - g * kDwVnniDepth);
+    for (int64_t j = 0; j < blocks; ++j) {
+      bool partial = lastPartial && j == blocks - 1;
+      SmallVector<Value> ws;
+      for (int64_t x = 0; x < info.kw; ++x)
+        ws.push_back(vector::LoadOp::create(
+            b, loc, i8x64, packed,
+            ValueRange{add(cb0, idx(j)), idx(g), idx(x), idx(0)}));
+      for (int64_t col = 0; col < cols; ++col) {
+        Value column;
+        for (int64_t r = 0; r < depth; ++r) {
+          SmallVector<Value, 4> at{
+              n, add(mul(oh, info.sh), idx(g * kDwVnniDepth + r)),
+              add(col0, idx(col)), cs[j]};
+          Value x = partial
+                        ? vector::TransferReadOp::create(b, loc, i8x16,
+                                                         info.input, at, pad,
+                                                         ArrayRef<bool>{false})
+                              .getResult()
+                        : vector::LoadOp::create(b, loc, i8x16, info.input, at)
+                              .getResult();
+          Value wide = vector::ShuffleOp::create(b, loc, x, x, quarters);
+          Value placed = callIntrinsic(i8x64, "llvm.x86.avx512.pshuf.b.512",
+                                       {wide, place[r]});
+          column =
+              column ? arith::OrIOp::create(b, loc, column, placed) : placed;
+        }
+        column = arith::XOrIOp::create(
+            b, loc, vector::BitCastOp::create(b, loc, i32x16, column), flip);
+        for (int64_t i = 0; i < rows; ++i) {
+          int64_t x = col - i * info.sw;
+          if (x >= 0 && x < info.kw)
+            next[i * blocks + j] = madd(next[i * blocks + j], column, ws[x]);
+        }
+      }
+    }
+  }
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < blocks; ++j)
+      finish(next[i * blocks + j], output, {n, oh, ows[i], cs[j]},
+             lastPartial && j == blocks - 1);
+}
+
 void KernelBuilder::buildDepthwise(memref::GetGlobalOp packed,
                                    memref::GetGlobalOp corr, Value output) {
+  if (arch == Isa::Avx512) {
+    tileOutput(kDwVnniLanes, kDwVnniRows, 1, info.c,
+               [&](Value n, Value oh, Value ow0, int64_t rows, Value cb0,
+                   int64_t blocks, bool partial) {
+                 dwTileVnni(packed, corr, output, n, oh, ow0, rows, cb0, blocks,
+                            partial);
+               });
+    return;
+  }
   tileOutput(kDwLanes, kDwRows, kDwBlocks, info.c,
              [&](Value n, Value oh, Value ow0, int64_t rows, Value cb0,
                  int64_t blocks, bool partial) {
@@ -1402,6 +1511,26 @@ Packed VectorizeInt8Pass::pack(ModuleOp module, const ConvInfo &info,
       int64_t zp = info.inputZp + (isa == Isa::Avx512 ? 128 : 0);
       corr[f] = int32_t(uint32_t(-zp * sum));
     }
+  } else if (isa == Isa::Avx512) {
+    // [C blocks of 16][row groups of 3][KW][16 x 4]: channel by channel the
+    // weights of kernel rows 3g, 3g + 1, 3g + 2 at one kernel column, and a
+    // zero, as dwTileVnni's column vectors hold the inputs; vpdpbusd reads
+    // the inputs plus 128.
+    int64_t lanes = kDwVnniLanes, depth = kDwVnniDepth;
+    int64_t cb = llvm::divideCeil(info.c, lanes);
+    int64_t groups = llvm::divideCeil(info.kh, depth);
+    shape = {cb, groups, info.kw, 4 * lanes};
+    data.assign(cb * groups * info.kw * 4 * lanes, 0);
+    corr.assign(cb * lanes, 0);
+    for (int64_t y = 0; y < info.kh; ++y)
+      for (int64_t x = 0; x < info.kw; ++x)
+        for (int64_t c = 0; c < info.c; ++c) {
+          int8_t w = info.w[(y * info.kw + x) * info.c + c];
+          data[(((c / lanes) * groups + y / depth) * info.kw + x) * 4 * lanes +
+               (c % lanes) * 4 + y % depth] = w;
+          corr[c] =
+              int32_t(uint32_t(corr[c]) - uint32_t((info.inputZp + 128) * w));
+        }
   } else if (isX86(isa)) {
     // [C blocks][tap pairs][8 x 2]: channel by channel the weights of taps
     // 2p and 2p + 1 (zero past the last tap), as vpmaddwd pairs them.
@@ -1581,18 +1710,6 @@ void VectorizeInt8Pass::runOnOperation() {
         Fusion fusion;
         matchInit(op, info, fusion);
         matchRequant(op, info, fusion);
-        // Compiled for AVX-512, the 8-lane requantisation (depthwise, or
-        // the AVX2 kernels forced) with shifts on both sides of 31 came out
-        // wrong in execution tests (LLVM 22; the 16-lane one and AVX2 are
-        // exact): there the consumer stays as it is.
-        if (fusion.requant && isaName == "avx512" &&
-            (info.depthwise || *arch == Isa::Avx2) &&
-            straddlingDoubleRound(fusion.requant)) {
-          op->emitRemark() << "int8 kernel leaves its requantisation unfused: "
-                              "per-channel double rounding across shift 31 "
-                              "on AVX-512";
-          fusion.requant = {};
-        }
         Packed packed = pack(module, info, fusion, *arch, base);
         packedBytes = packed.bytes;
         // With a fused consumer the kernel takes its place (only pure views

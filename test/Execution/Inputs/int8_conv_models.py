@@ -9,12 +9,18 @@ leave a remainder of output pixels, and requantisation at the extremes
 (multiplier 2^31 - 1 with a small shift: saturates; 2^30 with shift 60:
 rounds almost everything to the zero point), per channel.
 
-    int8_conv_models.py [--seed N] [--mixed-shifts] > convs.mlir
+    int8_conv_models.py [--seed N] [--mixed-shifts | --shift-edges |
+                         --depthwise-edges] > convs.mlir
 
 `--mixed-shifts` writes instead a depthwise and a 1x1 layer whose channels
 each have their own shift, 32 to 62 (the edges included), and multipliers
 from 0 to 2^31 - 1: the Cortex-M55's vqrdmulh requantisation reads them
 per channel (a shift shared by all channels is folded into the body).
+
+`--depthwise-edges` writes depthwise layers for the 16-lane AVX-512 kernel
+(channels 3, 5, 17, 40 around 16; rows of 8 output pixels, with remainders;
+a 5x5 kernel, whose rows go in groups of 3) at both zero points and the
+requantisation extremes.
 
 Standard library only.
 """
@@ -53,6 +59,19 @@ SHIFT_EDGES = [
     ("c5s2single", (7, 6, 5), 9, 3, 2, "SAME", False, -128, "tiny-single"),
     ("dw17mixed", (5, 6, 17), 17, 3, 1, "SAME", True, 127, "mixed"),
     ("dw8le32single", (4, 5, 8), 8, 3, 2, "SAME", True, -128, "le32-single"),
+]
+
+# With --depthwise-edges: output widths of 8-pixel tiles plus remainders,
+# channels off and on 16, every requantisation kind.
+DEPTHWISE_EDGES = [
+    ("dw3wide", (4, 19, 3), 3, 3, 1, "SAME", True, 127, "big"),
+    ("dw5s2wide", (9, 21, 5), 5, 3, 2, "VALID", True, -128, "tiny"),
+    ("dw17s2mixed", (7, 17, 17), 17, 3, 2, "SAME", True, 127, "mixed"),
+    ("dw40same", (5, 11, 40), 40, 3, 1, "SAME", True, -128, "normal"),
+    ("dw40s2single", (6, 17, 40), 40, 3, 2, "SAME", True, 127, "mixed-single"),
+    ("dw16le32", (3, 10, 16), 16, 3, 1, "VALID", True, -128, "le32"),
+    ("dw17k5", (7, 12, 17), 17, 5, 1, "SAME", True, 127, "normal"),
+    ("dw40k5s2big", (9, 13, 40), 40, 5, 2, "VALID", True, -128, "big"),
 ]
 
 
@@ -166,6 +185,8 @@ def main():
                         help="the MIXED_LAYERS layers instead of LAYERS")
     parser.add_argument("--shift-edges", action="store_true",
                         help="the SHIFT_EDGES layers instead of LAYERS")
+    parser.add_argument("--depthwise-edges", action="store_true",
+                        help="the DEPTHWISE_EDGES layers instead of LAYERS")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     e = Emitter()
@@ -175,6 +196,8 @@ def main():
         layers = MIXED_LAYERS
     elif args.shift_edges:
         layers = SHIFT_EDGES
+    elif args.depthwise_edges:
+        layers = DEPTHWISE_EDGES
     for i, spec in enumerate(layers):
         name, (h, w, c) = spec[0], spec[1]
         arg = "%%%s" % name
