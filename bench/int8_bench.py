@@ -7,19 +7,23 @@ operator per layer with the same weights and scales), each
 a TOSA convolution with TFLite-style per-channel requantisation and seeded
 weights, compiled by sieve-compile for x86-64-avx2 with the generic loops
 (--int8-kernels=generic) and with the vector kernels (--int8-kernels=vector),
-and, when this host has AVX-512 VNNI (XNNPACK then runs its AVX-512 kernels),
-for x86-64-avx512 with its vector kernels (vpdpbusd) too,
-and the same layer through XNNPACK (Debian's libxnnpack-dev, a bench-only
-dependency: `xnn_create_convolution2d_nhwc_qc8`, the same weights, bias and
-per-channel scales; it requantises in fp32, so outputs may differ by 1 from
-TOSA's integer rounding, which the bench counts but does not require to be
-zero). One thread; in one process the three alternate, 8 runs of 101 calls
-each, and the minimum time per call is kept. Prints GMAC/s and the ratio of
-Sieve's time to XNNPACK's (at most 1.0 is issue 9's target).
+and, when this host has AVX-512 VNNI, for x86-64-avx512 with its vector
+kernels (vpdpbusd) too, and the same layer through XNNPACK (Debian's
+libxnnpack-dev, a bench-only dependency: `xnn_create_convolution2d_nhwc_qc8`,
+the same weights, bias and per-channel scales; it requantises in fp32, so
+outputs may differ by 1 from TOSA's integer rounding, which the bench counts
+but does not require to be zero). The AVX2 builds are compared with XNNPACK
+restricted to its AVX2 kernels (see XNN_ISA_C), the AVX-512 build with what
+XNNPACK picks on this host (its AVX-512BW kernels), each pair in one
+process. One thread; in one process the builds alternate, 8 runs of 101
+calls each, and the minimum thread CPU time per call is kept (the machine
+is shared). Prints GMAC/s and the ratio of Sieve's time to XNNPACK's (at
+most 1.0 is issue 9's target).
 
     int8_bench.py BUILD_DIR [--layers-only] [--json FILE]
 
-Standard library only, plus LLVM 22's clang and libXNNPACK.
+Standard library only, plus LLVM 22's clang, libXNNPACK and libcpuinfo (its
+dependency).
 """
 
 import argparse
