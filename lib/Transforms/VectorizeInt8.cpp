@@ -1009,8 +1009,8 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
   // x86: 8 input channels per load (into both 128-bit halves: vpbroadcastq)
   // and sign extension, their 4 pairs then broadcast by in-lane shuffles
   // (vpshufd with an immediate), instead of a load, an extension and a
-  // broadcast per pair; a cross-lane vpermd would hold an index vector per
-  // pair in the 16 registers and spill the accumulators.
+  // broadcast per pair; a cross-lane vpermd would take an index vector per
+  // pair out of the 16 registers.
   int64_t chunks = arch == Isa::Avx2 ? info.c / 8 : 0;
   auto stepChunk = [&](Value kh, Value kw, Value chunk, ValueRange in) {
     SmallVector<Value> next(in.begin(), in.end());
