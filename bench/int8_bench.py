@@ -7,19 +7,23 @@ operator per layer with the same weights and scales), each
 a TOSA convolution with TFLite-style per-channel requantisation and seeded
 weights, compiled by sieve-compile for x86-64-avx2 with the generic loops
 (--int8-kernels=generic) and with the vector kernels (--int8-kernels=vector),
-and, when this host has AVX-512 VNNI (XNNPACK then runs its AVX-512 kernels),
-for x86-64-avx512 with its vector kernels (vpdpbusd) too,
-and the same layer through XNNPACK (Debian's libxnnpack-dev, a bench-only
-dependency: `xnn_create_convolution2d_nhwc_qc8`, the same weights, bias and
-per-channel scales; it requantises in fp32, so outputs may differ by 1 from
-TOSA's integer rounding, which the bench counts but does not require to be
-zero). One thread; in one process the three alternate, 8 runs of 101 calls
-each, and the minimum time per call is kept. Prints GMAC/s and the ratio of
-Sieve's time to XNNPACK's (at most 1.0 is issue 9's target).
+and, when this host has AVX-512 VNNI, for x86-64-avx512 with its vector
+kernels (vpdpbusd) too, and the same layer through XNNPACK (Debian's
+libxnnpack-dev, a bench-only dependency: `xnn_create_convolution2d_nhwc_qc8`,
+the same weights, bias and per-channel scales; it requantises in fp32, so
+outputs may differ by 1 from TOSA's integer rounding, which the bench counts
+but does not require to be zero). The AVX2 builds are compared with XNNPACK
+restricted to its AVX2 kernels (see XNN_ISA_C), the AVX-512 build with what
+XNNPACK picks on this host (its AVX-512BW kernels), each pair in one
+process. One thread; in one process the builds alternate, 8 runs of 101
+calls each, and the minimum thread CPU time per call is kept (the machine
+is shared). Prints GMAC/s and the ratio of Sieve's time to XNNPACK's (at
+most 1.0 is issue 9's target).
 
     int8_bench.py BUILD_DIR [--layers-only] [--json FILE]
 
-Standard library only, plus LLVM 22's clang and libXNNPACK.
+Standard library only, plus LLVM 22's clang, libXNNPACK and libcpuinfo (its
+dependency).
 """
 
 import argparse
@@ -78,6 +82,36 @@ def layer_model(name, hwc, cout, k, stride, depthwise, seed=9):
     }
 
 
+# XNNPACK (Debian 12's, git 2022-02-16 ae108ef) picks its kernels once, in
+# xnn_initialize(), from libcpuinfo's cpuinfo_isa flags: with AVX-512
+# F/BW/DQ/VL its qc8 GEMM is 4x16c8__avx512skx and its depthwise
+# up32x9__avx512skx_mul32 (vpmaddwd on zmm; this XNNPACK has no VNNI
+# kernel), otherwise on AVX2 3x8c8__avx2 and up16x9__avx2_mul32 (checked
+# with perf on this host: zmm, then ymm, in the hot loops). A harness run
+# with the argument `avx2` clears the AVX-512 flags before XNNPACK reads
+# them, so that the AVX2 kernels compare with XNNPACK's AVX2 ones.
+XNN_ISA_C = r"""
+#include <stdbool.h>
+#include <string.h>
+/* libcpuinfo's struct cpuinfo_x86_isa (Debian 12: git 2022-06-17 082deff)
+   on x86-64 is a run of bools: avx 22, fma3 23, fma4 24, xop 25, f16c 26,
+   avx2 27, avx512f 28 ... avx512_4fmaps 44. */
+extern unsigned char cpuinfo_isa[];
+bool cpuinfo_initialize(void);
+static int xnn_isa(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "avx2")) return 0;
+  if (!cpuinfo_initialize()) return 6;
+  /* The layout check: an AVX-512 host without FMA4 and XOP. */
+  static const unsigned char expect[] = {1, 1, 0, 0, 1, 1, 1};
+  if (memcmp(cpuinfo_isa + 22, expect, sizeof expect)) {
+    printf("libcpuinfo's cpuinfo_isa layout is not the one expected\n");
+    return 6;
+  }
+  memset(cpuinfo_isa + 28, 0, 44 - 28 + 1);
+  return 0;
+}
+"""
+
 HARNESS = r"""
 #include <stdint.h>
 #include <stdio.h>
@@ -90,7 +124,7 @@ HARNESS = r"""
 #if AVX512
 #include "%(avx512)s.h"
 #endif
-
+%(xnn_isa)s
 static const int8_t weights[] = {%(weights)s};
 static const int32_t bias[] = {%(bias)s};
 static const float scales[] = {%(scales)s};
@@ -99,12 +133,14 @@ static int8_t in[%(in_size)d], out_x[%(out_size)d], out_g[%(out_size)d],
 
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   for (int i = 0; i < %(in_size)d; ++i) in[i] = (int8_t)(i * 37 + 11);
+  int isa = xnn_isa(argc, argv);
+  if (isa) return isa;
   if (xnn_initialize(NULL) != xnn_status_success) return 2;
   xnn_operator_t op = NULL;
   int dw = %(depthwise)d;
@@ -172,6 +208,9 @@ def host_has_avx512():
 
 AVX512 = host_has_avx512()
 
+# libcpuinfo by its soname: Debian ships no libcpuinfo.so without -dev.
+XNN_LIBS = ["-lXNNPACK", "-l:libcpuinfo.so.0", "-lm"]
+
 
 def variants():
     """(name, target, kernels) of the Sieve builds each bench compares."""
@@ -205,7 +244,7 @@ def bench_layer(build, work, layer):
     with open(src, "w") as f:
         f.write(HARNESS % {
             "generic": name + "_generic", "vector": name + "_vector",
-            "avx512": name + "_avx512",
+            "avx512": name + "_avx512", "xnn_isa": XNN_ISA_C,
             "arena_z": reports["avx512"]["memory"]["arena_bytes"] if AVX512 else 0,
             "weights": ",".join(map(str, p["weights"])),
             "bias": ",".join(map(str, p["bias"])),
@@ -226,18 +265,24 @@ def bench_layer(build, work, layer):
         f.write("typedef struct pthreadpool* pthreadpool_t;\n")
     exe = os.path.join(work, name + ".exe")
     run([CLANG, "-O2", "-DAVX512=%d" % AVX512, "-I", work, src] + list(objs.values()) +
-        ["-lXNNPACK", "-lm", "-o", exe])
-    fields = run([exe]).split()
+        XNN_LIBS + ["-o", exe])
+    # AVX2 against XNNPACK's AVX2 kernels; on an AVX-512 host, in a second
+    # process, AVX-512 against XNNPACK's AVX-512 ones.
+    fields = run([exe, "avx2"] if AVX512 else [exe]).split()
     tx, tg, tv = map(float, fields[:3])
     exact, off1, worse = map(int, fields[3:6])
-    tz = float(fields[6]) if AVX512 else None
+    tx512 = tz = None
+    if AVX512:
+        fields = run([exe]).split()
+        tx512, tz = float(fields[0]), float(fields[6])
     kernel = [l["kernel"] for l in reports["vector"].get("int8", {}).get("layers", [])]
     return {"layer": name, "macs": p["macs"], "xnnpack_s": tx, "generic_s": tg,
             "vector_s": tv, "kernel": ",".join(kernel),
             "xnnpack_gmacs": p["macs"] / tx / 1e9, "generic_gmacs": p["macs"] / tg / 1e9,
             "vector_gmacs": p["macs"] / tv / 1e9,
             "ratio_generic": tg / tx, "ratio_vector": tv / tx,
-            "avx512_s": tz, "ratio_avx512": tz / tx if tz else None,
+            "xnnpack512_s": tx512, "avx512_s": tz,
+            "ratio_avx512": tz / tx512 if tz else None,
             "kernel_avx512": ",".join(
                 l["kernel"] for l in reports["avx512"].get("int8", {}).get("layers", []))
             if AVX512 else None,
@@ -378,16 +423,19 @@ NET_HARNESS = r"""
 #if AVX512
 #include "mbv2_avx512.h"
 #endif
+%(xnn_isa)s
 static int8_t in[%(in_size)d], out_g[%(out_size)d], out_v[%(out_size)d], out_z[%(out_size)d];
 %(xnnpack)s
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
-int main(void) {
+int main(int argc, char **argv) {
   for (int i = 0; i < %(in_size)d; ++i) in[i] = (int8_t)(i * 37 + 11);
-  int status = xnn_net_create();
+  int status = xnn_isa(argc, argv);
+  if (status) return status;
+  status = xnn_net_create();
   if (status) return status;
   void *ag = aligned_alloc(64, %(arena_g)d + 64), *av = aligned_alloc(64, %(arena_v)d + 64);
   void *az = aligned_alloc(64, %(arena_z)d + 64);
@@ -431,7 +479,7 @@ def bench_network(build, work):
     with open(src, "w") as f:
         f.write(NET_HARNESS % {"generic": "mbv2_generic", "vector": "mbv2_vector",
                                "in_size": 144 * 144 * 3, "out_size": 1000,
-                               "xnnpack": xnnpack_network_c(layers),
+                               "xnnpack": xnnpack_network_c(layers), "xnn_isa": XNN_ISA_C,
                                "arena_g": reports["generic"]["memory"]["arena_bytes"],
                                "arena_v": reports["vector"]["memory"]["arena_bytes"],
                                "arena_z": reports["avx512"]["memory"]["arena_bytes"]
@@ -440,11 +488,15 @@ def bench_network(build, work):
         f.write("typedef struct pthreadpool* pthreadpool_t;\n")
     exe = os.path.join(work, "mbv2.exe")
     run([CLANG, "-O2", "-DAVX512=%d" % AVX512, "-I", work, src] + list(objs.values()) +
-        ["-lXNNPACK", "-lm", "-o", exe])
-    tx, tg, tv, tz = map(float, run([exe]).split())
+        XNN_LIBS + ["-o", exe])
+    tx, tg, tv, _ = map(float, run([exe, "avx2"] if AVX512 else [exe]).split())
+    tx512 = tz = None
+    if AVX512:
+        tx512, _, _, tz = map(float, run([exe]).split())
     return {"xnnpack_ms": tx * 1e3, "generic_ms": tg * 1e3, "vector_ms": tv * 1e3,
+            "xnnpack512_ms": tx512 * 1e3 if AVX512 else None,
             "avx512_ms": tz * 1e3 if AVX512 else None,
-            "ratio_avx512": tz / tx if AVX512 else None,
+            "ratio_avx512": tz / tx512 if AVX512 else None,
             "speedup": tg / tv, "ratio_vector": tv / tx, "ratio_generic": tg / tx,
             "layers": len(layers), "macs": reports["vector"].get("macs")}
 
@@ -456,37 +508,54 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
-    results = {"layers": []}
+    results = {"layers": [], "xnnpack_kernels": {
+        "avx2": "qc8 gemm 3x8c8__avx2, dwconv up16x9__avx2_mul32"}}
+    if AVX512:
+        results["xnnpack_kernels"]["avx512"] = (
+            "qc8 gemm 4x16c8__avx512skx, dwconv up32x9__avx512skx_mul32")
     with tempfile.TemporaryDirectory(prefix="int8_bench_") as work:
-        print("int8 convolutions on x86-64-avx2%s, 1 thread, min of 8 x 101 calls; "
-              "ratio = time / XNNPACK's time (target: <= 1.0)" % (
-                  " (and x86-64-avx512: this host has AVX-512 VNNI)" if AVX512 else ""))
-        print("%-22s %7s %9s %9s %9s %9s %9s %9s  %s" % (
-            "layer", "MMACs", "XNNPACK", "generic", "vector", "gen/XNN", "vec/XNN",
-            "512/XNN", "kernel (vector; avx512)"))
+        print("int8 convolutions, 1 thread, min of 8 x 101 calls; ratio = Sieve's time / "
+              "XNNPACK's time (target: <= 1.0), each in one process")
+        print("XNNPACK (Debian 12, git 2022-02-16) runs: AVX2 column: its AVX2 kernels "
+              "(%s%s)" % (results["xnnpack_kernels"]["avx2"],
+                          ", forced by clearing libcpuinfo's AVX-512 flags" if AVX512 else ""))
+        if AVX512:
+            print("  AVX-512 column: what it picks on this host, its AVX-512BW kernels "
+                  "(%s; vpmaddwd on zmm, no VNNI kernel in this XNNPACK)"
+                  % results["xnnpack_kernels"]["avx512"])
+        print("%-22s %6s | %8s %8s %6s %6s | %8s %8s %6s  %s" % (
+            "", "", "AVX2", "", "", "", "AVX-512" if AVX512 else "", "", "", ""))
+        print("%-22s %6s | %8s %8s %6s %6s | %8s %8s %6s  %s" % (
+            "layer", "MMACs", "XNNPACK", "Sieve", "ratio", "gen.", "XNNPACK", "Sieve",
+            "ratio", "kernel (AVX2; AVX-512)"))
         for layer in LAYERS:
             r = bench_layer(build, work, layer)
             results["layers"].append(r)
-            print("%-22s %7.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9s  %s" % (
-                r["layer"], r["macs"] / 1e6, r["xnnpack_gmacs"], r["generic_gmacs"],
-                r["vector_gmacs"], r["ratio_generic"], r["ratio_vector"],
+            print("%-22s %6.2f | %8.2f %8.2f %6.2f %6.2f | %8s %8s %6s  %s" % (
+                r["layer"], r["macs"] / 1e6, r["xnnpack_gmacs"], r["vector_gmacs"],
+                r["ratio_vector"], r["ratio_generic"],
+                "%.2f" % (r["macs"] / r["xnnpack512_s"] / 1e9) if AVX512 else "-",
+                "%.2f" % (r["macs"] / r["avx512_s"] / 1e9) if AVX512 else "-",
                 "%.2f" % r["ratio_avx512"] if AVX512 else "-",
                 r["kernel"] + ("; " + r["kernel_avx512"] if AVX512 else "")))
-        print("(GMAC/s; vector outputs equal generic ones bit for bit; XNNPACK's fp32 "
-              "requantisation agrees on %s of the outputs, the rest off by one)" % ", ".join(
+        print("(GMAC/s; gen. = the generic loops' ratio; Sieve's outputs equal the generic "
+              "loops' bit for bit; XNNPACK's fp32 requantisation agrees on %s of the "
+              "outputs, the rest off by one)" % ", ".join(
                   "%.1f%%" % (100.0 * r["agree_with_xnnpack"] /
                               (r["agree_with_xnnpack"] + r["off_by_one"] + r["worse"]))
                   for r in results["layers"]))
         if not args.layers_only:
             net = bench_network(build, work)
             results["mobilenetv2"] = net
-            print("MobileNetV2-0.35 at 144 (%d layers): XNNPACK %.2f ms, generic %.2f ms, "
-                  "vector %.2f ms; gen/XNN %.2f, vec/XNN %.2f (target: <= 1.0)" % (
-                      net["layers"], net["xnnpack_ms"], net["generic_ms"], net["vector_ms"],
-                      net["ratio_generic"], net["ratio_vector"]))
-            if AVX512:
-                print("  x86-64-avx512 (VNNI) vector %.2f ms; 512/XNN %.2f" % (
-                    net["avx512_ms"], net["ratio_avx512"]))
+            print("%-22s %6.1f | %7.2fms %6.2fms %6.2f %6.2f | %6sms %6sms %6s" % (
+                "MobileNetV2-0.35@144", net["macs"] / 1e6 if net["macs"] else 0,
+                net["xnnpack_ms"], net["vector_ms"], net["ratio_vector"],
+                net["ratio_generic"],
+                "%.2f" % net["xnnpack512_ms"] if AVX512 else "-",
+                "%.2f" % net["avx512_ms"] if AVX512 else "-",
+                "%.2f" % net["ratio_avx512"] if AVX512 else "-"))
+            print("(the network: %d layers, XNNPACK one operator per layer; times in ms)"
+                  % net["layers"])
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

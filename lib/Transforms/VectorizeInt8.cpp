@@ -497,6 +497,31 @@ bool neonScaleExact(linalg::GenericOp requant, const ApplyScale &as) {
                        [](const APInt &x) { return x.isMinSignedValue(); });
 }
 
+/// Whether an x86 convolution with few input channels (the 3-channel stem)
+/// takes the window form: the KW taps of a row are KW x C consecutive bytes
+/// of the input (the input's pixels are C bytes apart), so the kernel reduces
+/// over them as over the channels of a 1-tap convolution: one 8-byte load and
+/// in-lane shuffles for 4 channel pairs, and only the last pair of the KW x C
+/// partial, instead of a partial pair (byte by byte) in every tap.
+bool windowForm(const ConvInfo &info, Isa isa) {
+  if (!isX86(isa) || info.depthwise || info.kw < 2 || info.c >= 8)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(cast<MemRefType>(info.input.getType())
+                       .getStridesAndOffset(strides, offset)) &&
+         strides[2] == info.c && strides[3] == 1;
+}
+
+/// `info` as the window form's 1-tap convolution: KW x C channels, and
+/// weights [F][KH][KW][C], read as [F][KH][1][KW x C] (the same order).
+ConvInfo windowInfo(const ConvInfo &info) {
+  ConvInfo w = info;
+  w.c = info.kw * info.c;
+  w.kw = 1;
+  return w;
+}
+
 /// The builder of the kernels of one op.
 class KernelBuilder {
 public:
@@ -505,11 +530,24 @@ public:
       : b(b), loc(loc), arch(arch), info(info), fusion(fusion) {}
 
   void buildConv(memref::GetGlobalOp packed, memref::GetGlobalOp corr);
+  /// The window form (see windowForm): `info` describes the convolution as
+  /// one tap wide with KW x C channels, read from `rows`, the input as
+  /// [N, IH, IW x C], at column x C + channel.
+  void setWindow(Value rows, int64_t channels) {
+    windowRows = rows;
+    windowChannels = channels;
+  }
   void buildDepthwise(memref::GetGlobalOp packed, memref::GetGlobalOp corr,
                       Value output);
 
 private:
   Value idx(int64_t v) { return cIdx(b, loc, v); }
+  Value inputMem() { return windowRows ? windowRows : info.input; }
+  SmallVector<Value> inputAt(Value n, Value row, Value col, Value c) {
+    if (windowRows)
+      return {n, row, add(mul(col, windowChannels), c)};
+    return {n, row, col, c};
+  }
   Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
   Value mul(Value a, int64_t c) {
     return c == 1 ? a : arith::MulIOp::create(b, loc, a, idx(c)).getResult();
@@ -571,6 +609,8 @@ private:
   Isa arch;
   const ConvInfo &info;
   const Fusion &fusion;
+  Value windowRows;
+  int64_t windowChannels = 0;
 };
 
 SmallVector<Value>
@@ -590,15 +630,15 @@ Value KernelBuilder::inputGroup(Value n, Value row, Value col, Value c,
     for (int64_t e = 0; e < group; ++e)
       elements.push_back(
           e < info.c % group
-              ? memref::LoadOp::create(b, loc, info.input,
-                                       ValueRange{n, row, col, add(c, idx(e))})
+              ? memref::LoadOp::create(b, loc, inputMem(),
+                                       inputAt(n, row, col, add(c, idx(e))))
                     .getResult()
               : arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0)
                     .getResult());
     x = vector::FromElementsOp::create(b, loc, i8Vec, elements);
   } else {
-    x = vector::LoadOp::create(b, loc, i8Vec, info.input,
-                               ValueRange{n, row, col, c});
+    x = vector::LoadOp::create(b, loc, i8Vec, inputMem(),
+                               inputAt(n, row, col, c));
   }
   auto i32 = b.getI32Type();
   if (arch == Isa::Avx2) {
@@ -1031,24 +1071,30 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
     }
     return next;
   };
-  // x86: 8 input channels per load and sign extension, their 4 pairs then
-  // broadcast by shuffles (vpermd), instead of a load, an extension and a
-  // broadcast per pair.
+  // x86: 8 input channels per load (into both 128-bit halves: vpbroadcastq)
+  // and sign extension, their 4 pairs then broadcast by in-lane shuffles
+  // (vpshufd with an immediate), instead of a load, an extension and a
+  // broadcast per pair; a cross-lane vpermd would take an index vector per
+  // pair out of the 16 registers.
   int64_t chunks = arch == Isa::Avx2 ? info.c / 8 : 0;
   auto stepChunk = [&](Value kh, Value kw, Value chunk, ValueRange in) {
     SmallVector<Value> next(in.begin(), in.end());
     Value row = add(mul(oh, info.sh), kh);
     Value c = mul(chunk, 8);
+    SmallVector<int64_t> twice;
+    for (int64_t e = 0; e < 16; ++e)
+      twice.push_back(e % 8);
     SmallVector<Value> xs;
     for (int64_t i = 0; i < rows; ++i) {
       Value col = add(mul(ows[i], info.sw), kw);
       Value x =
           vector::LoadOp::create(b, loc, VectorType::get({8}, b.getI8Type()),
-                                 info.input, ValueRange{n, row, col, c});
-      x = arith::ExtSIOp::create(b, loc, VectorType::get({8}, b.getI16Type()),
+                                 inputMem(), inputAt(n, row, col, c));
+      x = vector::ShuffleOp::create(b, loc, x, x, twice);
+      x = arith::ExtSIOp::create(b, loc, VectorType::get({16}, b.getI16Type()),
                                  x);
       xs.push_back(vector::BitCastOp::create(
-          b, loc, VectorType::get({4}, b.getI32Type()), x));
+          b, loc, VectorType::get({8}, b.getI32Type()), x));
     }
     for (int64_t q = 0; q < 4; ++q) {
       Value g = add(mul(chunk, 4), idx(q));
@@ -1058,9 +1104,9 @@ void KernelBuilder::convTile(Value packed, Value corr, Value n, Value oh,
             b, loc, VectorType::get({lanes * group}, b.getI16Type()),
             vector::LoadOp::create(b, loc, wVecType, packed,
                                    ValueRange{fbs[j], kh, kw, g, idx(0)})));
+      SmallVector<int64_t> inLane = {q, q, q, q, q + 4, q + 4, q + 4, q + 4};
       for (int64_t i = 0; i < rows; ++i) {
-        Value pair = vector::ShuffleOp::create(b, loc, xs[i], xs[i],
-                                               SmallVector<int64_t>(8, q));
+        Value pair = vector::ShuffleOp::create(b, loc, xs[i], xs[i], inLane);
         Value x = vector::BitCastOp::create(
             b, loc, VectorType::get({16}, b.getI16Type()), pair);
         for (int64_t j = 0; j < blocks; ++j)
@@ -1706,11 +1752,15 @@ void VectorizeInt8Pass::runOnOperation() {
         if (buildArm(module, op, info, *arch, kernel, packedBytes, fused))
           oldWeights.insert(info.weights);
       } else if (succeeded(arch)) {
-        StringRef base = info.weights.getName();
+        std::string base = info.weights.getName().str();
+        bool window = windowForm(info, *arch);
+        ConvInfo kinfo = window ? windowInfo(info) : info;
+        if (window)
+          base += "_window";
         Fusion fusion;
         matchInit(op, info, fusion);
         matchRequant(op, info, fusion);
-        Packed packed = pack(module, info, fusion, *arch, base);
+        Packed packed = pack(module, kinfo, fusion, *arch, base);
         packedBytes = packed.bytes;
         // With a fused consumer the kernel takes its place (only pure views
         // lie between them), so that it sees the consumer's operands.
@@ -1736,13 +1786,19 @@ void VectorizeInt8Pass::runOnOperation() {
             neonInputs.insert(rootBuffer(pick.getFalseValue()));
           }
         }
-        KernelBuilder kb(b, loc, *arch, info, fusion);
+        KernelBuilder kb(b, loc, *arch, kinfo, fusion);
         if (info.depthwise) {
           kb.buildDepthwise(packedGet, corrGet, asChannels(info.output));
           kernel = dwKernelName(*arch).str();
         } else {
+          if (window)
+            kb.setWindow(
+                memref::CollapseShapeOp::create(
+                    b, loc, info.input,
+                    SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}}),
+                info.c);
           kb.buildConv(packedGet, corrGet);
-          kernel = convKernelName(*arch).str();
+          kernel = convKernelName(*arch).str() + (window ? "-window" : "");
         }
         oldWeights.insert(info.weights);
         op->erase();

@@ -171,3 +171,32 @@ func.func @row_copy(%in: memref<1x4x4x5xi8>, %out: memref<1x4x4x5x1xi32>) attrib
 // NEON: vector.store %[[T]], {{.*}} vector<4xi8>
 // NEON-NOT: memref.copy
 // NEON: return
+
+// -----
+
+// The 3-channel stem (3x3, stride 2) on x86 in the window form: the 9 bytes
+// of each row of taps are the channels of a 1-tap convolution, weights
+// [F blocks][KH][1][5 pairs][8 x 2] (the ninth byte paired with 0), read
+// from the input as [N, H, W x C] with one 8-byte load (broadcast to both
+// halves) and the ninth byte alone. Correction 128 * 27 per channel. AArch64
+// keeps the per-tap form.
+// CHECK-DAG: memref.global "private" constant @ws_window_avx2 : memref<1x3x1x5x16xi8>
+// CHECK-DAG: memref.global "private" constant @ws_window_zp_correction : memref<8xi32> = dense<[3456, 3456, 0, 0, 0, 0, 0, 0]>
+// CHECK-LABEL: func.func @stem
+// CHECK-SAME: kernel = "avx2-pmaddwd-window"
+// CHECK: memref.collapse_shape {{.*}} into memref<1x5x15xi8>
+// CHECK: vector.load {{.*}} : memref<1x5x15xi8>, vector<8xi8>
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7] : vector<8xi8>, vector<8xi8>
+// CHECK: vector.shuffle {{.*}} [1, 1, 1, 1, 5, 5, 5, 5] : vector<8xi32>, vector<8xi32>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// CHECK: memref.load {{.*}} : memref<1x5x15xi8>
+// NEON-LABEL: func.func @stem
+// NEON-SAME: kernel = "neon-sdot"
+memref.global "private" constant @ws : memref<2x3x3x3xi8> = dense<1>
+func.func @stem(%in: memref<1x5x5x3xi8>, %out: memref<1x2x2x2xi32>) attributes {sieve.entry} {
+  %w = memref.get_global @ws : memref<2x3x3x3xi8>
+  %izp = arith.constant -128 : i32
+  %wzp = arith.constant 0 : i32
+  linalg.conv_2d_nhwc_fhwc_q {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%in, %w, %izp, %wzp : memref<1x5x5x3xi8>, memref<2x3x3x3xi8>, i32, i32) outs(%out : memref<1x2x2x2xi32>)
+  return
+}

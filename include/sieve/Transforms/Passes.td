@@ -695,7 +695,11 @@ def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
     with constant weights by register-blocked vector loops: on x86 (AVX2)
     `vpmaddwd` of sign-extended pairs of input channels by 8 output channels
     (`avx2-pmaddwd`), on AArch64 `sdot` of groups of 4 input channels by 4
-    output channels (`neon-sdot`); depthwise convolutions take `vpmaddwd` of
+    output channels (`neon-sdot`); on x86 a convolution with fewer than 8
+    input channels and more than one tap across (the 3-channel stem) reads
+    the KW x C consecutive bytes of each row of taps as the channels of a
+    1-tap convolution (`avx2-pmaddwd-window`, `avx512-vnni-window`: 8-byte
+    loads, only the last pair or group partial); depthwise convolutions take `vpmaddwd` of
     pairs of taps of 8 channels on x86 (`avx2-dw`, weights interleaved per
     channel) and int32 lanes on AArch64 (`neon-dw`). On Cortex-M (Int8KernelsArm.cpp)
     a convolution is a dot product along the KW x C contiguous input bytes of

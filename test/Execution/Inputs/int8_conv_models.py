@@ -10,7 +10,7 @@ leave a remainder of output pixels, and requantisation at the extremes
 rounds almost everything to the zero point), per channel.
 
     int8_conv_models.py [--seed N] [--mixed-shifts | --shift-edges |
-                         --depthwise-edges] > convs.mlir
+                         --depthwise-edges | --window] > convs.mlir
 
 `--mixed-shifts` writes instead a depthwise and a 1x1 layer whose channels
 each have their own shift, 32 to 62 (the edges included), and multipliers
@@ -72,6 +72,22 @@ DEPTHWISE_EDGES = [
     ("dw16le32", (3, 10, 16), 16, 3, 1, "VALID", True, -128, "le32"),
     ("dw17k5", (7, 12, 17), 17, 5, 1, "SAME", True, 127, "normal"),
     ("dw40k5s2big", (9, 13, 40), 40, 5, 2, "VALID", True, -128, "big"),
+]
+
+# With --window: convolutions with few input channels, which the x86 kernels
+# read in their window form (the KW x C bytes of a row of taps as the
+# channels of a 1-tap convolution): KW x C of 3 (partial pairs only), 4, 9,
+# 15, 21 (8-byte chunks, whole pairs and the partial last one), 3x3 and 5x5
+# and 2x2 taps, strides 1 and 2, both paddings, zero points -128 and 127,
+# output channels off the blocks (7, 9, 33), saturating and vanishing
+# requantisations.
+WINDOW_LAYERS = [
+    ("win1s1same", (6, 9, 1), 7, 3, 1, "SAME", False, -128, "normal"),
+    ("win3s2big", (9, 11, 3), 33, 3, 2, "VALID", False, 127, "big"),
+    ("win5s2tiny", (8, 11, 5), 16, 3, 2, "SAME", False, -128, "tiny"),
+    ("win7s1", (5, 7, 7), 9, 3, 1, "SAME", False, 127, "normal"),
+    ("win3k5s2", (9, 9, 3), 8, 5, 2, "SAME", False, 127, "normal"),
+    ("win2k2mixed", (6, 6, 2), 5, 2, 2, "VALID", False, -128, "mixed"),
 ]
 
 
@@ -187,6 +203,8 @@ def main():
                         help="the SHIFT_EDGES layers instead of LAYERS")
     parser.add_argument("--depthwise-edges", action="store_true",
                         help="the DEPTHWISE_EDGES layers instead of LAYERS")
+    parser.add_argument("--window", action="store_true",
+                        help="the WINDOW_LAYERS layers instead of LAYERS")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     e = Emitter()
@@ -198,6 +216,8 @@ def main():
         layers = SHIFT_EDGES
     elif args.depthwise_edges:
         layers = DEPTHWISE_EDGES
+    elif args.window:
+        layers = WINDOW_LAYERS
     for i, spec in enumerate(layers):
         name, (h, w, c) = spec[0], spec[1]
         arg = "%%%s" % name
