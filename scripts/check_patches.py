@@ -34,6 +34,7 @@ def main():
     parser.add_argument("model")
     parser.add_argument("--work", required=True)
     parser.add_argument("--plan", default="", help="options of sieve-plan-patches")
+    parser.add_argument("--lower", default="", help="options of sieve-lower-patch-stages")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -54,7 +55,8 @@ def main():
     patched = os.path.join(args.work, "patched.mlir")
     options = (args.plan + " report-file=" + plan_json).strip()
     must([tool("sieve-opt"), linalg, "-sieve-plan-patches=" + options,
-          "-sieve-lower-patch-stages", "-canonicalize", "-o", patched], "patching")
+          "-sieve-lower-patch-stages" + ("=" + args.lower if args.lower else ""),
+          "-canonicalize", "-o", patched], "patching")
     with open(patched) as f:
         text = f.read()
     if "patch.stage" in text:

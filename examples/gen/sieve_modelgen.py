@@ -9,6 +9,7 @@ requantisation scales are chosen so that activations stay in range, so the
 models exercise the same code paths as trained ones.
 
     sieve_modelgen.py mobilenetv2 --width 0.35 --resolution 144 -o mbv2.mlir
+    sieve_modelgen.py mcunet-in3 -o in3.mlir
     sieve_modelgen.py mcunet-in4 -o in4.mlir
     sieve_modelgen.py cnn-small -o cnn_int8.mlir
     sieve_modelgen.py mlp -o mlp_f32.mlir
@@ -248,23 +249,40 @@ def build_mobilenetv2(args):
     return int8_function(m, "mobilenetv2", [1, res, res, 3], (x, shape))
 
 
-def build_mcunet_in4(args):
-    """mcunet-in4 (160x160) from the block table in ANCHORS.md."""
+def mcunet(args, name, res, stem, blocks):
+    """An MCUNet model: a 3x3 stride-2 stem, inverted residual blocks
+    (expand ratio, out channels, n, stride, kernel), pooling, classifier."""
     m = Module(args.seed)
     net = Int8Net(m)
+    x, shape, zp = net.conv("%input", [1, res, res, 3], -128, stem, 3, 2)
+    for t, c, n, s, k in blocks:
+        for i in range(n):
+            x, shape, zp = net.inverted_residual(x, shape, zp, t, c, s if i == 0 else 1, k=k)
+    x, shape = net.avgpool(x, shape, zp)
+    x, shape, zp = net.classifier(x, shape, zp, args.classes)
+    return int8_function(m, name, [1, res, res, 3], (x, shape))
+
+
+def build_mcunet_in3(args):
+    """mcunet-in3 (MCUNet's 320 KB / 1 MB ImageNet model, 176x176, stem 16):
+    the blocks of its published configuration (mcunet-320kb-1mb_imagenet)."""
+    blocks = [[1, 8, 1, 1, 3], [3, 16, 1, 2, 7], [5, 16, 1, 1, 3], [5, 16, 1, 1, 7],
+              [4, 16, 1, 1, 5], [5, 24, 1, 2, 5], [5, 24, 1, 1, 5], [5, 24, 1, 1, 5],
+              [5, 40, 1, 2, 3], [6, 40, 1, 1, 7], [4, 40, 1, 1, 5], [5, 48, 1, 1, 5],
+              [5, 48, 1, 1, 7], [5, 48, 1, 1, 3], [6, 96, 1, 2, 3], [5, 96, 1, 1, 7],
+              [4, 96, 1, 1, 3], [5, 160, 1, 1, 7]]
+    return mcunet(args, "mcunet_in3", args.resolution or 176, 16, blocks)
+
+
+def build_mcunet_in4(args):
+    """mcunet-in4 (160x160) from the block table in ANCHORS.md."""
     res = args.resolution or 160
     blocks = [[1, 16, 1, 1, 3], [3, 24, 1, 2, 7], [5, 24, 1, 1, 3], [4, 24, 1, 1, 5],
               [5, 40, 1, 2, 7], [4, 40, 1, 1, 3], [4, 40, 1, 1, 7], [3, 80, 1, 2, 7],
               [3, 80, 1, 1, 3], [3, 80, 1, 1, 7], [4, 96, 1, 1, 3], [3, 96, 1, 1, 5],
               [3, 96, 1, 1, 5], [4, 192, 1, 2, 7], [3, 192, 1, 1, 7], [3, 192, 1, 1, 5],
               [4, 320, 1, 1, 5]]
-    x, shape, zp = net.conv("%input", [1, res, res, 3], -128, 32, 3, 2)
-    for t, c, n, s, k in blocks:
-        for i in range(n):
-            x, shape, zp = net.inverted_residual(x, shape, zp, t, c, s if i == 0 else 1, k=k)
-    x, shape = net.avgpool(x, shape, zp)
-    x, shape, zp = net.classifier(x, shape, zp, args.classes)
-    return int8_function(m, "mcunet_in4", [1, res, res, 3], (x, shape))
+    return mcunet(args, "mcunet_in4", res, 32, blocks)
 
 
 def build_msf_mbv2(args):
@@ -490,6 +508,7 @@ def build_transformer(args):
 
 MODELS = {
     "mobilenetv2": build_mobilenetv2,
+    "mcunet-in3": build_mcunet_in3,
     "mcunet-in4": build_mcunet_in4,
     "msf-mbv2": build_msf_mbv2,
     "cnn-small": build_cnn_small,

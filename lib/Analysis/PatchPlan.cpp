@@ -110,7 +110,38 @@ struct AxisSummary {
   std::vector<int64_t> maxNew;
   /// Per tensor read from outside the stage: largest window.
   std::vector<int64_t> externalMax;
+  /// Per layer of the stage: as sieve-lower-patch-stages slides the layer's
+  /// window of rows (cached row strips), the most rows a slide moves to the
+  /// window's top (0: it never slides).
+  std::vector<int64_t> slideKept;
 };
+
+/// What sieve-lower-patch-stages does with the window of each layer (a
+/// window of `windowRows[k]` rows, holding the regions `fields[i][k]` of
+/// the patches): each patch computes the rows the window does not hold yet
+/// and first slides the window, moving the rows it keeps to its top. Per
+/// layer, the most rows a slide keeps. (The lowering also keeps a row from
+/// the first patch that needs it to the last one; without dilation that is
+/// the regions themselves.)
+std::vector<int64_t>
+windowSlides(const std::vector<std::vector<Interval>> &fields,
+             const std::vector<int64_t> &windowRows) {
+  size_t n = windowRows.size();
+  std::vector<int64_t> kept(n, 0), done(n, -1), base(n, 0);
+  for (const std::vector<Interval> &field : fields)
+    for (size_t k = 0; k < n && k < field.size(); ++k) {
+      int64_t lo = std::max(field[k].lo, done[k] + 1), hi = field[k].hi;
+      if (lo > hi)
+        continue;
+      int64_t newBase = hi - windowRows[k] + 1;
+      int64_t shift = newBase - base[k];
+      if (done[k] >= 0 && shift > 0 && shift < windowRows[k])
+        kept[k] = std::max(kept[k], windowRows[k] - shift);
+      base[k] = newBase;
+      done[k] = hi;
+    }
+  return kept;
+}
 
 AxisSummary summarize(const Network &net, int first, int last, int axis,
                       int64_t tile) {
@@ -128,6 +159,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxShared.assign(n, 0);
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
+  std::vector<std::vector<Interval>> fields;
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
     Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
@@ -146,8 +178,10 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
           std::max(summary.externalMax[t], field.external[t].size());
+    fields.push_back(field.layer);
     previous = std::move(field.layer);
   }
+  summary.slideKept = windowSlides(fields, summary.maxSize);
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
@@ -183,8 +217,9 @@ bool readsPadding(const AxisAccess &access, int64_t outSize, int64_t inSize) {
 /// The row of accumulators a reduction of `cols` x `channels` outputs keeps
 /// in Sieve's arena: the generic loops' int32 row, unless the layer runs as
 /// a kernel that keeps them in registers. The kernels take static shapes
-/// only: in a patched stage, a layer whose region has one size in every
-/// patch (`uniform`).
+/// only (`uniform`): in a patched stage, a layer whose region has one size
+/// in every patch, or a stage of cached row strips (line buffers, whose
+/// border strips are unrolled).
 uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
                              int64_t cols, int64_t channels) {
   if (!layer.accumulatorBytes || (layer.fusedKernel && (!patched || uniform)))
@@ -271,8 +306,12 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
   // (whole, or only their parts new in this patch when the rest is cached).
   // `own`, when given, the layers whose regions are a patch's own buffers
   // besides those `held` (with `regions` false).
+  // `lineBuffers`: the stage as sieve-lower-patch-stages lowers cached row
+  // strips, whose patches all have static shapes (the border strips are
+  // unrolled), so that the int8 kernels take every layer.
   auto workingSet = [&](uint64_t held, bool regions, bool newOnly = false,
-                        const std::vector<bool> *own = nullptr) {
+                        const std::vector<bool> *own = nullptr,
+                        bool lineBuffers = false) {
     auto regionBytes = [&](int layer) {
       const NetTensor &t = net.tensors[net.layers[layer].output];
       int k = layer - first;
@@ -298,6 +337,13 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
               net.lastUse(net.layers[p].output) >= j)
             live += regionBytes(p);
       }
+      // Before the layer computes, its window slides: bufferization moves
+      // the rows it keeps through a copy (source and destination are the
+      // same buffer), while the earlier layers' regions it reads are alive.
+      // (A window that slides holds rows across patches: not a region.)
+      uint64_t slide = 0;
+      if (lineBuffers && j < last && rowsAxis.slideKept[k] > 0)
+        slide = live + buffer(out.bytes(rowsAxis.slideKept[k], cost.cols[k]));
       for (const LayerInput &input : layer.inputs) {
         const NetTensor &in = net.tensors[input.tensor];
         bool inside = in.producer >= first && in.producer <= last;
@@ -324,8 +370,8 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       if (rule == PeakRule::Sieve)
         live += buffer(accumulatorRowBytes(
             layer, patched,
-            rowsAxis.minSize[k] == rowsAxis.maxSize[k] &&
-                colsAxis.minSize[k] == colsAxis.maxSize[k],
+            lineBuffers || (rowsAxis.minSize[k] == rowsAxis.maxSize[k] &&
+                            colsAxis.minSize[k] == colsAxis.maxSize[k]),
             patched ? cost.cols[k] : out.width, out.channels));
       if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
           layer.inputs.size() == 1) {
@@ -342,6 +388,10 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       }
       if (j == first || live > worst) {
         worst = live;
+        worstLayer = j;
+      }
+      if (slide > worst) {
+        worst = slide;
         worstLayer = j;
       }
     }
@@ -368,7 +418,8 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
           buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]));
     }
-    std::pair<uint64_t, int> sliding = workingSet(regions, false, false, &own);
+    std::pair<uint64_t, int> sliding = workingSet(
+        regions, false, false, &own, rule == PeakRule::Sieve && cacheRows);
     std::pair<uint64_t, int> separate = workingSet(overlaps, true, true);
     // Sieve's arena counts what sieve-lower-patch-stages makes of the
     // stage: sliding windows (line buffers).

@@ -383,6 +383,10 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         .getResult();
   };
   auto emitPatch = [&](int64_t i, Operation *anchor) -> LogicalResult {
+    // Per layer, the rows this patch computed, and where they enter the
+    // layer's window.
+    std::vector<Value> newRows(n);
+    std::vector<tensor::InsertSliceOp> inserts(n);
     for (int l = 0; l < n; ++l) {
       const LayerStep &step = steps[i][l];
       if (step.skip)
@@ -430,6 +434,22 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         auto window = windowOf.find(source);
         if (window != windowOf.end() && window->second != l) {
           int p = window->second;
+          // Rows the producer computed in this patch are read where it
+          // computed them: bufferization then writes them in place into
+          // the window (reading them through the window, after they enter
+          // it, made it compute them into a copy).
+          std::optional<int64_t> first =
+              getConstantIntValue(s.getMixedOffsets()[1]);
+          const LayerStep &from = steps[i][p];
+          if (first && newRows[p] && !s.getType().isDynamicDim(1) &&
+              *first >= from.lo &&
+              *first + s.getType().getDimSize(1) - 1 <= from.hi) {
+            if (failed(readRowsFrom(s, newRows[p], [&](int64_t row) {
+                  return rewriter.getIndexAttr(row - from.lo);
+                })))
+              return failure();
+            continue;
+          }
           if (failed(readRowsFrom(s, windows[p], [&](int64_t first) {
                 return rewriter.getIndexAttr(first - steps[i][p].base);
               })))
@@ -494,10 +514,27 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
           insertRows(computed, dest,
                      last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
                           : rewriter.getIndexAttr(lo - top));
-      if (last)
+      if (last) {
         output = dest;
-      else
+      } else {
         windows[l] = dest;
+        newRows[l] = computed;
+        inserts[l] = dest.getDefiningOp<tensor::InsertSliceOp>();
+      }
+    }
+    // The new rows enter each window right before the window is read:
+    // after the reads of the rows themselves, so that bufferization
+    // computes them in place.
+    Block *block = anchor->getBlock();
+    for (tensor::InsertSliceOp insert : inserts) {
+      if (!insert)
+        continue;
+      Operation *firstUser = anchor;
+      for (Operation *user : insert->getUsers())
+        if (Operation *at = block->findAncestorOpInBlock(*user))
+          if (at->isBeforeInBlock(firstUser))
+            firstUser = at;
+      insert->moveBefore(firstUser);
     }
     return success();
   };
@@ -556,7 +593,10 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   return success();
 }
 
-LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage) {
+void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop);
+
+LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
+                         bool staticBorders) {
   rewriteDepthwise<linalg::DepthwiseConv2DNhwcHwcmQOp,
                    linalg::DepthwiseConv2DNhwcHwcQOp,
                    linalg::Conv2DNhwcFhwcQOp>(rewriter, stage);
@@ -660,6 +700,10 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage) {
                                                          int64_t(0)));
   }
 
+  if (staticBorders && !result->loops.empty())
+    if (auto outer = dyn_cast<scf::ForOp>(result->loops.front().getOperation()))
+      peelBorderPatches(rewriter, outer);
+
   // Inline the body where the stage was.
   Value output = yield.getValue();
   rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
@@ -668,14 +712,174 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage) {
   return success();
 }
 
+/// At most this many border patches of an axis run one by one
+/// (`static-borders`); with more, the axis keeps dynamic shapes.
+constexpr size_t kMaxBorderPatches = 8;
+
+/// The index values that set the shapes of what a patch computes: the sizes
+/// of its slices, its paddings and its buffers.
+SmallVector<Value> shapeValues(Operation *root) {
+  SmallVector<Value> values;
+  root->walk([&](Operation *op) {
+    if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
+      llvm::append_range(values, slice.getSizes());
+    else if (auto slice = dyn_cast<tensor::InsertSliceOp>(op))
+      llvm::append_range(values, slice.getSizes());
+    else if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+      llvm::append_range(values, pad.getLow());
+      llvm::append_range(values, pad.getHigh());
+    } else if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+      llvm::append_range(values, empty.getDynamicSizes());
+  });
+  return values;
+}
+
+/// `value` when the induction variable `iv` is `at`, through constants and
+/// the index arithmetic tiling emits (folded with constant operands); none
+/// when it depends on anything else.
+std::optional<int64_t> evaluateAt(Value value, Value iv, int64_t at,
+                                  llvm::DenseMap<Value, int64_t> &known,
+                                  unsigned depth = 0) {
+  if (value == iv)
+    return at;
+  if (std::optional<int64_t> c = getConstantIntValue(value))
+    return c;
+  if (auto it = known.find(value); it != known.end())
+    return it->second;
+  Operation *def = value.getDefiningOp();
+  if (depth > 32 || !def || def->getNumResults() != 1 ||
+      !isa<affine::AffineApplyOp, affine::AffineMinOp, affine::AffineMaxOp,
+           arith::AddIOp, arith::SubIOp, arith::MulIOp, arith::MinSIOp,
+           arith::MaxSIOp, arith::FloorDivSIOp, arith::DivSIOp,
+           arith::CeilDivSIOp, arith::RemSIOp>(def))
+    return std::nullopt;
+  SmallVector<Attribute> operands;
+  for (Value operand : def->getOperands()) {
+    std::optional<int64_t> v = evaluateAt(operand, iv, at, known, depth + 1);
+    if (!v)
+      return std::nullopt;
+    operands.push_back(IntegerAttr::get(operand.getType(), *v));
+  }
+  SmallVector<OpFoldResult> results;
+  if (failed(def->fold(operands, results)) || results.size() != 1)
+    return std::nullopt;
+  auto attr = dyn_cast_if_present<IntegerAttr>(
+      dyn_cast_if_present<Attribute>(results[0]));
+  if (!attr)
+    return std::nullopt;
+  known[value] = attr.getInt();
+  return attr.getInt();
+}
+
+/// Splits `loop` at iteration value `at`: the iterations before it run as a
+/// loop of their own, returned, before `loop`, which keeps the rest.
+scf::ForOp splitLoopAt(IRRewriter &rewriter, scf::ForOp loop, int64_t at) {
+  rewriter.setInsertionPoint(loop);
+  Value bound = arith::ConstantIndexOp::create(rewriter, loop.getLoc(), at);
+  auto head = cast<scf::ForOp>(rewriter.clone(*loop));
+  rewriter.modifyOpInPlace(head, [&] { head.setUpperBound(bound); });
+  rewriter.modifyOpInPlace(loop, [&] {
+    loop.setLowerBound(bound);
+    loop.getInitArgsMutable().assign(head.getResults());
+  });
+  return head;
+}
+
+/// Gives every patch of the loop nest static shapes, so that the int8
+/// kernels (which take static shapes only) run in the border patches too:
+/// the patches at the image borders, whose regions are clamped and padded
+/// (and the smaller last tiles), each run as straight-line code with their
+/// own constant shapes; the patches between them, whose shapes are all
+/// alike, stay one loop whose shapes become constants. `loop` is the
+/// outermost loop over patches; its nested patch loops get the same.
+void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!lb || !ub || !step || *step <= 0 || *ub <= *lb)
+    return;
+  // The shapes that depend on this loop's patch alone, per iteration.
+  Value iv = loop.getInductionVar();
+  SmallVector<Value> values;
+  for (Value v : shapeValues(loop)) {
+    llvm::DenseMap<Value, int64_t> known;
+    if (!getConstantIntValue(v) && evaluateAt(v, iv, *lb, known))
+      values.push_back(v);
+  }
+  SmallVector<int64_t> iterations;
+  for (int64_t i = *lb; i < *ub; i += *step)
+    iterations.push_back(i);
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (int64_t i : iterations) {
+    llvm::DenseMap<Value, int64_t> known;
+    SmallVector<int64_t> shape;
+    for (Value v : values)
+      shape.push_back(*evaluateAt(v, iv, i, known));
+    shapes.push_back(std::move(shape));
+  }
+  // The longest run of iterations with the same shapes stays a loop.
+  size_t runFirst = 0, runLast = 0, bestFirst = 0, bestLast = 0;
+  for (size_t i = 1; i < shapes.size(); ++i) {
+    if (shapes[i] != shapes[i - 1])
+      runFirst = i;
+    runLast = i;
+    if (runLast - runFirst > bestLast - bestFirst) {
+      bestFirst = runFirst;
+      bestLast = runLast;
+    }
+  }
+  // The iterations before and after the run, one by one; with more of them,
+  // the patches keep dynamic shapes, and the generic loops.
+  if (bestFirst + (iterations.size() - 1 - bestLast) > kMaxBorderPatches)
+    return;
+  SmallVector<scf::ForOp> pieces;
+  scf::ForOp rest = loop;
+  for (size_t i = 1; i <= bestFirst; ++i)
+    pieces.push_back(splitLoopAt(rewriter, rest, iterations[i]));
+  scf::ForOp middle = rest;
+  if (bestLast + 1 < iterations.size()) {
+    middle = splitLoopAt(rewriter, rest, iterations[bestLast + 1]);
+    for (size_t i = bestLast + 2; i < iterations.size(); ++i)
+      pieces.push_back(splitLoopAt(rewriter, rest, iterations[i]));
+    pieces.push_back(rest);
+  }
+  // In the run, the shapes are constants.
+  for (Value v : shapeValues(middle)) {
+    std::optional<IndexRange> range = getExactIndexRange(v);
+    if (!range || range->first != range->second || getConstantIntValue(v))
+      continue;
+    rewriter.setInsertionPoint(middle);
+    Value constant =
+        arith::ConstantIndexOp::create(rewriter, v.getLoc(), range->first);
+    rewriter.replaceUsesWithIf(v, constant, [&](OpOperand &use) {
+      return middle->isProperAncestor(use.getOwner());
+    });
+  }
+  // The nested patch loops, in every piece.
+  SmallVector<scf::ForOp> all(pieces);
+  all.push_back(middle);
+  SmallVector<scf::ForOp> nested;
+  for (scf::ForOp piece : all)
+    piece.getBody()->walk([&](scf::ForOp n) {
+      if (n->hasAttr(kPatchLoopAttrName) &&
+          n->getParentOfType<scf::ForOp>() == piece)
+        nested.push_back(n);
+    });
+  for (scf::ForOp piece : pieces)
+    (void)piece.promoteIfSingleIteration(rewriter);
+  for (scf::ForOp n : nested)
+    peelBorderPatches(rewriter, n);
+}
+
 struct LowerPatchStagesPass final
     : sieve::impl::LowerPatchStagesBase<LowerPatchStagesPass> {
+  using LowerPatchStagesBase::LowerPatchStagesBase;
   void runOnOperation() override {
     SmallVector<patch::StageOp> stages;
     getOperation().walk([&](patch::StageOp op) { stages.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (patch::StageOp stage : stages)
-      if (failed(lowerStage(rewriter, stage)))
+      if (failed(lowerStage(rewriter, stage, staticBorders)))
         return signalPassFailure();
   }
 };

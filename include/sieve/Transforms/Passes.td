@@ -681,7 +681,18 @@ def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
     run as one `scf.for` over one strip's ops, marked `sieve.patch_loop`,
     with the windows carried through it. A 2-D grid with the `cache`
     strategy is an error at the stage.
+
+    With `static-borders` (off by default, not yet used by `sieve-compile`:
+    the arena then differs from the planner's peak, docs/patch.md), the
+    recomputed patches get static shapes, which the int8 kernels need: the
+    patches at the image borders (and the smaller last tiles), up to 8 per
+    axis, run one by one as straight-line code, the patches between them
+    stay one loop whose shapes are constants.
   }];
+  let options = [
+    Option<"staticBorders", "static-borders", "bool", /*default=*/"false",
+           "Give recomputed border patches static shapes of their own">,
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect"];
