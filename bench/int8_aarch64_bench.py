@@ -9,8 +9,8 @@ what LLVM's auto-vectoriser makes of them) and with the NEON kernels
 (--int8-kernels=vector: neon-sdot, neon-dw), in the same run. Each run is
 checked bit for bit against the upstream-only reference by
 scripts/check_model.py under `qemu-aarch64 -cpu cortex-a76`, which counts the
-instructions executed in the entry function (and its outlined layers) with
-QEMU's instruction-count plugin, as the Cortex-M bench does.
+instructions of one run of the model, whatever it calls (memset, memcpy)
+included, with QEMU's instruction-count plugin, as the Cortex-M bench does.
 
 Cycles: the same harness runs again with the plugin's per-instruction
 profile (`pcs=1`); the innermost loops of the entry (backward branches in
@@ -162,7 +162,7 @@ def main():
     work = tempfile.mkdtemp(prefix="int8_aarch64_bench.")
 
     print("int8 on AArch64 (qemu-aarch64 -cpu cortex-a76): instructions per MAC (QEMU icount, "
-          "entry function) and llvm-mca cycles per MAC of the inner loops (-mcpu=cortex-a76); "
+          "one run with its callees) and llvm-mca cycles per MAC of the inner loops (-mcpu=cortex-a76); "
           "every run bit-exact")
     print("%-22s %8s %9s %9s %6s %9s %9s %6s %11s" % (
         "layer", "MACs", "gen i/MAC", "NEON i/MAC", "ratio", "gen c/MAC", "NEON c/MAC",

@@ -9,9 +9,9 @@ Cortex-M4 (mps2-an386) and the Cortex-M55 (mps3-an547) with the generic
 loops (--int8-kernels=generic) and the Cortex-M kernels (--int8-kernels=vector:
 dsp-smlad / dsp-dw on the M4, mve-vmladava / mve-dw on the M55). Each run is
 checked bit for bit against the upstream-only reference by
-scripts/check_model.py, which counts the instructions executed in the entry
-function (and its outlined layers) with QEMU's instruction-count plugin
-(build/lib/libsieve-icount.so). Prints instructions per MAC next to
+scripts/check_model.py, which counts the instructions of one run of the
+model, whatever it calls (memset, memcpy) included, with QEMU's
+instruction-count plugin (build/lib/libsieve-icount.so). Prints instructions per MAC next to
 CMSIS-NN's, measured with its kernels at commit 99f736a (ANCHORS.md section
 6: they cannot be rebuilt here, since the bench fetches no third-party code).
 
@@ -91,7 +91,7 @@ def main():
     targets = args.targets.split(",")
     work = tempfile.mkdtemp(prefix="int8_mcu_bench.")
 
-    print("int8 layers on Cortex-M: instructions per MAC (QEMU icount, entry function; "
+    print("int8 layers on Cortex-M: instructions per MAC (QEMU icount, one run with its callees; "
           "every run bit-exact)")
     print("%-22s %-10s %8s %9s %9s %9s %7s" % ("layer", "target", "MACs", "generic",
                                                 "Sieve", "CMSIS-NN", "ratio"))

@@ -26,8 +26,8 @@ matrices (also over 4x the LLC), 1 and 2 threads. GEMV and GEMM (M = 32)
 through the parallel-for hook with 2 threads against 1.
 
 Cortex-M4 and M55 (QEMU, the icount plugin of runtime/qemu-plugin):
-instructions per weight of the compiled layer (the entry function's
-instructions per run, divided by N * K), and llvm-mca's cycles per weight
+instructions per weight of the compiled layer (the instructions of one
+run, whatever it calls included, divided by N * K), and llvm-mca's cycles per weight
 for the innermost loop of the kernel.
 
     ternary_bench.py BUILD_DIR [--quick]
@@ -539,7 +539,7 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
 
 
 def icount(build, work, target, k, n, kernel):
-    """Instructions of the entry function per weight under QEMU."""
+    """Instructions of one run of the layer per weight under QEMU."""
     # A linalg model (the reference of check_model lowers it upstream).
     name = "mcu%dx%d_%s" % (k, n, kernel)
     model = os.path.join(work, name + ".mlir")
@@ -729,7 +729,7 @@ def main():
 
         if args.x86_only:
             return
-        print("\nCortex-M (QEMU icount, entry function; llvm-mca on the kernel's inner loop)")
+        print("\nCortex-M (QEMU icount, one run with its callees; llvm-mca on the kernel's inner loop)")
         print("%-11s %-9s %-8s %12s %14s" % ("target", "K x N", "kernel", "instr/weight",
                                              "mca cyc/weight"))
         for target, cpu, kernel in (("cortex-m4", "cortex-m4", "smlad"),

@@ -895,17 +895,19 @@ std::optional<BitNetMatch> BitNetMatcher::match(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-/// `value`, [M, X], reshaped to `type` ([tokens..., X], M their product).
+/// `value` reshaped between [M, X] and [tokens..., X] (M their product):
+/// its leading dims split into `type`'s, or merged.
 Value reshapeRows(OpBuilder &builder, Location loc, Value value,
                   RankedTensorType type) {
   auto from = cast<RankedTensorType>(value.getType());
   if (from == type)
     return value;
+  int64_t rank = std::max(from.getRank(), type.getRank());
   SmallVector<ReassociationIndices> groups(1);
-  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+  for (int64_t i = 0; i + 1 < rank; ++i)
     groups[0].push_back(i);
-  groups.push_back({type.getRank() - 1});
-  if (type.getRank() > 2)
+  groups.push_back({rank - 1});
+  if (type.getRank() > from.getRank())
     return tensor::ExpandShapeOp::create(builder, loc, type, value, groups);
   return tensor::CollapseShapeOp::create(builder, loc, type, value, groups);
 }
@@ -913,17 +915,9 @@ Value reshapeRows(OpBuilder &builder, Location loc, Value value,
 /// `value`, [tokens..., X], as [M, X].
 Value collapseRows(OpBuilder &builder, Location loc, Value value, int64_t m) {
   auto type = cast<RankedTensorType>(value.getType());
-  auto flat =
-      RankedTensorType::get({m, type.getShape().back()}, type.getElementType());
-  if (type == flat)
-    return value;
-  SmallVector<ReassociationIndices> groups(1);
-  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
-    groups[0].push_back(i);
-  groups.push_back({type.getRank() - 1});
-  if (type.getRank() > 2)
-    return tensor::CollapseShapeOp::create(builder, loc, flat, value, groups);
-  return tensor::ExpandShapeOp::create(builder, loc, flat, value, groups);
+  return reshapeRows(builder, loc, value,
+                     RankedTensorType::get({m, type.getShape().back()},
+                                           type.getElementType()));
 }
 
 /// Whether `type` is [tokens..., x] with M tokens.
