@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -936,6 +937,7 @@ struct RaiseTernaryPass final
   using Base::Base;
 
   void runOnOperation() override {
+    erased.clear();
     SmallVector<linalg::LinalgOp> candidates;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::GenericOp>(
@@ -943,8 +945,13 @@ struct RaiseTernaryPass final
         candidates.push_back(op);
     });
     for (linalg::LinalgOp op : candidates)
-      raise(op);
+      if (!erased.contains(op))
+        raise(op);
   }
+
+  /// Candidates a raise erased before their turn (a BitNet layer's
+  /// dequantisation is a linalg.generic too).
+  llvm::SmallPtrSet<Operation *, 8> erased;
 
   void raise(linalg::LinalgOp op) {
     std::optional<Contraction> c = matchContraction(op);
@@ -1032,9 +1039,12 @@ struct RaiseTernaryPass final
         cast<RankedTensorType>(replaced->getResult(0).getType());
     replaced->getResult(0).replaceAllUsesWith(
         reshapeRows(builder, loc, result, replacedType));
+    erased.insert(replaced);
     replaced->erase();
-    if (replaced != op && op->use_empty())
+    if (replaced != op && op->use_empty()) {
+      erased.insert(op);
       op->erase();
+    }
   }
 };
 
