@@ -94,8 +94,8 @@ static void onTranslate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
                                              QEMU_PLUGIN_CB_NO_REGS, NULL);
     if (pc < lo || pc >= hi)
       continue;
-    qemu_plugin_register_vcpu_insn_exec_inline(
-        insn, QEMU_PLUGIN_INLINE_ADD_U64, &inRange, 1);
+    qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                               &inRange, 1);
     if (perPc)
       qemu_plugin_register_vcpu_insn_exec_inline(
           insn, QEMU_PLUGIN_INLINE_ADD_U64, &perPc[pc - lo], 1);
@@ -119,8 +119,8 @@ static void onExit(qemu_plugin_id_t id, void *data) {
     return;
   for (uint64_t pc = lo; pc < hi; pc++)
     if (perPc[pc - lo]) {
-      snprintf(text, sizeof text, "icount-pc: 0x%" PRIx64 " %" PRIu64 "\n",
-               pc, perPc[pc - lo]);
+      snprintf(text, sizeof text, "icount-pc: 0x%" PRIx64 " %" PRIu64 "\n", pc,
+               perPc[pc - lo]);
       qemu_plugin_outs(text);
     }
 }
