@@ -15,7 +15,18 @@
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
-// SDOT-COUNT-8: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// The sdot kernel's codes undecoded (no subtraction of 1): fields 0-2
+// masked in place (3, 12, 48), field 3 shifted by 6, into accumulators per
+// scale that are shifted back (by 2 and 4) after each chunk of blocks.
+// SDOT: dense<12> : vector<16xi8>
+// SDOT: dense<48> : vector<16xi8>
+// SDOT-NOT: arith.subi
+// SDOT-COUNT-6: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// SDOT: arith.shrui %{{.*}}, %{{.*}} : vector<16xi8>
+// SDOT-COUNT-2: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// SDOT: scf.yield
+// SDOT: arith.shrsi %{{.*}}, %{{.*}} : vector<4xi32>
+// SDOT: arith.shrsi %{{.*}}, %{{.*}} : vector<4xi32>
 // SMLAD: llvm.call_intrinsic "llvm.arm.sxtb16"
 // SMLAD: llvm.call_intrinsic "llvm.arm.smlad"
 // Four times unrolled 16 columns: b, b & 3, b & 12, b >>s 6.

@@ -65,6 +65,7 @@ constexpr llvm::StringLiteral kParallelLoop = "sieve.parallel";
 constexpr int64_t kBlockBytes = 32; // bytes per i2 block
 constexpr int64_t kMveRows = 4;     // channels per byte of the MVE kernel
 constexpr int64_t kMveLanes = 16;   // int8 lanes of an MVE vector
+constexpr int64_t kSdotRows = 4;    // channels per pass of the sdot kernel
 
 } // namespace
 
@@ -401,44 +402,113 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
   return result;
 }
 
-/// AArch64: per block, 8 x sdot of 16 weights (codes - 1, signed) by 16
-/// activations into 4 int32 lanes: each sdot lane adds 4 products of at
-/// most 128, so int32 holds any K below 2^22 per lane. Two accumulators (one
-/// per half block): one chain of 8 dependent sdots per block was bound by
-/// their latency (llvm-mca, Cortex-A76: 24 cycles per block, 15.7 issue).
-Value sdotBlocks(ImplicitLocOpBuilder &b, Value input, Value weights, Value m,
-                 Value n, int64_t blocks) {
+/// AArch64 (dot product): sums of codes times x, [token][row], with the
+/// codes never decoded to weights (the caller subtracts the token's sum of
+/// x, computed once per token and shared by every channel). A block's 32
+/// bytes are two vectors (h = 0, 1) of 16; field p of byte j of half h is
+/// the code of weight 128b + 32p + 16h + j, next to 16 contiguous
+/// activations. Fields 0-2 are masked in place, `bytes & (3 << 2p)` =
+/// code * 4^p (at most 32: a positive int8), field 3 is `bytes >> 6`; one
+/// sdot per field and half adds 4 products per int32 lane into an
+/// accumulator per scale 4^p (fields 0 and 3 share the unscaled one). A
+/// product is at most 32 * 128 = 2^12 in magnitude, an sdot lane adds 4,
+/// a block 2 per scaled accumulator: 2^15 per block, 2^21 over a chunk of
+/// kChunk blocks, after which the accumulators are shifted back (exact:
+/// each lane is a sum of multiples of 4^p) and added to int32 sums in the
+/// codes' scale, which may wrap: the caller's result (sum of codes * x
+/// minus sum of x) is exact modulo 2^32, so exact for any K whose sums fit
+/// int32 (any K below 2^24). Channels of a tile share the activation loads
+/// (one per 16 weights and tile, the Cortex-A76 model's single load pipe
+/// bound the one-channel loop), and 3 accumulators per channel keep the
+/// 3-cycle sdot chains short.
+SmallVector<Value> sdotTile(ImplicitLocOpBuilder &b, Value input, Value weights,
+                            ArrayRef<Value> tokens, ArrayRef<Value> rows,
+                            int64_t blocks) {
   auto v4i32 = VectorType::get({4}, b.getI32Type());
+  constexpr int64_t kScales = 3; // accumulators per (token, row): 4^0..4^2
+  size_t numTokens = tokens.size(), numRows = rows.size();
+  size_t numSums = numTokens * numRows;
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v4i32));
-  auto loop = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, blocks), cIdx(b, 1), ValueRange{zero, zero},
-      [&](OpBuilder &ob, Location loc, Value block, ValueRange accs) {
-        ImplicitLocOpBuilder ib(loc, ob);
-        SmallVector<Value> halves(accs);
-        Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-        for (int64_t half = 0; half < 2; ++half) {
-          Value &acc = halves[half];
-          Value byteOff = arith::AddIOp::create(
-              ib, arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes)),
-              cIdx(ib, 16 * half));
-          Value bytes = readVector(ib, weights, 16, {n, byteOff});
-          for (int64_t p = 0; p < 4; ++p) {
-            Value w = arith::SubIOp::create(ib, codesOf(ib, bytes, 16, p),
-                                            splatI8(ib, 16, 1));
-            Value x =
-                readVector(ib, input, 16,
-                           {m, arith::AddIOp::create(
-                                   ib, kOff, cIdx(ib, 32 * p + 16 * half))});
-            acc = callIntrinsic(ib, v4i32, "llvm.aarch64.neon.sdot.v4i32.v16i8",
-                                {acc, w, x});
+  SmallVector<Value> masks;
+  for (int64_t p = 0; p < 3; ++p)
+    masks.push_back(splatI8(b, 16, 3 << (2 * p)));
+  Value six = splatI8(b, 16, 6);
+  SmallVector<Value> shifts;
+  for (int64_t p = 0; p < kScales; ++p)
+    shifts.push_back(arith::ConstantOp::create(
+        b, DenseElementsAttr::get(v4i32, b.getI32IntegerAttr(2 * p))));
+  constexpr int64_t kChunk = 64;
+  int64_t chunks = llvm::divideCeil(blocks, kChunk);
+  auto outer = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
+      SmallVector<Value>(numSums, zero),
+      [&](OpBuilder &ob, Location loc, Value chunk, ValueRange sums) {
+        ImplicitLocOpBuilder cb(loc, ob);
+        Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
+        Value last = arith::MinUIOp::create(
+            cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
+            cIdx(cb, blocks));
+        auto inner = scf::ForOp::create(
+            cb, first, last, cIdx(cb, 1),
+            SmallVector<Value>(numSums * kScales, zero),
+            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange accs) {
+              ImplicitLocOpBuilder ib(loc2, ib2);
+              SmallVector<Value> acc(accs.begin(), accs.end());
+              Value byteOff =
+                  arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+              Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+              // bytes[row][half]
+              SmallVector<SmallVector<Value, 2>> bytes;
+              for (Value row : rows) {
+                bytes.emplace_back();
+                for (int64_t h = 0; h < 2; ++h)
+                  bytes.back().push_back(readVector(
+                      ib, weights, 16,
+                      {row,
+                       arith::AddIOp::create(ib, byteOff, cIdx(ib, 16 * h))}));
+              }
+              for (int64_t p = 0; p < 4; ++p) {
+                for (int64_t h = 0; h < 2; ++h) {
+                  Value k = arith::AddIOp::create(ib, kOff,
+                                                  cIdx(ib, 32 * p + 16 * h));
+                  SmallVector<Value> fields;
+                  for (size_t r = 0; r < numRows; ++r)
+                    fields.push_back(
+                        p < 3 ? arith::AndIOp::create(ib, bytes[r][h], masks[p])
+                                    .getResult()
+                              : arith::ShRUIOp::create(ib, bytes[r][h], six)
+                                    .getResult());
+                  for (size_t t = 0; t < numTokens; ++t) {
+                    Value x = readVector(ib, input, 16, {tokens[t], k});
+                    for (size_t r = 0; r < numRows; ++r) {
+                      Value &a = acc[(t * numRows + r) * kScales + p % 3];
+                      a = callIntrinsic(ib, v4i32,
+                                        "llvm.aarch64.neon.sdot.v4i32.v16i8",
+                                        {a, fields[r], x});
+                    }
+                  }
+                }
+              }
+              scf::YieldOp::create(ib, acc);
+            });
+        SmallVector<Value> next;
+        for (size_t i = 0; i < numSums; ++i) {
+          Value sum = sums[i];
+          for (int64_t p = 0; p < kScales; ++p) {
+            Value a = inner.getResult(i * kScales + p);
+            if (p > 0)
+              a = arith::ShRSIOp::create(cb, a, shifts[p]);
+            sum = arith::AddIOp::create(cb, sum, a);
           }
+          next.push_back(sum);
         }
-        scf::YieldOp::create(ib, halves);
+        scf::YieldOp::create(cb, next);
       });
-  Value sum = vector::ReductionOp::create(
-      b, vector::CombiningKind::ADD,
-      arith::AddIOp::create(b, loop.getResult(0), loop.getResult(1)));
-  return sum;
+  SmallVector<Value> result;
+  for (Value sum : outer.getResults())
+    result.push_back(
+        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum));
+  return result;
 }
 
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
@@ -704,7 +774,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // The sums of codes times x over the full blocks for a tile of tokens
   // and channels, [token][row]: the DSP kernel takes 4 channels of one
-  // token, the x86 kernel 4 tokens of one channel, sdot one of each.
+  // token, the x86 kernel 4 tokens of one channel, sdot 2 channels of one
+  // token.
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
@@ -714,12 +785,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
       return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
     case TernaryKernel::Vpdpbusd:
       return vpdpbusdTile(cb, input, weights, tokens, rows, blocks);
-    default: {
-      // sdot sums weights, not codes: add back what the caller subtracts.
-      Value sum = sdotBlocks(cb, input, weights, tokens[0], rows[0], blocks);
-      return {arith::AddIOp::create(
-          cb, sum, tensor::ExtractOp::create(cb, sums, tokens[0]))};
-    }
+    default:
+      return sdotTile(cb, input, weights, tokens, rows, blocks);
     }
   };
   auto offsets = [](ImplicitLocOpBuilder &cb, Value first, int64_t count) {
@@ -779,6 +846,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   int64_t tileRows =
       kernel == TernaryKernel::Smlad || kernel == TernaryKernel::Vpdpbusd ? 4
                                                                           : 1;
+  if (kernel == TernaryKernel::Sdot)
+    tileRows = kSdotRows;
   int64_t tileTokens = kernel == TernaryKernel::Maddubs    ? 4
                        : kernel == TernaryKernel::Vpdpbusd ? 2
                                                            : 1;
