@@ -178,9 +178,27 @@ FailureOr<ModelInterface> sieve::extractModelInterface(ModuleOp module,
         l.packedBytes = bytes.getInt();
     }
   }
-  for (auto global : module.getOps<memref::GlobalOp>())
-    if (global.getConstant() && global.getInitialValue())
-      model.weightBytes += getStaticByteSize(global.getType());
+  // Each ternary layer's packed weights count at their packed size, also
+  // where they are not stored as data: packed bytes that are a splat, or the
+  // one byte a single-channel layer reads, are folded into constants by the
+  // canonicaliser and leave no global. A layer's global is a constant i8
+  // global of its packed size; the layers without one are added.
+  SmallVector<uint64_t> unmatchedPacked;
+  for (const TernaryLayer &t : model.ternaryLayers)
+    unmatchedPacked.push_back(t.packedBytes);
+  for (auto global : module.getOps<memref::GlobalOp>()) {
+    if (!global.getConstant() || !global.getInitialValue())
+      continue;
+    uint64_t bytes = getStaticByteSize(global.getType());
+    model.weightBytes += bytes;
+    if (global.getType().getElementType().isInteger(8)) {
+      auto *it = llvm::find(unmatchedPacked, bytes);
+      if (it != unmatchedPacked.end())
+        unmatchedPacked.erase(it);
+    }
+  }
+  for (uint64_t bytes : unmatchedPacked)
+    model.weightBytes += bytes;
   model.parallel = readParallelPlan(
       func->getAttrOfType<DictionaryAttr>(attrs::kParallelPlan));
   return model;
