@@ -215,11 +215,9 @@ static cl::opt<bool>
             cl::desc("Raise and lower matmuls with constant ternary weights "
                      "(default on; --ternary=false keeps them as matmuls)"),
             cl::init(true), cl::cat(category));
-static cl::opt<std::string> ternaryKernel(
-    "ternary-kernel",
-    cl::desc("Kernel of every ternary layer: auto (the cost model, default), "
-             "portable, maddubs, sdot, smlad, vmladav, lut, vpdpbusd"),
-    cl::init("auto"), cl::cat(category));
+static cl::opt<std::string>
+    ternaryKernel("ternary-kernel", cl::desc(getTernaryKernelOptionHelp()),
+                  cl::init("auto"), cl::cat(category));
 static cl::opt<std::string>
     ternaryPacking("ternary-packing",
                    cl::desc("Packing of ternary weights: auto (default), i2 "

@@ -9,6 +9,7 @@
 #ifndef SIEVE_PIPELINES_PIPELINES_H
 #define SIEVE_PIPELINES_PIPELINES_H
 
+#include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
 #include "sieve/Target/TargetInfo.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -174,9 +175,7 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
                      "tern.matmul and lower them to ternary kernels"),
       llvm::cl::init(true)};
   PassOptions::Option<std::string> ternaryKernel{
-      *this, "ternary-kernel",
-      llvm::cl::desc("auto (the cost model), or portable, maddubs, sdot, "
-                     "smlad, vmladav for every ternary layer"),
+      *this, "ternary-kernel", llvm::cl::desc(getTernaryKernelOptionHelp()),
       llvm::cl::init("auto")};
   PassOptions::Option<std::string> ternaryPacking{
       *this, "ternary-packing",

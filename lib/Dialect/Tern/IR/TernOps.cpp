@@ -6,10 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Dialect/Tern/IR/TernOps.h"
+#include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
-#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace sieve::tern;
@@ -156,13 +156,20 @@ SmallVector<int8_t> MatmulOp::getTernaryWeights() {
   return weights;
 }
 
-/// The kernels `sieve-lower-ternary` knows (docs/ternary.md).
+/// The kernels `sieve-lower-ternary` knows (docs/ternary.md): the table
+/// of TernaryKernels.h.
 static bool isKnownKernel(StringRef name) {
-  return llvm::StringSwitch<bool>(name)
-      .Cases({"portable", "maddubs", "vpdpbusd", "sdot", "smlad", "vmladav",
-              "lut"},
-             true)
-      .Default(false);
+  return llvm::any_of(sieve::kTernaryKernels,
+                      [&](const sieve::TernaryKernelEntry &entry) {
+                        return name == entry.name;
+                      });
+}
+
+static std::string knownKernels() {
+  std::string names;
+  for (const sieve::TernaryKernelEntry &entry : sieve::kTernaryKernels)
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  return names;
 }
 
 /// Checks the unpacked form: every weight -1, 0 or +1.
@@ -247,9 +254,7 @@ LogicalResult MatmulOp::verify() {
   }
   if (getKernel() && !isKnownKernel(*getKernel()))
     return emitOpError("unknown kernel '")
-           << *getKernel()
-           << "' (known: portable, maddubs, vpdpbusd, sdot, smlad, vmladav, "
-              "lut)";
+           << *getKernel() << "' (known: " << knownKernels() << ")";
 
   // The whole point of the op: every weight is -1, 0 or +1.
   if (packed) {

@@ -16,7 +16,6 @@
 #include "sieve/Target/TargetInfo.h"
 
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace sieve::tern {
@@ -28,35 +27,35 @@ using namespace mlir;
 using namespace sieve;
 
 StringRef sieve::getTernaryKernelName(TernaryKernel kernel) {
-  switch (kernel) {
-  case TernaryKernel::Portable:
-    return "portable";
-  case TernaryKernel::Maddubs:
-    return "maddubs";
-  case TernaryKernel::Sdot:
-    return "sdot";
-  case TernaryKernel::Smlad:
-    return "smlad";
-  case TernaryKernel::Vmladav:
-    return "vmladav";
-  case TernaryKernel::Vpdpbusd:
-    return "vpdpbusd";
-  case TernaryKernel::Lut:
-    return "lut";
-  }
+  for (const TernaryKernelEntry &entry : kTernaryKernels)
+    if (entry.kernel == kernel)
+      return entry.name;
   return "portable";
 }
 
 std::optional<TernaryKernel> sieve::parseTernaryKernel(StringRef name) {
-  return llvm::StringSwitch<std::optional<TernaryKernel>>(name)
-      .Case("portable", TernaryKernel::Portable)
-      .Case("maddubs", TernaryKernel::Maddubs)
-      .Case("sdot", TernaryKernel::Sdot)
-      .Case("smlad", TernaryKernel::Smlad)
-      .Case("vmladav", TernaryKernel::Vmladav)
-      .Case("vpdpbusd", TernaryKernel::Vpdpbusd)
-      .Case("lut", TernaryKernel::Lut)
-      .Default(std::nullopt);
+  for (const TernaryKernelEntry &entry : kTernaryKernels)
+    if (name == entry.name)
+      return entry.kernel;
+  return std::nullopt;
+}
+
+std::string sieve::getTernaryKernelNames(StringRef lastSeparator) {
+  std::string names;
+  size_t count = std::size(kTernaryKernels);
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0)
+      names += i + 1 == count ? lastSeparator.str() : ", ";
+    names += kTernaryKernels[i].name;
+  }
+  return names;
+}
+
+StringRef sieve::getTernaryKernelOptionHelp() {
+  static const std::string help =
+      "Kernel of every ternary layer: auto (the cost model, default), " +
+      getTernaryKernelNames();
+  return help;
 }
 
 StringRef sieve::getTernaryKernelNeed(TernaryKernel kernel) {
@@ -151,9 +150,9 @@ struct SelectTernaryKernelPass final
       return signalPassFailure();
     }
     if (kernel != "auto" && !parseTernaryKernel(kernel)) {
-      getOperation().emitError() << "unknown ternary kernel '" << kernel
-                                 << "' (auto, portable, maddubs, vpdpbusd, "
-                                    "sdot, smlad, vmladav or lut)";
+      getOperation().emitError()
+          << "unknown ternary kernel '" << kernel << "' (auto, "
+          << getTernaryKernelNames(" or ") << ")";
       return signalPassFailure();
     }
     getOperation().walk([&](func::FuncOp func) {

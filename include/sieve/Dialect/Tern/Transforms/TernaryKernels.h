@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
+#include <string>
 
 namespace sieve {
 
@@ -28,8 +29,25 @@ enum class TernaryKernel {
             ///< (x86) or tbl (AArch64) on i2, tables in memory (MCUs) on t5
 };
 
+/// Every kernel and its name: the one table that the parser, the
+/// verifier's and the pass's diagnostics and the option help texts read.
+struct TernaryKernelEntry {
+  TernaryKernel kernel;
+  const char *name;
+};
+inline constexpr TernaryKernelEntry kTernaryKernels[] = {
+    {TernaryKernel::Portable, "portable"}, {TernaryKernel::Maddubs, "maddubs"},
+    {TernaryKernel::Vpdpbusd, "vpdpbusd"}, {TernaryKernel::Sdot, "sdot"},
+    {TernaryKernel::Smlad, "smlad"},       {TernaryKernel::Vmladav, "vmladav"},
+    {TernaryKernel::Lut, "lut"},
+};
+
 llvm::StringRef getTernaryKernelName(TernaryKernel kernel);
 std::optional<TernaryKernel> parseTernaryKernel(llvm::StringRef name);
+/// The kernel names separated by ", " (and `lastSeparator` before the last).
+std::string getTernaryKernelNames(llvm::StringRef lastSeparator = ", ");
+/// The help text of the options that force a kernel, with static storage.
+llvm::StringRef getTernaryKernelOptionHelp();
 /// The instructions `kernel` needs, for diagnostics.
 llvm::StringRef getTernaryKernelNeed(TernaryKernel kernel);
 bool targetHasTernaryKernel(const TargetInfo &target, TernaryKernel kernel);
