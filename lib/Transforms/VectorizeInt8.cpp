@@ -27,12 +27,10 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
-#include <functional>
 #include <map>
 
 namespace sieve {
@@ -1363,101 +1361,6 @@ void KernelBuilder::buildDepthwise(memref::GetGlobalOp packed,
              });
 }
 
-/// The buffer `v` is a view of (through subviews and reshapes).
-Value rootBuffer(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      v = view.getViewSource();
-    else
-      break;
-  }
-  return v;
-}
-
-/// NEON: the int8 copies into the buffers the kernels read (the padded rows
-/// of SAME convolutions, which row fusion fills with a memref.copy per row)
-/// as 16-byte vector moves. The generic lowering copies them byte by byte:
-/// LLVM does not vectorise those loops (source and buffer are both in the
-/// arena), and they cost a depthwise layer about as many instructions as
-/// its kernel. The dims of the copy that are contiguous on both sides (with
-/// static sizes) are moved as one run per index of the others.
-void vectorizeRowCopiesNeon(ModuleOp module,
-                            const llvm::SmallPtrSetImpl<Value> &kernelInputs) {
-  SmallVector<memref::CopyOp> copies;
-  module.walk([&](memref::CopyOp copy) {
-    auto type = cast<MemRefType>(copy.getTarget().getType());
-    if (type.getElementType().isInteger(8) &&
-        kernelInputs.contains(rootBuffer(copy.getTarget())) &&
-        rootBuffer(copy.getSource()) != rootBuffer(copy.getTarget()))
-      copies.push_back(copy);
-  });
-  for (memref::CopyOp copy : copies) {
-    auto src = cast<MemRefType>(copy.getSource().getType());
-    auto dst = cast<MemRefType>(copy.getTarget().getType());
-    SmallVector<int64_t> srcStrides, dstStrides;
-    int64_t srcOffset, dstOffset;
-    if (failed(src.getStridesAndOffset(srcStrides, srcOffset)) ||
-        failed(dst.getStridesAndOffset(dstStrides, dstOffset)))
-      continue;
-    // The contiguous static suffix [inner, rank) and its length in bytes.
-    int64_t rank = dst.getRank(), inner = rank, run = 1;
-    while (inner > 0) {
-      int64_t d = inner - 1, size = dst.getDimSize(d);
-      if (ShapedType::isDynamic(size) || srcStrides[d] != run ||
-          dstStrides[d] != run)
-        break;
-      run *= size;
-      --inner;
-    }
-    if (inner == rank || run < 16)
-      continue;
-    OpBuilder b(copy);
-    Location loc = copy.getLoc();
-    SmallVector<ReassociationIndices> groups;
-    for (int64_t d = 0; d < inner; ++d)
-      groups.push_back({d});
-    ReassociationIndices last;
-    for (int64_t d = inner; d < rank; ++d)
-      last.push_back(d);
-    groups.push_back(last);
-    Value from =
-        memref::CollapseShapeOp::create(b, loc, copy.getSource(), groups);
-    Value to =
-        memref::CollapseShapeOp::create(b, loc, copy.getTarget(), groups);
-    // One loop per outer dim (the row count may be dynamic), then the run
-    // in 16-byte moves and a static tail.
-    SmallVector<Value> ivs;
-    std::function<void(int64_t)> nest = [&](int64_t d) {
-      if (d < inner) {
-        Value zero = cIdx(b, loc, 0), one = cIdx(b, loc, 1);
-        Value count = memref::DimOp::create(b, loc, copy.getTarget(), d);
-        auto loop = scf::ForOp::create(b, loc, zero, count, one);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(loop.getBody());
-        ivs.push_back(loop.getInductionVar());
-        nest(d + 1);
-        ivs.pop_back();
-        return;
-      }
-      auto move = [&](Value at, int64_t bytes) {
-        SmallVector<Value> indices(ivs);
-        indices.push_back(at);
-        auto type = VectorType::get({bytes}, b.getI8Type());
-        Value v = vector::LoadOp::create(b, loc, type, from, indices);
-        vector::StoreOp::create(b, loc, v, to, indices);
-      };
-      sieve::buildCountedLoop(b, loc, run / 16, {}, [&](Value i, ValueRange) {
-        move(arith::MulIOp::create(b, loc, i, cIdx(b, loc, 16)), 16);
-        return SmallVector<Value>();
-      });
-      if (run % 16)
-        move(cIdx(b, loc, run - run % 16), run % 16);
-    };
-    nest(0);
-    copy.erase();
-  }
-}
-
 /// Repacked weights and corrections, shared by the ops that read the same
 /// global with the same kernel and input zero point.
 struct Packed {
@@ -1728,7 +1631,6 @@ void VectorizeInt8Pass::runOnOperation() {
   Operation *firstDynamic = nullptr;
   cache.clear();
   llvm::SetVector<Operation *> oldWeights;
-  llvm::SmallPtrSet<Value, 8> neonInputs; // the buffers NEON kernels read
   for (linalg::LinalgOp op : ops) {
     Location opLoc = op.getLoc();
     ConvInfo info;
@@ -1777,15 +1679,6 @@ void VectorizeInt8Pass::runOnOperation() {
         };
         if (fusion.requant)
           fusion.requantOutput = asChannels(fusion.requant.getDpsInits()[0]);
-        if (*arch == Isa::Neon) {
-          // Row fusion alternates two row buffers (a select between them).
-          Value root = rootBuffer(info.input);
-          neonInputs.insert(root);
-          if (auto pick = root.getDefiningOp<arith::SelectOp>()) {
-            neonInputs.insert(rootBuffer(pick.getTrueValue()));
-            neonInputs.insert(rootBuffer(pick.getFalseValue()));
-          }
-        }
         KernelBuilder kb(b, loc, *arch, kinfo, fusion);
         if (info.depthwise) {
           kb.buildDepthwise(packedGet, corrGet, asChannels(info.output));
@@ -1830,8 +1723,6 @@ void VectorizeInt8Pass::runOnOperation() {
         << (numDynamic > 1 ? "" : "s") << " the generic loops";
   if (failed)
     return signalPassFailure();
-  if (!neonInputs.empty())
-    vectorizeRowCopiesNeon(module, neonInputs);
   // The original weights go when nothing reads them any more.
   for (Operation *op : oldWeights) {
     auto get = cast<memref::GetGlobalOp>(op);

@@ -143,37 +143,6 @@ func.func @requant(%in: memref<1x1x4x4xi8>, %res: memref<1x1x4x8xi8>) attributes
 
 // -----
 
-// On NEON, the copy that fills a kernel's (padded) input buffer moves 16 bytes
-// at a time: its contiguous 4 x 5 bytes per row are one 16-byte move and a
-// 4-byte tail. x86 keeps the copy.
-memref.global "private" constant @dw3 : memref<3x3x5x1xi8> = dense<2>
-func.func @row_copy(%in: memref<1x4x4x5xi8>, %out: memref<1x4x4x5x1xi32>) attributes {sieve.entry} {
-  %buf = memref.alloc() : memref<1x6x6x5xi8>
-  %inner = memref.subview %buf[0, 1, 1, 0] [1, 4, 4, 5] [1, 1, 1, 1] : memref<1x6x6x5xi8> to memref<1x4x4x5xi8, strided<[180, 30, 5, 1], offset: 35>>
-  memref.copy %in, %inner : memref<1x4x4x5xi8> to memref<1x4x4x5xi8, strided<[180, 30, 5, 1], offset: 35>>
-  %w = memref.get_global @dw3 : memref<3x3x5x1xi8>
-  %izp = arith.constant -128 : i32
-  %wzp = arith.constant 0 : i32
-  linalg.depthwise_conv_2d_nhwc_hwcm_q {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%buf, %w, %izp, %wzp : memref<1x6x6x5xi8>, memref<3x3x5x1xi8>, i32, i32) outs(%out : memref<1x4x4x5x1xi32>)
-  return
-}
-// CHECK-LABEL: func.func @row_copy
-// CHECK: memref.copy
-// NEON-LABEL: func.func @row_copy
-// NEON-SAME: kernel = "neon-dw"
-// NEON-NOT: memref.copy
-// NEON: memref.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : memref<1x4x4x5xi8, strided<[180, 30, 5, 1], offset: 35>> into memref<1x4x20xi8, strided<[180, 30, 1], offset: 35>>
-// NEON: scf.for
-// NEON: scf.for
-// NEON: %[[V:.*]] = vector.load {{.*}} : memref<1x4x20xi8>, vector<16xi8>
-// NEON: vector.store %[[V]], {{.*}} vector<16xi8>
-// NEON: %[[T:.*]] = vector.load {{.*}} vector<4xi8>
-// NEON: vector.store %[[T]], {{.*}} vector<4xi8>
-// NEON-NOT: memref.copy
-// NEON: return
-
-// -----
-
 // The 3-channel stem (3x3, stride 2) on x86 in the window form: the 9 bytes
 // of each row of taps are the channels of a 1-tap convolution, weights
 // [F blocks][KH][1][5 pairs][8 x 2] (the ninth byte paired with 0), read
