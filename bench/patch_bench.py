@@ -132,7 +132,10 @@ def icount(build, model, work, flags):
                           model, "--targets", "cortex-m55", "--work", work,
                           "--icount-plugin", os.path.join(build, "lib", "libsieve-icount.so")]
                          + ["--sieve-flag=" + f for f in flags],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True,
+                         # check_model.py finds Sieve's tools on PATH.
+                         env=dict(os.environ, PATH=os.path.join(build, "bin") + os.pathsep
+                                  + os.environ.get("PATH", "")))
     for line in out.stdout.splitlines():
         if line.startswith("PASS") and "instructions" in line:
             return int(line.split(" instructions")[0].split()[-1]), line
