@@ -58,7 +58,7 @@ docs: build
 bench: build
 	python3 bench/memory_bench.py $(BUILD)
 	python3 bench/parallel_bench.py $(BUILD)
-	python3 bench/patch_bench.py $(BUILD)
+	python3 bench/patch_bench.py $(BUILD) --icount
 	python3 bench/attention_bench.py $(BUILD)
 	python3 bench/ternary_bench.py $(BUILD)
 	python3 bench/int8_bench.py $(BUILD)

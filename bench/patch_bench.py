@@ -25,9 +25,12 @@ compiled model's report next to the planner's peak (Sieve's rule, equal when
 the plan and the lowering agree) and the MAC overhead; without --quick also
 MobileNetV2-1.0 at 224 compiled under MCUNetV2's 172 KiB, with its compile
 time; and msf-mbv2 and MobileNetV2-0.35 (64, 48, 32 KiB) again with cached
-overlaps allowed (--patch-strategies=recompute,cache). With --icount, the patched (64 KiB) and unpatched MobileNetV2-0.35
-are run on the Cortex-M55 board under QEMU (scripts/check_model.py, bit for
-bit against the reference) and their executed instructions compared.
+overlaps allowed (--patch-strategies=recompute,cache). With --icount,
+MobileNetV2-0.35 at 144 (64 KiB) and person_detect.tflite (24 KiB), patched
+(border patches of dynamic shapes, and --patch-static-borders) and
+unpatched, run on the Cortex-M55 board under QEMU (scripts/check_model.py,
+bit for bit against the reference): executed instructions as ratios to the
+unpatched build, next to the MAC overhead.
 
     patch_bench.py BUILD_DIR [--quick] [--icount]
 """
@@ -129,11 +132,66 @@ def icount(build, model, work, flags):
                           model, "--targets", "cortex-m55", "--work", work,
                           "--icount-plugin", os.path.join(build, "lib", "libsieve-icount.so")]
                          + ["--sieve-flag=" + f for f in flags],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True,
+                         # check_model.py finds Sieve's tools on PATH.
+                         env=dict(os.environ, PATH=os.path.join(build, "bin") + os.pathsep
+                                  + os.environ.get("PATH", "")))
     for line in out.stdout.splitlines():
         if line.startswith("PASS") and "instructions" in line:
             return int(line.split(" instructions")[0].split()[-1]), line
     return None, (out.stdout + out.stderr).strip()[-300:]
+
+
+def print_icounts(build, work):
+    """Executed instructions of patched builds next to the unpatched one and
+    the MAC overhead, on the Cortex-M55 board (QEMU; every run bit for bit
+    against the reference): the default lowering (border patches of dynamic
+    shapes keep the generic loops) and --patch-static-borders (every patch
+    of static shapes, the int8 kernels in all of them)."""
+    mbv2 = os.path.join(work, "mbv2-035.src.mlir")
+    subprocess.run([sys.executable, GEN, "mobilenetv2", "--width", "0.35",
+                    "--resolution", "144", "-o", mbv2], check=True)
+    person = os.path.join(ROOT, "test", "models", "person_detect.tflite")
+    print("Patched builds on the Cortex-M55 (QEMU instruction counts, bit-exact runs)")
+    fmt = "  %-24s %-22s %12s %8s %8s %8s"
+    print(fmt % ("model, budget", "build", "instructions", "x plain", "MACs", "arena"))
+    for name, model, budget in (("mbv2-w0.35-r144, 64 KiB", mbv2, "64KiB"),
+                                ("person_detect, 24 KiB", person, "24KiB")):
+        builds = (("unpatched", ["--memory-budget=none", "--patch=off"]),
+                  ("patched", ["--memory-budget=" + budget]),
+                  ("patched, static borders", ["--memory-budget=" + budget,
+                                               "--patch-static-borders"]))
+        plain = None
+        for label, flags in builds:
+            tag = "ic-%s-%s" % (os.path.basename(model).split(".")[0],
+                                label.replace(" ", "").replace(",", "-"))
+            count, line = icount(build, model, os.path.join(work, tag), flags)
+            report, error, _ = compiled_flags(build, model, flags, work)
+            overhead = (report.get("patch") or {}).get("mac_overhead", 1.0) if report else None
+            arena = report["memory"]["arena_bytes"] if report else None
+            if count is None:
+                print(fmt % (name, label, "-", "-", "-", "-") + "  " + line[-100:])
+                continue
+            if plain is None:
+                plain = count
+            print(fmt % (name, label, count, "%.3f" % (count / plain),
+                         "%.3f" % overhead if overhead else "-",
+                         arena if arena is not None else "-"))
+
+
+def compiled_flags(build, model, flags, work, target="cortex-m55"):
+    """sieve-compile's report for `model` with `flags`."""
+    report = os.path.join(work, "compiled-flags.json")
+    start = time.monotonic()
+    run = subprocess.run([os.path.join(build, "bin", "sieve-compile"), model,
+                          "--target=" + target, "--flash-budget=none", "--emit=mlir",
+                          "-o", os.devnull, "--report=" + report, "--quiet"] + flags,
+                         capture_output=True, text=True)
+    seconds = time.monotonic() - start
+    if run.returncode:
+        return None, run.stderr.strip()[:200], seconds
+    with open(report) as f:
+        return json.load(f), None, seconds
 
 
 def main():
@@ -143,7 +201,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="skip MobileNetV2-1.0 at 224")
     parser.add_argument("--icount", action="store_true",
                         help="count Cortex-M55 instructions of patched and unpatched "
-                        "MobileNetV2-0.35 (QEMU, a few minutes)")
+                        "MobileNetV2-0.35 and person_detect (QEMU, a few minutes)")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     opt = os.path.join(build, "bin", "sieve-opt")
@@ -246,19 +304,7 @@ def main():
             print_compiled(build, src, [MCUNET_KIB * 1024], work)
 
         if args.icount:
-            src = os.path.join(work, "mbv2-035.src.mlir")
-            subprocess.run([sys.executable, GEN, "mobilenetv2", "--width", "0.35",
-                            "--resolution", "144", "-o", src], check=True)
-            plain, plain_line = icount(build, src, os.path.join(work, "ic-plain"),
-                                       ["--memory-budget=none", "--patch=off"])
-            patched, patched_line = icount(build, src, os.path.join(work, "ic-64k"),
-                                           ["--memory-budget=64KiB"])
-            print("mbv2-w0.35-r144 on Cortex-M55 (QEMU instruction counts)")
-            print("  unpatched: %s" % plain_line)
-            print("  64 KiB:    %s" % patched_line)
-            if plain and patched:
-                print("  instruction ratio patched/unpatched: %.3f" % (patched / plain))
-
+            print_icounts(build, work)
 
 if __name__ == "__main__":
     main()

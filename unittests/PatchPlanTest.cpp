@@ -236,6 +236,33 @@ TEST(PatchPlan, StageCostOfAGridThatDoesNotDivideTheImage) {
   EXPECT_LT(cached.macs, cost.macs);
 }
 
+TEST(PatchPlan, StaticBordersCostEachPatch) {
+  // The net above, its convolution run by an int8 kernel with the
+  // requantisation fused. Lowered with static border patches, every patch
+  // has static shapes: the kernel takes every patch (no int32 row), and the
+  // peak is the largest over the patches, each with its own regions. The
+  // middle patch is the largest: the conv's 11x11x8 region and the input's
+  // 13x13x3 window, beside the whole 12x12x8 output; the depthwise keeps its
+  // 5x8 int32 row and reads no padding there.
+  Network net;
+  int x = net.addInput(23, 23, 3);
+  x = addConv(net, x, 8, 3, 1, false);
+  x = addConv(net, x, 0, 3, 2, true);
+  net.layers[0].fusedKernel = true;
+  StageConfig config{0, 1, 5, 5, OverlapStrategy::Recompute};
+  StageCost dynamic = evaluateStage(net, config, PeakRule::Sieve);
+  EXPECT_EQ(dynamic.peak,
+            12u * 12 * 8 + 11 * 11 * 8 + 13 * 13 * 3 + 11 * 8 * 4);
+  StageCost peeled = evaluateStage(net, config, PeakRule::Sieve, 1, true);
+  EXPECT_EQ(peeled.peak, 12u * 12 * 8 + 11 * 11 * 8 + 13 * 13 * 3);
+  EXPECT_EQ(peeled.peakLayer, 0);
+  EXPECT_EQ(peeled.macs, dynamic.macs);
+  // Without a layer the kernels take, nothing changes.
+  net.layers[0].fusedKernel = false;
+  EXPECT_EQ(evaluateStage(net, config, PeakRule::Sieve, 1, true).peak,
+            dynamic.peak);
+}
+
 TEST(PatchPlan, InvalidStagesNameTheCulprit) {
   Network net;
   int x = net.addInput(16, 16, 3);

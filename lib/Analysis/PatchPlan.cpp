@@ -114,7 +114,47 @@ struct AxisSummary {
   /// window of rows (cached row strips), the most rows a slide moves to the
   /// window's top (0: it never slides).
   std::vector<int64_t> slideKept;
+  /// Whether sieve-lower-patch-stages{static-borders} gives every patch
+  /// along this axis static shapes (`peelableBorders`), and whether it then
+  /// runs the first patch on its own (not as the first iteration of a loop).
+  bool staticShapes = false, firstPeeled = false;
+  /// With static shapes, the patches whose working sets differ: those run
+  /// on their own and one of the loop (`peelableBorders`); per patch, its
+  /// region in each layer and its window of each tensor read from outside,
+  /// and whether each input of each layer reads padding (layers' inputs in
+  /// order).
+  std::vector<int64_t> classes;
+  std::vector<std::vector<int64_t>> patchSizes, patchExternal;
+  std::vector<std::vector<char>> patchPadded;
+  /// Set on the summary of one patch: its padding flags, which then replace
+  /// the layer's.
+  std::vector<char> padded;
 };
+
+/// What sieve-lower-patch-stages{static-borders} does along one axis: the
+/// longest run of patches whose regions have the same sizes in every layer
+/// and every window read from outside the stage stays one loop; the patches
+/// before and after it run one by one, with shapes of their own, when they
+/// are at most kMaxStaticBorderPatches. Then every patch has static shapes.
+bool peelableBorders(const std::vector<std::vector<int64_t>> &sizes,
+                     bool *firstPeeled, std::vector<int64_t> *classes) {
+  size_t runFirst = 0, bestFirst = 0, bestLast = 0;
+  for (size_t i = 1; i < sizes.size(); ++i) {
+    if (sizes[i] != sizes[i - 1])
+      runFirst = i;
+    if (i - runFirst > bestLast - bestFirst) {
+      bestFirst = runFirst;
+      bestLast = i;
+    }
+  }
+  // The run stays a loop, inlined when it has one iteration.
+  *firstPeeled = bestFirst > 0 || bestFirst == bestLast;
+  for (size_t i = 0; i < sizes.size(); ++i)
+    if (i <= bestFirst || i > bestLast)
+      classes->push_back(i);
+  return sizes.empty() ||
+         bestFirst + (sizes.size() - 1 - bestLast) <= kMaxStaticBorderPatches;
+}
 
 /// What sieve-lower-patch-stages does with the window of each layer (a
 /// window of `windowRows[k]` rows, holding the regions `fields[i][k]` of
@@ -144,7 +184,7 @@ windowSlides(const std::vector<std::vector<Interval>> &fields,
 }
 
 AxisSummary summarize(const Network &net, int first, int last, int axis,
-                      int64_t tile) {
+                      int64_t tile, bool staticBorders) {
   int tiled = stageTiledLayer(net, first, last);
   const NetTensor &out = net.tensors[net.layers[tiled].output];
   int64_t size = axis == 0 ? out.height : out.width;
@@ -160,10 +200,34 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
   std::vector<std::vector<Interval>> fields;
+  std::vector<std::vector<int64_t>> sizes;
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
     Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
     AxisField field = receptiveField(net, first, tiled, axis, region);
+    std::vector<int64_t> &shape = sizes.emplace_back();
+    for (const Interval &r : field.layer)
+      shape.push_back(r.size());
+    for (const Interval &r : field.external)
+      shape.push_back(r.size());
+    if (staticBorders) {
+      summary.patchSizes.emplace_back(field.layer.size());
+      for (size_t j = 0; j < field.layer.size(); ++j)
+        summary.patchSizes.back()[j] = field.layer[j].size();
+      std::vector<int64_t> &external = summary.patchExternal.emplace_back();
+      for (const Interval &r : field.external)
+        external.push_back(r.size());
+      external.resize(net.tensors.size(), 0);
+      std::vector<char> &padded = summary.patchPadded.emplace_back();
+      for (int j = 0; j < n; ++j)
+        for (const LayerInput &input : net.layers[first + j].inputs) {
+          const NetTensor &in = net.tensors[input.tensor];
+          Interval read =
+              (axis == 0 ? input.rows : input.cols).inputOf(field.layer[j]);
+          int64_t inSize = axis == 0 ? in.height : in.width;
+          padded.push_back(read.lo < 0 || read.hi >= inSize);
+        }
+    }
     for (int j = 0; j < n; ++j) {
       int64_t s = field.layer[j].size();
       summary.maxSize[j] = std::max(summary.maxSize[j], s);
@@ -182,6 +246,11 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     previous = std::move(field.layer);
   }
   summary.slideKept = windowSlides(fields, summary.maxSize);
+  // A stage ending in a global pooling keeps dynamic shapes (its patches
+  // accumulate into the pooling).
+  summary.staticShapes =
+      staticBorders && tiled == last &&
+      peelableBorders(sizes, &summary.firstPeeled, &summary.classes);
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
@@ -232,9 +301,11 @@ uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
   return uint64_t(scaled / pixels);
 }
 
+/// `lateOutput`: the stage's output is alive from its last layer on only
+/// (the first patch runs on its own, before anything is written to it).
 StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
                    uint64_t alignment, const AxisSummary &rowsAxis,
-                   const AxisSummary &colsAxis) {
+                   const AxisSummary &colsAxis, bool lateOutput = false) {
   int first = config.first, last = config.last, n = last - first + 1;
   StageCost cost;
   cost.config = config;
@@ -274,7 +345,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     if (!counted(t))
       continue;
     int producer = net.tensors[t].producer;
-    if (producer == last && pooled)
+    if (producer == last && (pooled || lateOutput))
       outputBytes = buffer(net.tensors[t].bytes());
     else if ((producer < first && net.lastUse(t) >= first) || producer == last)
       external += buffer(net.tensors[t].bytes());
@@ -322,6 +393,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     };
     uint64_t worst = 0;
     int worstLayer = first;
+    size_t paddedIndex = 0;
     for (int j = first; j <= last; ++j) {
       const NetLayer &layer = net.layers[j];
       const NetTensor &out = net.tensors[layer.output];
@@ -329,6 +401,8 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       uint64_t live = held;
       if (pooled)
         live += j == last ? outputBytes : pooledBytes;
+      else if (lateOutput && j == last)
+        live += outputBytes;
       if (patched && (regions || own)) {
         // The regions of the stage's tensors that this layer reads or
         // writes, or that later layers of the patch still read.
@@ -344,11 +418,16 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       uint64_t slide = 0;
       if (lineBuffers && j < last && rowsAxis.slideKept[k] > 0)
         slide = live + buffer(out.bytes(rowsAxis.slideKept[k], cost.cols[k]));
-      for (const LayerInput &input : layer.inputs) {
+      for (size_t i = 0; i < layer.inputs.size(); ++i) {
+        const LayerInput &input = layer.inputs[i];
         const NetTensor &in = net.tensors[input.tensor];
         bool inside = in.producer >= first && in.producer <= last;
         bool padded = readsPadding(input.rows, out.height, in.height) ||
                       readsPadding(input.cols, out.width, in.width);
+        // One patch of static shapes: only its own borders are padded.
+        if (!rowsAxis.padded.empty())
+          padded = rowsAxis.padded[paddedIndex + i] ||
+                   colsAxis.padded[paddedIndex + i];
         if (patched && !inside &&
             (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
           // The patch's window of a full tensor, padded at the borders. The
@@ -370,9 +449,12 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       if (rule == PeakRule::Sieve)
         live += buffer(accumulatorRowBytes(
             layer, patched,
-            lineBuffers || (rowsAxis.minSize[k] == rowsAxis.maxSize[k] &&
-                            colsAxis.minSize[k] == colsAxis.maxSize[k]),
+            lineBuffers ||
+                (!cache && rowsAxis.staticShapes && colsAxis.staticShapes) ||
+                (rowsAxis.minSize[k] == rowsAxis.maxSize[k] &&
+                 colsAxis.minSize[k] == colsAxis.maxSize[k]),
             patched ? cost.cols[k] : out.width, out.channels));
+      paddedIndex += layer.inputs.size();
       if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
           layer.inputs.size() == 1) {
         // In place: the input's buffer becomes the output's.
@@ -430,6 +512,47 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
   }
   cost.peakLayer = worst.second;
   cost.peak = external + worst.first;
+  return cost;
+}
+
+/// `evaluate` for a recomputed stage lowered with static border patches
+/// under Sieve's rule: every patch has its own static shapes, so the peak is
+/// the largest over the patches that differ (the borders and one of the
+/// loop between them), each with its own regions and windows, and padded
+/// buffers only where it reads padding. When both axes run their first
+/// patch on its own, nothing is written to the stage's output before that
+/// patch's last layer.
+StageCost evaluatePeeled(const Network &net, const StageConfig &config,
+                         PeakRule rule, uint64_t alignment,
+                         const AxisSummary &rowsAxis,
+                         const AxisSummary &colsAxis) {
+  StageCost cost = evaluate(net, config, rule, alignment, rowsAxis, colsAxis);
+  if (rule != PeakRule::Sieve || !cost.patched() ||
+      config.strategy != OverlapStrategy::Recompute || !rowsAxis.staticShapes ||
+      !colsAxis.staticShapes ||
+      stageTiledLayer(net, config.first, config.last) != config.last)
+    return cost;
+  auto patch = [](const AxisSummary &axis, int64_t i) {
+    AxisSummary one = axis;
+    one.maxSize = axis.patchSizes[i];
+    one.minSize = one.maxSize;
+    one.externalMax = axis.patchExternal[i];
+    one.padded = axis.patchPadded[i];
+    return one;
+  };
+  bool first = true;
+  for (int64_t r : rowsAxis.classes)
+    for (int64_t c : colsAxis.classes) {
+      bool lateOutput =
+          r == 0 && c == 0 && rowsAxis.firstPeeled && colsAxis.firstPeeled;
+      StageCost one = evaluate(net, config, rule, alignment, patch(rowsAxis, r),
+                               patch(colsAxis, c), lateOutput);
+      if (first || one.peak > cost.peak) {
+        cost.peak = one.peak;
+        cost.peakLayer = one.peakLayer;
+      }
+      first = false;
+    }
   return cost;
 }
 
@@ -533,12 +656,22 @@ uint64_t smallestPeak(const Network &net, const std::vector<Block> &blocks) {
 
 } // namespace
 
+bool sieve::stageHasStaticBorders(const Network &net, int first, int last) {
+  for (int l = first; l <= last; ++l)
+    if (net.layers[l].fusedKernel)
+      return true;
+  return false;
+}
+
 StageCost sieve::evaluateStage(const Network &net, const StageConfig &config,
-                               PeakRule rule, uint64_t alignment) {
-  return evaluate(
+                               PeakRule rule, uint64_t alignment,
+                               bool staticBorders) {
+  bool peel =
+      staticBorders && stageHasStaticBorders(net, config.first, config.last);
+  return evaluatePeeled(
       net, config, rule, alignment,
-      summarize(net, config.first, config.last, 0, config.tileRows),
-      summarize(net, config.first, config.last, 1, config.tileCols));
+      summarize(net, config.first, config.last, 0, config.tileRows, peel),
+      summarize(net, config.first, config.last, 1, config.tileCols, peel));
 }
 
 NetworkPlan sieve::plainPlan(const Network &net, PeakRule rule,
@@ -587,11 +720,13 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
       rowTiles = tileCandidates(out.height);
       colTiles = tileCandidates(out.width);
     }
+    bool peel =
+        options.staticBorders && stageHasStaticBorders(net, first, last);
     std::vector<AxisSummary> rows, cols;
     for (int64_t t : rowTiles)
-      rows.push_back(summarize(net, first, last, 0, t));
+      rows.push_back(summarize(net, first, last, 0, t, peel));
     for (int64_t t : colTiles)
-      cols.push_back(summarize(net, first, last, 1, t));
+      cols.push_back(summarize(net, first, last, 1, t, peel));
     for (size_t r = 0; r < rowTiles.size(); ++r)
       for (size_t c = 0; c < colTiles.size(); ++c) {
         // One patch over several layers is the plain plan again.
@@ -605,8 +740,8 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
               (cols[c].grid > 1 || stageTiledLayer(net, first, last) != last))
             continue;
           StageConfig config{first, last, rowTiles[r], colTiles[c], strategy};
-          block.front.push_back(evaluate(net, config, options.rule,
-                                         options.alignment, rows[r], cols[c]));
+          block.front.push_back(evaluatePeeled(
+              net, config, options.rule, options.alignment, rows[r], cols[c]));
           ++search.stagesCosted;
           // Without overlap across patches, caching changes nothing.
           if (rows[r].grid * cols[c].grid == 1)

@@ -265,11 +265,12 @@ static std::string planPatchesStage(const CompileOptions &options,
     return "";
   return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
                        "strategies={2} alignment={1} int8-isa={3} "
-                       "int8-kernels={4}}, "
+                       "int8-kernels={4} static-borders={5}}, "
                        "func.func(sieve-lower-patch-stages), canonicalize, cse",
                        budget, target.arenaAlignment,
                        std::string(options.patchStrategies), int8Isa(target),
-                       resolveInt8Kernels(options.int8Kernels, int8Isa(target)))
+                       resolveInt8Kernels(options.int8Kernels, int8Isa(target)),
+                       bool(options.patchStaticBorders))
       .str();
 }
 

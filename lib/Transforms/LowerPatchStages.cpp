@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Analysis/PatchPlan.h"
 #include "sieve/Analysis/PatchPlanGraph.h"
 #include "sieve/Dialect/Patch/IR/PatchOps.h"
 #include "sieve/Transforms/Passes.h"
@@ -700,7 +701,10 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
                                                          int64_t(0)));
   }
 
-  if (staticBorders && !result->loops.empty())
+  // A stage ending in a global pooling keeps dynamic shapes (as the
+  // planner counts it).
+  if ((staticBorders || stage->hasAttr(kStaticBordersAttrName)) && !global &&
+      !result->loops.empty())
     if (auto outer = dyn_cast<scf::ForOp>(result->loops.front().getOperation()))
       peelBorderPatches(rewriter, outer);
 
@@ -711,10 +715,6 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
   rewriter.eraseOp(yield);
   return success();
 }
-
-/// At most this many border patches of an axis run one by one
-/// (`static-borders`); with more, the axis keeps dynamic shapes.
-constexpr size_t kMaxBorderPatches = 8;
 
 /// The index values that set the shapes of what a patch computes: the sizes
 /// of its slices, its paddings and its buffers.
@@ -830,7 +830,7 @@ void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop) {
   }
   // The iterations before and after the run, one by one; with more of them,
   // the patches keep dynamic shapes, and the generic loops.
-  if (bestFirst + (iterations.size() - 1 - bestLast) > kMaxBorderPatches)
+  if (bestFirst + (iterations.size() - 1 - bestLast) > kMaxStaticBorderPatches)
     return;
   SmallVector<scf::ForOp> pieces;
   scf::ForOp rest = loop;

@@ -87,6 +87,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
                              PlanOptions &options) {
     options.maxStageLayers = maxStageLayers;
     options.alignment = std::max<uint64_t>(1, alignment);
+    options.staticBorders = staticBorders;
     options.allowRecompute = StringRef(strategies).contains("recompute");
     options.allowCache = StringRef(strategies).contains("cache");
     if (!options.allowRecompute && !options.allowCache)
@@ -388,6 +389,11 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
       halo.push_back(stage.haloCols[k]);
     }
     stageOp.setHalo(halo);
+    // The planner counted the recomputed border patches with static shapes
+    // (and the kernels in them): sieve-lower-patch-stages lowers them so.
+    if (staticBorders &&
+        stageHasStaticBorders(graph.net, stage.config.first, stage.config.last))
+      stageOp->setAttr(kStaticBordersAttrName, builder.getUnitAttr());
 
     output.replaceAllUsesWith(stageOp.getResult());
     for (Operation *op : llvm::reverse(ordered))

@@ -197,6 +197,11 @@ static cl::opt<std::string> patchStrategies(
              "(default), cache (row strips with line buffers), or "
              "recompute,cache (docs/patch.md)"),
     cl::init("recompute"), cl::cat(category));
+static cl::opt<bool> patchStaticBorders(
+    "patch-static-borders",
+    cl::desc("Give recomputed border patches static shapes of their own, so "
+             "that the int8 kernels run in every patch (docs/patch.md)"),
+    cl::init(false), cl::cat(category));
 /// Registered in main: libLLVM already has an undocumented, hidden
 /// `--threads` that the driver takes over.
 static std::optional<cl::opt<int>> threads;
@@ -512,6 +517,7 @@ static int compile() {
   options.kvCache = kvCache;
   options.patch = patchMode;
   options.patchStrategies = patchStrategies;
+  options.patchStaticBorders = patchStaticBorders;
   options.threads = threads->getNumOccurrences() ? int(*threads) : 0;
   options.ternary = ternary;
   options.ternaryKernel = ternaryKernel;

@@ -94,10 +94,24 @@ bool isValidStage(const Network &net, int first, int last, std::string *why,
 /// pixel (global pooling), which then accumulates over the patches.
 int stageTiledLayer(const Network &net, int first, int last);
 
+/// At most this many border patches per axis of a recomputed stage run one
+/// by one with static shapes (sieve-lower-patch-stages{static-borders});
+/// with more, that axis keeps dynamic shapes.
+constexpr size_t kMaxStaticBorderPatches = 8;
+
+/// Whether a recomputed stage `[first, last]` is worth static border
+/// patches (with `PlanOptions::staticBorders`): when one of its layers runs
+/// as an int8 kernel with its requantisation fused (`NetLayer::fusedKernel`),
+/// which takes static shapes only. sieve-plan-patches marks such stages
+/// (`sieve.static_borders`).
+bool stageHasStaticBorders(const Network &net, int first, int last);
+
 /// Cost of one stage. The stage must be valid. Under Sieve's rule every
 /// buffer counted takes a multiple of `alignment` bytes, as in the arena.
+/// `staticBorders`: as PlanOptions::staticBorders.
 StageCost evaluateStage(const Network &net, const StageConfig &config,
-                        PeakRule rule, uint64_t alignment = 1);
+                        PeakRule rule, uint64_t alignment = 1,
+                        bool staticBorders = false);
 
 /// A whole plan: consecutive stages covering every layer.
 struct NetworkPlan {
@@ -123,6 +137,10 @@ struct PlanOptions {
   int maxStageLayers = 24;
   bool allowRecompute = true;
   bool allowCache = true;
+  /// Recomputed stages for which stageHasStaticBorders holds are lowered
+  /// with static border patches (sieve-lower-patch-stages: every patch of
+  /// static shapes, so the int8 kernels take them): costed patch by patch.
+  bool staticBorders = false;
   /// Forced stages (`[first, last]` pairs); empty: searched.
   std::vector<std::pair<int, int>> split;
   /// Forced grid (patches per column and per row); 0: searched.

@@ -17,6 +17,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <vector>
 
@@ -32,6 +33,11 @@ struct NetworkOps {
 };
 
 NetworkOps buildNetwork(mlir::func::FuncOp func);
+
+/// Marks a `patch.stage` whose recomputed patches sieve-lower-patch-stages
+/// gives static shapes (stageHasStaticBorders), as the planner counted them.
+inline constexpr llvm::StringLiteral kStaticBordersAttrName =
+    "sieve.static_borders";
 
 /// The same for a block (a `patch.stage` body): its arguments are the
 /// network's inputs, the operands of its terminator its outputs.

@@ -213,6 +213,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       llvm::cl::desc("Overlap strategies the planner may choose: recompute, "
                      "cache (row strips with line buffers) or both"),
       llvm::cl::init("recompute")};
+  PassOptions::Option<bool> patchStaticBorders{
+      *this, "patch-static-borders",
+      llvm::cl::desc("Recomputed border patches get static shapes of their "
+                     "own, so the int8 kernels run in every patch "
+                     "(docs/patch.md)"),
+      llvm::cl::init(false)};
 };
 
 /// The flash tiles of --attention-tiles=ROWSxCOLS:BLOCK, or std::nullopt

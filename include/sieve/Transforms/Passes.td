@@ -656,7 +656,13 @@ def PlanPatches : Pass<"sieve-plan-patches", "mlir::ModuleOp"> {
     Option<"int8Kernels", "int8-kernels", "std::string",
            /*default=*/"\"generic\"",
            "sieve-vectorize-int8's kernels option that will run: generic, "
-           "vector, avx2, neon, dsp or mve">
+           "vector, avx2, neon, dsp or mve">,
+    Option<"staticBorders", "static-borders", "bool", /*default=*/"false",
+           "Mark recomputed stages with a layer the int8 kernels take "
+           "(requantisation fused) sieve.static_borders: "
+           "sieve-lower-patch-stages gives all their patches static shapes, "
+           "and Sieve's rule counts each patch so (no int32 row, padded "
+           "buffers only in patches that read padding)">
   ];
   let dependentDialects = ["sieve::patch::PatchDialect"];
 }
@@ -682,12 +688,13 @@ def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
     with the windows carried through it. A 2-D grid with the `cache`
     strategy is an error at the stage.
 
-    With `static-borders` (off by default, not yet used by `sieve-compile`:
-    the arena then differs from the planner's peak, docs/patch.md), the
-    recomputed patches get static shapes, which the int8 kernels need: the
-    patches at the image borders (and the smaller last tiles), up to 8 per
-    axis, run one by one as straight-line code, the patches between them
-    stay one loop whose shapes are constants.
+    With `static-borders`, or on a stage marked `sieve.static_borders` (by
+    `sieve-plan-patches{static-borders}`, which costs it so; `sieve-compile
+    --patch-static-borders`), the recomputed patches get static shapes,
+    which the int8 kernels need: the patches at the image borders (and the
+    smaller last tiles), up to 8 per axis, run one by one as straight-line
+    code, the patches between them stay one loop whose shapes are
+    constants. A stage ending in a global pooling keeps dynamic shapes.
   }];
   let options = [
     Option<"staticBorders", "static-borders", "bool", /*default=*/"false",
