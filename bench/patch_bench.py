@@ -38,6 +38,7 @@ bit against the reference) and their executed instructions compared.
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -135,7 +136,9 @@ def print_budget_table(build, model, points, work, strategies):
         report, error, seconds = compiled(build, model, budget, work, strategies=strategies)
         published = "%.3f" % theirs if theirs else "-"
         if error:
-            print(fmt % (budget, published, "-", "-", "-", error[:90]))
+            smallest = re.search(r"smallest peak any plan reaches is (\d+) bytes", error)
+            print(fmt % (budget, published, "-", "-", "-", "no plan (smallest %s B)" % smallest.group(1)
+                         if smallest else error[:90]))
             continue
         patch = report.get("patch") or {}
         arena = report["memory"]["arena_bytes"]
@@ -279,7 +282,7 @@ def main():
             subprocess.run([sys.executable, GEN] + gen_args + ["-o", src], check=True)
             print(" " + name)
             print_compiled(build, src, budgets, work)
-        # Cached overlaps (opt-in, --patch-strategies): the planner may pick
+        # Cached overlaps (in the default strategies): the planner may pick
         # row strips with line buffers wherever they cost fewer MACs.
         src = os.path.join(work, "msf-mbv2.src.mlir")
         print(" msf-mbv2, --patch-strategies=recompute,cache (MACs with the classifier)")

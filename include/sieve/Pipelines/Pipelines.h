@@ -213,7 +213,7 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "patch-strategies",
       llvm::cl::desc("Overlap strategies the planner may choose: recompute, "
                      "cache (row strips with line buffers) or both"),
-      llvm::cl::init("recompute")};
+      llvm::cl::init("recompute,cache")};
 };
 
 /// The flash tiles of --attention-tiles=ROWSxCOLS:BLOCK, or std::nullopt
