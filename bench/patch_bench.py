@@ -25,19 +25,23 @@ compiled model's report next to the planner's peak (Sieve's rule, equal when
 the plan and the lowering agree) and the MAC overhead; without --quick also
 MobileNetV2-1.0 at 224 compiled under MCUNetV2's 172 KiB, with its compile
 time; and msf-mbv2 and MobileNetV2-0.35 (64, 48, 32 KiB) again with cached
-overlaps allowed (--patch-strategies=recompute,cache). With --icount,
-MobileNetV2-0.35 at 144 (64 KiB) and person_detect.tflite (24 KiB), patched
-(border patches of dynamic shapes, and --patch-static-borders) and
-unpatched, run on the Cortex-M55 board under QEMU (scripts/check_model.py,
-bit for bit against the reference): executed instructions as ratios to the
-unpatched build, next to the MAC overhead.
+overlaps allowed (--patch-strategies=recompute,cache). Then the table at
+msf-CNN's budgets for msf-mbv2, mcunet-in3, mcunet-in4 and MobileNetV2-0.35
+at 144, compiled (Sieve's rule: the arena reached and the MAC overhead;
+--table-only prints only it). With --icount, MobileNetV2-0.35 at 144
+(64 KiB) and person_detect.tflite (24 KiB), patched (border patches of
+dynamic shapes, and --patch-static-borders) and unpatched, run on the
+Cortex-M55 board under QEMU (scripts/check_model.py, bit for bit against the
+reference): executed instructions as ratios to the unpatched build, next to
+the MAC overhead.
 
-    patch_bench.py BUILD_DIR [--quick] [--icount]
+    patch_bench.py BUILD_DIR [--quick] [--icount] [--table-only] [--strategies=S]
 """
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -126,6 +130,52 @@ def print_compiled(build, model, budgets, work, strategies="recompute"):
                           seconds)))
 
 
+def print_budget_table(build, model, points, work, strategies):
+    """At each (budget, published MAC overhead or None): the arena the
+    compiled model reaches, the planner's peak and the MAC overhead."""
+    fmt = "  %-10s %10s %10s %10s %8s  %s"
+    print(fmt % ("budget", "published", "arena", "planned", "MACs", ""))
+    for budget, theirs in points:
+        report, error, seconds = compiled(build, model, budget, work, strategies=strategies)
+        published = "%.3f" % theirs if theirs else "-"
+        if error:
+            smallest = re.search(r"smallest peak any plan reaches is (\d+) bytes", error)
+            print(fmt % (budget, published, "-", "-", "-", "no plan (smallest %s B)" % smallest.group(1)
+                         if smallest else error[:90]))
+            continue
+        patch = report.get("patch") or {}
+        arena = report["memory"]["arena_bytes"]
+        overhead = patch.get("mac_overhead", 1.0)
+        verdict = ""
+        if theirs:
+            verdict = "at or below theirs" if overhead <= theirs + 5e-4 else "ABOVE theirs"
+        print(fmt % (budget, published, arena, patch.get("peak", arena), "%.3f" % overhead,
+                     "; ".join(x for x in (
+                         verdict,
+                         "+".join(sorted({st["strategy"] for st in patch.get("stages", [])}))
+                         or "plain", "%.1f s" % seconds) if x)))
+
+
+def budget_tables(build, work, strategies):
+    # msf-CNN's budgets (its Pareto points on msf-mbv2, and on mcunet-in3
+    # those on in3 too) for each model, compiled with `strategies`: the
+    # arena reached (from the report, Sieve's rule) and the MAC overhead
+    # (with the classifier). Published overheads are msf-CNN's, under its
+    # rule (which counts less than the arena) and without the classifier.
+    print("At msf-CNN's budgets, compiled for the Cortex-M55 board (arena from the report; "
+          "published: msf-CNN under its own rule)")
+    for name, gen_args, points in [
+            ("msf-mbv2", ["msf-mbv2"], MSF_POINTS),
+            ("mcunet-in3", ["mcunet-in3"], MSF_IN3_POINTS + [(b, None) for b, _ in MSF_POINTS]),
+            ("mcunet-in4", ["mcunet-in4"], [(b, None) for b, _ in MSF_POINTS]),
+            ("mbv2-w0.35-r144", ["mobilenetv2", "--width", "0.35", "--resolution", "144"],
+             [(b, None) for b, _ in MSF_POINTS])]:
+        src = os.path.join(work, name + ".table.mlir")
+        subprocess.run([sys.executable, GEN] + gen_args + ["-o", src], check=True)
+        print(" " + name)
+        print_budget_table(build, src, points, work, strategies)
+
+
 def icount(build, model, work, flags):
     """Instructions executed by the model's entry on the Cortex-M55 board."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check_model.py"),
@@ -199,6 +249,10 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build")
     parser.add_argument("--quick", action="store_true", help="skip MobileNetV2-1.0 at 224")
+    parser.add_argument("--strategies", default="recompute,cache",
+                        help="--patch-strategies of the table at msf-CNN's budgets")
+    parser.add_argument("--table-only", action="store_true",
+                        help="only the table at msf-CNN's budgets")
     parser.add_argument("--icount", action="store_true",
                         help="count Cortex-M55 instructions of patched and unpatched "
                         "MobileNetV2-0.35 and person_detect (QEMU, a few minutes)")
@@ -207,6 +261,9 @@ def main():
     opt = os.path.join(build, "bin", "sieve-opt")
 
     with tempfile.TemporaryDirectory() as work:
+        if args.table_only:
+            budget_tables(build, work, args.strategies)
+            return
         print("msf-mbv2 (MBV2-w0.35-r144) under msf-CNN's rule (bytes; overhead without classifier)")
         linalg = lower(opt, ["msf-mbv2"], work, "msf")
         result, seconds = plan(opt, linalg, "msf-cnn", work)
@@ -283,7 +340,7 @@ def main():
             subprocess.run([sys.executable, GEN] + gen_args + ["-o", src], check=True)
             print(" " + name)
             print_compiled(build, src, budgets, work)
-        # Cached overlaps (opt-in, --patch-strategies): the planner may pick
+        # Cached overlaps (in the default strategies): the planner may pick
         # row strips with line buffers wherever they cost fewer MACs.
         src = os.path.join(work, "msf-mbv2.src.mlir")
         print(" msf-mbv2, --patch-strategies=recompute,cache (MACs with the classifier)")
@@ -302,6 +359,8 @@ def main():
                             "224", "-o", src], check=True)
             print(" mbv2-w1.0-r224 (target: compiled in under 30 s)")
             print_compiled(build, src, [MCUNET_KIB * 1024], work)
+
+        budget_tables(build, work, args.strategies)
 
         if args.icount:
             print_icounts(build, work)

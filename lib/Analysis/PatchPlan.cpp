@@ -415,7 +415,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       // the rows it keeps through a copy (source and destination are the
       // same buffer), while the earlier layers' regions it reads are alive.
       // (A window that slides holds rows across patches: not a region.)
-      uint64_t slide = 0;
+      uint64_t slide = 0, paddedRows = 0;
       if (lineBuffers && j < last && rowsAxis.slideKept[k] > 0)
         slide = live + buffer(out.bytes(rowsAxis.slideKept[k], cost.cols[k]));
       for (size_t i = 0; i < layer.inputs.size(); ++i) {
@@ -441,19 +441,31 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
           // Row-by-row reductions keep the padded input rows they read.
           int64_t cols = patched ? cost.cols[k] : out.width;
           int64_t inCols = input.cols.inputOf({0, cols - 1}).size();
-          live += buffer(
+          uint64_t rows = buffer(
               uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
               inCols * in.channels * in.elementBytes);
+          live += rows;
+          paddedRows += rows;
         }
       }
+      uint64_t accumulators = 0;
       if (rule == PeakRule::Sieve)
-        live += buffer(accumulatorRowBytes(
+        accumulators = buffer(accumulatorRowBytes(
             layer, patched,
             lineBuffers ||
                 (!cache && rowsAxis.staticShapes && colsAxis.staticShapes) ||
                 (rowsAxis.minSize[k] == rowsAxis.maxSize[k] &&
                  colsAxis.minSize[k] == colsAxis.maxSize[k]),
             patched ? cost.cols[k] : out.width, out.channels));
+      live += accumulators;
+      // A window of one row that lives within a strip, written by the
+      // generic loops through their accumulator row: its row is born when
+      // the accumulators are requantised into it, after the padded input
+      // rows die (one row leaves no row loop to allocate it before), so
+      // only the larger of the two is alive.
+      if (lineBuffers && own && (*own)[k] && j < last && accumulators &&
+          paddedRows && cost.rows[k] == 1)
+        live -= std::min(regionBytes(j), paddedRows);
       paddedIndex += layer.inputs.size();
       if (rule == PeakRule::McuNetV2InPlace && layer.channelwise &&
           layer.inputs.size() == 1) {

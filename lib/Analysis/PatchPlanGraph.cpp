@@ -172,13 +172,48 @@ struct GraphBuilder {
     return producer;
   }
 
+  /// Elementwise generics that the fuse stage folds into their only reader
+  /// (linalg-fuse-elementwise-ops fuses a producer with one use into the
+  /// generic that reads it): the activations they read, and the op, both
+  /// given to the reader's layer.
+  llvm::DenseMap<Value, SmallVector<Activation>> fusedInputs;
+  llvm::DenseMap<Value, Operation *> fusedOps;
+
+  bool isActivation(Value value) const {
+    return activations.count(value) || fusedInputs.count(value);
+  }
+
+  /// Whether `op`, which reads `inputs` elementwise, is fused into its only
+  /// reader by the fuse stage: all its loops are parallel, and it and its
+  /// reader are generics indexing the value by permutations.
+  static bool fusesIntoReader(linalg::LinalgOp op) {
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic || op->getNumResults() != 1 || !op->getResult(0).hasOneUse() ||
+        op.getNumParallelLoops() != op.getNumLoops() ||
+        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isPermutation())
+      return false;
+    OpOperand &use = *op->getResult(0).getUses().begin();
+    auto reader = dyn_cast<linalg::GenericOp>(use.getOwner());
+    return reader && reader->getBlock() == op->getBlock() &&
+           reader.isDpsInput(&use) &&
+           reader.getMatchingIndexingMap(&use).isPermutation();
+  }
+
   void visitLinalg(linalg::LinalgOp op) {
     Value value = op->getResult(0);
     SmallVector<std::pair<OpOperand *, Activation>> inputs;
+    SmallVector<Operation *> fused;
     for (OpOperand *operand : op.getDpsInputOperands()) {
       auto it = activations.find(operand->get());
       if (it != activations.end())
         inputs.push_back({operand, it->second});
+      // A fused producer's reads are this op's: it reads them elementwise.
+      auto pending = fusedInputs.find(operand->get());
+      if (pending == fusedInputs.end())
+        continue;
+      for (Activation act : pending->second)
+        inputs.push_back({operand, act});
+      fused.push_back(fusedOps.lookup(operand->get()));
     }
     bool reduction = op.getNumReductionLoops() > 0;
     NetLayer layer;
@@ -239,12 +274,30 @@ struct GraphBuilder {
             joined.inputs.push_back(in);
         joined.channelwise &= layer.channelwise;
         extend(join, op, value);
+        attachFused(join, fused);
+        return;
+      }
+      // Reading only tensors others read too: a layer of its own, unless
+      // the fuse stage folds it into its reader (the rescale of a residual
+      // add's skip input, whose add joins the convolution before it).
+      if (fused.empty() && fusesIntoReader(op)) {
+        for (auto &[operand, act] : inputs)
+          fusedInputs[value].push_back(act);
+        fusedOps[value] = op;
         return;
       }
     }
     int l = newLayer(op, std::move(layer), value, spatial);
     if (reduction)
       result.anchor[l] = op;
+    attachFused(l, fused);
+  }
+
+  /// The fused producers belong to the layer of their reader.
+  void attachFused(int l, ArrayRef<Operation *> fused) {
+    auto &ops = result.ops[l];
+    for (Operation *op : fused)
+      ops.insert(ops.begin(), op);
   }
 
   void visit(Operation *op) {
@@ -289,14 +342,19 @@ struct GraphBuilder {
   void markOpaque(Operation *op, std::string why) {
     NetLayer layer;
     layer.opaqueReason = std::move(why);
+    SmallVector<Operation *> fused;
     for (Value operand : op->getOperands()) {
       auto it = activations.find(operand);
       if (it != activations.end())
         layer.inputs.push_back({it->second.tensor, {}, {}});
+      for (Activation act : fusedInputs.lookup(operand))
+        layer.inputs.push_back({act.tensor, {}, {}});
+      if (Operation *producer = fusedOps.lookup(operand))
+        fused.push_back(producer);
     }
     if (op->getNumResults() == 0)
       return;
-    newLayer(op, std::move(layer), op->getResult(0), false);
+    attachFused(newLayer(op, std::move(layer), op->getResult(0), false), fused);
     attachViews(op);
   }
 
@@ -335,9 +393,8 @@ NetworkOps sieve::buildNetwork(Block &block) {
       }
       continue;
     }
-    bool reads = llvm::any_of(op.getOperands(), [&](Value v) {
-      return builder.activations.count(v);
-    });
+    bool reads = llvm::any_of(op.getOperands(),
+                              [&](Value v) { return builder.isActivation(v); });
     if (reads)
       builder.visit(&op);
   }

@@ -258,8 +258,9 @@ static StringRef int8Isa(const TargetInfo &target) {
 
 static std::string planPatchesStage(const CompileOptions &options,
                                     const TargetInfo &target) {
-  // Without a budget there is nothing to fit. Cached overlaps are opt-in
-  // (--patch-strategies) until they run on every board (docs/patch.md).
+  // Without a budget there is nothing to fit. The planner picks, per stage,
+  // recomputed halos or cached row strips, whichever costs fewer MACs
+  // (--patch-strategies; docs/patch.md).
   uint64_t budget = getMemoryBudget(options, target);
   if (options.patch == PatchMode::Off || !budget)
     return "";

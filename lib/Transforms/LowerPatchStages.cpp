@@ -396,14 +396,38 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
       bool last = l + 1 == n;
       Value dest = last ? output : windows[l];
       if (step.slide) {
-        int64_t shift = step.slide;
-        Value from =
-            rowSlice(dest, rewriter.getIndexAttr(shift), windowRows[l] - shift);
-        Value to =
-            rowSlice(dest, rewriter.getIndexAttr(0), windowRows[l] - shift);
+        // The kept rows move through a temporary (the copy the planner
+        // counts, `windowSlides`): the slide reads and writes the same
+        // window. The slices drop the batch dimension so that they never
+        // fold into the insertion of the previous patch's rows (when the
+        // slide keeps exactly those, canonicalisation would read them
+        // where they were computed, after they entered the window, and
+        // bufferization would then compute them into a copy alive through
+        // that patch).
+        int64_t kept = windowRows[l] - step.slide;
+        auto type = cast<RankedTensorType>(dest.getType());
+        auto keptType = RankedTensorType::get(
+            {kept, type.getDimSize(2), type.getDimSize(3)},
+            type.getElementType());
+        SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+            sizes = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(kept),
+                     rewriter.getIndexAttr(type.getDimSize(2)),
+                     rewriter.getIndexAttr(type.getDimSize(3))},
+            strides(4, rewriter.getIndexAttr(1));
+        offsets[1] = rewriter.getIndexAttr(step.slide);
+        Value from = tensor::ExtractSliceOp::create(
+            rewriter, loc, keptType, dest, offsets, sizes, strides);
+        Value temporary = tensor::EmptyOp::create(
+            rewriter, loc, keptType.getShape(), keptType.getElementType());
+        Value rows =
+            linalg::CopyOp::create(rewriter, loc, from, temporary).getResult(0);
+        offsets[1] = rewriter.getIndexAttr(0);
+        Value to = tensor::ExtractSliceOp::create(rewriter, loc, keptType, dest,
+                                                  offsets, sizes, strides);
         Value moved =
-            linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
-        dest = insertRows(moved, dest, rewriter.getIndexAttr(0));
+            linalg::CopyOp::create(rewriter, loc, rows, to).getResult(0);
+        dest = tensor::InsertSliceOp::create(rewriter, loc, moved, dest,
+                                             offsets, sizes, strides);
       }
       // The new rows, tiled from the layer's ops; what they read of
       // earlier layers comes from those layers' windows.

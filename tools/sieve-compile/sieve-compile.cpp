@@ -193,10 +193,10 @@ static cl::opt<PatchMode> patchMode(
     cl::cat(category));
 static cl::opt<std::string> patchStrategies(
     "patch-strategies",
-    cl::desc("Overlap strategies the patch planner may choose: recompute "
-             "(default), cache (row strips with line buffers), or "
-             "recompute,cache (docs/patch.md)"),
-    cl::init("recompute"), cl::cat(category));
+    cl::desc("Overlap strategies the patch planner may choose: recompute, "
+             "cache (row strips with line buffers), or recompute,cache "
+             "(default: the fewest MACs of both; docs/patch.md)"),
+    cl::init("recompute,cache"), cl::cat(category));
 static cl::opt<bool> patchStaticBorders(
     "patch-static-borders",
     cl::desc("Give recomputed border patches static shapes of their own, so "

@@ -212,7 +212,7 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
       *this, "patch-strategies",
       llvm::cl::desc("Overlap strategies the planner may choose: recompute, "
                      "cache (row strips with line buffers) or both"),
-      llvm::cl::init("recompute")};
+      llvm::cl::init("recompute,cache")};
   PassOptions::Option<bool> patchStaticBorders{
       *this, "patch-static-borders",
       llvm::cl::desc("Recomputed border patches get static shapes of their "
