@@ -308,10 +308,16 @@ int64_t prefetchRows(int64_t rowBytes, int64_t tileRows) {
 }
 
 /// x86 (AVX2; the AVX-512 target can force it): per block, 4 x vpmaddubsw
-/// of 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
-/// adds two products, each in [-256, 254], so 4 per block and 16 blocks
-/// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
-/// blocks, vpmaddwd by ones widens to 8 int32 lanes.
+/// of 32 codes (unsigned) by 32 activations into 16 int16 lanes. The codes
+/// are masked with one shift: `bytes & 3` and `(bytes >> 4) & 3` are the
+/// codes of weights 128b + j and 128b + 64 + j, `bytes & 12` and
+/// `(bytes >> 4) & 12` four times those of 128b + 32 + j and 128b + 96 + j,
+/// so products go to two accumulators per token, in the scales 1 and 4. A
+/// lane of the scale-4 one adds 2 pairs of products in [-1024, 1016] per
+/// block, 8 blocks (a chunk): [-32768, 32512], exact in int16 and never
+/// saturating (scale 1: a quarter of that). Every chunk, vpmaddwd by ones
+/// widens both to 8 int32 lanes and the scale-4 ones are shifted back
+/// (arithmetic, exact: sums of multiples of 4).
 SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
                                  Value weights, Value buffer,
                                  ArrayRef<Value> tokens, Value n,
@@ -323,6 +329,8 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
   Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
   Value ones16 = arith::ConstantOp::create(
       b, DenseElementsAttr::get(v16i16, b.getI16IntegerAttr(1)));
+  Value twos32 = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(v8i32, b.getI32IntegerAttr(2)));
   int64_t ahead =
       prefetchRows(cast<RankedTensorType>(weights.getType()).getDimSize(1), 1);
   auto body = [&](ImplicitLocOpBuilder &ib, Value block,
@@ -331,29 +339,38 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
     Value bytes = readVector(ib, weights, 32, {n, byteOff});
     prefetchRow(ib, buffer, n, byteOff, ahead);
     Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-    // The codes are decoded once for all tokens of the tile.
+    // The codes are masked once for all tokens of the tile.
+    Value high = arith::ShRUIOp::create(ib, bytes, splatI8(ib, 32, 4));
     for (int64_t p = 0; p < 4; ++p) {
-      Value codes = codesOf(ib, bytes, 32, p);
+      Value codes = arith::AndIOp::create(ib, p < 2 ? bytes : high,
+                                          splatI8(ib, 32, p % 2 ? 12 : 3));
       Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
       for (size_t t = 0; t < numTokens; ++t) {
         Value x = readVector(ib, input, 32, {tokens[t], k});
         Value prod =
             callIntrinsic(ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
-        acc[t] = arith::AddIOp::create(ib, acc[t], prod);
+        Value &a = acc[2 * t + p % 2];
+        a = arith::AddIOp::create(ib, a, prod);
       }
     }
   };
   auto flush = [&](ImplicitLocOpBuilder &cb, ValueRange acc16,
                    ValueRange acc32) {
     SmallVector<Value> wide;
-    for (size_t t = 0; t < numTokens; ++t)
-      wide.push_back(arith::AddIOp::create(
-          cb, acc32[t],
-          callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
-                        {acc16[t], ones16})));
+    for (size_t t = 0; t < numTokens; ++t) {
+      Value sum = acc32[t];
+      for (int64_t s = 0; s < 2; ++s) {
+        Value part = callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
+                                   {acc16[2 * t + s], ones16});
+        if (s)
+          part = arith::ShRSIOp::create(cb, part, twos32);
+        sum = arith::AddIOp::create(cb, sum, part);
+      }
+      wide.push_back(sum);
+    }
     return wide;
   };
-  return chunkedBlocks(b, blocks, /*chunk=*/16, zero16, numTokens, zero32,
+  return chunkedBlocks(b, blocks, /*chunk=*/8, zero16, 2 * numTokens, zero32,
                        numTokens, body, flush);
 }
 
