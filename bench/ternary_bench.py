@@ -21,16 +21,19 @@ with a timing harness and prints
 
 Weights from DRAM: one 4096x4096 GEMV object copied (symbols renamed) until
 the copies' packed weights exceed 4x the LLC, run in sequence (time_dram),
-against the streaming roofline and the int8 GEMV over as many distinct int8
-matrices (also over 4x the LLC), 1 and 2 threads. GEMV and GEMM (M = 32)
-through the parallel-for hook with 2 threads against 1.
+against the streaming roofline (the better of a plain and a prefetching
+read) and the int8 GEMV (plain and prefetching) over as many distinct int8
+matrices (also over 4x the LLC), 1 and 2 threads, with the load average.
+GEMV and GEMM (M = 32) through the parallel-for hook with 2 threads against
+1, next to a memory-free calibration through the same pool that shows what
+the machine's load left to the second thread.
 
 Cortex-M4 and M55 (QEMU, the icount plugin of runtime/qemu-plugin):
 instructions per weight of the compiled layer (the instructions of one
 run, whatever it calls included, divided by N * K), and llvm-mca's cycles per weight
 for the innermost loop of the kernel.
 
-    ternary_bench.py BUILD_DIR [--quick]
+    ternary_bench.py BUILD_DIR [--quick] [--x86-only] [--only l3|dram|threads]
 
 The lut kernel (vpshufb tables) next to the multiply-add one and the int8
 baseline on every GEMV; on the Cortex-M boards both kernels at three
