@@ -21,16 +21,19 @@ with a timing harness and prints
 
 Weights from DRAM: one 4096x4096 GEMV object copied (symbols renamed) until
 the copies' packed weights exceed 4x the LLC, run in sequence (time_dram),
-against the streaming roofline and the int8 GEMV over as many distinct int8
-matrices (also over 4x the LLC), 1 and 2 threads. GEMV and GEMM (M = 32)
-through the parallel-for hook with 2 threads against 1.
+against the streaming roofline (the better of a plain and a prefetching
+read) and the int8 GEMV (plain and prefetching) over as many distinct int8
+matrices (also over 4x the LLC), 1 and 2 threads, with the load average.
+GEMV and GEMM (M = 32) through the parallel-for hook with 2 threads against
+1, next to a memory-free calibration through the same pool that shows what
+the machine's load left to the second thread.
 
 Cortex-M4 and M55 (QEMU, the icount plugin of runtime/qemu-plugin):
 instructions per weight of the compiled layer (the instructions of one
 run, whatever it calls included, divided by N * K), and llvm-mca's cycles per weight
 for the innermost loop of the kernel.
 
-    ternary_bench.py BUILD_DIR [--quick]
+    ternary_bench.py BUILD_DIR [--quick] [--x86-only] [--only l3|dram|threads]
 
 The lut kernel (vpshufb tables) next to the multiply-add one and the int8
 baseline on every GEMV; on the Cortex-M boards both kernels at three
@@ -69,6 +72,16 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+#ifdef SERIAL_TOO
+static uint64_t spin_out[32];
+static int spin_iters = 100000;
+static void spin_task(void *ctx, int32_t task, int32_t worker) {
+  uint64_t x = (uint64_t)task + 1;
+  for (int i = 0; i < spin_iters; ++i) x = x * 6364136223846793005ull + 1442695040888963407ull;
+  ((uint64_t *)ctx)[task] = x;
+}
+#endif
+
 int main(void) {
   static int8_t in[%(m)d * %(k)d];
   static int32_t out[%(m)d * %(n)d];
@@ -78,25 +91,44 @@ int main(void) {
   %(call)s; /* warm: weights into the caches */
 #ifdef SERIAL_TOO
   /* 1 thread (NULL hook) and the pool, alternating in this process (the
-     machine may be shared): best of 10 samples of about 0.05 s each. */
+     machine may be shared): best of 20 samples of about 0.05 s each. Next
+     to them, the same pool runs a calibration that needs no memory: as
+     many parallel-fors of 32 tasks (a dependent multiply chain, as long
+     in all as one serial run of the layer), on 1 and on all threads. Its
+     speed-up is what the machine's load and the pool's overhead left to
+     the other threads in the same window; the layer's, below it, is the
+     cost of sharing the memory path. */
   int n = 1;
+  double serial = 0;
   for (;;) {
     double t0 = now();
     for (int r = 0; r < n; ++r) SERIAL_TOO;
-    if (now() - t0 > 0.05) break;
+    serial = now() - t0;
+    if (serial > 0.05) break;
     n *= 2;
   }
-  double one = 1e9, many = 1e9;
-  for (int s = 0; s < 10; ++s) {
+  double t0 = now();
+  sieve_serial_parallel_for(0, 32, 1, spin_task, spin_out);
+  spin_iters = (int)(spin_iters * (serial / n) / (now() - t0)) + 1;
+  double one = 1e9, many = 1e9, spin1 = 1e9, spinN = 1e9;
+  for (int s = 0; s < 20; ++s) {
     double t0 = now();
     for (int r = 0; r < n; ++r) SERIAL_TOO;
     double t1 = now();
     for (int r = 0; r < n; ++r) %(call)s;
     double t2 = now();
+    for (int r = 0; r < n; ++r) sieve_serial_parallel_for(0, 32, 1, spin_task, spin_out);
+    double t3 = now();
+    for (int r = 0; r < n; ++r)
+      sieve_pool_parallel_for(pool, 32, %(threads)d, spin_task, spin_out);
+    double t4 = now();
     if (t1 - t0 < one) one = t1 - t0;
     if (t2 - t1 < many) many = t2 - t1;
+    if (t3 - t2 < spin1) spin1 = t3 - t2;
+    if (t4 - t3 < spinN) spinN = t4 - t3;
   }
-  printf("%%.9f %%.9f %%d\n", many / n, one / n, out[0]);
+  printf("%%.9f %%.9f %%.4f %%d\n", many / n, one / n, spin1 / spinN,
+         out[0] + (int)spin_out[0]);
   return 0;
 #endif
   int reps = 1;
@@ -340,6 +372,7 @@ def time_layer(build, work, m, k, n, kernel, threads=1, target="x86-64-avx2"):
     name, obj, report = compile_layer(build, work, target, m, k, n, kernel)
     src = os.path.join(work, "%s_%s_%dt_main.c" % (name, target, threads))
     fields = {"name": name, "header": obj[:-2] + ".h", "m": m, "k": k, "n": n,
+              "threads": threads,
               "arena": report["memory"]["arena_bytes"], "pool_include": "",
               "pool_create": "", "call": "%s_run(in, out, arena)" % name}
     extra = []
@@ -359,8 +392,9 @@ def time_layer(build, work, m, k, n, kernel, threads=1, target="x86-64-avx2"):
     exe = os.path.join(work, "%s_%s_%dt.exe" % (name, target, threads))
     run([CLANG, "-O2", "-I", work, src, obj, "-o", exe] + extra)
     times = run([exe]).split()
-    if threads > 1:  # (seconds with the pool, seconds with 1 thread)
-        return (float(times[0]), float(times[1])), report["ternary"]["layers"][0]
+    if threads > 1:  # (seconds with the pool, with 1 thread, calibration speed-up)
+        return ((float(times[0]), float(times[1]), float(times[2])),
+                report["ternary"]["layers"][0])
     return float(times[0]), report["ternary"]["layers"][0]
 
 DRAM_HARNESS = r"""
@@ -374,7 +408,8 @@ DRAM_HARNESS = r"""
 %(decls)s
 typedef int32_t (*entry)(const int8_t *, int32_t *, void *, sieve_parallel_for_fn, void *);
 static const entry layers[] = {%(table)s};
-enum { K = %(k)d, N = %(n)d, INT8_COPIES = %(int8_copies)d, THREADS = %(threads)d };
+enum { K = %(k)d, N = %(n)d, INT8_COPIES = %(int8_copies)d, THREADS = %(threads)d,
+       REPS = 7 };
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -384,12 +419,16 @@ static int8_t *w8[INT8_COPIES];
 static int8_t x8[K] __attribute__((aligned(64)));
 static int32_t y8[N];
 
-/* The int8 baseline of BASELINES (vpmaddubsw, one byte per weight). */
-static void gemv_int8(const int8_t *w) {
+/* The int8 baseline of BASELINES (vpmaddubsw, one byte per weight); with
+   `ahead` > 0, it also prefetches the bytes `ahead` further, as the ternary
+   kernels do (prefetchRow in LowerTernary.cpp), so that the ratio is
+   measured with and without that advantage. */
+static void gemv_int8(const int8_t *w, size_t ahead) {
   for (int j = 0; j < N; ++j) {
     const int8_t *row = w + (size_t)j * K;
     __m256i acc = _mm256_setzero_si256();
     for (int i = 0; i < K; i += 32) {
+      if (ahead && (i & 63) == 0) _mm_prefetch((const char *)row + i + ahead, _MM_HINT_T0);
       __m256i xv = _mm256_load_si256((const __m256i *)(x8 + i));
       __m256i wv = _mm256_load_si256((const __m256i *)(row + i));
       __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(xv, xv), _mm256_sign_epi8(wv, xv));
@@ -402,14 +441,19 @@ static void gemv_int8(const int8_t *w) {
   }
 }
 
-/* Streaming read of the int8 matrices (over 4x the LLC), copies [first, last). */
-struct span { int first, last; long long sum; };
+/* Streaming read of the int8 matrices (over 4x the LLC), copies [first,
+   last); with `ahead` > 0, a read that also prefetches that far ahead. */
+struct span { int first, last; size_t ahead; long long sum; };
 static void *read_span(void *arg) {
   struct span *sp = arg;
   __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
   for (int m = sp->first; m < sp->last; ++m) {
     const __m256i *p = (const __m256i *)w8[m];
     for (size_t i = 0; i < (size_t)K * N / 32; i += 4) {
+      if (sp->ahead) {
+        _mm_prefetch((const char *)(p + i) + sp->ahead, _MM_HINT_T0);
+        _mm_prefetch((const char *)(p + i) + sp->ahead + 64, _MM_HINT_T0);
+      }
       a = _mm256_add_epi64(a, p[i]);
       b = _mm256_add_epi64(b, p[i + 1]);
       c = _mm256_add_epi64(c, p[i + 2]);
@@ -420,9 +464,9 @@ static void *read_span(void *arg) {
   sp->sum = _mm256_extract_epi64(s, 0);
   return 0;
 }
-static double stream(int threads) {
-  struct span sp[2] = {{0, threads > 1 ? INT8_COPIES / 2 : INT8_COPIES, 0},
-                       {INT8_COPIES / 2, INT8_COPIES, 0}};
+static double stream(int threads, size_t ahead) {
+  struct span sp[2] = {{0, threads > 1 ? INT8_COPIES / 2 : INT8_COPIES, ahead, 0},
+                       {INT8_COPIES / 2, INT8_COPIES, ahead, 0}};
   pthread_t t1;
   double t0 = now();
   if (threads > 1) pthread_create(&t1, 0, read_span, &sp[1]);
@@ -444,25 +488,30 @@ int main(void) {
     for (size_t i = 0; i < (size_t)K * N; ++i) w8[c][i] = (int8_t)(i * 13 + 5 + c);
   }
   sieve_pool *pools[THREADS + 1] = {0};
-  double best[THREADS + 1], bw[3] = {0, 0, 0}, int8 = 0;
+  double best[THREADS + 1], bw[3] = {0, 0, 0}, bwpf[3] = {0, 0, 0}, int8 = 0, int8pf = 0;
   int32_t check = 0;
   for (int t = 1; t <= THREADS; ++t) {
     pools[t] = t > 1 ? sieve_pool_create(t) : 0;
     best[t] = 1e9;
   }
   for (int l = 0; l < count; ++l) layers[l](in, out, arena, 0, 0); /* page in */
-  /* Interleaved, best of 5 each: streaming read (1 and 2 threads), the
-     int8 GEMV over its matrices, the ternary layers with 1..THREADS. */
-  for (int rep = 0; rep < 5; ++rep) {
+  /* Interleaved, best of REPS each: streaming read (1 and 2 threads,
+     without and with prefetch), the int8 GEMV over its matrices (without
+     and with prefetch), the ternary layers with 1..THREADS. */
+  for (int rep = 0; rep < REPS; ++rep) {
     for (int t = 1; t <= 2 && t <= THREADS; ++t) {
-      double b = stream(t);
+      double b = stream(t, 0), bpf = stream(t, 4096);
       if (b > bw[t]) bw[t] = b;
+      if (bpf > bwpf[t]) bwpf[t] = bpf;
     }
-    double t0 = now();
-    for (int c = 0; c < INT8_COPIES; ++c) gemv_int8(w8[c]);
-    double w = (double)K * N * INT8_COPIES / (now() - t0);
-    if (w > int8) int8 = w;
-    check += y8[0];
+    for (int pf = 0; pf < 2; ++pf) {
+      double t0 = now();
+      for (int c = 0; c < INT8_COPIES; ++c) gemv_int8(w8[c], pf ? 4096 : 0);
+      double w = (double)K * N * INT8_COPIES / (now() - t0);
+      double *into = pf ? &int8pf : &int8;
+      if (w > *into) *into = w;
+      check += y8[0];
+    }
     for (int t = 1; t <= THREADS; ++t) {
       sieve_parallel_for_fn hook = pools[t] ? sieve_pool_parallel_for : 0;
       double t1 = now();
@@ -474,9 +523,10 @@ int main(void) {
       if (sec < best[t]) best[t] = sec;
     }
   }
-  printf("stream 1 %%.6e\n", bw[1]);
-  if (THREADS > 1) printf("stream 2 %%.6e\n", bw[2]);
+  for (int t = 1; t <= 2 && t <= THREADS; ++t)
+    printf("stream %%d %%.6e\nstreampf %%d %%.6e\n", t, bw[t], t, bwpf[t]);
   printf("int8 1 %%.6e\n", int8);
+  printf("int8pf 1 %%.6e\n", int8pf);
   for (int t = 1; t <= THREADS; ++t) {
     printf("layer %%d %%.9f\n", t, best[t] / count);
     if (pools[t]) sieve_pool_destroy(pools[t]);
@@ -496,9 +546,11 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
     equal (seeded) weights at distinct addresses: the same work and the same
     bytes from memory as that many distinct layers, without compiling them.
     The same process times, interleaved with the layers (the machine may be
-    shared), the streaming read and the int8 GEMV over as many distinct int8
-    matrices as exceed 4x the LLC too. Returns ({"stream": {threads: B/s},
-    "int8": weights/s, "layer": {threads: s}}, copies, packed bytes)."""
+    shared), the streaming read (plain and with a software prefetch) and the
+    int8 GEMV (the same two ways) over as many distinct int8 matrices as
+    exceed 4x the LLC too. Returns ({"stream": {threads: B/s}, "streampf":
+    {threads: B/s}, "int8": weights/s, "int8pf": weights/s, "layer":
+    {threads: s}}, copies, packed bytes)."""
     name, obj, report = compile_layer(build, work, target, 1, k, n, kernel)
     packed = report["ternary"]["layers"][0]["packed_bytes"]
     copies = 4 * llc // packed + 1
@@ -530,10 +582,10 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
     result = {"stream": {}, "layer": {}}
     for line in run([exe]).splitlines():
         what, t, value = line.split()
-        if what == "int8":
-            result["int8"] = float(value)
+        if what in ("int8", "int8pf"):
+            result[what] = float(value)
         else:
-            result[what][int(t)] = float(value)
+            result.setdefault(what, {})[int(t)] = float(value)
     os.remove(exe)
     return result, copies, packed
 
@@ -627,6 +679,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="4096x4096 only, GEMV and M=32")
     parser.add_argument("--x86-only", action="store_true", help="skip the Cortex-M and "
                         "llvm-mca tables")
+    parser.add_argument("--only", choices=["l3", "dram", "threads"],
+                        help="one x86 table: weights in the caches, from DRAM, or 1 "
+                        "against 2 threads (implies --x86-only)")
     args = parser.parse_args()
     build = os.path.abspath(args.build)
     shapes = SHAPES[:1] if args.quick else SHAPES
@@ -666,68 +721,92 @@ def main():
               "(vpmaddubsw ymm%s)" % (
                   bandwidth / 1e9, base["stream2"] / 1e9, stream_bytes >> 20, peak / 1e9,
                   "; vpdpbusd zmm %.1f" % (base["peak512"] / 1e9) if "peak512" in base else ""))
-        print("%-11s %4s %-6s %-8s %8s %12s %9s %9s %9s" % (
-            "K x N", "M", "isa", "kernel", "us/run", "Gweights/s", "roofline", "vs int8",
-            "of peak"))
-        for k, n in shapes:
-            for m in tokens:
-                for target, kernel in [(t, kk) for t, main_kernel in x86 for kk in (
-                        [main_kernel] + (["lut", "portable"] if t == "x86-64-avx2" else [])
-                        if m == 1 else [main_kernel])]:
-                    seconds, layer = time_layer(build, work, m, k, n, kernel, target=target)
-                    per_token = seconds / m
-                    wps = k * n / per_token
-                    bytes_per_weight = layer["packed_bytes"] / (k * n)
-                    roof = bandwidth / bytes_per_weight
-                    vs = wps / base[(k, n, 1)] if m == 1 else None
-                    isa_peak = base.get("peak512", peak) if target == "x86-64-avx512" else peak
-                    of_peak = (m * k * n / seconds) / isa_peak if m > 1 else None
-                    print("%-11s %4d %-6s %-8s %8.1f %12.1f %8.0f%% %9s %9s" % (
-                        "%dx%d" % (k, n), m, target.replace("x86-64-", ""), kernel,
-                        seconds * 1e6, wps / 1e9, 100 * wps / roof,
-                        "%.2fx" % vs if vs else "-",
-                        "%.0f%%" % (100 * of_peak) if of_peak else "-"))
-        print("int8 vpmaddubsw GEMV baseline (1 byte per weight, AVX2): " + ", ".join(
-            "%dx%d %.1f Gweights/s" % (k, n, base[(k, n, 1)] / 1e9) for k, n in shapes))
-        print("(roofline: the streaming read over 4x LLC divided by the packed bytes per "
-              "weight; shapes whose packed weights fit the LLC can exceed it)")
-
         threads = min(2, os.cpu_count() or 1)
-        print("\nWeights from DRAM: %dx%d GEMV layers, copies of one compiled object run in "
-              "sequence (packed weights over 4x LLC); in the same process, interleaved: the "
-              "streaming read and the int8 GEMV over %d distinct %dx%d int8 matrices (%d MiB)"
-              % (dram_k, dram_n, int8_copies, dram_k, dram_n,
-                 int8_copies * dram_k * dram_n >> 20))
-        print("%-6s %-8s %7s %7s %6s %11s %7s %9s %9s %9s %9s" % (
-            "isa", "kernel", "threads", "layers", "MiB", "Gweights/s", "GB/s", "stream",
-            "roofline", "int8 Gw/s", "vs int8"))
-        for target, kernel in x86:
-            dram, copies, packed = time_dram(build, work, dram_k, dram_n, kernel, target,
-                                             llc, threads)
-            for t in sorted(dram["layer"]):
-                wps = dram_k * dram_n / dram["layer"][t]
-                bw = dram["stream"][min(t, 2)]
-                roof = bw / (packed / (dram_k * dram_n))
-                print("%-6s %-8s %7d %7d %6d %11.1f %7.1f %9.1f %8.0f%% %9s %9s" % (
-                    target.replace("x86-64-", ""), kernel, t, copies, copies * packed >> 20,
-                    wps / 1e9, packed / dram["layer"][t] / 1e9, bw / 1e9, 100 * wps / roof,
-                    "%.1f" % (dram["int8"] / 1e9) if t == 1 else "-",
-                    "%.2fx" % (wps / dram["int8"]) if t == 1 else "-"))
+        if args.only in (None, "l3"):
+            print("%-11s %4s %-6s %-8s %8s %12s %9s %9s %9s" % (
+                "K x N", "M", "isa", "kernel", "us/run", "Gweights/s", "roofline", "vs int8",
+                "of peak"))
+            for k, n in shapes:
+                for m in tokens:
+                    for target, kernel in [(t, kk) for t, main_kernel in x86 for kk in (
+                            [main_kernel] + (["lut", "portable"] if t == "x86-64-avx2" else [])
+                            if m == 1 else [main_kernel])]:
+                        seconds, layer = time_layer(build, work, m, k, n, kernel, target=target)
+                        per_token = seconds / m
+                        wps = k * n / per_token
+                        bytes_per_weight = layer["packed_bytes"] / (k * n)
+                        roof = bandwidth / bytes_per_weight
+                        vs = wps / base[(k, n, 1)] if m == 1 else None
+                        isa_peak = base.get("peak512", peak) if target == "x86-64-avx512" else peak
+                        of_peak = (m * k * n / seconds) / isa_peak if m > 1 else None
+                        print("%-11s %4d %-6s %-8s %8.1f %12.1f %8.0f%% %9s %9s" % (
+                            "%dx%d" % (k, n), m, target.replace("x86-64-", ""), kernel,
+                            seconds * 1e6, wps / 1e9, 100 * wps / roof,
+                            "%.2fx" % vs if vs else "-",
+                            "%.0f%%" % (100 * of_peak) if of_peak else "-"))
+            print("int8 vpmaddubsw GEMV baseline (1 byte per weight, AVX2): " + ", ".join(
+                "%dx%d %.1f Gweights/s" % (k, n, base[(k, n, 1)] / 1e9) for k, n in shapes))
+            print("(roofline: the streaming read over 4x LLC divided by the packed bytes per "
+                  "weight; shapes whose packed weights fit the LLC can exceed it)")
+            print()
+        if args.only in (None, "dram"):
+            print("Weights from DRAM: %dx%d GEMV layers, copies of one compiled object run in "
+                  "sequence (packed weights over 4x LLC); in the same process, interleaved, "
+                  "best of 7 each: the streaming read, plain and with a software prefetch 4 "
+                  "KiB ahead, and the int8 GEMV over %d distinct %dx%d int8 matrices (%d "
+                  "MiB), plain and with the same prefetch"
+                  % (dram_k, dram_n, int8_copies, dram_k, dram_n,
+                     int8_copies * dram_k * dram_n >> 20))
+            print("%-6s %-8s %3s %6s %5s %9s %5s %10s %8s %8s %9s %7s %7s %9s" % (
+                "isa", "kernel", "thr", "layers", "MiB", "Gweight/s", "GB/s", "read GB/s",
+                "roofline", "of plain", "int8 Gw/s", "vs int8", "int8+pf", "load avg"))
+            for target, kernel in x86:
+                load0 = os.getloadavg()[0]
+                dram, copies, packed = time_dram(build, work, dram_k, dram_n, kernel, target,
+                                                 llc, threads)
+                load = "%.1f-%.1f" % tuple(sorted((load0, os.getloadavg()[0])))
+                for t in sorted(dram["layer"]):
+                    wps = dram_k * dram_n / dram["layer"][t]
+                    plain, pf = dram["stream"][min(t, 2)], dram["streampf"][min(t, 2)]
+                    per_weight = packed / (dram_k * dram_n)
+                    print("%-6s %-8s %3d %6d %5d %9.1f %5.1f %10s %7.0f%% %7.0f%% %9s %7s %7s "
+                          "%9s" % (
+                              target.replace("x86-64-", ""), kernel, t, copies,
+                              copies * packed >> 20, wps / 1e9, packed / dram["layer"][t] / 1e9,
+                              "%.1f/%.1f" % (plain / 1e9, pf / 1e9),
+                              100 * wps * per_weight / max(plain, pf),
+                              100 * wps * per_weight / plain,
+                              "%.1f" % (dram["int8"] / 1e9) if t == 1 else "-",
+                              "%.2fx" % (wps / dram["int8"]) if t == 1 else "-",
+                              "%.2fx" % (wps / dram["int8pf"]) if t == 1 else "-", load))
+            print("(read GB/s: the streaming read with as many threads, plain / with prefetch; "
+                  "roofline: the better of the two divided by the packed bytes per weight; of "
+                  "plain: against the plain read alone; vs int8: against the plain int8 GEMV "
+                  "(the issue's baseline), int8+pf: against it given the same prefetch; load "
+                  "avg: the 1-minute load average before and after, on %d cores)"
+                  % (os.cpu_count() or 1))
+            print()
+        if args.only in (None, "threads"):
+            print("Through the parallel-for hook (sieve_pool, %d threads) against 1 thread (a "
+                  "NULL hook), same object and process, alternating, best of 20; 'calib': the "
+                  "speed-up of a memory-free multiply chain through the same pool in the same "
+                  "window (what the machine's load left to the other threads; %d cores)"
+                  % (threads, os.cpu_count() or 1))
+            print("%-11s %4s %-6s %-8s %11s %11s %7s %7s %9s" % (
+                "K x N", "M", "isa", "kernel", "1 thr Gw/s", "%d thr Gw/s" % threads, "ratio",
+                "calib", "load avg"))
+            for k, n in shapes:
+                for m in tokens[:2]:
+                    for target, kernel in x86:
+                        load0 = os.getloadavg()[0]
+                        (many, one, calib), _ = time_layer(build, work, m, k, n, kernel, threads,
+                                                           target=target)
+                        print("%-11s %4d %-6s %-8s %11.1f %11.1f %6.2fx %6.2fx %9s" % (
+                            "%dx%d" % (k, n), m, target.replace("x86-64-", ""), kernel,
+                            m * k * n / one / 1e9, m * k * n / many / 1e9, one / many, calib,
+                            "%.1f-%.1f" % tuple(sorted((load0, os.getloadavg()[0])))))
 
-        print("\nThrough the parallel-for hook (sieve_pool, %d threads) against 1 thread (a "
-              "NULL hook), same object and process, alternating, best of 10" % threads)
-        print("%-11s %4s %-6s %-8s %12s %12s %8s" % (
-            "K x N", "M", "isa", "kernel", "1 thr Gw/s", "%d thr Gw/s" % threads, "ratio"))
-        for k, n in shapes:
-            for m in tokens[:2]:
-                for target, kernel in x86:
-                    (many, one), _ = time_layer(build, work, m, k, n, kernel, threads,
-                                                target=target)
-                    print("%-11s %4d %-6s %-8s %12.1f %12.1f %7.2fx" % (
-                        "%dx%d" % (k, n), m, target.replace("x86-64-", ""), kernel,
-                        m * k * n / one / 1e9, m * k * n / many / 1e9, one / many))
-
-        if args.x86_only:
+        if args.x86_only or args.only:
             return
         print("\nCortex-M (QEMU icount, one run with its callees; llvm-mca on the kernel's inner loop)")
         print("%-11s %-9s %-8s %12s %14s" % ("target", "K x N", "kernel", "instr/weight",

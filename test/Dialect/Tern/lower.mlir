@@ -1,5 +1,6 @@
 // Each kernel's loop body, K = 261: two full 128-weight blocks and a tail.
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,ROWS,MADD
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx512 -sieve-lower-ternary=target=x86-64-avx512 | FileCheck %s --check-prefixes=CHECK,ROWS,VNNI
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,ROWS,SDOT
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,ROWS,SMLAD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=MVE
@@ -12,7 +13,18 @@
 // padding (weight 0), columns past K padded with weight 0 (0x15) to 272.
 // MVE-LABEL: func @gemv
 // MVE: arith.constant dense<"0x2A2A{{(2A)*}}1515{{(15)*}}"> : tensor<1x272xi8>
+// The x86 kernels prefetch the weights (through their future buffer) of a
+// row further down, clamped to the last row (2).
+// MADD: %[[B:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<3x96xi8> to memref<3x96xi8>
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
+// MADD: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
+// MADD: memref.prefetch %[[B]][%[[R]], %{{.*}}], read, locality<3>, data : memref<3x96xi8>
+// VNNI: %[[B:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<3x96xi8> to memref<3x96xi8>
+// VNNI: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
+// VNNI: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
+// VNNI: memref.prefetch %[[B]][%[[R]], %{{.*}}], read, locality<3>, data : memref<3x96xi8>
+// VNNI-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VNNI: arith.shrsi
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
 // The sdot kernel's codes undecoded (no subtraction of 1): fields 0-2

@@ -20,9 +20,11 @@
 #include "sieve/Dialect/Tern/Transforms/TernaryKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -239,13 +241,87 @@ Value callIntrinsic(ImplicitLocOpBuilder &b, Type result, StringRef name,
       .getResult(0);
 }
 
+/// The x86 kernels' block loop: blocks [0, blocks) in chunks of `chunk`.
+/// Each chunk starts `numAcc` narrow accumulators at `accInit`, which
+/// `body` updates per block (the kernel's work on one i2 block); after the
+/// chunk, `flush` adds them to the `numSums` wide sums (from `sumInit`). The
+/// chunk is what keeps the narrow lanes exact (the bound at each kernel).
+/// Returns the wide sums, each reduced to one i32.
+SmallVector<Value> chunkedBlocks(
+    ImplicitLocOpBuilder &b, int64_t blocks, int64_t chunk, Value accInit,
+    size_t numAcc, Value sumInit, size_t numSums,
+    function_ref<void(ImplicitLocOpBuilder &, Value, SmallVectorImpl<Value> &)>
+        body,
+    function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, ValueRange,
+                                    ValueRange)>
+        flush) {
+  auto outer = scf::ForOp::create(
+      b, cIdx(b, 0), cIdx(b, llvm::divideCeil(blocks, chunk)), cIdx(b, 1),
+      SmallVector<Value>(numSums, sumInit),
+      [&](OpBuilder &ob, Location loc, Value index, ValueRange sums) {
+        ImplicitLocOpBuilder cb(loc, ob);
+        Value first = arith::MulIOp::create(cb, index, cIdx(cb, chunk));
+        Value last = arith::MinUIOp::create(
+            cb, arith::AddIOp::create(cb, first, cIdx(cb, chunk)),
+            cIdx(cb, blocks));
+        auto inner = scf::ForOp::create(
+            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numAcc, accInit),
+            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange accs) {
+              ImplicitLocOpBuilder ib(loc2, ib2);
+              SmallVector<Value> acc(accs.begin(), accs.end());
+              body(ib, block, acc);
+              scf::YieldOp::create(ib, acc);
+            });
+        scf::YieldOp::create(cb, flush(cb, inner.getResults(), sums));
+      });
+  SmallVector<Value> result;
+  for (Value sum : outer.getResults())
+    result.push_back(
+        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum));
+  return result;
+}
+
+/// Software prefetch for the x86 kernels, whose weights stream from DRAM
+/// once they exceed the caches: a kernel that reads a row's bytes at
+/// `byteOff` asks for the same column `ahead` rows further (clamped to the
+/// last row), i.e. the bytes it will read `ahead` rows of work later. The
+/// loop's own loads cannot run that far ahead: the vpdpbusd/vpmaddubsw and
+/// masks that wait on them fill the scheduler after about 1.5 KiB of
+/// misses, where a plain read loop keeps about 6 KiB in flight (measured:
+/// 55-60% of the streaming read without, 85-100% with; docs/ternary.md).
+/// `buffer` is the weights' future buffer (bufferization.to_buffer).
+void prefetchRow(ImplicitLocOpBuilder &b, Value buffer, Value row,
+                 Value byteOff, int64_t ahead) {
+  int64_t lastRow = cast<MemRefType>(buffer.getType()).getDimSize(0) - 1;
+  Value next = arith::MinUIOp::create(
+      b, arith::AddIOp::create(b, row, cIdx(b, ahead)), cIdx(b, lastRow));
+  memref::PrefetchOp::create(b, buffer, ValueRange{next, byteOff},
+                             /*isWrite=*/false, /*localityHint=*/3,
+                             /*isDataCache=*/true);
+}
+
+/// Rows of packed weights (of `rowBytes` each) between a row's read and its
+/// prefetch: at least kPrefetchBytes of the stream, in whole tiles of
+/// `tileRows` (so the rows prefetched are those of a later tile).
+constexpr int64_t kPrefetchBytes = 4096;
+int64_t prefetchRows(int64_t rowBytes, int64_t tileRows) {
+  return tileRows * llvm::divideCeil(kPrefetchBytes, tileRows * rowBytes);
+}
+
 /// x86 (AVX2; the AVX-512 target can force it): per block, 4 x vpmaddubsw
-/// of 32 codes (unsigned, 0..2) by 32 activations into 16 int16 lanes. A lane
-/// adds two products, each in [-256, 254], so 4 per block and 16 blocks
-/// stay in [-32768, 32512]: exact in int16 without saturation. Every 16
-/// blocks, vpmaddwd by ones widens to 8 int32 lanes.
+/// of 32 codes (unsigned) by 32 activations into 16 int16 lanes. The codes
+/// are masked with one shift: `bytes & 3` and `(bytes >> 4) & 3` are the
+/// codes of weights 128b + j and 128b + 64 + j, `bytes & 12` and
+/// `(bytes >> 4) & 12` four times those of 128b + 32 + j and 128b + 96 + j,
+/// so products go to two accumulators per token, in the scales 1 and 4. A
+/// lane of the scale-4 one adds 2 pairs of products in [-1024, 1016] per
+/// block, 8 blocks (a chunk): [-32768, 32512], exact in int16 and never
+/// saturating (scale 1: a quarter of that). Every chunk, vpmaddwd by ones
+/// widens both to 8 int32 lanes and the scale-4 ones are shifted back
+/// (arithmetic, exact: sums of multiples of 4).
 SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
-                                 Value weights, ArrayRef<Value> tokens, Value n,
+                                 Value weights, Value buffer,
+                                 ArrayRef<Value> tokens, Value n,
                                  int64_t blocks) {
   auto v16i16 = VectorType::get({16}, b.getI16Type());
   auto v8i32 = VectorType::get({8}, b.getI32Type());
@@ -254,52 +330,49 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
   Value zero16 = arith::ConstantOp::create(b, b.getZeroAttr(v16i16));
   Value ones16 = arith::ConstantOp::create(
       b, DenseElementsAttr::get(v16i16, b.getI16IntegerAttr(1)));
-  constexpr int64_t kChunk = 16;
-  int64_t chunks = (blocks + kChunk - 1) / kChunk;
-  auto outer = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
-      SmallVector<Value>(numTokens, zero32),
-      [&](OpBuilder &ob, Location loc, Value chunk, ValueRange acc32) {
-        ImplicitLocOpBuilder cb(loc, ob);
-        Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
-        Value last = arith::MinUIOp::create(
-            cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
-            cIdx(cb, blocks));
-        auto inner = scf::ForOp::create(
-            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numTokens, zero16),
-            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange acc16) {
-              ImplicitLocOpBuilder ib(loc2, ib2);
-              Value byteOff =
-                  arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
-              Value bytes = readVector(ib, weights, 32, {n, byteOff});
-              Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-              SmallVector<Value> acc(acc16.begin(), acc16.end());
-              // The codes are decoded once for all tokens of the tile.
-              for (int64_t p = 0; p < 4; ++p) {
-                Value codes = codesOf(ib, bytes, 32, p);
-                Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
-                for (size_t t = 0; t < numTokens; ++t) {
-                  Value x = readVector(ib, input, 32, {tokens[t], k});
-                  Value prod = callIntrinsic(
-                      ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
-                  acc[t] = arith::AddIOp::create(ib, acc[t], prod);
-                }
-              }
-              scf::YieldOp::create(ib, acc);
-            });
-        SmallVector<Value> wide;
-        for (size_t t = 0; t < numTokens; ++t)
-          wide.push_back(arith::AddIOp::create(
-              cb, acc32[t],
-              callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
-                            {inner.getResult(t), ones16})));
-        scf::YieldOp::create(cb, wide);
-      });
-  SmallVector<Value> sums;
-  for (size_t t = 0; t < numTokens; ++t)
-    sums.push_back(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                               outer.getResult(t)));
-  return sums;
+  Value twos32 = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(v8i32, b.getI32IntegerAttr(2)));
+  int64_t ahead =
+      prefetchRows(cast<RankedTensorType>(weights.getType()).getDimSize(1), 1);
+  auto body = [&](ImplicitLocOpBuilder &ib, Value block,
+                  SmallVectorImpl<Value> &acc) {
+    Value byteOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+    Value bytes = readVector(ib, weights, 32, {n, byteOff});
+    prefetchRow(ib, buffer, n, byteOff, ahead);
+    Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+    // The codes are masked once for all tokens of the tile.
+    Value high = arith::ShRUIOp::create(ib, bytes, splatI8(ib, 32, 4));
+    for (int64_t p = 0; p < 4; ++p) {
+      Value codes = arith::AndIOp::create(ib, p < 2 ? bytes : high,
+                                          splatI8(ib, 32, p % 2 ? 12 : 3));
+      Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 32 * p));
+      for (size_t t = 0; t < numTokens; ++t) {
+        Value x = readVector(ib, input, 32, {tokens[t], k});
+        Value prod =
+            callIntrinsic(ib, v16i16, "llvm.x86.avx2.pmadd.ub.sw", {codes, x});
+        Value &a = acc[2 * t + p % 2];
+        a = arith::AddIOp::create(ib, a, prod);
+      }
+    }
+  };
+  auto flush = [&](ImplicitLocOpBuilder &cb, ValueRange acc16,
+                   ValueRange acc32) {
+    SmallVector<Value> wide;
+    for (size_t t = 0; t < numTokens; ++t) {
+      Value sum = acc32[t];
+      for (int64_t s = 0; s < 2; ++s) {
+        Value part = callIntrinsic(cb, v8i32, "llvm.x86.avx2.pmadd.wd",
+                                   {acc16[2 * t + s], ones16});
+        if (s)
+          part = arith::ShRSIOp::create(cb, part, twos32);
+        sum = arith::AddIOp::create(cb, sum, part);
+      }
+      wide.push_back(sum);
+    }
+    return wide;
+  };
+  return chunkedBlocks(b, blocks, /*chunk=*/8, zero16, 2 * numTokens, zero32,
+                       numTokens, body, flush);
 }
 
 /// x86 AVX-512 VNNI: the 32 bytes of a block are broadcast to both halves
@@ -310,15 +383,16 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
 /// at most 2 * 64 = 128: an unsigned byte) next to the 64 contiguous
 /// activations of that half. One vpdpbusd per half and channel adds 4
 /// products per int32 lane into an accumulator whose low 8 lanes are scaled
-/// by 4^2h and high 8 by 4^(2h+1). Every kChunk blocks the accumulators are
-/// shifted back (arithmetic, exact: each lane is a sum of multiples of 4^q,
-/// at most 4 * 2^14 * kChunk = 2^21 in magnitude) and added to int32 sums
-/// in the weights' scale, exact for any K below 2^23. Tiles of channels
-/// share the activation loads and give the 5-cycle vpdpbusd chains work to
-/// overlap. Sums of codes times x, [token][row].
+/// by 4^2h and high 8 by 4^(2h+1). Every 32 blocks (a chunk) the
+/// accumulators are shifted back (arithmetic, exact: each lane is a sum of
+/// multiples of 4^q, at most 4 * 2^14 * 32 = 2^21 in magnitude) and added to
+/// int32 sums in the weights' scale, exact for any K below 2^23. Tiles of
+/// channels share the activation loads and give the 5-cycle vpdpbusd chains
+/// work to overlap. Sums of codes times x, [token][row].
 SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
-                                Value weights, ArrayRef<Value> tokens,
-                                ArrayRef<Value> rows, int64_t blocks) {
+                                Value weights, Value buffer,
+                                ArrayRef<Value> tokens, ArrayRef<Value> rows,
+                                int64_t blocks) {
   auto v16i32 = VectorType::get({16}, b.getI32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());
   size_t numTokens = tokens.size(), numRows = rows.size();
@@ -340,66 +414,46 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
   SmallVector<int64_t> twice;
   for (int64_t i = 0; i < 64; ++i)
     twice.push_back(i % 32);
-  constexpr int64_t kChunk = 32;
-  int64_t chunks = llvm::divideCeil(blocks, kChunk);
-  auto outer = scf::ForOp::create(
-      b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
-      SmallVector<Value>(numTokens * numRows, zero),
-      [&](OpBuilder &ob, Location loc, Value chunk, ValueRange sums) {
-        ImplicitLocOpBuilder cb(loc, ob);
-        Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
-        Value last = arith::MinUIOp::create(
-            cb, arith::AddIOp::create(cb, first, cIdx(cb, kChunk)),
-            cIdx(cb, blocks));
-        auto inner = scf::ForOp::create(
-            cb, first, last, cIdx(cb, 1), SmallVector<Value>(numAcc, zero),
-            [&](OpBuilder &ib2, Location loc2, Value block, ValueRange accs) {
-              ImplicitLocOpBuilder ib(loc2, ib2);
-              Value byteOff =
-                  arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
-              Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-              SmallVector<Value> acc(accs.begin(), accs.end());
-              SmallVector<Value> bytes;
-              for (Value row : rows) {
-                Value half = readVector(ib, weights, 32, {row, byteOff});
-                bytes.push_back(
-                    vector::ShuffleOp::create(ib, half, half, twice));
-              }
-              for (int64_t h = 0; h < 2; ++h) {
-                Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 64 * h));
-                SmallVector<Value> codes;
-                for (size_t r = 0; r < numRows; ++r)
-                  codes.push_back(
-                      arith::AndIOp::create(ib, bytes[r], masks[h]));
-                for (size_t t = 0; t < numTokens; ++t) {
-                  Value x = readVector(ib, input, 64, {tokens[t], k});
-                  for (size_t r = 0; r < numRows; ++r) {
-                    Value &a = acc[(t * numRows + r) * 2 + h];
-                    a = callIntrinsic(ib, v16i32,
-                                      "llvm.x86.avx512.vpdpbusd.512",
-                                      {a, codes[r], x});
-                  }
-                }
-              }
-              scf::YieldOp::create(ib, acc);
-            });
-        SmallVector<Value> next;
-        for (size_t i = 0; i < numTokens * numRows; ++i) {
-          Value sum = sums[i];
-          for (int64_t h = 0; h < 2; ++h)
-            sum = arith::AddIOp::create(
-                cb, sum,
-                arith::ShRSIOp::create(cb, inner.getResult(2 * i + h),
-                                       shifts[h]));
-          next.push_back(sum);
+  int64_t ahead = prefetchRows(
+      cast<RankedTensorType>(weights.getType()).getDimSize(1), numRows);
+  auto body = [&](ImplicitLocOpBuilder &ib, Value block,
+                  SmallVectorImpl<Value> &acc) {
+    Value byteOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+    Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+    SmallVector<Value> bytes;
+    for (Value row : rows) {
+      Value half = readVector(ib, weights, 32, {row, byteOff});
+      bytes.push_back(vector::ShuffleOp::create(ib, half, half, twice));
+      prefetchRow(ib, buffer, row, byteOff, ahead);
+    }
+    for (int64_t h = 0; h < 2; ++h) {
+      Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 64 * h));
+      SmallVector<Value> codes;
+      for (size_t r = 0; r < numRows; ++r)
+        codes.push_back(arith::AndIOp::create(ib, bytes[r], masks[h]));
+      for (size_t t = 0; t < numTokens; ++t) {
+        Value x = readVector(ib, input, 64, {tokens[t], k});
+        for (size_t r = 0; r < numRows; ++r) {
+          Value &a = acc[(t * numRows + r) * 2 + h];
+          a = callIntrinsic(ib, v16i32, "llvm.x86.avx512.vpdpbusd.512",
+                            {a, codes[r], x});
         }
-        scf::YieldOp::create(cb, next);
-      });
-  SmallVector<Value> result;
-  for (Value sum : outer.getResults())
-    result.push_back(
-        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum));
-  return result;
+      }
+    }
+  };
+  auto flush = [&](ImplicitLocOpBuilder &cb, ValueRange acc, ValueRange sums) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i < numTokens * numRows; ++i) {
+      Value sum = sums[i];
+      for (int64_t h = 0; h < 2; ++h)
+        sum = arith::AddIOp::create(
+            cb, sum, arith::ShRSIOp::create(cb, acc[2 * i + h], shifts[h]));
+      next.push_back(sum);
+    }
+    return next;
+  };
+  return chunkedBlocks(b, blocks, /*chunk=*/32, zero, numAcc, zero,
+                       numTokens * numRows, body, flush);
 }
 
 /// AArch64 (dot product): sums of codes times x, [token][row], with the
@@ -772,19 +826,29 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
     return tail.getResult(0);
   };
 
+  // The x86 kernels prefetch their weights (prefetchRow), through the
+  // buffer that bufferization will give the constant.
+  Value buffer;
+  if (kernel == TernaryKernel::Maddubs || kernel == TernaryKernel::Vpdpbusd) {
+    auto type = cast<RankedTensorType>(weights.getType());
+    buffer = bufferization::ToBufferOp::create(
+        b, MemRefType::get(type.getShape(), type.getElementType()), weights,
+        /*readOnly=*/true);
+  }
+
   // The sums of codes times x over the full blocks for a tile of tokens
   // and channels, [token][row]: the DSP kernel takes 4 channels of one
-  // token, the x86 kernel 4 tokens of one channel, sdot 2 channels of one
-  // token.
+  // token, the x86 kernels tokens of one channel (maddubs) or a tile of
+  // tokens and channels (vpdpbusd), sdot 4 channels of one token.
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
     case TernaryKernel::Smlad:
       return smladRows(cb, input, weights, tokens[0], rows, blocks);
     case TernaryKernel::Maddubs:
-      return maddubsTokens(cb, input, weights, tokens, rows[0], blocks);
+      return maddubsTokens(cb, input, weights, buffer, tokens, rows[0], blocks);
     case TernaryKernel::Vpdpbusd:
-      return vpdpbusdTile(cb, input, weights, tokens, rows, blocks);
+      return vpdpbusdTile(cb, input, weights, buffer, tokens, rows, blocks);
     default:
       return sdotTile(cb, input, weights, tokens, rows, blocks);
     }

@@ -100,7 +100,9 @@ def LowerTernary : Pass<"sieve-lower-ternary", "mlir::func::FuncOp"> {
                            "mlir::LLVM::LLVMDialect",
                            "mlir::math::MathDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::tensor::TensorDialect"];
+                           "mlir::tensor::TensorDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def ConvertVectorToLLVM : Pass<"sieve-convert-vector-to-llvm"> {
