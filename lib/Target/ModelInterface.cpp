@@ -505,6 +505,7 @@ void sieve::emitJsonReport(const ModelInterface &model,
                   j.value(h);
               });
               j.attribute("strategy", stage.strategy);
+              j.attribute("static_borders", stage.staticBorders);
             });
         });
         j.attributeArray("pareto", [&] {
@@ -800,6 +801,8 @@ std::optional<PatchInfo> sieve::collectPatchPlan(ModuleOp module,
         s.last = last.str();
       if (auto strategy = stage.getAs<StringAttr>("strategy"))
         s.strategy = strategy.str();
+      if (auto shapes = stage.getAs<BoolAttr>("static_borders"))
+        s.staticBorders = shapes.getValue();
       if (auto grid = stage.getAs<DenseI64ArrayAttr>("grid");
           grid && grid.size() == 2)
         s.grid[0] = grid[0], s.grid[1] = grid[1];

@@ -224,6 +224,9 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
       std::string first = describeOp(graph.anchor[stage.config.first]);
       std::string last = describeOp(graph.anchor[stage.config.last]);
       const char *strategy = stringifyOverlapStrategy(stage.config.strategy);
+      bool staticShapes =
+          staticBorders && stageHasStaticBorders(graph.net, stage.config.first,
+                                                 stage.config.last);
       stages.push_back(b.getDictionaryAttr({
           b.getNamedAttr("first", b.getStringAttr(first)),
           b.getNamedAttr("last", b.getStringAttr(last)),
@@ -236,6 +239,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
                              {stage.config.tileRows, stage.config.tileCols})),
           b.getNamedAttr("halo", b.getDenseI64ArrayAttr(halo)),
           b.getNamedAttr("strategy", b.getStringAttr(strategy)),
+          b.getNamedAttr("static_borders", b.getBoolAttr(staticShapes)),
           b.getNamedAttr("peak", i64(stage.peak)),
           b.getNamedAttr("macs", i64(stage.macs)),
       }));
@@ -248,6 +252,7 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
            llvm::json::Array{stage.config.tileRows, stage.config.tileCols}},
           {"halo", llvm::json::Array(halo)},
           {"strategy", strategy},
+          {"static_borders", staticShapes},
           {"cache_bytes", int64_t(stage.cacheBytes)},
           {"peak", int64_t(stage.peak)},
           {"macs", int64_t(stage.macs)},

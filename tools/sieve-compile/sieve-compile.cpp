@@ -200,8 +200,10 @@ static cl::opt<std::string> patchStrategies(
 static cl::opt<bool> patchStaticBorders(
     "patch-static-borders",
     cl::desc("Give recomputed border patches static shapes of their own, so "
-             "that the int8 kernels run in every patch (docs/patch.md)"),
-    cl::init(false), cl::cat(category));
+             "that the int8 kernels run in every patch; where the arena "
+             "placed then misses the budget, the patches keep dynamic shapes "
+             "(default on; =false: always dynamic; docs/patch.md)"),
+    cl::init(true), cl::cat(category));
 /// Registered in main: libLLVM already has an undocumented, hidden
 /// `--threads` that the driver takes over.
 static std::optional<cl::opt<int>> threads;
@@ -411,6 +413,55 @@ static void runRecoveringFromCrash(llvm::function_ref<void()> step,
   fail(message());
   std::_Exit(1);
 }
+
+/// The first try of a compile with static border patches: the module as it
+/// was before the plan-patches stage, and the diagnostics held back until
+/// the try has placed its memory (or failed, which drops them).
+class BorderRetry {
+public:
+  BorderRetry(MLIRContext &context, ModuleOp module, size_t stage)
+      : saved(module.clone()), stage(stage) {
+    handler = context.getDiagEngine().registerHandler([this](Diagnostic &d) {
+      held.push_back(std::move(d));
+      return success();
+    });
+  }
+  /// Stage index of plan-patches, where a retry starts.
+  size_t firstStage() const { return stage; }
+  bool settled() const { return !saved; }
+
+  /// The try placed its memory: what it said reaches the user.
+  void settle(MLIRContext &context) {
+    stopHolding(context);
+    for (Diagnostic &d : held)
+      context.getDiagEngine().emit(std::move(d));
+    held.clear();
+    saved = nullptr;
+  }
+
+  /// The try failed: its diagnostics are dropped, and the module before
+  /// plan-patches is handed back for a compile with dynamic borders.
+  OwningOpRef<ModuleOp> restart(MLIRContext &context) {
+    stopHolding(context);
+    held.clear();
+    if (verbose)
+      llvm::errs() << "sieve-compile: static border patches do not fit the "
+                      "budget; planning again with dynamic borders\n";
+    return std::move(saved);
+  }
+
+private:
+  void stopHolding(MLIRContext &context) {
+    if (handler)
+      context.getDiagEngine().eraseHandler(*handler);
+    handler.reset();
+  }
+
+  OwningOpRef<ModuleOp> saved;
+  size_t stage;
+  std::optional<DiagnosticEngine::HandlerID> handler;
+  std::vector<Diagnostic> held;
+};
 
 /// Prints, with -v, how long each step took.
 class StepTimer {
@@ -632,10 +683,22 @@ static int compile() {
   }
 
   std::optional<ModelInterface> model;
-  uint64_t macs = 0;
+  uint64_t plainMacs = 0, macs = 0;
   std::vector<AttentionInfo> attentionOps;
   std::optional<PatchInfo> patchPlan;
-  for (auto [i, stage] : llvm::enumerate(getCompileStages())) {
+  // Static border patches let the int8 kernels run in every patch, but their
+  // arena can exceed the planner's peak by a few hundred bytes
+  // (docs/patch.md). They are tried first; if planning or placing the memory
+  // then fails, the model is compiled again from the plan-patches stage with
+  // dynamic borders. Diagnostics of the first try are held back until it
+  // succeeds, and dropped if it does not.
+  std::optional<BorderRetry> retry;
+  ArrayRef<CompileStage> stages = getCompileStages();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const CompileStage &stage = stages[i];
+    if (stage.name == "plan-patches" && options.patchStaticBorders && !retry) {
+      retry.emplace(context, *module, i);
+    }
     PassManager pm(&context);
     TimingScope stageTiming = rootTiming.nest(StringRef(stage.name));
     pm.enableTiming(stageTiming);
@@ -654,11 +717,19 @@ static int compile() {
                   "with a stack trace)")
               .str();
         });
+    if (failed(result) && retry && !retry->settled()) {
+      module = retry->restart(context);
+      options.patchStaticBorders = false;
+      i = retry->firstStage() - 1;
+      continue;
+    }
     if (failed(result)) {
       if (stage.name == "plan-memory")
         noteDefaultBudgets(*target);
       return 1;
     }
+    if (retry && !retry->settled() && stage.name == "plan-memory")
+      retry->settle(context);
     steps.done(stage.name);
     if (!saveStages.empty() &&
         failed(writeModule(*module, llvm::formatv("{0}/{1:d2}-{2}.mlir",
@@ -668,7 +739,7 @@ static int compile() {
     // Work is counted on linalg before tiling; the interface is complete
     // once the entry point has its C signature.
     if (stage.name == "lower-tosa")
-      macs = countMacs(*module);
+      macs = plainMacs = countMacs(*module);
     // Before a later stage lowers them.
     if (stage.name == "raise-attention")
       attentionOps = collectAttention(*module, attentionFuseConv);
@@ -676,7 +747,14 @@ static int compile() {
     if (stage.name == "plan-patches") {
       uint64_t extraMacs = 0;
       patchPlan = collectPatchPlan(*module, extraMacs);
-      macs += extraMacs;
+      macs = plainMacs + extraMacs;
+      // Nothing to retry when the plan has no static border patches.
+      if (retry && !retry->settled() &&
+          !(patchPlan &&
+            llvm::any_of(patchPlan->stages, [](const PatchStageInfo &s) {
+              return s.staticBorders;
+            })))
+        retry->settle(context);
     }
     if (stage.name == "plan-memory") {
       FailureOr<ModelInterface> extracted =

@@ -133,6 +133,9 @@ struct PatchStageInfo {
   /// Rows and columns of halo per layer of the stage.
   std::vector<int64_t> halo;
   std::string strategy;
+  /// Border patches of static shapes of their own (the int8 kernels run in
+  /// every patch); false: border patches of dynamic shapes.
+  bool staticBorders = false;
 };
 
 /// The patch plan sieve-plan-patches chose, when it patched the model.
