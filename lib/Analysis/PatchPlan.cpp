@@ -114,6 +114,9 @@ struct AxisSummary {
   /// Per tensor read from outside the stage: the largest window of the
   /// parts of the patches not computed before (what a cached patch reads).
   std::vector<int64_t> externalNewMax;
+  /// Per layer of the stage: the most of a window of `maxSize` that the
+  /// cached lowering keeps when it slides (0: never slides).
+  std::vector<int64_t> maxKeep;
 };
 
 /// Raises `most[t]` to the size of the window of every tensor `t` read
@@ -155,6 +158,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
   summary.externalNewMax.assign(net.tensors.size(), 0);
+  summary.maxKeep.assign(n, 0);
+  std::vector<std::vector<int64_t>> shifts(n);
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
     Interval region{i * tile, std::min(size, (i + 1) * tile) - 1};
@@ -169,6 +174,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
       summary.newSum[j] += s - shared;
       summary.maxShared[j] = std::max(summary.maxShared[j], shared);
       summary.maxNew[j] = std::max(summary.maxNew[j], s - shared);
+      if (!previous.empty() && !previous[j].empty() && s > 0)
+        shifts[j].push_back(field.layer[j].hi - previous[j].hi);
     }
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
@@ -177,6 +184,13 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
                      summary.externalNewMax);
     previous = std::move(field.layer);
   }
+  // A window of the largest region slides by the growth of the region's
+  // last index, keeping the rest (sieve-lower-patch-stages).
+  for (int j = 0; j < n; ++j)
+    for (int64_t shift : shifts[j])
+      if (shift > 0 && shift < summary.maxSize[j])
+        summary.maxKeep[j] =
+            std::max(summary.maxKeep[j], summary.maxSize[j] - shift);
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
@@ -184,6 +198,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
                     &summary.newSum, &summary.maxNew})
       v->push_back(1);
     summary.maxShared.push_back(0);
+    summary.maxKeep.push_back(0);
   }
   return summary;
 }
@@ -260,6 +275,17 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     for (int p = first; p < last && p <= j; ++p)
       if (own[p - first] && net.lastUse(net.layers[p].output) >= j)
         live += windowBytes(p);
+    // Sliding a window copies the columns it keeps through a temporary
+    // (the copy reads and writes the same buffer), before the layer's new
+    // columns are computed.
+    if (j < last && colsAxis.maxKeep[k]) {
+      uint64_t slide =
+          live + buffer(out.bytes(rowsAxis.maxSize[k], colsAxis.maxKeep[k]));
+      if (j == first || slide > set.worst) {
+        set.worst = slide;
+        set.worstLayer = j;
+      }
+    }
     for (const LayerInput &input : layer.inputs) {
       const NetTensor &in = net.tensors[input.tensor];
       bool inside = in.producer >= first && in.producer <= last;
