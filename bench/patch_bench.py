@@ -231,6 +231,11 @@ def main():
         print(" msf-mbv2, --patch-strategies=recompute,cache (MACs with the classifier)")
         print_compiled(build, src, [budget for budget, _ in MSF_POINTS], work,
                        strategies="recompute,cache")
+        # 2-D grids with cached columns (opt-in cache-grid, docs/patch.md):
+        # the placed arena is still above the planner's peak.
+        print(" msf-mbv2, --patch-strategies=recompute,cache,cache-grid (MACs with the classifier)")
+        print_compiled(build, src, [budget for budget, _ in MSF_POINTS], work,
+                       strategies="recompute,cache,cache-grid")
         # The same for MobileNetV2-0.35 at 144; the steady-state strips of
         # a cached stage are one loop, so the compile time (last column)
         # stays that of the recomputed plans.

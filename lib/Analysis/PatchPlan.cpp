@@ -6,6 +6,7 @@
 
 #include "sieve/Analysis/PatchPlan.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
@@ -110,6 +111,9 @@ struct AxisSummary {
   std::vector<int64_t> maxNew;
   /// Per tensor read from outside the stage: largest window.
   std::vector<int64_t> externalMax;
+  /// Per tensor read from outside the stage: the largest window of the
+  /// parts of the patches not computed before (what a cached patch reads).
+  std::vector<int64_t> externalNewMax;
   /// Per layer of the stage: as sieve-lower-patch-stages slides the layer's
   /// window of rows (cached row strips), the most rows a slide moves to the
   /// window's top (0: it never slides).
@@ -143,6 +147,28 @@ windowSlides(const std::vector<std::vector<Interval>> &fields,
   return kept;
 }
 
+/// Raises `most[t]` to the size of the window of every tensor `t` read
+/// from outside the stage that the parts of `field` (per layer from
+/// `first`) after `previous` (the last patch's, empty for the first) read.
+void newExternalReads(const Network &net, int first, int axis,
+                      const std::vector<Interval> &field,
+                      const std::vector<Interval> &previous,
+                      std::vector<int64_t> &most) {
+  for (size_t k = 0; k < field.size(); ++k) {
+    Interval fresh = field[k];
+    if (!previous.empty() && !previous[k].empty())
+      fresh.lo = std::max(fresh.lo, previous[k].hi + 1);
+    if (fresh.empty())
+      continue;
+    for (const LayerInput &input : net.layers[first + k].inputs)
+      if (net.tensors[input.tensor].producer < first) {
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        most[input.tensor] =
+            std::max(most[input.tensor], access.inputOf(fresh).size());
+      }
+  }
+}
+
 AxisSummary summarize(const Network &net, int first, int last, int axis,
                       int64_t tile) {
   int tiled = stageTiledLayer(net, first, last);
@@ -159,6 +185,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxShared.assign(n, 0);
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
+  summary.externalNewMax.assign(net.tensors.size(), 0);
   std::vector<std::vector<Interval>> fields;
   std::vector<Interval> previous;
   for (int64_t i = 0; i < summary.grid; ++i) {
@@ -178,6 +205,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
           std::max(summary.externalMax[t], field.external[t].size());
+    newExternalReads(net, first, axis, field.layer, previous,
+                     summary.externalNewMax);
     fields.push_back(field.layer);
     previous = std::move(field.layer);
   }
@@ -225,6 +254,85 @@ uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
   if (!layer.accumulatorBytes || (layer.fusedKernel && (!patched || uniform)))
     return 0;
   return uint64_t(cols) * channels * layer.accumulatorBytes;
+}
+
+/// Under Sieve's rule, the working set of a cached stage over a grid of
+/// several columns as sieve-lower-patch-stages lowers it (lowerCachedGrid):
+/// every layer but the last keeps a window of its band's rows (the largest)
+/// by its patches' columns (the largest), except windows that keep no
+/// column for the next patch and are filled whole by every patch, which
+/// live within a patch like a recomputed region; each patch computes the
+/// band's rows of the new columns only, so a reduction's scratch (its row of
+/// accumulators, its padded input rows) and the window it reads of a stage
+/// input span the new columns only. All shapes are static. Returns the
+/// bytes held across patches and the largest working set with its layer.
+struct CachedGridSet {
+  uint64_t held = 0;
+  uint64_t worst = 0;
+  int worstLayer = 0;
+};
+
+CachedGridSet
+cachedGridWorkingSet(const Network &net, int first, int last,
+                     const AxisSummary &rowsAxis, const AxisSummary &colsAxis,
+                     llvm::function_ref<uint64_t(uint64_t)> buffer) {
+  int n = last - first + 1;
+  std::vector<bool> own = windowsPerPatch(colsAxis, n);
+  auto windowBytes = [&](int layer) {
+    int k = layer - first;
+    return buffer(net.tensors[net.layers[layer].output].bytes(
+        rowsAxis.maxSize[k], colsAxis.maxSize[k]));
+  };
+  CachedGridSet set;
+  for (int p = first; p < last; ++p)
+    if (!own[p - first])
+      set.held += windowBytes(p);
+  for (int j = first; j <= last; ++j) {
+    const NetLayer &layer = net.layers[j];
+    const NetTensor &out = net.tensors[layer.output];
+    int k = j - first;
+    uint64_t live = set.held;
+    for (int p = first; p < last && p <= j; ++p)
+      if (own[p - first] && net.lastUse(net.layers[p].output) >= j)
+        live += windowBytes(p);
+    // Sliding a window copies the columns it keeps through a temporary
+    // (the copy reads and writes the same buffer), before the layer's new
+    // columns are computed.
+    if (j < last && colsAxis.slideKept[k]) {
+      uint64_t slide =
+          live + buffer(out.bytes(rowsAxis.maxSize[k], colsAxis.slideKept[k]));
+      if (j == first || slide > set.worst) {
+        set.worst = slide;
+        set.worstLayer = j;
+      }
+    }
+    for (const LayerInput &input : layer.inputs) {
+      const NetTensor &in = net.tensors[input.tensor];
+      bool inside = in.producer >= first && in.producer <= last;
+      bool padded = readsPadding(input.rows, out.height, in.height) ||
+                    readsPadding(input.cols, out.width, in.width);
+      if (!inside &&
+          (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
+        live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
+                                colsAxis.externalNewMax[input.tensor]));
+        continue;
+      }
+      if (layer.accumulatorBytes && padded) {
+        int64_t inCols = input.cols.inputOf({0, colsAxis.maxNew[k] - 1}).size();
+        live +=
+            buffer(uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
+                   inCols * in.channels * in.elementBytes);
+      }
+    }
+    live += buffer(accumulatorRowBytes(layer, /*patched=*/true,
+                                       /*uniform=*/true, colsAxis.maxNew[k],
+                                       out.channels));
+    if (j == first || live > set.worst) {
+      set.worst = live;
+      set.worstLayer = j;
+    }
+  }
+  return set;
 }
 
 uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
@@ -398,6 +506,14 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     return std::make_pair(worst, worstLayer);
   };
 
+  if (cacheCols && rule == PeakRule::Sieve) {
+    CachedGridSet set =
+        cachedGridWorkingSet(net, first, last, rowsAxis, colsAxis, buffer);
+    cost.cacheBytes = set.held;
+    cost.peakLayer = set.worstLayer;
+    cost.peak = external + set.worst;
+    return cost;
+  }
   std::pair<uint64_t, int> worst = workingSet(0, true);
   if (cache) {
     // Either every layer's region stays alive and slides (the overlap is
@@ -531,6 +647,16 @@ uint64_t smallestPeak(const Network &net, const std::vector<Block> &blocks) {
   return best[n];
 }
 
+/// Whether the search may cost the cached strategy on a grid of `colGrid`
+/// columns under Sieve's rule: with `allowCacheGrid`, grids of several
+/// columns (cached columns, recomputed rows: lowerCachedGrid of
+/// sieve-lower-patch-stages) in stages ending in a feature map.
+bool cachedGridAllowed(const Network &net, int first, int last, int64_t colGrid,
+                       const PlanOptions &options) {
+  return options.allowCacheGrid && colGrid > 1 &&
+         stageTiledLayer(net, first, last) == last;
+}
+
 } // namespace
 
 StageCost sieve::evaluateStage(const Network &net, const StageConfig &config,
@@ -565,7 +691,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   std::vector<OverlapStrategy> strategies;
   if (options.allowRecompute)
     strategies.push_back(OverlapStrategy::Recompute);
-  if (options.allowCache)
+  if (options.allowCache || options.allowCacheGrid)
     strategies.push_back(OverlapStrategy::Cache);
 
   // Which layers a forced split puts in patched stages.
@@ -602,7 +728,9 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
           // cached rows of row strips, in stages ending in a feature map.
           if (strategy == OverlapStrategy::Cache &&
               options.rule == PeakRule::Sieve &&
-              (cols[c].grid > 1 || stageTiledLayer(net, first, last) != last))
+              !(options.allowCache && cols[c].grid == 1 &&
+                stageTiledLayer(net, first, last) == last) &&
+              !cachedGridAllowed(net, first, last, cols[c].grid, options))
             continue;
           StageConfig config{first, last, rowTiles[r], colTiles[c], strategy};
           block.front.push_back(evaluate(net, config, options.rule,

@@ -593,6 +593,527 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   return success();
 }
 
+/// Offsets and sizes of a slice of an NHWC tensor: `rows` from `row`,
+/// `cols` from `col`, every batch and channel.
+struct PixelBox {
+  OpFoldResult row, col;
+  int64_t rows, cols;
+};
+
+tensor::ExtractSliceOp sliceBox(IRRewriter &rewriter, Location loc,
+                                Value source, const PixelBox &box) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+      sizes = {rewriter.getIndexAttr(type.getDimSize(0)),
+               rewriter.getIndexAttr(box.rows), rewriter.getIndexAttr(box.cols),
+               rewriter.getIndexAttr(type.getDimSize(3))},
+      strides(4, rewriter.getIndexAttr(1));
+  offsets[1] = box.row;
+  offsets[2] = box.col;
+  return tensor::ExtractSliceOp::create(rewriter, loc, source, offsets, sizes,
+                                        strides);
+}
+
+Value insertBox(IRRewriter &rewriter, Location loc, Value source, Value dest,
+                OpFoldResult row, OpFoldResult col) {
+  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+      sizes = tensor::getMixedSizes(rewriter, loc, source),
+      strides(4, rewriter.getIndexAttr(1));
+  offsets[1] = row;
+  offsets[2] = col;
+  return tensor::InsertSliceOp::create(rewriter, loc, source, dest, offsets,
+                                       sizes, strides)
+      .getResult();
+}
+
+/// The `cache` strategy for grids of several columns (msf-CNN's fused
+/// blocks, StreamNet): the patches walk each row of tiles (a band) left to
+/// right; every layer of the stage but the last keeps a window of the
+/// columns its consumers still need, over the rows the band needs of it,
+/// which slides right with the patches; each patch computes only the
+/// columns of each layer that are new, over the band's rows. Columns are
+/// computed once per band; the rows two bands share are recomputed (caching
+/// them too would keep full-width line buffers, which the small budgets this
+/// strategy is for cannot hold). Shapes are static: the bands and patches
+/// at the image borders are unrolled, the steady-state bands run as one loop
+/// and, inside each band, the steady-state patches as one loop.
+LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
+  Block &body = stage.getBody().front();
+  auto yield = cast<patch::YieldOp>(body.getTerminator());
+  auto outType = cast<RankedTensorType>(stage.getResult().getType());
+  NetworkOps graph = buildNetwork(body);
+  const Network &net = graph.net;
+  int n = net.layers.size();
+  for (int l = 0; l < n; ++l)
+    if (!net.layers[l].spatial)
+      return graph.anchor[l]->emitOpError(
+                 "cannot run in a cached patch stage: ")
+             << net.layers[l].opaqueReason;
+  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
+      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
+    return stage.emitOpError("lowers the 'cache' strategy only for stages "
+                             "whose last layer gives a feature map");
+
+  int64_t height = outType.getDimSize(1), width = outType.getDimSize(2);
+  int64_t tileRows = stage.getTile()[0], tileCols = stage.getTile()[1];
+  int64_t bands = (height + tileRows - 1) / tileRows;
+  int64_t grid = (width + tileCols - 1) / tileCols;
+  // Per patch of a band and layer, the columns the patch needs; per band
+  // and layer, the rows.
+  std::vector<std::vector<Interval>> fields, bandFields;
+  for (int64_t i = 0; i < grid; ++i)
+    fields.push_back(
+        receptiveField(net, 0, n - 1, 1,
+                       {i * tileCols, std::min(width, (i + 1) * tileCols) - 1})
+            .layer);
+  for (int64_t b = 0; b < bands; ++b)
+    bandFields.push_back(
+        receptiveField(net, 0, n - 1, 0,
+                       {b * tileRows, std::min(height, (b + 1) * tileRows) - 1})
+            .layer);
+  // With dilations, a later patch may need a column before an earlier
+  // one's first: a column is kept from the first patch that needs it to the
+  // last, so that regions only move right.
+  for (int l = 0; l < n; ++l) {
+    for (int64_t i = 1; i < grid; ++i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
+    for (int64_t i = grid - 1; i > 0; --i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
+  }
+  // Windows: the columns (the largest region of a patch) of the rows (the
+  // largest region of a band) of every layer but the last.
+  llvm::DenseMap<Value, int> windowOf;
+  std::vector<int64_t> windowRows(n, 0), windowCols(n, 0);
+  for (int l = 0; l < n; ++l) {
+    for (int64_t b = 0; b < bands; ++b)
+      if (bandFields[b][l].empty())
+        return graph.anchor[l]->emitOpError(
+            "cannot run in a cached patch stage: a band of patches needs "
+            "none of its rows");
+    if (l + 1 == n)
+      continue;
+    Value value = graph.ops[l].back()->getResult(0);
+    if (cast<RankedTensorType>(value.getType()).getRank() != 4)
+      return graph.anchor[l]->emitOpError(
+          "cannot run in a cached patch stage: its result is not NHWC");
+    windowOf[value] = l;
+    for (int64_t b = 0; b < bands; ++b)
+      windowRows[l] = std::max(windowRows[l], bandFields[b][l].size());
+    for (int64_t i = 0; i < grid; ++i) {
+      windowCols[l] = std::max(windowCols[l], fields[i][l].size());
+      if (i > 0 && !fields[i][l].empty() && !fields[i - 1][l].empty() &&
+          (fields[i][l].lo < fields[i - 1][l].lo ||
+           fields[i][l].hi < fields[i - 1][l].hi))
+        return graph.anchor[l]->emitOpError(
+            "cannot run in a cached patch stage: its columns do not move "
+            "forward with the patches");
+    }
+  }
+  // The stage's inputs read by its layers, by network tensor.
+  llvm::DenseMap<Value, int> externalOf;
+  {
+    llvm::SmallDenseSet<int> read;
+    for (const NetLayer &layer : net.layers)
+      for (const LayerInput &input : layer.inputs)
+        if (net.tensors[input.tensor].producer < 0)
+          read.insert(input.tensor);
+    int tensor = 0;
+    for (Value input : stage.getInputs())
+      if (isa<RankedTensorType>(input.getType())) {
+        if (read.contains(tensor))
+          externalOf[input] = tensor;
+        ++tensor;
+      }
+  }
+
+  // What each patch of a band does per layer (the same in every band): the
+  // new columns [lo, hi] it computes (none when `skip`), the window's first
+  // column `top` then, by how many columns the window slides first (0: no
+  // copy), and the window's first column after the patch.
+  struct LayerStep {
+    bool skip = true;
+    int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
+  };
+  std::vector<std::vector<LayerStep>> steps(grid, std::vector<LayerStep>(n));
+  {
+    std::vector<int64_t> done(n, -1), base(n, 0);
+    for (int64_t i = 0; i < grid; ++i)
+      for (int l = 0; l < n; ++l) {
+        LayerStep &step = steps[i][l];
+        Interval cols = fields[i][l];
+        int64_t lo = std::max(cols.lo, done[l] + 1), hi = cols.hi;
+        step.base = base[l];
+        if (lo > hi)
+          continue;
+        step.skip = false;
+        step.lo = lo;
+        step.hi = hi;
+        if (l + 1 < n) {
+          int64_t newBase = hi - windowCols[l] + 1;
+          int64_t shift = newBase - base[l];
+          if (done[l] >= 0 && shift > 0 && shift < windowCols[l])
+            step.slide = shift;
+          base[l] = step.base = step.top = newBase;
+        }
+        done[l] = hi;
+      }
+  }
+
+  // Steady states, as in lowerCachedStage: a patch (band) that does what
+  // the one before it did moved right (down) by a fixed amount in every
+  // layer and in the stage's inputs, reading no padding along that axis.
+  // `move[l]` per layer, `move[n]` for the stage's inputs.
+  auto patchMove = [&](int64_t i) -> std::optional<std::vector<int64_t>> {
+    std::vector<int64_t> move(n + 1, 0);
+    std::optional<int64_t> external;
+    for (int l = 0; l < n; ++l) {
+      const LayerStep &a = steps[i - 1][l], &b = steps[i][l];
+      if (a.skip != b.skip)
+        return std::nullopt;
+      if (a.skip) {
+        move[l] = b.base - a.base;
+        continue;
+      }
+      move[l] = b.lo - a.lo;
+      if (b.hi - a.hi != move[l] || b.slide != a.slide ||
+          (l + 1 < n &&
+           (b.top - a.top != move[l] || b.base - a.base != move[l])))
+        return std::nullopt;
+      for (const LayerInput &input : net.layers[l].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        Interval ra = input.cols.inputOf({a.lo, a.hi}),
+                 rb = input.cols.inputOf({b.lo, b.hi});
+        for (Interval r : {ra, rb})
+          if (r.lo < 0 || r.hi >= t.width)
+            return std::nullopt;
+        if (t.producer >= 0) {
+          if (rb.lo - steps[i][t.producer].base !=
+              ra.lo - steps[i - 1][t.producer].base)
+            return std::nullopt;
+        } else {
+          if (external && *external != rb.lo - ra.lo)
+            return std::nullopt;
+          external = rb.lo - ra.lo;
+        }
+      }
+    }
+    move[n] = external.value_or(0);
+    return move;
+  };
+  auto bandMove = [&](int64_t b) -> std::optional<std::vector<int64_t>> {
+    std::vector<int64_t> move(n + 1, 0);
+    std::optional<int64_t> external;
+    for (int l = 0; l < n; ++l) {
+      Interval a = bandFields[b - 1][l], c = bandFields[b][l];
+      move[l] = c.lo - a.lo;
+      if (c.size() != a.size())
+        return std::nullopt;
+      for (const LayerInput &input : net.layers[l].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        Interval ra = input.rows.inputOf(a), rb = input.rows.inputOf(c);
+        for (Interval r : {ra, rb})
+          if (r.lo < 0 || r.hi >= t.height)
+            return std::nullopt;
+        if (t.producer >= 0) {
+          if (rb.lo - bandFields[b][t.producer].lo !=
+              ra.lo - bandFields[b - 1][t.producer].lo)
+            return std::nullopt;
+        } else {
+          if (external && *external != rb.lo - ra.lo)
+            return std::nullopt;
+          external = rb.lo - ra.lo;
+        }
+      }
+    }
+    move[n] = external.value_or(0);
+    return move;
+  };
+  // The longest run [first, last] of items that each move the same way
+  // from the one before; last < 0 when there is none worth a loop.
+  struct Run {
+    int64_t first = 0, last = -1;
+    std::vector<int64_t> move;
+  };
+  auto longestRun =
+      [](int64_t count,
+         function_ref<std::optional<std::vector<int64_t>>(int64_t)> moveOf) {
+        Run run;
+        std::optional<std::vector<int64_t>> previous;
+        int64_t runFirst = 0;
+        for (int64_t i = 1; i < count; ++i) {
+          std::optional<std::vector<int64_t>> move = moveOf(i);
+          if (!move || !previous || *move != *previous)
+            runFirst = i - 1;
+          if (move && i - runFirst > run.last - run.first) {
+            run.first = runFirst;
+            run.last = i;
+            run.move = *move;
+          }
+          previous = std::move(move);
+        }
+        if (run.last - run.first < 2)
+          run.last = -1;
+        return run;
+      };
+  Run patchRun = longestRun(grid, patchMove);
+  Run bandRun = longestRun(bands, bandMove);
+
+  SmallVector<Operation *> templates;
+  llvm::SmallPtrSet<Operation *, 32> bodyOps;
+  for (Operation &op : body.without_terminator()) {
+    templates.push_back(&op);
+    bodyOps.insert(&op);
+  }
+  rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
+  Location loc = stage.getLoc();
+
+  rewriter.setInsertionPoint(yield);
+  std::vector<Value> windows(n);
+  for (int l = 0; l + 1 < n; ++l) {
+    auto type =
+        cast<RankedTensorType>(graph.ops[l].back()->getResult(0).getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[1] = windowRows[l];
+    shape[2] = windowCols[l];
+    windows[l] =
+        tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
+  }
+  Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                         outType.getElementType());
+
+  // In the loops (`bandIv`, `patchIv` set) the ops are those of the run's
+  // first band (patch); the rows and columns they take from the stage's
+  // inputs and give to its output move with the iterations, every offset
+  // into a window is the same in every iteration.
+  Value bandIv, patchIv;
+  auto moving = [&](int64_t at, Value iv, const Run &run,
+                    int64_t move) -> OpFoldResult {
+    if (!iv || move == 0)
+      return rewriter.getIndexAttr(at);
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    return affine::AffineApplyOp::create(
+               rewriter, loc,
+               AffineMap::get(1, 0, d0 * move + (at - run.first * move)), iv)
+        .getResult();
+  };
+  auto outputRow = [&](int64_t row, int l) {
+    return moving(row, bandIv, bandRun, bandIv ? bandRun.move[l] : 0);
+  };
+  auto outputCol = [&](int64_t col, int l) {
+    return moving(col, patchIv, patchRun, patchIv ? patchRun.move[l] : 0);
+  };
+
+  auto emitPatch = [&](int64_t b, int64_t i,
+                       Operation *anchor) -> LogicalResult {
+    for (int l = 0; l < n; ++l) {
+      const LayerStep &step = steps[i][l];
+      if (step.skip)
+        continue;
+      Interval rows = bandFields[b][l];
+      int64_t lo = step.lo, hi = step.hi, top = step.top;
+      bool last = l + 1 == n;
+      Value dest = last ? output : windows[l];
+      rewriter.setInsertionPoint(anchor);
+      if (step.slide) {
+        // The columns still needed move to the window's left.
+        int64_t shift = step.slide, keep = windowCols[l] - shift;
+        Value from =
+            sliceBox(rewriter, loc, dest,
+                     {rewriter.getIndexAttr(0), rewriter.getIndexAttr(shift),
+                      windowRows[l], keep});
+        Value to = sliceBox(rewriter, loc, dest,
+                            {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+                             windowRows[l], keep});
+        Value moved =
+            linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
+        dest = insertBox(rewriter, loc, moved, dest, rewriter.getIndexAttr(0),
+                         rewriter.getIndexAttr(0));
+      }
+      // The band's rows of the new columns, tiled from the layer's ops;
+      // what they read of earlier layers comes from those layers' windows.
+      Value full = graph.ops[l].back()->getResult(0);
+      SmallVector<tensor::ExtractSliceOp> worklist{
+          sliceBox(rewriter, loc, full,
+                   {rewriter.getIndexAttr(rows.lo), rewriter.getIndexAttr(lo),
+                    rows.size(), hi - lo + 1})};
+      Value computed;
+      // Reads what `s` reads from `source` instead, at `at(first row,
+      // first column of s)`; the offsets and sizes must be static.
+      auto readFrom = [&](tensor::ExtractSliceOp s, Value source,
+                          function_ref<std::pair<OpFoldResult, OpFoldResult>(
+                              int64_t, int64_t)>
+                              at) -> LogicalResult {
+        std::optional<int64_t> row =
+            getConstantIntValue(s.getMixedOffsets()[1]);
+        std::optional<int64_t> col =
+            getConstantIntValue(s.getMixedOffsets()[2]);
+        if (!row || !col || !s.getType().hasStaticShape())
+          return s.emitOpError("has a dynamic pixel range in a cached patch "
+                               "stage");
+        rewriter.setInsertionPoint(s);
+        SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
+        std::tie(offsets[1], offsets[2]) = at(*row, *col);
+        rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+            s, s.getType(), source, offsets, s.getMixedSizes(),
+            s.getMixedStrides());
+        return success();
+      };
+      while (!worklist.empty()) {
+        tensor::ExtractSliceOp s = worklist.pop_back_val();
+        Value source = s.getSource();
+        auto window = windowOf.find(source);
+        if (window != windowOf.end() && window->second != l) {
+          int p = window->second;
+          if (failed(readFrom(s, windows[p], [&](int64_t row, int64_t col) {
+                return std::make_pair<OpFoldResult, OpFoldResult>(
+                    rewriter.getIndexAttr(row - bandFields[b][p].lo),
+                    rewriter.getIndexAttr(col - steps[i][p].base));
+              })))
+            return failure();
+          continue;
+        }
+        if ((bandIv || patchIv) && externalOf.count(source)) {
+          if (failed(readFrom(s, source, [&](int64_t row, int64_t col) {
+                return std::make_pair(
+                    moving(row, bandIv, bandRun, bandIv ? bandRun.move[n] : 0),
+                    moving(col, patchIv, patchRun,
+                           patchIv ? patchRun.move[n] : 0));
+              })))
+            return failure();
+          continue;
+        }
+        auto producer = dyn_cast<OpResult>(source);
+        if (!producer || !bodyOps.contains(producer.getOwner()) ||
+            !isa<TilingInterface>(producer.getOwner()))
+          continue;
+        rewriter.setInsertionPoint(s);
+        FailureOr<TilingResult> tiled =
+            tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
+        if (failed(tiled))
+          return producer.getOwner()->emitOpError(
+              "cannot be tiled by pixels in a cached patch stage");
+        Value value = tiled->tiledValues[0];
+        if (!computed)
+          computed = value;
+        rewriter.replaceOp(s, value);
+        for (Operation *generated : tiled->generatedSlices)
+          if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
+            worklist.push_back(g);
+      }
+      if (!computed)
+        return graph.anchor[l]->emitOpError(
+                   "cannot be tiled by pixels in a cached patch stage: its "
+                   "layer ends in '")
+               << full.getDefiningOp()->getName() << "'";
+      auto destRow = [&]() -> OpFoldResult {
+        return last ? outputRow(rows.lo, l) : rewriter.getIndexAttr(0);
+      };
+      auto destCol = [&]() -> OpFoldResult {
+        return last ? outputCol(lo, l) : rewriter.getIndexAttr(lo - top);
+      };
+      // Written in place: the destination of the tiled ops (an empty
+      // tensor's slice) becomes the pixels of the window or the output.
+      Value value = computed;
+      while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
+        OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
+        auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
+        if (initSlice &&
+            initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
+          rewriter.setInsertionPoint(dps);
+          Value pixels =
+              sliceBox(rewriter, loc, dest,
+                       {destRow(), destCol(), rows.size(), hi - lo + 1});
+          if (pixels.getType() == init->get().getType())
+            rewriter.modifyOpInPlace(dps, [&] { init->set(pixels); });
+          break;
+        }
+        value = init->get();
+      }
+      rewriter.setInsertionPoint(anchor);
+      dest = insertBox(rewriter, loc, computed, dest, destRow(), destCol());
+      if (last)
+        output = dest;
+      else
+        windows[l] = dest;
+    }
+    return success();
+  };
+
+  // A loop carrying the windows and the output, whose body `emit` fills
+  // before its yield.
+  auto emitLoop =
+      [&](const Run &run, Value &iv, Operation *anchor,
+          function_ref<LogicalResult(Operation *)> emit) -> LogicalResult {
+    SmallVector<Value> carried(windows.begin(), windows.begin() + (n - 1));
+    carried.push_back(output);
+    rewriter.setInsertionPoint(anchor);
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, run.first);
+    Value ub = arith::ConstantIndexOp::create(rewriter, loc, run.last + 1);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, one, carried,
+        [&](OpBuilder &b, Location l, Value, ValueRange args) {
+          scf::YieldOp::create(b, l, args);
+        });
+    // The arena's liveness sees inside it (BufferLiveness.h).
+    loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
+    Operation *loopYield = loop.getBody()->getTerminator();
+    ValueRange args = loop.getRegionIterArgs();
+    for (int l = 0; l + 1 < n; ++l)
+      windows[l] = args[l];
+    output = args[n - 1];
+    iv = loop.getInductionVar();
+    if (failed(emit(loopYield)))
+      return failure();
+    iv = Value();
+    SmallVector<Value> yielded(windows.begin(), windows.begin() + (n - 1));
+    yielded.push_back(output);
+    rewriter.modifyOpInPlace(loopYield,
+                             [&] { loopYield->setOperands(yielded); });
+    for (int l = 0; l + 1 < n; ++l)
+      windows[l] = loop.getResult(l);
+    output = loop.getResult(n - 1);
+    return success();
+  };
+  auto emitBand = [&](int64_t b, Operation *anchor) -> LogicalResult {
+    for (int64_t i = 0; i < grid; ++i) {
+      if (i != patchRun.first || patchRun.last < 0) {
+        if (failed(emitPatch(b, i, anchor)))
+          return failure();
+        continue;
+      }
+      if (failed(emitLoop(patchRun, patchIv, anchor, [&](Operation *loopYield) {
+            return emitPatch(b, i, loopYield);
+          })))
+        return failure();
+      i = patchRun.last;
+    }
+    return success();
+  };
+  for (int64_t b = 0; b < bands; ++b) {
+    if (b != bandRun.first || bandRun.last < 0) {
+      if (failed(emitBand(b, yield)))
+        return failure();
+      continue;
+    }
+    if (failed(emitLoop(bandRun, bandIv, yield, [&](Operation *loopYield) {
+          return emitBand(b, loopYield);
+        })))
+      return failure();
+    b = bandRun.last;
+  }
+
+  rewriter.replaceAllUsesWith(stage.getResult(), output);
+  rewriter.eraseOp(yield);
+  rewriter.eraseOp(stage);
+  for (Operation *op : llvm::reverse(templates))
+    if (op->use_empty() && isPure(op))
+      rewriter.eraseOp(op);
+  return success();
+}
+
 void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop);
 
 LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
@@ -604,7 +1125,8 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
                    linalg::DepthwiseConv2DNhwcHwcOp, linalg::Conv2DNhwcFhwcOp>(
       rewriter, stage);
   if (stage.getStrategy() == "cache")
-    return lowerCachedStage(rewriter, stage);
+    return stage.getGrid()[1] == 1 ? lowerCachedStage(rewriter, stage)
+                                   : lowerCachedGrid(rewriter, stage);
   if (stage.getStrategy() != "recompute")
     return stage.emitOpError("has no lowering for the '")
            << stage.getStrategy() << "' strategy";

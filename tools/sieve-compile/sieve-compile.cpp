@@ -195,7 +195,8 @@ static cl::opt<std::string> patchStrategies(
     "patch-strategies",
     cl::desc("Overlap strategies the patch planner may choose: recompute "
              "(default), cache (row strips with line buffers), or "
-             "recompute,cache (docs/patch.md)"),
+             "recompute,cache; cache-grid adds 2-D grids with cached "
+             "columns (docs/patch.md)"),
     cl::init("recompute"), cl::cat(category));
 /// Registered in main: libLLVM already has an undocumented, hidden
 /// `--threads` that the driver takes over.

@@ -123,6 +123,10 @@ struct PlanOptions {
   int maxStageLayers = 24;
   bool allowRecompute = true;
   bool allowCache = true;
+  /// The cache strategy on grids of several columns as well (cached
+  /// columns, recomputed rows); under Sieve's rule `allowCache` alone
+  /// covers row strips only (what was lowered before).
+  bool allowCacheGrid = false;
   /// Forced stages (`[first, last]` pairs); empty: searched.
   std::vector<std::pair<int, int>> split;
   /// Forced grid (patches per column and per row); 0: searched.
