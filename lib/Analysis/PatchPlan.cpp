@@ -118,6 +118,9 @@ struct AxisSummary {
   /// window of rows (cached row strips), the most rows a slide moves to the
   /// window's top (0: it never slides).
   std::vector<int64_t> slideKept;
+  /// Per layer of the stage: the smallest window a cached patch needs
+  /// (`cachedWindowSizes`), and the most a slide of such a window keeps.
+  std::vector<int64_t> window, windowKept;
 };
 
 /// What sieve-lower-patch-stages does with the window of each layer (a
@@ -169,6 +172,94 @@ void newExternalReads(const Network &net, int first, int axis,
   }
 }
 
+} // namespace
+
+std::vector<int64_t>
+sieve::cachedWindowSizes(const Network &net, int first, int axis,
+                         const std::vector<std::vector<Interval>> &fields) {
+  size_t n = fields.empty() ? 0 : fields.front().size();
+  std::vector<int64_t> window(n, 0), done(n, -1);
+  std::vector<Interval> fresh(n);
+  for (const std::vector<Interval> &field : fields) {
+    for (size_t k = 0; k < n; ++k) {
+      fresh[k] = field[k];
+      fresh[k].lo = std::max(fresh[k].lo, done[k] + 1);
+      if (!fresh[k].empty())
+        done[k] = fresh[k].hi;
+    }
+    // The first index of each layer read in this patch: its own new part
+    // and what its consumers' new parts read of it (padding excluded).
+    std::vector<int64_t> firstRead(n, std::numeric_limits<int64_t>::max());
+    for (size_t j = 0; j < n; ++j) {
+      if (fresh[j].empty())
+        continue;
+      firstRead[j] = std::min(firstRead[j], fresh[j].lo);
+      for (const LayerInput &input : net.layers[first + j].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        int k = t.producer - first;
+        if (t.producer < first || k >= int(n))
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        // The tiled ops read the hull of the taps, clamped to the tensor.
+        Interval read = access.inputOf(fresh[j]).intersect(
+            {0, (axis == 0 ? t.height : t.width) - 1});
+        if (!read.empty())
+          firstRead[k] = std::min(firstRead[k], read.lo);
+      }
+    }
+    for (size_t k = 0; k < n; ++k)
+      if (firstRead[k] <= done[k])
+        window[k] = std::max(window[k], done[k] - firstRead[k] + 1);
+  }
+  return window;
+}
+
+std::vector<std::vector<Interval>> sieve::warmUpFields(const Network &net,
+                                                       int first, int last,
+                                                       int axis, int64_t tile) {
+  auto sizeOf = [&](const NetTensor &t) {
+    return axis == 0 ? t.height : t.width;
+  };
+  std::vector<std::vector<Interval>> before;
+  int n = last - first + 1;
+  // Every patch further left reads less; none reads anything once the
+  // region is far enough left.
+  for (int64_t i = -1; i >= -sizeOf(net.tensors[net.layers[last].output]) - 1;
+       --i) {
+    // The region of the patch left of the image, back through the layers
+    // as if the tensors went on left (receptiveField stops at the
+    // borders), then clipped to them.
+    std::vector<Interval> field(n);
+    field[n - 1] = {i * tile, (i + 1) * tile - 1};
+    for (int l = last; l >= first; --l) {
+      if (field[l - first].empty())
+        continue;
+      for (const LayerInput &input : net.layers[l].inputs) {
+        int producer = net.tensors[input.tensor].producer;
+        if (producer < first || producer > last)
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        Interval &need = field[producer - first];
+        need = need.hull(access.inputOf(field[l - first]));
+      }
+    }
+    field[n - 1] = Interval{};
+    bool any = false;
+    for (int k = 0; k < n; ++k) {
+      field[k] = field[k].intersect(
+          {0, sizeOf(net.tensors[net.layers[first + k].output]) - 1});
+      any |= !field[k].empty();
+    }
+    if (!any)
+      break;
+    before.push_back(std::move(field));
+  }
+  std::reverse(before.begin(), before.end());
+  return before;
+}
+
+namespace {
+
 AxisSummary summarize(const Network &net, int first, int last, int axis,
                       int64_t tile) {
   int tiled = stageTiledLayer(net, first, last);
@@ -211,6 +302,12 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     previous = std::move(field.layer);
   }
   summary.slideKept = windowSlides(fields, summary.maxSize);
+  // Cached windows after the warm-up patches.
+  std::vector<std::vector<Interval>> walked =
+      warmUpFields(net, first, tiled, axis, tile);
+  walked.insert(walked.end(), fields.begin(), fields.end());
+  summary.window = cachedWindowSizes(net, first, axis, walked);
+  summary.windowKept = windowSlides(walked, summary.window);
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
@@ -218,6 +315,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
                     &summary.newSum, &summary.maxNew})
       v->push_back(1);
     summary.maxShared.push_back(0);
+    summary.window.push_back(1);
+    summary.windowKept.push_back(0);
   }
   return summary;
 }
@@ -281,7 +380,7 @@ cachedGridWorkingSet(const Network &net, int first, int last,
   auto windowBytes = [&](int layer) {
     int k = layer - first;
     return buffer(net.tensors[net.layers[layer].output].bytes(
-        rowsAxis.maxSize[k], colsAxis.maxSize[k]));
+        rowsAxis.maxSize[k], colsAxis.window[k]));
   };
   CachedGridSet set;
   for (int p = first; p < last; ++p)
@@ -298,9 +397,9 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     // Sliding a window copies the columns it keeps through a temporary
     // (the copy reads and writes the same buffer), before the layer's new
     // columns are computed.
-    if (j < last && colsAxis.slideKept[k]) {
+    if (j < last && colsAxis.windowKept[k]) {
       uint64_t slide =
-          live + buffer(out.bytes(rowsAxis.maxSize[k], colsAxis.slideKept[k]));
+          live + buffer(out.bytes(rowsAxis.maxSize[k], colsAxis.windowKept[k]));
       if (j == first || slide > set.worst) {
         set.worst = slide;
         set.worstLayer = j;
@@ -528,10 +627,12 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     for (int p = first; p < last; ++p) {
       int k = p - first;
       const NetTensor &t = net.tensors[net.layers[p].output];
+      // Windows of cached columns hold only what the next patches read.
       if (!own[k])
-        regions += buffer(regionBytes(p));
+        regions += buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.window[k])
+                                    : regionBytes(p));
       overlaps +=
-          buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
+          buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.windowKept[k])
                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]));
     }
     std::pair<uint64_t, int> sliding = workingSet(

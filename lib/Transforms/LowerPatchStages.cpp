@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "sieve/Analysis/BufferLiveness.h"
+#include "sieve/Analysis/PatchPlan.h"
 #include "sieve/Analysis/PatchPlanGraph.h"
 #include "sieve/Dialect/Patch/IR/PatchOps.h"
 #include "sieve/Transforms/Passes.h"
@@ -657,11 +658,16 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   int64_t height = outType.getDimSize(1), width = outType.getDimSize(2);
   int64_t tileRows = stage.getTile()[0], tileCols = stage.getTile()[1];
   int64_t bands = (height + tileRows - 1) / tileRows;
-  int64_t grid = (width + tileCols - 1) / tileCols;
   // Per patch of a band and layer, the columns the patch needs; per band
-  // and layer, the rows.
-  std::vector<std::vector<Interval>> fields, bandFields;
-  for (int64_t i = 0; i < grid; ++i)
+  // and layer, the rows. Each band starts with warm-up patches, left of the
+  // image, that compute the first patch's columns a few at a time, so that
+  // the windows hold the columns of a steady-state patch only.
+  std::vector<std::vector<Interval>> fields = warmUpFields(net, 0, n - 1, 1,
+                                                           tileCols),
+                                     bandFields;
+  int64_t warmUp = fields.size();
+  int64_t grid = warmUp + (width + tileCols - 1) / tileCols;
+  for (int64_t i = 0; i + warmUp < grid; ++i)
     fields.push_back(
         receptiveField(net, 0, n - 1, 1,
                        {i * tileCols, std::min(width, (i + 1) * tileCols) - 1})
@@ -682,10 +688,12 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       if (!fields[i][l].empty() && !fields[i - 1][l].empty())
         fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
   }
-  // Windows: the columns (the largest region of a patch) of the rows (the
-  // largest region of a band) of every layer but the last.
+  // Windows: the columns the patches' new parts read (cachedWindowSizes,
+  // as the planner counts them) of the rows (the largest region of a band)
+  // of every layer but the last.
   llvm::DenseMap<Value, int> windowOf;
-  std::vector<int64_t> windowRows(n, 0), windowCols(n, 0);
+  std::vector<int64_t> windowRows(n, 0),
+      windowCols = cachedWindowSizes(net, 0, 1, fields);
   for (int l = 0; l < n; ++l) {
     for (int64_t b = 0; b < bands; ++b)
       if (bandFields[b][l].empty())
@@ -702,7 +710,6 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     for (int64_t b = 0; b < bands; ++b)
       windowRows[l] = std::max(windowRows[l], bandFields[b][l].size());
     for (int64_t i = 0; i < grid; ++i) {
-      windowCols[l] = std::max(windowCols[l], fields[i][l].size());
       if (i > 0 && !fields[i][l].empty() && !fields[i - 1][l].empty() &&
           (fields[i][l].lo < fields[i - 1][l].lo ||
            fields[i][l].hi < fields[i - 1][l].hi))
@@ -758,6 +765,31 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
           base[l] = step.base = step.top = newBase;
         }
         done[l] = hi;
+      }
+  }
+
+  // Windows of which every patch reads only what it computed itself
+  // (nothing is kept for the next patch): each patch writes a window of its
+  // own, which the loops do not carry (a carried window that a patch
+  // overwrites whole would not bufferize in place). The planner counts
+  // them as per-patch buffers (windowsPerPatch).
+  std::vector<bool> perPatch(n, false);
+  for (int l = 0; l + 1 < n; ++l) {
+    perPatch[l] = true;
+    for (int64_t i = 0; i < grid; ++i)
+      for (int j = l + 1; j < n; ++j) {
+        if (steps[i][j].skip)
+          continue;
+        for (const LayerInput &input : net.layers[j].inputs) {
+          const NetTensor &t = net.tensors[input.tensor];
+          if (t.producer != l)
+            continue;
+          Interval read = input.cols.inputOf({steps[i][j].lo, steps[i][j].hi})
+                              .intersect({0, t.width - 1});
+          if (!read.empty() && (steps[i][l].skip || read.lo < steps[i][l].lo ||
+                                read.hi > steps[i][l].hi))
+            perPatch[l] = false;
+        }
       }
   }
 
@@ -869,17 +901,19 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
   Location loc = stage.getLoc();
 
-  rewriter.setInsertionPoint(yield);
-  std::vector<Value> windows(n);
-  for (int l = 0; l + 1 < n; ++l) {
+  auto emptyWindow = [&](int l) -> Value {
     auto type =
         cast<RankedTensorType>(graph.ops[l].back()->getResult(0).getType());
     SmallVector<int64_t> shape(type.getShape());
     shape[1] = windowRows[l];
     shape[2] = windowCols[l];
-    windows[l] =
-        tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
-  }
+    return tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
+  };
+  rewriter.setInsertionPoint(yield);
+  std::vector<Value> windows(n);
+  for (int l = 0; l + 1 < n; ++l)
+    if (!perPatch[l])
+      windows[l] = emptyWindow(l);
   Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
                                          outType.getElementType());
 
@@ -916,6 +950,8 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       bool last = l + 1 == n;
       Value dest = last ? output : windows[l];
       rewriter.setInsertionPoint(anchor);
+      if (!last && perPatch[l])
+        dest = emptyWindow(l);
       if (step.slide) {
         // The columns still needed move to the window's left.
         int64_t shift = step.slide, keep = windowCols[l] - shift;
@@ -1046,7 +1082,14 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   auto emitLoop =
       [&](const Run &run, Value &iv, Operation *anchor,
           function_ref<LogicalResult(Operation *)> emit) -> LogicalResult {
-    SmallVector<Value> carried(windows.begin(), windows.begin() + (n - 1));
+    // The windows kept from patch to patch, and the output.
+    SmallVector<int> kept;
+    for (int l = 0; l + 1 < n; ++l)
+      if (!perPatch[l])
+        kept.push_back(l);
+    SmallVector<Value> carried;
+    for (int l : kept)
+      carried.push_back(windows[l]);
     carried.push_back(output);
     rewriter.setInsertionPoint(anchor);
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, run.first);
@@ -1061,20 +1104,22 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
     Operation *loopYield = loop.getBody()->getTerminator();
     ValueRange args = loop.getRegionIterArgs();
-    for (int l = 0; l + 1 < n; ++l)
-      windows[l] = args[l];
-    output = args[n - 1];
+    for (auto [k, l] : llvm::enumerate(kept))
+      windows[l] = args[k];
+    output = args.back();
     iv = loop.getInductionVar();
     if (failed(emit(loopYield)))
       return failure();
     iv = Value();
-    SmallVector<Value> yielded(windows.begin(), windows.begin() + (n - 1));
+    SmallVector<Value> yielded;
+    for (int l : kept)
+      yielded.push_back(windows[l]);
     yielded.push_back(output);
     rewriter.modifyOpInPlace(loopYield,
                              [&] { loopYield->setOperands(yielded); });
-    for (int l = 0; l + 1 < n; ++l)
-      windows[l] = loop.getResult(l);
-    output = loop.getResult(n - 1);
+    for (auto [k, l] : llvm::enumerate(kept))
+      windows[l] = loop.getResult(k);
+    output = loop.getResults().back();
     return success();
   };
   auto emitBand = [&](int64_t b, Operation *anchor) -> LogicalResult {
