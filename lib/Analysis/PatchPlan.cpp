@@ -121,6 +121,9 @@ struct AxisSummary {
   /// Per layer of the stage: the smallest window a cached patch needs
   /// (`cachedWindowSizes`), and the most a slide of such a window keeps.
   std::vector<int64_t> window, windowKept;
+  /// Per layer of the stage: the largest part a cached patch computes,
+  /// after the warm-up patches.
+  std::vector<int64_t> walkedNew;
 };
 
 /// What sieve-lower-patch-stages does with the window of each layer (a
@@ -307,6 +310,17 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
       warmUpFields(net, first, tiled, axis, tile);
   walked.insert(walked.end(), fields.begin(), fields.end());
   summary.window = cachedWindowSizes(net, first, axis, walked);
+  summary.walkedNew.assign(n, 0);
+  {
+    std::vector<int64_t> done(n, -1);
+    for (const std::vector<Interval> &field : walked)
+      for (int j = 0; j < n; ++j) {
+        Interval fresh{std::max(field[j].lo, done[j] + 1), field[j].hi};
+        summary.walkedNew[j] = std::max(summary.walkedNew[j], fresh.size());
+        if (!fresh.empty())
+          done[j] = fresh.hi;
+      }
+  }
   summary.windowKept = windowSlides(walked, summary.window);
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
@@ -317,6 +331,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     summary.maxShared.push_back(0);
     summary.window.push_back(1);
     summary.windowKept.push_back(0);
+    summary.walkedNew.push_back(1);
   }
   return summary;
 }
@@ -524,7 +539,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       int k = layer - first;
       if (!newOnly)
         return buffer(t.bytes(cost.rows[k], cost.cols[k]));
-      return buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxNew[k])
+      return buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.walkedNew[k])
                               : t.bytes(rowsAxis.maxNew[k], cost.cols[k]));
     };
     uint64_t worst = 0;
