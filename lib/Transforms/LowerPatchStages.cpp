@@ -132,6 +132,336 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
   }
 }
 
+// Helpers of the two cached lowerings (lowerCachedStage: row strips;
+// lowerCachedGrid: 2-D grids with cached columns). Both walk the patches
+// along one axis (rows, or the columns of a band), keep a window per layer
+// that slides with them and compute only what is new.
+
+/// Checks that a cached stage's layers are spatial and that its last layer
+/// gives the stage's NHWC feature map.
+LogicalResult checkCachedStage(patch::StageOp stage, const NetworkOps &graph) {
+  auto yield = cast<patch::YieldOp>(stage.getBody().front().getTerminator());
+  auto outType = cast<RankedTensorType>(stage.getResult().getType());
+  const Network &net = graph.net;
+  int n = net.layers.size();
+  for (int l = 0; l < n; ++l)
+    if (!net.layers[l].spatial)
+      return graph.anchor[l]->emitOpError(
+                 "cannot run in a cached patch stage: ")
+             << net.layers[l].opaqueReason;
+  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
+      outType.getRank() != 4 ||
+      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
+    return stage.emitOpError("lowers the 'cache' strategy only for stages "
+                             "whose last layer gives a feature map");
+  return success();
+}
+
+/// With dilations, a later patch may need a row (column) before an earlier
+/// one's first (the taps skip some): it is kept from the first patch that
+/// needs it to the last, so that regions only move forward.
+void keepRegionsMoving(std::vector<std::vector<Interval>> &fields, int n) {
+  int64_t grid = fields.size();
+  for (int l = 0; l < n; ++l) {
+    for (int64_t i = 1; i < grid; ++i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
+    for (int64_t i = grid - 1; i > 0; --i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
+  }
+}
+
+/// The stage's inputs read by its layers, by network tensor (block
+/// arguments of tensor type, in order).
+llvm::DenseMap<Value, int> stageInputsRead(patch::StageOp stage,
+                                           const Network &net) {
+  llvm::DenseMap<Value, int> externalOf;
+  llvm::SmallDenseSet<int> read;
+  for (const NetLayer &layer : net.layers)
+    for (const LayerInput &input : layer.inputs)
+      if (net.tensors[input.tensor].producer < 0)
+        read.insert(input.tensor);
+  int tensor = 0;
+  for (Value input : stage.getInputs())
+    if (isa<RankedTensorType>(input.getType())) {
+      if (read.contains(tensor))
+        externalOf[input] = tensor;
+      ++tensor;
+    }
+  return externalOf;
+}
+
+/// What a patch does per layer along the walked axis, worked out before
+/// any IR: the new rows (columns) [lo, hi] it computes (none when `skip`),
+/// the window's first one `top` at that time (0 for the output), by how
+/// many the window slides first (0: no copy), and the window's first one
+/// after the patch.
+struct CachedStep {
+  bool skip = true;
+  int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
+};
+using CachedSteps = std::vector<std::vector<CachedStep>>;
+
+/// The steps of patches with regions `fields` (per patch and layer) and
+/// windows of `windowSize` rows (columns) per layer but the last.
+CachedSteps cachedSteps(const std::vector<std::vector<Interval>> &fields,
+                        ArrayRef<int64_t> windowSize, int n) {
+  int64_t grid = fields.size();
+  CachedSteps steps(grid, std::vector<CachedStep>(n));
+  // Per layer: the last one computed so far, and the window's first one.
+  std::vector<int64_t> done(n, -1), base(n, 0);
+  for (int64_t i = 0; i < grid; ++i)
+    for (int l = 0; l < n; ++l) {
+      CachedStep &step = steps[i][l];
+      Interval region = fields[i][l];
+      int64_t lo = std::max(region.lo, done[l] + 1), hi = region.hi;
+      step.base = base[l];
+      if (lo > hi)
+        continue;
+      step.skip = false;
+      step.lo = lo;
+      step.hi = hi;
+      if (l + 1 < n) {
+        // Slide the window: what is still needed moves to its start.
+        int64_t newBase = hi - windowSize[l] + 1;
+        int64_t shift = newBase - base[l];
+        if (done[l] >= 0 && shift > 0 && shift < windowSize[l])
+          step.slide = shift;
+        base[l] = step.base = step.top = newBase;
+      }
+      done[l] = hi;
+    }
+  return steps;
+}
+
+/// How far patch `i` lies past patch `i - 1` along `axis` (1: rows, 2:
+/// columns) when it does what that patch did moved by a fixed amount in
+/// every layer (`move[l]`) and in the stage's inputs (`move[n]`), reading
+/// no padding along that axis; none otherwise. Such patches run as a loop.
+std::optional<std::vector<int64_t>>
+stepMove(const Network &net, const CachedSteps &steps, int64_t i, int axis) {
+  int n = net.layers.size();
+  std::vector<int64_t> move(n + 1, 0);
+  std::optional<int64_t> external;
+  for (int l = 0; l < n; ++l) {
+    const CachedStep &a = steps[i - 1][l], &b = steps[i][l];
+    if (a.skip != b.skip)
+      return std::nullopt;
+    if (a.skip) {
+      move[l] = b.base - a.base;
+      continue;
+    }
+    move[l] = b.lo - a.lo;
+    if (b.hi - a.hi != move[l] || b.slide != a.slide ||
+        (l + 1 < n && (b.top - a.top != move[l] || b.base - a.base != move[l])))
+      return std::nullopt;
+    for (const LayerInput &input : net.layers[l].inputs) {
+      const NetTensor &t = net.tensors[input.tensor];
+      const AxisAccess &access = axis == 1 ? input.rows : input.cols;
+      int64_t extent = axis == 1 ? t.height : t.width;
+      Interval ra = access.inputOf({a.lo, a.hi}),
+               rb = access.inputOf({b.lo, b.hi});
+      for (Interval r : {ra, rb})
+        if (r.lo < 0 || r.hi >= extent)
+          return std::nullopt;
+      if (t.producer >= 0) {
+        // Where it reads in the producer's window.
+        if (rb.lo - steps[i][t.producer].base !=
+            ra.lo - steps[i - 1][t.producer].base)
+          return std::nullopt;
+      } else {
+        if (external && *external != rb.lo - ra.lo)
+          return std::nullopt;
+        external = rb.lo - ra.lo;
+      }
+    }
+  }
+  move[n] = external.value_or(0);
+  return move;
+}
+
+/// The longest run [first, last] of items that each move the same way from
+/// the one before (`moveOf`); last < 0 when there is none worth a loop.
+struct Run {
+  int64_t first = 0, last = -1;
+  std::vector<int64_t> move;
+};
+Run longestRun(
+    int64_t count,
+    function_ref<std::optional<std::vector<int64_t>>(int64_t)> moveOf) {
+  Run run;
+  std::optional<std::vector<int64_t>> previous;
+  int64_t runFirst = 0;
+  for (int64_t i = 1; i < count; ++i) {
+    std::optional<std::vector<int64_t>> move = moveOf(i);
+    if (!move || !previous || *move != *previous)
+      runFirst = i - 1;
+    if (move && i - runFirst > run.last - run.first) {
+      run.first = runFirst;
+      run.last = i;
+      run.move = *move;
+    }
+    previous = std::move(move);
+  }
+  // Two patches gain nothing from a loop.
+  if (run.last - run.first < 2)
+    run.last = -1;
+  return run;
+}
+
+/// Replaces `s` by the same slice of `source`, its offsets along `dims`
+/// given by `at(their offsets in s)`; those offsets and sizes must be
+/// static (`what` names them in the diagnostic).
+LogicalResult
+readSliceFrom(IRRewriter &rewriter, tensor::ExtractSliceOp s, Value source,
+              ArrayRef<int> dims, StringRef what,
+              function_ref<SmallVector<OpFoldResult>(ArrayRef<int64_t>)> at) {
+  SmallVector<int64_t> first;
+  for (int d : dims) {
+    std::optional<int64_t> offset = getConstantIntValue(s.getMixedOffsets()[d]);
+    if (!offset || s.getType().isDynamicDim(d))
+      return s.emitOpError("has a dynamic ")
+             << what << " range in a cached patch stage";
+    first.push_back(*offset);
+  }
+  rewriter.setInsertionPoint(s);
+  SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
+  for (auto [d, offset] : llvm::zip(dims, at(first)))
+    offsets[d] = offset;
+  rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+      s, s.getType(), source, offsets, s.getMixedSizes(), s.getMixedStrides());
+  return success();
+}
+
+/// Tiles a layer's ops backwards from the slices in `worklist` (the layer's
+/// new part): each slice that `redirect` does not take over (it returns
+/// true when it replaced the slice, reading a window or an input) is
+/// computed by the stage's op that produces it. Returns the layer's tiled
+/// value (null when nothing was tiled). `by` names the tiling in the
+/// diagnostics.
+FailureOr<Value>
+tileLayer(IRRewriter &rewriter, SmallVector<tensor::ExtractSliceOp> worklist,
+          const llvm::SmallPtrSetImpl<Operation *> &bodyOps,
+          function_ref<FailureOr<bool>(tensor::ExtractSliceOp)> redirect,
+          StringRef by) {
+  Value computed;
+  while (!worklist.empty()) {
+    tensor::ExtractSliceOp s = worklist.pop_back_val();
+    FailureOr<bool> taken = redirect(s);
+    if (failed(taken))
+      return failure();
+    if (*taken)
+      continue;
+    auto producer = dyn_cast<OpResult>(s.getSource());
+    if (!producer || !bodyOps.contains(producer.getOwner()) ||
+        !isa<TilingInterface>(producer.getOwner()))
+      continue;
+    rewriter.setInsertionPoint(s);
+    FailureOr<TilingResult> tiled =
+        tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
+    if (failed(tiled))
+      return producer.getOwner()->emitOpError("cannot be tiled by ")
+             << by << " in a cached patch stage";
+    Value value = tiled->tiledValues[0];
+    // The first slice is the layer's new part (later ones may reuse its
+    // address once it is erased).
+    if (!computed)
+      computed = value;
+    rewriter.replaceOp(s, value);
+    for (Operation *generated : tiled->generatedSlices)
+      if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
+        worklist.push_back(g);
+  }
+  return computed;
+}
+
+/// Makes the tiled ops of `computed` write in place: the destination of
+/// the tiled ops (an empty tensor's slice) becomes `destSlice()` (of the
+/// window or the output), built before the op that writes it.
+void computeInPlace(IRRewriter &rewriter, Value computed,
+                    function_ref<Value()> destSlice) {
+  Value value = computed;
+  while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
+    OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
+    auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
+    if (initSlice && initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
+      rewriter.setInsertionPoint(dps);
+      Value pixels = destSlice();
+      if (pixels.getType() == init->get().getType())
+        rewriter.modifyOpInPlace(dps, [&] { init->set(pixels); });
+      return;
+    }
+    value = init->get();
+  }
+}
+
+/// Emits before `anchor` a loop over the patches (bands) of `run` carrying
+/// the windows `kept` and the output, whose body `emit` fills before its
+/// yield (with `iv` its induction variable); the carried values are the
+/// loop's results afterwards.
+LogicalResult emitCarriedLoop(IRRewriter &rewriter, Location loc,
+                              const Run &run, ArrayRef<int> kept,
+                              std::vector<Value> &windows, Value &output,
+                              Value &iv, Operation *anchor,
+                              function_ref<LogicalResult(Operation *)> emit) {
+  SmallVector<Value> carried;
+  for (int l : kept)
+    carried.push_back(windows[l]);
+  carried.push_back(output);
+  rewriter.setInsertionPoint(anchor);
+  Value lb = arith::ConstantIndexOp::create(rewriter, loc, run.first);
+  Value ub = arith::ConstantIndexOp::create(rewriter, loc, run.last + 1);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto loop =
+      scf::ForOp::create(rewriter, loc, lb, ub, one, carried,
+                         [&](OpBuilder &b, Location l, Value, ValueRange args) {
+                           scf::YieldOp::create(b, l, args);
+                         });
+  // The arena's liveness sees inside it (BufferLiveness.h).
+  loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
+  Operation *loopYield = loop.getBody()->getTerminator();
+  ValueRange args = loop.getRegionIterArgs();
+  for (auto [k, l] : llvm::enumerate(kept))
+    windows[l] = args[k];
+  output = args.back();
+  iv = loop.getInductionVar();
+  rewriter.setInsertionPoint(loopYield);
+  if (failed(emit(loopYield)))
+    return failure();
+  iv = Value();
+  SmallVector<Value> yielded;
+  for (int l : kept)
+    yielded.push_back(windows[l]);
+  yielded.push_back(output);
+  rewriter.modifyOpInPlace(loopYield, [&] { loopYield->setOperands(yielded); });
+  for (auto [k, l] : llvm::enumerate(kept))
+    windows[l] = loop.getResult(k);
+  output = loop.getResults().back();
+  return success();
+}
+
+/// The stage body's ops, the templates the patches tile (dead afterwards).
+void collectTemplates(Block &body, SmallVectorImpl<Operation *> &templates,
+                      llvm::SmallPtrSetImpl<Operation *> &bodyOps) {
+  for (Operation &op : body.without_terminator()) {
+    templates.push_back(&op);
+    bodyOps.insert(&op);
+  }
+}
+
+/// Replaces the stage by `output` and erases the templates left dead.
+void finishCachedStage(IRRewriter &rewriter, patch::StageOp stage,
+                       Operation *yield, Value output,
+                       ArrayRef<Operation *> templates) {
+  rewriter.replaceAllUsesWith(stage.getResult(), output);
+  rewriter.eraseOp(yield);
+  rewriter.eraseOp(stage);
+  for (Operation *op : llvm::reverse(templates))
+    if (op->use_empty() && isPure(op))
+      rewriter.eraseOp(op);
+}
+
 /// The `cache` strategy for row strips (a grid of one column), as line
 /// buffers: every layer of the stage but the last keeps a window of the
 /// rows its consumers still need (the largest region a patch holds), which
@@ -152,16 +482,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   NetworkOps graph = buildNetwork(body);
   const Network &net = graph.net;
   int n = net.layers.size();
-  for (int l = 0; l < n; ++l)
-    if (!net.layers[l].spatial)
-      return graph.anchor[l]->emitOpError(
-                 "cannot run in a cached patch stage: ")
-             << net.layers[l].opaqueReason;
-  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
-      outType.getRank() != 4 ||
-      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
-    return stage.emitOpError("lowers the 'cache' strategy only for stages "
-                             "whose last layer gives a feature map");
+  if (failed(checkCachedStage(stage, graph)))
+    return failure();
 
   // Per patch and layer, the rows the patch needs.
   int64_t height = outType.getDimSize(1), tile = stage.getTile()[0];
@@ -172,17 +494,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         receptiveField(net, 0, n - 1, 0,
                        {i * tile, std::min(height, (i + 1) * tile) - 1})
             .layer);
-  // With dilations, a later patch may need a row before an earlier one's
-  // first (the taps skip rows): a row is kept from the first patch that
-  // needs it to the last, so regions only move forward.
-  for (int l = 0; l < n; ++l) {
-    for (int64_t i = 1; i < grid; ++i)
-      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
-        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
-    for (int64_t i = grid - 1; i > 0; --i)
-      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
-        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
-  }
+  keepRegionsMoving(fields, n);
   // Windows: the layers read by later layers of the stage.
   llvm::DenseMap<Value, int> windowOf;
   std::vector<int64_t> windowRows(n, 0);
@@ -203,58 +515,9 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
             "forward with the patches");
     }
   }
-  // The stage's inputs read by its layers, by network tensor (block
-  // arguments of tensor type, in order).
-  llvm::DenseMap<Value, int> externalOf;
-  {
-    llvm::SmallDenseSet<int> read;
-    for (const NetLayer &layer : net.layers)
-      for (const LayerInput &input : layer.inputs)
-        if (net.tensors[input.tensor].producer < 0)
-          read.insert(input.tensor);
-    int tensor = 0;
-    for (Value input : stage.getInputs())
-      if (isa<RankedTensorType>(input.getType())) {
-        if (read.contains(tensor))
-          externalOf[input] = tensor;
-        ++tensor;
-      }
-  }
+  llvm::DenseMap<Value, int> externalOf = stageInputsRead(stage, net);
 
-  // What each patch does per layer, worked out before any IR: the new rows
-  // [lo, hi] it computes (none when `skip`), the window's first row `top`
-  // at that time (0 for the output), by how many rows the window slides
-  // first (0: no copy), and the window's first row after the patch.
-  struct LayerStep {
-    bool skip = true;
-    int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
-  };
-  std::vector<std::vector<LayerStep>> steps(grid, std::vector<LayerStep>(n));
-  {
-    // Per layer: the last row computed so far, and the window's first row.
-    std::vector<int64_t> done(n, -1), base(n, 0);
-    for (int64_t i = 0; i < grid; ++i)
-      for (int l = 0; l < n; ++l) {
-        LayerStep &step = steps[i][l];
-        Interval rows = fields[i][l];
-        int64_t lo = std::max(rows.lo, done[l] + 1), hi = rows.hi;
-        step.base = base[l];
-        if (lo > hi)
-          continue;
-        step.skip = false;
-        step.lo = lo;
-        step.hi = hi;
-        if (l + 1 < n) {
-          // Slide the window: the rows still needed move to its top.
-          int64_t newBase = hi - windowRows[l] + 1;
-          int64_t shift = newBase - base[l];
-          if (done[l] >= 0 && shift > 0 && shift < windowRows[l])
-            step.slide = shift;
-          base[l] = step.base = step.top = newBase;
-        }
-        done[l] = hi;
-      }
-  }
+  CachedSteps steps = cachedSteps(fields, windowRows, n);
 
   // The steady state: patches that do what the patch before them did,
   // moved down by a fixed number of rows in every layer (and in the stage's
@@ -263,73 +526,12 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   // (the top border) and after (the bottom border, the remainder) stay
   // unrolled. `moves[i]`: per layer, then for the stage's inputs, how far
   // patch i lies below patch i - 1; none when it is not such a move.
-  auto moveFrom = [&](int64_t i) -> std::optional<std::vector<int64_t>> {
-    std::vector<int64_t> move(n + 1, 0);
-    std::optional<int64_t> external;
-    for (int l = 0; l < n; ++l) {
-      const LayerStep &a = steps[i - 1][l], &b = steps[i][l];
-      if (a.skip != b.skip)
-        return std::nullopt;
-      if (a.skip) {
-        move[l] = b.base - a.base;
-        continue;
-      }
-      move[l] = b.lo - a.lo;
-      if (b.hi - a.hi != move[l] || b.slide != a.slide ||
-          (l + 1 < n &&
-           (b.top - a.top != move[l] || b.base - a.base != move[l])))
-        return std::nullopt;
-      for (const LayerInput &input : net.layers[l].inputs) {
-        const NetTensor &t = net.tensors[input.tensor];
-        Interval ra = input.rows.inputOf({a.lo, a.hi}),
-                 rb = input.rows.inputOf({b.lo, b.hi});
-        for (Interval r : {ra, rb})
-          if (r.lo < 0 || r.hi >= t.height)
-            return std::nullopt;
-        if (t.producer >= 0) {
-          // Where it reads in the producer's window.
-          if (rb.lo - steps[i][t.producer].base !=
-              ra.lo - steps[i - 1][t.producer].base)
-            return std::nullopt;
-        } else {
-          if (external && *external != rb.lo - ra.lo)
-            return std::nullopt;
-          external = rb.lo - ra.lo;
-        }
-      }
-    }
-    move[n] = external.value_or(0);
-    return move;
-  };
-  // The longest run of patches [loopFirst, loopLast] that each move the
-  // same way from the one before.
-  int64_t loopFirst = 0, loopLast = -1;
-  std::vector<int64_t> loopMove;
-  {
-    std::optional<std::vector<int64_t>> previous;
-    int64_t runFirst = 0;
-    for (int64_t i = 1; i < grid; ++i) {
-      std::optional<std::vector<int64_t>> move = moveFrom(i);
-      if (!move || !previous || *move != *previous)
-        runFirst = i - 1;
-      if (move && i - runFirst > loopLast - loopFirst) {
-        loopFirst = runFirst;
-        loopLast = i;
-        loopMove = *move;
-      }
-      previous = std::move(move);
-    }
-    // Two patches gain nothing from a loop.
-    if (loopLast - loopFirst < 2)
-      loopLast = -1;
-  }
+  Run steady = longestRun(
+      grid, [&](int64_t i) { return stepMove(net, steps, i, /*axis=*/1); });
 
   SmallVector<Operation *> templates;
   llvm::SmallPtrSet<Operation *, 32> bodyOps;
-  for (Operation &op : body.without_terminator()) {
-    templates.push_back(&op);
-    bodyOps.insert(&op);
-  }
+  collectTemplates(body, templates, bodyOps);
 
   // The body runs where the stage was; its ops are the templates the
   // patches tile, dead afterwards.
@@ -370,7 +572,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
                                          outType.getElementType());
 
   // Emits patch `i` before `anchor`. In the loop (`iv` set) the ops are
-  // those of patch `loopFirst`; the rows they take from the stage's inputs
+  // those of patch `steady.first`; the rows they take from the stage's inputs
   // and give to the stage's output move with the iteration, every other
   // offset (into the windows) is the same in every iteration.
   Value iv;
@@ -380,7 +582,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     AffineExpr d0 = rewriter.getAffineDimExpr(0);
     return affine::AffineApplyOp::create(
                rewriter, loc,
-               AffineMap::get(1, 0, d0 * move + (row - loopFirst * move)), iv)
+               AffineMap::get(1, 0, d0 * move + (row - steady.first * move)),
+               iv)
         .getResult();
   };
   auto emitPatch = [&](int64_t i, Operation *anchor) -> LogicalResult {
@@ -389,7 +592,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     std::vector<Value> newRows(n);
     std::vector<tensor::InsertSliceOp> inserts(n);
     for (int l = 0; l < n; ++l) {
-      const LayerStep &step = steps[i][l];
+      const CachedStep &step = steps[i][l];
       if (step.skip)
         continue;
       int64_t lo = step.lo, hi = step.hi, top = step.top;
@@ -410,27 +613,16 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
       Value full = graph.ops[l].back()->getResult(0);
       SmallVector<tensor::ExtractSliceOp> worklist{
           rowSlice(full, rewriter.getIndexAttr(lo), hi - lo + 1)};
-      Value computed;
       // Reads the rows `s` reads from `source` instead, its first row given
       // by `row(first row of s)`; the rows must be static.
-      auto readRowsFrom =
-          [&](tensor::ExtractSliceOp s, Value source,
-              function_ref<OpFoldResult(int64_t)> row) -> LogicalResult {
-        std::optional<int64_t> first =
-            getConstantIntValue(s.getMixedOffsets()[1]);
-        if (!first || s.getType().isDynamicDim(1))
-          return s.emitOpError("has a dynamic row range in a cached patch "
-                               "stage");
-        rewriter.setInsertionPoint(s);
-        SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
-        offsets[1] = row(*first);
-        rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-            s, s.getType(), source, offsets, s.getMixedSizes(),
-            s.getMixedStrides());
-        return success();
+      auto readRowsFrom = [&](tensor::ExtractSliceOp s, Value source,
+                              function_ref<OpFoldResult(int64_t)> row) {
+        return readSliceFrom(rewriter, s, source, {1}, "row",
+                             [&](ArrayRef<int64_t> first) {
+                               return SmallVector<OpFoldResult>{row(first[0])};
+                             });
       };
-      while (!worklist.empty()) {
-        tensor::ExtractSliceOp s = worklist.pop_back_val();
+      auto redirect = [&](tensor::ExtractSliceOp s) -> FailureOr<bool> {
         Value source = s.getSource();
         auto window = windowOf.find(source);
         if (window != windowOf.end() && window->second != l) {
@@ -441,7 +633,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
           // it, made it compute them into a copy).
           std::optional<int64_t> first =
               getConstantIntValue(s.getMixedOffsets()[1]);
-          const LayerStep &from = steps[i][p];
+          const CachedStep &from = steps[i][p];
           if (first && newRows[p] && !s.getType().isDynamicDim(1) &&
               *first >= from.lo &&
               *first + s.getType().getDimSize(1) - 1 <= from.hi) {
@@ -449,72 +641,48 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
                   return rewriter.getIndexAttr(row - from.lo);
                 })))
               return failure();
-            continue;
+            return true;
           }
           if (failed(readRowsFrom(s, windows[p], [&](int64_t first) {
                 return rewriter.getIndexAttr(first - steps[i][p].base);
               })))
             return failure();
-          continue;
+          return true;
         }
         if (iv && externalOf.count(source)) {
           // Rows of a stage input: they move with the loop.
           if (failed(readRowsFrom(s, source, [&](int64_t first) {
-                return absoluteRow(first, loopMove[n]);
+                return absoluteRow(first, steady.move[n]);
               })))
             return failure();
-          continue;
+          return true;
         }
-        auto producer = dyn_cast<OpResult>(source);
-        if (!producer || !bodyOps.contains(producer.getOwner()) ||
-            !isa<TilingInterface>(producer.getOwner()))
-          continue;
-        rewriter.setInsertionPoint(s);
-        FailureOr<TilingResult> tiled =
-            tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
-        if (failed(tiled))
-          return producer.getOwner()->emitOpError(
-              "cannot be tiled by rows in a cached patch stage");
-        Value value = tiled->tiledValues[0];
-        // The first slice is the layer's rows (later ones may reuse its
-        // address once it is erased).
-        if (!computed)
-          computed = value;
-        rewriter.replaceOp(s, value);
-        for (Operation *generated : tiled->generatedSlices)
-          if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
-            worklist.push_back(g);
-      }
+        return false;
+      };
+      FailureOr<Value> tiled =
+          tileLayer(rewriter, std::move(worklist), bodyOps, redirect, "rows");
+      if (failed(tiled))
+        return failure();
+      Value computed = *tiled;
       if (!computed)
         return graph.anchor[l]->emitOpError(
                    "cannot be tiled by rows in a cached patch stage: its "
                    "layer ends in '")
                << full.getDefiningOp()->getName() << "'";
-      // Written in place: the destination of the tiled ops (an empty
-      // tensor's slice) becomes the rows of the window or the output.
-      Value value = computed;
-      while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
-        OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
-        auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
-        if (initSlice &&
-            initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
-          rewriter.setInsertionPoint(dps);
-          Value rowsOfDest = rowSlice(
-              dest,
-              last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
-                   : rewriter.getIndexAttr(lo - top),
-              hi - lo + 1);
-          if (rowsOfDest.getType() == init->get().getType())
-            rewriter.modifyOpInPlace(dps, [&] { init->set(rowsOfDest); });
-          break;
-        }
-        value = init->get();
-      }
+      // Written in place: the tiled ops compute into the rows of the
+      // window or the output.
+      computeInPlace(rewriter, computed, [&] {
+        return rowSlice(
+            dest,
+            last ? absoluteRow(lo, steady.move.empty() ? 0 : steady.move[l])
+                 : rewriter.getIndexAttr(lo - top),
+            hi - lo + 1);
+      });
       rewriter.setInsertionPoint(anchor);
-      dest =
-          insertRows(computed, dest,
-                     last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
-                          : rewriter.getIndexAttr(lo - top));
+      dest = insertRows(
+          computed, dest,
+          last ? absoluteRow(lo, steady.move.empty() ? 0 : steady.move[l])
+               : rewriter.getIndexAttr(lo - top));
       if (last) {
         output = dest;
       } else {
@@ -540,57 +708,26 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     return success();
   };
 
+  // The steady state as one loop; the windows and the output are carried
+  // through it.
+  SmallVector<int> kept;
+  for (int l = 0; l + 1 < n; ++l)
+    kept.push_back(l);
   for (int64_t i = 0; i < grid; ++i) {
-    if (i != loopFirst || loopLast < 0) {
+    if (i != steady.first || steady.last < 0) {
       rewriter.setInsertionPoint(yield);
       if (failed(emitPatch(i, yield)))
         return failure();
       continue;
     }
-    // The steady state as one loop; the windows and the output are carried
-    // through it.
-    SmallVector<Value> carried;
-    for (int l = 0; l + 1 < n; ++l)
-      carried.push_back(windows[l]);
-    carried.push_back(output);
-    rewriter.setInsertionPoint(yield);
-    Value lb = arith::ConstantIndexOp::create(rewriter, loc, loopFirst);
-    Value ub = arith::ConstantIndexOp::create(rewriter, loc, loopLast + 1);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, lb, ub, one, carried,
-        [&](OpBuilder &b, Location l, Value, ValueRange args) {
-          scf::YieldOp::create(b, l, args);
-        });
-    // The arena's liveness sees inside it (BufferLiveness.h).
-    loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
-    Operation *loopYield = loop.getBody()->getTerminator();
-    ValueRange args = loop.getRegionIterArgs();
-    for (int l = 0; l + 1 < n; ++l)
-      windows[l] = args[l];
-    output = args[n - 1];
-    iv = loop.getInductionVar();
-    rewriter.setInsertionPoint(loopYield);
-    if (failed(emitPatch(i, loopYield)))
+    if (failed(emitCarriedLoop(
+            rewriter, loc, steady, kept, windows, output, iv, yield,
+            [&](Operation *loopYield) { return emitPatch(i, loopYield); })))
       return failure();
-    iv = Value();
-    SmallVector<Value> yielded(windows.begin(), windows.begin() + (n - 1));
-    yielded.push_back(output);
-    rewriter.modifyOpInPlace(loopYield,
-                             [&] { loopYield->setOperands(yielded); });
-    for (int l = 0; l + 1 < n; ++l)
-      windows[l] = loop.getResult(l);
-    output = loop.getResult(n - 1);
-    i = loopLast;
+    i = steady.last;
   }
 
-  rewriter.replaceAllUsesWith(stage.getResult(), output);
-  rewriter.eraseOp(yield);
-  rewriter.eraseOp(stage);
-  // The templates are dead now.
-  for (Operation *op : llvm::reverse(templates))
-    if (op->use_empty() && isPure(op))
-      rewriter.eraseOp(op);
+  finishCachedStage(rewriter, stage, yield, output, templates);
   return success();
 }
 
@@ -645,15 +782,8 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   NetworkOps graph = buildNetwork(body);
   const Network &net = graph.net;
   int n = net.layers.size();
-  for (int l = 0; l < n; ++l)
-    if (!net.layers[l].spatial)
-      return graph.anchor[l]->emitOpError(
-                 "cannot run in a cached patch stage: ")
-             << net.layers[l].opaqueReason;
-  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
-      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
-    return stage.emitOpError("lowers the 'cache' strategy only for stages "
-                             "whose last layer gives a feature map");
+  if (failed(checkCachedStage(stage, graph)))
+    return failure();
 
   int64_t height = outType.getDimSize(1), width = outType.getDimSize(2);
   int64_t tileRows = stage.getTile()[0], tileCols = stage.getTile()[1];
@@ -677,17 +807,7 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
         receptiveField(net, 0, n - 1, 0,
                        {b * tileRows, std::min(height, (b + 1) * tileRows) - 1})
             .layer);
-  // With dilations, a later patch may need a column before an earlier
-  // one's first: a column is kept from the first patch that needs it to the
-  // last, so that regions only move right.
-  for (int l = 0; l < n; ++l) {
-    for (int64_t i = 1; i < grid; ++i)
-      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
-        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
-    for (int64_t i = grid - 1; i > 0; --i)
-      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
-        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
-  }
+  keepRegionsMoving(fields, n);
   // Windows: the columns the patches' new parts read (cachedWindowSizes,
   // as the planner counts them) of the rows (the largest region of a band)
   // of every layer but the last.
@@ -718,55 +838,10 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
             "forward with the patches");
     }
   }
-  // The stage's inputs read by its layers, by network tensor.
-  llvm::DenseMap<Value, int> externalOf;
-  {
-    llvm::SmallDenseSet<int> read;
-    for (const NetLayer &layer : net.layers)
-      for (const LayerInput &input : layer.inputs)
-        if (net.tensors[input.tensor].producer < 0)
-          read.insert(input.tensor);
-    int tensor = 0;
-    for (Value input : stage.getInputs())
-      if (isa<RankedTensorType>(input.getType())) {
-        if (read.contains(tensor))
-          externalOf[input] = tensor;
-        ++tensor;
-      }
-  }
+  llvm::DenseMap<Value, int> externalOf = stageInputsRead(stage, net);
 
-  // What each patch of a band does per layer (the same in every band): the
-  // new columns [lo, hi] it computes (none when `skip`), the window's first
-  // column `top` then, by how many columns the window slides first (0: no
-  // copy), and the window's first column after the patch.
-  struct LayerStep {
-    bool skip = true;
-    int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
-  };
-  std::vector<std::vector<LayerStep>> steps(grid, std::vector<LayerStep>(n));
-  {
-    std::vector<int64_t> done(n, -1), base(n, 0);
-    for (int64_t i = 0; i < grid; ++i)
-      for (int l = 0; l < n; ++l) {
-        LayerStep &step = steps[i][l];
-        Interval cols = fields[i][l];
-        int64_t lo = std::max(cols.lo, done[l] + 1), hi = cols.hi;
-        step.base = base[l];
-        if (lo > hi)
-          continue;
-        step.skip = false;
-        step.lo = lo;
-        step.hi = hi;
-        if (l + 1 < n) {
-          int64_t newBase = hi - windowCols[l] + 1;
-          int64_t shift = newBase - base[l];
-          if (done[l] >= 0 && shift > 0 && shift < windowCols[l])
-            step.slide = shift;
-          base[l] = step.base = step.top = newBase;
-        }
-        done[l] = hi;
-      }
-  }
+  // What each patch of a band does per layer (the same in every band).
+  CachedSteps steps = cachedSteps(fields, windowCols, n);
 
   // Windows of which every patch reads only what it computed itself
   // (nothing is kept for the next patch): each patch writes a window of its
@@ -797,43 +872,6 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   // the one before it did moved right (down) by a fixed amount in every
   // layer and in the stage's inputs, reading no padding along that axis.
   // `move[l]` per layer, `move[n]` for the stage's inputs.
-  auto patchMove = [&](int64_t i) -> std::optional<std::vector<int64_t>> {
-    std::vector<int64_t> move(n + 1, 0);
-    std::optional<int64_t> external;
-    for (int l = 0; l < n; ++l) {
-      const LayerStep &a = steps[i - 1][l], &b = steps[i][l];
-      if (a.skip != b.skip)
-        return std::nullopt;
-      if (a.skip) {
-        move[l] = b.base - a.base;
-        continue;
-      }
-      move[l] = b.lo - a.lo;
-      if (b.hi - a.hi != move[l] || b.slide != a.slide ||
-          (l + 1 < n &&
-           (b.top - a.top != move[l] || b.base - a.base != move[l])))
-        return std::nullopt;
-      for (const LayerInput &input : net.layers[l].inputs) {
-        const NetTensor &t = net.tensors[input.tensor];
-        Interval ra = input.cols.inputOf({a.lo, a.hi}),
-                 rb = input.cols.inputOf({b.lo, b.hi});
-        for (Interval r : {ra, rb})
-          if (r.lo < 0 || r.hi >= t.width)
-            return std::nullopt;
-        if (t.producer >= 0) {
-          if (rb.lo - steps[i][t.producer].base !=
-              ra.lo - steps[i - 1][t.producer].base)
-            return std::nullopt;
-        } else {
-          if (external && *external != rb.lo - ra.lo)
-            return std::nullopt;
-          external = rb.lo - ra.lo;
-        }
-      }
-    }
-    move[n] = external.value_or(0);
-    return move;
-  };
   auto bandMove = [&](int64_t b) -> std::optional<std::vector<int64_t>> {
     std::vector<int64_t> move(n + 1, 0);
     std::optional<int64_t> external;
@@ -862,42 +900,13 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     move[n] = external.value_or(0);
     return move;
   };
-  // The longest run [first, last] of items that each move the same way
-  // from the one before; last < 0 when there is none worth a loop.
-  struct Run {
-    int64_t first = 0, last = -1;
-    std::vector<int64_t> move;
-  };
-  auto longestRun =
-      [](int64_t count,
-         function_ref<std::optional<std::vector<int64_t>>(int64_t)> moveOf) {
-        Run run;
-        std::optional<std::vector<int64_t>> previous;
-        int64_t runFirst = 0;
-        for (int64_t i = 1; i < count; ++i) {
-          std::optional<std::vector<int64_t>> move = moveOf(i);
-          if (!move || !previous || *move != *previous)
-            runFirst = i - 1;
-          if (move && i - runFirst > run.last - run.first) {
-            run.first = runFirst;
-            run.last = i;
-            run.move = *move;
-          }
-          previous = std::move(move);
-        }
-        if (run.last - run.first < 2)
-          run.last = -1;
-        return run;
-      };
-  Run patchRun = longestRun(grid, patchMove);
+  Run patchRun = longestRun(
+      grid, [&](int64_t i) { return stepMove(net, steps, i, /*axis=*/2); });
   Run bandRun = longestRun(bands, bandMove);
 
   SmallVector<Operation *> templates;
   llvm::SmallPtrSet<Operation *, 32> bodyOps;
-  for (Operation &op : body.without_terminator()) {
-    templates.push_back(&op);
-    bodyOps.insert(&op);
-  }
+  collectTemplates(body, templates, bodyOps);
   rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
   Location loc = stage.getLoc();
 
@@ -942,7 +951,7 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   auto emitPatch = [&](int64_t b, int64_t i,
                        Operation *anchor) -> LogicalResult {
     for (int l = 0; l < n; ++l) {
-      const LayerStep &step = steps[i][l];
+      const CachedStep &step = steps[i][l];
       if (step.skip)
         continue;
       Interval rows = bandFields[b][l];
@@ -974,30 +983,19 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
           sliceBox(rewriter, loc, full,
                    {rewriter.getIndexAttr(rows.lo), rewriter.getIndexAttr(lo),
                     rows.size(), hi - lo + 1})};
-      Value computed;
       // Reads what `s` reads from `source` instead, at `at(first row,
       // first column of s)`; the offsets and sizes must be static.
       auto readFrom = [&](tensor::ExtractSliceOp s, Value source,
                           function_ref<std::pair<OpFoldResult, OpFoldResult>(
                               int64_t, int64_t)>
-                              at) -> LogicalResult {
-        std::optional<int64_t> row =
-            getConstantIntValue(s.getMixedOffsets()[1]);
-        std::optional<int64_t> col =
-            getConstantIntValue(s.getMixedOffsets()[2]);
-        if (!row || !col || !s.getType().hasStaticShape())
-          return s.emitOpError("has a dynamic pixel range in a cached patch "
-                               "stage");
-        rewriter.setInsertionPoint(s);
-        SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
-        std::tie(offsets[1], offsets[2]) = at(*row, *col);
-        rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-            s, s.getType(), source, offsets, s.getMixedSizes(),
-            s.getMixedStrides());
-        return success();
+                              at) {
+        return readSliceFrom(rewriter, s, source, {1, 2}, "pixel",
+                             [&](ArrayRef<int64_t> first) {
+                               auto [row, col] = at(first[0], first[1]);
+                               return SmallVector<OpFoldResult>{row, col};
+                             });
       };
-      while (!worklist.empty()) {
-        tensor::ExtractSliceOp s = worklist.pop_back_val();
+      auto redirect = [&](tensor::ExtractSliceOp s) -> FailureOr<bool> {
         Value source = s.getSource();
         auto window = windowOf.find(source);
         if (window != windowOf.end() && window->second != l) {
@@ -1008,7 +1006,7 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
                     rewriter.getIndexAttr(col - steps[i][p].base));
               })))
             return failure();
-          continue;
+          return true;
         }
         if ((bandIv || patchIv) && externalOf.count(source)) {
           if (failed(readFrom(s, source, [&](int64_t row, int64_t col) {
@@ -1018,26 +1016,15 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
                            patchIv ? patchRun.move[n] : 0));
               })))
             return failure();
-          continue;
+          return true;
         }
-        auto producer = dyn_cast<OpResult>(source);
-        if (!producer || !bodyOps.contains(producer.getOwner()) ||
-            !isa<TilingInterface>(producer.getOwner()))
-          continue;
-        rewriter.setInsertionPoint(s);
-        FailureOr<TilingResult> tiled =
-            tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
-        if (failed(tiled))
-          return producer.getOwner()->emitOpError(
-              "cannot be tiled by pixels in a cached patch stage");
-        Value value = tiled->tiledValues[0];
-        if (!computed)
-          computed = value;
-        rewriter.replaceOp(s, value);
-        for (Operation *generated : tiled->generatedSlices)
-          if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
-            worklist.push_back(g);
-      }
+        return false;
+      };
+      FailureOr<Value> tiled =
+          tileLayer(rewriter, std::move(worklist), bodyOps, redirect, "pixels");
+      if (failed(tiled))
+        return failure();
+      Value computed = *tiled;
       if (!computed)
         return graph.anchor[l]->emitOpError(
                    "cannot be tiled by pixels in a cached patch stage: its "
@@ -1049,24 +1036,12 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       auto destCol = [&]() -> OpFoldResult {
         return last ? outputCol(lo, l) : rewriter.getIndexAttr(lo - top);
       };
-      // Written in place: the destination of the tiled ops (an empty
-      // tensor's slice) becomes the pixels of the window or the output.
-      Value value = computed;
-      while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
-        OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
-        auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
-        if (initSlice &&
-            initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
-          rewriter.setInsertionPoint(dps);
-          Value pixels =
-              sliceBox(rewriter, loc, dest,
-                       {destRow(), destCol(), rows.size(), hi - lo + 1});
-          if (pixels.getType() == init->get().getType())
-            rewriter.modifyOpInPlace(dps, [&] { init->set(pixels); });
-          break;
-        }
-        value = init->get();
-      }
+      // Written in place: the tiled ops compute into the pixels of the
+      // window or the output.
+      computeInPlace(rewriter, computed, [&] {
+        return sliceBox(rewriter, loc, dest,
+                        {destRow(), destCol(), rows.size(), hi - lo + 1});
+      });
       rewriter.setInsertionPoint(anchor);
       dest = insertBox(rewriter, loc, computed, dest, destRow(), destCol());
       if (last)
@@ -1077,50 +1052,16 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     return success();
   };
 
-  // A loop carrying the windows and the output, whose body `emit` fills
-  // before its yield.
+  // The loops carry the windows kept from patch to patch, and the output.
+  SmallVector<int> kept;
+  for (int l = 0; l + 1 < n; ++l)
+    if (!perPatch[l])
+      kept.push_back(l);
   auto emitLoop =
       [&](const Run &run, Value &iv, Operation *anchor,
           function_ref<LogicalResult(Operation *)> emit) -> LogicalResult {
-    // The windows kept from patch to patch, and the output.
-    SmallVector<int> kept;
-    for (int l = 0; l + 1 < n; ++l)
-      if (!perPatch[l])
-        kept.push_back(l);
-    SmallVector<Value> carried;
-    for (int l : kept)
-      carried.push_back(windows[l]);
-    carried.push_back(output);
-    rewriter.setInsertionPoint(anchor);
-    Value lb = arith::ConstantIndexOp::create(rewriter, loc, run.first);
-    Value ub = arith::ConstantIndexOp::create(rewriter, loc, run.last + 1);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, lb, ub, one, carried,
-        [&](OpBuilder &b, Location l, Value, ValueRange args) {
-          scf::YieldOp::create(b, l, args);
-        });
-    // The arena's liveness sees inside it (BufferLiveness.h).
-    loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
-    Operation *loopYield = loop.getBody()->getTerminator();
-    ValueRange args = loop.getRegionIterArgs();
-    for (auto [k, l] : llvm::enumerate(kept))
-      windows[l] = args[k];
-    output = args.back();
-    iv = loop.getInductionVar();
-    if (failed(emit(loopYield)))
-      return failure();
-    iv = Value();
-    SmallVector<Value> yielded;
-    for (int l : kept)
-      yielded.push_back(windows[l]);
-    yielded.push_back(output);
-    rewriter.modifyOpInPlace(loopYield,
-                             [&] { loopYield->setOperands(yielded); });
-    for (auto [k, l] : llvm::enumerate(kept))
-      windows[l] = loop.getResult(k);
-    output = loop.getResults().back();
-    return success();
+    return emitCarriedLoop(rewriter, loc, run, kept, windows, output, iv,
+                           anchor, emit);
   };
   auto emitBand = [&](int64_t b, Operation *anchor) -> LogicalResult {
     for (int64_t i = 0; i < grid; ++i) {
@@ -1150,12 +1091,7 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     b = bandRun.last;
   }
 
-  rewriter.replaceAllUsesWith(stage.getResult(), output);
-  rewriter.eraseOp(yield);
-  rewriter.eraseOp(stage);
-  for (Operation *op : llvm::reverse(templates))
-    if (op->use_empty() && isPure(op))
-      rewriter.eraseOp(op);
+  finishCachedStage(rewriter, stage, yield, output, templates);
   return success();
 }
 
