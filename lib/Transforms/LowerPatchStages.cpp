@@ -441,6 +441,26 @@ LogicalResult emitCarriedLoop(IRRewriter &rewriter, Location loc,
   return success();
 }
 
+/// Moves each of `inserts` (the new part of a layer entering its window)
+/// right before the window's first user in `anchor`'s block: after the
+/// reads of the new part itself (from the tiled value), so that
+/// bufferization computes it in place in the window rather than into a
+/// copy.
+void insertBeforeFirstUse(ArrayRef<tensor::InsertSliceOp> inserts,
+                          Operation *anchor) {
+  Block *block = anchor->getBlock();
+  for (tensor::InsertSliceOp insert : inserts) {
+    if (!insert)
+      continue;
+    Operation *firstUser = anchor;
+    for (Operation *user : insert->getUsers())
+      if (Operation *at = block->findAncestorOpInBlock(*user))
+        if (at->isBeforeInBlock(firstUser))
+          firstUser = at;
+    insert->moveBefore(firstUser);
+  }
+}
+
 /// The stage body's ops, the templates the patches tile (dead afterwards).
 void collectTemplates(Block &body, SmallVectorImpl<Operation *> &templates,
                       llvm::SmallPtrSetImpl<Operation *> &bodyOps) {
@@ -691,20 +711,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         inserts[l] = dest.getDefiningOp<tensor::InsertSliceOp>();
       }
     }
-    // The new rows enter each window right before the window is read:
-    // after the reads of the rows themselves, so that bufferization
-    // computes them in place.
-    Block *block = anchor->getBlock();
-    for (tensor::InsertSliceOp insert : inserts) {
-      if (!insert)
-        continue;
-      Operation *firstUser = anchor;
-      for (Operation *user : insert->getUsers())
-        if (Operation *at = block->findAncestorOpInBlock(*user))
-          if (at->isBeforeInBlock(firstUser))
-            firstUser = at;
-      insert->moveBefore(firstUser);
-    }
+    // The new rows enter each window right before the window is read.
+    insertBeforeFirstUse(inserts, anchor);
     return success();
   };
 
@@ -950,6 +958,10 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
 
   auto emitPatch = [&](int64_t b, int64_t i,
                        Operation *anchor) -> LogicalResult {
+    // Per layer, the columns this patch computed, and where they enter the
+    // layer's window.
+    std::vector<Value> newCols(n);
+    std::vector<tensor::InsertSliceOp> inserts(n);
     for (int l = 0; l < n; ++l) {
       const CachedStep &step = steps[i][l];
       if (step.skip)
@@ -1000,6 +1012,23 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
         auto window = windowOf.find(source);
         if (window != windowOf.end() && window->second != l) {
           int p = window->second;
+          // Columns the producer computed in this patch are read where it
+          // computed them, as in lowerCachedStage: reading them through the
+          // window made bufferization compute them into a copy.
+          std::optional<int64_t> col =
+              getConstantIntValue(s.getMixedOffsets()[2]);
+          const CachedStep &from = steps[i][p];
+          if (col && newCols[p] && !s.getType().isDynamicDim(2) &&
+              *col >= from.lo &&
+              *col + s.getType().getDimSize(2) - 1 <= from.hi) {
+            if (failed(readFrom(s, newCols[p], [&](int64_t row, int64_t col) {
+                  return std::make_pair<OpFoldResult, OpFoldResult>(
+                      rewriter.getIndexAttr(row - bandFields[b][p].lo),
+                      rewriter.getIndexAttr(col - from.lo));
+                })))
+              return failure();
+            return true;
+          }
           if (failed(readFrom(s, windows[p], [&](int64_t row, int64_t col) {
                 return std::make_pair<OpFoldResult, OpFoldResult>(
                     rewriter.getIndexAttr(row - bandFields[b][p].lo),
@@ -1044,11 +1073,16 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       });
       rewriter.setInsertionPoint(anchor);
       dest = insertBox(rewriter, loc, computed, dest, destRow(), destCol());
-      if (last)
+      if (last) {
         output = dest;
-      else
+      } else {
         windows[l] = dest;
+        newCols[l] = computed;
+        inserts[l] = dest.getDefiningOp<tensor::InsertSliceOp>();
+      }
     }
+    // The new columns enter each window right before the window is read.
+    insertBeforeFirstUse(inserts, anchor);
     return success();
   };
 
