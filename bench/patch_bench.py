@@ -346,6 +346,13 @@ def main():
         print(" msf-mbv2, --patch-strategies=recompute,cache (MACs with the classifier)")
         print_compiled(build, src, [budget for budget, _ in MSF_POINTS], work,
                        strategies="recompute,cache")
+        # 2-D grids with cached columns (opt-in cache-grid, docs/patch.md),
+        # at msf-CNN's points, at 14,500 B (a plan that places under its
+        # 15,199 B point) and at 12,000 B (between its 14,132 B @1.563
+        # and 8,560 B @1.679 points: single-pixel fused blocks, exact).
+        print(" msf-mbv2, --patch-strategies=recompute,cache,cache-grid (MACs with the classifier)")
+        print_compiled(build, src, [budget for budget, _ in MSF_POINTS] + [14500, 14132, 12000],
+                       work, strategies="recompute,cache,cache-grid")
         # The same for MobileNetV2-0.35 at 144; the steady-state strips of
         # a cached stage are one loop, so the compile time (last column)
         # stays that of the recomputed plans.

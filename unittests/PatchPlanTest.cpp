@@ -234,6 +234,18 @@ TEST(PatchPlan, StageCostOfAGridThatDoesNotDivideTheImage) {
   // Columns are computed once per patch row: 23 instead of 25.
   EXPECT_EQ(cached.macs, convPerPixel * (10 + 11 + 4) * 23 + dwPerPixel * 144);
   EXPECT_LT(cached.macs, cost.macs);
+
+  // Under Sieve's rule, as sieve-lower-patch-stages lowers it: the conv
+  // keeps a window of 11x11x8 (the most rows of a band, the most columns of
+  // a patch) across patches; it computes only its new columns (at most 10),
+  // reading a padded window of the input of 13 rows by 12 columns, with a
+  // row of 10x8 int32 accumulators; the output stays whole.
+  StageCost grid =
+      evaluateStage(net, {0, 1, 5, 5, OverlapStrategy::Cache}, PeakRule::Sieve);
+  EXPECT_EQ(grid.macs, cached.macs);
+  EXPECT_EQ(grid.cacheBytes, 11u * 11 * 8);
+  EXPECT_EQ(grid.peak, 12u * 12 * 8 + 11 * 11 * 8 + 13 * 12 * 3 + 10 * 8 * 4);
+  EXPECT_EQ(grid.peakLayer, 0);
 }
 
 TEST(PatchPlan, StaticBordersCostEachPatch) {
@@ -376,4 +388,33 @@ TEST(PatchPlan, GlobalPoolingAccumulatesOverThePatches) {
   StageCost aligned = evaluateStage(
       net, {0, 2, 1, 1, OverlapStrategy::Recompute}, PeakRule::Sieve, 16);
   EXPECT_EQ(aligned.peak, 256u + 16 + 64 + 256);
+}
+
+TEST(PatchPlan, CachedWindowsHoldWhatTheNewColumnsRead) {
+  Network net;
+  int x = net.addInput(16, 16, 3);
+  x = addConv(net, x, 8, 3, 1, false);  // 3x3
+  x = addConv(net, x, 16, 1, 1, false); // 1x1 expand
+  x = addConv(net, x, 0, 3, 1, true);   // 3x3 depthwise
+  x = addConv(net, x, 8, 1, 1, false);  // 1x1 project
+  // Left of the image, the patch at -1 computes column 0 of the stem and
+  // the expand (the depthwise reads them for output 0); none further left.
+  std::vector<std::vector<Interval>> walked = warmUpFields(net, 0, 3, 1, 1);
+  ASSERT_EQ(walked.size(), 1u);
+  EXPECT_EQ(walked[0][0], (Interval{0, 0}));
+  EXPECT_EQ(walked[0][1], (Interval{0, 0}));
+  EXPECT_TRUE(walked[0][2].empty());
+  EXPECT_TRUE(walked[0][3].empty());
+  for (int64_t i = 0; i < 16; ++i)
+    walked.push_back(receptiveField(net, 0, 3, 1, {i, i}).layer);
+  // Each patch computes one new column per layer: the stem's window holds
+  // only the column the expand reads, the expand's the three the depthwise
+  // reads, not the patch's three-column regions.
+  EXPECT_EQ(cachedWindowSizes(net, 0, 1, walked),
+            (std::vector<int64_t>{1, 3, 1, 1}));
+  // Without the warm-up, the first patch computes the stem's two columns
+  // at once, and its window must hold both.
+  walked.erase(walked.begin());
+  EXPECT_EQ(cachedWindowSizes(net, 0, 1, walked),
+            (std::vector<int64_t>{2, 3, 1, 1}));
 }

@@ -6,6 +6,7 @@
 
 #include "sieve/Analysis/PatchPlan.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
@@ -110,6 +111,9 @@ struct AxisSummary {
   std::vector<int64_t> maxNew;
   /// Per tensor read from outside the stage: largest window.
   std::vector<int64_t> externalMax;
+  /// Per tensor read from outside the stage: the largest window of the
+  /// parts of the patches not computed before (what a cached patch reads).
+  std::vector<int64_t> externalNewMax;
   /// Per layer of the stage: as sieve-lower-patch-stages slides the layer's
   /// window of rows (cached row strips), the most rows a slide moves to the
   /// window's top (0: it never slides).
@@ -129,6 +133,12 @@ struct AxisSummary {
   /// Set on the summary of one patch: its padding flags, which then replace
   /// the layer's.
   std::vector<char> padded;
+  /// Per layer of the stage: the smallest window a cached patch needs
+  /// (`cachedWindowSizes`), and the most a slide of such a window keeps.
+  std::vector<int64_t> window, windowKept;
+  /// Per layer of the stage: the largest part a cached patch computes,
+  /// after the warm-up patches.
+  std::vector<int64_t> walkedNew;
 };
 
 /// What sieve-lower-patch-stages{static-borders} does along one axis: the
@@ -183,6 +193,116 @@ windowSlides(const std::vector<std::vector<Interval>> &fields,
   return kept;
 }
 
+/// Raises `most[t]` to the size of the window of every tensor `t` read
+/// from outside the stage that the parts of `field` (per layer from
+/// `first`) after `previous` (the last patch's, empty for the first) read.
+void newExternalReads(const Network &net, int first, int axis,
+                      const std::vector<Interval> &field,
+                      const std::vector<Interval> &previous,
+                      std::vector<int64_t> &most) {
+  for (size_t k = 0; k < field.size(); ++k) {
+    Interval fresh = field[k];
+    if (!previous.empty() && !previous[k].empty())
+      fresh.lo = std::max(fresh.lo, previous[k].hi + 1);
+    if (fresh.empty())
+      continue;
+    for (const LayerInput &input : net.layers[first + k].inputs)
+      if (net.tensors[input.tensor].producer < first) {
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        most[input.tensor] =
+            std::max(most[input.tensor], access.inputOf(fresh).size());
+      }
+  }
+}
+
+} // namespace
+
+std::vector<int64_t>
+sieve::cachedWindowSizes(const Network &net, int first, int axis,
+                         const std::vector<std::vector<Interval>> &fields) {
+  size_t n = fields.empty() ? 0 : fields.front().size();
+  std::vector<int64_t> window(n, 0), done(n, -1);
+  std::vector<Interval> fresh(n);
+  for (const std::vector<Interval> &field : fields) {
+    for (size_t k = 0; k < n; ++k) {
+      fresh[k] = field[k];
+      fresh[k].lo = std::max(fresh[k].lo, done[k] + 1);
+      if (!fresh[k].empty())
+        done[k] = fresh[k].hi;
+    }
+    // The first index of each layer read in this patch: its own new part
+    // and what its consumers' new parts read of it (padding excluded).
+    std::vector<int64_t> firstRead(n, std::numeric_limits<int64_t>::max());
+    for (size_t j = 0; j < n; ++j) {
+      if (fresh[j].empty())
+        continue;
+      firstRead[j] = std::min(firstRead[j], fresh[j].lo);
+      for (const LayerInput &input : net.layers[first + j].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        int k = t.producer - first;
+        if (t.producer < first || k >= int(n))
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        // The tiled ops read the hull of the taps, clamped to the tensor.
+        Interval read = access.inputOf(fresh[j]).intersect(
+            {0, (axis == 0 ? t.height : t.width) - 1});
+        if (!read.empty())
+          firstRead[k] = std::min(firstRead[k], read.lo);
+      }
+    }
+    for (size_t k = 0; k < n; ++k)
+      if (firstRead[k] <= done[k])
+        window[k] = std::max(window[k], done[k] - firstRead[k] + 1);
+  }
+  return window;
+}
+
+std::vector<std::vector<Interval>> sieve::warmUpFields(const Network &net,
+                                                       int first, int last,
+                                                       int axis, int64_t tile) {
+  auto sizeOf = [&](const NetTensor &t) {
+    return axis == 0 ? t.height : t.width;
+  };
+  std::vector<std::vector<Interval>> before;
+  int n = last - first + 1;
+  // Every patch further left reads less; none reads anything once the
+  // region is far enough left.
+  for (int64_t i = -1; i >= -sizeOf(net.tensors[net.layers[last].output]) - 1;
+       --i) {
+    // The region of the patch left of the image, back through the layers
+    // as if the tensors went on left (receptiveField stops at the
+    // borders), then clipped to them.
+    std::vector<Interval> field(n);
+    field[n - 1] = {i * tile, (i + 1) * tile - 1};
+    for (int l = last; l >= first; --l) {
+      if (field[l - first].empty())
+        continue;
+      for (const LayerInput &input : net.layers[l].inputs) {
+        int producer = net.tensors[input.tensor].producer;
+        if (producer < first || producer > last)
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        Interval &need = field[producer - first];
+        need = need.hull(access.inputOf(field[l - first]));
+      }
+    }
+    field[n - 1] = Interval{};
+    bool any = false;
+    for (int k = 0; k < n; ++k) {
+      field[k] = field[k].intersect(
+          {0, sizeOf(net.tensors[net.layers[first + k].output]) - 1});
+      any |= !field[k].empty();
+    }
+    if (!any)
+      break;
+    before.push_back(std::move(field));
+  }
+  std::reverse(before.begin(), before.end());
+  return before;
+}
+
+namespace {
+
 AxisSummary summarize(const Network &net, int first, int last, int axis,
                       int64_t tile, bool staticBorders) {
   int tiled = stageTiledLayer(net, first, last);
@@ -199,6 +319,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.maxShared.assign(n, 0);
   summary.maxNew.assign(n, 0);
   summary.externalMax.assign(net.tensors.size(), 0);
+  summary.externalNewMax.assign(net.tensors.size(), 0);
   std::vector<std::vector<Interval>> fields;
   std::vector<std::vector<int64_t>> sizes;
   std::vector<Interval> previous;
@@ -242,6 +363,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     for (size_t t = 0; t < field.external.size(); ++t)
       summary.externalMax[t] =
           std::max(summary.externalMax[t], field.external[t].size());
+    newExternalReads(net, first, axis, field.layer, previous,
+                     summary.externalNewMax);
     fields.push_back(field.layer);
     previous = std::move(field.layer);
   }
@@ -251,6 +374,23 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   summary.staticShapes =
       staticBorders && tiled == last &&
       peelableBorders(sizes, &summary.firstPeeled, &summary.classes);
+  // Cached windows after the warm-up patches.
+  std::vector<std::vector<Interval>> walked =
+      warmUpFields(net, first, tiled, axis, tile);
+  walked.insert(walked.end(), fields.begin(), fields.end());
+  summary.window = cachedWindowSizes(net, first, axis, walked);
+  summary.walkedNew.assign(n, 0);
+  {
+    std::vector<int64_t> done(n, -1);
+    for (const std::vector<Interval> &field : walked)
+      for (int j = 0; j < n; ++j) {
+        Interval fresh{std::max(field[j].lo, done[j] + 1), field[j].hi};
+        summary.walkedNew[j] = std::max(summary.walkedNew[j], fresh.size());
+        if (!fresh.empty())
+          done[j] = fresh.hi;
+      }
+  }
+  summary.windowKept = windowSlides(walked, summary.window);
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
@@ -258,6 +398,9 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
                     &summary.newSum, &summary.maxNew})
       v->push_back(1);
     summary.maxShared.push_back(0);
+    summary.window.push_back(1);
+    summary.windowKept.push_back(0);
+    summary.walkedNew.push_back(1);
   }
   return summary;
 }
@@ -294,6 +437,85 @@ uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
   if (!layer.accumulatorBytes || (layer.fusedKernel && (!patched || uniform)))
     return 0;
   return uint64_t(cols) * channels * layer.accumulatorBytes;
+}
+
+/// Under Sieve's rule, the working set of a cached stage over a grid of
+/// several columns as sieve-lower-patch-stages lowers it (lowerCachedGrid):
+/// every layer but the last keeps a window of its band's rows (the largest)
+/// by its patches' columns (the largest), except windows that keep no
+/// column for the next patch and are filled whole by every patch, which
+/// live within a patch like a recomputed region; each patch computes the
+/// band's rows of the new columns only, so a reduction's scratch (its row of
+/// accumulators, its padded input rows) and the window it reads of a stage
+/// input span the new columns only. All shapes are static. Returns the
+/// bytes held across patches and the largest working set with its layer.
+struct CachedGridSet {
+  uint64_t held = 0;
+  uint64_t worst = 0;
+  int worstLayer = 0;
+};
+
+CachedGridSet
+cachedGridWorkingSet(const Network &net, int first, int last,
+                     const AxisSummary &rowsAxis, const AxisSummary &colsAxis,
+                     llvm::function_ref<uint64_t(uint64_t)> buffer) {
+  int n = last - first + 1;
+  std::vector<bool> own = windowsPerPatch(colsAxis, n);
+  auto windowBytes = [&](int layer) {
+    int k = layer - first;
+    return buffer(net.tensors[net.layers[layer].output].bytes(
+        rowsAxis.maxSize[k], colsAxis.window[k]));
+  };
+  CachedGridSet set;
+  for (int p = first; p < last; ++p)
+    if (!own[p - first])
+      set.held += windowBytes(p);
+  for (int j = first; j <= last; ++j) {
+    const NetLayer &layer = net.layers[j];
+    const NetTensor &out = net.tensors[layer.output];
+    int k = j - first;
+    uint64_t live = set.held;
+    for (int p = first; p < last && p <= j; ++p)
+      if (own[p - first] && net.lastUse(net.layers[p].output) >= j)
+        live += windowBytes(p);
+    // Sliding a window copies the columns it keeps through a temporary
+    // (the copy reads and writes the same buffer), before the layer's new
+    // columns are computed.
+    if (j < last && colsAxis.windowKept[k]) {
+      uint64_t slide =
+          live + buffer(out.bytes(rowsAxis.maxSize[k], colsAxis.windowKept[k]));
+      if (j == first || slide > set.worst) {
+        set.worst = slide;
+        set.worstLayer = j;
+      }
+    }
+    for (const LayerInput &input : layer.inputs) {
+      const NetTensor &in = net.tensors[input.tensor];
+      bool inside = in.producer >= first && in.producer <= last;
+      bool padded = readsPadding(input.rows, out.height, in.height) ||
+                    readsPadding(input.cols, out.width, in.width);
+      if (!inside &&
+          (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
+        live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
+                                colsAxis.externalNewMax[input.tensor]));
+        continue;
+      }
+      if (layer.accumulatorBytes && padded) {
+        int64_t inCols = input.cols.inputOf({0, colsAxis.maxNew[k] - 1}).size();
+        live +=
+            buffer(uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
+                   inCols * in.channels * in.elementBytes);
+      }
+    }
+    live += buffer(accumulatorRowBytes(layer, /*patched=*/true,
+                                       /*uniform=*/true, colsAxis.maxNew[k],
+                                       out.channels));
+    if (j == first || live > set.worst) {
+      set.worst = live;
+      set.worstLayer = j;
+    }
+  }
+  return set;
 }
 
 uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
@@ -388,7 +610,7 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       int k = layer - first;
       if (!newOnly)
         return buffer(t.bytes(cost.rows[k], cost.cols[k]));
-      return buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxNew[k])
+      return buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.walkedNew[k])
                               : t.bytes(rowsAxis.maxNew[k], cost.cols[k]));
     };
     uint64_t worst = 0;
@@ -492,6 +714,14 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     return std::make_pair(worst, worstLayer);
   };
 
+  if (cacheCols && rule == PeakRule::Sieve) {
+    CachedGridSet set =
+        cachedGridWorkingSet(net, first, last, rowsAxis, colsAxis, buffer);
+    cost.cacheBytes = set.held;
+    cost.peakLayer = set.worstLayer;
+    cost.peak = external + set.worst;
+    return cost;
+  }
   std::pair<uint64_t, int> worst = workingSet(0, true);
   if (cache) {
     // Either every layer's region stays alive and slides (the overlap is
@@ -506,10 +736,12 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
     for (int p = first; p < last; ++p) {
       int k = p - first;
       const NetTensor &t = net.tensors[net.layers[p].output];
+      // Windows of cached columns hold only what the next patches read.
       if (!own[k])
-        regions += buffer(regionBytes(p));
+        regions += buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.window[k])
+                                    : regionBytes(p));
       overlaps +=
-          buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.maxShared[k])
+          buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.windowKept[k])
                            : t.bytes(rowsAxis.maxShared[k], cost.cols[k]));
     }
     std::pair<uint64_t, int> sliding = workingSet(
@@ -666,6 +898,16 @@ uint64_t smallestPeak(const Network &net, const std::vector<Block> &blocks) {
   return best[n];
 }
 
+/// Whether the search may cost the cached strategy on a grid of `colGrid`
+/// columns under Sieve's rule: with `allowCacheGrid`, grids of several
+/// columns (cached columns, recomputed rows: lowerCachedGrid of
+/// sieve-lower-patch-stages) in stages ending in a feature map.
+bool cachedGridAllowed(const Network &net, int first, int last, int64_t colGrid,
+                       const PlanOptions &options) {
+  return options.allowCacheGrid && colGrid > 1 &&
+         stageTiledLayer(net, first, last) == last;
+}
+
 } // namespace
 
 bool sieve::stageHasStaticBorders(const Network &net, int first, int last) {
@@ -710,7 +952,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   std::vector<OverlapStrategy> strategies;
   if (options.allowRecompute)
     strategies.push_back(OverlapStrategy::Recompute);
-  if (options.allowCache)
+  if (options.allowCache || options.allowCacheGrid)
     strategies.push_back(OverlapStrategy::Cache);
 
   // Which layers a forced split puts in patched stages.
@@ -749,7 +991,9 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
           // cached rows of row strips, in stages ending in a feature map.
           if (strategy == OverlapStrategy::Cache &&
               options.rule == PeakRule::Sieve &&
-              (cols[c].grid > 1 || stageTiledLayer(net, first, last) != last))
+              !(options.allowCache && cols[c].grid == 1 &&
+                stageTiledLayer(net, first, last) == last) &&
+              !cachedGridAllowed(net, first, last, cols[c].grid, options))
             continue;
           StageConfig config{first, last, rowTiles[r], colTiles[c], strategy};
           block.front.push_back(evaluatePeeled(

@@ -132,6 +132,356 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
   }
 }
 
+// Helpers of the two cached lowerings (lowerCachedStage: row strips;
+// lowerCachedGrid: 2-D grids with cached columns). Both walk the patches
+// along one axis (rows, or the columns of a band), keep a window per layer
+// that slides with them and compute only what is new.
+
+/// Checks that a cached stage's layers are spatial and that its last layer
+/// gives the stage's NHWC feature map.
+LogicalResult checkCachedStage(patch::StageOp stage, const NetworkOps &graph) {
+  auto yield = cast<patch::YieldOp>(stage.getBody().front().getTerminator());
+  auto outType = cast<RankedTensorType>(stage.getResult().getType());
+  const Network &net = graph.net;
+  int n = net.layers.size();
+  for (int l = 0; l < n; ++l)
+    if (!net.layers[l].spatial)
+      return graph.anchor[l]->emitOpError(
+                 "cannot run in a cached patch stage: ")
+             << net.layers[l].opaqueReason;
+  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
+      outType.getRank() != 4 ||
+      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
+    return stage.emitOpError("lowers the 'cache' strategy only for stages "
+                             "whose last layer gives a feature map");
+  return success();
+}
+
+/// With dilations, a later patch may need a row (column) before an earlier
+/// one's first (the taps skip some): it is kept from the first patch that
+/// needs it to the last, so that regions only move forward.
+void keepRegionsMoving(std::vector<std::vector<Interval>> &fields, int n) {
+  int64_t grid = fields.size();
+  for (int l = 0; l < n; ++l) {
+    for (int64_t i = 1; i < grid; ++i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
+    for (int64_t i = grid - 1; i > 0; --i)
+      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
+        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
+  }
+}
+
+/// The stage's inputs read by its layers, by network tensor (block
+/// arguments of tensor type, in order).
+llvm::DenseMap<Value, int> stageInputsRead(patch::StageOp stage,
+                                           const Network &net) {
+  llvm::DenseMap<Value, int> externalOf;
+  llvm::SmallDenseSet<int> read;
+  for (const NetLayer &layer : net.layers)
+    for (const LayerInput &input : layer.inputs)
+      if (net.tensors[input.tensor].producer < 0)
+        read.insert(input.tensor);
+  int tensor = 0;
+  for (Value input : stage.getInputs())
+    if (isa<RankedTensorType>(input.getType())) {
+      if (read.contains(tensor))
+        externalOf[input] = tensor;
+      ++tensor;
+    }
+  return externalOf;
+}
+
+/// What a patch does per layer along the walked axis, worked out before
+/// any IR: the new rows (columns) [lo, hi] it computes (none when `skip`),
+/// the window's first one `top` at that time (0 for the output), by how
+/// many the window slides first (0: no copy), and the window's first one
+/// after the patch.
+struct CachedStep {
+  bool skip = true;
+  int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
+};
+using CachedSteps = std::vector<std::vector<CachedStep>>;
+
+/// The steps of patches with regions `fields` (per patch and layer) and
+/// windows of `windowSize` rows (columns) per layer but the last.
+CachedSteps cachedSteps(const std::vector<std::vector<Interval>> &fields,
+                        ArrayRef<int64_t> windowSize, int n) {
+  int64_t grid = fields.size();
+  CachedSteps steps(grid, std::vector<CachedStep>(n));
+  // Per layer: the last one computed so far, and the window's first one.
+  std::vector<int64_t> done(n, -1), base(n, 0);
+  for (int64_t i = 0; i < grid; ++i)
+    for (int l = 0; l < n; ++l) {
+      CachedStep &step = steps[i][l];
+      Interval region = fields[i][l];
+      int64_t lo = std::max(region.lo, done[l] + 1), hi = region.hi;
+      step.base = base[l];
+      if (lo > hi)
+        continue;
+      step.skip = false;
+      step.lo = lo;
+      step.hi = hi;
+      if (l + 1 < n) {
+        // Slide the window: what is still needed moves to its start.
+        int64_t newBase = hi - windowSize[l] + 1;
+        int64_t shift = newBase - base[l];
+        if (done[l] >= 0 && shift > 0 && shift < windowSize[l])
+          step.slide = shift;
+        base[l] = step.base = step.top = newBase;
+      }
+      done[l] = hi;
+    }
+  return steps;
+}
+
+/// How far patch `i` lies past patch `i - 1` along `axis` (1: rows, 2:
+/// columns) when it does what that patch did moved by a fixed amount in
+/// every layer (`move[l]`) and in the stage's inputs (`move[n]`), reading
+/// no padding along that axis; none otherwise. Such patches run as a loop.
+std::optional<std::vector<int64_t>>
+stepMove(const Network &net, const CachedSteps &steps, int64_t i, int axis) {
+  int n = net.layers.size();
+  std::vector<int64_t> move(n + 1, 0);
+  std::optional<int64_t> external;
+  for (int l = 0; l < n; ++l) {
+    const CachedStep &a = steps[i - 1][l], &b = steps[i][l];
+    if (a.skip != b.skip)
+      return std::nullopt;
+    if (a.skip) {
+      move[l] = b.base - a.base;
+      continue;
+    }
+    move[l] = b.lo - a.lo;
+    if (b.hi - a.hi != move[l] || b.slide != a.slide ||
+        (l + 1 < n && (b.top - a.top != move[l] || b.base - a.base != move[l])))
+      return std::nullopt;
+    for (const LayerInput &input : net.layers[l].inputs) {
+      const NetTensor &t = net.tensors[input.tensor];
+      const AxisAccess &access = axis == 1 ? input.rows : input.cols;
+      int64_t extent = axis == 1 ? t.height : t.width;
+      Interval ra = access.inputOf({a.lo, a.hi}),
+               rb = access.inputOf({b.lo, b.hi});
+      for (Interval r : {ra, rb})
+        if (r.lo < 0 || r.hi >= extent)
+          return std::nullopt;
+      if (t.producer >= 0) {
+        // Where it reads in the producer's window.
+        if (rb.lo - steps[i][t.producer].base !=
+            ra.lo - steps[i - 1][t.producer].base)
+          return std::nullopt;
+      } else {
+        if (external && *external != rb.lo - ra.lo)
+          return std::nullopt;
+        external = rb.lo - ra.lo;
+      }
+    }
+  }
+  move[n] = external.value_or(0);
+  return move;
+}
+
+/// The longest run [first, last] of items that each move the same way from
+/// the one before (`moveOf`); last < 0 when there is none worth a loop.
+struct Run {
+  int64_t first = 0, last = -1;
+  std::vector<int64_t> move;
+};
+Run longestRun(
+    int64_t count,
+    function_ref<std::optional<std::vector<int64_t>>(int64_t)> moveOf) {
+  Run run;
+  std::optional<std::vector<int64_t>> previous;
+  int64_t runFirst = 0;
+  for (int64_t i = 1; i < count; ++i) {
+    std::optional<std::vector<int64_t>> move = moveOf(i);
+    if (!move || !previous || *move != *previous)
+      runFirst = i - 1;
+    if (move && i - runFirst > run.last - run.first) {
+      run.first = runFirst;
+      run.last = i;
+      run.move = *move;
+    }
+    previous = std::move(move);
+  }
+  // Two patches gain nothing from a loop.
+  if (run.last - run.first < 2)
+    run.last = -1;
+  return run;
+}
+
+/// Replaces `s` by the same slice of `source`, its offsets along `dims`
+/// given by `at(their offsets in s)`; those offsets and sizes must be
+/// static (`what` names them in the diagnostic).
+LogicalResult
+readSliceFrom(IRRewriter &rewriter, tensor::ExtractSliceOp s, Value source,
+              ArrayRef<int> dims, StringRef what,
+              function_ref<SmallVector<OpFoldResult>(ArrayRef<int64_t>)> at) {
+  SmallVector<int64_t> first;
+  for (int d : dims) {
+    std::optional<int64_t> offset = getConstantIntValue(s.getMixedOffsets()[d]);
+    if (!offset || s.getType().isDynamicDim(d))
+      return s.emitOpError("has a dynamic ")
+             << what << " range in a cached patch stage";
+    first.push_back(*offset);
+  }
+  rewriter.setInsertionPoint(s);
+  SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
+  for (auto [d, offset] : llvm::zip(dims, at(first)))
+    offsets[d] = offset;
+  rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+      s, s.getType(), source, offsets, s.getMixedSizes(), s.getMixedStrides());
+  return success();
+}
+
+/// Tiles a layer's ops backwards from the slices in `worklist` (the layer's
+/// new part): each slice that `redirect` does not take over (it returns
+/// true when it replaced the slice, reading a window or an input) is
+/// computed by the stage's op that produces it. Returns the layer's tiled
+/// value (null when nothing was tiled). `by` names the tiling in the
+/// diagnostics.
+FailureOr<Value>
+tileLayer(IRRewriter &rewriter, SmallVector<tensor::ExtractSliceOp> worklist,
+          const llvm::SmallPtrSetImpl<Operation *> &bodyOps,
+          function_ref<FailureOr<bool>(tensor::ExtractSliceOp)> redirect,
+          StringRef by) {
+  Value computed;
+  while (!worklist.empty()) {
+    tensor::ExtractSliceOp s = worklist.pop_back_val();
+    FailureOr<bool> taken = redirect(s);
+    if (failed(taken))
+      return failure();
+    if (*taken)
+      continue;
+    auto producer = dyn_cast<OpResult>(s.getSource());
+    if (!producer || !bodyOps.contains(producer.getOwner()) ||
+        !isa<TilingInterface>(producer.getOwner()))
+      continue;
+    rewriter.setInsertionPoint(s);
+    FailureOr<TilingResult> tiled =
+        tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
+    if (failed(tiled))
+      return producer.getOwner()->emitOpError("cannot be tiled by ")
+             << by << " in a cached patch stage";
+    Value value = tiled->tiledValues[0];
+    // The first slice is the layer's new part (later ones may reuse its
+    // address once it is erased).
+    if (!computed)
+      computed = value;
+    rewriter.replaceOp(s, value);
+    for (Operation *generated : tiled->generatedSlices)
+      if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
+        worklist.push_back(g);
+  }
+  return computed;
+}
+
+/// Makes the tiled ops of `computed` write in place: the destination of
+/// the tiled ops (an empty tensor's slice) becomes `destSlice()` (of the
+/// window or the output), built before the op that writes it.
+void computeInPlace(IRRewriter &rewriter, Value computed,
+                    function_ref<Value()> destSlice) {
+  Value value = computed;
+  while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
+    OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
+    auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
+    if (initSlice && initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
+      rewriter.setInsertionPoint(dps);
+      Value pixels = destSlice();
+      if (pixels.getType() == init->get().getType())
+        rewriter.modifyOpInPlace(dps, [&] { init->set(pixels); });
+      return;
+    }
+    value = init->get();
+  }
+}
+
+/// Emits before `anchor` a loop over the patches (bands) of `run` carrying
+/// the windows `kept` and the output, whose body `emit` fills before its
+/// yield (with `iv` its induction variable); the carried values are the
+/// loop's results afterwards.
+LogicalResult emitCarriedLoop(IRRewriter &rewriter, Location loc,
+                              const Run &run, ArrayRef<int> kept,
+                              std::vector<Value> &windows, Value &output,
+                              Value &iv, Operation *anchor,
+                              function_ref<LogicalResult(Operation *)> emit) {
+  SmallVector<Value> carried;
+  for (int l : kept)
+    carried.push_back(windows[l]);
+  carried.push_back(output);
+  rewriter.setInsertionPoint(anchor);
+  Value lb = arith::ConstantIndexOp::create(rewriter, loc, run.first);
+  Value ub = arith::ConstantIndexOp::create(rewriter, loc, run.last + 1);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  auto loop =
+      scf::ForOp::create(rewriter, loc, lb, ub, one, carried,
+                         [&](OpBuilder &b, Location l, Value, ValueRange args) {
+                           scf::YieldOp::create(b, l, args);
+                         });
+  // The arena's liveness sees inside it (BufferLiveness.h).
+  loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
+  Operation *loopYield = loop.getBody()->getTerminator();
+  ValueRange args = loop.getRegionIterArgs();
+  for (auto [k, l] : llvm::enumerate(kept))
+    windows[l] = args[k];
+  output = args.back();
+  iv = loop.getInductionVar();
+  rewriter.setInsertionPoint(loopYield);
+  if (failed(emit(loopYield)))
+    return failure();
+  iv = Value();
+  SmallVector<Value> yielded;
+  for (int l : kept)
+    yielded.push_back(windows[l]);
+  yielded.push_back(output);
+  rewriter.modifyOpInPlace(loopYield, [&] { loopYield->setOperands(yielded); });
+  for (auto [k, l] : llvm::enumerate(kept))
+    windows[l] = loop.getResult(k);
+  output = loop.getResults().back();
+  return success();
+}
+
+/// Moves each of `inserts` (the new part of a layer entering its window)
+/// right before the window's first user in `anchor`'s block: after the
+/// reads of the new part itself (from the tiled value), so that
+/// bufferization computes it in place in the window rather than into a
+/// copy.
+void insertBeforeFirstUse(ArrayRef<tensor::InsertSliceOp> inserts,
+                          Operation *anchor) {
+  Block *block = anchor->getBlock();
+  for (tensor::InsertSliceOp insert : inserts) {
+    if (!insert)
+      continue;
+    Operation *firstUser = anchor;
+    for (Operation *user : insert->getUsers())
+      if (Operation *at = block->findAncestorOpInBlock(*user))
+        if (at->isBeforeInBlock(firstUser))
+          firstUser = at;
+    insert->moveBefore(firstUser);
+  }
+}
+
+/// The stage body's ops, the templates the patches tile (dead afterwards).
+void collectTemplates(Block &body, SmallVectorImpl<Operation *> &templates,
+                      llvm::SmallPtrSetImpl<Operation *> &bodyOps) {
+  for (Operation &op : body.without_terminator()) {
+    templates.push_back(&op);
+    bodyOps.insert(&op);
+  }
+}
+
+/// Replaces the stage by `output` and erases the templates left dead.
+void finishCachedStage(IRRewriter &rewriter, patch::StageOp stage,
+                       Operation *yield, Value output,
+                       ArrayRef<Operation *> templates) {
+  rewriter.replaceAllUsesWith(stage.getResult(), output);
+  rewriter.eraseOp(yield);
+  rewriter.eraseOp(stage);
+  for (Operation *op : llvm::reverse(templates))
+    if (op->use_empty() && isPure(op))
+      rewriter.eraseOp(op);
+}
+
 /// The `cache` strategy for row strips (a grid of one column), as line
 /// buffers: every layer of the stage but the last keeps a window of the
 /// rows its consumers still need (the largest region a patch holds), which
@@ -152,16 +502,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   NetworkOps graph = buildNetwork(body);
   const Network &net = graph.net;
   int n = net.layers.size();
-  for (int l = 0; l < n; ++l)
-    if (!net.layers[l].spatial)
-      return graph.anchor[l]->emitOpError(
-                 "cannot run in a cached patch stage: ")
-             << net.layers[l].opaqueReason;
-  if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
-      outType.getRank() != 4 ||
-      (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
-    return stage.emitOpError("lowers the 'cache' strategy only for stages "
-                             "whose last layer gives a feature map");
+  if (failed(checkCachedStage(stage, graph)))
+    return failure();
 
   // Per patch and layer, the rows the patch needs.
   int64_t height = outType.getDimSize(1), tile = stage.getTile()[0];
@@ -172,17 +514,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         receptiveField(net, 0, n - 1, 0,
                        {i * tile, std::min(height, (i + 1) * tile) - 1})
             .layer);
-  // With dilations, a later patch may need a row before an earlier one's
-  // first (the taps skip rows): a row is kept from the first patch that
-  // needs it to the last, so regions only move forward.
-  for (int l = 0; l < n; ++l) {
-    for (int64_t i = 1; i < grid; ++i)
-      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
-        fields[i][l].hi = std::max(fields[i][l].hi, fields[i - 1][l].hi);
-    for (int64_t i = grid - 1; i > 0; --i)
-      if (!fields[i][l].empty() && !fields[i - 1][l].empty())
-        fields[i - 1][l].lo = std::min(fields[i - 1][l].lo, fields[i][l].lo);
-  }
+  keepRegionsMoving(fields, n);
   // Windows: the layers read by later layers of the stage.
   llvm::DenseMap<Value, int> windowOf;
   std::vector<int64_t> windowRows(n, 0);
@@ -203,58 +535,9 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
             "forward with the patches");
     }
   }
-  // The stage's inputs read by its layers, by network tensor (block
-  // arguments of tensor type, in order).
-  llvm::DenseMap<Value, int> externalOf;
-  {
-    llvm::SmallDenseSet<int> read;
-    for (const NetLayer &layer : net.layers)
-      for (const LayerInput &input : layer.inputs)
-        if (net.tensors[input.tensor].producer < 0)
-          read.insert(input.tensor);
-    int tensor = 0;
-    for (Value input : stage.getInputs())
-      if (isa<RankedTensorType>(input.getType())) {
-        if (read.contains(tensor))
-          externalOf[input] = tensor;
-        ++tensor;
-      }
-  }
+  llvm::DenseMap<Value, int> externalOf = stageInputsRead(stage, net);
 
-  // What each patch does per layer, worked out before any IR: the new rows
-  // [lo, hi] it computes (none when `skip`), the window's first row `top`
-  // at that time (0 for the output), by how many rows the window slides
-  // first (0: no copy), and the window's first row after the patch.
-  struct LayerStep {
-    bool skip = true;
-    int64_t lo = 0, hi = -1, top = 0, slide = 0, base = 0;
-  };
-  std::vector<std::vector<LayerStep>> steps(grid, std::vector<LayerStep>(n));
-  {
-    // Per layer: the last row computed so far, and the window's first row.
-    std::vector<int64_t> done(n, -1), base(n, 0);
-    for (int64_t i = 0; i < grid; ++i)
-      for (int l = 0; l < n; ++l) {
-        LayerStep &step = steps[i][l];
-        Interval rows = fields[i][l];
-        int64_t lo = std::max(rows.lo, done[l] + 1), hi = rows.hi;
-        step.base = base[l];
-        if (lo > hi)
-          continue;
-        step.skip = false;
-        step.lo = lo;
-        step.hi = hi;
-        if (l + 1 < n) {
-          // Slide the window: the rows still needed move to its top.
-          int64_t newBase = hi - windowRows[l] + 1;
-          int64_t shift = newBase - base[l];
-          if (done[l] >= 0 && shift > 0 && shift < windowRows[l])
-            step.slide = shift;
-          base[l] = step.base = step.top = newBase;
-        }
-        done[l] = hi;
-      }
-  }
+  CachedSteps steps = cachedSteps(fields, windowRows, n);
 
   // The steady state: patches that do what the patch before them did,
   // moved down by a fixed number of rows in every layer (and in the stage's
@@ -263,73 +546,12 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
   // (the top border) and after (the bottom border, the remainder) stay
   // unrolled. `moves[i]`: per layer, then for the stage's inputs, how far
   // patch i lies below patch i - 1; none when it is not such a move.
-  auto moveFrom = [&](int64_t i) -> std::optional<std::vector<int64_t>> {
-    std::vector<int64_t> move(n + 1, 0);
-    std::optional<int64_t> external;
-    for (int l = 0; l < n; ++l) {
-      const LayerStep &a = steps[i - 1][l], &b = steps[i][l];
-      if (a.skip != b.skip)
-        return std::nullopt;
-      if (a.skip) {
-        move[l] = b.base - a.base;
-        continue;
-      }
-      move[l] = b.lo - a.lo;
-      if (b.hi - a.hi != move[l] || b.slide != a.slide ||
-          (l + 1 < n &&
-           (b.top - a.top != move[l] || b.base - a.base != move[l])))
-        return std::nullopt;
-      for (const LayerInput &input : net.layers[l].inputs) {
-        const NetTensor &t = net.tensors[input.tensor];
-        Interval ra = input.rows.inputOf({a.lo, a.hi}),
-                 rb = input.rows.inputOf({b.lo, b.hi});
-        for (Interval r : {ra, rb})
-          if (r.lo < 0 || r.hi >= t.height)
-            return std::nullopt;
-        if (t.producer >= 0) {
-          // Where it reads in the producer's window.
-          if (rb.lo - steps[i][t.producer].base !=
-              ra.lo - steps[i - 1][t.producer].base)
-            return std::nullopt;
-        } else {
-          if (external && *external != rb.lo - ra.lo)
-            return std::nullopt;
-          external = rb.lo - ra.lo;
-        }
-      }
-    }
-    move[n] = external.value_or(0);
-    return move;
-  };
-  // The longest run of patches [loopFirst, loopLast] that each move the
-  // same way from the one before.
-  int64_t loopFirst = 0, loopLast = -1;
-  std::vector<int64_t> loopMove;
-  {
-    std::optional<std::vector<int64_t>> previous;
-    int64_t runFirst = 0;
-    for (int64_t i = 1; i < grid; ++i) {
-      std::optional<std::vector<int64_t>> move = moveFrom(i);
-      if (!move || !previous || *move != *previous)
-        runFirst = i - 1;
-      if (move && i - runFirst > loopLast - loopFirst) {
-        loopFirst = runFirst;
-        loopLast = i;
-        loopMove = *move;
-      }
-      previous = std::move(move);
-    }
-    // Two patches gain nothing from a loop.
-    if (loopLast - loopFirst < 2)
-      loopLast = -1;
-  }
+  Run steady = longestRun(
+      grid, [&](int64_t i) { return stepMove(net, steps, i, /*axis=*/1); });
 
   SmallVector<Operation *> templates;
   llvm::SmallPtrSet<Operation *, 32> bodyOps;
-  for (Operation &op : body.without_terminator()) {
-    templates.push_back(&op);
-    bodyOps.insert(&op);
-  }
+  collectTemplates(body, templates, bodyOps);
 
   // The body runs where the stage was; its ops are the templates the
   // patches tile, dead afterwards.
@@ -370,7 +592,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
                                          outType.getElementType());
 
   // Emits patch `i` before `anchor`. In the loop (`iv` set) the ops are
-  // those of patch `loopFirst`; the rows they take from the stage's inputs
+  // those of patch `steady.first`; the rows they take from the stage's inputs
   // and give to the stage's output move with the iteration, every other
   // offset (into the windows) is the same in every iteration.
   Value iv;
@@ -380,7 +602,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     AffineExpr d0 = rewriter.getAffineDimExpr(0);
     return affine::AffineApplyOp::create(
                rewriter, loc,
-               AffineMap::get(1, 0, d0 * move + (row - loopFirst * move)), iv)
+               AffineMap::get(1, 0, d0 * move + (row - steady.first * move)),
+               iv)
         .getResult();
   };
   auto emitPatch = [&](int64_t i, Operation *anchor) -> LogicalResult {
@@ -389,7 +612,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     std::vector<Value> newRows(n);
     std::vector<tensor::InsertSliceOp> inserts(n);
     for (int l = 0; l < n; ++l) {
-      const LayerStep &step = steps[i][l];
+      const CachedStep &step = steps[i][l];
       if (step.skip)
         continue;
       int64_t lo = step.lo, hi = step.hi, top = step.top;
@@ -434,27 +657,16 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
       Value full = graph.ops[l].back()->getResult(0);
       SmallVector<tensor::ExtractSliceOp> worklist{
           rowSlice(full, rewriter.getIndexAttr(lo), hi - lo + 1)};
-      Value computed;
       // Reads the rows `s` reads from `source` instead, its first row given
       // by `row(first row of s)`; the rows must be static.
-      auto readRowsFrom =
-          [&](tensor::ExtractSliceOp s, Value source,
-              function_ref<OpFoldResult(int64_t)> row) -> LogicalResult {
-        std::optional<int64_t> first =
-            getConstantIntValue(s.getMixedOffsets()[1]);
-        if (!first || s.getType().isDynamicDim(1))
-          return s.emitOpError("has a dynamic row range in a cached patch "
-                               "stage");
-        rewriter.setInsertionPoint(s);
-        SmallVector<OpFoldResult> offsets(s.getMixedOffsets());
-        offsets[1] = row(*first);
-        rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
-            s, s.getType(), source, offsets, s.getMixedSizes(),
-            s.getMixedStrides());
-        return success();
+      auto readRowsFrom = [&](tensor::ExtractSliceOp s, Value source,
+                              function_ref<OpFoldResult(int64_t)> row) {
+        return readSliceFrom(rewriter, s, source, {1}, "row",
+                             [&](ArrayRef<int64_t> first) {
+                               return SmallVector<OpFoldResult>{row(first[0])};
+                             });
       };
-      while (!worklist.empty()) {
-        tensor::ExtractSliceOp s = worklist.pop_back_val();
+      auto redirect = [&](tensor::ExtractSliceOp s) -> FailureOr<bool> {
         Value source = s.getSource();
         auto window = windowOf.find(source);
         if (window != windowOf.end() && window->second != l) {
@@ -465,7 +677,7 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
           // it, made it compute them into a copy).
           std::optional<int64_t> first =
               getConstantIntValue(s.getMixedOffsets()[1]);
-          const LayerStep &from = steps[i][p];
+          const CachedStep &from = steps[i][p];
           if (first && newRows[p] && !s.getType().isDynamicDim(1) &&
               *first >= from.lo &&
               *first + s.getType().getDimSize(1) - 1 <= from.hi) {
@@ -473,72 +685,48 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
                   return rewriter.getIndexAttr(row - from.lo);
                 })))
               return failure();
-            continue;
+            return true;
           }
           if (failed(readRowsFrom(s, windows[p], [&](int64_t first) {
                 return rewriter.getIndexAttr(first - steps[i][p].base);
               })))
             return failure();
-          continue;
+          return true;
         }
         if (iv && externalOf.count(source)) {
           // Rows of a stage input: they move with the loop.
           if (failed(readRowsFrom(s, source, [&](int64_t first) {
-                return absoluteRow(first, loopMove[n]);
+                return absoluteRow(first, steady.move[n]);
               })))
             return failure();
-          continue;
+          return true;
         }
-        auto producer = dyn_cast<OpResult>(source);
-        if (!producer || !bodyOps.contains(producer.getOwner()) ||
-            !isa<TilingInterface>(producer.getOwner()))
-          continue;
-        rewriter.setInsertionPoint(s);
-        FailureOr<TilingResult> tiled =
-            tensor::replaceExtractSliceWithTiledProducer(rewriter, s, producer);
-        if (failed(tiled))
-          return producer.getOwner()->emitOpError(
-              "cannot be tiled by rows in a cached patch stage");
-        Value value = tiled->tiledValues[0];
-        // The first slice is the layer's rows (later ones may reuse its
-        // address once it is erased).
-        if (!computed)
-          computed = value;
-        rewriter.replaceOp(s, value);
-        for (Operation *generated : tiled->generatedSlices)
-          if (auto g = dyn_cast<tensor::ExtractSliceOp>(generated))
-            worklist.push_back(g);
-      }
+        return false;
+      };
+      FailureOr<Value> tiled =
+          tileLayer(rewriter, std::move(worklist), bodyOps, redirect, "rows");
+      if (failed(tiled))
+        return failure();
+      Value computed = *tiled;
       if (!computed)
         return graph.anchor[l]->emitOpError(
                    "cannot be tiled by rows in a cached patch stage: its "
                    "layer ends in '")
                << full.getDefiningOp()->getName() << "'";
-      // Written in place: the destination of the tiled ops (an empty
-      // tensor's slice) becomes the rows of the window or the output.
-      Value value = computed;
-      while (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
-        OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
-        auto initSlice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
-        if (initSlice &&
-            initSlice.getSource().getDefiningOp<tensor::EmptyOp>()) {
-          rewriter.setInsertionPoint(dps);
-          Value rowsOfDest = rowSlice(
-              dest,
-              last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
-                   : rewriter.getIndexAttr(lo - top),
-              hi - lo + 1);
-          if (rowsOfDest.getType() == init->get().getType())
-            rewriter.modifyOpInPlace(dps, [&] { init->set(rowsOfDest); });
-          break;
-        }
-        value = init->get();
-      }
+      // Written in place: the tiled ops compute into the rows of the
+      // window or the output.
+      computeInPlace(rewriter, computed, [&] {
+        return rowSlice(
+            dest,
+            last ? absoluteRow(lo, steady.move.empty() ? 0 : steady.move[l])
+                 : rewriter.getIndexAttr(lo - top),
+            hi - lo + 1);
+      });
       rewriter.setInsertionPoint(anchor);
-      dest =
-          insertRows(computed, dest,
-                     last ? absoluteRow(lo, loopMove.empty() ? 0 : loopMove[l])
-                          : rewriter.getIndexAttr(lo - top));
+      dest = insertRows(
+          computed, dest,
+          last ? absoluteRow(lo, steady.move.empty() ? 0 : steady.move[l])
+               : rewriter.getIndexAttr(lo - top));
       if (last) {
         output = dest;
       } else {
@@ -547,74 +735,421 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
         inserts[l] = dest.getDefiningOp<tensor::InsertSliceOp>();
       }
     }
-    // The new rows enter each window right before the window is read:
-    // after the reads of the rows themselves, so that bufferization
-    // computes them in place.
-    Block *block = anchor->getBlock();
-    for (tensor::InsertSliceOp insert : inserts) {
-      if (!insert)
-        continue;
-      Operation *firstUser = anchor;
-      for (Operation *user : insert->getUsers())
-        if (Operation *at = block->findAncestorOpInBlock(*user))
-          if (at->isBeforeInBlock(firstUser))
-            firstUser = at;
-      insert->moveBefore(firstUser);
-    }
+    // The new rows enter each window right before the window is read.
+    insertBeforeFirstUse(inserts, anchor);
     return success();
   };
 
+  // The steady state as one loop; the windows and the output are carried
+  // through it.
+  SmallVector<int> kept;
+  for (int l = 0; l + 1 < n; ++l)
+    kept.push_back(l);
   for (int64_t i = 0; i < grid; ++i) {
-    if (i != loopFirst || loopLast < 0) {
+    if (i != steady.first || steady.last < 0) {
       rewriter.setInsertionPoint(yield);
       if (failed(emitPatch(i, yield)))
         return failure();
       continue;
     }
-    // The steady state as one loop; the windows and the output are carried
-    // through it.
-    SmallVector<Value> carried;
-    for (int l = 0; l + 1 < n; ++l)
-      carried.push_back(windows[l]);
-    carried.push_back(output);
-    rewriter.setInsertionPoint(yield);
-    Value lb = arith::ConstantIndexOp::create(rewriter, loc, loopFirst);
-    Value ub = arith::ConstantIndexOp::create(rewriter, loc, loopLast + 1);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, lb, ub, one, carried,
-        [&](OpBuilder &b, Location l, Value, ValueRange args) {
-          scf::YieldOp::create(b, l, args);
-        });
-    // The arena's liveness sees inside it (BufferLiveness.h).
-    loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
-    Operation *loopYield = loop.getBody()->getTerminator();
-    ValueRange args = loop.getRegionIterArgs();
-    for (int l = 0; l + 1 < n; ++l)
-      windows[l] = args[l];
-    output = args[n - 1];
-    iv = loop.getInductionVar();
-    rewriter.setInsertionPoint(loopYield);
-    if (failed(emitPatch(i, loopYield)))
+    if (failed(emitCarriedLoop(
+            rewriter, loc, steady, kept, windows, output, iv, yield,
+            [&](Operation *loopYield) { return emitPatch(i, loopYield); })))
       return failure();
-    iv = Value();
-    SmallVector<Value> yielded(windows.begin(), windows.begin() + (n - 1));
-    yielded.push_back(output);
-    rewriter.modifyOpInPlace(loopYield,
-                             [&] { loopYield->setOperands(yielded); });
-    for (int l = 0; l + 1 < n; ++l)
-      windows[l] = loop.getResult(l);
-    output = loop.getResult(n - 1);
-    i = loopLast;
+    i = steady.last;
   }
 
-  rewriter.replaceAllUsesWith(stage.getResult(), output);
-  rewriter.eraseOp(yield);
-  rewriter.eraseOp(stage);
-  // The templates are dead now.
-  for (Operation *op : llvm::reverse(templates))
-    if (op->use_empty() && isPure(op))
-      rewriter.eraseOp(op);
+  finishCachedStage(rewriter, stage, yield, output, templates);
+  return success();
+}
+
+/// Offsets and sizes of a slice of an NHWC tensor: `rows` from `row`,
+/// `cols` from `col`, every batch and channel.
+struct PixelBox {
+  OpFoldResult row, col;
+  int64_t rows, cols;
+};
+
+tensor::ExtractSliceOp sliceBox(IRRewriter &rewriter, Location loc,
+                                Value source, const PixelBox &box) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+      sizes = {rewriter.getIndexAttr(type.getDimSize(0)),
+               rewriter.getIndexAttr(box.rows), rewriter.getIndexAttr(box.cols),
+               rewriter.getIndexAttr(type.getDimSize(3))},
+      strides(4, rewriter.getIndexAttr(1));
+  offsets[1] = box.row;
+  offsets[2] = box.col;
+  return tensor::ExtractSliceOp::create(rewriter, loc, source, offsets, sizes,
+                                        strides);
+}
+
+Value insertBox(IRRewriter &rewriter, Location loc, Value source, Value dest,
+                OpFoldResult row, OpFoldResult col) {
+  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+      sizes = tensor::getMixedSizes(rewriter, loc, source),
+      strides(4, rewriter.getIndexAttr(1));
+  offsets[1] = row;
+  offsets[2] = col;
+  return tensor::InsertSliceOp::create(rewriter, loc, source, dest, offsets,
+                                       sizes, strides)
+      .getResult();
+}
+
+/// The `cache` strategy for grids of several columns (msf-CNN's fused
+/// blocks, StreamNet): the patches walk each row of tiles (a band) left to
+/// right; every layer of the stage but the last keeps a window of the
+/// columns its consumers still need, over the rows the band needs of it,
+/// which slides right with the patches; each patch computes only the
+/// columns of each layer that are new, over the band's rows. Columns are
+/// computed once per band; the rows two bands share are recomputed (caching
+/// them too would keep full-width line buffers, which the small budgets this
+/// strategy is for cannot hold). Shapes are static: the bands and patches
+/// at the image borders are unrolled, the steady-state bands run as one loop
+/// and, inside each band, the steady-state patches as one loop.
+LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
+  Block &body = stage.getBody().front();
+  auto yield = cast<patch::YieldOp>(body.getTerminator());
+  auto outType = cast<RankedTensorType>(stage.getResult().getType());
+  NetworkOps graph = buildNetwork(body);
+  const Network &net = graph.net;
+  int n = net.layers.size();
+  if (failed(checkCachedStage(stage, graph)))
+    return failure();
+
+  int64_t height = outType.getDimSize(1), width = outType.getDimSize(2);
+  int64_t tileRows = stage.getTile()[0], tileCols = stage.getTile()[1];
+  int64_t bands = (height + tileRows - 1) / tileRows;
+  // Per patch of a band and layer, the columns the patch needs; per band
+  // and layer, the rows. Each band starts with warm-up patches, left of the
+  // image, that compute the first patch's columns a few at a time, so that
+  // the windows hold the columns of a steady-state patch only.
+  std::vector<std::vector<Interval>> fields = warmUpFields(net, 0, n - 1, 1,
+                                                           tileCols),
+                                     bandFields;
+  int64_t warmUp = fields.size();
+  int64_t grid = warmUp + (width + tileCols - 1) / tileCols;
+  for (int64_t i = 0; i + warmUp < grid; ++i)
+    fields.push_back(
+        receptiveField(net, 0, n - 1, 1,
+                       {i * tileCols, std::min(width, (i + 1) * tileCols) - 1})
+            .layer);
+  for (int64_t b = 0; b < bands; ++b)
+    bandFields.push_back(
+        receptiveField(net, 0, n - 1, 0,
+                       {b * tileRows, std::min(height, (b + 1) * tileRows) - 1})
+            .layer);
+  keepRegionsMoving(fields, n);
+  // Windows: the columns the patches' new parts read (cachedWindowSizes,
+  // as the planner counts them) of the rows (the largest region of a band)
+  // of every layer but the last.
+  llvm::DenseMap<Value, int> windowOf;
+  std::vector<int64_t> windowRows(n, 0),
+      windowCols = cachedWindowSizes(net, 0, 1, fields);
+  for (int l = 0; l < n; ++l) {
+    for (int64_t b = 0; b < bands; ++b)
+      if (bandFields[b][l].empty())
+        return graph.anchor[l]->emitOpError(
+            "cannot run in a cached patch stage: a band of patches needs "
+            "none of its rows");
+    if (l + 1 == n)
+      continue;
+    Value value = graph.ops[l].back()->getResult(0);
+    if (cast<RankedTensorType>(value.getType()).getRank() != 4)
+      return graph.anchor[l]->emitOpError(
+          "cannot run in a cached patch stage: its result is not NHWC");
+    windowOf[value] = l;
+    for (int64_t b = 0; b < bands; ++b)
+      windowRows[l] = std::max(windowRows[l], bandFields[b][l].size());
+    for (int64_t i = 0; i < grid; ++i) {
+      if (i > 0 && !fields[i][l].empty() && !fields[i - 1][l].empty() &&
+          (fields[i][l].lo < fields[i - 1][l].lo ||
+           fields[i][l].hi < fields[i - 1][l].hi))
+        return graph.anchor[l]->emitOpError(
+            "cannot run in a cached patch stage: its columns do not move "
+            "forward with the patches");
+    }
+  }
+  llvm::DenseMap<Value, int> externalOf = stageInputsRead(stage, net);
+
+  // What each patch of a band does per layer (the same in every band).
+  CachedSteps steps = cachedSteps(fields, windowCols, n);
+
+  // Windows of which every patch reads only what it computed itself
+  // (nothing is kept for the next patch): each patch writes a window of its
+  // own, which the loops do not carry (a carried window that a patch
+  // overwrites whole would not bufferize in place). The planner counts
+  // them as per-patch buffers (windowsPerPatch).
+  std::vector<bool> perPatch(n, false);
+  for (int l = 0; l + 1 < n; ++l) {
+    perPatch[l] = true;
+    for (int64_t i = 0; i < grid; ++i)
+      for (int j = l + 1; j < n; ++j) {
+        if (steps[i][j].skip)
+          continue;
+        for (const LayerInput &input : net.layers[j].inputs) {
+          const NetTensor &t = net.tensors[input.tensor];
+          if (t.producer != l)
+            continue;
+          Interval read = input.cols.inputOf({steps[i][j].lo, steps[i][j].hi})
+                              .intersect({0, t.width - 1});
+          if (!read.empty() && (steps[i][l].skip || read.lo < steps[i][l].lo ||
+                                read.hi > steps[i][l].hi))
+            perPatch[l] = false;
+        }
+      }
+  }
+
+  // Steady states, as in lowerCachedStage: a patch (band) that does what
+  // the one before it did moved right (down) by a fixed amount in every
+  // layer and in the stage's inputs, reading no padding along that axis.
+  // `move[l]` per layer, `move[n]` for the stage's inputs.
+  auto bandMove = [&](int64_t b) -> std::optional<std::vector<int64_t>> {
+    std::vector<int64_t> move(n + 1, 0);
+    std::optional<int64_t> external;
+    for (int l = 0; l < n; ++l) {
+      Interval a = bandFields[b - 1][l], c = bandFields[b][l];
+      move[l] = c.lo - a.lo;
+      if (c.size() != a.size())
+        return std::nullopt;
+      for (const LayerInput &input : net.layers[l].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        Interval ra = input.rows.inputOf(a), rb = input.rows.inputOf(c);
+        for (Interval r : {ra, rb})
+          if (r.lo < 0 || r.hi >= t.height)
+            return std::nullopt;
+        if (t.producer >= 0) {
+          if (rb.lo - bandFields[b][t.producer].lo !=
+              ra.lo - bandFields[b - 1][t.producer].lo)
+            return std::nullopt;
+        } else {
+          if (external && *external != rb.lo - ra.lo)
+            return std::nullopt;
+          external = rb.lo - ra.lo;
+        }
+      }
+    }
+    move[n] = external.value_or(0);
+    return move;
+  };
+  Run patchRun = longestRun(
+      grid, [&](int64_t i) { return stepMove(net, steps, i, /*axis=*/2); });
+  Run bandRun = longestRun(bands, bandMove);
+
+  SmallVector<Operation *> templates;
+  llvm::SmallPtrSet<Operation *, 32> bodyOps;
+  collectTemplates(body, templates, bodyOps);
+  rewriter.inlineBlockBefore(&body, stage, stage.getInputs());
+  Location loc = stage.getLoc();
+
+  auto emptyWindow = [&](int l) -> Value {
+    auto type =
+        cast<RankedTensorType>(graph.ops[l].back()->getResult(0).getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[1] = windowRows[l];
+    shape[2] = windowCols[l];
+    return tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
+  };
+  rewriter.setInsertionPoint(yield);
+  std::vector<Value> windows(n);
+  for (int l = 0; l + 1 < n; ++l)
+    if (!perPatch[l])
+      windows[l] = emptyWindow(l);
+  Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                         outType.getElementType());
+
+  // In the loops (`bandIv`, `patchIv` set) the ops are those of the run's
+  // first band (patch); the rows and columns they take from the stage's
+  // inputs and give to its output move with the iterations, every offset
+  // into a window is the same in every iteration.
+  Value bandIv, patchIv;
+  auto moving = [&](int64_t at, Value iv, const Run &run,
+                    int64_t move) -> OpFoldResult {
+    if (!iv || move == 0)
+      return rewriter.getIndexAttr(at);
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    return affine::AffineApplyOp::create(
+               rewriter, loc,
+               AffineMap::get(1, 0, d0 * move + (at - run.first * move)), iv)
+        .getResult();
+  };
+  auto outputRow = [&](int64_t row, int l) {
+    return moving(row, bandIv, bandRun, bandIv ? bandRun.move[l] : 0);
+  };
+  auto outputCol = [&](int64_t col, int l) {
+    return moving(col, patchIv, patchRun, patchIv ? patchRun.move[l] : 0);
+  };
+
+  auto emitPatch = [&](int64_t b, int64_t i,
+                       Operation *anchor) -> LogicalResult {
+    // Per layer, the columns this patch computed, and where they enter the
+    // layer's window.
+    std::vector<Value> newCols(n);
+    std::vector<tensor::InsertSliceOp> inserts(n);
+    for (int l = 0; l < n; ++l) {
+      const CachedStep &step = steps[i][l];
+      if (step.skip)
+        continue;
+      Interval rows = bandFields[b][l];
+      int64_t lo = step.lo, hi = step.hi, top = step.top;
+      bool last = l + 1 == n;
+      Value dest = last ? output : windows[l];
+      rewriter.setInsertionPoint(anchor);
+      if (!last && perPatch[l])
+        dest = emptyWindow(l);
+      if (step.slide) {
+        // The columns still needed move to the window's left.
+        int64_t shift = step.slide, keep = windowCols[l] - shift;
+        Value from =
+            sliceBox(rewriter, loc, dest,
+                     {rewriter.getIndexAttr(0), rewriter.getIndexAttr(shift),
+                      windowRows[l], keep});
+        Value to = sliceBox(rewriter, loc, dest,
+                            {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
+                             windowRows[l], keep});
+        Value moved =
+            linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
+        dest = insertBox(rewriter, loc, moved, dest, rewriter.getIndexAttr(0),
+                         rewriter.getIndexAttr(0));
+      }
+      // The band's rows of the new columns, tiled from the layer's ops;
+      // what they read of earlier layers comes from those layers' windows.
+      Value full = graph.ops[l].back()->getResult(0);
+      SmallVector<tensor::ExtractSliceOp> worklist{
+          sliceBox(rewriter, loc, full,
+                   {rewriter.getIndexAttr(rows.lo), rewriter.getIndexAttr(lo),
+                    rows.size(), hi - lo + 1})};
+      // Reads what `s` reads from `source` instead, at `at(first row,
+      // first column of s)`; the offsets and sizes must be static.
+      auto readFrom = [&](tensor::ExtractSliceOp s, Value source,
+                          function_ref<std::pair<OpFoldResult, OpFoldResult>(
+                              int64_t, int64_t)>
+                              at) {
+        return readSliceFrom(rewriter, s, source, {1, 2}, "pixel",
+                             [&](ArrayRef<int64_t> first) {
+                               auto [row, col] = at(first[0], first[1]);
+                               return SmallVector<OpFoldResult>{row, col};
+                             });
+      };
+      auto redirect = [&](tensor::ExtractSliceOp s) -> FailureOr<bool> {
+        Value source = s.getSource();
+        auto window = windowOf.find(source);
+        if (window != windowOf.end() && window->second != l) {
+          int p = window->second;
+          // Columns the producer computed in this patch are read where it
+          // computed them, as in lowerCachedStage: reading them through the
+          // window made bufferization compute them into a copy.
+          std::optional<int64_t> col =
+              getConstantIntValue(s.getMixedOffsets()[2]);
+          const CachedStep &from = steps[i][p];
+          if (col && newCols[p] && !s.getType().isDynamicDim(2) &&
+              *col >= from.lo &&
+              *col + s.getType().getDimSize(2) - 1 <= from.hi) {
+            if (failed(readFrom(s, newCols[p], [&](int64_t row, int64_t col) {
+                  return std::make_pair<OpFoldResult, OpFoldResult>(
+                      rewriter.getIndexAttr(row - bandFields[b][p].lo),
+                      rewriter.getIndexAttr(col - from.lo));
+                })))
+              return failure();
+            return true;
+          }
+          if (failed(readFrom(s, windows[p], [&](int64_t row, int64_t col) {
+                return std::make_pair<OpFoldResult, OpFoldResult>(
+                    rewriter.getIndexAttr(row - bandFields[b][p].lo),
+                    rewriter.getIndexAttr(col - steps[i][p].base));
+              })))
+            return failure();
+          return true;
+        }
+        if ((bandIv || patchIv) && externalOf.count(source)) {
+          if (failed(readFrom(s, source, [&](int64_t row, int64_t col) {
+                return std::make_pair(
+                    moving(row, bandIv, bandRun, bandIv ? bandRun.move[n] : 0),
+                    moving(col, patchIv, patchRun,
+                           patchIv ? patchRun.move[n] : 0));
+              })))
+            return failure();
+          return true;
+        }
+        return false;
+      };
+      FailureOr<Value> tiled =
+          tileLayer(rewriter, std::move(worklist), bodyOps, redirect, "pixels");
+      if (failed(tiled))
+        return failure();
+      Value computed = *tiled;
+      if (!computed)
+        return graph.anchor[l]->emitOpError(
+                   "cannot be tiled by pixels in a cached patch stage: its "
+                   "layer ends in '")
+               << full.getDefiningOp()->getName() << "'";
+      auto destRow = [&]() -> OpFoldResult {
+        return last ? outputRow(rows.lo, l) : rewriter.getIndexAttr(0);
+      };
+      auto destCol = [&]() -> OpFoldResult {
+        return last ? outputCol(lo, l) : rewriter.getIndexAttr(lo - top);
+      };
+      // Written in place: the tiled ops compute into the pixels of the
+      // window or the output.
+      computeInPlace(rewriter, computed, [&] {
+        return sliceBox(rewriter, loc, dest,
+                        {destRow(), destCol(), rows.size(), hi - lo + 1});
+      });
+      rewriter.setInsertionPoint(anchor);
+      dest = insertBox(rewriter, loc, computed, dest, destRow(), destCol());
+      if (last) {
+        output = dest;
+      } else {
+        windows[l] = dest;
+        newCols[l] = computed;
+        inserts[l] = dest.getDefiningOp<tensor::InsertSliceOp>();
+      }
+    }
+    // The new columns enter each window right before the window is read.
+    insertBeforeFirstUse(inserts, anchor);
+    return success();
+  };
+
+  // The loops carry the windows kept from patch to patch, and the output.
+  SmallVector<int> kept;
+  for (int l = 0; l + 1 < n; ++l)
+    if (!perPatch[l])
+      kept.push_back(l);
+  auto emitLoop =
+      [&](const Run &run, Value &iv, Operation *anchor,
+          function_ref<LogicalResult(Operation *)> emit) -> LogicalResult {
+    return emitCarriedLoop(rewriter, loc, run, kept, windows, output, iv,
+                           anchor, emit);
+  };
+  auto emitBand = [&](int64_t b, Operation *anchor) -> LogicalResult {
+    for (int64_t i = 0; i < grid; ++i) {
+      if (i != patchRun.first || patchRun.last < 0) {
+        if (failed(emitPatch(b, i, anchor)))
+          return failure();
+        continue;
+      }
+      if (failed(emitLoop(patchRun, patchIv, anchor, [&](Operation *loopYield) {
+            return emitPatch(b, i, loopYield);
+          })))
+        return failure();
+      i = patchRun.last;
+    }
+    return success();
+  };
+  for (int64_t b = 0; b < bands; ++b) {
+    if (b != bandRun.first || bandRun.last < 0) {
+      if (failed(emitBand(b, yield)))
+        return failure();
+      continue;
+    }
+    if (failed(emitLoop(bandRun, bandIv, yield, [&](Operation *loopYield) {
+          return emitBand(b, loopYield);
+        })))
+      return failure();
+    b = bandRun.last;
+  }
+
+  finishCachedStage(rewriter, stage, yield, output, templates);
   return success();
 }
 
@@ -629,7 +1164,8 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
                    linalg::DepthwiseConv2DNhwcHwcOp, linalg::Conv2DNhwcFhwcOp>(
       rewriter, stage);
   if (stage.getStrategy() == "cache")
-    return lowerCachedStage(rewriter, stage);
+    return stage.getGrid()[1] == 1 ? lowerCachedStage(rewriter, stage)
+                                   : lowerCachedGrid(rewriter, stage);
   if (stage.getStrategy() != "recompute")
     return stage.emitOpError("has no lowering for the '")
            << stage.getStrategy() << "' strategy";

@@ -88,11 +88,26 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
     options.maxStageLayers = maxStageLayers;
     options.alignment = std::max<uint64_t>(1, alignment);
     options.staticBorders = staticBorders;
-    options.allowRecompute = StringRef(strategies).contains("recompute");
-    options.allowCache = StringRef(strategies).contains("cache");
-    if (!options.allowRecompute && !options.allowCache)
+    options.allowRecompute = options.allowCache = false;
+    SmallVector<StringRef> names;
+    StringRef(strategies).split(names, ',', -1, /*KeepEmpty=*/false);
+    bool unknown = names.empty();
+    for (StringRef name : names) {
+      name = name.trim();
+      if (name == "recompute")
+        options.allowRecompute = true;
+      else if (name == "cache")
+        options.allowCache = true;
+      else if (name == "cache-grid")
+        options.allowCacheGrid = true;
+      else
+        unknown = true;
+    }
+    if (unknown)
       return func.emitError("unknown overlap strategies '")
-             << strategies << "'; use recompute, cache or both";
+             << strategies
+             << "'; use recompute, cache or both (and cache-grid: cached "
+                "columns on grids of several columns)";
     int numLayers = graph.net.layers.size();
     if (!split.empty()) {
       auto ranges = parseSplit(split);

@@ -195,7 +195,8 @@ static cl::opt<std::string> patchStrategies(
     "patch-strategies",
     cl::desc("Overlap strategies the patch planner may choose: recompute, "
              "cache (row strips with line buffers), or recompute,cache "
-             "(default: the fewest MACs of both; docs/patch.md)"),
+             "(default: the fewest MACs of both); cache-grid adds 2-D grids "
+             "with cached columns (docs/patch.md)"),
     cl::init("recompute,cache"), cl::cat(category));
 static cl::opt<bool> patchStaticBorders(
     "patch-static-borders",

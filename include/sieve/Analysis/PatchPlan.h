@@ -105,6 +105,27 @@ constexpr size_t kMaxStaticBorderPatches = 8;
 /// which takes static shapes only. sieve-plan-patches marks such stages
 /// (`sieve.static_borders`).
 bool stageHasStaticBorders(const Network &net, int first, int last);
+/// The windows of a cached stage along one axis (`axis` 0 rows, 1
+/// columns), whose patches compute only the part of each layer's region
+/// `fields[i][k]` (patch `i`, layer `first + k`, regions moving forward) not
+/// computed before. Per layer, the fewest indices a window must hold: from
+/// the first index that the new parts of the patch read of the layer (its
+/// consumers' reads, its own new part) to the last index computed so far.
+/// The regions themselves are larger: they also hold what the consumers
+/// read in earlier patches and no longer need (msf-CNN's column caches hold
+/// only kernel - stride columns per layer).
+std::vector<int64_t>
+cachedWindowSizes(const Network &net, int first, int axis,
+                  const std::vector<std::vector<Interval>> &fields);
+
+/// The regions (per layer from `first`) of the patches a cached stage runs
+/// before its first one along `axis`, for tiles of `tile` (the patches at
+/// -1, -2, ... tiles, clipped to the tensors), first one first, the last
+/// layer's empty: they compute the first patch's columns a few at a time
+/// (msf-CNN's and StreamNet's warm-up), so that no window must hold the
+/// first patch's whole region.
+std::vector<std::vector<Interval>>
+warmUpFields(const Network &net, int first, int last, int axis, int64_t tile);
 
 /// Cost of one stage. The stage must be valid. Under Sieve's rule every
 /// buffer counted takes a multiple of `alignment` bytes, as in the arena.
@@ -141,6 +162,10 @@ struct PlanOptions {
   /// with static border patches (sieve-lower-patch-stages: every patch of
   /// static shapes, so the int8 kernels take them): costed patch by patch.
   bool staticBorders = false;
+  /// The cache strategy on grids of several columns as well (cached
+  /// columns, recomputed rows); under Sieve's rule `allowCache` alone
+  /// covers row strips only (what was lowered before).
+  bool allowCacheGrid = false;
   /// Forced stages (`[first, last]` pairs); empty: searched.
   std::vector<std::pair<int, int>> split;
   /// Forced grid (patches per column and per row); 0: searched.

@@ -639,7 +639,8 @@ def PlanPatches : Pass<"sieve-plan-patches", "mlir::ModuleOp"> {
            "Forced grid of the forced stages, rows x columns, e.g. '4x4'">,
     Option<"strategies", "strategies", "std::string",
            /*default=*/"\"recompute,cache\"",
-           "Overlap strategies to search: 'recompute', 'cache' or both">,
+           "Overlap strategies to search: 'recompute', 'cache' or both; "
+           "'cache-grid' adds cached columns on grids of several columns">,
     Option<"maxStageLayers", "max-stage-layers", "unsigned",
            /*default=*/"24", "Longest patched stage searched, in layers">,
     Option<"materialize", "materialize", "bool", /*default=*/"true",
