@@ -239,9 +239,12 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
       std::string first = describeOp(graph.anchor[stage.config.first]);
       std::string last = describeOp(graph.anchor[stage.config.last]);
       const char *strategy = stringifyOverlapStrategy(stage.config.strategy);
-      bool staticShapes =
-          staticBorders && stageHasStaticBorders(graph.net, stage.config.first,
-                                                 stage.config.last);
+      // Cached strips have static shapes anyway; the option is about the
+      // border patches of recomputed stages.
+      bool staticShapes = staticBorders &&
+                          stage.config.strategy == OverlapStrategy::Recompute &&
+                          stageHasStaticBorders(graph.net, stage.config.first,
+                                                stage.config.last);
       stages.push_back(b.getDictionaryAttr({
           b.getNamedAttr("first", b.getStringAttr(first)),
           b.getNamedAttr("last", b.getStringAttr(last)),
