@@ -361,8 +361,14 @@ struct GraphBuilder {
   /// Padded views belong to the layer that reads them.
   llvm::DenseMap<Value, Operation *> pendingViews;
   void attachViews(Operation *op) {
-    int l = result.net.tensors[activations.lookup(op->getResult(0)).tensor]
-                .producer;
+    // An op folded into its reader (fusedOps) is no activation of its own;
+    // nor is a view of a network input a layer's.
+    auto act = activations.find(op->getResult(0));
+    if (act == activations.end())
+      return;
+    int l = result.net.tensors[act->second.tensor].producer;
+    if (l < 0)
+      return;
     for (Value operand : op->getOperands()) {
       auto it = pendingViews.find(operand);
       if (it == pendingViews.end())
