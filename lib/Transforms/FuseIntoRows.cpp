@@ -51,30 +51,6 @@ bool rowsSaveMemory(Operation *producer, linalg::LinalgOp consumer) {
   });
 }
 
-/// Tiling a padding guards against rows whose input slice is empty (the
-/// row lies in the padding): the guard computes the padded rows into a
-/// buffer of their own, beside the one the padded copy is built in. A row
-/// whose input slice cannot be empty (interval arithmetic on its size,
-/// getIndexRange) never takes the guard: it folds away, leaving the one
-/// padded buffer the planner counts (msf-mbv2's column strips, dw_42).
-void foldNonEmptyPadGuards(RewriterBase &rewriter, Operation *loop) {
-  SmallVector<arith::CmpIOp> guards;
-  loop->walk([&](arith::CmpIOp cmp) {
-    if (cmp.getPredicate() == arith::CmpIPredicate::eq &&
-        isZeroInteger(cmp.getRhs()))
-      if (std::optional<sieve::IndexRange> range =
-              sieve::getIndexRange(cmp.getLhs()))
-        if (range->first > 0)
-          guards.push_back(cmp);
-  });
-  for (arith::CmpIOp cmp : guards) {
-    rewriter.setInsertionPoint(cmp);
-    rewriter.replaceOp(cmp, arith::ConstantIntOp::create(rewriter, cmp.getLoc(),
-                                                         rewriter.getI1Type(),
-                                                         int64_t(0)));
-  }
-}
-
 /// Whether `op` is at the top level of the function, or inside a loop over
 /// patches (sieve-lower-patch-stages), whose body is a function's worth of
 /// ops on one patch.
@@ -176,7 +152,7 @@ struct FuseIntoRowsPass final
       if (failed(result))
         continue; // Not tileable this way: it stays whole, which is correct.
       if (!result->loops.empty())
-        foldNonEmptyPadGuards(rewriter, result->loops.front());
+        sieve::foldNonEmptyPadGuards(rewriter, result->loops.front());
       for (OpResult value : root->getResults())
         if (Value replacement = result->replacements.lookup(value))
           rewriter.replaceAllUsesWith(value, replacement);
@@ -193,3 +169,23 @@ struct FuseIntoRowsPass final
 };
 
 } // namespace
+
+// A row whose input slice cannot be empty never takes the guard: msf-mbv2's
+// column strips (dw_42) kept a second padded buffer for it.
+void sieve::foldNonEmptyPadGuards(RewriterBase &rewriter, Operation *loop) {
+  SmallVector<arith::CmpIOp> guards;
+  loop->walk([&](arith::CmpIOp cmp) {
+    if (cmp.getPredicate() == arith::CmpIPredicate::eq &&
+        isZeroInteger(cmp.getRhs()))
+      if (std::optional<sieve::IndexRange> range =
+              sieve::getIndexRange(cmp.getLhs()))
+        if (range->first > 0)
+          guards.push_back(cmp);
+  });
+  for (arith::CmpIOp cmp : guards) {
+    rewriter.setInsertionPoint(cmp);
+    rewriter.replaceOp(cmp, arith::ConstantIntOp::create(rewriter, cmp.getLoc(),
+                                                         rewriter.getI1Type(),
+                                                         int64_t(0)));
+  }
+}

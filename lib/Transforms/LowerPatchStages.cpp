@@ -1241,25 +1241,10 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
   Value tiled = result->replacements.lookup(root->getResult(0));
   rewriter.replaceAllUsesWith(root->getResult(0), tiled);
 
-  // Tiling a padding guards against patches whose input slice is empty
-  // (the patch lies in the padding); a real patch always reads some of its
-  // input, and the guard would double the patch's padded window. Sizes that
-  // cannot be zero fold the guard away.
-  SmallVector<arith::CmpIOp> guards;
+  // A real patch always reads some of its input: the guards for empty
+  // slices would double the patch's padded window.
   if (!result->loops.empty())
-    result->loops.front()->walk([&](arith::CmpIOp cmp) {
-      if (cmp.getPredicate() == arith::CmpIPredicate::eq &&
-          isZeroInteger(cmp.getRhs()))
-        if (std::optional<IndexRange> range = getIndexRange(cmp.getLhs()))
-          if (range->first > 0)
-            guards.push_back(cmp);
-    });
-  for (arith::CmpIOp cmp : guards) {
-    rewriter.setInsertionPoint(cmp);
-    rewriter.replaceOp(cmp, arith::ConstantIntOp::create(rewriter, cmp.getLoc(),
-                                                         rewriter.getI1Type(),
-                                                         int64_t(0)));
-  }
+    foldNonEmptyPadGuards(rewriter, result->loops.front());
 
   // A stage ending in a global pooling keeps dynamic shapes (as the
   // planner counts it).

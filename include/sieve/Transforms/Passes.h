@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "sieve/Dialect/Patch/IR/PatchDialect.h"
 
@@ -58,6 +59,14 @@ inline constexpr llvm::StringLiteral kPatchPlan = "sieve.patch_plan";
 /// The most workers `sieve-compile --threads` accepts: each multiplies the
 /// per-worker scratch in the arena.
 inline constexpr unsigned kMaxParallelWorkers = 1024;
+
+/// Tiling a padding guards against tiles whose input slice is empty (the
+/// tile lies in the padding); the guard computes those rows into a buffer of
+/// their own, beside the one the padded copy is built in. In the loops under
+/// `loop`, a guard whose slice size cannot be zero (interval arithmetic,
+/// getIndexRange) folds away, leaving the one padded buffer the planner
+/// counts. Used by sieve-fuse-into-rows and sieve-lower-patch-stages.
+void foldNonEmptyPadGuards(mlir::RewriterBase &rewriter, mlir::Operation *loop);
 
 } // namespace sieve
 
