@@ -76,16 +76,21 @@ ELEMENTS = {
 
 
 def tool(name):
-    """Sieve's tools from PATH (lit puts the build's first); LLVM's from the
-    LLVM 22 installation Sieve is built with, never whichever clang comes
-    first on PATH (an older one cannot link Cortex-M harnesses)."""
+    """Sieve's tools from PATH (lit puts the build's first), else from the
+    checkout's build/bin (what `make build` makes); LLVM's from the LLVM 22
+    installation Sieve is built with, never whichever clang comes first on
+    PATH (an older one cannot link Cortex-M harnesses)."""
     candidate = os.path.join(LLVM_BIN, name)
     if not name.startswith("sieve-") and os.path.exists(candidate):
         return candidate
     found = shutil.which(name)
     if found:
         return found
-    sys.exit("check_model: cannot find %s" % name)
+    built = os.path.join(os.path.dirname(HERE), "build", "bin", name)
+    if name.startswith("sieve-") and os.access(built, os.X_OK):
+        return built
+    sys.exit("check_model: cannot find %s (not on PATH, nor in %s)" %
+             (name, os.path.dirname(built)))
 
 
 def run(cmd, timeout=600, **kwargs):
