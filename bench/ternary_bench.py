@@ -590,14 +590,15 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
     return result, copies, packed
 
 
-def icount(build, work, target, k, n, kernel):
-    """Instructions of one run of the layer per weight under QEMU."""
+def icount(build, work, target, k, n, kernel, m=1):
+    """Instructions of one run of the layer per weight (and token) under
+    QEMU."""
     # A linalg model (the reference of check_model lowers it upstream).
-    name = "mcu%dx%d_%s" % (k, n, kernel)
+    name = "mcu%dx%d_%s" % (k, n, kernel) + ("_m%d" % m if m > 1 else "")
     model = os.path.join(work, name + ".mlir")
     with open(model, "w") as f:
         f.write(run([sys.executable, os.path.join(ROOT, "scripts", "ternary_model.py"),
-                     "--k", str(k), "--n", str(n), "--name", name]))
+                     "--m", str(m), "--k", str(k), "--n", str(n), "--name", name]))
     out = run([sys.executable, os.path.join(ROOT, "scripts", "check_model.py"), model,
                "--targets", target, "--work", os.path.join(work, name),
                "--icount-plugin", os.path.join(build, "lib", "libsieve-icount.so"),
@@ -607,7 +608,7 @@ def icount(build, work, target, k, n, kernel):
     match = re.search(r"PASS .*?(\d+) instructions", out)
     if not match:
         sys.exit("ternary_bench: no instruction count for %s:\n%s" % (target, out))
-    return int(match.group(1)) / (k * n)
+    return int(match.group(1)) / (m * k * n)
 
 
 # Weights that one multiply-add instruction of each kernel consumes.
@@ -618,13 +619,14 @@ WEIGHTS_PER_MAC_INSTRUCTION = {"smlad": 2, "vmladav": 16, "sdot": 16, "maddubs":
 WEIGHTS_PER_LOOKUP = {"x86-64-avx512": 64, "aarch64": 32, "cortex-m4": 5, "cortex-m55": 5}
 
 
-def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel):
-    """llvm-mca's cycles per weight of the kernel's innermost loop: the
-    largest basic block that holds the multiply-add instruction, its weights
-    counted from those instructions (LLVM may unroll it)."""
-    name = "mca%dx%d_%s" % (k, n, kernel)
+def mca_cycles_per_weight(build, work, target, cpu, k, n, kernel, m=1):
+    """llvm-mca's cycles per weight (and token) of the kernel's innermost
+    loop: the largest basic block that holds the multiply-add instruction,
+    its weights counted from those instructions (LLVM may unroll it; a GEMM
+    tile's instructions count each token's products)."""
+    name = "mca%dx%d_%s" % (k, n, kernel) + ("_m%d" % m if m > 1 else "")
     model = os.path.join(work, name + ".mlir")
-    layer_model(model, name, 1, k, n, 3)
+    layer_model(model, name, m, k, n, 3)
     asm = os.path.join(work, name + "_" + target + ".s")
     run([os.path.join(build, "bin", "sieve-compile"), model, "--target=" + target,
          "--emit=asm", "-o", asm, "--ternary-kernel=" + kernel, "--quiet"])
@@ -830,6 +832,30 @@ def main():
             mca = mca_cycles_per_weight(build, work, target, cpu, 1024, 64, kernel)
             print("%-11s %-9s %-8s %12s %14s" % (target.replace("x86-64-", "x86-"), "1024x64",
                                                  kernel, "-", "%.3f" % mca if mca else "-"))
+
+        aarch64_gemm_rows(build, work, args.quick)
+
+
+def aarch64_gemm_rows(build, work, quick):
+    """AArch64 sdot, GEMV against GEMM (prefill): llvm-mca (Cortex-A76) cycles
+    per weight and token of the inner loop (the GEMM's is the tile of
+    several tokens sharing each masked weight vector), and QEMU's
+    instructions per weight and token over a whole run; ggml's TQ2_0 NEON
+    loop, compiled the same way, takes 0.121 cycles per weight
+    (docs/ternary.md)."""
+    print("\nAArch64 sdot, GEMV and GEMM (llvm-mca -mcpu=cortex-a76 on the inner loop, "
+          "per weight and token; qemu-aarch64 instructions per weight and token, one run)")
+    print("%-11s %4s %-8s %14s %12s" % ("K x N", "M", "kernel", "mca cyc/weight",
+                                         "instr/weight"))
+    shapes = ((1024, 64), (4096, 4096)) + (() if quick else ((2560, 6912),))
+    for k, n in shapes:
+        for m in (1, 32):
+            mca = mca_cycles_per_weight(build, work, "aarch64", "cortex-a76", k, n, "sdot", m)
+            # QEMU runs the 1024x64 layer only: a large one takes minutes.
+            ipw = icount(build, work, "aarch64", k, n, "sdot", m) if n == 64 else None
+            print("%-11s %4d %-8s %14s %12s" % ("%dx%d" % (k, n), m, "sdot",
+                                                "%.3f" % mca if mca else "-",
+                                                "%.3f" % ipw if ipw else "-"))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,ROWS,MADD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx512 -sieve-lower-ternary=target=x86-64-avx512 | FileCheck %s --check-prefixes=CHECK,ROWS,VNNI
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,ROWS,SDOT
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefix=GEMM
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,ROWS,SMLAD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=MVE
 // RUN: sieve-opt %s -sieve-select-ternary-kernel="target=cortex-m55 kernel=portable packing=t5" -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=PORT
@@ -27,18 +28,15 @@
 // VNNI: arith.shrsi
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // MADD: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
-// The sdot kernel's codes undecoded (no subtraction of 1): fields 0-2
-// masked in place (3, 12, 48), field 3 shifted by 6, into accumulators per
-// scale that are shifted back (by 2 and 4) after each chunk of blocks.
-// SDOT: dense<12> : vector<16xi8>
-// SDOT: dense<48> : vector<16xi8>
+// The sdot kernel's codes undecoded (no subtraction of 1); the 2 tokens
+// take its GEMM tile (@gemm_sdot below), here of one channel: an
+// accumulator per token, never shifted back.
+// SDOT: scf.for {{.*}} -> (vector<4xi32>, vector<4xi32>)
 // SDOT-NOT: arith.subi
-// SDOT-COUNT-6: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
-// SDOT: arith.shrui %{{.*}}, %{{.*}} : vector<16xi8>
 // SDOT-COUNT-2: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
 // SDOT: scf.yield
-// SDOT: arith.shrsi %{{.*}}, %{{.*}} : vector<4xi32>
-// SDOT: arith.shrsi %{{.*}}, %{{.*}} : vector<4xi32>
+// SDOT-NOT: arith.shrsi
+// SDOT: vector.reduction <add>
 // SMLAD: llvm.call_intrinsic "llvm.arm.sxtb16"
 // SMLAD: llvm.call_intrinsic "llvm.arm.smlad"
 // Four times unrolled 16 columns: b, b & 3, b & 12, b >>s 6.
@@ -106,4 +104,36 @@ func.func @quantize(%x: tensor<2x4xf32>) -> (tensor<2x4xi8>, tensor<2xf32>) {
 func.func @quantize_divide(%x: tensor<2x4xf32>) -> (tensor<2x4xi8>, tensor<2xf32>) {
   %q, %s = tern.quantize_absmax %x divide : tensor<2x4xf32> -> tensor<2x4xi8>, tensor<2xf32>
   return %q, %s : tensor<2x4xi8>, tensor<2xf32>
+}
+
+// The sdot kernel's GEMM tile, 4 tokens x 4 channels: each row's vectors
+// turned into codes once ((bytes >> 2p) & 3, field 3 shifted by 6) and
+// dotted with the 4 tokens' activations, into one accumulator per (token,
+// channel), 16 in all, never shifted back. The fifth token takes the
+// one-token tile (GEMV): fields 0-2 masked in place (3, 12, 48), field 3
+// shifted by 6, into 3 accumulators per channel, one per scale, shifted
+// back (by 2 and 4) after each chunk of blocks.
+// GEMM-LABEL: func @gemm_sdot
+// GEMM: scf.for {{.*}} -> (vector<4xi32>{{(, vector<4xi32>){15}[)]}}
+// GEMM-NOT: dense<12>
+// GEMM-COUNT-4: arith.andi %{{.*}}, %{{.*}} : vector<16xi8>
+// GEMM-COUNT-16: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// GEMM: arith.shrui %{{.*}}, %{{.*}} : vector<16xi8>
+// GEMM: arith.andi %{{.*}}, %{{.*}} : vector<16xi8>
+// GEMM: scf.yield
+// GEMM-NOT: arith.shrsi
+// GEMM: vector.reduction <add>
+// GEMM: dense<12> : vector<16xi8>
+// GEMM: dense<48> : vector<16xi8>
+// GEMM: scf.for {{.*}} -> (vector<4xi32>{{(, vector<4xi32>){11}[)]}}
+// GEMM-NOT: arith.subi
+// GEMM-COUNT-24: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// GEMM: arith.shrui %{{.*}}, %{{.*}} : vector<16xi8>
+// GEMM-COUNT-8: llvm.call_intrinsic "llvm.aarch64.neon.sdot.v4i32.v16i8"
+// GEMM: scf.yield
+// GEMM: arith.shrsi %{{.*}}, %{{.*}} : vector<4xi32>
+// GEMM: arith.shrsi %{{.*}}, %{{.*}} : vector<4xi32>
+func.func @gemm_sdot(%x: tensor<5x261xi8>) -> tensor<5x4xi32> {
+  %y = tern.matmul %x weights(dense<1> : tensor<4x261xi8>) : tensor<5x261xi8> -> tensor<5x4xi32>
+  return %y : tensor<5x4xi32>
 }

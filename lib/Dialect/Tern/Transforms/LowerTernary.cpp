@@ -68,6 +68,7 @@ constexpr int64_t kBlockBytes = 32; // bytes per i2 block
 constexpr int64_t kMveRows = 4;     // channels per byte of the MVE kernel
 constexpr int64_t kMveLanes = 16;   // int8 lanes of an MVE vector
 constexpr int64_t kSdotRows = 4;    // channels per pass of the sdot kernel
+constexpr int64_t kSdotTokens = 4;  // tokens per pass of its GEMM tile
 
 } // namespace
 
@@ -461,41 +462,64 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
 /// x, computed once per token and shared by every channel). A block's 32
 /// bytes are two vectors (h = 0, 1) of 16; field p of byte j of half h is
 /// the code of weight 128b + 32p + 16h + j, next to 16 contiguous
-/// activations. Fields 0-2 are masked in place, `bytes & (3 << 2p)` =
-/// code * 4^p (at most 32: a positive int8), field 3 is `bytes >> 6`; one
-/// sdot per field and half adds 4 products per int32 lane into an
-/// accumulator per scale 4^p (fields 0 and 3 share the unscaled one). A
-/// product is at most 32 * 128 = 2^12 in magnitude, an sdot lane adds 4,
-/// a block 2 per scaled accumulator: 2^15 per block, 2^21 over a chunk of
-/// kChunk blocks, after which the accumulators are shifted back (exact:
-/// each lane is a sum of multiples of 4^p) and added to int32 sums in the
-/// codes' scale, which may wrap: the caller's result (sum of codes * x
-/// minus sum of x) is exact modulo 2^32, so exact for any K whose sums fit
-/// int32 (any K below 2^24). Channels of a tile share the activation loads
-/// (one per 16 weights and tile, the Cortex-A76 model's single load pipe
-/// bound the one-channel loop), and 3 accumulators per channel keep the
-/// 3-cycle sdot chains short.
+/// activations. Each row's vectors are loaded and turned into fields once
+/// per block and dotted with the activations of every token of the tile.
+///
+/// One token (GEMV, 4 channels): fields 0-2 are masked in place, `bytes &
+/// (3 << 2p)` = code * 4^p (at most 32: a positive int8), field 3 is `bytes
+/// >> 6`; one sdot per field and half adds 4 products per int32 lane into
+/// an accumulator per scale 4^p (fields 0 and 3 share the unscaled one),
+/// 3 per channel, which keeps the 3-cycle sdot chains short. A product is
+/// at most 32 * 128 = 2^12 in magnitude, an sdot lane adds 4, a block 2 per
+/// scaled accumulator: 2^15 per block, 2^21 over a chunk of kChunk blocks,
+/// after which the accumulators are shifted back (exact: each lane is a
+/// sum of multiples of 4^p) and added to int32 sums in the codes' scale.
+///
+/// Several tokens (GEMM, 4 channels x kSdotTokens, or x 2 for the 2 or 3
+/// tokens after the last such tile): one accumulator per (token, channel),
+/// 16 of the 32 NEON registers, fed the codes themselves
+/// (`(bytes >> 2p) & 3`, field 3 `bytes >> 6`): 6 instructions per 16
+/// bytes rather than 4, but the tile has 4 tokens' sdots for each and
+/// enough independent chains, where 3 scaled accumulators per (token,
+/// channel) would need 48 registers. No shift back, so no bound but int32.
+///
+/// The int32 sums may wrap: the caller's result (sum of codes * x minus sum
+/// of x) is exact modulo 2^32, so exact for any K whose sums fit int32 (any
+/// K below 2^24). Channels of a tile share the activation loads (one per 16
+/// weights and token, the Cortex-A76 model's single load pipe bound the
+/// one-channel loop).
 SmallVector<Value> sdotTile(ImplicitLocOpBuilder &b, Value input, Value weights,
                             ArrayRef<Value> tokens, ArrayRef<Value> rows,
                             int64_t blocks) {
   auto v4i32 = VectorType::get({4}, b.getI32Type());
-  constexpr int64_t kScales = 3; // accumulators per (token, row): 4^0..4^2
   size_t numTokens = tokens.size(), numRows = rows.size();
   size_t numSums = numTokens * numRows;
+  // Accumulators per (token, row): scales 4^0..4^2 (GEMV) or 1 (GEMM).
+  int64_t numScales = numTokens == 1 ? 3 : 1;
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v4i32));
-  SmallVector<Value> masks;
-  for (int64_t p = 0; p < 3; ++p)
+  SmallVector<Value> masks, shifts;
+  for (int64_t p = 0; p < numScales; ++p) {
     masks.push_back(splatI8(b, 16, 3 << (2 * p)));
-  Value six = splatI8(b, 16, 6);
-  SmallVector<Value> shifts;
-  for (int64_t p = 0; p < kScales; ++p)
     shifts.push_back(arith::ConstantOp::create(
         b, DenseElementsAttr::get(v4i32, b.getI32IntegerAttr(2 * p))));
+  }
+  Value six = splatI8(b, 16, 6);
+  // Field p of a row's 16 bytes, and the scale it is accumulated in.
+  auto field = [&](ImplicitLocOpBuilder &ib, Value bytes,
+                   int64_t p) -> std::pair<Value, int64_t> {
+    if (p == 3)
+      return {arith::ShRUIOp::create(ib, bytes, six), 0};
+    if (numScales == 1)
+      return {codesOf(ib, bytes, 16, p), 0};
+    return {arith::AndIOp::create(ib, bytes, masks[p]), p};
+  };
   constexpr int64_t kChunk = 64;
   int64_t chunks = llvm::divideCeil(blocks, kChunk);
+  // The sums are scalars (general registers) between chunks: as vectors
+  // they would hold NEON registers through the loop.
   auto outer = scf::ForOp::create(
       b, cIdx(b, 0), cIdx(b, chunks), cIdx(b, 1),
-      SmallVector<Value>(numSums, zero),
+      SmallVector<Value>(numSums, cI32(b, 0)),
       [&](OpBuilder &ob, Location loc, Value chunk, ValueRange sums) {
         ImplicitLocOpBuilder cb(loc, ob);
         Value first = arith::MulIOp::create(cb, chunk, cIdx(cb, kChunk));
@@ -504,7 +528,7 @@ SmallVector<Value> sdotTile(ImplicitLocOpBuilder &b, Value input, Value weights,
             cIdx(cb, blocks));
         auto inner = scf::ForOp::create(
             cb, first, last, cIdx(cb, 1),
-            SmallVector<Value>(numSums * kScales, zero),
+            SmallVector<Value>(numSums * numScales, zero),
             [&](OpBuilder &ib2, Location loc2, Value block, ValueRange accs) {
               ImplicitLocOpBuilder ib(loc2, ib2);
               SmallVector<Value> acc(accs.begin(), accs.end());
@@ -525,20 +549,17 @@ SmallVector<Value> sdotTile(ImplicitLocOpBuilder &b, Value input, Value weights,
                 for (int64_t h = 0; h < 2; ++h) {
                   Value k = arith::AddIOp::create(ib, kOff,
                                                   cIdx(ib, 32 * p + 16 * h));
-                  SmallVector<Value> fields;
+                  SmallVector<std::pair<Value, int64_t>> fields;
                   for (size_t r = 0; r < numRows; ++r)
-                    fields.push_back(
-                        p < 3 ? arith::AndIOp::create(ib, bytes[r][h], masks[p])
-                                    .getResult()
-                              : arith::ShRUIOp::create(ib, bytes[r][h], six)
-                                    .getResult());
+                    fields.push_back(field(ib, bytes[r][h], p));
                   for (size_t t = 0; t < numTokens; ++t) {
                     Value x = readVector(ib, input, 16, {tokens[t], k});
                     for (size_t r = 0; r < numRows; ++r) {
-                      Value &a = acc[(t * numRows + r) * kScales + p % 3];
+                      auto [codes, scale] = fields[r];
+                      Value &a = acc[(t * numRows + r) * numScales + scale];
                       a = callIntrinsic(ib, v4i32,
                                         "llvm.aarch64.neon.sdot.v4i32.v16i8",
-                                        {a, fields[r], x});
+                                        {a, codes, x});
                     }
                   }
                 }
@@ -547,22 +568,20 @@ SmallVector<Value> sdotTile(ImplicitLocOpBuilder &b, Value input, Value weights,
             });
         SmallVector<Value> next;
         for (size_t i = 0; i < numSums; ++i) {
-          Value sum = sums[i];
-          for (int64_t p = 0; p < kScales; ++p) {
-            Value a = inner.getResult(i * kScales + p);
-            if (p > 0)
-              a = arith::ShRSIOp::create(cb, a, shifts[p]);
-            sum = arith::AddIOp::create(cb, sum, a);
-          }
-          next.push_back(sum);
+          Value lanes = inner.getResult(i * numScales);
+          for (int64_t p = 1; p < numScales; ++p)
+            lanes = arith::AddIOp::create(
+                cb, lanes,
+                arith::ShRSIOp::create(cb, inner.getResult(i * numScales + p),
+                                       shifts[p]));
+          next.push_back(arith::AddIOp::create(
+              cb, sums[i],
+              vector::ReductionOp::create(cb, vector::CombiningKind::ADD,
+                                          lanes)));
         }
         scf::YieldOp::create(cb, next);
       });
-  SmallVector<Value> result;
-  for (Value sum : outer.getResults())
-    result.push_back(
-        vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum));
-  return result;
+  return SmallVector<Value>(outer.getResults());
 }
 
 /// A 32-bit word of 4 bytes at `indices` of an i8 tensor.
@@ -839,7 +858,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   // The sums of codes times x over the full blocks for a tile of tokens
   // and channels, [token][row]: the DSP kernel takes 4 channels of one
   // token, the x86 kernels tokens of one channel (maddubs) or a tile of
-  // tokens and channels (vpdpbusd), sdot 4 channels of one token.
+  // tokens and channels (vpdpbusd), sdot 4 channels of one token (GEMV)
+  // or of 2 or kSdotTokens (GEMM).
   auto blockSums = [&](ImplicitLocOpBuilder &cb, ArrayRef<Value> tokens,
                        ArrayRef<Value> rows) -> SmallVector<Value> {
     switch (kernel) {
@@ -912,8 +932,10 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                                                                           : 1;
   if (kernel == TernaryKernel::Sdot)
     tileRows = kSdotRows;
+  // sdot: 4 channels of 4 tokens (GEMM), then of 2, then of one.
   int64_t tileTokens = kernel == TernaryKernel::Maddubs    ? 4
                        : kernel == TernaryKernel::Vpdpbusd ? 2
+                       : kernel == TernaryKernel::Sdot     ? kSdotTokens
                                                            : 1;
   auto channelLoop = [&](ImplicitLocOpBuilder &lb, Value out, Value first,
                          Value last, int64_t numRows) -> Value {
@@ -924,6 +946,12 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
                  int64_t tiled = numM / tileTokens * tileTokens;
                  Value result =
                      tokenLoop(rb, rowAcc[0], n, numRows, 0, tiled, tileTokens);
+                 // sdot: 2 or 3 tokens left (or in all) take a tile of 2.
+                 if (kernel == TernaryKernel::Sdot && numM - tiled >= 2) {
+                   result =
+                       tokenLoop(rb, result, n, numRows, tiled, tiled + 2, 2);
+                   tiled += 2;
+                 }
                  result = tokenLoop(rb, result, n, numRows, tiled, numM, 1);
                  scf::YieldOp::create(rb, result);
                })

@@ -123,6 +123,10 @@ TernaryKernel sieve::chooseTernaryKernel(const TargetInfo &target,
     return TernaryKernel::Lut;
   // vpdpbusd before maddubs: on AVX-512 VNNI it needs no shifts and no
   // int16 widening (4096x4096 GEMV here: 97 against 62-65 G weights/s).
+  // sdot on AArch64 for any number of tokens: with M > 1 its lowering takes
+  // tiles of 4 (then 2) tokens that share each masked weight vector (0.043
+  // llvm-mca cycles per weight and token on the Cortex-A76 against 0.063-
+  // 0.069 for one token; docs/ternary.md).
   for (TernaryKernel kernel :
        {TernaryKernel::Vpdpbusd, TernaryKernel::Maddubs, TernaryKernel::Sdot,
         TernaryKernel::Smlad, TernaryKernel::Vmladav})
