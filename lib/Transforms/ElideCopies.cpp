@@ -8,6 +8,9 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 namespace sieve {
 #define GEN_PASS_DEF_ELIDECOPIES
@@ -64,14 +67,13 @@ std::optional<std::pair<int64_t, int64_t>> linearExtent(MemRefType type) {
       ShapedType::isDynamic(offset) ||
       llvm::any_of(strides, ShapedType::isDynamic))
     return std::nullopt;
-  int64_t last = offset;
-  for (auto [size, stride] : llvm::zip(type.getShape(), strides)) {
-    if (size == 0)
+  int64_t last = offset, step;
+  for (auto [size, stride] : llvm::zip(type.getShape(), strides))
+    if (size == 0 || stride < 0 || llvm::MulOverflow(size - 1, stride, step) ||
+        llvm::AddOverflow(last, step, last))
       return std::nullopt;
-    if (stride < 0)
-      return std::nullopt;
-    last += (size - 1) * stride;
-  }
+  if (last == std::numeric_limits<int64_t>::max())
+    return std::nullopt;
   return std::make_pair(offset, last + 1);
 }
 
