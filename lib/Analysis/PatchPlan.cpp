@@ -114,10 +114,6 @@ struct AxisSummary {
   /// Per tensor read from outside the stage: the largest window of the
   /// parts of the patches not computed before (what a cached patch reads).
   std::vector<int64_t> externalNewMax;
-  /// Per layer of the stage: as sieve-lower-patch-stages slides the layer's
-  /// window of rows (cached row strips), the most rows a slide moves to the
-  /// window's top (0: it never slides).
-  std::vector<int64_t> slideKept;
   /// Whether sieve-lower-patch-stages{static-borders} gives every patch
   /// along this axis static shapes (`peelableBorders`), and whether it then
   /// runs the first patch on its own (not as the first iteration of a loop).
@@ -368,7 +364,6 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     fields.push_back(field.layer);
     previous = std::move(field.layer);
   }
-  summary.slideKept = windowSlides(fields, summary.maxSize);
   // A stage ending in a global pooling keeps dynamic shapes (its patches
   // accumulate into the pooling).
   summary.staticShapes =
@@ -633,13 +628,10 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
               net.lastUse(net.layers[p].output) >= j)
             live += regionBytes(p);
       }
-      // Before the layer computes, its window slides: bufferization moves
-      // the rows it keeps through a copy (source and destination are the
-      // same buffer), while the earlier layers' regions it reads are alive.
-      // (A window that slides holds rows across patches: not a region.)
-      uint64_t slide = 0, paddedRows = 0;
-      if (lineBuffers && j < last && rowsAxis.slideKept[k] > 0)
-        slide = live + buffer(out.bytes(rowsAxis.slideKept[k], cost.cols[k]));
+      // Before the layer computes, its window slides, in place
+      // (sieve-lower-patch-stages moves the kept rows up in chunks that do
+      // not overlap): no buffer beyond the window.
+      uint64_t paddedRows = 0;
       for (size_t i = 0; i < layer.inputs.size(); ++i) {
         const LayerInput &input = layer.inputs[i];
         const NetTensor &in = net.tensors[input.tensor];
@@ -704,10 +696,6 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
       }
       if (j == first || live > worst) {
         worst = live;
-        worstLayer = j;
-      }
-      if (slide > worst) {
-        worst = slide;
         worstLayer = j;
       }
     }

@@ -8,6 +8,9 @@
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 namespace sieve {
 #define GEN_PASS_DEF_ELIDECOPIES
@@ -53,6 +56,73 @@ Value undoReshapes(OpBuilder &builder, Value output,
   return output;
 }
 
+/// The elements a view of static layout covers, as a range of linear
+/// offsets into its base buffer (from its first element to just past its
+/// last); none when the layout is not static.
+std::optional<std::pair<int64_t, int64_t>> linearExtent(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type.hasStaticShape() ||
+      failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  int64_t last = offset, step;
+  for (auto [size, stride] : llvm::zip(type.getShape(), strides))
+    if (size == 0 || stride < 0 || llvm::MulOverflow(size - 1, stride, step) ||
+        llvm::AddOverflow(last, step, last))
+      return std::nullopt;
+  if (last == std::numeric_limits<int64_t>::max())
+    return std::nullopt;
+  return std::make_pair(offset, last + 1);
+}
+
+/// Whether `a` and `b` are views of one buffer (through subviews) that
+/// share no element.
+bool disjointViews(Value a, Value b) {
+  auto base = [](Value v) {
+    while (auto view = v.getDefiningOp<memref::SubViewOp>())
+      v = view.getSource();
+    return v;
+  };
+  if (base(a) != base(b))
+    return false;
+  auto ea = linearExtent(cast<MemRefType>(a.getType()));
+  auto eb = linearExtent(cast<MemRefType>(b.getType()));
+  return ea && eb && (ea->second <= eb->first || eb->second <= ea->first);
+}
+
+/// A copy through a temporary between two disjoint parts of one buffer
+/// (`copy %a, %t` then `copy %t, %b`, the temporary used by nothing else):
+/// what bufferization makes of a tensor's rows moved within it (the window
+/// slides of cached row strips, sieve-lower-patch-stages). One copy, and no
+/// temporary in the arena. Returns the second copy when it elided them.
+Operation *elideCopyThroughTemporary(memref::CopyOp first) {
+  auto temporary = first.getTarget().getDefiningOp<memref::AllocOp>();
+  if (!temporary)
+    return nullptr;
+  Operation *next = first->getNextNode();
+  while (next && isa<memref::SubViewOp>(next))
+    next = next->getNextNode();
+  auto second = dyn_cast_or_null<memref::CopyOp>(next);
+  if (!second || second.getSource() != temporary.getResult() ||
+      !disjointViews(first.getSource(), second.getTarget()))
+    return nullptr;
+  for (Operation *user : temporary->getUsers())
+    if (user != first && user != second && !isa<memref::DeallocOp>(user))
+      return nullptr;
+  OpBuilder builder(second);
+  memref::CopyOp::create(builder, second.getLoc(), first.getSource(),
+                         second.getTarget());
+  // `next` (the second copy) is returned as erased: only its address.
+  second.erase();
+  first.erase();
+  for (Operation *user : llvm::make_early_inc_range(temporary->getUsers()))
+    user->erase();
+  temporary.erase();
+  return next;
+}
+
 struct ElideCopiesPass final : sieve::impl::ElideCopiesBase<ElideCopiesPass> {
   using Base::Base;
 
@@ -64,6 +134,13 @@ struct ElideCopiesPass final : sieve::impl::ElideCopiesBase<ElideCopiesPass> {
       if (copy.getSource() == copy.getTarget())
         copy.erase();
     });
+    SmallVector<memref::CopyOp> all;
+    func.walk([&](memref::CopyOp copy) { all.push_back(copy); });
+    llvm::SmallPtrSet<Operation *, 8> erased;
+    for (memref::CopyOp copy : all)
+      if (!erased.contains(copy))
+        if (Operation *second = elideCopyThroughTemporary(copy))
+          erased.insert(second);
     Block &body = func.getBody().front();
     SmallVector<memref::CopyOp> copies;
     for (auto copy : body.getOps<memref::CopyOp>())

@@ -482,6 +482,40 @@ void finishCachedStage(IRRewriter &rewriter, patch::StageOp stage,
       rewriter.eraseOp(op);
 }
 
+/// Slides a window of `rows` rows up by `slide`: the rows it keeps move to
+/// its top, in place, in chunks of at most `slide` rows, first to last, so
+/// that no chunk overlaps where it goes: bufferization writes each into the
+/// window itself (its rows are disjoint from those it reads) as one
+/// contiguous `memref.copy`, a memcpy. No temporary, and each kept byte is
+/// copied once (through a temporary, two copies, the second a byte loop,
+/// were most of the instructions cached strips cost beyond their MACs on
+/// the Cortex-M55). The slices drop the batch dimension so that they never
+/// fold into the insertion of the previous patch's rows (when the slide
+/// keeps exactly those, canonicalisation would read them where they were
+/// computed, after they entered the window, and bufferization would then
+/// compute them into a copy alive through that patch).
+Value slideWindowRows(IRRewriter &rewriter, Location loc, Value window,
+                      int64_t rows, int64_t slide) {
+  auto type = cast<RankedTensorType>(window.getType());
+  for (int64_t first = 0; first < rows - slide; first += slide) {
+    int64_t count = std::min(slide, rows - slide - first);
+    auto chunkType = RankedTensorType::get(
+        {count, type.getDimSize(2), type.getDimSize(3)}, type.getElementType());
+    SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
+        sizes = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(count),
+                 rewriter.getIndexAttr(type.getDimSize(2)),
+                 rewriter.getIndexAttr(type.getDimSize(3))},
+        strides(4, rewriter.getIndexAttr(1));
+    offsets[1] = rewriter.getIndexAttr(first + slide);
+    Value chunk = tensor::ExtractSliceOp::create(
+        rewriter, loc, chunkType, window, offsets, sizes, strides);
+    offsets[1] = rewriter.getIndexAttr(first);
+    window = tensor::InsertSliceOp::create(rewriter, loc, chunk, window,
+                                           offsets, sizes, strides);
+  }
+  return window;
+}
+
 /// The `cache` strategy for row strips (a grid of one column), as line
 /// buffers: every layer of the stage but the last keeps a window of the
 /// rows its consumers still need (the largest region a patch holds), which
@@ -618,40 +652,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
       int64_t lo = step.lo, hi = step.hi, top = step.top;
       bool last = l + 1 == n;
       Value dest = last ? output : windows[l];
-      if (step.slide) {
-        // The kept rows move through a temporary (the copy the planner
-        // counts, `windowSlides`): the slide reads and writes the same
-        // window. The slices drop the batch dimension so that they never
-        // fold into the insertion of the previous patch's rows (when the
-        // slide keeps exactly those, canonicalisation would read them
-        // where they were computed, after they entered the window, and
-        // bufferization would then compute them into a copy alive through
-        // that patch).
-        int64_t kept = windowRows[l] - step.slide;
-        auto type = cast<RankedTensorType>(dest.getType());
-        auto keptType = RankedTensorType::get(
-            {kept, type.getDimSize(2), type.getDimSize(3)},
-            type.getElementType());
-        SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
-            sizes = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(kept),
-                     rewriter.getIndexAttr(type.getDimSize(2)),
-                     rewriter.getIndexAttr(type.getDimSize(3))},
-            strides(4, rewriter.getIndexAttr(1));
-        offsets[1] = rewriter.getIndexAttr(step.slide);
-        Value from = tensor::ExtractSliceOp::create(
-            rewriter, loc, keptType, dest, offsets, sizes, strides);
-        Value temporary = tensor::EmptyOp::create(
-            rewriter, loc, keptType.getShape(), keptType.getElementType());
-        Value rows =
-            linalg::CopyOp::create(rewriter, loc, from, temporary).getResult(0);
-        offsets[1] = rewriter.getIndexAttr(0);
-        Value to = tensor::ExtractSliceOp::create(rewriter, loc, keptType, dest,
-                                                  offsets, sizes, strides);
-        Value moved =
-            linalg::CopyOp::create(rewriter, loc, rows, to).getResult(0);
-        dest = tensor::InsertSliceOp::create(rewriter, loc, moved, dest,
-                                             offsets, sizes, strides);
-      }
+      if (step.slide)
+        dest = slideWindowRows(rewriter, loc, dest, windowRows[l], step.slide);
       // The new rows, tiled from the layer's ops; what they read of
       // earlier layers comes from those layers' windows.
       Value full = graph.ops[l].back()->getResult(0);

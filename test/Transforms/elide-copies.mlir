@@ -38,3 +38,40 @@ func.func @self_copy(%buf: memref<4xf32>) {
   memref.copy %buf, %buf : memref<4xf32> to memref<4xf32>
   return
 }
+
+// -----
+
+// Rows moved up within one buffer through a temporary (a window slide of
+// cached row strips): the parts are disjoint, so one copy, no temporary.
+// CHECK-LABEL: func @slide_disjoint
+// CHECK-SAME: (%[[W:.*]]: memref<1x3x4x2xi8>)
+// CHECK-NOT: memref.alloc
+// CHECK-DAG: %[[FROM:.*]] = memref.subview %[[W]][0, 2, 0, 0] [1, 1, 4, 2]
+// CHECK-DAG: %[[TO:.*]] = memref.subview %[[W]][0, 0, 0, 0] [1, 1, 4, 2]
+// CHECK: memref.copy %[[FROM]], %[[TO]]
+// CHECK-NOT: memref.copy
+func.func @slide_disjoint(%w: memref<1x3x4x2xi8>) {
+  %t = memref.alloc() : memref<4x2xi8>
+  %from = memref.subview %w[0, 2, 0, 0] [1, 1, 4, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<4x2xi8, strided<[2, 1], offset: 16>>
+  memref.copy %from, %t : memref<4x2xi8, strided<[2, 1], offset: 16>> to memref<4x2xi8>
+  %to = memref.subview %w[0, 0, 0, 0] [1, 1, 4, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<4x2xi8, strided<[2, 1]>>
+  memref.copy %t, %to : memref<4x2xi8> to memref<4x2xi8, strided<[2, 1]>>
+  memref.dealloc %t : memref<4x2xi8>
+  return
+}
+
+// -----
+
+// The parts overlap (two rows moved up by one): the temporary stays.
+// CHECK-LABEL: func @slide_overlapping
+// CHECK: memref.alloc
+// CHECK: memref.copy
+// CHECK: memref.copy
+func.func @slide_overlapping(%w: memref<1x3x4x2xi8>) {
+  %t = memref.alloc() : memref<2x4x2xi8>
+  %from = memref.subview %w[0, 1, 0, 0] [1, 2, 4, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<2x4x2xi8, strided<[8, 2, 1], offset: 8>>
+  memref.copy %from, %t : memref<2x4x2xi8, strided<[8, 2, 1], offset: 8>> to memref<2x4x2xi8>
+  %to = memref.subview %w[0, 0, 0, 0] [1, 2, 4, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<2x4x2xi8, strided<[8, 2, 1]>>
+  memref.copy %t, %to : memref<2x4x2xi8> to memref<2x4x2xi8, strided<[8, 2, 1]>>
+  return
+}

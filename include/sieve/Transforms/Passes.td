@@ -235,7 +235,11 @@ def ElideCopies : Pass<"sieve-elide-copies", "mlir::func::FuncOp"> {
     output argument. When the temporary is not used after the copy and the
     output argument is not touched before it, the temporary is replaced by a
     view of the output argument and the copy disappears: the arena no longer
-    holds the output twice.
+    holds the output twice. A copy through a temporary between two disjoint
+    parts of one buffer (`copy %a, %t` then `copy %t, %b`, static layouts,
+    the temporary used by nothing else; what moving a tensor's rows within
+    it bufferizes to, as the window slides of cached row strips do) becomes
+    one copy from `%a` to `%b`, without the temporary.
 
     ```mlir
     %a = memref.alloc() : memref<1x4xi8>
