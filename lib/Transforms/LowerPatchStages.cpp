@@ -1126,8 +1126,17 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   auto emitBand = [&](int64_t b, Operation *anchor) -> LogicalResult {
     for (int64_t i = 0; i < grid; ++i) {
       if (i != patchRun.first || patchRun.last < 0) {
+        Operation *before = anchor->getPrevNode();
         if (failed(emitPatch(b, i, anchor)))
           return failure();
+        // A patch outside every loop runs once per inference: its code is
+        // compiled for size (the border bands' and patches' unrolled code
+        // overflowed the Cortex-M55's flash at 12,000 B).
+        if (!bandIv)
+          for (Operation *op = before ? before->getNextNode()
+                                      : &anchor->getBlock()->front();
+               op != anchor; op = op->getNextNode())
+            markColdCode(op);
         continue;
       }
       if (failed(emitLoop(patchRun, patchIv, anchor, [&](Operation *loopYield) {

@@ -60,6 +60,31 @@ int64_t countOps(Operation *op) {
   return count;
 }
 
+} // namespace
+
+void sieve::markColdCode(Operation *op) {
+  MLIRContext *ctx = op->getContext();
+  auto mark = StringAttr::get(ctx, kColdCode);
+  op->walk([&](Operation *nested) {
+    if (!isColdCode(nested))
+      nested->setLoc(FusedLoc::get(ctx, {nested->getLoc()}, mark));
+  });
+}
+
+bool sieve::isColdCode(Operation *op) {
+  return op->getLoc()
+      ->walk([](Location loc) {
+        auto fused = dyn_cast<FusedLoc>(loc);
+        auto mark = fused ? dyn_cast_or_null<StringAttr>(fused.getMetadata())
+                          : StringAttr();
+        return mark && mark.getValue() == kColdCode ? WalkResult::interrupt()
+                                                    : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+namespace {
+
 struct OutlineLayersPass final
     : sieve::impl::OutlineLayersBase<OutlineLayersPass> {
   using Base::Base;
@@ -103,6 +128,7 @@ struct OutlineLayersPass final
     SmallVector<SmallVector<Operation *>> groups;
     SmallVector<Operation *> current;
     int64_t size = 0;
+    bool cold = false;
     auto close = [&] {
       if (!current.empty())
         groups.push_back(std::move(current));
@@ -116,6 +142,10 @@ struct OutlineLayersPass final
         close();
         continue;
       }
+      // Cold code (kColdCode) gets functions of its own, compiled for size.
+      if (!current.empty() && isColdCode(&op) != cold)
+        close();
+      cold = isColdCode(&op);
       current.push_back(&op);
       size += countOps(&op);
       if (size >= static_cast<int64_t>(minOps))
@@ -201,8 +231,12 @@ struct OutlineLayersPass final
     // `passthrough` to LLVM as function attributes.
     callee->setAttr("llvm.linkage",
                     LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
-    callee->setAttr("passthrough",
-                    ArrayAttr::get(ctx, {StringAttr::get(ctx, "noinline")}));
+    // Cold code (run once, little work: kColdCode) is compiled for size:
+    // -O3 would unroll its loops of constant trip counts.
+    SmallVector<Attribute> passthrough{StringAttr::get(ctx, "noinline")};
+    if (llvm::all_of(group, isColdCode))
+      passthrough.push_back(StringAttr::get(ctx, "optsize"));
+    callee->setAttr("passthrough", ArrayAttr::get(ctx, passthrough));
     symbols.insert(callee);
     Block *entry = callee.addEntryBlock();
     // An argument of the entry keeps its attributes (alignment, ...).

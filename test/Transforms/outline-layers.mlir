@@ -116,3 +116,39 @@ func.func @m_run(%in: memref<8xf32>, %out: memref<8xf32>, %dyn: memref<?xf32>, %
 // GROUP:       linalg.fill
 // GROUP:       memref.copy
 // GROUP:       return
+
+// -----
+
+// Cold code (the unrolled border patches of a cached 2-D grid, marked by
+// sieve-lower-patch-stages with a FusedLoc of metadata "sieve.cold") gets
+// functions of its own, with LLVM's `optsize` so that -O3 does not unroll
+// it; the copies between stay in a run of their own even with the default
+// min-ops, which would otherwise group these small ops in one function.
+func.func @m_run(%in: memref<8xf32>, %out: memref<8xf32>, %arena: memref<64xi8>) -> i32 attributes {sieve.entry} {
+  %status = arith.constant 0 : i32
+  %c0 = arith.constant 0 : index
+  %v = memref.view %arena[%c0][] : memref<64xi8> to memref<8xf32>
+  memref.copy %in, %v : memref<8xf32> to memref<8xf32>
+  memref.copy %v, %out : memref<8xf32> to memref<8xf32> loc(fused<"sieve.cold">["conv_1"])
+  memref.copy %out, %v : memref<8xf32> to memref<8xf32> loc(fused<"sieve.cold">["conv_2"])
+  memref.copy %v, %out : memref<8xf32> to memref<8xf32>
+  return %status : i32
+}
+// CHECK-LABEL: func.func @m_run(
+// CHECK:      call @sieve_layer0(
+// CHECK-NEXT: call @sieve_layer1(
+// CHECK-NEXT: call @sieve_layer2(
+// CHECK-NEXT: call @sieve_layer3(
+// CHECK:      func.func private @sieve_layer0({{.*}}) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+// CHECK:      func.func private @sieve_layer1({{.*}}) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optsize"]}
+// CHECK:      func.func private @sieve_layer2({{.*}}) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline", "optsize"]}
+// CHECK:      func.func private @sieve_layer3({{.*}}) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]}
+
+// GROUP-LABEL: func.func @m_run(
+// GROUP:       call @sieve_layer0(
+// GROUP-NEXT:  call @sieve_layer1(
+// GROUP-NEXT:  call @sieve_layer2(
+// GROUP-NEXT:  return
+// GROUP:       func.func private @sieve_layer0({{.*}}) attributes {{.*}}passthrough = ["noinline"]}
+// GROUP:       func.func private @sieve_layer1({{.*}}) attributes {{.*}}passthrough = ["noinline", "optsize"]}
+// GROUP:       func.func private @sieve_layer2({{.*}}) attributes {{.*}}passthrough = ["noinline"]}

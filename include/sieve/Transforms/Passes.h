@@ -68,6 +68,17 @@ inline constexpr unsigned kMaxParallelWorkers = 1024;
 /// counts. Used by sieve-fuse-into-rows and sieve-lower-patch-stages.
 void foldNonEmptyPadGuards(mlir::RewriterBase &rewriter, mlir::Operation *loop);
 
+/// Code that runs once per inference and does little work (the unrolled
+/// border patches of a cached 2-D grid): its ops' locations carry this mark
+/// (a FusedLoc's metadata, so that the layer names stay), and
+/// sieve-outline-layers gives the functions it moves them into LLVM's
+/// `optsize`, which stops -O3 unrolling them (docs/patch.md).
+inline constexpr llvm::StringLiteral kColdCode = "sieve.cold";
+/// Marks `op` and the ops nested in it as cold code (kColdCode).
+void markColdCode(mlir::Operation *op);
+/// Whether `op`'s location carries the kColdCode mark.
+bool isColdCode(mlir::Operation *op);
+
 } // namespace sieve
 
 #endif // SIEVE_TRANSFORMS_PASSES_H
