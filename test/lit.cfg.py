@@ -3,6 +3,7 @@
 # tools, the gtest unit tests, and execution tests that compile models and run
 # them natively or under QEMU.
 
+import glob
 import os
 
 import lit.formats
@@ -80,6 +81,10 @@ if getattr(config, "sieve_tflite_fuzzer", False):
     config.available_features.add("libfuzzer")
 if os.path.isdir(shared_models):
     config.available_features.add("shared-models")
+# ThreadSanitizer's runtime (the pool's stress test runs under it too).
+if glob.glob(os.path.join(os.path.dirname(config.llvm_tools_dir), "lib", "clang", "*", "lib",
+                          "*", "libclang_rt.tsan*")):
+    config.available_features.add("tsan")
 with open("/proc/cpuinfo") as cpuinfo:
     flags = cpuinfo.read()
     if " avx2" in flags:

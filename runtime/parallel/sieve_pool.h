@@ -34,8 +34,10 @@ typedef struct sieve_pool sieve_pool;
 sieve_pool *sieve_pool_create(int32_t num_threads);
 void sieve_pool_destroy(sieve_pool *pool);
 
-/* The hook: runs the tasks on min(num_threads, max_workers, num_tasks)
-   workers, the caller being worker 0; pool is a sieve_pool *. */
+/* The hook: runs the tasks on at most min(num_threads, max_workers,
+   num_tasks) workers, the caller being worker 0 and the helpers that join
+   before the tasks run out the others (docs/parallel.md, "How the pool
+   waits"); pool is a sieve_pool *. */
 void sieve_pool_parallel_for(void *pool, int32_t num_tasks, int32_t max_workers,
                              sieve_task_fn fn, void *ctx);
 
