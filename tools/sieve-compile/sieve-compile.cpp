@@ -444,9 +444,10 @@ public:
   /// What plan-patches gave the try: whether its plan has stages with
   /// static border patches, and whether a smaller budget could change it
   /// (both unknown, so assumed, until plan-patches has run).
-  void planned(bool hasStaticBorders, bool budgetMatters) {
+  void planned(bool hasStaticBorders, bool budgetMatters, uint64_t peak) {
     planHasStaticBorders = hasStaticBorders;
     planBudgetMatters = budgetMatters;
+    planPeak = peak;
   }
 
   /// The try placed its memory: what it said reaches the user.
@@ -479,6 +480,10 @@ public:
     if (overshoot && planBudgetMatters && tries < kMaxTries &&
         overshoot < planBudget) {
       ++tries;
+      // Lowered from the plan's peak: a budget between it and the last one
+      // would give the same plan again.
+      if (planPeak && planPeak < planBudget && overshoot < planPeak)
+        planBudget = planPeak;
       planBudget -= overshoot;
       if (verbose)
         llvm::errs() << "sieve-compile: the arena is " << overshoot
@@ -527,6 +532,7 @@ private:
   size_t stage;
   uint64_t budget, planBudget;
   bool staticBorders, planHasStaticBorders = true, planBudgetMatters = true;
+  uint64_t planPeak = 0;
   int tries = 0;
   std::optional<DiagnosticEngine::HandlerID> handler;
   std::vector<Diagnostic> held, reported;
@@ -859,7 +865,8 @@ static int compile() {
                                       [](const PatchStageInfo &s) {
                                         return s.staticBorders;
                                       }),
-            budgetMatters(*module, patchPlan.has_value(), retry->plannedFor()));
+            budgetMatters(*module, patchPlan.has_value(), retry->plannedFor()),
+            patchPlan ? patchPlan->peak : 0);
     }
     if (stage.name == "plan-memory") {
       FailureOr<ModelInterface> extracted =
