@@ -480,11 +480,11 @@ public:
     if (overshoot && planBudgetMatters && tries < kMaxTries &&
         overshoot < planBudget) {
       ++tries;
-      // Lowered from the plan's peak: a budget between it and the last one
-      // would give the same plan again.
-      if (planPeak && planPeak < planBudget && overshoot < planPeak)
-        planBudget = planPeak;
       planBudget -= overshoot;
+      // A budget still at or above the plan's peak would give the same plan
+      // again: lowered from the peak instead.
+      if (planPeak && planPeak <= planBudget && overshoot < planPeak)
+        planBudget = planPeak - overshoot;
       if (verbose)
         llvm::errs() << "sieve-compile: the arena is " << overshoot
                      << " bytes over the budget of " << budget
