@@ -264,6 +264,9 @@ static std::string planPatchesStage(const CompileOptions &options,
   uint64_t budget = getMemoryBudget(options, target);
   if (options.patch == PatchMode::Off || !budget)
     return "";
+  // Below the memory budget when a plan placed more than it (sieve-compile).
+  if (options.patchPlanBudget && options.patchPlanBudget < budget)
+    budget = options.patchPlanBudget;
   return llvm::formatv("sieve-plan-patches{{memory-budget={0} mode=auto "
                        "strategies={2} alignment={1} int8-isa={3} "
                        "int8-kernels={4} static-borders={5}}, "
@@ -312,6 +315,7 @@ static std::string bufferizeStage(const CompileOptions &options,
              "sieve-clone-shared-inits), "
              "eliminate-empty-tensors, "
              "empty-tensor-to-alloc-tensor, "
+             "func.func(sieve-read-inserted-slices), "
              "one-shot-bufferize{{bufferize-function-boundaries=true "
              "function-boundary-type-conversion=identity-layout-map}, "
              "buffer-results-to-out-params{{hoist-static-allocs=true "

@@ -487,6 +487,7 @@ void sieve::emitJsonReport(const ModelInterface &model,
         j.attribute("peak", p.peak);
         j.attribute("plain_macs", p.plainMacs);
         j.attribute("mac_overhead", p.macOverhead);
+        j.attribute("plan_budget", p.planBudget);
         j.attributeArray("stages", [&] {
           for (const PatchStageInfo &stage : p.stages)
             j.object([&] {
@@ -682,7 +683,10 @@ void sieve::printReportTable(const ModelInterface &model,
         llvm::formatv("MAC overhead {0:f3}, planned peak {1} "
                       "({2} unpatched)",
                       p.macOverhead, bytesText(p.peak), bytesText(p.plainPeak))
-            .str());
+                .str() +
+            (p.planBudget && m.budget && p.planBudget < m.budget
+                 ? ", planned for " + bytesText(p.planBudget)
+                 : ""));
     for (const PatchStageInfo &stage : p.stages)
       row("  stage",
           llvm::formatv("{0} .. {1}: grid {2}x{3}, tile {4}x{5}, {6}",

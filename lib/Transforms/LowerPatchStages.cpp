@@ -23,8 +23,11 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace sieve {
 #define GEN_PASS_DEF_LOWERPATCHSTAGES
@@ -1164,6 +1167,201 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   return success();
 }
 
+/// `v`, or a copy of the index arithmetic computing it placed before
+/// `before`, where `v` itself is not available there; null when `v` is
+/// computed by something that cannot move.
+Value indexBefore(IRRewriter &rewriter, Value v, Operation *before,
+                  DominanceInfo &dominance, unsigned depth = 0) {
+  if (dominance.properlyDominates(v, before))
+    return v;
+  Operation *def = v.getDefiningOp();
+  if (depth > 32 || !def || def->getNumRegions() || !isPure(def))
+    return {};
+  IRMapping mapping;
+  for (Value operand : def->getOperands()) {
+    Value moved = indexBefore(rewriter, operand, before, dominance, depth + 1);
+    if (!moved)
+      return {};
+    mapping.map(operand, moved);
+  }
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(before);
+  Operation *copy = rewriter.clone(*def, mapping);
+  return copy->getResult(cast<OpResult>(v).getResultNumber());
+}
+
+/// Fuses `producer` into the loops once for all of `slices` (the regions
+/// its tiled consumers read, all of the same rank, unit strides): for the
+/// union of the regions, placed before the first of them; each slice then
+/// reads its part of the fused result. Fails, changing nothing, where the
+/// slices are not of that form.
+LogicalResult fuseOnceForSlices(IRRewriter &rewriter, OpResult producer,
+                                SmallVector<tensor::ExtractSliceOp> slices,
+                                MutableArrayRef<LoopLikeOpInterface> loops) {
+  auto type = cast<RankedTensorType>(producer.getType());
+  int64_t rank = type.getRank();
+  Block *body = &loops.back()->getRegion(0).front();
+  Operation *first = nullptr;
+  for (tensor::ExtractSliceOp slice : slices) {
+    Operation *at = body->findAncestorOpInBlock(*slice);
+    if (!at || slice.getType().getRank() != rank ||
+        !llvm::all_of(slice.getMixedStrides(),
+                      [](OpFoldResult s) { return isConstantIntValue(s, 1); }))
+      return failure();
+    if (!first || at->isBeforeInBlock(first))
+      first = at;
+  }
+  DominanceInfo dominance;
+  Location loc = slices.front().getLoc();
+  SmallVector<OpFoldResult> offsets, sizes;
+  SmallVector<SmallVector<OpFoldResult>> sliceOffsets(slices.size());
+  for (int64_t d = 0; d < rank; ++d) {
+    SmallVector<OpFoldResult> starts, bounds;
+    for (auto [i, slice] : llvm::enumerate(slices)) {
+      OpFoldResult offset = slice.getMixedOffsets()[d];
+      OpFoldResult size = slice.getMixedSizes()[d];
+      for (OpFoldResult *ofr : {&offset, &size})
+        if (auto v = dyn_cast<Value>(*ofr)) {
+          Value moved = indexBefore(rewriter, v, first, dominance);
+          if (!moved)
+            return failure();
+          *ofr = moved;
+        }
+      starts.push_back(offset);
+      bounds.push_back(offset);
+      bounds.push_back(size);
+      sliceOffsets[i].push_back(slice.getMixedOffsets()[d]);
+    }
+    rewriter.setInsertionPoint(first);
+    auto n = int64_t(slices.size());
+    OpFoldResult start = affine::makeComposedFoldedAffineMin(
+        rewriter, loc,
+        AffineMap::getMultiDimIdentityMap(n, rewriter.getContext()), starts);
+    SmallVector<AffineExpr> ends;
+    for (int64_t i = 0; i < n; ++i)
+      ends.push_back(rewriter.getAffineDimExpr(2 * i) +
+                     rewriter.getAffineDimExpr(2 * i + 1));
+    OpFoldResult end = affine::makeComposedFoldedAffineMax(
+        rewriter, loc, AffineMap::get(2 * n, 0, ends, rewriter.getContext()),
+        bounds);
+    AffineExpr d0, d1;
+    bindDims(rewriter.getContext(), d0, d1);
+    offsets.push_back(start);
+    sizes.push_back(affine::makeComposedFoldedAffineApply(
+        rewriter, loc, d1 - d0, {start, end}));
+  }
+  rewriter.setInsertionPoint(first);
+  SmallVector<OpFoldResult> ones(rank, rewriter.getIndexAttr(1));
+  auto whole = tensor::ExtractSliceOp::create(rewriter, loc, producer, offsets,
+                                              sizes, ones);
+  std::optional<scf::SCFFuseProducerOfSliceResult> fused =
+      scf::tileAndFuseProducerOfSlice(rewriter, whole, loops);
+  if (!fused) {
+    rewriter.eraseOp(whole);
+    return failure();
+  }
+  Value region = fused->tiledAndFusedProducer;
+  AffineExpr d0, d1;
+  bindDims(rewriter.getContext(), d0, d1);
+  for (auto [i, slice] : llvm::enumerate(slices)) {
+    rewriter.setInsertionPoint(slice);
+    SmallVector<OpFoldResult> within;
+    for (int64_t d = 0; d < rank; ++d)
+      within.push_back(affine::makeComposedFoldedAffineApply(
+          rewriter, slice.getLoc(), d0 - d1, {sliceOffsets[i][d], offsets[d]}));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        slice, slice.getType(), region, within, slice.getMixedSizes(),
+        slice.getMixedStrides());
+  }
+  return success();
+}
+
+/// Tiles `root` by patches and fuses its producers that `fusable` accepts,
+/// as upstream's tileConsumerAndFuseProducersUsingSCF does, except that a
+/// producer several tiled consumers read (a layer read by a convolution and
+/// by a residual add inside the stage) is fused once, for the union of the
+/// regions they read, once every consumer is fused: upstream fuses it once
+/// per slice, so a patch computed such a layer, and everything before it,
+/// once per reader (mcunet-in3's first stage, two residual adds, four
+/// times: more MACs and more live buffers than the planner counts, which is
+/// one region per layer and patch).
+FailureOr<scf::SCFTilingResult>
+tileAndFuseEachOnce(IRRewriter &rewriter, TilingInterface root,
+                    const scf::SCFTilingOptions &tiling,
+                    function_ref<bool(OpResult)> fusable) {
+  FailureOr<scf::SCFTilingResult> tiled =
+      scf::tileUsingSCF(rewriter, root, tiling);
+  if (failed(tiled) || tiled->loops.empty())
+    return tiled;
+  MutableArrayRef<LoopLikeOpInterface> loops = tiled->loops;
+  llvm::SmallPtrSet<Operation *, 32> fusedOps{root.getOperation()};
+  // Slices fusion was tried on and that are still there (a destination read
+  // through the loops' iter_args stays a slice of them).
+  constexpr StringLiteral kTried = "sieve.fusion_tried";
+  // The op whose result `slice` reads (through the loops' iter_args for
+  // destinations), if it is fusable.
+  auto producerOf = [&](tensor::ExtractSliceOp slice) -> OpResult {
+    Value source = slice.getSource();
+    while (auto arg = dyn_cast<BlockArgument>(source)) {
+      auto loop = dyn_cast<LoopLikeOpInterface>(arg.getOwner()->getParentOp());
+      if (!loop || !llvm::is_contained(loops, loop))
+        return {};
+      OpOperand *init = loop.getTiedLoopInit(arg);
+      if (!init)
+        return {};
+      source = init->get();
+    }
+    auto result = dyn_cast<OpResult>(source);
+    if (!result || !isa<TilingInterface>(result.getOwner()) ||
+        loops.front()->isAncestor(result.getOwner()) || !fusable(result))
+      return {};
+    return result;
+  };
+  while (true) {
+    // The slices still to fuse, by producer, in the order they appear.
+    llvm::MapVector<Value, SmallVector<tensor::ExtractSliceOp>> slicesOf;
+    loops.front()->walk([&](tensor::ExtractSliceOp slice) {
+      if (slice->hasAttr(kTried))
+        return;
+      if (OpResult producer = producerOf(slice))
+        slicesOf[producer].push_back(slice);
+    });
+    if (slicesOf.empty())
+      break;
+    // A producer is ready once every op that reads it has been fused (its
+    // tiled copy made the slices of it); slices of destinations read
+    // through the loops' iter_args are fused one by one.
+    auto ready = [&](Value producer) {
+      return llvm::all_of(producer.getUsers(), [&](Operation *user) {
+        return fusedOps.contains(user) || loops.front()->isAncestor(user);
+      });
+    };
+    auto chosen = llvm::find_if(
+        slicesOf, [&](auto &entry) { return ready(entry.first); });
+    bool once = chosen != slicesOf.end();
+    if (!once)
+      chosen = slicesOf.begin();
+    auto producer = cast<OpResult>(chosen->first);
+    SmallVector<tensor::ExtractSliceOp> slices = chosen->second;
+    bool direct = llvm::all_of(slices, [&](tensor::ExtractSliceOp slice) {
+      return slice.getSource() == producer;
+    });
+    if (once && direct && slices.size() > 1 &&
+        isa<linalg::LinalgOp, tensor::PadOp>(producer.getOwner()) &&
+        succeeded(fuseOnceForSlices(rewriter, producer, slices, loops))) {
+      fusedOps.insert(producer.getOwner());
+      continue;
+    }
+    tensor::ExtractSliceOp slice = slices.front();
+    slice->setAttr(kTried, rewriter.getUnitAttr());
+    if (scf::tileAndFuseProducerOfSlice(rewriter, slice, loops))
+      fusedOps.insert(producer.getOwner());
+  }
+  loops.front()->walk(
+      [&](tensor::ExtractSliceOp slice) { slice->removeAttr(kTried); });
+  return tiled;
+}
+
 void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop);
 
 LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
@@ -1227,29 +1425,23 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
   tileSizes[*rowLoop] = rewriter.getIndexAttr(stage.getTile()[0]);
   tileSizes[*colLoop] = rewriter.getIndexAttr(stage.getTile()[1]);
   Operation *rootInit = root.getDpsInitOperand(0)->get().getDefiningOp();
-  scf::SCFTileAndFuseOptions options;
-  options.tilingOptions.setTileSizes(tileSizes);
-  options.setFusionControlFn(
-      [&](tensor::ExtractSliceOp, OpResult producer,
-          bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (!stage->isProperAncestor(producer.getOwner()))
-          return std::nullopt;
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(tileSizes);
+  rewriter.setInsertionPoint(root);
+  FailureOr<scf::SCFTilingResult> result = tileAndFuseEachOnce(
+      rewriter, cast<TilingInterface>(root.getOperation()), tiling,
+      [&](OpResult producer) {
         // Patches of a pooling window accumulate: its initialisation stays
         // before the loops.
-        if (global && producer.getOwner() == rootInit)
-          return std::nullopt;
-        return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return stage->isProperAncestor(producer.getOwner()) &&
+               !(global && producer.getOwner() == rootInit);
       });
-  rewriter.setInsertionPoint(root);
-  FailureOr<scf::SCFTileAndFuseResult> result =
-      scf::tileConsumerAndFuseProducersUsingSCF(
-          rewriter, cast<TilingInterface>(root.getOperation()), options);
-  if (failed(result))
+  if (failed(result) || result->replacements.size() != 1)
     return stage.emitOpError("tiling its last op by patches failed");
   // The arena's liveness sees inside these loops (BufferLiveness.h).
   for (LoopLikeOpInterface loop : result->loops)
     loop->setAttr(kPatchLoopAttrName, rewriter.getUnitAttr());
-  Value tiled = result->replacements.lookup(root->getResult(0));
+  Value tiled = result->replacements.front();
   rewriter.replaceAllUsesWith(root->getResult(0), tiled);
 
   // A real patch always reads some of its input: the guards for empty

@@ -180,6 +180,11 @@ struct PlanMemoryPass final : sieve::impl::PlanMemoryBase<PlanMemoryPass> {
              << " bytes the target can address; at this '" << peakOp->getName()
              << "' " << peak.bytes << " bytes of buffers are live";
     if (budget && arena.arenaSize > budget) {
+      // For sieve-compile, which plans the patches again for a budget
+      // lowered by as much (PlanRetry).
+      func->setAttr("sieve.arena_over_budget",
+                    IntegerAttr::get(IntegerType::get(func.getContext(), 64),
+                                     arena.arenaSize - budget));
       InFlightDiagnostic diag =
           peakOp->emitError()
           << "the memory plan needs a " << arena.arenaSize << "-byte arena, "

@@ -17,6 +17,7 @@
 #include "sieve/Target/MemoryMap.h"
 #include "sieve/Target/ModelInterface.h"
 #include "sieve/Target/TargetInfo.h"
+#include "sieve/Transforms/Passes.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -415,13 +416,21 @@ static void runRecoveringFromCrash(llvm::function_ref<void()> step,
   std::_Exit(1);
 }
 
-/// The first try of a compile with static border patches: the module as it
-/// was before the plan-patches stage, and the diagnostics held back until
-/// the try has placed its memory (or failed, which drops them).
-class BorderRetry {
+/// Compiles the model again from the plan-patches stage when what it planned
+/// does not place within the budget. The placed arena can exceed the
+/// planner's peak (docs/patch.md): by D bytes, the stages are planned again
+/// for the budget lowered by D (a few times); when that does not help, or
+/// planning fails, with static border patches, they are planned again with
+/// dynamic borders, at the budget. Each try starts from the module as it was
+/// before plan-patches; its diagnostics are held back until it has placed
+/// its memory, and a failed try's are dropped (those of the last try at the
+/// user's budget are reported if none succeeds).
+class PlanRetry {
 public:
-  BorderRetry(MLIRContext &context, ModuleOp module, size_t stage)
-      : saved(module.clone()), stage(stage) {
+  PlanRetry(MLIRContext &context, ModuleOp module, size_t stage,
+            uint64_t budget, bool staticBorders)
+      : saved(module.clone()), stage(stage), budget(budget), planBudget(budget),
+        staticBorders(staticBorders) {
     handler = context.getDiagEngine().registerHandler([this](Diagnostic &d) {
       held.push_back(std::move(d));
       return success();
@@ -430,28 +439,89 @@ public:
   /// Stage index of plan-patches, where a retry starts.
   size_t firstStage() const { return stage; }
   bool settled() const { return !saved; }
+  /// The budget the current try plans for.
+  uint64_t plannedFor() const { return planBudget; }
+  /// What plan-patches gave the try: whether its plan has stages with
+  /// static border patches, and whether a smaller budget could change it
+  /// (both unknown, so assumed, until plan-patches has run).
+  void planned(bool hasStaticBorders, bool budgetMatters, uint64_t peak) {
+    planHasStaticBorders = hasStaticBorders;
+    planBudgetMatters = budgetMatters;
+    planPeak = peak;
+  }
 
   /// The try placed its memory: what it said reaches the user.
   void settle(MLIRContext &context) {
     stopHolding(context);
-    for (Diagnostic &d : held)
-      context.getDiagEngine().emit(std::move(d));
-    held.clear();
+    if (verbose && planBudget < budget)
+      llvm::errs() << "sieve-compile: planned for " << planBudget
+                   << " bytes, the arena fits the budget of " << budget
+                   << " bytes\n";
+    emit(context, held);
+    reported.clear();
     saved = nullptr;
   }
 
-  /// The try failed: its diagnostics are dropped, and the module before
-  /// plan-patches is handed back for a compile with dynamic borders.
-  OwningOpRef<ModuleOp> restart(MLIRContext &context) {
-    stopHolding(context);
+  /// Stage `failedStage` failed with `overshoot` bytes of arena over the
+  /// budget (0: not a placement over the budget). Returns the module before
+  /// plan-patches for the next try, with `options` set for it, or null when
+  /// no try is left; then what the last try at the budget said is reported.
+  OwningOpRef<ModuleOp> next(MLIRContext &context, StringRef failedStage,
+                             uint64_t overshoot, CompileOptions &options) {
+    if (planBudget == budget)
+      reported = std::move(held);
     held.clear();
-    if (verbose)
-      llvm::errs() << "sieve-compile: static border patches do not fit the "
-                      "budget; planning again with dynamic borders\n";
-    return std::move(saved);
+    // A failure at plan-memory other than the arena's size (the flash
+    // budget, an arena the target cannot address) does not depend on the
+    // plan: planning again cannot help.
+    bool placement = failedStage == "plan-memory";
+    if (placement && !overshoot)
+      return giveUp(context);
+    if (overshoot && planBudgetMatters && tries < kMaxTries &&
+        overshoot < planBudget) {
+      ++tries;
+      planBudget -= overshoot;
+      // A budget still at or above the plan's peak would give the same plan
+      // again: lowered from the peak instead.
+      if (planPeak && planPeak <= planBudget && overshoot < planPeak)
+        planBudget = planPeak - overshoot;
+      if (verbose)
+        llvm::errs() << "sieve-compile: the arena is " << overshoot
+                     << " bytes over the budget of " << budget
+                     << " bytes; planning again for " << planBudget
+                     << " bytes (try " << tries + 1 << ")\n";
+    } else if (staticBorders && planHasStaticBorders) {
+      staticBorders = false;
+      planBudget = budget;
+      tries = 0;
+      if (verbose)
+        llvm::errs() << "sieve-compile: static border patches do not fit the "
+                        "budget; planning again with dynamic borders\n";
+    } else {
+      return giveUp(context);
+    }
+    options.patchStaticBorders = staticBorders;
+    options.patchPlanBudget = planBudget < budget ? planBudget : 0;
+    planHasStaticBorders = planBudgetMatters = true;
+    // The saved module stays for further tries.
+    return OwningOpRef<ModuleOp>(saved->clone());
   }
 
 private:
+  /// Budget cuts per kind of border patches.
+  static constexpr int kMaxTries = 3;
+
+  OwningOpRef<ModuleOp> giveUp(MLIRContext &context) {
+    stopHolding(context);
+    emit(context, reported);
+    saved = nullptr;
+    return nullptr;
+  }
+  static void emit(MLIRContext &context, std::vector<Diagnostic> &diags) {
+    for (Diagnostic &d : diags)
+      context.getDiagEngine().emit(std::move(d));
+    diags.clear();
+  }
   void stopHolding(MLIRContext &context) {
     if (handler)
       context.getDiagEngine().eraseHandler(*handler);
@@ -460,9 +530,42 @@ private:
 
   OwningOpRef<ModuleOp> saved;
   size_t stage;
+  uint64_t budget, planBudget;
+  bool staticBorders, planHasStaticBorders = true, planBudgetMatters = true;
+  uint64_t planPeak = 0;
+  int tries = 0;
   std::optional<DiagnosticEngine::HandlerID> handler;
-  std::vector<Diagnostic> held;
+  std::vector<Diagnostic> held, reported;
 };
+
+/// Bytes by which the arena plan-memory placed exceeds the budget, as the
+/// failed pass recorded them on the entry (0 when it failed otherwise).
+static uint64_t getArenaOvershoot(ModuleOp module) {
+  uint64_t overshoot = 0;
+  module.walk([&](func::FuncOp func) {
+    if (auto bytes =
+            func->getAttrOfType<IntegerAttr>("sieve.arena_over_budget"))
+      overshoot = std::max<uint64_t>(overshoot, bytes.getInt());
+  });
+  return overshoot;
+}
+
+/// Whether planning `module` for less than `budget` can give another plan:
+/// its plan has patched stages, or the planner counted the plain network
+/// within `budget` (below it, it patches). A network patches cannot shrink
+/// keeps its plain plan whatever the budget.
+static bool budgetMatters(ModuleOp module, bool patched, uint64_t budget) {
+  if (patched)
+    return true;
+  bool fits = false;
+  module.walk([&](func::FuncOp func) {
+    if (auto plan =
+            func->getAttrOfType<DictionaryAttr>(sieve::attrs::kPatchPlan))
+      if (auto peak = plan.getAs<IntegerAttr>("plain_peak"))
+        fits |= uint64_t(peak.getInt()) <= budget;
+  });
+  return fits;
+}
 
 /// Prints, with -v, how long each step took.
 class StepTimer {
@@ -687,19 +790,17 @@ static int compile() {
   uint64_t plainMacs = 0, macs = 0;
   std::vector<AttentionInfo> attentionOps;
   std::optional<PatchInfo> patchPlan;
-  // Static border patches let the int8 kernels run in every patch, but their
-  // arena can exceed the planner's peak by a few hundred bytes
-  // (docs/patch.md). They are tried first; if planning or placing the memory
-  // then fails, the model is compiled again from the plan-patches stage with
-  // dynamic borders. Diagnostics of the first try are held back until it
-  // succeeds, and dropped if it does not.
-  std::optional<BorderRetry> retry;
+  // The arena placed for a patched plan can exceed the planner's peak;
+  // then the stages are planned again (PlanRetry).
+  std::optional<PlanRetry> retry;
+  uint64_t memoryBudgetBytes = getMemoryBudget(options, *target);
   ArrayRef<CompileStage> stages = getCompileStages();
   for (size_t i = 0; i < stages.size(); ++i) {
     const CompileStage &stage = stages[i];
-    if (stage.name == "plan-patches" && options.patchStaticBorders && !retry) {
-      retry.emplace(context, *module, i);
-    }
+    if (stage.name == "plan-patches" && options.patch != PatchMode::Off &&
+        memoryBudgetBytes && !retry)
+      retry.emplace(context, *module, i, memoryBudgetBytes,
+                    options.patchStaticBorders);
     PassManager pm(&context);
     TimingScope stageTiming = rootTiming.nest(StringRef(stage.name));
     pm.enableTiming(stageTiming);
@@ -719,8 +820,15 @@ static int compile() {
               .str();
         });
     if (failed(result) && retry && !retry->settled()) {
-      module = retry->restart(context);
-      options.patchStaticBorders = false;
+      module = retry->next(
+          context, stage.name,
+          stage.name == "plan-memory" ? getArenaOvershoot(*module) : 0,
+          options);
+      if (!module) {
+        if (stage.name == "plan-memory")
+          noteDefaultBudgets(*target);
+        return 1;
+      }
       i = retry->firstStage() - 1;
       continue;
     }
@@ -749,13 +857,16 @@ static int compile() {
       uint64_t extraMacs = 0;
       patchPlan = collectPatchPlan(*module, extraMacs);
       macs = plainMacs + extraMacs;
-      // Nothing to retry when the plan has no static border patches.
-      if (retry && !retry->settled() &&
-          !(patchPlan &&
-            llvm::any_of(patchPlan->stages, [](const PatchStageInfo &s) {
-              return s.staticBorders;
-            })))
-        retry->settle(context);
+      if (patchPlan)
+        patchPlan->planBudget = retry ? retry->plannedFor() : memoryBudgetBytes;
+      if (retry && !retry->settled())
+        retry->planned(
+            patchPlan && llvm::any_of(patchPlan->stages,
+                                      [](const PatchStageInfo &s) {
+                                        return s.staticBorders;
+                                      }),
+            budgetMatters(*module, patchPlan.has_value(), retry->plannedFor()),
+            patchPlan ? patchPlan->peak : 0);
     }
     if (stage.name == "plan-memory") {
       FailureOr<ModelInterface> extracted =

@@ -219,6 +219,12 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
                      "own, so the int8 kernels run in every patch "
                      "(docs/patch.md)"),
       llvm::cl::init(false)};
+  PassOptions::Option<uint64_t> patchPlanBudget{
+      *this, "patch-plan-budget",
+      llvm::cl::desc("Bytes the patch planner plans for, when below the "
+                     "memory budget (0: the memory budget); sieve-compile "
+                     "lowers it when the arena placed exceeds the budget"),
+      llvm::cl::init(0)};
 };
 
 /// The flash tiles of --attention-tiles=ROWSxCOLS:BLOCK, or std::nullopt

@@ -149,6 +149,9 @@ struct PatchInfo {
   /// (peak, MACs) points of the search that nothing dominates.
   std::vector<std::pair<uint64_t, uint64_t>> pareto;
   uint64_t plainMacs = 0;
+  /// The budget the planner planned for: the memory budget, or less when
+  /// sieve-compile planned again after an arena over the budget.
+  uint64_t planBudget = 0;
 };
 
 /// The plan of `module`'s entry function after the plan-patches stage, if

@@ -144,6 +144,35 @@ def FillSplatResults : Pass<"sieve-fill-splat-results", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def ReadInsertedSlices
+    : Pass<"sieve-read-inserted-slices", "mlir::func::FuncOp"> {
+  let summary = "Read a tensor inserted as a slice from where it was inserted";
+  let description = [{
+    Canonicalisation folds an `extract_slice` of an `insert_slice` at the
+    same offsets into the inserted tensor. When that read comes after the
+    insertion, one-shot bufferization sees the inserted tensor read after
+    the buffer it lives in was written (by the insertion, which copies
+    nothing once in place) and computes it into a buffer of its own, with
+    a copy in and out: a patch stage's last patch, read again by the next
+    stage's residual add, placed 576 B more than planned. This pass makes
+    such reads extract the slice from the insertion's result again, where
+    every user of that result only extracts slices (nothing writes into it
+    later). It runs right before one-shot bufferization: a greedy rewrite
+    after it (`empty-tensor-to-alloc-tensor` folds every op it visits)
+    would fold the extraction away again.
+
+    ```mlir
+    %t = tensor.insert_slice %p into %d[0, 24, 30, 0] [1, 12, 6, 8] [1, 1, 1, 1]
+    %u = linalg.generic ins(%p : tensor<1x12x6x8xi8>) ...
+    // becomes
+    %t = tensor.insert_slice %p into %d[0, 24, 30, 0] [1, 12, 6, 8] [1, 1, 1, 1]
+    %q = tensor.extract_slice %t[0, 24, 30, 0] [1, 12, 6, 8] [1, 1, 1, 1]
+    %u = linalg.generic ins(%q : tensor<1x12x6x8xi8>) ...
+    ```
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def CopyRepeatedResults
     : Pass<"sieve-copy-repeated-results", "mlir::func::FuncOp"> {
   let summary = "Give each output of a function its own tensor";
