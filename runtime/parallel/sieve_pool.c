@@ -154,18 +154,26 @@ static int32_t join(sieve_pool *pool, uint64_t job) {
   }
 }
 
+/* Waits until ready(pool, arg): spinning first, then asleep on `cond`,
+   counted in `asleep` before the last check under the lock, so that whoever
+   makes it ready (and then reads `asleep`) wakes it (docs/parallel.md). */
+static void wait_until(int (*ready)(sieve_pool *, uint64_t), sieve_pool *pool,
+                       uint64_t arg, pthread_cond_t *cond, atomic_int *asleep) {
+  if (spin_until(ready, pool, arg))
+    return;
+  pthread_mutex_lock(&pool->lock);
+  atomic_fetch_add(asleep, 1);
+  while (!ready(pool, arg))
+    pthread_cond_wait(cond, &pool->lock);
+  atomic_fetch_sub(asleep, 1);
+  pthread_mutex_unlock(&pool->lock);
+}
+
 static void *helper_main(void *arg) {
   sieve_pool *pool = arg;
   uint64_t seen = 0; /* generation 0 is never published */
   for (;;) {
-    if (!spin_until(job_changed, pool, seen)) {
-      pthread_mutex_lock(&pool->lock);
-      atomic_fetch_add(&pool->sleepers, 1);
-      while (!job_changed(pool, seen))
-        pthread_cond_wait(&pool->wake, &pool->lock);
-      atomic_fetch_sub(&pool->sleepers, 1);
-      pthread_mutex_unlock(&pool->lock);
-    }
+    wait_until(job_changed, pool, seen, &pool->wake, &pool->sleepers);
     if (atomic_load_explicit(&pool->stop, memory_order_acquire))
       return NULL;
     seen = atomic_load_explicit(&pool->job, memory_order_acquire);
@@ -261,14 +269,7 @@ void sieve_pool_parallel_for(void *opaque, int32_t num_tasks,
   uint64_t joined = atomic_fetch_or_explicit(&pool->claim, CLAIM_CLOSED,
                                              memory_order_acq_rel) &
                     CLAIM_JOINED;
-  if (!spin_until(helpers_finished, pool, joined)) {
-    pthread_mutex_lock(&pool->lock);
-    atomic_store(&pool->caller_asleep, 1);
-    while (!helpers_finished(pool, joined))
-      pthread_cond_wait(&pool->done, &pool->lock);
-    atomic_store(&pool->caller_asleep, 0);
-    pthread_mutex_unlock(&pool->lock);
-  }
+  wait_until(helpers_finished, pool, joined, &pool->done, &pool->caller_asleep);
 }
 
 void sieve_serial_parallel_for(void *pool, int32_t num_tasks,
