@@ -873,7 +873,8 @@ std::optional<NetworkPlan> cheapestPlan(const Network &net,
         --it;
     const StageCost &cost = *it;
     uint64_t total = dist[block.first] + cost.macs;
-    uint64_t count = fewestPatches ? patches[block.first] + patchCount(cost) : 0;
+    uint64_t count =
+        fewestPatches ? patches[block.first] + patchCount(cost) : 0;
     uint64_t highest = std::max(peak[block.first], cost.peak);
     int to = block.last + 1;
     if (std::tie(total, count, highest) <
