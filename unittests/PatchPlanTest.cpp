@@ -326,6 +326,42 @@ TEST(PatchPlan, SearchFitsTheBudgetWithTheFewestMacs) {
     EXPECT_LT(withCache.best->macs, noCache.best->macs);
 }
 
+TEST(PatchPlan, AmongPlansOfAsFewMacsTheFewestPatches) {
+  // Pointwise layers: every tile of the stage a..b costs the same MACs, and
+  // the smallest peak takes single pixels (1024 patches). The layer g, which
+  // no stage can patch, holds the peak anyway: under it, the chosen plan
+  // runs a..b in fewer patches (or none) at as few MACs.
+  Network net;
+  int x = net.addInput(32, 32, 4);
+  int a = addConv(net, x, 16, 1, 1, false);
+  int b = addConv(net, a, 4, 1, 1, false);
+  int g = addConv(net, b, 16, 1, 1, false);
+  int y = addConv(net, g, 4, 1, 1, false);
+  net.tensors[y].isOutput = true;
+  net.layers[2].spatial = false;
+  net.layers[2].opaqueReason = "a gather";
+  auto patches = [](const NetworkPlan &plan) {
+    int64_t count = 0;
+    for (const StageCost &stage : plan.stages)
+      if (stage.patched())
+        count += stage.gridRows * stage.gridCols;
+    return count;
+  };
+  PlanOptions options;
+  options.allowCache = false;
+  PlanSearch search = searchPlans(net, 1, options);
+  EXPECT_FALSE(search.best);
+  EXPECT_EQ(patches(search.smallest), 32 * 32);
+  PlanSearch fit = searchPlans(net, search.smallest.peak, options);
+  ASSERT_TRUE(fit.best);
+  EXPECT_EQ(fit.best->macs, search.smallest.macs);
+  EXPECT_LE(fit.best->peak, search.smallest.peak);
+  EXPECT_LT(patches(*fit.best), patches(search.smallest));
+  // The front is the same: the smallest peak has as few MACs.
+  EXPECT_EQ(fit.pareto.back(),
+            std::make_pair(search.smallest.peak, search.smallest.macs));
+}
+
 TEST(PatchPlan, ForcedSplitAndGrid) {
   Network msf = msfMbv2();
   PlanOptions options;

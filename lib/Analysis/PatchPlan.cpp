@@ -13,6 +13,7 @@
 #include <cassert>
 #include <limits>
 #include <map>
+#include <tuple>
 
 using namespace sieve;
 
@@ -801,36 +802,58 @@ std::vector<int64_t> tileCandidates(int64_t size) {
 
 struct Block {
   int first, last;
-  /// Costed configurations that no other of the block dominates, by
-  /// increasing peak and decreasing MACs.
+  /// Costed configurations that no other of the block dominates in peak,
+  /// MACs and then patches (patchCount), by increasing peak and decreasing
+  /// MACs (several of equal MACs by decreasing patches).
   std::vector<StageCost> front;
 };
+
+/// The loops over patches a stage runs (none for a plain one): among plans
+/// of as few MACs, fewer patches run fewer instructions (each patch pays its
+/// loop, its slices and its kernels' set-up, and larger tiles give the
+/// kernels longer rows).
+uint64_t patchCount(const StageCost &cost) {
+  return cost.patched() ? cost.gridRows * cost.gridCols : 0;
+}
+
+/// Orders costs by MACs, then patches.
+bool cheaper(const StageCost &a, const StageCost &b) {
+  return a.macs != b.macs ? a.macs < b.macs : patchCount(a) < patchCount(b);
+}
 
 void pruneFront(std::vector<StageCost> &costs) {
   std::sort(costs.begin(), costs.end(),
             [](const StageCost &a, const StageCost &b) {
-              return a.peak != b.peak ? a.peak < b.peak : a.macs < b.macs;
+              return a.peak != b.peak ? a.peak < b.peak : cheaper(a, b);
             });
+  // Configurations of as few MACs as one of smaller peak stay when they run
+  // fewer patches (cheapestPlan's tie-break).
   std::vector<StageCost> front;
   for (StageCost &cost : costs)
-    if (front.empty() || cost.macs < front.back().macs)
+    if (front.empty() || cheaper(cost, front.back()))
       front.push_back(std::move(cost));
   costs = std::move(front);
 }
 
 constexpr uint64_t kInfinity = std::numeric_limits<uint64_t>::max();
 
-/// The plan with the fewest MACs whose stages all peak at or below `budget`.
+/// The plan with the fewest MACs whose stages all peak at or below `budget`
+/// and, among those, the one of the smallest peak or, with `fewestPatches`,
+/// the one running the fewest patches.
 std::optional<NetworkPlan> cheapestPlan(const Network &net,
                                         const std::vector<Block> &blocks,
-                                        uint64_t budget) {
+                                        uint64_t budget,
+                                        bool fewestPatches = false) {
   int n = net.layers.size();
   // The fewest MACs up to each layer and, among plans with as few, the
-  // smallest peak (a later stage cannot undo a larger one).
-  std::vector<uint64_t> dist(n + 1, kInfinity), peak(n + 1, kInfinity);
+  // fewest patches (with `fewestPatches`), then the smallest peak (a later
+  // stage cannot undo a larger one).
+  std::vector<uint64_t> dist(n + 1, kInfinity), peak(n + 1, kInfinity),
+      patches(n + 1, kInfinity);
   std::vector<std::pair<int, int>> choice(n + 1, {-1, -1});
   dist[0] = 0;
   peak[0] = 0;
+  patches[0] = 0;
   // Blocks are sorted by last layer.
   for (size_t b = 0; b < blocks.size(); ++b) {
     const Block &block = blocks[b];
@@ -842,15 +865,24 @@ std::optional<NetworkPlan> cheapestPlan(const Network &net,
                                });
     if (it == block.front.begin())
       continue;
-    const StageCost &cost = *std::prev(it);
+    // The last configuration that fits has the fewest MACs, then patches;
+    // the first of its MACs the smallest peak.
+    --it;
+    if (!fewestPatches)
+      while (it != block.front.begin() && std::prev(it)->macs == it->macs)
+        --it;
+    const StageCost &cost = *it;
     uint64_t total = dist[block.first] + cost.macs;
+    uint64_t count =
+        fewestPatches ? patches[block.first] + patchCount(cost) : 0;
     uint64_t highest = std::max(peak[block.first], cost.peak);
-    if (total < dist[block.last + 1] ||
-        (total == dist[block.last + 1] && highest < peak[block.last + 1])) {
-      dist[block.last + 1] = total;
-      peak[block.last + 1] = highest;
-      choice[block.last + 1] = {int(b),
-                                int(std::prev(it) - block.front.begin())};
+    int to = block.last + 1;
+    if (std::tie(total, count, highest) <
+        std::tie(dist[to], patches[to], peak[to])) {
+      dist[to] = total;
+      patches[to] = count;
+      peak[to] = highest;
+      choice[to] = {int(b), int(it - block.front.begin())};
     }
   }
   if (dist[n] == kInfinity)
@@ -1032,8 +1064,10 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   if (smallest == kInfinity)
     return search;
   search.smallest = *cheapestPlan(net, blocks, smallest);
+  // Among the plans of as few MACs that fit the peak of the cheapest one
+  // (not more: the arena stays as small), the one of the fewest patches.
   if (auto plan = cheapestPlan(net, blocks, budget ? budget : kInfinity))
-    search.best = std::move(*plan);
+    search.best = cheapestPlan(net, blocks, plan->peak, true);
 
   // Walk down the front: the cheapest plan under a budget, then under a
   // budget just below that plan's peak.

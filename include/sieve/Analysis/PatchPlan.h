@@ -174,7 +174,9 @@ struct PlanOptions {
 };
 
 struct PlanSearch {
-  /// The plan with the fewest MACs whose peak fits the budget, if any.
+  /// The plan with the fewest MACs whose peak fits the budget, if any; of
+  /// those, the fewest patches among the plans that fit the smallest peak
+  /// of one of them.
   std::optional<NetworkPlan> best;
   /// The plan with the smallest peak (fewest MACs among those).
   NetworkPlan smallest;
