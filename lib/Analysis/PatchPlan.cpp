@@ -119,6 +119,10 @@ struct AxisSummary {
   /// along this axis static shapes (`peelableBorders`), and whether it then
   /// runs the first patch on its own (not as the first iteration of a loop).
   bool staticShapes = false, firstPeeled = false;
+  /// Whether every patch along this axis has the same region in every layer
+  /// and the same window of every tensor read from outside the stage: tiled
+  /// with constant sizes, its shapes are static without peeling.
+  bool uniform = false;
   /// With static shapes, the patches whose working sets differ: those run
   /// on their own and one of the loop (`peelableBorders`); per patch, its
   /// region in each layer and its window of each tensor read from outside,
@@ -365,6 +369,9 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     fields.push_back(field.layer);
     previous = std::move(field.layer);
   }
+  summary.uniform = std::all_of(
+      sizes.begin(), sizes.end(),
+      [&](const std::vector<int64_t> &shape) { return shape == sizes[0]; });
   // A stage ending in a global pooling keeps dynamic shapes (its patches
   // accumulate into the pooling).
   summary.staticShapes =
@@ -760,6 +767,11 @@ StageCost evaluatePeeled(const Network &net, const StageConfig &config,
                          const AxisSummary &rowsAxis,
                          const AxisSummary &colsAxis) {
   StageCost cost = evaluate(net, config, rule, alignment, rowsAxis, colsAxis);
+  cost.genericLoops = cost.patched() &&
+                      config.strategy == OverlapStrategy::Recompute &&
+                      !((rowsAxis.staticShapes || rowsAxis.uniform) &&
+                        (colsAxis.staticShapes || colsAxis.uniform)) &&
+                      stageHasStaticBorders(net, config.first, config.last);
   if (rule != PeakRule::Sieve || !cost.patched() ||
       config.strategy != OverlapStrategy::Recompute || !rowsAxis.staticShapes ||
       !colsAxis.staticShapes ||
@@ -808,12 +820,17 @@ struct Block {
   std::vector<StageCost> front;
 };
 
-/// The loops over patches a stage runs (none for a plain one): among plans
-/// of as few MACs, fewer patches run fewer instructions (each patch pays its
+/// What a stage's instructions grow with among plans of as few MACs: the
+/// loops over patches it runs (none for a plain one: each patch pays its
 /// loop, its slices and its kernels' set-up, and larger tiles give the
-/// kernels longer rows).
+/// kernels longer rows) and, far more, layers that keep the generic loops
+/// where the int8 kernels would run with static shapes.
 uint64_t patchCount(const StageCost &cost) {
-  return cost.patched() ? cost.gridRows * cost.gridCols : 0;
+  constexpr uint64_t kGenericLoops = uint64_t(1) << 32;
+  if (!cost.patched())
+    return 0;
+  return cost.gridRows * cost.gridCols +
+         (cost.genericLoops ? kGenericLoops : 0);
 }
 
 /// Orders costs by MACs, then patches.

@@ -78,6 +78,10 @@ struct StageCost {
   /// its output a patch holds (the largest over the patches), and the halo:
   /// how many of them exceed the layer's share of a grid without overlap.
   std::vector<int64_t> rows, cols, haloRows, haloCols;
+  /// Whether layers the int8 kernels take with static shapes keep the
+  /// generic loops: a recomputed stage whose patches have dynamic shapes
+  /// (tiles that differ, not peeled into static border patches).
+  bool genericLoops = false;
 
   bool patched() const {
     return config.first != config.last || gridRows * gridCols > 1;
