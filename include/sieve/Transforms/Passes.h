@@ -63,8 +63,8 @@ inline constexpr unsigned kMaxParallelWorkers = 1024;
 /// Tiling a padding guards against tiles whose input slice is empty (the
 /// tile lies in the padding); the guard computes those rows into a buffer of
 /// their own, beside the one the padded copy is built in. In the loops under
-/// `loop`, a guard whose slice size cannot be zero (interval arithmetic,
-/// getIndexRange) folds away, leaving the one padded buffer the planner
+/// `loop`, a guard whose slice size cannot be zero (getIndexRange, else
+/// getExactIndexRange) folds away, leaving the one padded buffer the planner
 /// counts. Used by sieve-fuse-into-rows and sieve-lower-patch-stages.
 void foldNonEmptyPadGuards(mlir::RewriterBase &rewriter, mlir::Operation *loop);
 
