@@ -450,8 +450,11 @@ uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
 /// live within a patch like a recomputed region; each patch computes the
 /// band's rows of the new columns only, so a reduction's scratch (its row of
 /// accumulators, its padded input rows) and the window it reads of a stage
-/// input span the new columns only. All shapes are static. Returns the
-/// bytes held across patches and the largest working set with its layer.
+/// input span the new columns only. All shapes are static. A stage ending
+/// in a global pooling holds the pooling's accumulator (`pooledBytes`)
+/// until its last layer, which holds the pooled output (`outputBytes`).
+/// Returns the bytes held across patches and the largest working set with
+/// its layer.
 struct CachedGridSet {
   uint64_t held = 0;
   uint64_t worst = 0;
@@ -461,7 +464,8 @@ struct CachedGridSet {
 CachedGridSet
 cachedGridWorkingSet(const Network &net, int first, int last,
                      const AxisSummary &rowsAxis, const AxisSummary &colsAxis,
-                     llvm::function_ref<uint64_t(uint64_t)> buffer) {
+                     llvm::function_ref<uint64_t(uint64_t)> buffer,
+                     uint64_t pooledBytes, uint64_t outputBytes) {
   int n = last - first + 1;
   std::vector<bool> own = windowsPerPatch(colsAxis, n);
   auto windowBytes = [&](int layer) {
@@ -480,7 +484,7 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     const NetLayer &layer = net.layers[j];
     const NetTensor &out = net.tensors[layer.output];
     int k = j - first;
-    uint64_t live = set.held;
+    uint64_t live = set.held + (j == last ? outputBytes : pooledBytes);
     for (int p = first; p < last && p <= j; ++p)
       if (own[p - first] && net.lastUse(net.layers[p].output) >= j)
         live += windowBytes(p);
@@ -714,8 +718,8 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
   };
 
   if (cacheCols && rule == PeakRule::Sieve) {
-    CachedGridSet set =
-        cachedGridWorkingSet(net, first, last, rowsAxis, colsAxis, buffer);
+    CachedGridSet set = cachedGridWorkingSet(
+        net, first, last, rowsAxis, colsAxis, buffer, pooledBytes, outputBytes);
     cost.cacheBytes = set.held;
     cost.peakLayer = set.worstLayer;
     cost.peak = external + set.worst;
@@ -938,14 +942,22 @@ uint64_t smallestPeak(const Network &net, const std::vector<Block> &blocks) {
   return best[n];
 }
 
+/// Whether sieve-lower-patch-stages lowers a cached stage [first, last]:
+/// one ending in a feature map, or in a global pooling whose patches
+/// accumulate their last layer's new rows (columns) into its accumulator.
+bool cachedEndingLowered(const Network &net, int first, int last) {
+  return stageTiledLayer(net, first, last) == last ||
+         net.layers[last].accumulatorBytes;
+}
+
 /// Whether the search may cost the cached strategy on a grid of `colGrid`
 /// columns under Sieve's rule: with `allowCacheGrid`, grids of several
 /// columns (cached columns, recomputed rows: lowerCachedGrid of
-/// sieve-lower-patch-stages) in stages ending in a feature map.
+/// sieve-lower-patch-stages).
 bool cachedGridAllowed(const Network &net, int first, int last, int64_t colGrid,
                        const PlanOptions &options) {
   return options.allowCacheGrid && colGrid > 1 &&
-         stageTiledLayer(net, first, last) == last;
+         cachedEndingLowered(net, first, last);
 }
 
 } // namespace
@@ -1028,7 +1040,9 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
           continue;
         for (OverlapStrategy strategy : strategies) {
           // Under Sieve's rule, only what sieve-lower-patch-stages lowers:
-          // cached rows of row strips, in stages ending in a feature map.
+          // cached rows of row strips, in stages ending in a feature map
+          // (the default strategies: row strips ending in a global pooling
+          // are not measured yet), or columns with cache-grid.
           if (strategy == OverlapStrategy::Cache &&
               options.rule == PeakRule::Sieve &&
               !(options.allowCache && cols[c].grid == 1 &&

@@ -140,9 +140,63 @@ void rewriteDepthwise(IRRewriter &rewriter, patch::StageOp stage) {
 // along one axis (rows, or the columns of a band), keep a window per layer
 // that slides with them and compute only what is new.
 
+/// A cached stage ending in a global pooling: its layers up to the
+/// pooling's input are cached as usual, and `reduce`, the pooling's op
+/// with the window loops `rowLoop` and `colLoop`, accumulates each patch's
+/// new pixels of that input into its accumulator, carried through the
+/// patches as an output is; what follows it (the requantisation) runs once,
+/// after the patches, as in a recomputed stage.
+struct CachedPool {
+  linalg::LinalgOp reduce;
+  unsigned rowLoop = 0, colLoop = 0;
+};
+
+/// The global pooling ending a stage whose last layer reads layer `input`
+/// whole into one pixel (stageTiledLayer): the op with reduction loops
+/// that the ops without reduction loops before the stage's result read,
+/// reading that layer's result whole through window loops.
+std::optional<CachedPool> findGlobalPool(patch::StageOp stage,
+                                         const NetworkOps &graph, int input) {
+  auto yield = cast<patch::YieldOp>(stage.getBody().front().getTerminator());
+  auto root = yield.getValue().getDefiningOp<linalg::LinalgOp>();
+  while (root && root.getNumReductionLoops() == 0) {
+    Value next;
+    for (OpOperand *operand : root.getDpsInputOperands())
+      if (operand->get().getDefiningOp<linalg::LinalgOp>() &&
+          stage->isProperAncestor(operand->get().getDefiningOp()))
+        next = operand->get();
+    root = next ? next.getDefiningOp<linalg::LinalgOp>() : nullptr;
+  }
+  if (!root || root->getNumResults() != 1 || root.getNumDpsInputs() < 1 ||
+      root.getNumDpsInits() != 1 ||
+      !isa<TilingInterface>(root.getOperation()) ||
+      root.getDpsInputOperand(0)->get() !=
+          graph.ops[input].back()->getResult(0))
+    return std::nullopt;
+  AffineMap map = root.getMatchingIndexingMap(root.getDpsInputOperand(0));
+  auto windowLoop = [&](unsigned dim) -> std::optional<unsigned> {
+    std::optional<unsigned> found;
+    map.getResult(dim).walk([&](AffineExpr sub) {
+      if (auto d = dyn_cast<AffineDimExpr>(sub))
+        if (root.getIteratorTypesArray()[d.getPosition()] ==
+            utils::IteratorType::reduction)
+          found = d.getPosition();
+    });
+    return found;
+  };
+  if (map.getNumResults() != 4)
+    return std::nullopt;
+  std::optional<unsigned> rowLoop = windowLoop(1), colLoop = windowLoop(2);
+  if (!rowLoop || !colLoop)
+    return std::nullopt;
+  return CachedPool{root, *rowLoop, *colLoop};
+}
+
 /// Checks that a cached stage's layers are spatial and that its last layer
-/// gives the stage's NHWC feature map.
-LogicalResult checkCachedStage(patch::StageOp stage, const NetworkOps &graph) {
+/// gives the stage's NHWC feature map, or is a global pooling (`pool` then
+/// set). Returns the number of layers whose pixels the patches compute.
+FailureOr<int> checkCachedStage(patch::StageOp stage, const NetworkOps &graph,
+                                std::optional<CachedPool> &pool) {
   auto yield = cast<patch::YieldOp>(stage.getBody().front().getTerminator());
   auto outType = cast<RankedTensorType>(stage.getResult().getType());
   const Network &net = graph.net;
@@ -152,12 +206,78 @@ LogicalResult checkCachedStage(patch::StageOp stage, const NetworkOps &graph) {
       return graph.anchor[l]->emitOpError(
                  "cannot run in a cached patch stage: ")
              << net.layers[l].opaqueReason;
+  if (n > 0 && graph.ops[n - 1].back()->getResult(0) == yield.getValue() &&
+      outType.getRank() == 4 && stageTiledLayer(net, 0, n - 1) == n - 2 &&
+      (pool = findGlobalPool(stage, graph, n - 2)))
+    return n - 1;
   if (n == 0 || graph.ops[n - 1].back()->getResult(0) != yield.getValue() ||
       outType.getRank() != 4 ||
       (outType.getDimSize(1) == 1 && outType.getDimSize(2) == 1))
     return stage.emitOpError("lowers the 'cache' strategy only for stages "
-                             "whose last layer gives a feature map");
-  return success();
+                             "whose last layer gives a feature map or is a "
+                             "global pooling");
+  return n;
+}
+
+/// Accumulates `part`, the pixels of the pooling's input a patch computed
+/// (from `row`, `col`), into `pool`'s accumulator `acc`: the pooling op
+/// tiled to those pixels of its window. Returns the new accumulator.
+FailureOr<Value> accumulatePool(IRRewriter &rewriter, CachedPool pool,
+                                Value acc, Value part, OpFoldResult row,
+                                OpFoldResult col) {
+  auto tiling = cast<TilingInterface>(pool.reduce.getOperation());
+  auto partType = cast<RankedTensorType>(part.getType());
+  SmallVector<OpFoldResult> offsets, sizes;
+  for (Range range : tiling.getIterationDomain(rewriter)) {
+    offsets.push_back(range.offset);
+    sizes.push_back(range.size);
+  }
+  offsets[pool.rowLoop] = row;
+  sizes[pool.rowLoop] = rewriter.getIndexAttr(partType.getDimSize(1));
+  offsets[pool.colLoop] = col;
+  sizes[pool.colLoop] = rewriter.getIndexAttr(partType.getDimSize(2));
+  FailureOr<TilingResult> tiled =
+      tiling.getTiledImplementation(rewriter, offsets, sizes);
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return pool.reduce.emitOpError(
+        "cannot be tiled by the patches of a cached stage");
+  // It reads the patch's pixels where they were computed, and accumulates
+  // into the accumulator carried through the patches.
+  auto op = cast<linalg::LinalgOp>(tiled->tiledOps.front());
+  for (auto [operand, whole, value] :
+       {std::make_tuple(op.getDpsInputOperand(0),
+                        pool.reduce.getDpsInputOperand(0)->get(), part),
+        std::make_tuple(op.getDpsInitOperand(0),
+                        pool.reduce.getDpsInitOperand(0)->get(), acc)}) {
+    auto slice = operand->get().getDefiningOp<tensor::ExtractSliceOp>();
+    Value source = slice ? slice.getSource() : operand->get();
+    if (source != whole || operand->get().getType() != value.getType())
+      return pool.reduce.emitOpError(
+          "cannot accumulate the patches of a cached stage");
+    rewriter.modifyOpInPlace(op, [&] { operand->set(value); });
+    if (slice && slice->use_empty())
+      rewriter.eraseOp(slice);
+  }
+  return op->getResult(0);
+}
+
+/// After the patches: what follows the pooling's op in the stage (its
+/// requantisation) reads the accumulator `acc` and moves after the patches,
+/// before `anchor`.
+void finishPool(IRRewriter &rewriter, CachedPool pool, Value acc,
+                ArrayRef<Operation *> templates, Operation *anchor) {
+  llvm::SmallPtrSet<Operation *, 8> after{pool.reduce};
+  SmallVector<Operation *> moved;
+  for (Operation *op : templates)
+    if (llvm::any_of(op->getOperands(), [&](Value v) {
+          return v.getDefiningOp() && after.contains(v.getDefiningOp());
+        })) {
+      after.insert(op);
+      moved.push_back(op);
+    }
+  rewriter.replaceAllUsesWith(pool.reduce->getResult(0), acc);
+  for (Operation *op : moved)
+    rewriter.moveOpBefore(op, anchor);
 }
 
 /// With dilations, a later patch may need a row (column) before an earlier
@@ -244,7 +364,7 @@ CachedSteps cachedSteps(const std::vector<std::vector<Interval>> &fields,
 /// no padding along that axis; none otherwise. Such patches run as a loop.
 std::optional<std::vector<int64_t>>
 stepMove(const Network &net, const CachedSteps &steps, int64_t i, int axis) {
-  int n = net.layers.size();
+  int n = steps[i].size();
   std::vector<int64_t> move(n + 1, 0);
   std::optional<int64_t> external;
   for (int l = 0; l < n; ++l) {
@@ -538,12 +658,16 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
            << stage.getGrid()[0] << "x" << stage.getGrid()[1];
   NetworkOps graph = buildNetwork(body);
   const Network &net = graph.net;
-  int n = net.layers.size();
-  if (failed(checkCachedStage(stage, graph)))
+  std::optional<CachedPool> pool;
+  FailureOr<int> cached = checkCachedStage(stage, graph, pool);
+  if (failed(cached))
     return failure();
+  // The layers whose rows the patches compute (all but a global pooling).
+  int n = *cached;
 
   // Per patch and layer, the rows the patch needs.
-  int64_t height = outType.getDimSize(1), tile = stage.getTile()[0];
+  int64_t height = net.tensors[net.layers[n - 1].output].height,
+          tile = stage.getTile()[0];
   int64_t grid = (height + tile - 1) / tile;
   std::vector<std::vector<Interval>> fields;
   for (int64_t i = 0; i < grid; ++i)
@@ -625,8 +749,12 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     windows[l] =
         tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
   }
-  Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
-                                         outType.getElementType());
+  // The stage's output, or the pooling's accumulator.
+  Value output =
+      pool ? pool->reduce.getDpsInitOperand(0)->get()
+           : tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                     outType.getElementType())
+                 .getResult();
 
   // Emits patch `i` before `anchor`. In the loop (`iv` set) the ops are
   // those of patch `steady.first`; the rows they take from the stage's inputs
@@ -718,6 +846,19 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
                    "cannot be tiled by rows in a cached patch stage: its "
                    "layer ends in '")
                << full.getDefiningOp()->getName() << "'";
+      if (last && pool) {
+        // The new rows of the pooling's input, in a buffer of their own,
+        // enter the pooling's accumulator.
+        rewriter.setInsertionPoint(anchor);
+        FailureOr<Value> acc = accumulatePool(
+            rewriter, *pool, output, computed,
+            absoluteRow(lo, steady.move.empty() ? 0 : steady.move[l]),
+            rewriter.getIndexAttr(0));
+        if (failed(acc))
+          return failure();
+        output = *acc;
+        continue;
+      }
       // Written in place: the tiled ops compute into the rows of the
       // window or the output.
       computeInPlace(rewriter, computed, [&] {
@@ -764,6 +905,10 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
     i = steady.last;
   }
 
+  if (pool) {
+    finishPool(rewriter, *pool, output, templates, yield);
+    output = yield.getValue();
+  }
   finishCachedStage(rewriter, stage, yield, output, templates);
   return success();
 }
@@ -818,11 +963,15 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   auto outType = cast<RankedTensorType>(stage.getResult().getType());
   NetworkOps graph = buildNetwork(body);
   const Network &net = graph.net;
-  int n = net.layers.size();
-  if (failed(checkCachedStage(stage, graph)))
+  std::optional<CachedPool> pool;
+  FailureOr<int> cached = checkCachedStage(stage, graph, pool);
+  if (failed(cached))
     return failure();
+  // The layers whose pixels the patches compute (all but a global pooling).
+  int n = *cached;
 
-  int64_t height = outType.getDimSize(1), width = outType.getDimSize(2);
+  const NetTensor &tiledOut = net.tensors[net.layers[n - 1].output];
+  int64_t height = tiledOut.height, width = tiledOut.width;
   int64_t tileRows = stage.getTile()[0], tileCols = stage.getTile()[1];
   int64_t bands = (height + tileRows - 1) / tileRows;
   // Per patch of a band and layer, the columns the patch needs; per band
@@ -960,8 +1109,12 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   for (int l = 0; l + 1 < n; ++l)
     if (!perPatch[l])
       windows[l] = emptyWindow(l);
-  Value output = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
-                                         outType.getElementType());
+  // The stage's output, or the pooling's accumulator.
+  Value output =
+      pool ? pool->reduce.getDpsInitOperand(0)->get()
+           : tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                     outType.getElementType())
+                 .getResult();
 
   // In the loops (`bandIv`, `patchIv` set) the ops are those of the run's
   // first band (patch); the rows and columns they take from the stage's
@@ -1094,6 +1247,17 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       auto destCol = [&]() -> OpFoldResult {
         return last ? outputCol(lo, l) : rewriter.getIndexAttr(lo - top);
       };
+      if (last && pool) {
+        // The new pixels of the pooling's input, in a buffer of their own,
+        // enter the pooling's accumulator.
+        rewriter.setInsertionPoint(anchor);
+        FailureOr<Value> acc = accumulatePool(rewriter, *pool, output, computed,
+                                              destRow(), destCol());
+        if (failed(acc))
+          return failure();
+        output = *acc;
+        continue;
+      }
       // Written in place: the tiled ops compute into the pixels of the
       // window or the output.
       computeInPlace(rewriter, computed, [&] {
@@ -1163,6 +1327,10 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     b = bandRun.last;
   }
 
+  if (pool) {
+    finishPool(rewriter, *pool, output, templates, yield);
+    output = yield.getValue();
+  }
   finishCachedStage(rewriter, stage, yield, output, templates);
   return success();
 }

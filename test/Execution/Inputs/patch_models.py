@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Small int8 CNNs (TOSA) whose output is a feature map, so that every value
 a patch computes is compared: 3x3, 5x5 and 7x7 kernels, strides 1 and 2,
-dilation, residual adds, odd image sizes. Built with the classes of
+dilation, residual adds, odd image sizes; `pooled` ends in a global average
+pooling (stages ending in it). Built with the classes of
 examples/gen/sieve_modelgen.py.
 
-    patch_models.py {kernels,residual} -o MODEL.mlir
+    patch_models.py {kernels,residual,pooled} -o MODEL.mlir
 """
 
 import argparse
@@ -75,14 +76,25 @@ def residual(m, net):
     return [1, 25, 25, 3], x, s
 
 
+def pooled(m, net):
+    """The residual model ending in a global average pooling of its 13x13x8
+    output (1x1x8): stages that end in the pooling accumulate into it."""
+    x, s, z = net.conv("%input", [1, 25, 25, 3], -128, 8, 3, 2)
+    x, s, z = net.inverted_residual(x, s, z, 2, 8, 1, k=3)
+    x, s, z = net.inverted_residual(x, s, z, 2, 8, 1, k=5)
+    x, s = net.avgpool(x, s, z)
+    return [1, 25, 25, 3], x, s
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("model", choices=["kernels", "residual"])
+    parser.add_argument("model", choices=["kernels", "residual", "pooled"])
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
     m = gen.Module(7)
     net = DilatedNet(m)
-    in_shape, x, shape = {"kernels": kernels, "residual": residual}[args.model](m, net)
+    in_shape, x, shape = {"kernels": kernels, "residual": residual,
+                         "pooled": pooled}[args.model](m, net)
     with open(args.output, "w") as f:
         f.write(gen.int8_function(m, "patch_" + args.model, in_shape, (x, shape)))
 

@@ -148,12 +148,6 @@ LogicalResult StageOp::verify() {
   if (getStrategy() != "recompute" && getStrategy() != "cache")
     return emitOpError("unknown overlap strategy '")
            << getStrategy() << "'; use recompute or cache";
-  // Cached patches keep windows of the stage's feature maps that slide
-  // along the rows of tiles; a stage ending in a global reduction has none
-  // to give its output.
-  if (getStrategy() == "cache" && global)
-    return emitOpError("the 'cache' strategy needs a stage whose result is a "
-                       "feature map, not a global reduction (1x1)");
 
   Block &body = getBody().front();
   if (body.getNumArguments() != getInputs().size())
