@@ -6,8 +6,11 @@ LLVM := /usr/lib/llvm-22
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DMLIR_DIR=$(LLVM)/lib/cmake/mlir \
   -DCMAKE_C_COMPILER=$(LLVM)/bin/clang -DCMAKE_CXX_COMPILER=$(LLVM)/bin/clang++ \
-  -DLLVM_EXTERNAL_LIT=$(LLVM)/bin/lit \
-  $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  -DLLVM_EXTERNAL_LIT=$(LLVM)/bin/lit
+# Looked up when CMake runs, not when make starts: on a fresh machine `deps`
+# installs ccache first.
+CCACHE_FLAGS = $$(command -v ccache >/dev/null && echo \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 
 .PHONY: all deps build test test-sanitizers demo docs bench clean
 
@@ -17,7 +20,7 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/build.ninja: | deps
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) $(CCACHE_FLAGS)
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -29,7 +32,7 @@ test: build
 # its own folder, then the whole suite (fuzzer included) run with it. CI runs
 # this after `make test`.
 $(SANITIZER_BUILD)/build.ninja: | deps
-	cmake -S . -B $(SANITIZER_BUILD) $(CMAKE_FLAGS) -DSIEVE_SANITIZE=ON
+	cmake -S . -B $(SANITIZER_BUILD) $(CMAKE_FLAGS) $(CCACHE_FLAGS) -DSIEVE_SANITIZE=ON
 
 test-sanitizers: deps $(SANITIZER_BUILD)/build.ninja
 	ninja -C $(SANITIZER_BUILD)
