@@ -2,6 +2,7 @@
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx2 -sieve-lower-ternary=target=x86-64-avx2 | FileCheck %s --check-prefixes=CHECK,ROWS,MADD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx512 -sieve-lower-ternary=target=x86-64-avx512 | FileCheck %s --check-prefixes=CHECK,ROWS,VNNI
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefixes=CHECK,ROWS,SDOT
+// RUN: sieve-opt %s -sieve-select-ternary-kernel=target=x86-64-avx512 -sieve-lower-ternary=target=x86-64-avx512 | FileCheck %s --check-prefix=VTILE
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=aarch64 -sieve-lower-ternary=target=aarch64 | FileCheck %s --check-prefix=GEMM
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m4 -sieve-lower-ternary=target=cortex-m4 | FileCheck %s --check-prefixes=CHECK,ROWS,SMLAD
 // RUN: sieve-opt %s -sieve-select-ternary-kernel=target=cortex-m55 -sieve-lower-ternary=target=cortex-m55 | FileCheck %s --check-prefix=MVE
@@ -20,10 +21,10 @@
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // MADD: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
 // MADD: memref.prefetch %[[B]][%[[R]], %{{.*}}], read, locality<3>, data : memref<3x96xi8>
-// VNNI: %[[B:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<3x96xi8> to memref<3x96xi8>
+// vpdpbusd prefetches only in tiles of 4 channels (@vnni_gemm below); 3
+// channels take tiles of one.
 // VNNI: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
-// VNNI: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
-// VNNI: memref.prefetch %[[B]][%[[R]], %{{.*}}], read, locality<3>, data : memref<3x96xi8>
+// VNNI-NOT: memref.prefetch
 // VNNI-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // VNNI: arith.shrsi
 // MADD-COUNT-4: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
@@ -136,4 +137,35 @@ func.func @quantize_divide(%x: tensor<2x4xf32>) -> (tensor<2x4xi8>, tensor<2xf32
 func.func @gemm_sdot(%x: tensor<5x261xi8>) -> tensor<5x4xi32> {
   %y = tern.matmul %x weights(dense<1> : tensor<4x261xi8>) : tensor<5x261xi8> -> tensor<5x4xi32>
   return %y : tensor<5x4xi32>
+}
+
+// vpdpbusd for a GEMM takes tiles of 4 channels x 2 tokens, 16
+// accumulators; each row's 32 bytes are read and the same column
+// prefetched 8 rows further (8 KiB at K = 4096; here clamped to the last
+// row, 7).
+// VTILE-LABEL: func @vnni_gemm
+// VTILE: %[[B:.*]] = bufferization.to_buffer %[[W:.*]] read_only : tensor<8x128xi8> to memref<8x128xi8>
+// VTILE: scf.for {{.*}} -> (vector<16xi32>{{(, vector<16xi32>){15}[)]}}
+// VTILE-COUNT-4: memref.prefetch %[[B]][{{.*}}], read, locality<3>, data : memref<8x128xi8>
+// VTILE-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// VTILE: scf.yield
+func.func @vnni_gemm(%x: tensor<2x512xi8>) -> tensor<2x8xi32> {
+  %y = tern.matmul %x weights(dense<1> : tensor<8x512xi8>) : tensor<2x512xi8> -> tensor<2x8xi32>
+  return %y : tensor<2x8xi32>
+}
+
+// vpdpbusd for a GEMV takes one channel at a time (its row one sequential
+// stream, no software prefetch), 4 blocks per iteration (K = 512) into
+// their own accumulators, 8 chains, all shifted back after the chunk.
+// VTILE-LABEL: func @vnni_gemv
+// VTILE: scf.for {{.*}} step %c1{{.*}} -> (tensor<1x8xi32>)
+// VTILE: scf.for {{.*}} -> (vector<16xi32>{{(, vector<16xi32>){7}[)]}}
+// VTILE-NOT: memref.prefetch
+// VTILE-COUNT-4: vector.transfer_read {{.*}} : tensor<8x128xi8>, vector<32xi8>
+// VTILE-NOT: memref.prefetch
+// VTILE: scf.yield
+// VTILE-COUNT-8: arith.shrsi
+func.func @vnni_gemv(%x: tensor<1x512xi8>) -> tensor<1x8xi32> {
+  %y = tern.matmul %x weights(dense<1> : tensor<8x512xi8>) : tensor<1x512xi8> -> tensor<1x8xi32>
+  return %y : tensor<1x8xi32>
 }

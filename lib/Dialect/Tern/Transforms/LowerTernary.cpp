@@ -393,7 +393,14 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
 /// multiples of 4^q, at most 4 * 2^14 * 32 = 2^21 in magnitude) and added to
 /// int32 sums in the weights' scale, exact for any K below 2^23. Tiles of
 /// channels share the activation loads and give the 5-cycle vpdpbusd chains
-/// work to overlap. Sums of codes times x, [token][row].
+/// work to overlap. A GEMV takes one channel at a time instead, so that its
+/// weights are one sequential stream, which the hardware prefetchers follow
+/// at the full read rate (4 interleaved row streams reached 65-72% of it on
+/// the AMD EPYC VM even with the software prefetch; docs/ternary.md); its
+/// chains come from `unroll` consecutive blocks per iteration, each into its
+/// own accumulators (each still adds one vpdpbusd per iteration, 32 per
+/// chunk: the same bound). Only tiles of several rows prefetch. Sums of
+/// codes times x, [token][row].
 SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
                                 Value weights, Value buffer,
                                 ArrayRef<Value> tokens, ArrayRef<Value> rows,
@@ -401,7 +408,10 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
   auto v16i32 = VectorType::get({16}, b.getI32Type());
   auto v64i8 = VectorType::get({64}, b.getI8Type());
   size_t numTokens = tokens.size(), numRows = rows.size();
-  size_t numAcc = numTokens * numRows * 2; // [token][row][half]
+  int64_t unroll = 1;
+  if (numTokens == 1 && numRows == 1)
+    unroll = blocks % 4 == 0 ? 4 : blocks % 2 == 0 ? 2 : 1;
+  size_t numAcc = numTokens * numRows * unroll * 2; // [token][row][u][half]
   Value zero = arith::ConstantOp::create(b, b.getZeroAttr(v16i32));
   SmallVector<Value> masks, shifts;
   for (int64_t h = 0; h < 2; ++h) {
@@ -421,27 +431,32 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
     twice.push_back(i % 32);
   int64_t ahead = prefetchRows(
       cast<RankedTensorType>(weights.getType()).getDimSize(1), numRows);
-  auto body = [&](ImplicitLocOpBuilder &ib, Value block,
+  auto body = [&](ImplicitLocOpBuilder &ib, Value group,
                   SmallVectorImpl<Value> &acc) {
-    Value byteOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
-    Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
-    SmallVector<Value> bytes;
-    for (Value row : rows) {
-      Value half = readVector(ib, weights, 32, {row, byteOff});
-      bytes.push_back(vector::ShuffleOp::create(ib, half, half, twice));
-      prefetchRow(ib, buffer, row, byteOff, ahead);
-    }
-    for (int64_t h = 0; h < 2; ++h) {
-      Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 64 * h));
-      SmallVector<Value> codes;
-      for (size_t r = 0; r < numRows; ++r)
-        codes.push_back(arith::AndIOp::create(ib, bytes[r], masks[h]));
-      for (size_t t = 0; t < numTokens; ++t) {
-        Value x = readVector(ib, input, 64, {tokens[t], k});
-        for (size_t r = 0; r < numRows; ++r) {
-          Value &a = acc[(t * numRows + r) * 2 + h];
-          a = callIntrinsic(ib, v16i32, "llvm.x86.avx512.vpdpbusd.512",
-                            {a, codes[r], x});
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value block = arith::AddIOp::create(
+          ib, arith::MulIOp::create(ib, group, cIdx(ib, unroll)), cIdx(ib, u));
+      Value byteOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
+      Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
+      SmallVector<Value> bytes;
+      for (Value row : rows) {
+        Value half = readVector(ib, weights, 32, {row, byteOff});
+        bytes.push_back(vector::ShuffleOp::create(ib, half, half, twice));
+        if (numRows > 1)
+          prefetchRow(ib, buffer, row, byteOff, ahead);
+      }
+      for (int64_t h = 0; h < 2; ++h) {
+        Value k = arith::AddIOp::create(ib, kOff, cIdx(ib, 64 * h));
+        SmallVector<Value> codes;
+        for (size_t r = 0; r < numRows; ++r)
+          codes.push_back(arith::AndIOp::create(ib, bytes[r], masks[h]));
+        for (size_t t = 0; t < numTokens; ++t) {
+          Value x = readVector(ib, input, 64, {tokens[t], k});
+          for (size_t r = 0; r < numRows; ++r) {
+            Value &a = acc[((t * numRows + r) * unroll + u) * 2 + h];
+            a = callIntrinsic(ib, v16i32, "llvm.x86.avx512.vpdpbusd.512",
+                              {a, codes[r], x});
+          }
         }
       }
     }
@@ -450,14 +465,17 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
     SmallVector<Value> next;
     for (size_t i = 0; i < numTokens * numRows; ++i) {
       Value sum = sums[i];
-      for (int64_t h = 0; h < 2; ++h)
-        sum = arith::AddIOp::create(
-            cb, sum, arith::ShRSIOp::create(cb, acc[2 * i + h], shifts[h]));
+      for (int64_t u = 0; u < unroll; ++u)
+        for (int64_t h = 0; h < 2; ++h)
+          sum = arith::AddIOp::create(
+              cb, sum,
+              arith::ShRSIOp::create(cb, acc[(i * unroll + u) * 2 + h],
+                                     shifts[h]));
       next.push_back(sum);
     }
     return next;
   };
-  return chunkedBlocks(b, blocks, /*chunk=*/32, zero, numAcc, zero,
+  return chunkedBlocks(b, blocks / unroll, /*chunk=*/32, zero, numAcc, zero,
                        numTokens * numRows, body, flush);
 }
 
@@ -929,11 +947,12 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // Output channels outside, tokens inside: a row of packed weights is read
   // from memory once and from L1 for the other tokens of a GEMM.
-  // vpdpbusd: 4 channels of one token (8 vpdpbusd chains, a GEMV) or of 2
-  // tokens (16 chains, within the 32 zmm registers).
-  int64_t tileRows =
-      kernel == TernaryKernel::Smlad || kernel == TernaryKernel::Vpdpbusd ? 4
-                                                                          : 1;
+  // vpdpbusd: 4 channels of 2 tokens (16 vpdpbusd chains, within the 32
+  // zmm registers; the odd token left takes 4 channels of one); a GEMV one
+  // channel, a sequential stream of weights (vpdpbusdTile).
+  int64_t tileRows = kernel == TernaryKernel::Smlad ? 4 : 1;
+  if (kernel == TernaryKernel::Vpdpbusd && numM > 1)
+    tileRows = 4;
   if (kernel == TernaryKernel::Sdot)
     tileRows = kSdotRows;
   // sdot: 4 channels of 4 tokens (GEMM), then of 2, then of one.
