@@ -395,10 +395,10 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
 /// channels share the activation loads and give the 5-cycle vpdpbusd chains
 /// work to overlap. A GEMV takes one channel at a time instead, so that its
 /// weights are one sequential stream, which the hardware prefetchers follow
-/// at the full read rate (4 interleaved row streams reached 65-72% of it on
-/// the AMD EPYC VM even with the software prefetch; docs/ternary.md); its
-/// chains come from `unroll` consecutive blocks per iteration, each into its
-/// own accumulators (each still adds one vpdpbusd per iteration, 32 per
+/// at 90-100% of the read rate (4 interleaved row streams reached 63-72% of
+/// it on the AMD EPYC VM even with the software prefetch; docs/ternary.md);
+/// its chains come from `unroll` consecutive blocks per iteration, each into
+/// its own accumulators (each still adds one vpdpbusd per iteration, 32 per
 /// chunk: the same bound). Only tiles of several rows prefetch. Sums of
 /// codes times x, [token][row].
 SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
