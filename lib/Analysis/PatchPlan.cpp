@@ -473,8 +473,7 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     return buffer(net.tensors[net.layers[layer].output].bytes(
         rowsAxis.maxSize[k], colsAxis.window[k]));
   };
-  // The worst of every slide and every layer's working set, the first
-  // layer's slide included (msf-mbv2's conv_41 slides 9x2x198 bytes).
+  // The worst of every layer's working set.
   CachedGridSet set;
   set.worstLayer = first;
   for (int p = first; p < last; ++p)
@@ -488,17 +487,9 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     for (int p = first; p < last && p <= j; ++p)
       if (own[p - first] && net.lastUse(net.layers[p].output) >= j)
         live += windowBytes(p);
-    // Sliding a window copies the columns it keeps through a temporary
-    // (the copy reads and writes the same buffer), before the layer's new
-    // columns are computed.
-    if (j < last && colsAxis.windowKept[k]) {
-      uint64_t slide =
-          live + buffer(out.bytes(rowsAxis.maxSize[k], colsAxis.windowKept[k]));
-      if (slide > set.worst) {
-        set.worst = slide;
-        set.worstLayer = j;
-      }
-    }
+    // A window slides in place (its kept columns move left in chunks that
+    // do not overlap, slideWindow in LowerPatchStages.cpp): no
+    // buffer beyond the window.
     for (const LayerInput &input : layer.inputs) {
       const NetTensor &in = net.tensors[input.tensor];
       bool inside = in.producer >= first && in.producer <= last;

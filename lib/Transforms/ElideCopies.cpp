@@ -77,8 +77,44 @@ std::optional<std::pair<int64_t, int64_t>> linearExtent(MemRefType type) {
   return std::make_pair(offset, last + 1);
 }
 
+/// The elements of a view of static layout as its runs of consecutive
+/// linear offsets into its base buffer ([begin, end), in order), at most
+/// `limit` of them; none when the layout is not static or there are more.
+std::optional<SmallVector<std::pair<int64_t, int64_t>>>
+linearRuns(MemRefType type, size_t limit) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (!type.hasStaticShape() ||
+      failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, [](int64_t s) { return s <= 0; }) ||
+      llvm::any_of(type.getShape(), [](int64_t d) { return d <= 0; }))
+    return std::nullopt;
+  // The innermost dimension is one run when its stride is 1.
+  int64_t rank = type.getRank(), inner = rank ? type.getShape()[rank - 1] : 1;
+  bool unit = rank && strides[rank - 1] == 1;
+  int64_t outer = rank - (unit ? 1 : 0), runs = 1;
+  for (int64_t i = 0; i < outer; ++i)
+    if (llvm::MulOverflow(runs, type.getShape()[i], runs) ||
+        runs > int64_t(limit))
+      return std::nullopt;
+  SmallVector<std::pair<int64_t, int64_t>> result;
+  SmallVector<int64_t> index(outer, 0);
+  for (int64_t r = 0; r < runs; ++r) {
+    int64_t begin = offset;
+    for (int64_t i = 0; i < outer; ++i)
+      begin += index[i] * strides[i];
+    result.push_back({begin, begin + (unit ? inner : 1)});
+    for (int64_t i = outer - 1; i >= 0 && ++index[i] == type.getShape()[i]; --i)
+      index[i] = 0;
+  }
+  llvm::sort(result);
+  return result;
+}
+
 /// Whether `a` and `b` are views of one buffer (through subviews) that
-/// share no element.
+/// share no element: their ranges of linear offsets do not meet, or, for
+/// strided views (columns of an image), none of their runs do.
 bool disjointViews(Value a, Value b) {
   auto base = [](Value v) {
     while (auto view = v.getDefiningOp<memref::SubViewOp>())
@@ -89,13 +125,33 @@ bool disjointViews(Value a, Value b) {
     return false;
   auto ea = linearExtent(cast<MemRefType>(a.getType()));
   auto eb = linearExtent(cast<MemRefType>(b.getType()));
-  return ea && eb && (ea->second <= eb->first || eb->second <= ea->first);
+  if (!ea || !eb)
+    return false;
+  if (ea->second <= eb->first || eb->second <= ea->first)
+    return true;
+  constexpr size_t kMaxRuns = 1 << 16;
+  auto ra = linearRuns(cast<MemRefType>(a.getType()), kMaxRuns);
+  auto rb = linearRuns(cast<MemRefType>(b.getType()), kMaxRuns);
+  if (!ra || !rb)
+    return false;
+  for (size_t i = 0, j = 0; i < ra->size() && j < rb->size();) {
+    auto [aBegin, aEnd] = (*ra)[i];
+    auto [bBegin, bEnd] = (*rb)[j];
+    if (aBegin < bEnd && bBegin < aEnd)
+      return false;
+    if (aEnd <= bBegin)
+      ++i;
+    else
+      ++j;
+  }
+  return true;
 }
 
 /// A copy through a temporary between two disjoint parts of one buffer
 /// (`copy %a, %t` then `copy %t, %b`, the temporary used by nothing else):
 /// what bufferization makes of a tensor's rows moved within it (the window
-/// slides of cached row strips, sieve-lower-patch-stages). One copy, and no
+/// slides of cached row strips and column windows,
+/// sieve-lower-patch-stages). One copy, and no
 /// temporary in the arena. Returns the second copy when it elided them.
 Operation *elideCopyThroughTemporary(memref::CopyOp first) {
   auto temporary = first.getTarget().getDefiningOp<memref::AllocOp>();

@@ -605,34 +605,38 @@ void finishCachedStage(IRRewriter &rewriter, patch::StageOp stage,
       rewriter.eraseOp(op);
 }
 
-/// Slides a window of `rows` rows up by `slide`: the rows it keeps move to
-/// its top, in place, in chunks of at most `slide` rows, first to last, so
-/// that no chunk overlaps where it goes: bufferization writes each into the
-/// window itself (its rows are disjoint from those it reads) as one
-/// contiguous `memref.copy`, a memcpy. No temporary, and each kept byte is
-/// copied once (through a temporary, two copies, the second a byte loop,
-/// were most of the instructions cached strips cost beyond their MACs on
-/// the Cortex-M55). The slices drop the batch dimension so that they never
-/// fold into the insertion of the previous patch's rows (when the slide
-/// keeps exactly those, canonicalisation would read them where they were
-/// computed, after they entered the window, and bufferization would then
-/// compute them into a copy alive through that patch).
-Value slideWindowRows(IRRewriter &rewriter, Location loc, Value window,
-                      int64_t rows, int64_t slide) {
+/// Slides a window along `dim` (1: rows, 2: columns) of `size` by `slide`:
+/// what it keeps moves to its start, in place, in chunks of at most `slide`
+/// rows (columns), first to last, so that no chunk overlaps where it goes:
+/// bufferization copies each through a temporary, which sieve-elide-copies
+/// removes (a copy through a temporary between disjoint parts of one buffer
+/// becomes one copy: a memcpy for rows, one per window row for columns). No
+/// temporary, and each kept byte is copied once (through a temporary, two
+/// copies, the second a byte loop, were most of the instructions cached
+/// strips cost beyond their MACs on the Cortex-M55). The slices drop the
+/// batch dimension so that they never fold into the insertion of the
+/// previous patch's rows (when the slide keeps exactly those,
+/// canonicalisation would read them where they were computed, after they
+/// entered the window, and bufferization would then compute them into a
+/// copy alive through that patch).
+Value slideWindow(IRRewriter &rewriter, Location loc, Value window, int dim,
+                  int64_t size, int64_t slide) {
   auto type = cast<RankedTensorType>(window.getType());
-  for (int64_t first = 0; first < rows - slide; first += slide) {
-    int64_t count = std::min(slide, rows - slide - first);
-    auto chunkType = RankedTensorType::get(
-        {count, type.getDimSize(2), type.getDimSize(3)}, type.getElementType());
+  for (int64_t first = 0; first < size - slide; first += slide) {
+    int64_t count = std::min(slide, size - slide - first);
+    SmallVector<int64_t> shape = {type.getDimSize(1), type.getDimSize(2),
+                                  type.getDimSize(3)};
+    shape[dim - 1] = count;
+    auto chunkType = RankedTensorType::get(shape, type.getElementType());
     SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)),
-        sizes = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(count),
-                 rewriter.getIndexAttr(type.getDimSize(2)),
-                 rewriter.getIndexAttr(type.getDimSize(3))},
+        sizes = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(shape[0]),
+                 rewriter.getIndexAttr(shape[1]),
+                 rewriter.getIndexAttr(shape[2])},
         strides(4, rewriter.getIndexAttr(1));
-    offsets[1] = rewriter.getIndexAttr(first + slide);
+    offsets[dim] = rewriter.getIndexAttr(first + slide);
     Value chunk = tensor::ExtractSliceOp::create(
         rewriter, loc, chunkType, window, offsets, sizes, strides);
-    offsets[1] = rewriter.getIndexAttr(first);
+    offsets[dim] = rewriter.getIndexAttr(first);
     window = tensor::InsertSliceOp::create(rewriter, loc, chunk, window,
                                            offsets, sizes, strides);
   }
@@ -784,7 +788,8 @@ LogicalResult lowerCachedStage(IRRewriter &rewriter, patch::StageOp stage) {
       bool last = l + 1 == n;
       Value dest = last ? output : windows[l];
       if (step.slide)
-        dest = slideWindowRows(rewriter, loc, dest, windowRows[l], step.slide);
+        dest = slideWindow(rewriter, loc, dest, /*dim=*/1, windowRows[l],
+                           step.slide);
       // The new rows, tiled from the layer's ops; what they read of
       // earlier layers comes from those layers' windows.
       Value full = graph.ops[l].back()->getResult(0);
@@ -1155,21 +1160,10 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       rewriter.setInsertionPoint(anchor);
       if (!last && perPatch[l])
         dest = emptyWindow(l);
-      if (step.slide) {
-        // The columns still needed move to the window's left.
-        int64_t shift = step.slide, keep = windowCols[l] - shift;
-        Value from =
-            sliceBox(rewriter, loc, dest,
-                     {rewriter.getIndexAttr(0), rewriter.getIndexAttr(shift),
-                      windowRows[l], keep});
-        Value to = sliceBox(rewriter, loc, dest,
-                            {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
-                             windowRows[l], keep});
-        Value moved =
-            linalg::CopyOp::create(rewriter, loc, from, to).getResult(0);
-        dest = insertBox(rewriter, loc, moved, dest, rewriter.getIndexAttr(0),
-                         rewriter.getIndexAttr(0));
-      }
+      // The columns still needed move to the window's left, in place.
+      if (step.slide)
+        dest = slideWindow(rewriter, loc, dest, /*dim=*/2, windowCols[l],
+                           step.slide);
       // The band's rows of the new columns, tiled from the layer's ops;
       // what they read of earlier layers comes from those layers' windows.
       Value full = graph.ops[l].back()->getResult(0);

@@ -75,3 +75,42 @@ func.func @slide_overlapping(%w: memref<1x3x4x2xi8>) {
   memref.copy %t, %to : memref<2x4x2xi8> to memref<2x4x2xi8, strided<[8, 2, 1]>>
   return
 }
+
+// -----
+
+// A column moved left within one buffer through a temporary (a window slide
+// of a cached 2-D grid): the two views interleave in memory (one run per
+// row) but share no element, so one copy, no temporary.
+// CHECK-LABEL: func @slide_columns_disjoint
+// CHECK-SAME: (%[[W:.*]]: memref<1x3x4x2xi8>)
+// CHECK-NOT: memref.alloc
+// CHECK-DAG: %[[FROM:.*]] = memref.subview %[[W]][0, 0, 1, 0] [1, 3, 1, 2]
+// CHECK-DAG: %[[TO:.*]] = memref.subview %[[W]][0, 0, 0, 0] [1, 3, 1, 2]
+// CHECK: memref.copy %[[FROM]], %[[TO]]
+// CHECK-NOT: memref.copy
+func.func @slide_columns_disjoint(%w: memref<1x3x4x2xi8>) {
+  %t = memref.alloc() : memref<3x1x2xi8>
+  %from = memref.subview %w[0, 0, 1, 0] [1, 3, 1, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<3x1x2xi8, strided<[8, 2, 1], offset: 2>>
+  memref.copy %from, %t : memref<3x1x2xi8, strided<[8, 2, 1], offset: 2>> to memref<3x1x2xi8>
+  %to = memref.subview %w[0, 0, 0, 0] [1, 3, 1, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<3x1x2xi8, strided<[8, 2, 1]>>
+  memref.copy %t, %to : memref<3x1x2xi8> to memref<3x1x2xi8, strided<[8, 2, 1]>>
+  memref.dealloc %t : memref<3x1x2xi8>
+  return
+}
+
+// -----
+
+// Two columns moved left by one: the views share a column, the temporary
+// stays.
+// CHECK-LABEL: func @slide_columns_overlapping
+// CHECK: memref.alloc
+// CHECK: memref.copy
+// CHECK: memref.copy
+func.func @slide_columns_overlapping(%w: memref<1x3x4x2xi8>) {
+  %t = memref.alloc() : memref<3x2x2xi8>
+  %from = memref.subview %w[0, 0, 1, 0] [1, 3, 2, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<3x2x2xi8, strided<[8, 2, 1], offset: 2>>
+  memref.copy %from, %t : memref<3x2x2xi8, strided<[8, 2, 1], offset: 2>> to memref<3x2x2xi8>
+  %to = memref.subview %w[0, 0, 0, 0] [1, 3, 2, 2] [1, 1, 1, 1] : memref<1x3x4x2xi8> to memref<3x2x2xi8, strided<[8, 2, 1]>>
+  memref.copy %t, %to : memref<3x2x2xi8> to memref<3x2x2xi8, strided<[8, 2, 1]>>
+  return
+}
