@@ -1091,16 +1091,8 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   search.smallest = *cheapestPlan(net, blocks, smallest);
   // Among the plans of as few MACs that fit the peak of the cheapest one
   // (not more: the arena stays as small), the one of the fewest patches.
-  // Not with cached 2-D grids: their placement exceeds the planned peak in
-  // some plans of larger tiles (msf-mbv2 at 15,199 B: 3,457 B over; its
-  // live buffers are that much above the plan: conv_23..conv_25 in column
-  // strips of 3 computes conv_23's new 9x3x132 columns into a copy of the
-  // window's, which cachedGridWorkingSet does not count), so they keep the
-  // smallest peak among plans of as few MACs.
   if (auto plan = cheapestPlan(net, blocks, budget ? budget : kInfinity))
-    search.best = options.allowCacheGrid
-                      ? std::move(plan)
-                      : cheapestPlan(net, blocks, plan->peak, true);
+    search.best = cheapestPlan(net, blocks, plan->peak, true);
 
   // Walk down the front: the cheapest plan under a budget, then under a
   // budget just below that plan's peak.
