@@ -473,7 +473,9 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     return buffer(net.tensors[net.layers[layer].output].bytes(
         rowsAxis.maxSize[k], colsAxis.window[k]));
   };
-  // The worst of every layer's working set.
+  // The worst of every layer's working set. Windows slide in place (their
+  // kept columns move left in chunks that do not overlap, slideWindow in
+  // LowerPatchStages.cpp), so a slide holds nothing beyond the window.
   CachedGridSet set;
   set.worstLayer = first;
   for (int p = first; p < last; ++p)
@@ -487,9 +489,6 @@ cachedGridWorkingSet(const Network &net, int first, int last,
     for (int p = first; p < last && p <= j; ++p)
       if (own[p - first] && net.lastUse(net.layers[p].output) >= j)
         live += windowBytes(p);
-    // A window slides in place (its kept columns move left in chunks that
-    // do not overlap, slideWindow in LowerPatchStages.cpp): no
-    // buffer beyond the window.
     for (const LayerInput &input : layer.inputs) {
       const NetTensor &in = net.tensors[input.tensor];
       bool inside = in.producer >= first && in.producer <= last;

@@ -868,9 +868,11 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The x86 kernels prefetch their weights (prefetchRow), through the
-  // buffer that bufferization will give the constant.
+  // buffer that bufferization will give the constant; a vpdpbusd GEMV does
+  // not (one sequential stream, vpdpbusdTile).
   Value buffer;
-  if (kernel == TernaryKernel::Maddubs || kernel == TernaryKernel::Vpdpbusd) {
+  if (kernel == TernaryKernel::Maddubs ||
+      (kernel == TernaryKernel::Vpdpbusd && numM > 1)) {
     auto type = cast<RankedTensorType>(weights.getType());
     buffer = bufferization::ToBufferOp::create(
         b, MemRefType::get(type.getShape(), type.getElementType()), weights,
