@@ -402,6 +402,7 @@ DRAM_HARNESS = r"""
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "sieve_pool.h"
 %(decls)s
@@ -420,6 +421,24 @@ static double now(void) {
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 static int8_t *w8; /* INT8_COPIES int8 matrices, one after the other */
+/* The layers' own packed weights: the program's largest read-only mapping
+   (its .rodata, the copies' constants one after the other). */
+static const char *own;
+static size_t own_chunks;
+static void find_own(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  unsigned long lo, hi, best = 0;
+  char perms[8];
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "%%lx-%%lx %%7s", &lo, &hi, perms) == 3 && !strcmp(perms, "r--p") &&
+        hi - lo > best) {
+      best = hi - lo;
+      own = (const char *)lo;
+    }
+  if (f) fclose(f);
+  own_chunks = best / CHUNK;
+}
 static int8_t x8[K] __attribute__((aligned(64)));
 static int32_t y8[N];
 
@@ -511,13 +530,14 @@ int main(void) {
   for (size_t i = 0; i < (size_t)K * N * INT8_COPIES; ++i)
     w8[i] = (int8_t)(i * 13 + 5 + i / ((size_t)K * N));
   sieve_pool *pool = THREADS > 1 ? sieve_pool_create(THREADS) : 0;
-  /* [threads - 1][prefetch]: the reads; the int8 GEMV [prefetch]; the
-     ternary layers [threads - 1]. */
-  struct timing rd[2][2], i8[2], ly[2];
+  find_own();
+  /* [threads - 1][prefetch]: the reads (2: plain, over the layers' own
+     bytes); the int8 GEMV [prefetch]; the ternary layers [threads - 1]. */
+  struct timing rd[2][3], i8[2], ly[2];
   for (int t = 0; t < 2; ++t) {
-    for (int pf = 0; pf < 2; ++pf) {
-      rd[t][pf].calls = CHUNKS;
-      rd[t][pf].call = malloc(sizeof(double) * CHUNKS);
+    for (int pf = 0; pf < 3; ++pf) {
+      rd[t][pf].calls = pf == 2 ? own_chunks : CHUNKS;
+      rd[t][pf].call = malloc(sizeof(double) * rd[t][pf].calls);
     }
     i8[t].calls = INT8_COPIES;
     i8[t].call = malloc(sizeof(double) * INT8_COPIES);
@@ -532,15 +552,16 @@ int main(void) {
      prefetch), the ternary layers with 1..THREADS; every call timed. */
   for (int rep = 0; rep < REPS; ++rep) {
     for (int t = 1; t <= THREADS; ++t)
-      for (int pf = 0; pf < 2; ++pf) {
+      for (int pf = 0; pf < 3; ++pf) {
         struct timing *tm = &rd[t - 1][pf];
-        for (size_t c = 0; c < CHUNKS; ++c) {
-          const char *p = (const char *)w8 + c * CHUNK;
+        size_t ahead = pf == 1 ? 4096 : 0;
+        for (int c = 0; c < tm->calls; ++c) {
+          const char *p = (pf == 2 ? own : (const char *)w8) + c * CHUNK;
           double t0 = now();
           if (t == 1) {
-            sum += read_bytes(p, CHUNK, pf ? 4096 : 0);
+            sum += read_bytes(p, CHUNK, ahead);
           } else {
-            struct chunk ck = {p, pf ? 4096 : 0, {0, 0}};
+            struct chunk ck = {p, ahead, {0, 0}};
             sieve_pool_parallel_for(pool, 2, 2, read_task, &ck);
             sum += ck.sum[0] + ck.sum[1];
           }
@@ -571,6 +592,7 @@ int main(void) {
   for (int t = 1; t <= THREADS; ++t) {
     report("stream", t, &rd[t - 1][0], (double)CHUNK);
     report("streampf", t, &rd[t - 1][1], (double)CHUNK);
+    report("streamown", t, &rd[t - 1][2], (double)CHUNK);
   }
   report("int8", 1, &i8[0], (double)K * N);
   report("int8pf", 1, &i8[1], (double)K * N);
@@ -809,9 +831,9 @@ def main():
                   "the same prefetch, one call per matrix"
                   % (dram_k, dram_n, int8_copies, dram_k, dram_n,
                      int8_copies * dram_k * dram_n >> 20))
-            print("%-6s %-8s %3s %6s %5s %9s %5s %10s %8s %8s %10s %9s %7s %7s %9s" % (
+            print("%-6s %-8s %3s %6s %5s %9s %5s %10s %8s %8s %8s %10s %9s %7s %7s %9s" % (
                 "isa", "kernel", "thr", "layers", "MiB", "Gweight/s", "GB/s", "read GB/s",
-                "roofline", "of plain", "whole-pass", "int8 Gw/s", "vs int8", "int8+pf",
+                "roofline", "of plain", "of own", "whole-pass", "int8 Gw/s", "vs int8", "int8+pf",
                 "load avg"))
             for target, kernel in x86:
                 load0 = os.getloadavg()[0]
@@ -824,12 +846,14 @@ def main():
                     wps = [dram_k * dram_n / s for s in dram["layer"][t]]
                     plain, pf = dram["stream"][min(t, 2)], dram["streampf"][min(t, 2)]
                     roof = [100 * wps[i] * per_weight / max(plain[i], pf[i]) for i in (0, 1)]
-                    print("%-6s %-8s %3d %6d %5d %9.1f %5.1f %10s %7.0f%% %7.0f%% %9.0f%% %9s "
-                          "%7s %7s %9s" % (
+                    own = dram["streamown"][min(t, 2)]
+                    print("%-6s %-8s %3d %6d %5d %9.1f %5.1f %10s %7.0f%% %7.0f%% %7.0f%% "
+                          "%9.0f%% %9s %7s %7s %9s" % (
                               target.replace("x86-64-", ""), kernel, t, copies,
                               copies * packed >> 20, wps[0] / 1e9, wps[0] * per_weight / 1e9,
                               "%.1f/%.1f" % (plain[0] / 1e9, pf[0] / 1e9), roof[0],
-                              100 * wps[0] * per_weight / plain[0], roof[1],
+                              100 * wps[0] * per_weight / plain[0],
+                              100 * wps[0] * per_weight / own[0], roof[1],
                               "%.1f" % (dram["int8"][0] / 1e9) if t == 1 else "-",
                               "%.2fx" % (wps[0] / dram["int8"][0]) if t == 1 else "-",
                               "%.2fx" % (wps[0] / dram["int8pf"][0]) if t == 1 else "-", load))
@@ -837,7 +861,9 @@ def main():
                   "and every int8 GEMV call timed, the median over the rounds of each round's "
                   "median; read GB/s: the streaming read with as many threads (2: through the "
                   "same pool), plain / with prefetch; roofline: the better of the two divided "
-                  "by the packed bytes per weight; of plain: against the plain read alone; "
+                  "by the packed bytes per weight; of plain: against the plain read alone; of "
+                  "own: against the plain read of the layers' own weights (the program's "
+                  "read-only segment), a diagnostic; "
                   "whole-pass: the roofline from the best whole passes instead; vs int8: "
                   "against the plain int8 GEMV (the issue's baseline), int8+pf: against it "
                   "given the same prefetch; load avg: the 1-minute load average before and "
