@@ -23,7 +23,8 @@ Weights from DRAM: one 4096x4096 GEMV object copied (symbols renamed) until
 the copies' packed weights exceed 4x the LLC, run in sequence (time_dram),
 against the streaming roofline (the better of a plain and a prefetching
 read) and the int8 GEMV (plain and prefetching) over as many distinct int8
-matrices (also over 4x the LLC), 1 and 2 threads, with the load average.
+matrices (also over 4x the LLC), 1 and 2 threads, with the load average;
+every call timed, per-call medians (the best whole pass next to them).
 GEMV and GEMM (M = 32) through the parallel-for hook with 2 threads against
 1, next to a memory-free calibration through the same pool that shows what
 the machine's load left to the second thread.
