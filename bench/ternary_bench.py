@@ -23,7 +23,8 @@ Weights from DRAM: one 4096x4096 GEMV object copied (symbols renamed) until
 the copies' packed weights exceed 4x the LLC, run in sequence (time_dram),
 against the streaming roofline (the better of a plain and a prefetching
 read) and the int8 GEMV (plain and prefetching) over as many distinct int8
-matrices (also over 4x the LLC), 1 and 2 threads, with the load average.
+matrices (also over 4x the LLC), 1 and 2 threads, with the load average;
+every call timed, per-call medians (the best whole pass next to them).
 GEMV and GEMM (M = 32) through the parallel-for hook with 2 threads against
 1, next to a memory-free calibration through the same pool that shows what
 the machine's load left to the second thread.
@@ -399,23 +400,46 @@ def time_layer(build, work, m, k, n, kernel, threads=1, target="x86-64-avx2"):
 
 DRAM_HARNESS = r"""
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include "sieve_pool.h"
 %(decls)s
 typedef int32_t (*entry)(const int8_t *, int32_t *, void *, sieve_parallel_for_fn, void *);
 static const entry layers[] = {%(table)s};
 enum { K = %(k)d, N = %(n)d, INT8_COPIES = %(int8_copies)d, THREADS = %(threads)d,
-       REPS = 7 };
+       REPS = 9, LAYERS = sizeof layers / sizeof layers[0] };
+/* The streaming read is timed per chunk of a layer's packed bytes (rounded
+   down to 128), so that it is timed as the layers are: one call per 4 MiB
+   of cold bytes. */
+#define CHUNK ((size_t)%(chunk)d)
+#define CHUNKS ((size_t)K * N * INT8_COPIES / CHUNK)
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
-static int8_t *w8[INT8_COPIES];
+static int8_t *w8; /* INT8_COPIES int8 matrices, one after the other */
+/* The layers' own packed weights: the program's largest read-only mapping
+   (its .rodata, the copies' constants one after the other). */
+static const char *own;
+static size_t own_chunks;
+static void find_own(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  unsigned long lo, hi, best = 0;
+  char perms[8];
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "%%lx-%%lx %%7s", &lo, &hi, perms) == 3 && !strcmp(perms, "r--p") &&
+        hi - lo > best) {
+      best = hi - lo;
+      own = (const char *)lo;
+    }
+  if (f) fclose(f);
+  own_chunks = best / CHUNK;
+}
 static int8_t x8[K] __attribute__((aligned(64)));
 static int32_t y8[N];
 
@@ -441,97 +465,141 @@ static void gemv_int8(const int8_t *w, size_t ahead) {
   }
 }
 
-/* Streaming read of the int8 matrices (over 4x the LLC), copies [first,
-   last); with `ahead` > 0, a read that also prefetches that far ahead. */
-struct span { int first, last; size_t ahead; long long sum; };
-static void *read_span(void *arg) {
-  struct span *sp = arg;
+/* Streaming read of `bytes` at `p`; with `ahead` > 0, a read that also
+   prefetches that far ahead. */
+static long long read_bytes(const char *p, size_t bytes, size_t ahead) {
+  const __m256i *v = (const __m256i *)p;
   __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
-  for (int m = sp->first; m < sp->last; ++m) {
-    const __m256i *p = (const __m256i *)w8[m];
-    for (size_t i = 0; i < (size_t)K * N / 32; i += 4) {
-      if (sp->ahead) {
-        _mm_prefetch((const char *)(p + i) + sp->ahead, _MM_HINT_T0);
-        _mm_prefetch((const char *)(p + i) + sp->ahead + 64, _MM_HINT_T0);
-      }
-      a = _mm256_add_epi64(a, p[i]);
-      b = _mm256_add_epi64(b, p[i + 1]);
-      c = _mm256_add_epi64(c, p[i + 2]);
-      d = _mm256_add_epi64(d, p[i + 3]);
+  for (size_t i = 0; i < bytes / 32; i += 4) {
+    if (ahead) {
+      _mm_prefetch((const char *)(v + i) + ahead, _MM_HINT_T0);
+      _mm_prefetch((const char *)(v + i) + ahead + 64, _MM_HINT_T0);
     }
+    a = _mm256_add_epi64(a, v[i]);
+    b = _mm256_add_epi64(b, v[i + 1]);
+    c = _mm256_add_epi64(c, v[i + 2]);
+    d = _mm256_add_epi64(d, v[i + 3]);
   }
   __m256i s = _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(c, d));
-  sp->sum = _mm256_extract_epi64(s, 0);
-  return 0;
+  return _mm256_extract_epi64(s, 0);
 }
-static double stream(int threads, size_t ahead) {
-  struct span sp[2] = {{0, threads > 1 ? INT8_COPIES / 2 : INT8_COPIES, ahead, 0},
-                       {INT8_COPIES / 2, INT8_COPIES, ahead, 0}};
-  pthread_t t1;
-  double t0 = now();
-  if (threads > 1) pthread_create(&t1, 0, read_span, &sp[1]);
-  read_span(&sp[0]);
-  if (threads > 1) pthread_join(t1, 0);
-  double t = now() - t0;
-  if (sp[0].sum == 42) printf(" ");
-  return (double)K * N * (threads > 1 ? INT8_COPIES / 2 * 2 : INT8_COPIES) / t;
+/* One chunk read through the pool as the layers' 2-thread runs are: each
+   task reads its half. */
+struct chunk { const char *p; size_t ahead; long long sum[2]; };
+static void read_task(void *ctx, int32_t task, int32_t worker) {
+  struct chunk *c = ctx;
+  c->sum[task] = read_bytes(c->p + task * (CHUNK / 2), CHUNK / 2, c->ahead);
+}
+
+/* Per-call times of one variant over the rounds: the per-call figure is
+   the median over the rounds of each round's median (time slices lost to
+   other processes hit a few calls, not the median), the whole-pass one
+   the shortest round's sum. */
+struct timing { double *call, med[REPS], whole[REPS]; int calls; };
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+static double median(double *v, int n) {
+  qsort(v, n, sizeof *v, by_value);
+  return n %% 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+static void finish_round(struct timing *t, int rep) {
+  double sum = 0;
+  for (int i = 0; i < t->calls; ++i) sum += t->call[i];
+  t->whole[rep] = sum;
+  t->med[rep] = median(t->call, t->calls);
+}
+static void report(const char *what, int threads, struct timing *t, double work) {
+  double best = t->whole[0];
+  for (int r = 1; r < REPS; ++r)
+    if (t->whole[r] < best) best = t->whole[r];
+  /* work per call / time: bytes/s (reads), weights/s (int8), seconds per layer */
+  double med = median(t->med, REPS);
+  if (work > 0)
+    printf("%%s %%d %%.6e %%.6e\n", what, threads, work / med, work * t->calls / best);
+  else
+    printf("%%s %%d %%.9e %%.9e\n", what, threads, med, best / t->calls);
 }
 
 int main(void) {
   static int8_t in[K];
   static int32_t out[N];
   void *arena = aligned_alloc(64, %(arena)d + 64);
-  int count = sizeof layers / sizeof layers[0];
   for (int i = 0; i < K; ++i) in[i] = x8[i] = (int8_t)(i * 37 + 11);
-  for (int c = 0; c < INT8_COPIES; ++c) {
-    w8[c] = aligned_alloc(64, (size_t)K * N);
-    for (size_t i = 0; i < (size_t)K * N; ++i) w8[c][i] = (int8_t)(i * 13 + 5 + c);
-  }
-  sieve_pool *pools[THREADS + 1] = {0};
-  double best[THREADS + 1], bw[3] = {0, 0, 0}, bwpf[3] = {0, 0, 0}, int8 = 0, int8pf = 0;
-  int32_t check = 0;
-  for (int t = 1; t <= THREADS; ++t) {
-    pools[t] = t > 1 ? sieve_pool_create(t) : 0;
-    best[t] = 1e9;
-  }
-  for (int l = 0; l < count; ++l) layers[l](in, out, arena, 0, 0); /* page in */
-  /* Interleaved, best of REPS each: streaming read (1 and 2 threads,
-     without and with prefetch), the int8 GEMV over its matrices (without
-     and with prefetch), the ternary layers with 1..THREADS. */
-  for (int rep = 0; rep < REPS; ++rep) {
-    for (int t = 1; t <= 2 && t <= THREADS; ++t) {
-      double b = stream(t, 0), bpf = stream(t, 4096);
-      if (b > bw[t]) bw[t] = b;
-      if (bpf > bwpf[t]) bwpf[t] = bpf;
+  w8 = aligned_alloc(64, (size_t)K * N * INT8_COPIES);
+  for (size_t i = 0; i < (size_t)K * N * INT8_COPIES; ++i)
+    w8[i] = (int8_t)(i * 13 + 5 + i / ((size_t)K * N));
+  sieve_pool *pool = THREADS > 1 ? sieve_pool_create(THREADS) : 0;
+  find_own();
+  /* [threads - 1][prefetch]: the reads (2: plain, over the layers' own
+     bytes); the int8 GEMV [prefetch]; the ternary layers [threads - 1]. */
+  struct timing rd[2][3], i8[2], ly[2];
+  for (int t = 0; t < 2; ++t) {
+    for (int pf = 0; pf < 3; ++pf) {
+      rd[t][pf].calls = pf == 2 ? own_chunks : CHUNKS;
+      rd[t][pf].call = malloc(sizeof(double) * rd[t][pf].calls);
     }
+    i8[t].calls = INT8_COPIES;
+    i8[t].call = malloc(sizeof(double) * INT8_COPIES);
+    ly[t].calls = LAYERS;
+    ly[t].call = malloc(sizeof(double) * LAYERS);
+  }
+  int32_t check = 0;
+  long long sum = 0;
+  for (int l = 0; l < LAYERS; ++l) layers[l](in, out, arena, 0, 0); /* page in */
+  /* Interleaved, REPS rounds: streaming read (1 and 2 threads, without and
+     with prefetch), the int8 GEMV over its matrices (without and with
+     prefetch), the ternary layers with 1..THREADS; every call timed. */
+  for (int rep = 0; rep < REPS; ++rep) {
+    for (int t = 1; t <= THREADS; ++t)
+      for (int pf = 0; pf < 3; ++pf) {
+        struct timing *tm = &rd[t - 1][pf];
+        size_t ahead = pf == 1 ? 4096 : 0;
+        for (int c = 0; c < tm->calls; ++c) {
+          const char *p = (pf == 2 ? own : (const char *)w8) + c * CHUNK;
+          double t0 = now();
+          if (t == 1) {
+            sum += read_bytes(p, CHUNK, ahead);
+          } else {
+            struct chunk ck = {p, ahead, {0, 0}};
+            sieve_pool_parallel_for(pool, 2, 2, read_task, &ck);
+            sum += ck.sum[0] + ck.sum[1];
+          }
+          tm->call[c] = now() - t0;
+        }
+        finish_round(tm, rep);
+      }
     for (int pf = 0; pf < 2; ++pf) {
-      double t0 = now();
-      for (int c = 0; c < INT8_COPIES; ++c) gemv_int8(w8[c], pf ? 4096 : 0);
-      double w = (double)K * N * INT8_COPIES / (now() - t0);
-      double *into = pf ? &int8pf : &int8;
-      if (w > *into) *into = w;
-      check += y8[0];
+      for (int c = 0; c < INT8_COPIES; ++c) {
+        double t0 = now();
+        gemv_int8(w8 + (size_t)c * K * N, pf ? 4096 : 0);
+        i8[pf].call[c] = now() - t0;
+        check += y8[0];
+      }
+      finish_round(&i8[pf], rep);
     }
     for (int t = 1; t <= THREADS; ++t) {
-      sieve_parallel_for_fn hook = pools[t] ? sieve_pool_parallel_for : 0;
-      double t1 = now();
-      for (int l = 0; l < count; ++l) {
-        layers[l](in, out, arena, hook, pools[t]);
+      sieve_parallel_for_fn hook = t > 1 ? sieve_pool_parallel_for : 0;
+      for (int l = 0; l < LAYERS; ++l) {
+        double t0 = now();
+        layers[l](in, out, arena, hook, t > 1 ? pool : 0);
+        ly[t - 1].call[l] = now() - t0;
         check += out[l %% N];
       }
-      double sec = now() - t1;
-      if (sec < best[t]) best[t] = sec;
+      finish_round(&ly[t - 1], rep);
     }
   }
-  for (int t = 1; t <= 2 && t <= THREADS; ++t)
-    printf("stream %%d %%.6e\nstreampf %%d %%.6e\n", t, bw[t], t, bwpf[t]);
-  printf("int8 1 %%.6e\n", int8);
-  printf("int8pf 1 %%.6e\n", int8pf);
   for (int t = 1; t <= THREADS; ++t) {
-    printf("layer %%d %%.9f\n", t, best[t] / count);
-    if (pools[t]) sieve_pool_destroy(pools[t]);
+    report("stream", t, &rd[t - 1][0], (double)CHUNK);
+    report("streampf", t, &rd[t - 1][1], (double)CHUNK);
+    report("streamown", t, &rd[t - 1][2], (double)CHUNK);
   }
-  if (check == 42) printf(" ");
+  report("int8", 1, &i8[0], (double)K * N);
+  report("int8pf", 1, &i8[1], (double)K * N);
+  for (int t = 1; t <= THREADS; ++t) report("layer", t, &ly[t - 1], 0);
+  if (pool) sieve_pool_destroy(pool);
+  if (check == 42 || sum == 42) printf(" ");
   return 0;
 }
 """
@@ -546,11 +614,14 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
     equal (seeded) weights at distinct addresses: the same work and the same
     bytes from memory as that many distinct layers, without compiling them.
     The same process times, interleaved with the layers (the machine may be
-    shared), the streaming read (plain and with a software prefetch) and the
-    int8 GEMV (the same two ways) over as many distinct int8 matrices as
-    exceed 4x the LLC too. Returns ({"stream": {threads: B/s}, "streampf":
-    {threads: B/s}, "int8": weights/s, "int8pf": weights/s, "layer":
-    {threads: s}}, copies, packed bytes)."""
+    shared), the streaming read (plain and with a software prefetch) over
+    as many distinct int8 matrices as exceed 4x the LLC too, one call per
+    chunk of a layer's packed bytes, and the int8 GEMV (the same two ways)
+    over them, one call per matrix. Every call is timed; each figure is a
+    pair (the median over the rounds of the per-call medians, and from the
+    best whole pass). Returns ({"stream": {threads: (B/s, B/s)}, "streampf":
+    {threads: ...}, "int8": (weights/s, weights/s), "int8pf": ..., "layer":
+    {threads: (s, s)}}, copies, packed bytes)."""
     name, obj, report = compile_layer(build, work, target, 1, k, n, kernel)
     packed = report["ternary"]["layers"][0]["packed_bytes"]
     copies = 4 * llc // packed + 1
@@ -572,6 +643,7 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
         f.write(DRAM_HARNESS % {"decls": "\n".join(decls), "table": ", ".join(table),
                                 "k": k, "n": n, "threads": threads,
                                 "int8_copies": 4 * llc // (k * n) + 1,
+                                "chunk": packed // 128 * 128,
                                 "arena": report["memory"]["arena_bytes"]})
     exe = os.path.join(work, "dram_%s.exe" % target)
     pool = os.path.join(ROOT, "runtime", "parallel")
@@ -581,11 +653,11 @@ def time_dram(build, work, k, n, kernel, target, llc, threads):
         os.remove(copy)
     result = {"stream": {}, "layer": {}}
     for line in run([exe]).splitlines():
-        what, t, value = line.split()
+        what, t, med, whole = line.split()
         if what in ("int8", "int8pf"):
-            result[what] = float(value)
+            result[what] = (float(med), float(whole))
         else:
-            result.setdefault(what, {})[int(t)] = float(value)
+            result.setdefault(what, {})[int(t)] = (float(med), float(whole))
     os.remove(exe)
     return result, copies, packed
 
@@ -753,40 +825,50 @@ def main():
             print()
         if args.only in (None, "dram"):
             print("Weights from DRAM: %dx%d GEMV layers, copies of one compiled object run in "
-                  "sequence (packed weights over 4x LLC); in the same process, interleaved, "
-                  "best of 7 each: the streaming read, plain and with a software prefetch 4 "
-                  "KiB ahead, and the int8 GEMV over %d distinct %dx%d int8 matrices (%d "
-                  "MiB), plain and with the same prefetch"
+                  "sequence (packed weights over 4x LLC); in the same process, interleaved over "
+                  "9 rounds, every call timed: the streaming read, plain and with a software "
+                  "prefetch 4 KiB ahead, one call per layer's packed bytes, over %d distinct "
+                  "%dx%d int8 matrices (%d MiB), and the int8 GEMV over them, plain and with "
+                  "the same prefetch, one call per matrix"
                   % (dram_k, dram_n, int8_copies, dram_k, dram_n,
                      int8_copies * dram_k * dram_n >> 20))
-            print("%-6s %-8s %3s %6s %5s %9s %5s %10s %8s %8s %9s %7s %7s %9s" % (
+            print("%-6s %-8s %3s %6s %5s %9s %5s %10s %8s %8s %8s %10s %9s %7s %7s %9s" % (
                 "isa", "kernel", "thr", "layers", "MiB", "Gweight/s", "GB/s", "read GB/s",
-                "roofline", "of plain", "int8 Gw/s", "vs int8", "int8+pf", "load avg"))
+                "roofline", "of plain", "of own", "whole-pass", "int8 Gw/s", "vs int8", "int8+pf",
+                "load avg"))
             for target, kernel in x86:
                 load0 = os.getloadavg()[0]
                 dram, copies, packed = time_dram(build, work, dram_k, dram_n, kernel, target,
                                                  llc, threads)
                 load = "%.1f-%.1f" % tuple(sorted((load0, os.getloadavg()[0])))
+                per_weight = packed / (dram_k * dram_n)
                 for t in sorted(dram["layer"]):
-                    wps = dram_k * dram_n / dram["layer"][t]
+                    # [0]: per-call medians, [1]: the best whole pass.
+                    wps = [dram_k * dram_n / s for s in dram["layer"][t]]
                     plain, pf = dram["stream"][min(t, 2)], dram["streampf"][min(t, 2)]
-                    per_weight = packed / (dram_k * dram_n)
-                    print("%-6s %-8s %3d %6d %5d %9.1f %5.1f %10s %7.0f%% %7.0f%% %9s %7s %7s "
-                          "%9s" % (
+                    roof = [100 * wps[i] * per_weight / max(plain[i], pf[i]) for i in (0, 1)]
+                    own = dram["streamown"][min(t, 2)]
+                    print("%-6s %-8s %3d %6d %5d %9.1f %5.1f %10s %7.0f%% %7.0f%% %7.0f%% "
+                          "%9.0f%% %9s %7s %7s %9s" % (
                               target.replace("x86-64-", ""), kernel, t, copies,
-                              copies * packed >> 20, wps / 1e9, packed / dram["layer"][t] / 1e9,
-                              "%.1f/%.1f" % (plain / 1e9, pf / 1e9),
-                              100 * wps * per_weight / max(plain, pf),
-                              100 * wps * per_weight / plain,
-                              "%.1f" % (dram["int8"] / 1e9) if t == 1 else "-",
-                              "%.2fx" % (wps / dram["int8"]) if t == 1 else "-",
-                              "%.2fx" % (wps / dram["int8pf"]) if t == 1 else "-", load))
-            print("(read GB/s: the streaming read with as many threads, plain / with prefetch; "
-                  "roofline: the better of the two divided by the packed bytes per weight; of "
-                  "plain: against the plain read alone; vs int8: against the plain int8 GEMV "
-                  "(the issue's baseline), int8+pf: against it given the same prefetch; load "
-                  "avg: the 1-minute load average before and after, on %d cores)"
-                  % (os.cpu_count() or 1))
+                              copies * packed >> 20, wps[0] / 1e9, wps[0] * per_weight / 1e9,
+                              "%.1f/%.1f" % (plain[0] / 1e9, pf[0] / 1e9), roof[0],
+                              100 * wps[0] * per_weight / plain[0],
+                              100 * wps[0] * per_weight / own[0], roof[1],
+                              "%.1f" % (dram["int8"][0] / 1e9) if t == 1 else "-",
+                              "%.2fx" % (wps[0] / dram["int8"][0]) if t == 1 else "-",
+                              "%.2fx" % (wps[0] / dram["int8pf"][0]) if t == 1 else "-", load))
+            print("(per-call medians: every layer call, every read of a layer's packed bytes "
+                  "and every int8 GEMV call timed, the median over the rounds of each round's "
+                  "median; read GB/s: the streaming read with as many threads (2: through the "
+                  "same pool), plain / with prefetch; roofline: the better of the two divided "
+                  "by the packed bytes per weight; of plain: against the plain read alone; of "
+                  "own: against the plain read of the layers' own weights (the program's "
+                  "read-only segment), a diagnostic; "
+                  "whole-pass: the roofline from the best whole passes instead; vs int8: "
+                  "against the plain int8 GEMV (the issue's baseline), int8+pf: against it "
+                  "given the same prefetch; load avg: the 1-minute load average before and "
+                  "after, on %d cores)" % (os.cpu_count() or 1))
             print()
         if args.only in (None, "threads"):
             print("Through the parallel-for hook (sieve_pool, %d threads) against 1 thread (a "
