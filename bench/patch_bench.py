@@ -256,7 +256,7 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build")
     parser.add_argument("--quick", action="store_true", help="skip MobileNetV2-1.0 at 224")
-    parser.add_argument("--strategies", default="recompute,cache",
+    parser.add_argument("--strategies", default="recompute,cache,cache-grid",
                         help="--patch-strategies of the table at msf-CNN's budgets")
     parser.add_argument("--table-only", action="store_true",
                         help="only the table at msf-CNN's budgets")
@@ -347,13 +347,13 @@ def main():
             subprocess.run([sys.executable, GEN] + gen_args + ["-o", src], check=True)
             print(" " + name)
             print_compiled(build, src, budgets, work)
-        # Cached overlaps (in the default strategies): the planner may pick
+        # Without cache-grid (the defaults before it): the planner may pick
         # row strips with line buffers wherever they cost fewer MACs.
         src = os.path.join(work, "msf-mbv2.src.mlir")
         print(" msf-mbv2, --patch-strategies=recompute,cache (MACs with the classifier)")
         print_compiled(build, src, [budget for budget, _ in MSF_POINTS], work,
                        strategies="recompute,cache")
-        # 2-D grids with cached columns (opt-in cache-grid, docs/patch.md),
+        # 2-D grids with cached columns (cache-grid, default since; docs/patch.md),
         # at msf-CNN's points, at 14,500 B (a plan that places under its
         # 15,199 B point) and at 12,000 B (between its 14,132 B @1.563
         # and 8,560 B @1.679 points: single-pixel fused blocks, exact).

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 using namespace sieve;
@@ -360,6 +361,56 @@ TEST(PatchPlan, AmongPlansOfAsFewMacsTheFewestPatches) {
   // The front is the same: the smallest peak has as few MACs.
   EXPECT_EQ(fit.pareto.back(),
             std::make_pair(search.smallest.peak, search.smallest.macs));
+}
+
+TEST(PatchPlan, RowStripsBeforeCachedColumnsOfAsFewMacs) {
+  // A wide, low image: cached column strips hold 8-row columns where
+  // cached row strips hold 64-column rows, so at as few MACs (none
+  // recomputed) they reach a smaller peak. Where row strips fit too at as
+  // many MACs, or up to 10% more, the search takes them (cache-grid runs
+  // more instructions per MAC); beyond, the column strips.
+  Network net;
+  int x = net.addInput(8, 64, 4);
+  x = addConv(net, x, 16, 3, 1, false);
+  x = addConv(net, x, 16, 3, 1, false);
+  x = addConv(net, x, 4, 1, 1, false);
+  net.tensors[x].isOutput = true;
+  auto cachedGrid = [](const NetworkPlan &plan) {
+    return std::any_of(
+        plan.stages.begin(), plan.stages.end(), [](const StageCost &stage) {
+          return stage.config.strategy == OverlapStrategy::Cache &&
+                 stage.gridCols > 1;
+        });
+  };
+  PlanOptions rowsOnly;
+  uint64_t budget = plainPlan(net, PeakRule::Sieve).peak - 1;
+  PlanSearch rows = searchPlans(net, budget, rowsOnly);
+  ASSERT_TRUE(rows.best);
+  EXPECT_EQ(rows.best->macs, net.totalMacs());
+  EXPECT_FALSE(cachedGrid(*rows.best));
+  PlanOptions withGrid;
+  withGrid.allowCacheGrid = true;
+  PlanSearch both = searchPlans(net, budget, withGrid);
+  ASSERT_TRUE(both.best);
+  EXPECT_EQ(both.best->macs, rows.best->macs);
+  EXPECT_EQ(both.best->peak, rows.best->peak);
+  EXPECT_FALSE(cachedGrid(*both.best));
+  // The column strips' smaller peak at as few MACs is on the front.
+  uint64_t columns = both.pareto.front().first;
+  EXPECT_LT(columns, rows.best->peak);
+  EXPECT_EQ(both.pareto.front().second, rows.best->macs);
+  // Under smaller budgets row strips recompute rows: taken up to 10% more
+  // MACs than the column strips' (kCachedGridMacSlack), not beyond.
+  auto check = [&](uint64_t budget, bool expectRows) {
+    PlanSearch r = searchPlans(net, budget, rowsOnly);
+    PlanSearch g = searchPlans(net, budget, withGrid);
+    ASSERT_TRUE(r.best && g.best);
+    EXPECT_EQ(cachedGrid(*g.best), !expectRows) << budget;
+    EXPECT_EQ(g.best->macs, expectRows ? r.best->macs : rows.best->macs);
+  };
+  check(1840, true);  // rows: 1,645,568 MACs, x1.092
+  check(1712, false); // rows: 1,700,864 MACs, x1.128
+  check(columns, false);
 }
 
 TEST(PatchPlan, ForcedSplitAndGrid) {

@@ -815,7 +815,24 @@ struct Block {
   /// MACs and then patches (patchCount), by increasing peak and decreasing
   /// MACs (several of equal MACs by decreasing patches).
   std::vector<StageCost> front;
+  /// The same without cache-grid stages (isCachedGrid), when searched.
+  std::vector<StageCost> rowFront;
 };
+
+/// Whether `cost` is a cached stage of several columns (cache-grid) under
+/// Sieve's rule: lowered by lowerCachedGrid, whose patches compute a few
+/// columns over the band's rows. The int8 kernels run NHWC rows, so narrow
+/// column patches run many short rows where row strips run few long ones:
+/// at as many MACs, more instructions (docs/patch.md).
+bool isCachedGrid(const StageCost &cost, const PlanOptions &options) {
+  return options.rule == PeakRule::Sieve && options.allowCacheGrid &&
+         cost.config.strategy == OverlapStrategy::Cache && cost.gridCols > 1;
+}
+
+/// A plan without cache-grid stages is preferred up to 1/kCachedGridMacSlack
+/// (10%) more MACs than the fewest (searchPlans): about what cached columns
+/// cost in instructions per MAC on the Cortex-M55 (docs/patch.md).
+constexpr uint64_t kCachedGridMacSlack = 10;
 
 /// What a stage's instructions grow with among plans of as few MACs: the
 /// loops over patches it runs (none for a plain one: each patch pays its
@@ -1004,6 +1021,17 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
       if (l >= 0 && l < n)
         forcedStage[l] = s;
 
+  bool preferRows = options.rule == PeakRule::Sieve && options.allowCacheGrid;
+  auto pruneFronts = [&](Block &block) {
+    if (preferRows) {
+      for (const StageCost &cost : block.front)
+        if (!isCachedGrid(cost, options))
+          block.rowFront.push_back(cost);
+      pruneFront(block.rowFront);
+    }
+    pruneFront(block.front);
+  };
+
   auto costBlock = [&](int first, int last, bool forced) {
     Block block{first, last, {}};
     const NetTensor &out =
@@ -1048,7 +1076,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
             break;
         }
       }
-    pruneFront(block.front);
+    pruneFronts(block);
     return block;
   };
 
@@ -1065,6 +1093,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
     plain.front.push_back(evaluateStage(
         net, {last, last, out.height, out.width, OverlapStrategy::Recompute},
         options.rule, options.alignment));
+    pruneFronts(plain);
     blocks.push_back(std::move(plain));
     if (!options.split.empty())
       continue;
@@ -1083,6 +1112,14 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   std::stable_sort(
       blocks.begin(), blocks.end(),
       [](const Block &a, const Block &b) { return a.last < b.last; });
+  // The same blocks without cache-grid stages (the row strips and
+  // recomputed stages of the strategies without it), for the preference
+  // below. Pruned on their own: a cache-grid stage may dominate them.
+  std::vector<Block> rowBlocks;
+  if (preferRows)
+    for (Block &block : blocks)
+      rowBlocks.push_back(
+          {block.first, block.last, std::move(block.rowFront), {}});
 
   uint64_t smallest = smallestPeak(net, blocks);
   if (smallest == kInfinity)
@@ -1090,8 +1127,20 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   search.smallest = *cheapestPlan(net, blocks, smallest);
   // Among the plans of as few MACs that fit the peak of the cheapest one
   // (not more: the arena stays as small), the one of the fewest patches.
-  if (auto plan = cheapestPlan(net, blocks, budget ? budget : kInfinity))
+  if (auto plan = cheapestPlan(net, blocks, budget ? budget : kInfinity)) {
     search.best = cheapestPlan(net, blocks, plan->peak, true);
+    // Cached columns run more instructions per MAC than row strips: their
+    // patches compute a few columns of many short rows (Cortex-M55:
+    // MobileNetV2-0.35@144 at 64 KiB x1.181 at as many MACs, person_detect
+    // at 24 KiB x1.087 for 3% fewer MACs; docs/patch.md). So the plan
+    // without cache-grid stages, chosen as without cache-grid, is taken
+    // when it fits the budget within kCachedGridMacSlack of the fewest
+    // MACs; its arena may be larger, within the budget.
+    if (!rowBlocks.empty())
+      if (auto rows = cheapestPlan(net, rowBlocks, budget ? budget : kInfinity);
+          rows && rows->macs - plan->macs <= plan->macs / kCachedGridMacSlack)
+        search.best = cheapestPlan(net, rowBlocks, rows->peak, true);
+  }
 
   // Walk down the front: the cheapest plan under a budget, then under a
   // budget just below that plan's peak.

@@ -195,10 +195,11 @@ static cl::opt<PatchMode> patchMode(
 static cl::opt<std::string> patchStrategies(
     "patch-strategies",
     cl::desc("Overlap strategies the patch planner may choose: recompute, "
-             "cache (row strips with line buffers), or recompute,cache "
-             "(default: the fewest MACs of both); cache-grid adds 2-D grids "
-             "with cached columns (docs/patch.md)"),
-    cl::init("recompute,cache"), cl::cat(category));
+             "cache (row strips with line buffers), cache-grid (2-D grids "
+             "with cached columns); default recompute,cache,cache-grid: the "
+             "fewest MACs, without cache-grid where that costs at most 10% "
+             "more MACs (docs/patch.md)"),
+    cl::init("recompute,cache,cache-grid"), cl::cat(category));
 static cl::opt<bool> patchStaticBorders(
     "patch-static-borders",
     cl::desc("Give recomputed border patches static shapes of their own, so "

@@ -180,7 +180,9 @@ struct PlanOptions {
 struct PlanSearch {
   /// The plan with the fewest MACs whose peak fits the budget, if any; of
   /// those, the fewest patches among the plans that fit the smallest peak
-  /// of one of them.
+  /// of one of them. With `allowCacheGrid` (Sieve's rule), the plan chosen
+  /// so among those without cache-grid stages when it has at most 10% more
+  /// MACs (cached columns run more instructions per MAC).
   std::optional<NetworkPlan> best;
   /// The plan with the smallest peak (fewest MACs among those).
   NetworkPlan smallest;

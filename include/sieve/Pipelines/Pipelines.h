@@ -211,8 +211,9 @@ struct CompileOptions : public mlir::PassPipelineOptions<CompileOptions> {
   PassOptions::Option<std::string> patchStrategies{
       *this, "patch-strategies",
       llvm::cl::desc("Overlap strategies the planner may choose: recompute, "
-                     "cache (row strips with line buffers) or both"),
-      llvm::cl::init("recompute,cache")};
+                     "cache (row strips with line buffers), cache-grid "
+                     "(2-D grids with cached columns)"),
+      llvm::cl::init("recompute,cache,cache-grid")};
   PassOptions::Option<bool> patchStaticBorders{
       *this, "patch-static-borders",
       llvm::cl::desc("Recomputed border patches get static shapes of their "
