@@ -146,12 +146,16 @@ struct OutlineLayersPass final
          llvm::to_vector(module.getBody()->getOps<func::FuncOp>())) {
       if (func.isExternal() || isOptSize(func))
         continue;
+      // Loops of hot code only: a cold loop moves whole, with its body.
       SmallVector<Block *> blocks;
-      func.walk([&](Operation *op) {
+      func.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (isColdCode(op))
+          return WalkResult::skip();
         if (isa<LoopLikeOpInterface>(op))
           for (Region &region : op->getRegions())
             for (Block &block : region)
               blocks.push_back(&block);
+        return WalkResult::advance();
       });
       for (Block *block : blocks)
         outlineBlock(module, symbols, func, *block, /*coldOnly=*/true, index);
