@@ -30,16 +30,18 @@ msf-CNN's budgets for msf-mbv2, mcunet-in3, mcunet-in4 and MobileNetV2-0.35
 at 144, compiled (Sieve's rule: the arena reached and the MAC overhead;
 --table-only prints only it). With --icount, MobileNetV2-0.35 at 144
 (64 KiB) and person_detect.tflite (24 KiB), patched (static border
-patches, and dynamic ones; MobileNetV2 also with recomputed halos only) and
-unpatched, run on the
+patches, and dynamic ones; MobileNetV2 also with recomputed halos only),
+mcunet-in3 (63,456 B) and mcunet-in4 (67,996 B) patched with cache-grid,
+and all unpatched, run on the
 Cortex-M55 board under QEMU (scripts/check_model.py, bit for bit against the
 reference): executed instructions as ratios to the unpatched build, next to
-the MAC overhead.
+the MAC overhead, the arena and the code (.text bytes of the object).
 
     patch_bench.py BUILD_DIR [--quick] [--icount] [--table-only] [--strategies=S]
 """
 
 import argparse
+import glob
 import json
 import os
 import re
@@ -193,6 +195,18 @@ def icount(build, model, work, flags):
     return None, (out.stdout + out.stderr).strip()[-300:]
 
 
+def code_bytes(work):
+    """The model's code: the .text sections of the object check_model.py
+    compiled into `work` (the flash it takes besides its weights)."""
+    objs = glob.glob(os.path.join(work, "cortex-m55", "*.o"))
+    if len(objs) != 1:
+        return None
+    out = subprocess.run(["/usr/lib/llvm-22/bin/llvm-size", "-A", objs[0]],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(int(line.split()[1]) for line in out.splitlines()
+               if line.startswith(".text"))
+
+
 def print_icounts(build, work):
     """Executed instructions of patched builds next to the unpatched one and
     the MAC overhead, on the Cortex-M55 board (QEMU; every run bit for bit
@@ -204,15 +218,28 @@ def print_icounts(build, work):
     subprocess.run([sys.executable, GEN, "mobilenetv2", "--width", "0.35",
                     "--resolution", "144", "-o", mbv2], check=True)
     person = os.path.join(ROOT, "test", "models", "person_detect.tflite")
+    mcunet = {}
+    for name in ("mcunet-in3", "mcunet-in4"):
+        mcunet[name] = os.path.join(work, name + ".src.mlir")
+        subprocess.run([sys.executable, GEN, name, "-o", mcunet[name]], check=True)
     print("Patched builds on the Cortex-M55 (QEMU instruction counts, bit-exact runs)")
-    fmt = "  %-24s %-24s %12s %8s %8s %8s"
-    print(fmt % ("model, budget", "build", "instructions", "x plain", "MACs", "arena"))
+    fmt = "  %-24s %-24s %12s %8s %8s %8s %8s"
+    print(fmt % ("model, budget", "build", "instructions", "x plain", "MACs", "arena", "code"))
+    grid = "--patch-strategies=recompute,cache,cache-grid"
     for name, model, budget in (("mbv2-w0.35-r144, 64 KiB", mbv2, "64KiB"),
-                                ("person_detect, 24 KiB", person, "24KiB")):
-        builds = (("unpatched", ["--memory-budget=none", "--patch=off"]),
-                  ("patched", ["--memory-budget=" + budget]),
-                  ("patched, dynamic borders", ["--memory-budget=" + budget,
-                                                "--patch-static-borders=false"]))
+                                ("person_detect, 24 KiB", person, "24KiB"),
+                                # msf-CNN's budget on mcunet-in3, and its
+                                # 67,996 B msf-mbv2 point (ANCHORS.md).
+                                ("mcunet-in3, 63,456 B", mcunet["mcunet-in3"], "63456"),
+                                ("mcunet-in4, 67,996 B", mcunet["mcunet-in4"], "67996")):
+        builds = (("unpatched", ["--memory-budget=none", "--patch=off"]),)
+        if model in mcunet.values():
+            # Only cache-grid plans fit these budgets well (docs/patch.md).
+            builds += (("patched, cache-grid", ["--memory-budget=" + budget, grid]),)
+        else:
+            builds += (("patched", ["--memory-budget=" + budget]),
+                       ("patched, dynamic borders", ["--memory-budget=" + budget,
+                                                     "--patch-static-borders=false"]))
         if model == mbv2:
             # The default plan's cached row strips against recomputed halos
             # only, at the same budget.
@@ -227,13 +254,15 @@ def print_icounts(build, work):
             overhead = (report.get("patch") or {}).get("mac_overhead", 1.0) if report else None
             arena = report["memory"]["arena_bytes"] if report else None
             if count is None:
-                print(fmt % (name, label, "-", "-", "-", "-") + "  " + line[-100:])
+                print(fmt % (name, label, "-", "-", "-", "-", "-") + "  " + line[-100:])
                 continue
             if plain is None:
                 plain = count
+            code = code_bytes(os.path.join(work, tag))
             print(fmt % (name, label, count, "%.3f" % (count / plain),
                          "%.3f" % overhead if overhead else "-",
-                         arena if arena is not None else "-"))
+                         arena if arena is not None else "-",
+                         code if code is not None else "-"))
 
 
 def compiled_flags(build, model, flags, work, target="cortex-m55"):

@@ -23,7 +23,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Iterators.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
@@ -51,6 +53,36 @@ bool isPassable(Type type) {
   if (auto memref = dyn_cast<MemRefType>(type))
     return memref.hasStaticShape() && memref.getLayout().isIdentity();
   return type.isIntOrIndexOrFloat();
+}
+
+/// Program order of two values of one function: block arguments before
+/// the ops of their block (the function's arguments before everything),
+/// ops in their order, an op's results after what it contains.
+bool isBefore(Value a, Value b) {
+  // Where each value is: an op and whether it is an argument of a block of
+  // the op's regions (or, for the function's, of the function).
+  auto place = [](Value v) -> std::pair<Operation *, bool> {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return {arg.getOwner()->getParentOp(), true};
+    return {v.getDefiningOp(), false};
+  };
+  auto index = [](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return arg.getArgNumber();
+    return cast<OpResult>(v).getResultNumber();
+  };
+  auto [opA, argA] = place(a);
+  auto [opB, argB] = place(b);
+  if (opA == opB)
+    return argA != argB ? argA : index(a) < index(b);
+  if (opA->isProperAncestor(opB))
+    return argA;
+  if (opB->isProperAncestor(opA))
+    return !argB;
+  for (Operation *x = opA; x; x = x->getParentOp())
+    if (Operation *y = x->getBlock()->findAncestorOpInBlock(*opB))
+      return x->isBeforeInBlock(y);
+  return false;
 }
 
 /// The ops of `op` and of its regions: the size that LLVM will see.
@@ -92,6 +124,7 @@ struct OutlineLayersPass final
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    unsigned index = 0;
     for (func::FuncOp func : getCompiledFunctions(module)) {
       if (func.isExternal())
         continue;
@@ -102,8 +135,43 @@ struct OutlineLayersPass final
                         "its layers stay in it");
         continue;
       }
-      outlineFunction(module, symbols, func);
+      outlineBlock(module, symbols, func, func.getBody().front(),
+                   /*coldOnly=*/false, index);
     }
+    // Cold code inside loops (the border patches unrolled in each band of
+    // a cached grid: a patch's work, a few times per inference) gets
+    // functions of its own too, called from the loop, so that it is
+    // compiled for size while the loop around it keeps -O3.
+    for (func::FuncOp func :
+         llvm::to_vector(module.getBody()->getOps<func::FuncOp>())) {
+      if (func.isExternal() || isOptSize(func))
+        continue;
+      // Loops of hot code only: a cold loop moves whole, with its body.
+      SmallVector<Block *> blocks;
+      func.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (isColdCode(op))
+          return WalkResult::skip();
+        if (isa<LoopLikeOpInterface>(op))
+          for (Region &region : op->getRegions())
+            for (Block &block : region)
+              blocks.push_back(&block);
+        return WalkResult::advance();
+      });
+      for (Block *block : blocks)
+        outlineBlock(module, symbols, func, *block, /*coldOnly=*/true, index);
+    }
+    // The constants and views that only the moved ops used.
+    module.walk<WalkOrder::PostOrder, ReverseIterator>([](Operation *op) {
+      if (isSinkable(op) && op->use_empty())
+        op->erase();
+    });
+  }
+
+  static bool isOptSize(func::FuncOp func) {
+    auto passthrough = func->getAttrOfType<ArrayAttr>("passthrough");
+    return passthrough &&
+           llvm::is_contained(passthrough.getValue(),
+                              StringAttr::get(func.getContext(), "optsize"));
   }
 
   /// Whether `op` can move into a callee: it defines no value (every op on
@@ -120,8 +188,10 @@ struct OutlineLayersPass final
     return true;
   }
 
-  void outlineFunction(ModuleOp module, SymbolTable &symbols,
-                       func::FuncOp func) {
+  /// Outlines the runs of movable ops of `block` (with `coldOnly`, those
+  /// of cold code only).
+  void outlineBlock(ModuleOp module, SymbolTable &symbols, func::FuncOp func,
+                    Block &block, bool coldOnly, unsigned &index) {
     // Runs of movable ops, cut when they reach `min-ops` ops or meet an op
     // that stays. Sinkable ops in between stay (the callee clones what it
     // needs) and do not cut a run.
@@ -135,10 +205,10 @@ struct OutlineLayersPass final
       current.clear();
       size = 0;
     };
-    for (Operation &op : func.getBody().front().without_terminator()) {
+    for (Operation &op : block.without_terminator()) {
       if (isSinkable(&op))
         continue;
-      if (!isMovable(&op, symbols)) {
+      if (!isMovable(&op, symbols) || (coldOnly && !isColdCode(&op))) {
         close();
         continue;
       }
@@ -153,16 +223,9 @@ struct OutlineLayersPass final
     }
     close();
 
-    unsigned index = 0;
     for (ArrayRef<Operation *> group : groups)
       if (outlineGroup(module, symbols, func, group, index))
         ++index;
-
-    // The constants and views that only the moved layers used.
-    Block &body = func.getBody().front();
-    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
-      if (isSinkable(&op) && op.use_empty())
-        op.erase();
   }
 
   /// Moves `group` into a new function called where the group was. Returns
@@ -172,6 +235,12 @@ struct OutlineLayersPass final
     MLIRContext *ctx = &getContext();
     Block &body = func.getBody().front();
     llvm::SmallPtrSet<Operation *, 16> members(group.begin(), group.end());
+    auto isMember = [&](Operation *op) {
+      for (; op; op = op->getParentOp())
+        if (members.contains(op))
+          return true;
+      return false;
+    };
 
     // The values the group uses from the entry: sinkable definitions are
     // cloned (with their own operands), the rest become arguments.
@@ -187,9 +256,11 @@ struct OutlineLayersPass final
     while (!worklist.empty()) {
       Value value = worklist.pop_back_val();
       Operation *def = value.getDefiningOp();
-      if (def && members.contains(def))
+      if (def && isMember(def))
         continue;
-      if (def && def->getBlock() == &body && isSinkable(def)) {
+      // A value the group uses dominates it: defined in the function's
+      // body or, for a group inside a loop, in the blocks around it.
+      if (def && isSinkable(def)) {
         if (sunk.insert(def))
           worklist.append(def->getOperands().begin(), def->getOperands().end());
         continue;
@@ -199,20 +270,14 @@ struct OutlineLayersPass final
       arguments.insert(value);
     }
     // Arguments in a stable order: the entry's own arguments first, in
-    // their order, then values defined in it, in program order.
+    // their order, then other values in program order (a loop's induction
+    // variable before what its body defines).
     SmallVector<Value> passed(arguments.begin(), arguments.end());
-    llvm::sort(passed, [](Value a, Value b) {
-      auto argA = dyn_cast<BlockArgument>(a), argB = dyn_cast<BlockArgument>(b);
-      if (argA && argB)
-        return argA.getArgNumber() < argB.getArgNumber();
-      if (argA || argB)
-        return static_cast<bool>(argA);
-      return a.getDefiningOp()->isBeforeInBlock(b.getDefiningOp());
-    });
+    llvm::sort(passed, isBefore);
     // Cloned in program order, so that operands come before their users.
     SmallVector<Operation *> sunkInOrder(sunk.begin(), sunk.end());
     llvm::sort(sunkInOrder, [](Operation *a, Operation *b) {
-      return a->isBeforeInBlock(b);
+      return isBefore(a->getResult(0), b->getResult(0));
     });
 
     // The callee: private, internal to the object, never inlined back.

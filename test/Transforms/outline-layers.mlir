@@ -152,3 +152,54 @@ func.func @m_run(%in: memref<8xf32>, %out: memref<8xf32>, %arena: memref<64xi8>)
 // GROUP:       func.func private @sieve_layer0({{.*}}) attributes {{.*}}passthrough = ["noinline"]}
 // GROUP:       func.func private @sieve_layer1({{.*}}) attributes {{.*}}passthrough = ["noinline", "optsize"]}
 // GROUP:       func.func private @sieve_layer2({{.*}}) attributes {{.*}}passthrough = ["noinline"]}
+
+// -----
+
+// Cold code inside a loop (the border patches unrolled in each band of a
+// cached grid) gets a function of its own, with `optsize`, called from the
+// loop, which keeps -O3 for the rest of its body. The callee takes the
+// loop's induction variable and recomputes the views at the offsets that
+// depend on it. A cold loop moves whole: its body is not outlined again.
+func.func @m_run(%in: memref<8xf32>, %out: memref<8xf32>, %arena: memref<64xi8>) -> i32 attributes {sieve.entry} {
+  %status = arith.constant 0 : i32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %v = memref.view %arena[%c0][] : memref<64xi8> to memref<8xf32>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %s = memref.subview %v[%i] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: ?>>
+    %t = memref.subview %in[%i] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: ?>>
+    %u = memref.subview %out[%i] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: ?>>
+    scf.for %j = %c0 to %c4 step %c1 {
+      memref.copy %t, %s : memref<4xf32, strided<[1], offset: ?>> to memref<4xf32, strided<[1], offset: ?>> loc(fused<"sieve.cold">["conv_1"])
+    } loc(fused<"sieve.cold">["conv_1"])
+    memref.copy %s, %u : memref<4xf32, strided<[1], offset: ?>> to memref<4xf32, strided<[1], offset: ?>>
+  }
+  return %status : i32
+}
+// CHECK-LABEL: func.func @m_run(
+// CHECK:      call @sieve_layer0(
+// CHECK-NEXT: return
+// CHECK:      func.func private @sieve_layer0(%[[IN:[^:]*]]: memref<8xf32>, %[[OUT:[^:]*]]: memref<8xf32>, %[[A:[^:]*]]: memref<64xi8>) attributes {{.*}}passthrough = ["noinline"]}
+// CHECK:      scf.for %[[I:[^ ]*]] =
+// CHECK-NOT:  memref.copy
+// CHECK:      %[[U:.*]] = memref.subview %[[OUT]][%[[I]]]
+// CHECK-NEXT: call @sieve_layer1(%[[IN]], %[[A]], %[[I]]) : (memref<8xf32>, memref<64xi8>, index) -> ()
+// CHECK-NEXT: memref.copy %{{.*}}, %[[U]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return
+// CHECK:      func.func private @sieve_layer1(%[[IN1:[^:]*]]: memref<8xf32>, %[[A1:[^:]*]]: memref<64xi8>, %[[I1:[^:]*]]: index) attributes {{.*}}passthrough = ["noinline", "optsize"]}
+// CHECK-DAG:  %[[V1:.*]] = memref.view %[[A1]]
+// CHECK-DAG:  %[[S1:.*]] = memref.subview %[[V1]][%[[I1]]]
+// CHECK-DAG:  %[[T1:.*]] = memref.subview %[[IN1]][%[[I1]]]
+// CHECK:      scf.for
+// CHECK-NEXT: memref.copy %[[T1]], %[[S1]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return
+// CHECK-NOT:  func.func
+
+// GROUP-LABEL: func.func @m_run(
+// GROUP:       func.func private @sieve_layer0({{.*}}) attributes {{.*}}passthrough = ["noinline"]}
+// GROUP:       scf.for
+// GROUP:       call @sieve_layer1(
+// GROUP:       func.func private @sieve_layer1({{.*}}) attributes {{.*}}passthrough = ["noinline", "optsize"]}

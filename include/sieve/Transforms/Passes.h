@@ -68,11 +68,12 @@ inline constexpr unsigned kMaxParallelWorkers = 1024;
 /// counts. Used by sieve-fuse-into-rows and sieve-lower-patch-stages.
 void foldNonEmptyPadGuards(mlir::RewriterBase &rewriter, mlir::Operation *loop);
 
-/// Code that runs once per inference and does little work (the unrolled
-/// border patches of a cached 2-D grid): its ops' locations carry this mark
-/// (a FusedLoc's metadata, so that the layer names stay), and
-/// sieve-outline-layers gives the functions it moves them into LLVM's
-/// `optsize`, which stops -O3 unrolling them (docs/patch.md).
+/// Code that runs a few times per inference and does little work each time
+/// (the unrolled patches of a cached 2-D grid: once, or once per band in
+/// the band loop): its ops' locations carry this mark (a FusedLoc's
+/// metadata, so that the layer names stay), and sieve-outline-layers gives
+/// the functions it moves them into LLVM's `optsize`, which stops -O3
+/// unrolling them (docs/patch.md).
 inline constexpr llvm::StringLiteral kColdCode = "sieve.cold";
 /// Marks `op` and the ops nested in it as cold code (kColdCode).
 void markColdCode(mlir::Operation *op);

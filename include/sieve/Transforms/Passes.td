@@ -827,10 +827,12 @@ def OutlineLayers : Pass<"sieve-outline-layers", "mlir::ModuleOp"> {
     offsets, so LLVM still tells the buffers apart. Calls of
     sieve-outline-parallel's launches stay in the entry, which alone receives
     the parallel-for hook. Ops whose locations carry the `sieve.cold` mark
-    (code run once per inference that does little work: the unrolled border
-    patches of a cached 2-D grid) move into functions of their own with
-    LLVM's `optsize` besides `noinline`, so that -O3 does not unroll their
-    loops of constant trip counts (docs/patch.md).
+    (code run a few times per inference that does little work each time:
+    the unrolled patches of a cached 2-D grid) move into functions of their
+    own with LLVM's `optsize` besides `noinline`, so that -O3 does not
+    unroll their loops of constant trip counts (docs/patch.md); runs of them
+    inside a loop (a grid's band loop) too, called from the loop, which
+    keeps -O3 for the rest of its body.
 
     LLVM's -O3 pipeline and code generation take time that grows faster than
     linearly with the size of a function; many small functions compile in
