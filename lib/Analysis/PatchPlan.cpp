@@ -140,6 +140,9 @@ struct AxisSummary {
   /// Per layer of the stage: the largest part a cached patch computes,
   /// after the warm-up patches.
   std::vector<int64_t> walkedNew;
+  /// Per layer of the stage, for a cached 2-D stage whose windows hold
+  /// their padding (`borderFields`): the largest region, and the window.
+  std::vector<int64_t> borderMax, borderWindow;
 };
 
 /// What sieve-lower-patch-stages{static-borders} does along one axis: the
@@ -220,9 +223,12 @@ void newExternalReads(const Network &net, int first, int axis,
 
 std::vector<int64_t>
 sieve::cachedWindowSizes(const Network &net, int first, int axis,
-                         const std::vector<std::vector<Interval>> &fields) {
+                         const std::vector<std::vector<Interval>> &fields,
+                         const std::vector<Interval> *extents) {
   size_t n = fields.empty() ? 0 : fields.front().size();
-  std::vector<int64_t> window(n, 0), done(n, -1);
+  // Nothing computed yet: windows that hold their border start before 0.
+  std::vector<int64_t> window(n, 0),
+      done(n, std::numeric_limits<int64_t>::min() / 4);
   std::vector<Interval> fresh(n);
   for (const std::vector<Interval> &field : fields) {
     for (size_t k = 0; k < n; ++k) {
@@ -244,9 +250,11 @@ sieve::cachedWindowSizes(const Network &net, int first, int axis,
         if (t.producer < first || k >= int(n))
           continue;
         const AxisAccess &access = axis == 0 ? input.rows : input.cols;
-        // The tiled ops read the hull of the taps, clamped to the tensor.
+        // The tiled ops read the hull of the taps, clamped to the tensor
+        // (or to its border, held in the window).
         Interval read = access.inputOf(fresh[j]).intersect(
-            {0, (axis == 0 ? t.height : t.width) - 1});
+            extents ? (*extents)[k]
+                    : Interval{0, (axis == 0 ? t.height : t.width) - 1});
         if (!read.empty())
           firstRead[k] = std::min(firstRead[k], read.lo);
       }
@@ -256,6 +264,49 @@ sieve::cachedWindowSizes(const Network &net, int first, int axis,
         window[k] = std::max(window[k], done[k] - firstRead[k] + 1);
   }
   return window;
+}
+
+std::vector<Interval> sieve::borderExtents(const Network &net, int first,
+                                           int last, int axis) {
+  std::vector<Interval> extents;
+  for (int l = first; l <= last; ++l) {
+    const NetTensor &t = net.tensors[net.layers[l].output];
+    extents.push_back({0, (axis == 0 ? t.height : t.width) - 1});
+  }
+  for (int j = first; j <= last; ++j) {
+    const NetTensor &out = net.tensors[net.layers[j].output];
+    for (const LayerInput &input : net.layers[j].inputs) {
+      int producer = net.tensors[input.tensor].producer;
+      if (producer < first || producer >= last)
+        continue;
+      const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+      Interval &extent = extents[producer - first];
+      extent = extent.hull(
+          access.inputOf({0, (axis == 0 ? out.height : out.width) - 1}));
+    }
+  }
+  return extents;
+}
+
+std::vector<std::vector<Interval>>
+sieve::borderFields(const Network &net, int first, int axis,
+                    const std::vector<std::vector<Interval>> &fields,
+                    const std::vector<Interval> &extents) {
+  std::vector<std::vector<Interval>> widened = fields;
+  for (size_t i = 0; i < fields.size(); ++i)
+    for (size_t j = 0; j < fields[i].size(); ++j) {
+      if (fields[i][j].empty())
+        continue;
+      for (const LayerInput &input : net.layers[first + j].inputs) {
+        int k = net.tensors[input.tensor].producer - first;
+        if (k < 0 || k >= int(fields[i].size()))
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        Interval read = access.inputOf(fields[i][j]).intersect(extents[k]);
+        widened[i][k] = widened[i][k].hull(read);
+      }
+    }
+  return widened;
 }
 
 std::vector<std::vector<Interval>> sieve::warmUpFields(const Network &net,
@@ -394,6 +445,15 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
       }
   }
   summary.windowKept = windowSlides(walked, summary.window);
+  std::vector<Interval> extents = borderExtents(net, first, tiled, axis);
+  summary.borderWindow = cachedWindowSizes(
+      net, first, axis, borderFields(net, first, axis, walked, extents),
+      &extents);
+  summary.borderMax.assign(n, 0);
+  for (const std::vector<Interval> &field :
+       borderFields(net, first, axis, fields, extents))
+    for (int j = 0; j < n; ++j)
+      summary.borderMax[j] = std::max(summary.borderMax[j], field[j].size());
   if (tiled != last) {
     // The global reduction that ends the stage: one pixel, computed once,
     // accumulated over the patches.
@@ -402,6 +462,8 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
       v->push_back(1);
     summary.maxShared.push_back(0);
     summary.window.push_back(1);
+    summary.borderMax.push_back(1);
+    summary.borderWindow.push_back(1);
     summary.windowKept.push_back(0);
     summary.walkedNew.push_back(1);
   }
@@ -449,8 +511,11 @@ uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
 /// column for the next patch and are filled whole by every patch, which
 /// live within a patch like a recomputed region; each patch computes the
 /// band's rows of the new columns only, so a reduction's scratch (its row of
-/// accumulators, its padded input rows) and the window it reads of a stage
-/// input span the new columns only. All shapes are static. A stage ending
+/// accumulators) and the window it reads of a stage input span the new
+/// columns only. The windows hold their padding (`borderFields`: the rows
+/// and columns past the tensor that padded consumers read, set to the
+/// padding value), so no padded input rows are copied. All shapes are
+/// static. A stage ending
 /// in a global pooling holds the pooling's accumulator (`pooledBytes`)
 /// until its last layer, which holds the pooled output (`outputBytes`).
 /// Returns the bytes held across patches and the largest working set with
@@ -471,7 +536,7 @@ cachedGridWorkingSet(const Network &net, int first, int last,
   auto windowBytes = [&](int layer) {
     int k = layer - first;
     return buffer(net.tensors[net.layers[layer].output].bytes(
-        rowsAxis.maxSize[k], colsAxis.window[k]));
+        rowsAxis.borderMax[k], colsAxis.borderWindow[k]));
   };
   // The worst of every layer's working set. Windows slide in place (their
   // kept columns move left in chunks that do not overlap, slideWindow in
@@ -499,12 +564,6 @@ cachedGridWorkingSet(const Network &net, int first, int last,
         live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
                                 colsAxis.externalNewMax[input.tensor]));
         continue;
-      }
-      if (layer.accumulatorBytes && padded) {
-        int64_t inCols = input.cols.inputOf({0, colsAxis.maxNew[k] - 1}).size();
-        live +=
-            buffer(uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
-                   inCols * in.channels * in.elementBytes);
       }
     }
     live += buffer(accumulatorRowBytes(layer, /*patched=*/true,

@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -333,7 +334,9 @@ CachedSteps cachedSteps(const std::vector<std::vector<Interval>> &fields,
   int64_t grid = fields.size();
   CachedSteps steps(grid, std::vector<CachedStep>(n));
   // Per layer: the last one computed so far, and the window's first one.
-  std::vector<int64_t> done(n, -1), base(n, 0);
+  // Nothing computed yet: windows that hold their border start before 0.
+  const int64_t none = std::numeric_limits<int64_t>::min() / 4;
+  std::vector<int64_t> done(n, none), base(n, 0);
   for (int64_t i = 0; i < grid; ++i)
     for (int l = 0; l < n; ++l) {
       CachedStep &step = steps[i][l];
@@ -349,7 +352,7 @@ CachedSteps cachedSteps(const std::vector<std::vector<Interval>> &fields,
         // Slide the window: what is still needed moves to its start.
         int64_t newBase = hi - windowSize[l] + 1;
         int64_t shift = newBase - base[l];
-        if (done[l] >= 0 && shift > 0 && shift < windowSize[l])
+        if (done[l] != none && shift > 0 && shift < windowSize[l])
           step.slide = shift;
         base[l] = step.base = step.top = newBase;
       }
@@ -951,6 +954,48 @@ Value insertBox(IRRewriter &rewriter, Location loc, Value source, Value dest,
       .getResult();
 }
 
+/// The padded reads of `window`, a window of lowerCachedGrid that holds
+/// its border (the padding value past the tensor): each padding of a slice
+/// of it becomes the slice widened by the padding, read in place, instead
+/// of a padded copy.
+LogicalResult readBordersInPlace(IRRewriter &rewriter, Value window) {
+  auto windowType = cast<RankedTensorType>(window.getType());
+  for (Operation *user : llvm::make_early_inc_range(window.getUsers())) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+    if (!slice || slice.getType().getRank() != windowType.getRank())
+      continue;
+    for (Operation *sliceUser : llvm::make_early_inc_range(slice->getUsers())) {
+      auto pad = dyn_cast<tensor::PadOp>(sliceUser);
+      if (!pad)
+        continue;
+      SmallVector<OpFoldResult> offsets, sizes,
+          strides(windowType.getRank(), rewriter.getIndexAttr(1));
+      for (int64_t d = 0; d < windowType.getRank(); ++d) {
+        std::optional<int64_t> offset =
+            getConstantIntValue(slice.getMixedOffsets()[d]);
+        std::optional<int64_t> stride =
+            getConstantIntValue(slice.getMixedStrides()[d]);
+        int64_t low = pad.getStaticLow()[d],
+                size = pad.getResultType().getDimSize(d);
+        if (!offset || !stride || *stride != 1 || ShapedType::isDynamic(low) ||
+            ShapedType::isDynamic(size) || *offset - low < 0 ||
+            *offset - low + size > windowType.getDimSize(d))
+          return pad.emitOpError(
+              "cannot read its padding from its window in a cached patch "
+              "stage");
+        offsets.push_back(rewriter.getIndexAttr(*offset - low));
+        sizes.push_back(rewriter.getIndexAttr(size));
+      }
+      rewriter.setInsertionPoint(pad);
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          pad, pad.getResultType(), window, offsets, sizes, strides);
+    }
+    if (slice->use_empty())
+      rewriter.eraseOp(slice);
+  }
+  return success();
+}
+
 /// The `cache` strategy for grids of several columns (msf-CNN's fused
 /// blocks, StreamNet): the patches walk each row of tiles (a band) left to
 /// right; every layer of the stage but the last keeps a window of the
@@ -998,13 +1043,40 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
         receptiveField(net, 0, n - 1, 0,
                        {b * tileRows, std::min(height, (b + 1) * tileRows) - 1})
             .layer);
+  // The windows hold their padding (borderFields, as the planner counts
+  // them): past the tensor, the rows and columns that padded consumers
+  // read, set to the padding value when a patch reaches them, so that the
+  // consumers read the window in place instead of a padded copy.
+  // `bandFields` stay the rows a band computes, `windowBands` are those of
+  // its windows; along the columns, what a patch computes is its new part
+  // within the tensor.
+  std::vector<Interval> colExtents = borderExtents(net, 0, n - 1, 1);
+  fields = borderFields(net, 0, 1, fields, colExtents);
+  std::vector<std::vector<Interval>> windowBands =
+      borderFields(net, 0, 0, bandFields, borderExtents(net, 0, n - 1, 0));
   keepRegionsMoving(fields, n);
+  std::vector<Attribute> padValue(n);
+  for (int l = 0; l + 1 < n; ++l) {
+    Value value = graph.ops[l].back()->getResult(0);
+    for (Operation *user : value.getUsers()) {
+      auto pad = dyn_cast<tensor::PadOp>(user);
+      if (!pad)
+        continue;
+      Attribute attr;
+      Value padding = pad.getConstantPaddingValue();
+      if (!padding || !matchPattern(padding, m_Constant(&attr)) ||
+          (padValue[l] && padValue[l] != attr))
+        return pad.emitOpError("cannot run in a cached patch stage: its "
+                               "padding value is not one constant");
+      padValue[l] = attr;
+    }
+  }
   // Windows: the columns the patches' new parts read (cachedWindowSizes,
   // as the planner counts them) of the rows (the largest region of a band)
   // of every layer but the last.
   llvm::DenseMap<Value, int> windowOf;
   std::vector<int64_t> windowRows(n, 0),
-      windowCols = cachedWindowSizes(net, 0, 1, fields);
+      windowCols = cachedWindowSizes(net, 0, 1, fields, &colExtents);
   for (int l = 0; l < n; ++l) {
     for (int64_t b = 0; b < bands; ++b)
       if (bandFields[b][l].empty())
@@ -1019,7 +1091,7 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
           "cannot run in a cached patch stage: its result is not NHWC");
     windowOf[value] = l;
     for (int64_t b = 0; b < bands; ++b)
-      windowRows[l] = std::max(windowRows[l], bandFields[b][l].size());
+      windowRows[l] = std::max(windowRows[l], windowBands[b][l].size());
     for (int64_t i = 0; i < grid; ++i) {
       if (i > 0 && !fields[i][l].empty() && !fields[i - 1][l].empty() &&
           (fields[i][l].lo < fields[i - 1][l].lo ||
@@ -1107,6 +1179,13 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
     SmallVector<int64_t> shape(type.getShape());
     shape[1] = windowRows[l];
     shape[2] = windowCols[l];
+    // A window that holds its border starts with the padding filled in,
+    // the same in every band (patch): from an empty tensor, CSE would make
+    // those windows one, which bufferization then copies.
+    if (padValue[l])
+      return bufferization::AllocTensorOp::create(
+          rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
+          ValueRange{});
     return tensor::EmptyOp::create(rewriter, loc, shape, type.getElementType());
   };
   rewriter.setInsertionPoint(yield);
@@ -1145,16 +1224,19 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
 
   auto emitPatch = [&](int64_t b, int64_t i,
                        Operation *anchor) -> LogicalResult {
-    // Per layer, the columns this patch computed, and where they enter the
-    // layer's window.
+    // Per layer, the columns this patch computed [newLo, newHi], and where
+    // they enter the layer's window.
     std::vector<Value> newCols(n);
+    std::vector<int64_t> newLo(n, 0), newHi(n, -1);
     std::vector<tensor::InsertSliceOp> inserts(n);
     for (int l = 0; l < n; ++l) {
       const CachedStep &step = steps[i][l];
       if (step.skip)
         continue;
-      Interval rows = bandFields[b][l];
-      int64_t lo = step.lo, hi = step.hi, top = step.top;
+      Interval rows = bandFields[b][l], border = windowBands[b][l];
+      int64_t width = net.tensors[net.layers[l].output].width;
+      int64_t lo = std::max<int64_t>(step.lo, 0),
+              hi = std::min(step.hi, width - 1), top = step.top;
       bool last = l + 1 == n;
       Value dest = last ? output : windows[l];
       rewriter.setInsertionPoint(anchor);
@@ -1164,6 +1246,36 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
       if (step.slide)
         dest = slideWindow(rewriter, loc, dest, /*dim=*/2, windowCols[l],
                            step.slide);
+      // The window's border: the new columns' rows past the tensor, and the
+      // new columns past it, hold the padding value.
+      auto fillBox = [&](int64_t row, int64_t rowCount, int64_t col,
+                         int64_t colCount) {
+        if (rowCount <= 0 || colCount <= 0)
+          return;
+        Value box = sliceBox(rewriter, loc, dest,
+                             {rewriter.getIndexAttr(row),
+                              rewriter.getIndexAttr(col), rowCount, colCount});
+        Value padding = arith::ConstantOp::create(rewriter, loc,
+                                                  cast<TypedAttr>(padValue[l]));
+        Value filled =
+            linalg::FillOp::create(rewriter, loc, padding, box).getResult(0);
+        dest =
+            insertBox(rewriter, loc, filled, dest, rewriter.getIndexAttr(row),
+                      rewriter.getIndexAttr(col));
+      };
+      if (!last && padValue[l]) {
+        int64_t cols = step.hi - step.lo + 1, at = step.lo - top;
+        fillBox(0, rows.lo - border.lo, at, cols);
+        fillBox(rows.hi + 1 - border.lo, border.hi - rows.hi, at, cols);
+        fillBox(rows.lo - border.lo, rows.size(), at, lo - step.lo);
+        fillBox(rows.lo - border.lo, rows.size(), hi + 1 - top, step.hi - hi);
+      }
+      if (lo > hi) {
+        windows[l] = dest;
+        continue;
+      }
+      newLo[l] = lo;
+      newHi[l] = hi;
       // The band's rows of the new columns, tiled from the layer's ops;
       // what they read of earlier layers comes from those layers' windows.
       Value full = graph.ops[l].back()->getResult(0);
@@ -1191,23 +1303,26 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
           // Columns the producer computed in this patch are read where it
           // computed them, as in lowerCachedStage: reading them through the
           // window made bufferization compute them into a copy.
+          // A padded read takes the window's border in place.
           std::optional<int64_t> col =
               getConstantIntValue(s.getMixedOffsets()[2]);
-          const CachedStep &from = steps[i][p];
-          if (col && newCols[p] && !s.getType().isDynamicDim(2) &&
-              *col >= from.lo &&
-              *col + s.getType().getDimSize(2) - 1 <= from.hi) {
+          bool padded = llvm::any_of(s->getUsers(), [](Operation *u) {
+            return isa<tensor::PadOp>(u);
+          });
+          if (col && newCols[p] && !padded && !s.getType().isDynamicDim(2) &&
+              *col >= newLo[p] &&
+              *col + s.getType().getDimSize(2) - 1 <= newHi[p]) {
             if (failed(readFrom(s, newCols[p], [&](int64_t row, int64_t col) {
                   return std::make_pair<OpFoldResult, OpFoldResult>(
                       rewriter.getIndexAttr(row - bandFields[b][p].lo),
-                      rewriter.getIndexAttr(col - from.lo));
+                      rewriter.getIndexAttr(col - newLo[p]));
                 })))
               return failure();
             return true;
           }
           if (failed(readFrom(s, windows[p], [&](int64_t row, int64_t col) {
                 return std::make_pair<OpFoldResult, OpFoldResult>(
-                    rewriter.getIndexAttr(row - bandFields[b][p].lo),
+                    rewriter.getIndexAttr(row - windowBands[b][p].lo),
                     rewriter.getIndexAttr(col - steps[i][p].base));
               })))
             return failure();
@@ -1229,6 +1344,10 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
           tileLayer(rewriter, std::move(worklist), bodyOps, redirect, "pixels");
       if (failed(tiled))
         return failure();
+      for (int p = 0; p < l; ++p)
+        if (padValue[p] && windows[p] &&
+            failed(readBordersInPlace(rewriter, windows[p])))
+          return failure();
       Value computed = *tiled;
       if (!computed)
         return graph.anchor[l]->emitOpError(
@@ -1236,7 +1355,8 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
                    "layer ends in '")
                << full.getDefiningOp()->getName() << "'";
       auto destRow = [&]() -> OpFoldResult {
-        return last ? outputRow(rows.lo, l) : rewriter.getIndexAttr(0);
+        return last ? outputRow(rows.lo, l)
+                    : rewriter.getIndexAttr(rows.lo - border.lo);
       };
       auto destCol = [&]() -> OpFoldResult {
         return last ? outputCol(lo, l) : rewriter.getIndexAttr(lo - top);

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/IR/Matchers.h"
 
 namespace sieve {
 #define GEN_PASS_DEF_READINSERTEDSLICES
@@ -38,10 +39,15 @@ struct ReadInsertedSlicesPass final
   /// buffer %s lives in, and computes %s into a copy of its own (a patch
   /// stage's last patch read again by the next stage's residual add). Only
   /// where nothing writes into the result afterwards: every user of it only
-  /// extracts slices, so reading it creates no conflict of its own.
+  /// extracts slices, so reading it creates no conflict of its own. A
+  /// constant is read where it is (its reads need no copy): reading it from
+  /// where it was inserted would keep that buffer alive (the padding value
+  /// filled into the border of windows of two cached patch stages).
   void rereadAfter(tensor::InsertSliceOp insert, DominanceInfo &dominance) {
     Value source = insert.getSource();
     Value result = insert.getResult();
+    if (matchPattern(source, m_Constant()))
+      return;
     if (!llvm::all_of(result.getUsers(), [](Operation *user) {
           return isa<tensor::ExtractSliceOp>(user);
         }))

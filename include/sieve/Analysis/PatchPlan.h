@@ -118,9 +118,31 @@ bool stageHasStaticBorders(const Network &net, int first, int last);
 /// The regions themselves are larger: they also hold what the consumers
 /// read in earlier patches and no longer need (msf-CNN's column caches hold
 /// only kernel - stride columns per layer).
+/// With `extents` (per layer, as `borderExtents` gives them), the reads
+/// are clamped to those instead of the tensors: windows that hold their
+/// border.
 std::vector<int64_t>
 cachedWindowSizes(const Network &net, int first, int axis,
-                  const std::vector<std::vector<Interval>> &fields);
+                  const std::vector<std::vector<Interval>> &fields,
+                  const std::vector<Interval> *extents = nullptr);
+
+/// A cached 2-D stage's windows hold their padding: per layer from `first`
+/// to `last`, the indices along `axis` (0 rows, 1 columns) of its tensor
+/// widened by how far the padded reads of its consumers in the stage reach
+/// outside it (the tensor itself for a layer no consumer pads, and for the
+/// last). The window keeps the padding value there, so that a padded
+/// consumer reads it in place instead of through a padded copy.
+std::vector<Interval> borderExtents(const Network &net, int first, int last,
+                                    int axis);
+
+/// `fields` (per patch, per layer from `first`: the regions the patches
+/// compute) with each layer's region widened to what its consumers'
+/// regions in the stage read of it, padding included, within `extents`:
+/// the regions of windows that hold their border.
+std::vector<std::vector<Interval>>
+borderFields(const Network &net, int first, int axis,
+             const std::vector<std::vector<Interval>> &fields,
+             const std::vector<Interval> &extents);
 
 /// The regions (per layer from `first`) of the patches a cached stage runs
 /// before its first one along `axis`, for tiles of `tile` (the patches at

@@ -736,7 +736,8 @@ def LowerPatchStages : Pass<"sieve-lower-patch-stages", "mlir::func::FuncOp"> {
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect",
+                           "mlir::bufferization::BufferizationDialect"];
 }
 
 def VectorizeInt8 : Pass<"sieve-vectorize-int8", "mlir::ModuleOp"> {
