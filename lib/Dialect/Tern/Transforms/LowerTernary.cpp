@@ -399,8 +399,12 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
 /// it on the AMD EPYC VM even with the software prefetch; docs/ternary.md);
 /// its chains come from `unroll` consecutive blocks per iteration, each into
 /// its own accumulators (each still adds one vpdpbusd per iteration, 32 per
-/// chunk: the same bound). Only tiles of several rows prefetch. Sums of
-/// codes times x, [token][row].
+/// chunk: the same bound). Tiles of several rows prefetch every block; a
+/// single row prefetches one line, the start of the row 8 KiB further,
+/// before its blocks: from DRAM that took a C copy of the loop from 91-97%
+/// to 99-106% of the streaming read on the AMD EPYC VM, where a line per
+/// block (1-16 KiB ahead) or 2-4 lines per row were slower than none
+/// (docs/ternary.md, 2026-11-30 14:15). Sums of codes times x, [token][row].
 SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
                                 Value weights, Value buffer,
                                 ArrayRef<Value> tokens, ArrayRef<Value> rows,
@@ -431,6 +435,8 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
     twice.push_back(i % 32);
   int64_t ahead = prefetchRows(
       cast<RankedTensorType>(weights.getType()).getDimSize(1), numRows);
+  if (numRows == 1)
+    prefetchRow(b, buffer, rows[0], cIdx(b, 0), ahead);
   auto body = [&](ImplicitLocOpBuilder &ib, Value group,
                   SmallVectorImpl<Value> &acc) {
     for (int64_t u = 0; u < unroll; ++u) {
@@ -868,11 +874,10 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The x86 kernels prefetch their weights (prefetchRow), through the
-  // buffer that bufferization will give the constant; a vpdpbusd GEMV does
-  // not (one sequential stream, vpdpbusdTile).
+  // buffer that bufferization will give the constant (a vpdpbusd GEMV one
+  // line per row, vpdpbusdTile).
   Value buffer;
-  if (kernel == TernaryKernel::Maddubs ||
-      (kernel == TernaryKernel::Vpdpbusd && numM > 1)) {
+  if (kernel == TernaryKernel::Maddubs || kernel == TernaryKernel::Vpdpbusd) {
     auto type = cast<RankedTensorType>(weights.getType());
     buffer = bufferization::ToBufferOp::create(
         b, MemRefType::get(type.getShape(), type.getElementType()), weights,
