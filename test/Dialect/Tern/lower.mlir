@@ -21,8 +21,15 @@
 // MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // MADD: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
 // MADD: memref.prefetch %[[B]][%[[R]], %{{.*}}], read, locality<3>, data : memref<3x96xi8>
-// vpdpbusd prefetches only in tiles of 4 channels (@vnni_gemm below); 3
-// channels take tiles of one.
+// vpdpbusd prefetches every block in tiles of 4 channels (@vnni_gemm
+// below); 3 channels take tiles of one, which prefetch one line per 4 KiB
+// of the stream (the rows at multiples of 4096 / 96 = 42) before their
+// blocks: the start of a row further down (clamped to the last, 2).
+// VNNI: %[[B:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<3x96xi8> to memref<3x96xi8>
+// VNNI: arith.remui %{{.*}}, %c42 : index
+// VNNI: scf.if
+// VNNI: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
+// VNNI: memref.prefetch %[[B]][%[[R]], %c0{{.*}}], read, locality<3>, data : memref<3x96xi8>
 // VNNI: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
 // VNNI-NOT: memref.prefetch
 // VNNI-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
@@ -155,10 +162,18 @@ func.func @vnni_gemm(%x: tensor<2x512xi8>) -> tensor<2x8xi32> {
 }
 
 // vpdpbusd for a GEMV takes one channel at a time (its row one sequential
-// stream, no software prefetch), 4 blocks per iteration (K = 512) into
-// their own accumulators, 8 chains, all shifted back after the chunk.
+// stream; one prefetch per 4 KiB of it, in the rows at multiples of 4096 /
+// 128 = 32, of the start of the row 8 KiB further, here clamped to the
+// last, 7), 4 blocks per iteration (K = 512) into their own accumulators,
+// 8 chains, all shifted back after the chunk.
 // VTILE-LABEL: func @vnni_gemv
-// VTILE: scf.for {{.*}} step %c1{{.*}} -> (tensor<1x8xi32>)
+// VTILE: %[[B:.*]] = bufferization.to_buffer %[[W:.*]] read_only : tensor<8x128xi8> to memref<8x128xi8>
+// VTILE: scf.for %[[N:.*]] = {{.*}} step %c1{{.*}} -> (tensor<1x8xi32>)
+// VTILE: %[[M:.*]] = arith.remui %[[N]], %c32 : index
+// VTILE: %[[F:.*]] = arith.cmpi eq, %[[M]], %c0{{.*}} : index
+// VTILE: scf.if %[[F]] {
+// VTILE: %[[R:.*]] = arith.minui %{{.*}}, %c7{{.*}} : index
+// VTILE-NEXT: memref.prefetch %[[B]][%[[R]], %c0{{.*}}], read, locality<3>, data : memref<8x128xi8>
 // VTILE: scf.for {{.*}} -> (vector<16xi32>{{(, vector<16xi32>){7}[)]}}
 // VTILE-NOT: memref.prefetch
 // VTILE-COUNT-4: vector.transfer_read {{.*}} : tensor<8x128xi8>, vector<32xi8>

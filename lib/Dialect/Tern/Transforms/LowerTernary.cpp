@@ -399,8 +399,15 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
 /// it on the AMD EPYC VM even with the software prefetch; docs/ternary.md);
 /// its chains come from `unroll` consecutive blocks per iteration, each into
 /// its own accumulators (each still adds one vpdpbusd per iteration, 32 per
-/// chunk: the same bound). Only tiles of several rows prefetch. Sums of
-/// codes times x, [token][row].
+/// chunk: the same bound). Tiles of several rows prefetch every block; a
+/// single row prefetches one line per 4 KiB of its stream (in the rows at
+/// multiples of 4096 / rowBytes), the start of the row 8 KiB further,
+/// before its blocks: from DRAM on the AMD EPYC VM that took a C copy of
+/// the loop from 90-100% to 114-119% of the streaming read (one line every
+/// row: 87-110%), where a line per block (1-16 KiB ahead) or 2-4 lines per
+/// row were slower than none, and it costs nothing from L3 where one per
+/// row cost 3-4% (docs/ternary.md, "One prefetch per row"). Sums of codes
+/// times x, [token][row].
 SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
                                 Value weights, Value buffer,
                                 ArrayRef<Value> tokens, ArrayRef<Value> rows,
@@ -431,6 +438,20 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
     twice.push_back(i % 32);
   int64_t ahead = prefetchRows(
       cast<RankedTensorType>(weights.getType()).getDimSize(1), numRows);
+  if (numRows == 1) {
+    // One line per 4 KiB of the stream: the rows at multiples of
+    // 4096 / rowBytes (every row from 4 KiB up).
+    int64_t rowBytes = cast<RankedTensorType>(weights.getType()).getDimSize(1);
+    int64_t every = std::max<int64_t>(1, 4096 / rowBytes);
+    Value first = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(b, rows[0], cIdx(b, every)), cIdx(b, 0));
+    scf::IfOp::create(b, first, [&](OpBuilder &tb, Location loc) {
+      ImplicitLocOpBuilder ib(loc, tb);
+      prefetchRow(ib, buffer, rows[0], cIdx(ib, 0), ahead);
+      scf::YieldOp::create(ib);
+    });
+  }
   auto body = [&](ImplicitLocOpBuilder &ib, Value group,
                   SmallVectorImpl<Value> &acc) {
     for (int64_t u = 0; u < unroll; ++u) {
@@ -868,11 +889,10 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The x86 kernels prefetch their weights (prefetchRow), through the
-  // buffer that bufferization will give the constant; a vpdpbusd GEMV does
-  // not (one sequential stream, vpdpbusdTile).
+  // buffer that bufferization will give the constant (a vpdpbusd GEMV one
+  // line per row, vpdpbusdTile).
   Value buffer;
-  if (kernel == TernaryKernel::Maddubs ||
-      (kernel == TernaryKernel::Vpdpbusd && numM > 1)) {
+  if (kernel == TernaryKernel::Maddubs || kernel == TernaryKernel::Vpdpbusd) {
     auto type = cast<RankedTensorType>(weights.getType());
     buffer = bufferization::ToBufferOp::create(
         b, MemRefType::get(type.getShape(), type.getElementType()), weights,
