@@ -1247,7 +1247,9 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
         dest = slideWindow(rewriter, loc, dest, /*dim=*/2, windowCols[l],
                            step.slide);
       // The window's border: the new columns' rows past the tensor, and the
-      // new columns past it, hold the padding value.
+      // new columns past it, hold the padding value. The fill writes the
+      // window's slice in place (sieve-fold-constants leaves inserted fills
+      // alone rather than make them constants copied from flash).
       auto fillBox = [&](int64_t row, int64_t rowCount, int64_t col,
                          int64_t colCount) {
         if (rowCount <= 0 || colCount <= 0)

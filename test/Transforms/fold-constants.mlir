@@ -74,6 +74,23 @@ func.func @kept(%x: tensor<1x3xi32>, %w: tensor<3x2xi32>, %b: tensor<2xi32>) -> 
 
 // -----
 
+// A fill inserted into another tensor (a patch window's border) stays a
+// fill: it writes the window's slice in place, where a splat constant would
+// be a global in flash copied there.
+// CHECK-LABEL: func @inserted_fill
+// CHECK-NOT: arith.constant dense
+// CHECK: %[[F:.+]] = linalg.fill ins(%{{.+}} : i8) outs(%{{.+}} : tensor<1x2x16xi8>)
+// CHECK: tensor.insert_slice %[[F]]
+func.func @inserted_fill(%window: tensor<3x3x16xi8>) -> tensor<3x3x16xi8> {
+  %pad = arith.constant -128 : i8
+  %box = tensor.extract_slice %window[0, 1, 0] [1, 2, 16] [1, 1, 1] : tensor<3x3x16xi8> to tensor<1x2x16xi8>
+  %f = linalg.fill ins(%pad : i8) outs(%box : tensor<1x2x16xi8>) -> tensor<1x2x16xi8>
+  %r = tensor.insert_slice %f into %window[0, 1, 0] [1, 2, 16] [1, 1, 1] : tensor<1x2x16xi8> into tensor<3x3x16xi8>
+  return %r : tensor<3x3x16xi8>
+}
+
+// -----
+
 // A dense broadcast would grow the weights: left to run time.
 // CHECK-LABEL: func @broadcast_dense
 // CHECK: linalg.broadcast
