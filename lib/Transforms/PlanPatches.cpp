@@ -201,6 +201,11 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
       }
       if (smallest.stages.empty())
         return func.emitError("no patch plan covers the network");
+      // For sieve-compile, which reports the smallest of the floors its
+      // searches reach (PlanRetry).
+      func->setAttr("sieve.smallest_peak",
+                    IntegerAttr::get(IntegerType::get(func.getContext(), 64),
+                                     smallest.peak));
       Operation *at = graph.anchor[smallest.peakLayer()];
       return at->emitError("no plan fits the memory budget of ")
              << budget << " bytes: the smallest peak any "

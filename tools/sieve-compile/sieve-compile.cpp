@@ -424,8 +424,9 @@ static void runRecoveringFromCrash(llvm::function_ref<void()> step,
 /// planning fails, with static border patches, they are planned again with
 /// dynamic borders, at the budget. Each try starts from the module as it was
 /// before plan-patches; its diagnostics are held back until it has placed
-/// its memory, and a failed try's are dropped (those of the last try at the
-/// user's budget are reported if none succeeds).
+/// its memory, and a failed try's are dropped (if none succeeds, those of
+/// the last try at the user's budget are reported, unless an earlier one
+/// found no plan under a smaller floor: then the smallest floor's).
 class PlanRetry {
 public:
   PlanRetry(MLIRContext &context, ModuleOp module, size_t stage,
@@ -464,13 +465,19 @@ public:
   }
 
   /// Stage `failedStage` failed with `overshoot` bytes of arena over the
-  /// budget (0: not a placement over the budget). Returns the module before
+  /// budget (0: not a placement over the budget), or, with `floor`, found
+  /// no plan whose peak is under that. Returns the module before
   /// plan-patches for the next try, with `options` set for it, or null when
-  /// no try is left; then what the last try at the budget said is reported.
+  /// no try is left; then what the last try at the budget said is reported,
+  /// or, when tries found no plan, what the one of the smallest floor said.
   OwningOpRef<ModuleOp> next(MLIRContext &context, StringRef failedStage,
-                             uint64_t overshoot, CompileOptions &options) {
-    if (planBudget == budget)
+                             uint64_t overshoot, uint64_t floor,
+                             CompileOptions &options) {
+    if (planBudget == budget &&
+        !(floor && reportedFloor && floor > reportedFloor)) {
       reported = std::move(held);
+      reportedFloor = floor;
+    }
     held.clear();
     // A failure at plan-memory other than the arena's size (the flash
     // budget, an arena the target cannot address) does not depend on the
@@ -534,6 +541,9 @@ private:
   uint64_t budget, planBudget;
   bool staticBorders, planHasStaticBorders = true, planBudgetMatters = true;
   uint64_t planPeak = 0;
+  /// The floor of the try whose diagnostics are `reported` (0: it did not
+  /// fail for want of a plan).
+  uint64_t reportedFloor = 0;
   int tries = 0;
   std::optional<DiagnosticEngine::HandlerID> handler;
   std::vector<Diagnostic> held, reported;
@@ -549,6 +559,17 @@ static uint64_t getArenaOvershoot(ModuleOp module) {
       overshoot = std::max<uint64_t>(overshoot, bytes.getInt());
   });
   return overshoot;
+}
+
+/// The smallest peak of any plan, when plan-patches found none within the
+/// budget (0 otherwise).
+static uint64_t getPlanFloor(ModuleOp module) {
+  uint64_t floor = 0;
+  module.walk([&](func::FuncOp func) {
+    if (auto bytes = func->getAttrOfType<IntegerAttr>("sieve.smallest_peak"))
+      floor = std::max<uint64_t>(floor, bytes.getInt());
+  });
+  return floor;
 }
 
 /// Whether planning `module` for less than `budget` can give another plan:
@@ -824,7 +845,7 @@ static int compile() {
       module = retry->next(
           context, stage.name,
           stage.name == "plan-memory" ? getArenaOvershoot(*module) : 0,
-          options);
+          stage.name == "plan-patches" ? getPlanFloor(*module) : 0, options);
       if (!module) {
         if (stage.name == "plan-memory")
           noteDefaultBudgets(*target);
