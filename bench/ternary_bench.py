@@ -21,8 +21,9 @@ with a timing harness and prints
 
 Weights from DRAM: one 4096x4096 GEMV object copied (symbols renamed) until
 the copies' packed weights exceed 4x the LLC, run in sequence (time_dram),
-against the streaming roofline (the better of a plain and a prefetching
-read) and the int8 GEMV (plain and prefetching) over as many distinct int8
+against the streaming roofline (the better of a plain read and one that
+prefetches a line 8 KiB ahead per 4 KiB, as the vpdpbusd GEMV does) and
+the int8 GEMV (plain and with that prefetch) over as many distinct int8
 matrices (also over 4x the LLC), 1 and 2 threads, with the load average;
 every call timed, per-call medians (the best whole pass next to them).
 GEMV and GEMM (M = 32) through the parallel-for hook with 2 threads against
@@ -444,15 +445,16 @@ static int8_t x8[K] __attribute__((aligned(64)));
 static int32_t y8[N];
 
 /* The int8 baseline of BASELINES (vpmaddubsw, one byte per weight); with
-   `ahead` > 0, it also prefetches the bytes `ahead` further, as the ternary
-   kernels do (prefetchRow in LowerTernary.cpp), so that the ratio is
-   measured with and without that advantage. */
+   `ahead` > 0, it also prefetches one line `ahead` further per 4 KiB, as
+   the vpdpbusd GEMV does (vpdpbusdTile in LowerTernary.cpp), so that the
+   ratio is measured with and without that advantage. */
 static void gemv_int8(const int8_t *w, size_t ahead) {
   for (int j = 0; j < N; ++j) {
     const int8_t *row = w + (size_t)j * K;
     __m256i acc = _mm256_setzero_si256();
     for (int i = 0; i < K; i += 32) {
-      if (ahead && (i & 63) == 0) _mm_prefetch((const char *)row + i + ahead, _MM_HINT_T0);
+      if (ahead && (((size_t)j * K + i) & 4095) == 0)
+        _mm_prefetch((const char *)row + i + ahead, _MM_HINT_T0);
       __m256i xv = _mm256_load_si256((const __m256i *)(x8 + i));
       __m256i wv = _mm256_load_si256((const __m256i *)(row + i));
       __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(xv, xv), _mm256_sign_epi8(wv, xv));
@@ -466,15 +468,15 @@ static void gemv_int8(const int8_t *w, size_t ahead) {
 }
 
 /* Streaming read of `bytes` at `p`; with `ahead` > 0, a read that also
-   prefetches that far ahead. */
+   prefetches one line `ahead` further per 4 KiB, as the vpdpbusd GEMV does
+   (vpdpbusdTile in LowerTernary.cpp), so that the roofline has the same
+   help as the kernel it is the bound of. */
 static long long read_bytes(const char *p, size_t bytes, size_t ahead) {
   const __m256i *v = (const __m256i *)p;
   __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
   for (size_t i = 0; i < bytes / 32; i += 4) {
-    if (ahead) {
+    if (ahead && (i & 127) == 0)
       _mm_prefetch((const char *)(v + i) + ahead, _MM_HINT_T0);
-      _mm_prefetch((const char *)(v + i) + ahead + 64, _MM_HINT_T0);
-    }
     a = _mm256_add_epi64(a, v[i]);
     b = _mm256_add_epi64(b, v[i + 1]);
     c = _mm256_add_epi64(c, v[i + 2]);
@@ -555,7 +557,7 @@ int main(void) {
     for (int t = 1; t <= THREADS; ++t)
       for (int pf = 0; pf < 3; ++pf) {
         struct timing *tm = &rd[t - 1][pf];
-        size_t ahead = pf == 1 ? 4096 : 0;
+        size_t ahead = pf == 1 ? 8192 : 0;
         for (int c = 0; c < tm->calls; ++c) {
           const char *p = (pf == 2 ? own : (const char *)w8) + c * CHUNK;
           double t0 = now();
@@ -573,7 +575,7 @@ int main(void) {
     for (int pf = 0; pf < 2; ++pf) {
       for (int c = 0; c < INT8_COPIES; ++c) {
         double t0 = now();
-        gemv_int8(w8 + (size_t)c * K * N, pf ? 4096 : 0);
+        gemv_int8(w8 + (size_t)c * K * N, pf ? 8192 : 0);
         i8[pf].call[c] = now() - t0;
         check += y8[0];
       }
@@ -827,7 +829,7 @@ def main():
             print("Weights from DRAM: %dx%d GEMV layers, copies of one compiled object run in "
                   "sequence (packed weights over 4x LLC); in the same process, interleaved over "
                   "9 rounds, every call timed: the streaming read, plain and with a software "
-                  "prefetch 4 KiB ahead, one call per layer's packed bytes, over %d distinct "
+                  "prefetch of a line 8 KiB ahead per 4 KiB, one call per layer's packed bytes, over %d distinct "
                   "%dx%d int8 matrices (%d MiB), and the int8 GEMV over them, plain and with "
                   "the same prefetch, one call per matrix"
                   % (dram_k, dram_n, int8_copies, dram_k, dram_n,
