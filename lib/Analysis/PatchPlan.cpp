@@ -143,6 +143,9 @@ struct AxisSummary {
   /// Per layer of the stage, for a cached 2-D stage whose windows hold
   /// their padding (`borderFields`): the largest region, and the window.
   std::vector<int64_t> borderMax, borderWindow;
+  /// Per layer, for a cached 2-D stage: whether its window is a patch's own
+  /// (`cachedWindowsPerPatch` on the walked regions with their border).
+  std::vector<bool> borderPerPatch;
 };
 
 /// What sieve-lower-patch-stages{static-borders} does along one axis: the
@@ -264,6 +267,40 @@ sieve::cachedWindowSizes(const Network &net, int first, int axis,
         window[k] = std::max(window[k], done[k] - firstRead[k] + 1);
   }
   return window;
+}
+
+std::vector<bool>
+sieve::cachedWindowsPerPatch(const Network &net, int first, int axis,
+                             const std::vector<std::vector<Interval>> &fields) {
+  size_t n = fields.empty() ? 0 : fields.front().size();
+  std::vector<bool> perPatch(n, true);
+  // Per layer, the last index computed so far, and this patch's new part.
+  std::vector<int64_t> done(n, std::numeric_limits<int64_t>::min() / 4);
+  std::vector<Interval> fresh(n);
+  for (const std::vector<Interval> &field : fields) {
+    for (size_t k = 0; k < n; ++k) {
+      fresh[k] = {std::max(field[k].lo, done[k] + 1), field[k].hi};
+      if (!fresh[k].empty())
+        done[k] = fresh[k].hi;
+    }
+    for (size_t j = 0; j < n; ++j) {
+      if (fresh[j].empty())
+        continue;
+      for (const LayerInput &input : net.layers[first + j].inputs) {
+        const NetTensor &t = net.tensors[input.tensor];
+        int k = t.producer - first;
+        if (t.producer < first || k >= int(j))
+          continue;
+        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+        Interval read = access.inputOf(fresh[j]).intersect(
+            {0, (axis == 0 ? t.height : t.width) - 1});
+        if (!read.empty() && (fresh[k].empty() || read.lo < fresh[k].lo ||
+                              read.hi > fresh[k].hi))
+          perPatch[k] = false;
+      }
+    }
+  }
+  return perPatch;
 }
 
 std::vector<Interval> sieve::borderExtents(const Network &net, int first,
@@ -446,9 +483,12 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
   }
   summary.windowKept = windowSlides(walked, summary.window);
   std::vector<Interval> extents = borderExtents(net, first, tiled, axis);
-  summary.borderWindow = cachedWindowSizes(
-      net, first, axis, borderFields(net, first, axis, walked, extents),
-      &extents);
+  std::vector<std::vector<Interval>> walkedBorders =
+      borderFields(net, first, axis, walked, extents);
+  summary.borderWindow =
+      cachedWindowSizes(net, first, axis, walkedBorders, &extents);
+  summary.borderPerPatch =
+      cachedWindowsPerPatch(net, first, axis, walkedBorders);
   summary.borderMax.assign(n, 0);
   for (const std::vector<Interval> &field :
        borderFields(net, first, axis, fields, extents))
@@ -464,6 +504,7 @@ AxisSummary summarize(const Network &net, int first, int last, int axis,
     summary.window.push_back(1);
     summary.borderMax.push_back(1);
     summary.borderWindow.push_back(1);
+    summary.borderPerPatch.push_back(false);
     summary.windowKept.push_back(0);
     summary.walkedNew.push_back(1);
   }
@@ -508,8 +549,9 @@ uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
 /// several columns as sieve-lower-patch-stages lowers it (lowerCachedGrid):
 /// every layer but the last keeps a window of its band's rows (the largest)
 /// by its patches' columns (the largest), except windows that keep no
-/// column for the next patch and are filled whole by every patch, which
-/// live within a patch like a recomputed region; each patch computes the
+/// column for the next patch (`cachedWindowsPerPatch`, as the lowering
+/// decides), which live within a patch like a recomputed region; each
+/// patch computes the
 /// band's rows of the new columns only, so a reduction's scratch (its row of
 /// accumulators) and the window it reads of a stage input span the new
 /// columns only. The windows hold their padding (`borderFields`: the rows
@@ -531,8 +573,7 @@ cachedGridWorkingSet(const Network &net, int first, int last,
                      const AxisSummary &rowsAxis, const AxisSummary &colsAxis,
                      llvm::function_ref<uint64_t(uint64_t)> buffer,
                      uint64_t pooledBytes, uint64_t outputBytes) {
-  int n = last - first + 1;
-  std::vector<bool> own = windowsPerPatch(colsAxis, n);
+  std::vector<bool> own = colsAxis.borderPerPatch;
   auto windowBytes = [&](int layer) {
     int k = layer - first;
     return buffer(net.tensors[net.layers[layer].output].bytes(

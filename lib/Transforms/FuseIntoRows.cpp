@@ -102,9 +102,18 @@ llvm::SmallPtrSet<Operation *, 8> collectFusableProducers(Operation *root) {
       bool isInit = false;
       if (auto dps = dyn_cast<DestinationStyleOpInterface>(consumer))
         isInit = llvm::is_contained(dps.getDpsInits(), operand);
+      // A reduction initialising another accumulates into the same
+      // accumulator (a cached stage's patches each add their pixels to a
+      // global pooling's): it stays where it is, right after its patch.
+      // Fused, it would move down to the root, after the later patches,
+      // keeping its patch's input alive through them (MobileNetV2-0.35@144:
+      // both patches' conv_62 outputs live at pool_63).
+      bool accumulates =
+          isInit && isReduction(producer) && isReduction(consumer);
       bool wanted =
-          isReduction(producer) || isa<tensor::PadOp>(producer) ||
-          (isInit && isa<linalg::LinalgOp>(producer) && consumer != root);
+          !accumulates &&
+          (isReduction(producer) || isa<tensor::PadOp>(producer) ||
+           (isInit && isa<linalg::LinalgOp>(producer) && consumer != root));
       if (wanted && isa<TilingInterface>(producer)) {
         fusable.insert(producer);
         worklist.push_back(producer);

@@ -1110,26 +1110,9 @@ LogicalResult lowerCachedGrid(IRRewriter &rewriter, patch::StageOp stage) {
   // (nothing is kept for the next patch): each patch writes a window of its
   // own, which the loops do not carry (a carried window that a patch
   // overwrites whole would not bufferize in place). The planner counts
-  // them as per-patch buffers (windowsPerPatch).
-  std::vector<bool> perPatch(n, false);
-  for (int l = 0; l + 1 < n; ++l) {
-    perPatch[l] = true;
-    for (int64_t i = 0; i < grid; ++i)
-      for (int j = l + 1; j < n; ++j) {
-        if (steps[i][j].skip)
-          continue;
-        for (const LayerInput &input : net.layers[j].inputs) {
-          const NetTensor &t = net.tensors[input.tensor];
-          if (t.producer != l)
-            continue;
-          Interval read = input.cols.inputOf({steps[i][j].lo, steps[i][j].hi})
-                              .intersect({0, t.width - 1});
-          if (!read.empty() && (steps[i][l].skip || read.lo < steps[i][l].lo ||
-                                read.hi > steps[i][l].hi))
-            perPatch[l] = false;
-        }
-      }
-  }
+  // them as per-patch buffers (the same cachedWindowsPerPatch).
+  std::vector<bool> perPatch = cachedWindowsPerPatch(net, 0, 1, fields);
+  perPatch[n - 1] = false;
 
   // Steady states, as in lowerCachedStage: a patch (band) that does what
   // the one before it did moved right (down) by a fixed amount in every

@@ -126,6 +126,16 @@ cachedWindowSizes(const Network &net, int first, int axis,
                   const std::vector<std::vector<Interval>> &fields,
                   const std::vector<Interval> *extents = nullptr);
 
+/// Per layer of a cached stage along one axis (`axis` 0 rows, 1 columns),
+/// from `first`, with `fields` as for cachedWindowSizes: whether its window
+/// keeps nothing for a later patch, every patch's consumers in the stage
+/// reading of it (within the tensor) only the part that patch computed.
+/// sieve-lower-patch-stages gives each patch such a window of its own, alive
+/// from its layer to its last reader in the patch; the planner counts it so.
+std::vector<bool>
+cachedWindowsPerPatch(const Network &net, int first, int axis,
+                      const std::vector<std::vector<Interval>> &fields);
+
 /// A cached 2-D stage's windows hold their padding: per layer from `first`
 /// to `last`, the indices along `axis` (0 rows, 1 columns) of its tensor
 /// widened by how far the padded reads of its consumers in the stage reach
