@@ -224,47 +224,81 @@ void newExternalReads(const Network &net, int first, int axis,
 
 } // namespace
 
+namespace {
+
+/// A walk over a cached stage's patches along one axis: after `advance`
+/// with a patch's regions (per layer), `fresh[k]` is the part of layer k's
+/// region no earlier patch computed and `done[k]` the last index computed
+/// so far (before the first patch, below any index, for windows that hold
+/// their border before 0).
+struct NewParts {
+  explicit NewParts(size_t n)
+      : done(n, std::numeric_limits<int64_t>::min() / 4), fresh(n) {}
+  void advance(const std::vector<Interval> &field) {
+    for (size_t k = 0; k < done.size(); ++k) {
+      fresh[k] = {std::max(field[k].lo, done[k] + 1), field[k].hi};
+      if (!fresh[k].empty())
+        done[k] = fresh[k].hi;
+    }
+  }
+  std::vector<int64_t> done;
+  std::vector<Interval> fresh;
+};
+
+/// Calls `visit(k, tensor, read)` for every read, by the new part of a
+/// layer of the stage from `first`, of layer k's output (k < the reader's
+/// index): `read` the indices along `axis` its taps span, unclamped.
+template <typename Visit>
+void forEachReadInStage(const Network &net, int first, int axis,
+                        const std::vector<Interval> &fresh, Visit visit) {
+  for (size_t j = 0; j < fresh.size(); ++j) {
+    if (fresh[j].empty())
+      continue;
+    for (const LayerInput &input : net.layers[first + j].inputs) {
+      const NetTensor &t = net.tensors[input.tensor];
+      int k = t.producer - first;
+      if (t.producer < first || k >= int(j))
+        continue;
+      const AxisAccess &access = axis == 0 ? input.rows : input.cols;
+      visit(k, t, access.inputOf(fresh[j]));
+    }
+  }
+}
+
+/// The indices along `axis` of tensor `t`.
+Interval tensorExtent(const NetTensor &t, int axis) {
+  return {0, (axis == 0 ? t.height : t.width) - 1};
+}
+
+} // namespace
+
 std::vector<int64_t>
 sieve::cachedWindowSizes(const Network &net, int first, int axis,
                          const std::vector<std::vector<Interval>> &fields,
                          const std::vector<Interval> *extents) {
   size_t n = fields.empty() ? 0 : fields.front().size();
-  // Nothing computed yet: windows that hold their border start before 0.
-  std::vector<int64_t> window(n, 0),
-      done(n, std::numeric_limits<int64_t>::min() / 4);
-  std::vector<Interval> fresh(n);
+  std::vector<int64_t> window(n, 0);
+  NewParts parts(n);
   for (const std::vector<Interval> &field : fields) {
-    for (size_t k = 0; k < n; ++k) {
-      fresh[k] = field[k];
-      fresh[k].lo = std::max(fresh[k].lo, done[k] + 1);
-      if (!fresh[k].empty())
-        done[k] = fresh[k].hi;
-    }
+    parts.advance(field);
     // The first index of each layer read in this patch: its own new part
     // and what its consumers' new parts read of it (padding excluded).
     std::vector<int64_t> firstRead(n, std::numeric_limits<int64_t>::max());
-    for (size_t j = 0; j < n; ++j) {
-      if (fresh[j].empty())
-        continue;
-      firstRead[j] = std::min(firstRead[j], fresh[j].lo);
-      for (const LayerInput &input : net.layers[first + j].inputs) {
-        const NetTensor &t = net.tensors[input.tensor];
-        int k = t.producer - first;
-        if (t.producer < first || k >= int(n))
-          continue;
-        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
-        // The tiled ops read the hull of the taps, clamped to the tensor
-        // (or to its border, held in the window).
-        Interval read = access.inputOf(fresh[j]).intersect(
-            extents ? (*extents)[k]
-                    : Interval{0, (axis == 0 ? t.height : t.width) - 1});
-        if (!read.empty())
-          firstRead[k] = std::min(firstRead[k], read.lo);
-      }
-    }
     for (size_t k = 0; k < n; ++k)
-      if (firstRead[k] <= done[k])
-        window[k] = std::max(window[k], done[k] - firstRead[k] + 1);
+      if (!parts.fresh[k].empty())
+        firstRead[k] = parts.fresh[k].lo;
+    forEachReadInStage(net, first, axis, parts.fresh,
+                       [&](int k, const NetTensor &t, Interval taps) {
+                         // The tiled ops read the hull of the taps, clamped to
+                         // the tensor (or to its border, held in the window).
+                         Interval read = taps.intersect(
+                             extents ? (*extents)[k] : tensorExtent(t, axis));
+                         if (!read.empty())
+                           firstRead[k] = std::min(firstRead[k], read.lo);
+                       });
+    for (size_t k = 0; k < n; ++k)
+      if (firstRead[k] <= parts.done[k])
+        window[k] = std::max(window[k], parts.done[k] - firstRead[k] + 1);
   }
   return window;
 }
@@ -274,31 +308,18 @@ sieve::cachedWindowsPerPatch(const Network &net, int first, int axis,
                              const std::vector<std::vector<Interval>> &fields) {
   size_t n = fields.empty() ? 0 : fields.front().size();
   std::vector<bool> perPatch(n, true);
-  // Per layer, the last index computed so far, and this patch's new part.
-  std::vector<int64_t> done(n, std::numeric_limits<int64_t>::min() / 4);
-  std::vector<Interval> fresh(n);
+  NewParts parts(n);
   for (const std::vector<Interval> &field : fields) {
-    for (size_t k = 0; k < n; ++k) {
-      fresh[k] = {std::max(field[k].lo, done[k] + 1), field[k].hi};
-      if (!fresh[k].empty())
-        done[k] = fresh[k].hi;
-    }
-    for (size_t j = 0; j < n; ++j) {
-      if (fresh[j].empty())
-        continue;
-      for (const LayerInput &input : net.layers[first + j].inputs) {
-        const NetTensor &t = net.tensors[input.tensor];
-        int k = t.producer - first;
-        if (t.producer < first || k >= int(j))
-          continue;
-        const AxisAccess &access = axis == 0 ? input.rows : input.cols;
-        Interval read = access.inputOf(fresh[j]).intersect(
-            {0, (axis == 0 ? t.height : t.width) - 1});
-        if (!read.empty() && (fresh[k].empty() || read.lo < fresh[k].lo ||
-                              read.hi > fresh[k].hi))
-          perPatch[k] = false;
-      }
-    }
+    parts.advance(field);
+    forEachReadInStage(
+        net, first, axis, parts.fresh,
+        [&](int k, const NetTensor &t, Interval taps) {
+          Interval read = taps.intersect(tensorExtent(t, axis));
+          const Interval &own = parts.fresh[k];
+          if (!read.empty() &&
+              (own.empty() || read.lo < own.lo || read.hi > own.hi))
+            perPatch[k] = false;
+        });
   }
   return perPatch;
 }

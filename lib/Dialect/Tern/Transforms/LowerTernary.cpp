@@ -309,6 +309,9 @@ void prefetchRow(ImplicitLocOpBuilder &b, Value buffer, Value row,
 /// read for vpdpbusd, 81% against 71% for maddubs, medians); 2 and 16 KiB
 /// were no better.
 constexpr int64_t kPrefetchBytes = 8192;
+/// How much of its stream a single-row vpdpbusd tile reads per prefetched
+/// line (vpdpbusdTile).
+constexpr int64_t kPrefetchEveryBytes = 4096;
 int64_t prefetchRows(int64_t rowBytes, int64_t tileRows) {
   return tileRows * llvm::divideCeil(kPrefetchBytes, tileRows * rowBytes);
 }
@@ -439,10 +442,10 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
   int64_t ahead = prefetchRows(
       cast<RankedTensorType>(weights.getType()).getDimSize(1), numRows);
   if (numRows == 1) {
-    // One line per 4 KiB of the stream: the rows at multiples of
-    // 4096 / rowBytes (every row from 4 KiB up).
+    // One line per kPrefetchEveryBytes of the stream: the rows at
+    // multiples of kPrefetchEveryBytes / rowBytes (every row from there up).
     int64_t rowBytes = cast<RankedTensorType>(weights.getType()).getDimSize(1);
-    int64_t every = std::max<int64_t>(1, 4096 / rowBytes);
+    int64_t every = std::max<int64_t>(1, kPrefetchEveryBytes / rowBytes);
     Value first = arith::CmpIOp::create(
         b, arith::CmpIPredicate::eq,
         arith::RemUIOp::create(b, rows[0], cIdx(b, every)), cIdx(b, 0));
@@ -890,7 +893,7 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
 
   // The x86 kernels prefetch their weights (prefetchRow), through the
   // buffer that bufferization will give the constant (a vpdpbusd GEMV one
-  // line per row, vpdpbusdTile).
+  // line per 4 KiB of its stream, vpdpbusdTile).
   Value buffer;
   if (kernel == TernaryKernel::Maddubs || kernel == TernaryKernel::Vpdpbusd) {
     auto type = cast<RankedTensorType>(weights.getType());
