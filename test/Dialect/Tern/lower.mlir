@@ -165,7 +165,8 @@ func.func @vnni_gemm(%x: tensor<2x512xi8>) -> tensor<2x8xi32> {
 // stream; one prefetch per 4 KiB of it, in the rows at multiples of 4096 /
 // 128 = 32, of the start of the row 8 KiB further, here clamped to the
 // last, 7), 4 blocks per iteration (K = 512) into their own accumulators,
-// 8 chains, all shifted back after the chunk.
+// 8 chains; after the chunk the 4 accumulators of each half (the same
+// lanes' scales) are added, then shifted back once per half.
 // VTILE-LABEL: func @vnni_gemv
 // VTILE: %[[B:.*]] = bufferization.to_buffer %[[W:.*]] read_only : tensor<8x128xi8> to memref<8x128xi8>
 // VTILE: scf.for %[[N:.*]] = {{.*}} step %c1{{.*}} -> (tensor<1x8xi32>)
@@ -179,7 +180,17 @@ func.func @vnni_gemm(%x: tensor<2x512xi8>) -> tensor<2x8xi32> {
 // VTILE-COUNT-4: vector.transfer_read {{.*}} : tensor<8x128xi8>, vector<32xi8>
 // VTILE-NOT: memref.prefetch
 // VTILE: scf.yield
-// VTILE-COUNT-8: arith.shrsi
+// VTILE-NOT: arith.shrsi
+// VTILE: %[[E1:.*]] = arith.addi %[[L:[0-9]+]]#0, %[[L]]#2 : vector<16xi32>
+// VTILE-NEXT: %[[E2:.*]] = arith.addi %[[E1]], %[[L]]#4 : vector<16xi32>
+// VTILE-NEXT: %[[E3:.*]] = arith.addi %[[E2]], %[[L]]#6 : vector<16xi32>
+// VTILE-NEXT: arith.shrsi %[[E3]], %{{.*}} : vector<16xi32>
+// VTILE: %[[O1:.*]] = arith.addi %[[L]]#1, %[[L]]#3 : vector<16xi32>
+// VTILE-NEXT: %[[O2:.*]] = arith.addi %[[O1]], %[[L]]#5 : vector<16xi32>
+// VTILE-NEXT: %[[O3:.*]] = arith.addi %[[O2]], %[[L]]#7 : vector<16xi32>
+// VTILE-NEXT: arith.shrsi %[[O3]], %{{.*}} : vector<16xi32>
+// VTILE-NOT: arith.shrsi
+// VTILE: vector.reduction <add>
 func.func @vnni_gemv(%x: tensor<1x512xi8>) -> tensor<1x8xi32> {
   %y = tern.matmul %x weights(dense<1> : tensor<8x512xi8>) : tensor<1x512xi8> -> tensor<1x8xi32>
   return %y : tensor<1x8xi32>

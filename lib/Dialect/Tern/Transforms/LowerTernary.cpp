@@ -402,7 +402,8 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
 /// it on the AMD EPYC VM even with the software prefetch; docs/ternary.md);
 /// its chains come from `unroll` consecutive blocks per iteration, each into
 /// its own accumulators (each still adds one vpdpbusd per iteration, 32 per
-/// chunk: the same bound). Tiles of several rows prefetch every block; a
+/// chunk: the same bound), added per half before its one shift (flush
+/// below). Tiles of several rows prefetch every block; a
 /// single row prefetches one line per 4 KiB of its stream (in the rows at
 /// multiples of 4096 / rowBytes), the start of the row 8 KiB further,
 /// before its blocks: from DRAM on the AMD EPYC VM that took a C copy of
@@ -485,16 +486,20 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
       }
     }
   };
+  // The `unroll` accumulators of a half share their lanes' scales, so they
+  // are added before the one shift per half (at most unroll * 2^21 <= 2^23
+  // in magnitude, still a multiple of 4^q in every lane: exact).
   auto flush = [&](ImplicitLocOpBuilder &cb, ValueRange acc, ValueRange sums) {
     SmallVector<Value> next;
     for (size_t i = 0; i < numTokens * numRows; ++i) {
       Value sum = sums[i];
-      for (int64_t u = 0; u < unroll; ++u)
-        for (int64_t h = 0; h < 2; ++h)
-          sum = arith::AddIOp::create(
-              cb, sum,
-              arith::ShRSIOp::create(cb, acc[(i * unroll + u) * 2 + h],
-                                     shifts[h]));
+      for (int64_t h = 0; h < 2; ++h) {
+        Value half = acc[i * unroll * 2 + h];
+        for (int64_t u = 1; u < unroll; ++u)
+          half = arith::AddIOp::create(cb, half, acc[(i * unroll + u) * 2 + h]);
+        sum = arith::AddIOp::create(
+            cb, sum, arith::ShRSIOp::create(cb, half, shifts[h]));
+      }
       next.push_back(sum);
     }
     return next;
