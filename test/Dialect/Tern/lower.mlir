@@ -16,11 +16,17 @@
 // MVE-LABEL: func @gemv
 // MVE: arith.constant dense<"0x2A2A{{(2A)*}}1515{{(15)*}}"> : tensor<1x272xi8>
 // The x86 kernels prefetch the weights (through their future buffer) of a
-// row further down, clamped to the last row (2).
+// row further down, clamped to the last row (2). maddubs takes one row per
+// tile, a sequential stream, and prefetches one line per 4 KiB of it (the
+// rows at multiples of 4096 / 96 = 42), the start of a row further down,
+// before the row's blocks; none in its loop.
 // MADD: %[[B:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<3x96xi8> to memref<3x96xi8>
-// MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
+// MADD: arith.remui %{{.*}}, %c42 : index
+// MADD: scf.if
 // MADD: %[[R:.*]] = arith.minui %{{.*}}, %c2{{.*}} : index
-// MADD: memref.prefetch %[[B]][%[[R]], %{{.*}}], read, locality<3>, data : memref<3x96xi8>
+// MADD: memref.prefetch %[[B]][%[[R]], %c0{{.*}}], read, locality<3>, data : memref<3x96xi8>
+// MADD: vector.transfer_read %[[W]]{{.*}} : tensor<3x96xi8>, vector<32xi8>
+// MADD-NOT: memref.prefetch
 // vpdpbusd prefetches every block in tiles of 4 channels (@vnni_gemm
 // below); 3 channels take tiles of one, which prefetch one line per 4 KiB
 // of the stream (the rows at multiples of 4096 / 96 = 42) before their

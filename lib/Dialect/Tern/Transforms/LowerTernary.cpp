@@ -309,11 +309,29 @@ void prefetchRow(ImplicitLocOpBuilder &b, Value buffer, Value row,
 /// read for vpdpbusd, 81% against 71% for maddubs, medians); 2 and 16 KiB
 /// were no better.
 constexpr int64_t kPrefetchBytes = 8192;
-/// How much of its stream a single-row vpdpbusd tile reads per prefetched
-/// line (vpdpbusdTile).
+/// How much of its stream a tile of one row (a vpdpbusd GEMV, every maddubs
+/// tile) reads per prefetched line (prefetchStream).
 constexpr int64_t kPrefetchEveryBytes = 4096;
 int64_t prefetchRows(int64_t rowBytes, int64_t tileRows) {
   return tileRows * llvm::divideCeil(kPrefetchBytes, tileRows * rowBytes);
+}
+
+/// For a tile of one row, whose weights are one sequential stream: one line
+/// per kPrefetchEveryBytes of the stream, the start of the row
+/// kPrefetchBytes further, in the rows at multiples of kPrefetchEveryBytes /
+/// rowBytes (every row from there up), before the row's blocks.
+void prefetchStream(ImplicitLocOpBuilder &b, Value weights, Value buffer,
+                    Value row) {
+  int64_t rowBytes = cast<RankedTensorType>(weights.getType()).getDimSize(1);
+  int64_t every = std::max<int64_t>(1, kPrefetchEveryBytes / rowBytes);
+  Value first = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, row, cIdx(b, every)), cIdx(b, 0));
+  scf::IfOp::create(b, first, [&](OpBuilder &tb, Location loc) {
+    ImplicitLocOpBuilder ib(loc, tb);
+    prefetchRow(ib, buffer, row, cIdx(ib, 0), prefetchRows(rowBytes, 1));
+    scf::YieldOp::create(ib);
+  });
 }
 
 /// x86 (AVX2; the AVX-512 target can force it): per block, 4 x vpmaddubsw
@@ -326,7 +344,11 @@ int64_t prefetchRows(int64_t rowBytes, int64_t tileRows) {
 /// block, 8 blocks (a chunk): [-32768, 32512], exact in int16 and never
 /// saturating (scale 1: a quarter of that). Every chunk, vpmaddwd by ones
 /// widens both to 8 int32 lanes and the scale-4 ones are shifted back
-/// (arithmetic, exact: sums of multiples of 4).
+/// (arithmetic, exact: sums of multiples of 4). A tile is one row, so its
+/// weights are one sequential stream, prefetched one line per 4 KiB
+/// (prefetchStream): a C copy of the GEMV loop read from DRAM at 73-80% of
+/// the prefetching read against 69-75% with a prefetch per block, and 3%
+/// faster from L3 (docs/ternary.md).
 SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
                                  Value weights, Value buffer,
                                  ArrayRef<Value> tokens, Value n,
@@ -340,13 +362,11 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
       b, DenseElementsAttr::get(v16i16, b.getI16IntegerAttr(1)));
   Value twos32 = arith::ConstantOp::create(
       b, DenseElementsAttr::get(v8i32, b.getI32IntegerAttr(2)));
-  int64_t ahead =
-      prefetchRows(cast<RankedTensorType>(weights.getType()).getDimSize(1), 1);
+  prefetchStream(b, weights, buffer, n);
   auto body = [&](ImplicitLocOpBuilder &ib, Value block,
                   SmallVectorImpl<Value> &acc) {
     Value byteOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
     Value bytes = readVector(ib, weights, 32, {n, byteOff});
-    prefetchRow(ib, buffer, n, byteOff, ahead);
     Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
     // The codes are masked once for all tokens of the tile.
     Value high = arith::ShRUIOp::create(ib, bytes, splatI8(ib, 32, 4));
@@ -442,20 +462,8 @@ SmallVector<Value> vpdpbusdTile(ImplicitLocOpBuilder &b, Value input,
     twice.push_back(i % 32);
   int64_t ahead = prefetchRows(
       cast<RankedTensorType>(weights.getType()).getDimSize(1), numRows);
-  if (numRows == 1) {
-    // One line per kPrefetchEveryBytes of the stream: the rows at
-    // multiples of kPrefetchEveryBytes / rowBytes (every row from there up).
-    int64_t rowBytes = cast<RankedTensorType>(weights.getType()).getDimSize(1);
-    int64_t every = std::max<int64_t>(1, kPrefetchEveryBytes / rowBytes);
-    Value first = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::eq,
-        arith::RemUIOp::create(b, rows[0], cIdx(b, every)), cIdx(b, 0));
-    scf::IfOp::create(b, first, [&](OpBuilder &tb, Location loc) {
-      ImplicitLocOpBuilder ib(loc, tb);
-      prefetchRow(ib, buffer, rows[0], cIdx(ib, 0), ahead);
-      scf::YieldOp::create(ib);
-    });
-  }
+  if (numRows == 1)
+    prefetchStream(b, weights, buffer, rows[0]);
   auto body = [&](ImplicitLocOpBuilder &ib, Value group,
                   SmallVectorImpl<Value> &acc) {
     for (int64_t u = 0; u < unroll; ++u) {
@@ -897,8 +905,8 @@ Value lowerMultiplyAdd(ImplicitLocOpBuilder &b, MatmulOp op, PackedAttr packed,
   };
 
   // The x86 kernels prefetch their weights (prefetchRow), through the
-  // buffer that bufferization will give the constant (a vpdpbusd GEMV one
-  // line per 4 KiB of its stream, vpdpbusdTile).
+  // buffer that bufferization will give the constant (tiles of one row one
+  // line per 4 KiB of their stream, prefetchStream).
   Value buffer;
   if (kernel == TernaryKernel::Maddubs || kernel == TernaryKernel::Vpdpbusd) {
     auto type = cast<RankedTensorType>(weights.getType());
