@@ -309,8 +309,8 @@ void prefetchRow(ImplicitLocOpBuilder &b, Value buffer, Value row,
 /// read for vpdpbusd, 81% against 71% for maddubs, medians); 2 and 16 KiB
 /// were no better.
 constexpr int64_t kPrefetchBytes = 8192;
-/// How much of its stream a tile of one row (a vpdpbusd GEMV, every maddubs
-/// tile) reads per prefetched line (prefetchStream).
+/// How much of its stream a tile of one row and one token (a vpdpbusd or
+/// maddubs GEMV) reads per prefetched line (prefetchStream).
 constexpr int64_t kPrefetchEveryBytes = 4096;
 int64_t prefetchRows(int64_t rowBytes, int64_t tileRows) {
   return tileRows * llvm::divideCeil(kPrefetchBytes, tileRows * rowBytes);
@@ -344,11 +344,13 @@ void prefetchStream(ImplicitLocOpBuilder &b, Value weights, Value buffer,
 /// block, 8 blocks (a chunk): [-32768, 32512], exact in int16 and never
 /// saturating (scale 1: a quarter of that). Every chunk, vpmaddwd by ones
 /// widens both to 8 int32 lanes and the scale-4 ones are shifted back
-/// (arithmetic, exact: sums of multiples of 4). A tile is one row, so its
-/// weights are one sequential stream, prefetched one line per 4 KiB
-/// (prefetchStream): a C copy of the GEMV loop read from DRAM at 73-80% of
-/// the prefetching read against 69-75% with a prefetch per block, and 3%
-/// faster from L3 (docs/ternary.md).
+/// (arithmetic, exact: sums of multiples of 4). A tile is one row; with one
+/// token (a GEMV) its weights are one sequential stream, read once and
+/// prefetched one line per 4 KiB (prefetchStream): a C copy of the GEMV
+/// loop read from DRAM at 73-80% of the prefetching read against 69-75%
+/// with a prefetch per block, and 3% faster from L3. Tiles of several
+/// tokens (a GEMM, whose row is read again from L1 by each tile) keep the
+/// prefetch per block, 3-8% faster from L3 at M = 32 (docs/ternary.md).
 SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
                                  Value weights, Value buffer,
                                  ArrayRef<Value> tokens, Value n,
@@ -362,11 +364,17 @@ SmallVector<Value> maddubsTokens(ImplicitLocOpBuilder &b, Value input,
       b, DenseElementsAttr::get(v16i16, b.getI16IntegerAttr(1)));
   Value twos32 = arith::ConstantOp::create(
       b, DenseElementsAttr::get(v8i32, b.getI32IntegerAttr(2)));
-  prefetchStream(b, weights, buffer, n);
+  bool stream = numTokens == 1;
+  if (stream)
+    prefetchStream(b, weights, buffer, n);
+  int64_t ahead =
+      prefetchRows(cast<RankedTensorType>(weights.getType()).getDimSize(1), 1);
   auto body = [&](ImplicitLocOpBuilder &ib, Value block,
                   SmallVectorImpl<Value> &acc) {
     Value byteOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlockBytes));
     Value bytes = readVector(ib, weights, 32, {n, byteOff});
+    if (!stream)
+      prefetchRow(ib, buffer, n, byteOff, ahead);
     Value kOff = arith::MulIOp::create(ib, block, cIdx(ib, kBlock));
     // The codes are masked once for all tokens of the tile.
     Value high = arith::ShRUIOp::create(ib, bytes, splatI8(ib, 32, 4));
