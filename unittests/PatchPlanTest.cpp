@@ -239,13 +239,15 @@ TEST(PatchPlan, StageCostOfAGridThatDoesNotDivideTheImage) {
   // Under Sieve's rule, as sieve-lower-patch-stages lowers it: the conv
   // keeps a window of 11x11x8 (the most rows of a band, the most columns of
   // a patch) across patches; it computes only its new columns (at most 10),
-  // reading a padded window of the input of 13 rows by 12 columns, with a
-  // row of 10x8 int32 accumulators; the output stays whole.
+  // with a row of 10x8 int32 accumulators, reading the input in place
+  // through a padded copy of the 3 rows one output row reads (taken into
+  // the reduction's rows by sieve-fuse-into-rows) by 12 columns; the output
+  // stays whole.
   StageCost grid =
       evaluateStage(net, {0, 1, 5, 5, OverlapStrategy::Cache}, PeakRule::Sieve);
   EXPECT_EQ(grid.macs, cached.macs);
   EXPECT_EQ(grid.cacheBytes, 11u * 11 * 8);
-  EXPECT_EQ(grid.peak, 12u * 12 * 8 + 11 * 11 * 8 + 13 * 12 * 3 + 10 * 8 * 4);
+  EXPECT_EQ(grid.peak, 12u * 12 * 8 + 11 * 11 * 8 + 3 * 12 * 3 + 10 * 8 * 4);
   EXPECT_EQ(grid.peakLayer, 0);
 }
 

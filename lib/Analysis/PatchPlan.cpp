@@ -574,11 +574,12 @@ uint64_t accumulatorRowBytes(const NetLayer &layer, bool patched, bool uniform,
 /// decides), which live within a patch like a recomputed region; each
 /// patch computes the
 /// band's rows of the new columns only, so a reduction's scratch (its row of
-/// accumulators) and the window it reads of a stage input span the new
+/// accumulators) and the padded rows it reads of a stage input span the new
 /// columns only. The windows hold their padding (`borderFields`: the rows
 /// and columns past the tensor that padded consumers read, set to the
-/// padding value), so no padded input rows are copied. All shapes are
-/// static. A stage ending
+/// padding value), so no padded copy of them is made; stage inputs are read
+/// in place, and only a padded read of one is copied, row by row for a
+/// reduction (sieve-fuse-into-rows). All shapes are static. A stage ending
 /// in a global pooling holds the pooling's accumulator (`pooledBytes`)
 /// until its last layer, which holds the pooled output (`outputBytes`).
 /// Returns the bytes held across patches and the largest working set with
@@ -621,12 +622,21 @@ cachedGridWorkingSet(const Network &net, int first, int last,
       bool inside = in.producer >= first && in.producer <= last;
       bool padded = readsPadding(input.rows, out.height, in.height) ||
                     readsPadding(input.cols, out.width, in.width);
-      if (!inside &&
-          (padded || input.rows.kernel > 1 || input.cols.kernel > 1)) {
-        live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
-                                colsAxis.externalNewMax[input.tensor]));
+      if (inside || !padded)
+        continue;
+      // A stage input: its patches read it in place, through a padded copy
+      // where they read padding, which sieve-fuse-into-rows takes into a
+      // reduction's rows (the input rows one output row reads, of the new
+      // columns).
+      if (layer.accumulatorBytes) {
+        int64_t inCols = input.cols.inputOf({0, colsAxis.maxNew[k] - 1}).size();
+        live +=
+            buffer(uint64_t(input.rows.dilation * (input.rows.kernel - 1) + 1) *
+                   inCols * in.channels * in.elementBytes);
         continue;
       }
+      live += buffer(in.bytes(rowsAxis.externalMax[input.tensor],
+                              colsAxis.externalNewMax[input.tensor]));
     }
     live += buffer(accumulatorRowBytes(layer, /*patched=*/true,
                                        /*uniform=*/true, colsAxis.maxNew[k],
