@@ -98,25 +98,39 @@ placementOrder(llvm::ArrayRef<BufferLifetime> buffers, PlacementOrder order) {
   return ids;
 }
 
+/// Per buffer, the other buffers alive at the same time.
+using Overlaps = std::vector<std::vector<unsigned>>;
+
+static Overlaps findOverlaps(llvm::ArrayRef<BufferLifetime> buffers) {
+  Overlaps overlaps(buffers.size());
+  for (unsigned a = 0; a < buffers.size(); ++a)
+    for (unsigned b = a + 1; b < buffers.size(); ++b)
+      if (buffers[a].overlaps(buffers[b])) {
+        overlaps[a].push_back(b);
+        overlaps[b].push_back(a);
+      }
+  return overlaps;
+}
+
 /// Places the buffers one by one in `order`, each in the lowest (first-fit)
 /// or tightest (best-fit) gap among the already placed buffers that are alive
 /// at the same time.
 static ArenaPlan placeInOrder(llvm::ArrayRef<BufferLifetime> buffers,
-                              uint64_t alignment,
+                              const Overlaps &overlaps, uint64_t alignment,
                               llvm::ArrayRef<unsigned> order,
                               GapChoice gapChoice) {
   ArenaPlan plan;
   plan.offsets.assign(buffers.size(), 0);
-  std::vector<unsigned> placed;
-  placed.reserve(buffers.size());
+  std::vector<bool> placed(buffers.size(), false);
+  std::vector<unsigned> conflicts;
 
   for (unsigned id : order) {
     const BufferLifetime &buffer = buffers[id];
     uint64_t size = alignTo(buffer.size, alignment);
     // The placed buffers alive at the same time, by offset.
-    std::vector<unsigned> conflicts;
-    for (unsigned other : placed)
-      if (buffers[other].overlaps(buffer))
+    conflicts.clear();
+    for (unsigned other : overlaps[id])
+      if (placed[other])
         conflicts.push_back(other);
     llvm::sort(conflicts, [&](unsigned a, unsigned b) {
       return plan.offsets[a] < plan.offsets[b];
@@ -143,7 +157,7 @@ static ArenaPlan placeInOrder(llvm::ArrayRef<BufferLifetime> buffers,
     }
     plan.offsets[id] = best ? *best : cursor;
     plan.arenaSize = std::max(plan.arenaSize, plan.offsets[id] + size);
-    placed.push_back(id);
+    placed[id] = true;
   }
   return plan;
 }
@@ -151,8 +165,8 @@ static ArenaPlan placeInOrder(llvm::ArrayRef<BufferLifetime> buffers,
 ArenaPlan sieve::placeBuffers(llvm::ArrayRef<BufferLifetime> buffers,
                               uint64_t alignment, PlacementStrategy strategy) {
   ArenaPlan plan =
-      placeInOrder(buffers, alignment, placementOrder(buffers, strategy.order),
-                   strategy.gap);
+      placeInOrder(buffers, findOverlaps(buffers), alignment,
+                   placementOrder(buffers, strategy.order), strategy.gap);
   plan.strategy = strategy;
   return plan;
 }
@@ -161,12 +175,13 @@ ArenaPlan sieve::placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
                                   uint64_t alignment) {
   std::optional<ArenaPlan> best;
   std::vector<unsigned> bestOrder;
+  Overlaps overlaps = findOverlaps(buffers);
   for (PlacementOrder order :
        {PlacementOrder::BySize, PlacementOrder::ByBreadth,
         PlacementOrder::ByLifetime})
     for (GapChoice gap : {GapChoice::FirstFit, GapChoice::BestFit}) {
       std::vector<unsigned> ids = placementOrder(buffers, order);
-      ArenaPlan plan = placeInOrder(buffers, alignment, ids, gap);
+      ArenaPlan plan = placeInOrder(buffers, overlaps, alignment, ids, gap);
       plan.strategy = {order, gap};
       if (!best || plan.arenaSize < best->arenaSize) {
         best = std::move(plan);
@@ -179,19 +194,24 @@ ArenaPlan sieve::placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
   // reproducible plans, swaps a few buffers at a time and keeps any order
   // that is no worse, until the arena reaches the lower bound or the work
   // budget (about 2e8 conflict checks, twice with the moves below) runs out.
+  // A placement checks each buffer against the ones alive with it, so
+  // networks of many short-lived buffers (patches) get more iterations.
   uint64_t bound = computeLiveBytesPeak(buffers, alignment).bytes;
   size_t n = buffers.size();
   if (n < 2 || best->arenaSize <= bound)
     return std::move(*best);
   std::mt19937 rng(20211015);
-  size_t iterations = std::min<size_t>(4000, 200000000 / (n * n) + 1);
+  size_t checks = n;
+  for (const std::vector<unsigned> &others : overlaps)
+    checks += others.size();
+  size_t iterations = std::min<size_t>(10000, 200000000 / checks + 1);
   std::uniform_int_distribution<size_t> pick(0, n - 1), swaps(1, 4);
   GapChoice gap = best->strategy.gap;
   for (size_t i = 0; i < iterations && best->arenaSize > bound; ++i) {
     std::vector<unsigned> order = bestOrder;
     for (size_t k = swaps(rng); k > 0; --k)
       std::swap(order[pick(rng)], order[pick(rng)]);
-    ArenaPlan plan = placeInOrder(buffers, alignment, order, gap);
+    ArenaPlan plan = placeInOrder(buffers, overlaps, alignment, order, gap);
     if (plan.arenaSize > best->arenaSize)
       continue;
     plan.strategy = best->strategy;
@@ -222,7 +242,7 @@ ArenaPlan sieve::placeBuffersBest(llvm::ArrayRef<BufferLifetime> buffers,
     std::vector<unsigned> order = bestOrder;
     std::rotate(order.begin() + to, order.begin() + from,
                 order.begin() + from + 1);
-    ArenaPlan plan = placeInOrder(buffers, alignment, order, gap);
+    ArenaPlan plan = placeInOrder(buffers, overlaps, alignment, order, gap);
     if (plan.arenaSize > best->arenaSize)
       continue;
     plan.strategy = best->strategy;

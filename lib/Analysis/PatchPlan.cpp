@@ -656,9 +656,11 @@ uint64_t scaledMacs(uint64_t macs, int64_t pixels, int64_t rows, int64_t cols) {
 
 /// `lateOutput`: the stage's output is alive from its last layer on only
 /// (the first patch runs on its own, before anything is written to it).
+/// `padsInPlace`: as StageCost::padsInPlace, for one patch of static shapes.
 StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
                    uint64_t alignment, const AxisSummary &rowsAxis,
-                   const AxisSummary &colsAxis, bool lateOutput = false) {
+                   const AxisSummary &colsAxis, bool lateOutput = false,
+                   bool padsInPlace = false) {
   int first = config.first, last = config.last, n = last - first + 1;
   StageCost cost;
   cost.config = config;
@@ -733,12 +735,52 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
   // `lineBuffers`: the stage as sieve-lower-patch-stages lowers cached row
   // strips, whose patches all have static shapes (the border strips are
   // unrolled), so that the int8 kernels take every layer.
+  // One recomputed patch of static shapes (a class of evaluatePeeled):
+  // where a reduction reads padding of a region computed in the patch that
+  // nothing else reads, its producer writes the region into a buffer of the
+  // padded shape, whose border holds the padding value (padInPlace in
+  // LowerPatchStages.cpp), and the reduction reads it without padded input
+  // rows. Per layer, the padded region's rows and columns (0: none), and
+  // per input (layers' inputs in order), whether it reads one.
+  std::vector<int64_t> paddedRegionRows(n, 0), paddedRegionCols(n, 0);
+  std::vector<char> readsPaddedRegion;
+  if (padsInPlace && rule == PeakRule::Sieve && patched && !cache &&
+      !rowsAxis.padded.empty()) {
+    std::vector<int> readers(net.tensors.size(), 0);
+    for (const NetLayer &layer : net.layers)
+      for (const LayerInput &input : layer.inputs)
+        ++readers[input.tensor];
+    size_t index = 0;
+    for (int j = first; j <= last; ++j) {
+      const NetLayer &layer = net.layers[j];
+      int k = j - first;
+      for (const LayerInput &input : layer.inputs) {
+        int producer = net.tensors[input.tensor].producer;
+        bool inPlace = layer.accumulatorBytes && producer >= first &&
+                       producer < j && readers[input.tensor] == 1 &&
+                       (rowsAxis.padded[index] || colsAxis.padded[index]);
+        readsPaddedRegion.push_back(inPlace);
+        ++index;
+        if (!inPlace)
+          continue;
+        int64_t rows = input.rows.inputOf({0, cost.rows[k] - 1}).size(),
+                cols = input.cols.inputOf({0, cost.cols[k] - 1}).size();
+        paddedRegionRows[producer - first] =
+            std::max(cost.rows[producer - first], rows);
+        paddedRegionCols[producer - first] =
+            std::max(cost.cols[producer - first], cols);
+      }
+    }
+  }
+
   auto workingSet = [&](uint64_t held, bool regions, bool newOnly = false,
                         const std::vector<bool> *own = nullptr,
                         bool lineBuffers = false) {
     auto regionBytes = [&](int layer) {
       const NetTensor &t = net.tensors[net.layers[layer].output];
       int k = layer - first;
+      if (paddedRegionRows[k])
+        return buffer(t.bytes(paddedRegionRows[k], paddedRegionCols[k]));
       if (!newOnly)
         return buffer(t.bytes(cost.rows[k], cost.cols[k]));
       return buffer(cacheCols ? t.bytes(cost.rows[k], colsAxis.walkedNew[k])
@@ -787,7 +829,9 @@ StageCost evaluate(const Network &net, const StageConfig &config, PeakRule rule,
                                     colsAxis.externalMax[input.tensor]));
           continue;
         }
-        if (rule == PeakRule::Sieve && layer.accumulatorBytes && padded) {
+        if (rule == PeakRule::Sieve && layer.accumulatorBytes && padded &&
+            !(!readsPaddedRegion.empty() &&
+              readsPaddedRegion[paddedIndex + i])) {
           // Row-by-row reductions keep the padded input rows they read.
           int64_t cols = patched ? cost.cols[k] : out.width;
           int64_t inCols = input.cols.inputOf({0, cols - 1}).size();
@@ -913,20 +957,30 @@ StageCost evaluatePeeled(const Network &net, const StageConfig &config,
     one.padded = axis.patchPadded[i];
     return one;
   };
-  bool first = true;
-  for (int64_t r : rowsAxis.classes)
-    for (int64_t c : colsAxis.classes) {
-      bool lateOutput =
-          r == 0 && c == 0 && rowsAxis.firstPeeled && colsAxis.firstPeeled;
-      StageCost one = evaluate(net, config, rule, alignment, patch(rowsAxis, r),
-                               patch(colsAxis, c), lateOutput);
-      if (first || one.peak > cost.peak) {
-        cost.peak = one.peak;
-        cost.peakLayer = one.peakLayer;
+  // The peak over the patch classes, with padded input rows or with the
+  // paddings read in place: whichever is smaller.
+  StageCost best = cost;
+  for (bool inPlace : {false, true}) {
+    StageCost peeled = cost;
+    peeled.padsInPlace = inPlace;
+    bool first = true;
+    for (int64_t r : rowsAxis.classes)
+      for (int64_t c : colsAxis.classes) {
+        bool lateOutput =
+            r == 0 && c == 0 && rowsAxis.firstPeeled && colsAxis.firstPeeled;
+        StageCost one =
+            evaluate(net, config, rule, alignment, patch(rowsAxis, r),
+                     patch(colsAxis, c), lateOutput, inPlace);
+        if (first || one.peak > peeled.peak) {
+          peeled.peak = one.peak;
+          peeled.peakLayer = one.peakLayer;
+        }
+        first = false;
       }
-      first = false;
-    }
-  return cost;
+    if (!inPlace || peeled.peak < best.peak)
+      best = peeled;
+  }
+  return best;
 }
 
 /// The tile sizes searched along an axis of `size`: every size up to 8,

@@ -14,6 +14,7 @@
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/StandardInstrumentations.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Triple.h"
@@ -23,6 +24,19 @@
 using namespace mlir;
 using namespace sieve;
 
+/// LLVM's ARM constant-island pass places constant pools and relaxes
+/// branches in rounds and gives up after 30 ("Constant Island pass failed to
+/// converge!"). Patched models have long straight-line functions (unrolled
+/// border and warm-up patches) that can need more (a cache-grid plan of
+/// mcunet-in3 at 63,456 B for the Cortex-M55 did; it converged within 200).
+/// A user's own -arm-constant-island-max-iteration wins.
+static void allowMoreConstantIslandRounds() {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("arm-constant-island-max-iteration");
+  if (it != options.end() && it->second->getNumOccurrences() == 0)
+    (void)it->second->addOccurrence(0, it->first, "200");
+}
+
 static void initializeLLVMTargets() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -30,6 +44,7 @@ static void initializeLLVMTargets() {
     llvm::InitializeAllTargets();
     llvm::InitializeAllTargetMCs();
     llvm::InitializeAllAsmPrinters();
+    allowMoreConstantIslandRounds();
   });
 }
 

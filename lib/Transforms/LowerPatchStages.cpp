@@ -29,6 +29,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace sieve {
 #define GEN_PASS_DEF_LOWERPATCHSTAGES
@@ -1645,6 +1646,81 @@ tileAndFuseEachOnce(IRRewriter &rewriter, TilingInterface root,
 
 void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop);
 
+/// In the patches of static shapes of a recomputed stage (the border
+/// patches peelBorderPatches runs on their own), a padding of a region the
+/// patch computes, read by nothing else, becomes a buffer of the padded
+/// shape set to the padding value, into whose inside the region's producer
+/// writes: the reduction that reads it (a depthwise) then reads its border
+/// in place, without the padded input rows sieve-fuse-into-rows would copy.
+/// The planner counts that buffer (evaluate in PatchPlan.cpp). The body is
+/// canonicalized first, so that the peeled patches' shapes are constants.
+void padInPlace(IRRewriter &rewriter, patch::StageOp stage) {
+  MLIRContext *context = stage.getContext();
+  RewritePatternSet patterns(context);
+  for (Dialect *dialect : context->getLoadedDialects())
+    dialect->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName op : context->getRegisteredOperations())
+    op.getCanonicalizationPatterns(patterns, context);
+  (void)applyPatternsGreedily(stage.getBody(), std::move(patterns));
+  SmallVector<tensor::PadOp> pads;
+  stage.getBody().walk([&](tensor::PadOp pad) { pads.push_back(pad); });
+  for (tensor::PadOp pad : pads) {
+    RankedTensorType type = pad.getResultType();
+    Value padding = pad.getConstantPaddingValue();
+    Value source = pad.getSource();
+    auto sourceType = cast<RankedTensorType>(source.getType());
+    // The low paddings may be constants still held by values (a peeled
+    // patch's `arith.constant`s, which canonicalization does not fold into
+    // a pad whose result type is static already).
+    SmallVector<int64_t> low;
+    for (OpFoldResult l : pad.getMixedLowPad())
+      if (std::optional<int64_t> value = getConstantIntValue(l))
+        low.push_back(*value);
+    if (!padding || !type.hasStaticShape() || !sourceType.hasStaticShape() ||
+        !source.hasOneUse() || low.size() != size_t(type.getRank()))
+      continue;
+    // The op that writes the region: its destination is a slice of an
+    // empty tensor (computeInPlace).
+    Operation *writer = nullptr;
+    for (Value value = source;;) {
+      auto dps = value.getDefiningOp<DestinationStyleOpInterface>();
+      if (!dps)
+        break;
+      OpOperand *init = dps.getTiedOpOperand(cast<OpResult>(value));
+      auto slice = init->get().getDefiningOp<tensor::ExtractSliceOp>();
+      if (slice && slice.getSource().getDefiningOp<tensor::EmptyOp>()) {
+        writer = dps;
+        break;
+      }
+      value = init->get();
+    }
+    if (!writer || type == sourceType)
+      continue;
+    Location loc = pad.getLoc();
+    SmallVector<OpFoldResult> offsets, sizes,
+        strides(type.getRank(), rewriter.getIndexAttr(1));
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      offsets.push_back(rewriter.getIndexAttr(low[d]));
+      sizes.push_back(rewriter.getIndexAttr(sourceType.getDimSize(d)));
+    }
+    // From an alloc_tensor, not an empty tensor: CSE would make the
+    // buffers of two paddings of one shape one.
+    rewriter.setInsertionPoint(writer);
+    Value buffer =
+        bufferization::AllocTensorOp::create(rewriter, loc, type, ValueRange{});
+    Value filled =
+        linalg::FillOp::create(rewriter, loc, padding, buffer).getResult(0);
+    computeInPlace(rewriter, source, [&] {
+      return tensor::ExtractSliceOp::create(rewriter, loc, filled, offsets,
+                                            sizes, strides)
+          .getResult();
+    });
+    rewriter.setInsertionPoint(pad);
+    rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(pad, source, filled,
+                                                       offsets, sizes, strides);
+  }
+}
+
 LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
                          bool staticBorders) {
   rewriteDepthwise<linalg::DepthwiseConv2DNhwcHwcmQOp,
@@ -1734,8 +1810,12 @@ LogicalResult lowerStage(IRRewriter &rewriter, patch::StageOp stage,
   // planner counts it).
   if ((staticBorders || stage->hasAttr(kStaticBordersAttrName)) && !global &&
       !result->loops.empty())
-    if (auto outer = dyn_cast<scf::ForOp>(result->loops.front().getOperation()))
+    if (auto outer =
+            dyn_cast<scf::ForOp>(result->loops.front().getOperation())) {
       peelBorderPatches(rewriter, outer);
+      if (stage->hasAttr(kPadsInPlaceAttrName))
+        padInPlace(rewriter, stage);
+    }
 
   // Inline the body where the stage was.
   Value output = yield.getValue();
@@ -1894,6 +1974,14 @@ void peelBorderPatches(IRRewriter &rewriter, scf::ForOp loop) {
           n->getParentOfType<scf::ForOp>() == piece)
         nested.push_back(n);
     });
+  // A piece without a patch loop in it is one border patch, run once per
+  // inference (or once per row of patches): its code is compiled for size
+  // (msf-mbv2 at 8,560 B: 13 layers in each of an 18x18 grid's border
+  // patches overflowed the Cortex-M55's 512 KiB of code at -O3).
+  for (scf::ForOp piece : pieces)
+    if (llvm::none_of(nested,
+                      [&](scf::ForOp n) { return piece->isProperAncestor(n); }))
+      markColdCode(piece);
   for (scf::ForOp piece : pieces)
     (void)piece.promoteIfSingleIteration(rewriter);
   for (scf::ForOp n : nested)

@@ -422,6 +422,8 @@ struct PlanPatchesPass final : sieve::impl::PlanPatchesBase<PlanPatchesPass> {
     if (staticBorders &&
         stageHasStaticBorders(graph.net, stage.config.first, stage.config.last))
       stageOp->setAttr(kStaticBordersAttrName, builder.getUnitAttr());
+    if (stage.padsInPlace)
+      stageOp->setAttr(kPadsInPlaceAttrName, builder.getUnitAttr());
 
     output.replaceAllUsesWith(stageOp.getResult());
     for (Operation *op : llvm::reverse(ordered))

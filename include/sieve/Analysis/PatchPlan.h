@@ -82,6 +82,11 @@ struct StageCost {
   /// generic loops: a recomputed stage whose patches have dynamic shapes
   /// (tiles that differ, not peeled into static border patches).
   bool genericLoops = false;
+  /// Whether the border patches of a recomputed stage with static shapes
+  /// write the regions a reduction reads padded into buffers of the padded
+  /// shape, read in place (sieve-lower-patch-stages' padInPlace), where
+  /// that gives a smaller peak than the padded input rows.
+  bool padsInPlace = false;
 
   bool patched() const {
     return config.first != config.last || gridRows * gridCols > 1;

@@ -39,6 +39,11 @@ NetworkOps buildNetwork(mlir::func::FuncOp func);
 inline constexpr llvm::StringLiteral kStaticBordersAttrName =
     "sieve.static_borders";
 
+/// Marks a `patch.stage` with static border patches whose paddings of
+/// regions computed in a patch are read in place (StageCost::padsInPlace).
+inline constexpr llvm::StringLiteral kPadsInPlaceAttrName =
+    "sieve.pads_in_place";
+
 /// The same for a block (a `patch.stage` body): its arguments are the
 /// network's inputs, the operands of its terminator its outputs.
 NetworkOps buildNetwork(mlir::Block &block);
