@@ -1218,7 +1218,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
   };
 
   auto costBlock = [&](int first, int last, bool forced) {
-    Block block{first, last, {}};
+    Block block{first, last, {}, {}};
     const NetTensor &out =
         net.tensors[net.layers[stageTiledLayer(net, first, last)].output];
     std::vector<int64_t> rowTiles, colTiles;
@@ -1274,7 +1274,7 @@ PlanSearch sieve::searchPlans(const Network &net, uint64_t budget,
       continue;
     }
     const NetTensor &out = net.tensors[net.layers[last].output];
-    Block plain{last, last, {}};
+    Block plain{last, last, {}, {}};
     plain.front.push_back(evaluateStage(
         net, {last, last, out.height, out.width, OverlapStrategy::Recompute},
         options.rule, options.alignment));
